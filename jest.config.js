@@ -1,0 +1,15 @@
+// Two projects: `unit` (pure logic, in-memory fakes; seconds) and `integration` (real nats-server,
+// cgroups, Docker, SQLite files, Chromium). `npm test` runs both; each integration file starts what it needs.
+const base = {
+  transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
+  transformIgnorePatterns: ['/node_modules/(?!(cookie)/)'],
+  moduleNameMapper: { '^agora/sdk$': '<rootDir>/sdk/index.ts' },
+  testEnvironment: 'node',
+};
+module.exports = {
+  projects: [
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/dist/', '\\.it\\.test\\.ts$'] },
+    { ...base, displayName: 'integration', testMatch: ['<rootDir>/**/*.it.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/dist/'], testTimeout: 60000 },
+  ],
+  maxWorkers: 2,
+};

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Installs what Agora needs on this machine when it is missing, then returns.
+#   scripts/setup.sh            npm deps + nats-server (for `npm start`)
+#   scripts/setup.sh --test     also docker.io (daemon started), busybox-static, chromium (for `npm test`)
+# Idempotent and quiet when everything is present. Root on Debian installs packages with apt;
+# anyone else gets a message saying what to install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+missing_pkgs=()
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing_pkgs+=(nats-server)
+command -v unshare >/dev/null 2>&1 || missing_pkgs+=(util-linux)
+if [ "$want_test" = 1 ]; then
+  command -v dockerd >/dev/null 2>&1 || missing_pkgs+=(docker.io)
+  [ -x /bin/busybox ] && /bin/busybox --help 2>&1 | grep -q 'statically linked\|BusyBox' && [ -f /usr/share/doc/busybox-static/copyright ] || missing_pkgs+=(busybox-static)
+  [ -x /usr/bin/chromium ] || missing_pkgs+=(chromium)
+fi
+
+if [ "${#missing_pkgs[@]}" -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    log "installing Debian packages: ${missing_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}" >/dev/null
+  else
+    log "missing: ${missing_pkgs[*]}"
+    log "install them (Debian/Ubuntu: sudo apt-get install ${missing_pkgs[*]}) and run again"
+    exit 1
+  fi
+fi
+
+if [ ! -d node_modules ] || [ package.json -nt node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm dependencies"
+  npm install --no-audit --no-fund --loglevel=error >&2
+fi
+
+if [ "$want_test" = 1 ]; then
+  scripts/docker-up.sh
+fi

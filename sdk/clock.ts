@@ -1,0 +1,45 @@
+/**
+ * Time is injected: pure cores take a `Clock`, shells pass `systemClock`, tests pass a `FakeClock`
+ * and advance it, so failover, timeouts and backoff are tested in milliseconds without sleeping.
+ */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+export type TimerHandle = { readonly id: number } | NodeJS.Timeout;
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); t.unref?.(); return t; },
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+/** A clock that moves only when told. Timers fire in due order inside `advance`. */
+export class FakeClock implements Clock {
+  private t: number;
+  private seq = 0;
+  private timers = new Map<number, { at: number; fn: () => void }>();
+  constructor(start = 1_700_000_000_000) { this.t = start; }
+  now(): number { return this.t; }
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const id = ++this.seq;
+    this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
+    return { id };
+  }
+  clearTimeout(h: TimerHandle): void { this.timers.delete((h as { id: number }).id); }
+  /** Moves time forward by `ms`, firing every timer that falls due, in order. */
+  advance(ms: number): void {
+    const end = this.t + ms;
+    for (;;) {
+      let next: [number, { at: number; fn: () => void }] | undefined;
+      for (const e of this.timers) if (e[1].at <= end && (!next || e[1].at < next[1].at)) next = e;
+      if (!next) break;
+      this.timers.delete(next[0]);
+      this.t = next[1].at;
+      next[1].fn();
+    }
+    this.t = end;
+  }
+  pending(): number { return this.timers.size; }
+}
