@@ -1,0 +1,274 @@
+/**
+ * SchedulerDriver: what a framework author uses to talk to the master.
+ *
+ *   import { SchedulerDriver, Resources } from 'agora/sdk';
+ *   const driver = new SchedulerDriver({
+ *     natsUrl: 'nats://127.0.0.1:4222',
+ *     framework: { name: 'hello', roles: ['*'] },
+ *     scheduler: {
+ *       async resourceOffers(d, offers) {
+ *         const o = offers[0];
+ *         await d.launch([o.id], [{ taskId: 'hello-1', name: 'hello', agentId: o.agentId,
+ *           resources: Resources.parse('cpus:0.1;mem:32').toWire(), command: { value: 'echo hello' } }]);
+ *       },
+ *       statusUpdate(d, s) { console.log(s.taskId, s.state); },
+ *     },
+ *   });
+ *   await driver.start();
+ *
+ * Events arrive in order, one callback at a time. Status updates are delivered at least once, in order per
+ * task, from the framework's durable update stream, and acknowledged automatically when `statusUpdate`
+ * resolves (or by `acknowledge()` with `manualAcks`). Duplicates are possible by design: make handlers idempotent.
+ */
+import { randomBytes } from 'node:crypto';
+import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { decode } from '../codec';
+import { ApiError } from '../errors';
+import { createLogger, type Logger } from '../log';
+import { connectNats } from '../nats';
+import { request } from '../rpc';
+import type { AgentId, OfferId, TaskId, TaskInfoInput, TaskStatus } from '../protocol/common';
+import { TaskStatusSchema } from '../protocol/common';
+import {
+  FrameworkInfoSchema, SchedulerEventSchema, type FrameworkInfo, type FrameworkInfoInput, type Offer, type OperationInput,
+  type SchedulerCallInput, type SchedulerEvent,
+} from '../protocol/scheduler';
+import { frameworkConsumerName, streams, subjects } from '../protocol/subjects';
+
+type Maybe<T> = T | Promise<T>;
+
+export interface Scheduler {
+  registered?(driver: SchedulerDriver, info: { frameworkId: string; masterId: string; reregistered: boolean }): Maybe<void>;
+  resourceOffers?(driver: SchedulerDriver, offers: Offer[]): Maybe<void>;
+  offerRescinded?(driver: SchedulerDriver, offerId: OfferId): Maybe<void>;
+  statusUpdate?(driver: SchedulerDriver, status: TaskStatus): Maybe<void>;
+  agentLost?(driver: SchedulerDriver, agentId: AgentId): Maybe<void>;
+  error?(driver: SchedulerDriver, message: string): Maybe<void>;
+  disconnected?(driver: SchedulerDriver): Maybe<void>;
+}
+
+export interface SchedulerDriverOptions {
+  natsUrl?: string;
+  /** Use an existing connection (the driver then does not close it). */
+  nc?: NatsConnection;
+  framework: Omit<FrameworkInfoInput, 'id'> & { id?: string };
+  scheduler: Scheduler;
+  log?: Logger;
+  manualAcks?: boolean;
+  /** Per-call reply timeout (default 5000 ms). */
+  callTimeoutMs?: number;
+}
+
+export class SchedulerDriver {
+  readonly framework: FrameworkInfo;
+  private nc?: NatsConnection;
+  private ownsConnection = false;
+  private eventsSub?: Subscription;
+  private updates?: ConsumerMessages;
+  private chain: Promise<void> = Promise.resolve();
+  private heartbeatTimer?: NodeJS.Timeout;
+  private lastMasterHeartbeat = Date.now();
+  private heartbeatIntervalMs = 5000;
+  private subscribed = false;
+  private stopped = false;
+  private resubscribing = false;
+  private readonly pendingAcks = new Map<string, JsMsg>();
+  private readonly log: Logger;
+  masterId?: string;
+
+  constructor(private readonly opts: SchedulerDriverOptions) {
+    const id = opts.framework.id ?? `${opts.framework.name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80)}-${randomBytes(6).toString('hex')}`;
+    this.framework = FrameworkInfoSchema.parse({ ...opts.framework, id });
+    this.log = opts.log ?? createLogger(`framework:${this.framework.name}`);
+  }
+
+  get frameworkId(): string { return this.framework.id; }
+  get connection(): NatsConnection {
+    if (!this.nc) throw new Error('driver not started');
+    return this.nc;
+  }
+  /** The NATS connection, for a framework serving its own API. */
+  get natsConnection(): NatsConnection { return this.connection; }
+
+  /** Connects, subscribes (retrying until the master answers), and starts delivering events. */
+  async start(): Promise<{ frameworkId: string }> {
+    if (this.opts.nc) this.nc = this.opts.nc;
+    else {
+      this.nc = await connectNats({ servers: this.opts.natsUrl ?? 'nats://127.0.0.1:4222', name: `framework:${this.framework.name}`, log: this.log, onReconnect: () => this.onReconnect() });
+      this.ownsConnection = true;
+    }
+    this.eventsSub = this.nc.subscribe(subjects.schedulerEvents(this.frameworkId), {
+      callback: (err, msg) => { if (!err) this.enqueue(() => this.onEvent(msg.data)); },
+    });
+    await this.subscribeUntilAnswered();
+    return { frameworkId: this.frameworkId };
+  }
+
+  /** Stops the driver. With `failover` (default) the master keeps the framework's tasks for failoverTimeoutMs; otherwise it tears the framework down. */
+  async stop(opts: { failover?: boolean } = {}): Promise<void> {
+    if (this.stopped) return;
+    if (opts.failover === false && this.subscribed) await this.teardown().catch((e) => this.log.warn({ err: e.message }, 'teardown failed'));
+    this.stopped = true;
+    clearInterval(this.heartbeatTimer);
+    this.eventsSub?.unsubscribe();
+    await this.updates?.close().catch(() => undefined);
+    await this.chain.catch(() => undefined);
+    if (this.ownsConnection) await this.nc?.drain().catch(() => undefined);
+  }
+
+  launch(offerIds: string[], tasks: TaskInfoInput[], filters?: { refuseSeconds: number }): Promise<void> {
+    return this.accept(offerIds, [{ type: 'LAUNCH', tasks }], filters);
+  }
+  async accept(offerIds: string[], operations: OperationInput[], filters?: { refuseSeconds: number }): Promise<void> {
+    await this.call({ type: 'ACCEPT', offerIds, operations, filters } as SchedulerCallInput);
+  }
+  async decline(offerIds: string[], filters?: { refuseSeconds: number }): Promise<void> {
+    await this.call({ type: 'DECLINE', offerIds, filters } as SchedulerCallInput);
+  }
+  async kill(taskId: string, agentId?: string, gracePeriodMs?: number): Promise<void> {
+    await this.call({ type: 'KILL', taskId, agentId, gracePeriodMs } as SchedulerCallInput);
+  }
+  /** Asks for the latest state of the named tasks (or, with none, of all the framework's tasks); answers arrive as statusUpdate. */
+  async reconcile(tasks: { taskId: string; agentId?: string }[] = []): Promise<void> {
+    await this.call({ type: 'RECONCILE', tasks } as SchedulerCallInput);
+  }
+  async revive(roles?: string[]): Promise<void> { await this.call({ type: 'REVIVE', roles }); }
+  async suppress(roles?: string[]): Promise<void> { await this.call({ type: 'SUPPRESS', roles }); }
+  async teardown(): Promise<void> { await this.call({ type: 'TEARDOWN' }); this.subscribed = false; }
+
+  /** Acknowledges an update (only with `manualAcks`). */
+  acknowledge(status: TaskStatus): void {
+    if (!status.uuid) return;
+    const m = this.pendingAcks.get(status.uuid);
+    if (m) { m.ack(); this.pendingAcks.delete(status.uuid); }
+  }
+
+  /** Sends one call to the master; throws ApiError with the master's reason when refused. */
+  async call<T extends object = object>(body: SchedulerCallInput): Promise<T> {
+    return request<T>(this.connection, subjects.schedulerCall(this.frameworkId), body, { timeoutMs: this.opts.callTimeoutMs ?? 5000 });
+  }
+
+  private enqueue(fn: () => Promise<void> | void): void {
+    this.chain = this.chain.then(fn).catch((err) => this.log.error({ err }, 'scheduler callback failed'));
+  }
+
+  private async subscribeUntilAnswered(): Promise<void> {
+    let delay = 200;
+    for (;;) {
+      try {
+        await this.call({ type: 'SUBSCRIBE', framework: this.framework });
+        return;
+      } catch (e) {
+        if (this.stopped) return;
+        if (e instanceof ApiError && e.code !== 'UNAVAILABLE') throw e;
+        this.log.warn({ err: (e as Error).message, retryInMs: delay }, 'master not answering SUBSCRIBE yet; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  }
+
+  private async onEvent(data: Uint8Array): Promise<void> {
+    let ev: SchedulerEvent;
+    try {
+      ev = SchedulerEventSchema.parse(decode(data));
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'ignored malformed event from master');
+      return;
+    }
+    const s = this.opts.scheduler;
+    switch (ev.type) {
+      case 'SUBSCRIBED': return this.onSubscribed(ev);
+      case 'OFFERS': return s.resourceOffers?.(this, ev.offers);
+      case 'RESCIND': return s.offerRescinded?.(this, ev.offerId);
+      case 'UPDATE': return s.statusUpdate?.(this, ev.status);
+      case 'FAILURE': return s.agentLost?.(this, ev.agentId);
+      case 'ERROR': return s.error?.(this, ev.message);
+      case 'HEARTBEAT': this.lastMasterHeartbeat = Date.now(); this.masterId = ev.masterId; return;
+    }
+  }
+
+  private async onSubscribed(ev: Extract<SchedulerEvent, { type: 'SUBSCRIBED' }>): Promise<void> {
+    this.subscribed = true;
+    this.masterId = ev.masterId;
+    this.heartbeatIntervalMs = ev.heartbeatIntervalMs;
+    this.lastMasterHeartbeat = Date.now();
+    this.startHeartbeats();
+    await this.startUpdates();
+    this.log.info({ frameworkId: ev.frameworkId, masterId: ev.masterId, reregistered: ev.reregistered }, 'subscribed');
+    await this.opts.scheduler.registered?.(this, { frameworkId: ev.frameworkId, masterId: ev.masterId, reregistered: ev.reregistered });
+  }
+
+  /** Pulls the framework's durable update stream; each update is acked after statusUpdate resolves. */
+  private async startUpdates(): Promise<void> {
+    if (this.updates) return;
+    const js = jetstream(this.connection);
+    const consumer = await js.consumers.get(streams.frameworkUpdates.name, frameworkConsumerName(this.frameworkId));
+    const messages = await consumer.consume({ max_messages: 256 });
+    this.updates = messages;
+    void (async () => {
+      for await (const m of messages) await this.onUpdateMessage(m);
+    })().catch((err) => { if (!this.stopped) this.log.error({ err }, 'update stream ended'); }).finally(() => { this.updates = undefined; });
+  }
+
+  private async onUpdateMessage(m: JsMsg): Promise<void> {
+    let status: TaskStatus;
+    try {
+      status = TaskStatusSchema.parse((decode(m.data) as { status: unknown }).status);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message, seq: m.seq }, 'dropped malformed status update');
+      m.term();
+      return;
+    }
+    // Delivered through the same ordered chain as events, so callbacks never interleave.
+    await new Promise<void>((resolve) => this.enqueue(async () => {
+      try {
+        await this.opts.scheduler.statusUpdate?.(this, status);
+        if (this.opts.manualAcks && status.uuid) this.pendingAcks.set(status.uuid, m);
+        else m.ack();
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message, taskId: status.taskId }, 'statusUpdate threw; update will be redelivered');
+        m.nak(1000);
+      } finally { resolve(); }
+    }));
+  }
+
+  private startHeartbeats(): void {
+    clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatIntervalMs);
+    this.heartbeatTimer.unref();
+  }
+
+  private async heartbeat(): Promise<void> {
+    if (this.stopped || this.resubscribing) return;
+    try {
+      await this.call({ type: 'HEARTBEAT' });
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'NOT_SUBSCRIBED') return this.resubscribe('master does not know this framework');
+      if (Date.now() - this.lastMasterHeartbeat > this.heartbeatIntervalMs * 3) {
+        this.log.warn({ err: (e as Error).message }, 'master unreachable');
+        this.enqueue(() => this.opts.scheduler.disconnected?.(this));
+        return this.resubscribe('master unreachable');
+      }
+    }
+  }
+
+  private onReconnect(): void { void this.heartbeat(); }
+
+  private async resubscribe(why: string): Promise<void> {
+    if (this.resubscribing || this.stopped) return;
+    this.resubscribing = true;
+    this.log.info({ why }, 're-subscribing');
+    try {
+      await this.updates?.close().catch(() => undefined);
+      this.updates = undefined;
+      await this.subscribeUntilAnswered();
+    } catch (e) {
+      this.log.error({ err: (e as Error).message }, 're-subscribe refused');
+      this.enqueue(() => this.opts.scheduler.error?.(this, (e as Error).message));
+    } finally { this.resubscribing = false; }
+  }
+}
+
+export type { TaskId };

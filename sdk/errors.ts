@@ -1,0 +1,49 @@
+/**
+ * Errors as data at the wire, typed errors inside. `ApiError` carries the wire error's code and the field it
+ * names; `validationIssues` turns a zod error into `{ field, message }` items with paths like
+ * `operations[0].tasks[2].resources`.
+ */
+import type { z } from 'zod';
+import type { ErrorBody } from './protocol/common';
+
+export type ErrorCode = ErrorBody['code'];
+
+export class ApiError extends Error {
+  constructor(readonly code: ErrorCode, message: string, readonly field?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ApiError';
+  }
+  toBody(): ErrorBody {
+    return this.field === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, field: this.field };
+  }
+  static fromBody(body: ErrorBody): ApiError { return new ApiError(body.code, body.message, body.field); }
+}
+
+export interface Issue { field: string; message: string }
+
+/** `a.b[2].c` from a zod path. */
+export function fieldPath(path: ReadonlyArray<PropertyKey>, prefix = ''): string {
+  let out = prefix;
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out === '' ? '(message)' : out;
+}
+
+export function validationIssues(err: z.ZodError, prefix = ''): Issue[] {
+  return err.issues.map((i) => ({ field: fieldPath(i.path, prefix), message: i.message }));
+}
+
+/** One line naming every problem: `framework.name: Required; tasks[0].resources: ...`. */
+export function formatIssues(issues: Issue[]): string {
+  return issues.map((i) => `${i.field}: ${i.message}`).join('; ');
+}
+
+/** Parses `value` with `schema` or throws an INVALID ApiError naming every field at fault. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.infer<S> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = validationIssues(r.error, prefix);
+  throw new ApiError('INVALID', formatIssues(issues), issues[0]?.field);
+}

@@ -1,0 +1,62 @@
+/**
+ * The agent API: calls an agent sends to the master (request/reply on `agora.v1.master.agent.<agentId>`),
+ * commands the master sends to an agent (request/reply on `agora.v1.agent.<agentId>`), and the status
+ * updates an agent publishes to the AGORA_AGENT_UPDATES JetStream stream (`agora.v1.updates.agent.<agentId>`).
+ */
+import { z } from 'zod';
+import {
+  AgentIdSchema, AttributeSchema, FrameworkIdSchema, ResourceListSchema, TaskIdSchema, TaskInfoSchema, TaskStateSchema,
+  TaskStatusSchema, UsageSchema,
+} from './common';
+import { FrameworkInfoSchema } from './scheduler';
+
+export const AgentInfoSchema = z.object({
+  id: AgentIdSchema,
+  hostname: z.string().min(1).max(256),
+  resources: ResourceListSchema,
+  attributes: z.array(AttributeSchema).max(256),
+  containerizers: z.array(z.enum(['native', 'docker'])).max(2),
+  /** Where the agent's own HTTP endpoint (metrics) listens, if any. */
+  httpUrl: z.string().max(1024).optional(),
+  version: z.string().max(64),
+});
+export type AgentInfo = z.infer<typeof AgentInfoSchema>;
+
+/** A task as the agent knows it, sent on (re-)registration so the master can rebuild its view. */
+export const AgentTaskSchema = z.object({
+  task: TaskInfoSchema,
+  frameworkId: FrameworkIdSchema,
+  frameworkInfo: FrameworkInfoSchema.optional(),
+  state: TaskStateSchema,
+  /** The role the task's resources were allocated to. */
+  role: z.string().max(128),
+});
+export type AgentTask = z.infer<typeof AgentTaskSchema>;
+
+export const AgentCallSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('REGISTER'), agent: AgentInfoSchema, tasks: z.array(AgentTaskSchema).max(100_000) }),
+  z.object({ type: z.literal('PING') }),
+  z.object({ type: z.literal('USAGE'), usage: z.array(z.object({ taskId: TaskIdSchema, frameworkId: FrameworkIdSchema, usage: UsageSchema })).max(100_000) }),
+]);
+export type AgentCall = z.infer<typeof AgentCallSchema>;
+export type AgentCallInput = z.input<typeof AgentCallSchema>;
+
+export const AgentCommandSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('LAUNCH'), frameworkId: FrameworkIdSchema, framework: FrameworkInfoSchema, role: z.string().max(128), task: TaskInfoSchema }),
+  z.object({ type: z.literal('KILL'), frameworkId: FrameworkIdSchema, taskId: TaskIdSchema, gracePeriodMs: z.number().int().nonnegative().optional(), reason: z.string().max(64).optional() }),
+  z.object({ type: z.literal('SHUTDOWN_FRAMEWORK'), frameworkId: FrameworkIdSchema }),
+  z.object({ type: z.literal('FILES_LIST'), taskId: TaskIdSchema }),
+  z.object({ type: z.literal('FILES_READ'), taskId: TaskIdSchema, path: z.string().min(1).max(1024), offset: z.number().int().min(-1).default(0), length: z.number().int().nonnegative().max(4 * 1024 * 1024).default(65536) }),
+  z.object({ type: z.literal('STATE') }),
+]);
+export type AgentCommand = z.infer<typeof AgentCommandSchema>;
+export type AgentCommandInput = z.input<typeof AgentCommandSchema>;
+
+/** One status update on the agent update stream. `uuid` is also the JetStream message id (dedupe). */
+export const AgentUpdateSchema = z.object({
+  status: TaskStatusSchema.required({ uuid: true, agentId: true }),
+});
+export type AgentUpdate = z.infer<typeof AgentUpdateSchema>;
+
+export const FileEntrySchema = z.object({ path: z.string(), size: z.number(), mtimeMs: z.number() });
+export type FileEntry = z.infer<typeof FileEntrySchema>;

@@ -1,0 +1,85 @@
+/**
+ * Request/reply over NATS with the house envelope: the reply is `{ ok: true, ...result }` or
+ * `{ ok: false, error: { code, message, field? } }`. `serveRequests` decodes, validates with a zod schema,
+ * calls the handler and always answers; `request` unwraps the envelope or throws `ApiError`.
+ */
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { z } from 'zod';
+import { decode, DecodeError, encode, DEFAULT_MAX_MESSAGE_BYTES } from './codec';
+import { ApiError, formatIssues, validationIssues } from './errors';
+import { RateLimitedLog, type Logger } from './log';
+import { ErrorBodySchema } from './protocol/common';
+
+export interface ServeOptions { maxMessageBytes?: number; queue?: string }
+
+export function serveRequests<S extends z.ZodType>(
+  nc: NatsConnection, subject: string, schema: S,
+  handler: (msg: z.infer<S>, subject: string) => Promise<object> | object,
+  log: Logger, opts: ServeOptions = {},
+): Subscription {
+  const warn = new RateLimitedLog(log);
+  return nc.subscribe(subject, {
+    queue: opts.queue,
+    callback: (err, msg) => {
+      if (err) { log.error({ err, subject }, 'subscription failed'); return; }
+      void (async () => {
+        const reply = await handleOne(msg.data, msg.subject, schema, handler, opts.maxMessageBytes, warn);
+        if (msg.reply) msg.respond(encode(reply));
+      })().catch((e) => log.error({ err: e, subject: msg.subject }, 'request handler crashed'));
+    },
+  });
+}
+
+async function handleOne<S extends z.ZodType>(
+  data: Uint8Array, subject: string, schema: S, handler: (msg: z.infer<S>, subject: string) => Promise<object> | object,
+  maxBytes: number | undefined, warn: RateLimitedLog,
+): Promise<object> {
+  let raw: unknown;
+  try {
+    raw = decode(data, maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
+  } catch (e) {
+    const code = (e as Error).message.includes('exceeds') ? 'TOO_LARGE' : 'INVALID';
+    warn.warn(`decode:${subject}`, { subject, err: (e as DecodeError).message }, 'refused undecodable message');
+    return { ok: false, error: { code, message: (e as Error).message } };
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const issues = validationIssues(parsed.error);
+    const message = formatIssues(issues);
+    warn.warn(`invalid:${subject}`, { subject, err: message }, 'refused invalid message');
+    return { ok: false, error: { code: 'INVALID', message, field: issues[0]?.field } };
+  }
+  try {
+    const result = await handler(parsed.data, subject);
+    return { ok: true, ...result };
+  } catch (e) {
+    if (e instanceof ApiError) {
+      warn.warn(`refused:${subject}:${e.code}`, { subject, code: e.code, err: e.message }, 'refused request');
+      return { ok: false, error: e.toBody() };
+    }
+    warn.warn(`internal:${subject}`, { subject, err: (e as Error).stack }, 'request failed');
+    return { ok: false, error: { code: 'INTERNAL', message: (e as Error).message } };
+  }
+}
+
+export interface RequestOptions { timeoutMs?: number }
+
+/** Sends `body` and returns the reply's fields (without `ok`), or throws ApiError. */
+export async function request<T extends object = Record<string, unknown>>(
+  nc: NatsConnection, subject: string, body: unknown, opts: RequestOptions = {},
+): Promise<T> {
+  let replyBytes: Uint8Array;
+  try {
+    const msg = await nc.request(subject, encode(body), { timeout: opts.timeoutMs ?? 5000 });
+    replyBytes = msg.data;
+  } catch (e) {
+    const text = (e as Error).message ?? String(e);
+    const noResponders = /no responders|503/i.test(text) || (e as { code?: string }).code === '503';
+    throw new ApiError('UNAVAILABLE', noResponders ? `nobody answers on ${subject}` : `no reply on ${subject}: ${text}`, undefined, { cause: e });
+  }
+  const reply = decode(replyBytes) as { ok?: boolean; error?: unknown } & T;
+  if (reply && reply.ok === true) return reply;
+  const err = ErrorBodySchema.safeParse(reply?.error);
+  if (err.success) throw ApiError.fromBody(err.data);
+  throw new ApiError('INTERNAL', `malformed reply on ${subject}`);
+}
