@@ -30,7 +30,7 @@ const duration = (example: string) =>
 export const ConcurrencyPolicySchema = z.enum(['Allow', 'Forbid', 'Replace']);
 export type ConcurrencyPolicy = z.infer<typeof ConcurrencyPolicySchema>;
 
-export const BackoffSchema = z.object({
+export const JobBackoffSchema = z.object({
   /** Delay before the first retry; each further retry waits `factor` times longer, up to `max`. */
   initial: duration('PT10S').default('PT10S'),
   factor: z.number().min(1).max(10).default(2),
@@ -65,7 +65,7 @@ export const JobSpecSchema = z.object({
   user: z.string().max(64).optional(),
   /** How many times a failed run is retried (0 = never). */
   retries: z.number().int().min(0).max(100).default(0),
-  backoff: BackoffSchema.default({ initial: 'PT10S', factor: 2, max: 'PT10M' }),
+  backoff: JobBackoffSchema.default({ initial: 'PT10S', factor: 2, max: 'PT10M' }),
   /** How late a run may still start; past it the run is recorded as MISSED. */
   epsilon: duration('PT1M').default('PT1M'),
   concurrencyPolicy: ConcurrencyPolicySchema.default('Allow'),
