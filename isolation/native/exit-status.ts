@@ -1,0 +1,67 @@
+/**
+ * How a native task ended, from what is known afterwards: the status its pid 1 wrote to the sandbox,
+ * the launcher's own exit (only while the agent that spawned it lives), the cgroup's OOM counter, and
+ * whether the agent asked for the kill. A pure function, so every combination is unit-tested.
+ */
+import { constants } from 'node:os';
+import type { ContainerExit } from '../containerizer';
+
+export interface ExitEvidence {
+  /** Text of the status file, undefined when pid 1 never wrote one (killed with SIGKILL, never started). */
+  statusText?: string;
+  /** The launcher's exit as seen by the agent that spawned it; undefined after an agent restart. */
+  launcher?: { code: number | null; signal: string | null };
+  oomKills: number;
+  memLimitBytes?: number;
+  memPeakBytes: number;
+  killRequested: boolean;
+}
+
+const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
+
+export function signalName(n: number): string {
+  return SIGNAL_NAMES.get(n) ?? `SIG${n}`;
+}
+
+const MiB = 1024 * 1024;
+const mib = (b: number | undefined): string => (b === undefined ? 'unlimited' : `${Math.round(b / MiB)} MiB`);
+
+/**
+ * A shell reports a command ended by signal N as status 128+N; that is the only encoding a status file
+ * can carry, so a command that itself exits 128+N reads as signalled (the same ambiguity every shell has).
+ */
+function decode(status: number): { exitCode: number | null; signal: string | null } {
+  if (status > 128 && status <= 128 + 64) return { exitCode: null, signal: signalName(status - 128) };
+  return { exitCode: status, signal: null };
+}
+
+function parseStatus(text: string | undefined): number | undefined {
+  const t = text?.trim();
+  return t && /^\d+$/.test(t) ? Number(t) : undefined;
+}
+
+export function classifyExit(e: ExitEvidence): ContainerExit {
+  const status = parseStatus(e.statusText);
+  const decoded = status !== undefined ? decode(status) : { exitCode: null, signal: e.launcher?.signal ?? null };
+  if (e.oomKills > 0) {
+    return {
+      exitCode: null, signal: decoded.signal ?? 'SIGKILL', reason: 'OOM',
+      message: `OOM: limit ${mib(e.memLimitBytes)}, peak ${mib(e.memPeakBytes)}`,
+      oom: { limitBytes: e.memLimitBytes ?? 0, peakBytes: e.memPeakBytes },
+    };
+  }
+  if (e.killRequested) {
+    const how = decoded.signal ? `ended by ${decoded.signal}` : `exited with code ${decoded.exitCode ?? 'unknown'}`;
+    return { ...decoded, reason: 'KILLED', message: `killed (${how})` };
+  }
+  if (status !== undefined) {
+    return decoded.signal
+      ? { ...decoded, reason: 'SIGNALED', message: `ended by ${decoded.signal}` }
+      : { ...decoded, reason: 'EXITED', message: `exited with code ${decoded.exitCode}` };
+  }
+  if (!e.launcher) {
+    return { exitCode: null, signal: null, reason: 'AGENT_RESTART', message: 'task ended while the agent was away; its exit status is unknown' };
+  }
+  const how = e.launcher.signal ? `launcher ended by ${e.launcher.signal}` : `launcher exited with code ${e.launcher.code}`;
+  return { exitCode: null, signal: e.launcher.signal, reason: 'LAUNCH_FAILED', message: `task did not start (${how}; see stderr)` };
+}

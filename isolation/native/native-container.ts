@@ -1,0 +1,114 @@
+/** One running (or recovered) native task: its cgroup, its launcher pid, its sandbox status file. */
+import * as fs from 'node:fs';
+import type { Logger } from '../../sdk/log';
+import type { Container, ContainerCheckpoint, ContainerExit, ContainerUsage } from '../containerizer';
+import type { CgroupStats, TaskCgroup } from '../cgroups/task-cgroup';
+import { IsolationError, describeError } from '../errors';
+import { classifyExit } from './exit-status';
+import type { LauncherExit } from './exit-watch';
+import { execInTask, type ExecContext } from './exec';
+import { killAllNow, terminate } from './kill-cgroup';
+import { findNamespaceInit } from './proc';
+
+export interface NativeCheckpoint extends ContainerCheckpoint {
+  kind: 'native';
+  /** Host pid of the launcher (`unshare`), and its start time in clock ticks (pids are reused). */
+  pid: number;
+  startTicks: number;
+  cgroupVersion: 1 | 2;
+  cgroupPath: string;
+  sandboxDir: string;
+  statusFile: string;
+  user?: { uid: number; gid: number };
+  env: Record<string, string>;
+}
+
+export const DEFAULT_GRACE_MS = 3_000;
+
+export interface NativeContainerDeps {
+  cgroup: TaskCgroup;
+  checkpoint: NativeCheckpoint;
+  /** Resolves when the launcher ends; with its status while the agent that spawned it lives. */
+  launcherExit: Promise<LauncherExit | undefined>;
+  tools: { nsenterBin: string; setprivBin: string };
+  log: Logger;
+  /** Called once the container is destroyed (the containerizer forgets it). */
+  onDestroyed?: () => void;
+}
+
+export class NativeContainer implements Container {
+  readonly taskId: string;
+  readonly checkpoint: NativeCheckpoint;
+  private killRequested = false;
+  private destroyed?: Promise<void>;
+  private readonly exit: Promise<ContainerExit>;
+
+  constructor(private readonly d: NativeContainerDeps) {
+    this.checkpoint = d.checkpoint;
+    this.taskId = d.checkpoint.taskId;
+    this.exit = d.launcherExit.then((launcher) => this.conclude(launcher));
+  }
+
+  private conclude(launcher: LauncherExit | undefined): ContainerExit {
+    const { cgroup, checkpoint } = this.d;
+    let statusText: string | undefined;
+    try {
+      statusText = fs.readFileSync(checkpoint.statusFile, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.d.log.warn({ err, taskId: this.taskId }, 'cannot read the exit status file');
+    }
+    let stats: Pick<CgroupStats, 'oomKills' | 'memPeakBytes' | 'memLimitBytes'> = { oomKills: 0, memPeakBytes: 0 };
+    try {
+      if (cgroup.exists()) stats = cgroup.stats();
+    } catch (err) {
+      this.d.log.warn({ err, taskId: this.taskId }, 'cannot read the cgroup after exit');
+    }
+    const exit = classifyExit({ statusText, launcher, killRequested: this.killRequested, ...stats });
+    this.d.log.info({ taskId: this.taskId, ...exit }, 'native task ended');
+    return exit;
+  }
+
+  wait(): Promise<ContainerExit> {
+    return this.exit;
+  }
+
+  async kill(gracePeriodMs = DEFAULT_GRACE_MS): Promise<void> {
+    this.killRequested = true;
+    await terminate(this.d.cgroup, gracePeriodMs);
+    await this.exit;
+  }
+
+  usage(): Promise<ContainerUsage> {
+    try {
+      const s = this.d.cgroup.stats();
+      return Promise.resolve({
+        cpuUserSeconds: s.cpuUserSeconds, cpuSystemSeconds: s.cpuSystemSeconds, memBytes: s.memBytes,
+        memPeakBytes: s.memPeakBytes, memLimitBytes: s.memLimitBytes, cpusLimit: s.cpusLimit, timestamp: Date.now(),
+      });
+    } catch (err) {
+      return Promise.reject(new IsolationError(`no usage for task ${this.taskId}: ${describeError(err)}`, { cause: err }));
+    }
+  }
+
+  exec(command: string, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const initPid = this.d.cgroup.exists() ? findNamespaceInit(this.d.cgroup.pids()) : undefined;
+    if (initPid === undefined) return Promise.reject(new IsolationError(`task ${this.taskId} is not running`));
+    const c = this.checkpoint;
+    const ctx: ExecContext = {
+      procsFiles: this.d.cgroup.procsFiles, initPid, user: c.user, cwd: c.sandboxDir, env: c.env, ...this.d.tools,
+    };
+    return execInTask(command, timeoutMs, ctx);
+  }
+
+  destroy(): Promise<void> {
+    this.destroyed ??= (async () => {
+      // Destroying a live task is killing it: it ends as KILLED.
+      this.killRequested = true;
+      // Anything still running (destroy before the task ended) goes now; then the cgroup can be removed.
+      await killAllNow(this.d.cgroup);
+      await this.d.cgroup.destroy();
+      this.d.onDestroyed?.();
+    })();
+    return this.destroyed;
+  }
+}

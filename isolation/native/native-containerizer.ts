@@ -1,0 +1,198 @@
+/**
+ * The native containerizer: cgroups + Linux namespaces, no daemon. The agent's default.
+ *
+ *   const c = new NativeContainerizer({ agentId: 'agent-1', taskUser: 'nobody' });
+ *   const task = await c.launch(spec);            // running, in agora/agent-1/<taskId>
+ *   const exit = await task.wait();                // { reason: 'EXITED', exitCode: 0, … }
+ *   await task.destroy();                          // cgroup removed
+ *
+ * Tasks are spawned detached with stdout/stderr going straight to sandbox files, so they outlive the
+ * agent; `recover(checkpoint)` finds them again by launcher pid (+ start time) and cgroup.
+ */
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createLogger, type Logger } from '../../sdk/log';
+import type { Container, ContainerCheckpoint, ContainerExit, Containerizer, ContainerSpec } from '../containerizer';
+import { detectCgroups, openCgroup, type CgroupHost } from '../cgroups/detect';
+import type { CgroupFs } from '../cgroups/cgroup-fs';
+import { kernelCgroupFs } from '../cgroups/cgroup-fs';
+import { CheckpointError, LaunchError, describeError } from '../errors';
+import { FailedContainer } from '../failed-container';
+import { watchChild, watchPid } from './exit-watch';
+import { launchChain, taskArgv } from './launcher';
+import { NativeContainer, type NativeCheckpoint } from './native-container';
+import { isSameProcessAlive, readProcStat } from './proc';
+import { prepareSandbox, taskEnv } from './sandbox';
+import { findExecutable, findNativeTools, type NativeTools } from './tools';
+import { UserDirectory, type UnixUser } from './users';
+
+export interface NativeContainerizerOptions {
+  agentId: string;
+  /** cgroup path (below each hierarchy root) holding this agent's tasks, one `<taskId>` child each. Default `agora/<agentId>`. */
+  cgroupRoot?: string;
+  /** Where cgroup hierarchies are mounted. Default `/sys/fs/cgroup`. */
+  cgroupMount?: string;
+  cgroupFs?: CgroupFs;
+  /** The user tasks run as when the agent is root and the task names none. Default `nobody`. */
+  taskUser?: string;
+  /** pids.max for a task that sets no pidsLimit. Default 1024. */
+  defaultPidsLimit?: number;
+  /** How often a recovered task's launcher is checked for exit. Default 500 ms. */
+  recoverPollMs?: number;
+  log?: Logger;
+}
+
+export const STATUS_FILE = '.agora-exit';
+const MiB = 1024 * 1024;
+
+export class NativeContainerizer implements Containerizer {
+  readonly kind = 'native' as const;
+  readonly cgroupRoot: string;
+  private readonly log: Logger;
+  private readonly users = new UserDirectory();
+  private hostCache?: CgroupHost;
+  private toolsCache?: NativeTools | { missing: string[] };
+  private readonly live = new Map<string, NativeContainer>();
+
+  constructor(private readonly o: NativeContainerizerOptions) {
+    this.cgroupRoot = (o.cgroupRoot ?? `agora/${o.agentId}`).replace(/^\/+|\/+$/g, '');
+    this.log = o.log ?? createLogger('native-containerizer');
+  }
+
+  /** The host's cgroup layout, detected once (and logged). */
+  get host(): CgroupHost {
+    if (!this.hostCache) {
+      this.hostCache = detectCgroups(this.o.cgroupMount, this.o.cgroupFs ?? kernelCgroupFs);
+      if (this.hostCache.ok) this.log.info({ cgroupVersion: this.hostCache.version, root: this.cgroupRoot }, 'cgroups detected');
+      else this.log.warn({ reason: this.hostCache.reason }, 'no usable cgroups');
+    }
+    return this.hostCache;
+  }
+
+  private get tools(): NativeTools | { missing: string[] } {
+    return (this.toolsCache ??= findNativeTools());
+  }
+
+  async available(): Promise<{ ok: true } | { ok: false; reason: string }> {
+    if (process.getuid?.() !== 0) return { ok: false, reason: 'the native containerizer needs root (cgroups, namespaces)' };
+    const host = this.host;
+    if (!host.ok) return { ok: false, reason: host.reason };
+    const tools = this.tools;
+    if ('missing' in tools) return { ok: false, reason: `util-linux programs missing: ${tools.missing.join(', ')}` };
+    return { ok: true };
+  }
+
+  /** Tasks launched or recovered by this instance and not yet destroyed. */
+  containers(): NativeContainer[] {
+    return [...this.live.values()];
+  }
+
+  async launch(spec: ContainerSpec): Promise<Container> {
+    try {
+      return this.start(spec);
+    } catch (err) {
+      if (!(err instanceof LaunchError)) throw err;
+      this.log.warn({ taskId: spec.taskId, err }, 'native launch failed');
+      return new FailedContainer(spec.taskId, 'native', err.message);
+    }
+  }
+
+  private start(spec: ContainerSpec): NativeContainer {
+    const avail = this.preflight();
+    const user = this.taskUserFor(spec);
+    const argv = taskArgv(spec.command);
+    if (!spec.command.shell && (argv.length === 0 || !findExecutable(argv[0]!, spec.env.PATH))) {
+      throw new LaunchError(`command not found: ${argv[0] ?? '(none)'}`);
+    }
+    const cgroup = openCgroup(avail.host, `${this.cgroupRoot}/${spec.taskId}`);
+    if (cgroup.exists() && cgroup.pids().length > 0) throw new LaunchError(`task ${spec.taskId} already has running processes in ${cgroup.path}`);
+    try {
+      cgroup.create({
+        cpus: spec.cpus, cpuHardCap: spec.cpuHardCap ?? false,
+        memLimitBytes: Math.max(4, spec.memMb) * MiB, pidsMax: spec.pidsLimit ?? this.o.defaultPidsLimit ?? 1024,
+      });
+    } catch (err) {
+      throw new LaunchError(`cannot set up the task cgroup: ${describeError(err)}`, { cause: err });
+    }
+    const statusFile = path.join(spec.sandboxDir, STATUS_FILE);
+    const io = prepareSandbox(spec.sandboxDir, statusFile, user);
+    const env = taskEnv(spec);
+    const plan = launchChain(argv, { procsFiles: cgroup.procsFiles, statusFile, user, ...avail.tools });
+    let child;
+    try {
+      child = spawn(plan.file, plan.args, { cwd: spec.sandboxDir, env, detached: true, stdio: ['ignore', io.stdout, io.stderr] });
+    } catch (err) {
+      throw new LaunchError(`cannot spawn the task: ${describeError(err)}`, { cause: err });
+    } finally {
+      io.close();
+    }
+    child.unref();
+    const launcherExit = watchChild(child);
+    child.once('error', (err) => this.log.error({ taskId: spec.taskId, err }, 'native launcher error'));
+    const pid = child.pid;
+    const stat = pid !== undefined ? readProcStat(pid) : undefined;
+    if (pid === undefined || !stat) throw new LaunchError(`cannot spawn the task: no process started`);
+    const checkpoint: NativeCheckpoint = {
+      kind: 'native', taskId: spec.taskId, pid, startTicks: stat.startTicks, cgroupVersion: avail.host.version,
+      cgroupPath: cgroup.path, sandboxDir: spec.sandboxDir, statusFile, user: user ? { uid: user.uid, gid: user.gid } : undefined, env,
+    };
+    this.log.debug({ taskId: spec.taskId, pid, cgroup: cgroup.path }, 'native task launched');
+    return this.track(new NativeContainer({ cgroup, checkpoint, launcherExit, tools: avail.tools, log: this.log, onDestroyed: () => this.live.delete(spec.taskId) }));
+  }
+
+  private track(c: NativeContainer): NativeContainer {
+    this.live.set(c.taskId, c);
+    return c;
+  }
+
+  private preflight(): { host: Extract<CgroupHost, { ok: true }>; tools: NativeTools } {
+    const host = this.host;
+    if (!host.ok) throw new LaunchError(`no usable cgroups: ${host.reason}`);
+    const tools = this.tools;
+    if ('missing' in tools) throw new LaunchError(`util-linux programs missing: ${tools.missing.join(', ')}`);
+    return { host, tools };
+  }
+
+  /** The user to switch to: the task's, else the default task user; none when the agent is not root. */
+  private taskUserFor(spec: ContainerSpec): UnixUser | undefined {
+    if (process.getuid?.() !== 0) {
+      if (spec.user !== undefined) throw new LaunchError(`cannot run as ${spec.user}: the agent is not root`);
+      return undefined;
+    }
+    return this.users.resolve(spec.user ?? this.o.taskUser ?? 'nobody');
+  }
+
+  async recover(checkpoint: ContainerCheckpoint): Promise<Container | ContainerExit> {
+    const cp = parseCheckpoint(checkpoint);
+    const avail = this.preflight();
+    if (cp.cgroupVersion !== avail.host.version) {
+      throw new CheckpointError(`checkpoint of ${cp.taskId} is for cgroup v${cp.cgroupVersion}, the host has v${avail.host.version}`);
+    }
+    const cgroup = openCgroup(avail.host, cp.cgroupPath);
+    const alive = isSameProcessAlive(cp.pid, cp.startTicks);
+    const launcherExit = alive ? watchPid(cp.pid, cp.startTicks, this.o.recoverPollMs ?? 500) : Promise.resolve(undefined);
+    const container = new NativeContainer({ cgroup, checkpoint: cp, launcherExit, tools: avail.tools, log: this.log, onDestroyed: () => this.live.delete(cp.taskId) });
+    if (alive) {
+      this.log.info({ taskId: cp.taskId, pid: cp.pid }, 'native task re-attached');
+      return this.track(container);
+    }
+    const exit = await container.wait();
+    await container.destroy();
+    this.log.info({ taskId: cp.taskId, ...exit }, 'native task ended while the agent was away');
+    return exit;
+  }
+}
+
+function parseCheckpoint(c: ContainerCheckpoint): NativeCheckpoint {
+  const ok = c.kind === 'native' && typeof c.pid === 'number' && typeof c.startTicks === 'number'
+    && (c.cgroupVersion === 1 || c.cgroupVersion === 2) && typeof c.cgroupPath === 'string'
+    && typeof c.sandboxDir === 'string' && typeof c.statusFile === 'string' && typeof c.env === 'object';
+  if (!ok) throw new CheckpointError(`not a native checkpoint: ${JSON.stringify(c).slice(0, 200)}`);
+  return c as NativeCheckpoint;
+}
+
+/** Exposed for tests and tooling: whether the sandbox has a recorded exit status. */
+export function hasStatusFile(sandboxDir: string): boolean {
+  return fs.existsSync(path.join(sandboxDir, STATUS_FILE));
+}
