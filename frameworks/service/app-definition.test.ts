@@ -1,0 +1,65 @@
+import { parseAppText, validateApp, appTaskPrefix, ServiceRequestSchema } from 'agora/sdk';
+
+describe('app definition', () => {
+  it('fills Marathon-like defaults', () => {
+    const r = validateApp({ id: '/shop/cart', cmd: 'sleep 100' });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.app.instances).toBe(1);
+    expect(r.app.upgradeStrategy).toEqual({ minimumHealthCapacity: 1, maximumOverCapacity: 1 });
+    expect(r.app.backoff.backoffFactor).toBe(1.15);
+    expect(r.app.killSelection).toBe('YOUNGEST_FIRST');
+    expect(r.app.deployment).toEqual({ progressDeadlineSeconds: 600, onDeadline: 'rollback' });
+  });
+
+  it('lists every problem by field path', () => {
+    const r = validateApp({
+      id: 'shop/Cart', instances: -1, mem: 'lots', constraints: [['hostname', 'UNIQ'], ['rack', 'LIKE'], ['rack', 'MAX_PER', 'x']],
+      upgradeStrategy: { minimumHealthCapacity: 2 }, healthChecks: [{ type: 'HTTP', portIndex: 0 }], bogus: 1,
+    });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const fields = r.issues.map((i) => i.field);
+    expect(fields).toEqual(expect.arrayContaining([
+      'id', 'instances', 'mem', 'constraints[0].operator', 'constraints[1].value', 'constraints[2].value',
+      'upgradeStrategy.minimumHealthCapacity', '(app)',
+    ]));
+  });
+
+  it('reports cross-field problems together', () => {
+    const r = validateApp({ id: '/a', cmd: 'x', args: ['y'], ports: [8080, 8080], upgradeStrategy: { minimumHealthCapacity: 1, maximumOverCapacity: 0 },
+      healthChecks: [{ type: 'TCP', portIndex: 2 }] });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.issues.map((i) => i.field).sort()).toEqual(['args', 'healthChecks[0].portIndex', 'ports', 'upgradeStrategy']);
+  });
+
+  it('needs a command unless a docker image runs', () => {
+    const noCmd = validateApp({ id: '/a' });
+    expect(noCmd.ok || noCmd.issues[0].field).toBe('cmd');
+    const docker = validateApp({ id: '/a', container: { type: 'docker', image: 'busybox:1' } });
+    expect(docker.ok && docker.app.container).toMatchObject({ type: 'DOCKER', image: 'busybox:1' });
+  });
+
+  it('accepts constraints as tuples or objects, numbers as values', () => {
+    const r = validateApp({ id: '/a', cmd: 'x', constraints: [['rack', 'GROUP_BY', 3], { field: 'hostname', operator: 'UNIQUE' }, ['rack', 'LIKE', 'r[12]']] });
+    expect(r.ok && r.app.constraints).toEqual([
+      { field: 'rack', operator: 'GROUP_BY', value: '3' }, { field: 'hostname', operator: 'UNIQUE' }, { field: 'rack', operator: 'LIKE', value: 'r[12]' },
+    ]);
+    const badRe = validateApp({ id: '/a', cmd: 'x', constraints: [['rack', 'UNLIKE', '(']] });
+    expect(!badRe.ok && badRe.issues[0].message).toMatch(/regular expression/);
+  });
+
+  it('reads JSON and YAML files', () => {
+    expect(parseAppText('{"id":"/a","cmd":"x"}')).toEqual({ id: '/a', cmd: 'x' });
+    expect(parseAppText('id: /a\ncmd: x\nconstraints:\n  - [hostname, UNIQUE]\n')).toEqual({ id: '/a', cmd: 'x', constraints: [['hostname', 'UNIQUE']] });
+    expect(() => parseAppText('{"id": ', 'app.json')).toThrow(/app.json: not valid JSON/);
+    expect(() => parseAppText('a: [', 'app.yaml')).toThrow(/not valid YAML/);
+  });
+
+  it('derives the task prefix and validates API requests', () => {
+    expect(appTaskPrefix('/shop/cart')).toBe('shop_cart');
+    expect(ServiceRequestSchema.safeParse({ type: 'scale', appId: '/shop/cart', instances: 5 }).success).toBe(true);
+    expect(ServiceRequestSchema.safeParse({ type: 'scale', appId: 'shop', instances: -1 }).success).toBe(false);
+  });
+});

@@ -1,0 +1,271 @@
+/**
+ * The service framework's app API: the app definition and every request and reply on its NATS subject
+ * `agora.v1.api.service`. The service framework, the `agora app` CLI and the status page import these;
+ * nobody re-declares a shape.
+ *
+ * Example (any NATS client; msgpack bodies; every reply is `{ ok: true, ... }` or `{ ok: false, error }`):
+ *
+ *   const { deploymentId } = await request(nc, SERVICE_API_SUBJECT, {
+ *     type: 'deploy',
+ *     app: { id: '/shop/cart', cmd: 'python3 -m http.server $PORT0', instances: 3, cpus: 0.2, mem: 128, ports: [0],
+ *            constraints: [['hostname', 'UNIQUE']] },
+ *   });
+ *
+ * Vocabulary: an *app* is a definition kept running; an *instance* is one running copy of it (one task);
+ * a *version* is one configuration of an app (scaling does not make a new version, any other change does);
+ * a *deployment* moves an app's instances from what runs to what is wanted, step by step.
+ */
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { AttributeSchema, ContainerInfoSchema, HealthCheckSchema, LabelsSchema, RoleSchema } from './protocol/common';
+
+export const SERVICE_API_SUBJECT = 'agora.v1.api.service';
+
+/** `/shop/cart`: one or more segments of lower-case letters, digits and inner hyphens. */
+export const APP_ID_RE = /^(\/[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?){1,16}$/;
+export const AppIdSchema = z.string().regex(APP_ID_RE, 'an app id is a path like /shop/cart: segments of a-z 0-9 and inner -');
+
+export const CONSTRAINT_OPERATORS = ['UNIQUE', 'CLUSTER', 'GROUP_BY', 'LIKE', 'UNLIKE', 'MAX_PER'] as const;
+export const ConstraintOperatorSchema = z.enum(CONSTRAINT_OPERATORS);
+export type ConstraintOperator = z.infer<typeof ConstraintOperatorSchema>;
+
+/**
+ * A placement rule on `hostname` or an agent attribute, as Marathon defines them. Written as a tuple
+ * `["rack", "GROUP_BY", "3"]` or an object `{ field, operator, value }`; stored as the object.
+ */
+export const ConstraintSchema = z.preprocess(
+  (v) => (Array.isArray(v) ? { field: v[0], operator: v[1], ...(v.length > 2 ? { value: v[2] } : {}) } : v),
+  z.object({
+    field: z.string().min(1).max(64),
+    operator: ConstraintOperatorSchema,
+    value: z.preprocess((v) => (typeof v === 'number' ? String(v) : v), z.string().max(1024)).optional(),
+  }).superRefine((c, ctx) => {
+    const bad = (message: string) => ctx.addIssue({ code: 'custom', path: ['value'], message });
+    if (c.operator === 'UNIQUE' && c.value !== undefined && c.value !== '') bad('UNIQUE takes no value');
+    if ((c.operator === 'LIKE' || c.operator === 'UNLIKE')) {
+      if (!c.value) bad(`${c.operator} needs a regular expression value`);
+      else { try { new RegExp(c.value); } catch (e) { bad(`not a valid regular expression: ${(e as Error).message}`); } }
+    }
+    if (c.operator === 'MAX_PER' && !/^[1-9]\d*$/.test(c.value ?? '')) bad('MAX_PER needs a positive integer value');
+    if (c.operator === 'GROUP_BY' && c.value !== undefined && c.value !== '' && !/^[1-9]\d*$/.test(c.value)) bad('GROUP_BY takes an optional positive integer (the number of groups)');
+  }),
+);
+export type Constraint = z.infer<typeof ConstraintSchema>;
+
+export const KillSelectionSchema = z.enum(['YOUNGEST_FIRST', 'OLDEST_FIRST']);
+export type KillSelection = z.infer<typeof KillSelectionSchema>;
+
+export const UpgradeStrategySchema = z.object({
+  /** Share of `instances` that must stay healthy during a deployment (0..1). */
+  minimumHealthCapacity: z.number().min(0).max(1).default(1),
+  /** Share of `instances` that may run on top of `instances` during a deployment (0..1). */
+  maximumOverCapacity: z.number().min(0).max(1).default(1),
+});
+
+export const BackoffSchema = z.object({
+  /** Delay before relaunching after the first failure; each further failure multiplies it by `backoffFactor`. */
+  backoffSeconds: z.number().min(0).max(3600).default(1),
+  backoffFactor: z.number().min(1).max(100).default(1.15),
+  maxLaunchDelaySeconds: z.number().min(0).max(86_400).default(300),
+  /** The delay resets once an instance of the app has been healthy (or running, without checks) this long. */
+  resetAfterSeconds: z.number().min(0).max(86_400).default(60),
+});
+
+export const DeploymentPolicySchema = z.object({
+  /** A deployment that makes no progress for this long fails (default 10 minutes). */
+  progressDeadlineSeconds: z.number().positive().max(86_400).default(600),
+  /** What a deployment past its deadline does: roll back to the previous version, or pause for an operator. */
+  onDeadline: z.enum(['rollback', 'pause']).default('rollback'),
+});
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _');
+
+/** Accepts `docker`/`native` as well as the protocol's `DOCKER`/`NATIVE`. */
+const AppContainerSchema = z.preprocess(
+  (v) => (v && typeof v === 'object' && typeof (v as { type?: unknown }).type === 'string'
+    ? { ...(v as object), type: (v as { type: string }).type.toUpperCase() } : v),
+  ContainerInfoSchema,
+);
+
+export const AppDefinitionSchema = z.object({
+  id: AppIdSchema,
+  /** A shell command (`/bin/sh -c`); `$PORT0`, `$PORTS`, `$HOST` are set. */
+  cmd: z.string().min(1).max(65_536).optional(),
+  /** Or an executable and its arguments, run without a shell. */
+  args: z.array(z.string().max(65_536)).min(1).max(1000).optional(),
+  container: AppContainerSchema.optional(),
+  instances: z.number().int().min(0).max(10_000).default(1),
+  cpus: z.number().positive().max(1024).default(0.1),
+  /** Memory in MB. */
+  mem: z.number().positive().max(4_194_304).default(64),
+  /** Disk in MB. */
+  disk: z.number().min(0).max(1e9).default(0),
+  /** Host ports per instance: 0 takes any offered port, a number asks for exactly that port. */
+  ports: z.array(z.number().int().min(0).max(65535)).max(100).default([]),
+  env: z.record(envName, z.string().max(65_536)).default({}),
+  labels: LabelsSchema.default({}),
+  role: RoleSchema.optional(),
+  constraints: z.array(ConstraintSchema).max(50).default([]),
+  healthChecks: z.array(HealthCheckSchema).max(1, 'one health check per app (the agent runs one per task)').default([]),
+  upgradeStrategy: UpgradeStrategySchema.default({ minimumHealthCapacity: 1, maximumOverCapacity: 1 }),
+  backoff: BackoffSchema.default({ backoffSeconds: 1, backoffFactor: 1.15, maxLaunchDelaySeconds: 300, resetAfterSeconds: 60 }),
+  killSelection: KillSelectionSchema.default('YOUNGEST_FIRST'),
+  deployment: DeploymentPolicySchema.default({ progressDeadlineSeconds: 600, onDeadline: 'rollback' }),
+  /** SIGTERM → SIGKILL grace when an instance is killed. */
+  killGracePeriodSeconds: z.number().min(0).max(3600).optional(),
+}).strict().superRefine((app, ctx) => {
+  const docker = app.container?.type === 'DOCKER';
+  if (!docker && app.cmd === undefined && app.args === undefined) ctx.addIssue({ code: 'custom', path: ['cmd'], message: 'cmd or args is required (or a docker container)' });
+  if (app.cmd !== undefined && app.args !== undefined) ctx.addIssue({ code: 'custom', path: ['args'], message: 'give cmd or args, not both' });
+  const fixed = app.ports.filter((p) => p !== 0);
+  if (new Set(fixed).size !== fixed.length) ctx.addIssue({ code: 'custom', path: ['ports'], message: 'a fixed port is listed twice' });
+  const { minimumHealthCapacity: minH, maximumOverCapacity: over } = app.upgradeStrategy;
+  if (minH === 1 && over === 0) {
+    ctx.addIssue({ code: 'custom', path: ['upgradeStrategy'], message: 'minimumHealthCapacity 1 with maximumOverCapacity 0 leaves no room to replace any instance' });
+  }
+  app.healthChecks.forEach((h, i) => {
+    if (h.type !== 'COMMAND' && h.port === undefined && (h.portIndex ?? 0) >= app.ports.length) {
+      ctx.addIssue({ code: 'custom', path: ['healthChecks', i, 'portIndex'], message: `port index ${h.portIndex ?? 0} but the app asks for ${app.ports.length} port(s)` });
+    }
+  });
+});
+export type AppDefinition = z.infer<typeof AppDefinitionSchema>;
+export type AppDefinitionInput = z.input<typeof AppDefinitionSchema>;
+
+export interface AppIssue { field: string; message: string }
+export type AppValidation = { ok: true; app: AppDefinition } | { ok: false; issues: AppIssue[] };
+
+function pathText(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out === '' ? String(p) : `.${String(p)}`;
+  return out === '' ? '(app)' : out;
+}
+
+/** Validates a definition as a whole: every problem, by field path; nothing is taken from an invalid one. */
+export function validateApp(input: unknown): AppValidation {
+  const r = AppDefinitionSchema.safeParse(input);
+  if (r.success) return { ok: true, app: r.data };
+  return { ok: false, issues: r.error.issues.map((i) => ({ field: pathText(i.path), message: i.message })) };
+}
+
+/** Reads an app file's text: JSON, or YAML (which JSON is a subset of). Throws on a syntax error. */
+export function parseAppText(text: string, fileName = 'app'): unknown {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    try { return JSON.parse(trimmed); } catch (e) { throw new Error(`${fileName}: not valid JSON: ${(e as Error).message}`); }
+  }
+  try { return parseYaml(text); } catch (e) { throw new Error(`${fileName}: not valid YAML: ${(e as Error).message}`); }
+}
+
+/** The task-id prefix of an app: `/shop/cart` → `shop_cart`. */
+export const appTaskPrefix = (appId: string): string => appId.slice(1).replace(/\//g, '_');
+
+// ---- views returned by the API -------------------------------------------------------------------------
+
+export const InstanceStateSchema = z.enum(['STAGING', 'RUNNING', 'KILLING', 'UNREACHABLE']);
+export type InstanceState = z.infer<typeof InstanceStateSchema>;
+
+export const InstanceViewSchema = z.object({
+  instanceId: z.string(),
+  taskId: z.string(),
+  version: z.number().int(),
+  agentId: z.string(),
+  hostname: z.string(),
+  attributes: z.array(AttributeSchema),
+  ports: z.array(z.number().int()),
+  state: InstanceStateSchema,
+  /** true/false once health checks report; absent before the first report or without checks. */
+  healthy: z.boolean().optional(),
+  /** The framework's verdict: health checks pass, or running when the app has none. */
+  ready: z.boolean(),
+  launchedAt: z.number(),
+  killReason: z.string().optional(),
+});
+export type InstanceView = z.infer<typeof InstanceViewSchema>;
+
+export const DeploymentKindSchema = z.enum(['deploy', 'scale', 'restart', 'remove', 'rollback']);
+export const DeploymentStateSchema = z.enum(['RUNNING', 'PAUSED', 'SUCCEEDED', 'FAILED', 'CANCELLED']);
+export type DeploymentState = z.infer<typeof DeploymentStateSchema>;
+
+export const DeploymentViewSchema = z.object({
+  id: z.string(),
+  appId: z.string(),
+  kind: DeploymentKindSchema,
+  state: DeploymentStateSchema,
+  fromVersion: z.number().int().optional(),
+  toVersion: z.number().int(),
+  fromInstances: z.number().int(),
+  toInstances: z.number().int(),
+  /** Instances of the target version that are ready, and how many are wanted. */
+  ready: z.number().int(),
+  target: z.number().int(),
+  /** Instances of other versions still running. */
+  old: z.number().int(),
+  createdAt: z.number(),
+  updatedAt: z.number(),
+  lastProgressAt: z.number(),
+  message: z.string().optional(),
+  rollbackOf: z.string().optional(),
+});
+export type DeploymentView = z.infer<typeof DeploymentViewSchema>;
+
+export const EndpointSchema = z.object({ host: z.string(), ports: z.array(z.number().int()), instanceId: z.string() });
+export type Endpoint = z.infer<typeof EndpointSchema>;
+
+export const AppSummarySchema = z.object({
+  id: z.string(),
+  version: z.number().int(),
+  instances: z.number().int(),
+  running: z.number().int(),
+  ready: z.number().int(),
+  staging: z.number().int(),
+  /** Why instances are not placed, e.g. `waiting: 2 offers lacked mem, 1 violated UNIQUE hostname`. */
+  waiting: z.string().optional(),
+  /** When the next launch may happen, if held back by the crash backoff. */
+  delayedUntil: z.number().optional(),
+  deploymentId: z.string().optional(),
+});
+export type AppSummary = z.infer<typeof AppSummarySchema>;
+
+export const AppDetailSchema = AppSummarySchema.extend({
+  definition: z.unknown(),
+  instanceList: z.array(InstanceViewSchema),
+  endpoints: z.array(EndpointSchema),
+  deployment: DeploymentViewSchema.optional(),
+});
+export type AppDetail = Omit<z.infer<typeof AppDetailSchema>, 'definition'> & { definition: AppDefinition };
+
+// ---- requests on agora.v1.api.service ------------------------------------------------------------------
+
+const app = { appId: AppIdSchema };
+/** Every call on `agora.v1.api.service`, discriminated by `type`. */
+export const ServiceRequestSchema = z.discriminatedUnion('type', [
+  /** Create or change an app; `app` is checked as a whole by `validateApp`. `force` replaces a running deployment. */
+  z.object({ type: z.literal('deploy'), app: z.unknown(), force: z.boolean().default(false) }),
+  z.object({ type: z.literal('list') }),
+  z.object({ type: z.literal('show'), ...app }),
+  z.object({ type: z.literal('scale'), ...app, instances: z.number().int().min(0).max(10_000), force: z.boolean().default(false) }),
+  z.object({ type: z.literal('restart'), ...app, force: z.boolean().default(false) }),
+  z.object({ type: z.literal('remove'), ...app }),
+  z.object({ type: z.literal('deployments'), appId: AppIdSchema.optional(), all: z.boolean().default(false) }),
+  z.object({ type: z.literal('deployment'), deploymentId: z.string().min(1).max(64) }),
+  z.object({ type: z.literal('cancel'), deploymentId: z.string().min(1).max(64) }),
+  z.object({ type: z.literal('endpoints'), appId: AppIdSchema.optional() }),
+]);
+export type ServiceRequest = z.input<typeof ServiceRequestSchema>;
+export type ServiceRequestParsed = z.infer<typeof ServiceRequestSchema>;
+
+/** The reply fields (beside `ok: true`) of each call. */
+export interface ServiceReplies {
+  deploy: { deploymentId?: string; version: number; unchanged: boolean };
+  list: { apps: AppSummary[] };
+  show: { app: AppDetail };
+  scale: { deploymentId?: string };
+  restart: { deploymentId: string; version: number };
+  remove: { deploymentId: string };
+  deployments: { deployments: DeploymentView[] };
+  deployment: { deployment: DeploymentView };
+  cancel: { deploymentId: string; rollbackDeploymentId?: string };
+  endpoints: { endpoints: { appId: string; endpoints: Endpoint[] }[] };
+}
+export type ServiceRequestType = keyof ServiceReplies;
