@@ -47,6 +47,19 @@ export interface RoleInfo {
   frameworks: FrameworkId[];
 }
 
+/** A call the allocator cannot apply (unknown agent, giving back more than was allocated, …); names what is wrong. */
+export class AllocatorError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AllocatorError';
+  }
+}
+
+export interface AllocatorOptions {
+  /** An offer must carry at least this many cpus or this much memory (Mesos's MIN_CPUS 0.01 / MIN_MEM 32 MB). */
+  minAllocatable?: { cpus: number; memMb: number };
+}
+
 export interface Allocator {
   /** `used`: what tasks already hold on this agent, per framework and role (agent re-registration). */
   addAgent(agent: AllocatorAgent, used?: ReadonlyArray<{ frameworkId: FrameworkId; role: string; resources: Resources }>): void;
@@ -84,4 +97,6 @@ export interface Allocator {
   /** Read-only views for the operator API. */
   roles(): RoleInfo[];
   available(agentId: AgentId): Resources | undefined;
+  /** What each (framework, role) holds on an agent (offered or used). */
+  allocatedOn(agentId: AgentId): Array<{ frameworkId: FrameworkId; role: string; resources: Resources }>;
 }

@@ -1,0 +1,104 @@
+/**
+ * One allocation cycle, as a pure function of the allocator's state and `nowMs`:
+ *
+ *   stage 1 (quota)  for each role whose guarantee is unmet, lowest share first:
+ *                      its subtree's clients in DRF order take agents, offers cut to the unmet amount
+ *   stage 2 (fair)   every eligible client in hierarchical DRF order takes agents, unreserved resources
+ *                      held back as headroom for others' unmet guarantees, limits never passed
+ *
+ * "Takes agents": the lowest-share client scans the pool from its cursor for the first agent it may be offered
+ * (not filtered, something allocatable to its role, at least the minimum), gets all of it, its share rises and it
+ * is re-placed in the sorter; a client that finds nothing is out for the rest of the cycle. So the work is about
+ * (offers + clients) · log(clients) plus the filtered pairs actually met — never frameworks × agents.
+ */
+import { Resources } from '../../sdk/resources';
+import type { Allocation } from './allocator';
+import { AgentPool, offerableAgents } from './agent-pool';
+import type { DrfSorter, RoleNode, SortNode } from './drf-sorter';
+import { isFiltered } from './filters';
+import { HeadroomLedger, limitCaps, shrinkToCaps, type ScalarCaps } from './quota';
+import type { Quota } from './allocator';
+import type { ScalarKinds } from './scalar-kinds';
+import type { AgentState, ClientNode } from './state';
+
+export interface MinAllocatableMilli { cpus: number; mem: number }
+
+export interface CycleInput {
+  readonly sorter: DrfSorter;
+  readonly kinds: ScalarKinds;
+  readonly quotas: ReadonlyMap<string, Quota>;
+  readonly agents: Iterable<AgentState>;
+  readonly minimum: MinAllocatableMilli;
+  readonly rotation: number;
+  /** Books an offer: moves it from the agent's free resources to the client. */
+  readonly commit: (client: ClientNode, agent: AgentState, offer: Resources) => void;
+}
+
+export function meetsMinimum(r: Resources, min: MinAllocatableMilli): boolean {
+  return r.scalarMilli('cpus') >= min.cpus || r.scalarMilli('mem') >= min.mem;
+}
+
+function capsAllowMinimum(caps: ScalarCaps | undefined, min: MinAllocatableMilli): boolean {
+  return caps === undefined || (caps.get('cpus') ?? Infinity) >= min.cpus || (caps.get('mem') ?? Infinity) >= min.mem;
+}
+
+export function runAllocationCycle(input: CycleInput, nowMs: number): Allocation[] {
+  const agents = offerableAgents(input.agents, (a) => meetsMinimum(a.available, input.minimum), input.rotation);
+  const cycle = new Cycle(input, new AgentPool(agents), nowMs);
+  if (cycle.ledger.active) for (const role of cycle.ledger.unmetRoles()) cycle.runStage(role, true);
+  cycle.runStage(input.sorter.root, false);
+  return cycle.allocations;
+}
+
+class Cycle {
+  readonly allocations: Allocation[] = [];
+  readonly ledger: HeadroomLedger;
+
+  constructor(private readonly input: CycleInput, private readonly pool: AgentPool, private readonly nowMs: number) {
+    this.ledger = new HeadroomLedger(input.sorter, input.quotas, input.agents, input.kinds);
+  }
+
+  /** Offers agents to the clients under `from` in DRF order until the pool or the clients run out. */
+  runStage(from: SortNode, quotaStage: boolean): void {
+    const { sorter } = this.input;
+    const eligible = (node: SortNode) => { (node as ClientNode).cursor = 0; return (node as ClientNode).isEligible(); };
+    if (!sorter.buildHeaps(from, eligible)) return;
+    while (this.pool.remaining > 0) {
+      if (quotaStage && this.ledger.unmet(from as RoleNode).size === 0) return;
+      const client = sorter.pickNext(from) as ClientNode | undefined;
+      if (!client) return;
+      if (!this.offerNextAgent(client, quotaStage)) sorter.exhaust(client, from);
+    }
+  }
+
+  /** Finds the next agent `client` may be offered and books it; false when there is none this cycle. */
+  private offerNextAgent(client: ClientNode, quotaStage: boolean): boolean {
+    const limits = this.input.quotas.size > 0 ? limitCaps(client.roleNode, this.input.quotas, this.input.kinds) : undefined;
+    if (!capsAllowMinimum(limits, this.input.minimum)) return false;
+    const headroom = this.ledger.capsFor(client.roleNode, quotaStage);
+    const pool = this.pool;
+    for (let i = pool.firstFrom(client.cursor); i < pool.length; i = pool.firstFrom(i + 1)) {
+      client.cursor = i + 1;
+      const agent = pool.agents[i];
+      const offer = this.offerFor(client, agent, limits, headroom);
+      if (offer === undefined) continue;
+      pool.take(i);
+      this.input.commit(client, agent, offer);
+      this.ledger.onAllocated(offer);
+      this.allocations.push({ frameworkId: client.framework.id, agentId: agent.id, role: client.role, resources: offer });
+      return true;
+    }
+    return false;
+  }
+
+  /** What `client` would be offered on `agent` now, or undefined when nothing may be. */
+  private offerFor(client: ClientNode, agent: AgentState, limits?: ScalarCaps, headroom?: ScalarCaps): Resources | undefined {
+    let offer = agent.available;
+    if (agent.availableHasReservations) offer = offer.allocatableTo(client.role);
+    if (limits) offer = shrinkToCaps(offer, limits, false);
+    if (headroom) offer = shrinkToCaps(offer, headroom, true);
+    if (!meetsMinimum(offer, this.input.minimum)) return undefined;
+    if (client.filters.size > 0 && isFiltered(client, agent, offer, this.nowMs)) return undefined;
+    return offer;
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * Quota, as Mesos's: a role's guarantee is offered before fair sharing (stage 1) and, while unmet, enough
+ * unreserved resources are held back from every other role to cover it (headroom); a role's limit caps what its
+ * subtree may hold, and offers are shrunk to fit rather than exceed it.
+ *
+ * Consumption toward a guarantee = what the role's subtree holds + resources reserved to it not yet allocated.
+ * Simplification (documented): nested guarantees are summed, not netted against their parent's.
+ */
+import { Resources, UNRESERVED } from '../../sdk/resources';
+import type { Quota } from './allocator';
+import type { DrfSorter, RoleNode } from './drf-sorter';
+import type { ScalarKinds } from './scalar-kinds';
+import type { AgentState } from './state';
+
+/** Largest amount (thousandths) of each named scalar an offer may carry. */
+export type ScalarCaps = Map<string, number>;
+
+const minInto = (caps: ScalarCaps, name: string, cap: number) => caps.set(name, Math.min(caps.get(name) ?? Infinity, cap));
+
+/** Caps from the limits of `role` and its ancestors: limit − held by that subtree. Undefined when nothing limits it. */
+export function limitCaps(role: RoleNode, quotas: ReadonlyMap<string, Quota>, kinds: ScalarKinds): ScalarCaps | undefined {
+  let caps: ScalarCaps | undefined;
+  for (let node: RoleNode | undefined = role; node && node.role !== ''; node = node.parent as RoleNode | undefined) {
+    const limit = quotas.get(node.role)?.limit;
+    if (!limit) continue;
+    caps ??= new Map();
+    const held = node.allocatedMilli;
+    limit.forEachScalarMilli((name, _r, milli) => minInto(caps!, name, milli - (held[kinds.indexOf(name)] ?? 0)));
+  }
+  return caps;
+}
+
+/** `offer` with each capped scalar cut to its cap — unreserved first, then reservations (or unreserved only). */
+export function shrinkToCaps(offer: Resources, caps: ScalarCaps, unreservedOnly: boolean): Resources {
+  let out = offer;
+  for (const [name, cap] of caps) {
+    const have = unreservedOnly ? out.scalarMilli(name, UNRESERVED) : out.scalarMilli(name);
+    let excess = have - Math.max(0, cap);
+    if (excess <= 0) continue;
+    const roles = unreservedOnly ? [UNRESERVED] : [UNRESERVED, ...out.roles().filter((r) => r !== UNRESERVED)];
+    for (const role of roles) {
+      const take = Math.min(excess, out.scalarMilli(name, role));
+      if (take > 0) out = out.subtract(Resources.scalar(name, take / 1000, role));
+      excess -= take;
+      if (excess <= 0) break;
+    }
+  }
+  return out;
+}
+
+/** One cycle's view of guarantees: unmet amounts, the headroom they require, and the unreserved pool that covers it. */
+export class HeadroomLedger {
+  private readonly guarantees = new Map<RoleNode, Resources>();
+  private readonly unreservedFree = new Map<string, number>();
+  private readonly reservedFree = new Map<string, Map<string, number>>();
+
+  constructor(sorter: DrfSorter, quotas: ReadonlyMap<string, Quota>, agents: Iterable<AgentState>, private readonly kinds: ScalarKinds) {
+    for (const [role, quota] of quotas) if (quota.guarantee && !quota.guarantee.isEmpty()) this.guarantees.set(sorter.ensureRole(role), quota.guarantee);
+    if (this.guarantees.size > 0) for (const agent of agents) if (agent.active) this.count(agent.available, 1);
+  }
+
+  get active(): boolean { return this.guarantees.size > 0; }
+
+  /** Roles whose guarantee is not yet met, lowest share first. */
+  unmetRoles(): RoleNode[] {
+    return [...this.guarantees.keys()].filter((r) => this.unmet(r).size > 0).sort((a, b) => a.share - b.share);
+  }
+
+  /** guarantee − consumption, per named scalar still short. */
+  unmet(role: RoleNode): Map<string, number> {
+    const out = new Map<string, number>();
+    const guarantee = this.guarantees.get(role);
+    guarantee?.forEachScalarMilli((name, _r, milli) => {
+      const short = milli - (role.allocatedMilli[this.kinds.indexOf(name)] ?? 0) - this.reservedFreeIn(role.role, name);
+      if (short > 0) out.set(name, short);
+    });
+    return out;
+  }
+
+  /** Caps on the unreserved part of an offer to `role`: keep others' unmet guarantees covered (and, in stage 1, stop at its own). */
+  capsFor(role: RoleNode, quotaStage: boolean): ScalarCaps | undefined {
+    if (!this.active) return undefined;
+    const own = this.nearestGuaranteed(role);
+    const ownUnmet = own ? this.unmet(own) : new Map<string, number>();
+    const caps: ScalarCaps = new Map();
+    for (const [name, required] of this.requiredHeadroom()) {
+      minInto(caps, name, (this.unreservedFree.get(name) ?? 0) - (required - (ownUnmet.get(name) ?? 0)));
+    }
+    if (quotaStage) for (const [name, short] of ownUnmet) minInto(caps, name, short);
+    return caps.size > 0 ? caps : undefined;
+  }
+
+  /** Resources just allocated leave the free pools. */
+  onAllocated(offer: Resources): void { if (this.active) this.count(offer, -1); }
+
+  private requiredHeadroom(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const role of this.guarantees.keys()) for (const [name, short] of this.unmet(role)) out.set(name, (out.get(name) ?? 0) + short);
+    return out;
+  }
+
+  private nearestGuaranteed(role: RoleNode): RoleNode | undefined {
+    for (let node: RoleNode | undefined = role; node && node.role !== ''; node = node.parent as RoleNode | undefined) {
+      if (this.guarantees.has(node)) return node;
+    }
+    return undefined;
+  }
+
+  private reservedFreeIn(role: string, name: string): number {
+    let sum = 0;
+    for (const [reservedTo, byName] of this.reservedFree) {
+      if (reservedTo === role || reservedTo.startsWith(`${role}/`)) sum += byName.get(name) ?? 0;
+    }
+    return sum;
+  }
+
+  private count(resources: Resources, sign: 1 | -1): void {
+    resources.forEachScalarMilli((name, role, milli) => {
+      if (role === UNRESERVED) { this.unreservedFree.set(name, (this.unreservedFree.get(name) ?? 0) + sign * milli); return; }
+      let byName = this.reservedFree.get(role);
+      if (!byName) this.reservedFree.set(role, (byName = new Map()));
+      byName.set(name, (byName.get(name) ?? 0) + sign * milli);
+    });
+  }
+}
