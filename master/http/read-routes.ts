@@ -1,0 +1,54 @@
+/** Read-only API routes: state, agents, frameworks, tasks (with filters and paging). */
+import type { FastifyInstance } from 'fastify';
+import { TaskStateSchema } from '../../sdk';
+import type { Master } from '../master';
+import { badRequest, notFound } from './errors';
+import { agentView, allTasks, frameworkView, stateView, taskView } from './views';
+
+const KNOWN_TASK_PARAMS = new Set(['state', 'framework', 'agent', 'name', 'limit', 'offset']);
+
+function intParam(q: Record<string, string | undefined>, name: string, dflt: number, max: number): number {
+  const raw = q[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^\d+$/.test(raw)) throw badRequest(`${name}: '${raw}' is not a non-negative integer`);
+  const n = Number(raw);
+  if (n > max) throw badRequest(`${name}: ${n} exceeds the maximum of ${max}`);
+  return n;
+}
+
+export function registerReadRoutes(app: FastifyInstance, m: Master): void {
+  app.get('/api/v1/state', async () => stateView(m));
+  app.get('/api/v1/agents', async () => ({ agents: [...m.state.agents.values()].filter((a) => a.state !== 'REMOVED').map((a) => agentView(m, a)) }));
+  app.get<{ Params: { id: string } }>('/api/v1/agents/:id', async (req) => {
+    const a = m.state.agents.get(req.params.id as never);
+    if (!a || a.state === 'REMOVED') throw notFound(`no agent '${req.params.id}'`);
+    const tasks = [...a.tasks].map((k) => m.state.tasks.get(k)!).filter(Boolean).map((t) => taskView(m, t));
+    return { ...agentView(m, a), tasks };
+  });
+  app.get('/api/v1/frameworks', async () => ({ frameworks: [...m.state.frameworks.values()].map((f) => frameworkView(m, f)) }));
+  app.get<{ Params: { id: string } }>('/api/v1/frameworks/:id', async (req) => {
+    const f = m.state.frameworks.get(req.params.id as never);
+    if (!f) throw notFound(`no framework '${req.params.id}'`);
+    return { ...frameworkView(m, f), tasks: [...f.tasks].map((k) => m.state.tasks.get(k)!).filter(Boolean).map((t) => taskView(m, t)) };
+  });
+  app.get<{ Querystring: Record<string, string | undefined> }>('/api/v1/tasks', async (req) => {
+    const q = req.query;
+    for (const k of Object.keys(q)) if (!KNOWN_TASK_PARAMS.has(k)) throw badRequest(`unknown query parameter '${k}' (known: ${[...KNOWN_TASK_PARAMS].join(', ')})`);
+    let state: string | undefined;
+    if (q.state) {
+      state = q.state.toUpperCase().startsWith('TASK_') ? q.state.toUpperCase() : `TASK_${q.state.toUpperCase()}`;
+      if (!TaskStateSchema.safeParse(state).success) throw badRequest(`state: '${q.state}' is not a task state (e.g. running, finished, TASK_FAILED)`);
+    }
+    const limit = intParam(q, 'limit', 100, 10_000);
+    const offset = intParam(q, 'offset', 0, 10_000_000);
+    const name = q.name?.toLowerCase();
+    const matches = allTasks(m).filter((t) => (!state || t.state === state) && (!q.framework || t.frameworkId === q.framework)
+      && (!q.agent || t.agentId === q.agent) && (!name || t.info.name.toLowerCase().includes(name) || t.info.taskId.toLowerCase().includes(name)));
+    return { total: matches.length, offset, limit, tasks: matches.slice(offset, offset + limit).map((t) => taskView(m, t)) };
+  });
+  app.get<{ Params: { id: string }; Querystring: { framework?: string } }>('/api/v1/tasks/:id', async (req) => {
+    const t = m.state.findTask(req.params.id, req.query.framework);
+    if (!t) throw notFound(`no task '${req.params.id}'`);
+    return { ...taskView(m, t), info: t.info };
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * `agora master` (bin/agora-master): runs one master. Also exports `startMaster` for in-process use by tests
+ * and embedding.
+ *
+ *   agora master --nats nats://127.0.0.1:4222 --http-port 5050 --data-dir ./.agora/master
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import type { FastifyInstance } from 'fastify';
+import { connectNats, createLogger, systemClock, type Clock, type Logger, type NatsConnection } from '../sdk';
+import { HierarchicalDrfAllocator } from './allocator/drf-allocator';
+import { DEFAULT_MASTER_CONFIG, type MasterConfig } from './config';
+import { startHttp } from './http/server';
+import { Master } from './master';
+
+export interface RunningMaster {
+  master: Master;
+  http: FastifyInstance;
+  httpUrl: string;
+  stop(): Promise<void>;
+}
+
+export async function startMaster(partial: Partial<MasterConfig>, opts: { clock?: Clock; log?: Logger; nc?: NatsConnection } = {}): Promise<RunningMaster> {
+  const config: MasterConfig = { ...DEFAULT_MASTER_CONFIG, ...partial };
+  const log = opts.log ?? createLogger('master');
+  const nc = opts.nc ?? await connectNats({ servers: config.natsUrl, name: 'agora-master', log });
+  const master = new Master(config, { nc, clock: opts.clock ?? systemClock, allocator: new HierarchicalDrfAllocator(), log });
+  await master.start();
+  const http = await startHttp(master, config.httpHost, config.httpPort);
+  const addr = http.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.httpPort;
+  const httpUrl = `http://${config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost}:${port}`;
+  log.info({ http: httpUrl, nats: config.natsUrl, dataDir: config.dataDir }, 'master listening');
+  return {
+    master, http, httpUrl,
+    async stop() {
+      await http.close();
+      await master.stop();
+      if (!opts.nc) await nc.drain().catch(() => undefined);
+    },
+  };
+}
+
+const int = (name: string) => (v: string) => {
+  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number`);
+  return Number(v);
+};
+const ms = (name: string) => (v: string) => {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(v);
+  if (!m) throw new InvalidArgumentError(`${name} must be a duration like 500ms, 15s, 10m`);
+  return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms']);
+};
+
+export function masterProgram(): Command {
+  const d = DEFAULT_MASTER_CONFIG;
+  return new Command('agora master')
+    .description('Run an Agora master: admits agents, offers their resources to frameworks (hierarchical DRF), tracks tasks, serves the operator API.')
+    .option('--nats <url>', 'NATS server (env AGORA_NATS)', process.env.AGORA_NATS ?? d.natsUrl)
+    .option('--http-host <host>', 'HTTP listen address', d.httpHost)
+    .option('--http-port <port>', 'HTTP port for the API and status page', int('--http-port'), d.httpPort)
+    .option('--data-dir <dir>', 'where the registry lives (env AGORA_HOME/master)', process.env.AGORA_HOME ? `${process.env.AGORA_HOME}/master` : d.dataDir)
+    .option('--allocation-interval <duration>', 'batch allocation interval', ms('--allocation-interval'), d.allocationIntervalMs)
+    .option('--offer-timeout <duration>', 'rescind offers outstanding this long (0 = never)', ms('--offer-timeout'), d.offerTimeoutMs)
+    .option('--agent-ping-timeout <duration>', 'agent heartbeat timeout', ms('--agent-ping-timeout'), d.agentPingTimeoutMs)
+    .option('--max-agent-ping-timeouts <n>', 'missed heartbeats before an agent is unreachable', int('--max-agent-ping-timeouts'), d.maxAgentPingTimeouts)
+    .option('--agent-removal-timeout <duration>', 'unreachable this long → agent removed, its tasks GONE', ms('--agent-removal-timeout'), d.agentRemovalTimeoutMs)
+    .option('--framework-heartbeat-interval <duration>', 'heartbeat interval expected from frameworks', ms('--framework-heartbeat-interval'), d.frameworkHeartbeatIntervalMs)
+    .option('--completed-task-history <n>', 'completed tasks kept for the API and page', int('--completed-task-history'), d.completedTaskHistory)
+    .addHelpText('after', `
+Examples:
+  $ agora master
+  $ agora master --nats nats://10.0.0.5:4222 --http-port 5050 --data-dir /var/lib/agora/master
+  $ agora master --allocation-interval 500ms --offer-timeout 30s --agent-ping-timeout 5s
+`);
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  const program = masterProgram();
+  program.parse(argv);
+  const o = program.opts();
+  const log = createLogger('master');
+  const running = await startMaster({
+    natsUrl: o.nats, httpHost: o.httpHost, httpPort: o.httpPort, dataDir: o.dataDir, allocationIntervalMs: o.allocationInterval,
+    offerTimeoutMs: o.offerTimeout, agentPingTimeoutMs: o.agentPingTimeout, maxAgentPingTimeouts: o.maxAgentPingTimeouts,
+    agentRemovalTimeoutMs: o.agentRemovalTimeout, frameworkHeartbeatIntervalMs: o.frameworkHeartbeatInterval, completedTaskHistory: o.completedTaskHistory,
+  }, { log });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'master stopping');
+    await running.stop().catch((err) => log.error({ err }, 'error while stopping'));
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+if (require.main === module) {
+  main().catch((err) => { process.stderr.write(`agora master: ${(err as Error).message}\n`); process.exit(1); });
+}

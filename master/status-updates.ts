@@ -1,0 +1,98 @@
+/**
+ * Status updates, agent → master → framework, through JetStream so nothing is lost across restarts:
+ *
+ *   agent ──publish (msgID = uuid)──▶ AGORA_AGENT_UPDATES ──durable "master"──▶ here: apply to state,
+ *     append to AGORA_FRAMEWORK_UPDATES (msgID = uuid) ──▶ ack the agent's message
+ *   framework ◀── durable "fw-<id>" ── AGORA_FRAMEWORK_UPDATES  (acked by the framework)
+ *
+ * The master acks an agent's update only after it is stored on the framework's stream, so a master killed
+ * at any point re-reads it; the uuid makes the re-append a no-op within the stream's duplicate window.
+ */
+import {
+  AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamManager, type JsMsg,
+} from '@nats-io/jetstream';
+import {
+  AgentUpdateSchema, MASTER_UPDATES_CONSUMER, RateLimitedLog, decode, isTerminal, streams, type TaskStatus,
+} from '../sdk';
+import type { Master } from './master';
+import { taskKey } from './state';
+
+const DUPLICATE_WINDOW_NS = 10 * 60 * 1_000_000_000;
+
+export async function ensureStreams(jsm: JetStreamManager): Promise<void> {
+  for (const s of [streams.agentUpdates, streams.frameworkUpdates]) {
+    const config = { name: s.name, subjects: [...s.subjects], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: DUPLICATE_WINDOW_NS };
+    try {
+      await jsm.streams.info(s.name);
+    } catch {
+      await jsm.streams.add(config);
+    }
+  }
+  try {
+    await jsm.consumers.info(streams.agentUpdates.name, MASTER_UPDATES_CONSUMER);
+  } catch {
+    await jsm.consumers.add(streams.agentUpdates.name, {
+      durable_name: MASTER_UPDATES_CONSUMER, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All,
+      ack_wait: 30_000_000_000, max_ack_pending: 4096, max_deliver: -1,
+    });
+  }
+}
+
+export class StatusUpdates {
+  private messages?: ConsumerMessages;
+  private readonly warn: RateLimitedLog;
+  private stopped = false;
+  delivered = 0;
+
+  constructor(private readonly m: Master) { this.warn = new RateLimitedLog(m.log); }
+
+  async start(): Promise<void> {
+    const consumer = await this.m.js.consumers.get(streams.agentUpdates.name, MASTER_UPDATES_CONSUMER);
+    this.messages = await consumer.consume({ max_messages: 512 });
+    void (async () => {
+      for await (const msg of this.messages!) await this.handle(msg);
+    })().catch((err) => { if (!this.stopped) this.m.log.error({ err }, 'agent update consumer ended'); });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.messages?.close().catch(() => undefined);
+  }
+
+  private async handle(msg: JsMsg): Promise<void> {
+    let status: TaskStatus;
+    try {
+      const parsed = AgentUpdateSchema.safeParse(decode(msg.data, this.m.config.maxMessageBytes));
+      if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      status = parsed.data.status;
+      const subjectAgent = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
+      if (status.agentId !== subjectAgent) throw new Error(`status.agentId '${status.agentId}' does not match the publishing agent '${subjectAgent}'`);
+    } catch (e) {
+      this.m.counters.badMessages++;
+      this.warn.warn('bad-update', { subject: msg.subject, err: (e as Error).message }, 'dropped invalid status update');
+      msg.term();
+      return;
+    }
+    try {
+      await this.apply(status);
+      msg.ack();
+      this.delivered++;
+    } catch (e) {
+      this.warn.warn('update-retry', { taskId: status.taskId, err: (e as Error).message }, 'could not forward status update; will retry');
+      msg.nak(500);
+    }
+  }
+
+  private async apply(status: TaskStatus): Promise<void> {
+    const m = this.m;
+    const task = m.state.tasks.get(taskKey(status.frameworkId, status.taskId));
+    const stored = m.registry.framework(status.frameworkId);
+    if (!stored || stored.removedAt !== undefined) {
+      // The framework is gone: nobody will ever acknowledge; make sure the task does not outlive it.
+      if (!isTerminal(status.state)) void m.sendToAgent(status.agentId!, { type: 'KILL', frameworkId: status.frameworkId, taskId: status.taskId, reason: 'FRAMEWORK_REMOVED' }).catch(() => undefined);
+      return;
+    }
+    if (task && task.agentId === status.agentId) m.onTaskStatus(task, status);
+    await m.forwardUpdate(status);
+  }
+}
