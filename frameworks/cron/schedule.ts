@@ -104,6 +104,15 @@ export function occurrence(s: Extract<Schedule, { kind: 'repeating' }>, k: numbe
 const AVG_MONTH_MS = 30.436875 * 86_400_000;
 const approxPeriodMs = (p: Period) => (p.years * 12 + p.months) * AVG_MONTH_MS + fixedMs(p);
 
+type Repeating = Extract<Schedule, { kind: 'repeating' }>;
+
+/** The index of the first occurrence strictly after `afterMs` (may be ≥ count: none left). */
+function firstIndexAfter(s: Repeating, afterMs: number): number {
+  let k = Math.max(0, Math.floor((afterMs - s.startMs) / approxPeriodMs(s.period)) - 2);
+  while (occurrence(s, k) <= afterMs) k++; // the estimate is at most a few periods short
+  return k;
+}
+
 /** The first slot strictly after `afterMs`, or null when the schedule has no more. */
 export function nextAfter(s: Schedule, afterMs: number): number | null {
   if (s.kind === 'cron') {
@@ -111,26 +120,29 @@ export function nextAfter(s: Schedule, afterMs: number): number | null {
     const next = s.cron.nextRun(new Date(Math.floor(afterMs / 1000) * 1000));
     return next ? next.getTime() : null;
   }
-  if (s.count === 0) return null;
-  let k = Math.max(0, Math.floor((afterMs - s.startMs) / approxPeriodMs(s.period)) - 2);
-  for (let guard = 0; guard < 10_000; guard++, k++) {
-    if (s.count !== null && k >= s.count) return null;
-    const t = occurrence(s, k);
-    if (t > afterMs) return t;
-  }
-  return null;
+  const k = firstIndexAfter(s, afterMs);
+  return s.count !== null && k >= s.count ? null : occurrence(s, k);
 }
 
-/** Slots in (fromExclusive, toInclusive], oldest first, at most `limit` (the newest ones when there are more). */
-export function slotsBetween(s: Schedule, fromExclusive: number, toInclusive: number, limit = 1000): { slots: number[]; dropped: number } {
-  const slots: number[] = [];
-  let dropped = 0;
-  for (let t = nextAfter(s, fromExclusive); t !== null && t <= toInclusive; t = nextAfter(s, t)) {
-    slots.push(t);
-    if (slots.length > limit) { slots.shift(); dropped++; }
-    if (dropped > 1_000_000) break;
+/**
+ * Slots in (fromExclusive, toInclusive], oldest first: the newest `limit` of them, found without walking the
+ * whole window (a day-long outage of a per-second job is 86 400 slots). `more` says older ones were left out.
+ */
+export function slotsBetween(s: Schedule, fromExclusive: number, toInclusive: number, limit = 1000): { slots: number[]; more: boolean } {
+  if (toInclusive <= fromExclusive) return { slots: [], more: false };
+  if (s.kind === 'cron') {
+    // previousRuns includes a run in the reference's own second when the reference is past it: +1 ms keeps `to` inclusive.
+    const newest = s.cron.previousRuns(limit + 1, new Date(toInclusive + 1)).map((d) => d.getTime()).filter((t) => t > fromExclusive && t <= toInclusive);
+    const more = newest.length > limit;
+    return { slots: newest.slice(0, limit).reverse(), more };
   }
-  return { slots, dropped };
+  const first = firstIndexAfter(s, fromExclusive);
+  let last = firstIndexAfter(s, toInclusive) - 1;
+  if (s.count !== null) last = Math.min(last, s.count - 1);
+  const from = Math.max(first, last - limit + 1);
+  const slots: number[] = [];
+  for (let k = from; k <= last; k++) slots.push(occurrence(s, k));
+  return { slots, more: from > first };
 }
 
 /** The next `n` slots after `afterMs`. */
