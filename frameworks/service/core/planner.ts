@@ -5,6 +5,7 @@
  * Invariants it keeps (N = instances):
  *   ready instances (any version) never drop below ceil(minimumHealthCapacity × N) by its own kills;
  *   instances holding an agent (including those being killed) never exceed floor((1 + maximumOverCapacity) × N).
+ * (See effectiveMinReady for the one exception rounding forces.)
  * Instances of other versions are killed unready-first, then only while enough ready ones remain.
  * Health-check kills are rate-limited by a kill budget: at most max(1, floor((1 − minimumHealthCapacity) × N))
  * instances of the app may be down (not running) at once before another unhealthy one is killed.
@@ -30,6 +31,17 @@ const EPS = 1e-9;
 export const minReadyOf = (n: number, minimumHealthCapacity: number): number => Math.ceil(n * minimumHealthCapacity - EPS);
 export const maxTotalOf = (n: number, maximumOverCapacity: number): number => Math.max(n, Math.floor(n * (1 + maximumOverCapacity) + EPS));
 export const killBudgetOf = (n: number, minimumHealthCapacity: number): number => Math.max(1, Math.floor(n * (1 - minimumHealthCapacity) + EPS));
+
+/**
+ * When rounding leaves no room at all — no over-capacity and every instance needed (1 instance at
+ * minimumHealthCapacity 0.3 and maximumOverCapacity 0 needs 1 ready and allows 1 in total) — one instance at a
+ * time may be replaced, as Marathon does; otherwise the deployment could never move. (Exactly 1 and 0 is refused
+ * when the definition is validated.)
+ */
+export function effectiveMinReady(n: number, minH: number, over: number): number {
+  const min = minReadyOf(n, minH);
+  return n > 0 && min >= n && maxTotalOf(n, over) <= n ? n - 1 : min;
+}
 
 /** Unhealthy instances of the current version to kill, within the kill budget. */
 function healthKills(app: App, live: readonly Instance[], budget: number, n: number): Instance[] {
@@ -60,7 +72,7 @@ export function planApp(app: App, instances: readonly Instance[], opts: { pauseO
   for (const i of healthKills(app, live.filter((x) => !killed.has(x.instanceId)), killBudgetOf(n, minH), n)) kill(i, 'UNHEALTHY');
 
   let readyLeft = live.filter((i) => isReady(i) && !killed.has(i.instanceId)).length;
-  const minReady = minReadyOf(n, minH);
+  const minReady = effectiveMinReady(n, minH, over);
   for (const i of killOrder(others, def.killSelection, isReady)) {
     const reason: KillReason = app.removing ? 'REMOVE' : 'UPGRADE';
     if (!isReady(i)) { if (!opts.pauseOldKills || app.removing) kill(i, reason); continue; }
