@@ -41,6 +41,7 @@ describe('service store', () => {
     const s = ServiceStore.open(dir);
     const a = app({ instances: 2 }, 1);
     const state = { apps: new Map([[a.def.id, a]]), versions: new Map([[a.def.id, new Map([[1, a.def]])]]), deployments: new Map() };
+    s.applyChange({ app: a, newVersion: { appId: a.def.id, version: 1, def: a.def }, deployments: [] }, 1);
     const d2 = deploy(state, def({ instances: 2, mem: 512 }), { now: 10, depId: 'd2', force: false });
     s.applyChange(d2, 10);
     const loaded = s.load();
