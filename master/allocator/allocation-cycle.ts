@@ -27,7 +27,7 @@ export interface CycleInput {
   readonly sorter: DrfSorter;
   readonly kinds: ScalarKinds;
   readonly quotas: ReadonlyMap<string, Quota>;
-  readonly agents: Iterable<AgentState>;
+  readonly agents: ReadonlyMap<unknown, AgentState>;
   readonly minimum: MinAllocatableMilli;
   readonly rotation: number;
   /** Books an offer: moves it from the agent's free resources to the client. */
@@ -43,7 +43,7 @@ function capsAllowMinimum(caps: ScalarCaps | undefined, min: MinAllocatableMilli
 }
 
 export function runAllocationCycle(input: CycleInput, nowMs: number): Allocation[] {
-  const agents = offerableAgents(input.agents, (a) => meetsMinimum(a.available, input.minimum), input.rotation);
+  const agents = offerableAgents(input.agents.values(), (a) => meetsMinimum(a.available, input.minimum), input.rotation);
   const cycle = new Cycle(input, new AgentPool(agents), nowMs);
   if (cycle.ledger.active) for (const role of cycle.ledger.unmetRoles()) cycle.runStage(role, true);
   cycle.runStage(input.sorter.root, false);
@@ -55,7 +55,7 @@ class Cycle {
   readonly ledger: HeadroomLedger;
 
   constructor(private readonly input: CycleInput, private readonly pool: AgentPool, private readonly nowMs: number) {
-    this.ledger = new HeadroomLedger(input.sorter, input.quotas, input.agents, input.kinds);
+    this.ledger = new HeadroomLedger(input.sorter, input.quotas, input.agents.values(), input.kinds);
   }
 
   /** Offers agents to the clients under `from` in DRF order until the pool or the clients run out. */

@@ -154,7 +154,7 @@ export class HierarchicalDrfAllocator implements Allocator {
   allocate(now: number): Allocation[] {
     this.refreshShares();
     return runAllocationCycle({
-      sorter: this.sorter, kinds: this.kinds, quotas: this.quotas, agents: this.agents.values(),
+      sorter: this.sorter, kinds: this.kinds, quotas: this.quotas, agents: this.agents,
       minimum: this.minimum, rotation: this.cycles++,
       commit: (client, agent, offer) => {
         agent.setAvailable(offer === agent.available ? Resources.EMPTY : agent.available.subtract(offer));
