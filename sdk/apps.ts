@@ -89,7 +89,7 @@ const AppContainerSchema = z.preprocess(
 
 export const AppDefinitionSchema = z.object({
   id: AppIdSchema,
-  /** A shell command (`/bin/sh -c`); `$PORT0`, `$PORTS`, `$HOST` are set. */
+  /** A shell command (`/bin/sh -c`); `$PORT0`…, `$PORTS` (comma-separated), `$HOST`, `$AGORA_APP_ID`, `$AGORA_APP_VERSION` are set. */
   cmd: z.string().min(1).max(65_536).optional(),
   /** Or an executable and its arguments, run without a shell. */
   args: z.array(z.string().max(65_536)).min(1).max(1000).optional(),
@@ -114,8 +114,7 @@ export const AppDefinitionSchema = z.object({
   /** SIGTERM → SIGKILL grace when an instance is killed. */
   killGracePeriodSeconds: z.number().min(0).max(3600).optional(),
 }).strict().superRefine((app, ctx) => {
-  const docker = app.container?.type === 'DOCKER';
-  if (!docker && app.cmd === undefined && app.args === undefined) ctx.addIssue({ code: 'custom', path: ['cmd'], message: 'cmd or args is required (or a docker container)' });
+  if (app.cmd === undefined && app.args === undefined) ctx.addIssue({ code: 'custom', path: ['cmd'], message: 'cmd or args is required (in a docker container too: the image\'s own entrypoint is not used)' });
   if (app.cmd !== undefined && app.args !== undefined) ctx.addIssue({ code: 'custom', path: ['args'], message: 'give cmd or args, not both' });
   const fixed = app.ports.filter((p) => p !== 0);
   if (new Set(fixed).size !== fixed.length) ctx.addIssue({ code: 'custom', path: ['ports'], message: 'a fixed port is listed twice' });

@@ -34,10 +34,10 @@ describe('app definition', () => {
     expect(r.issues.map((i) => i.field).sort()).toEqual(['args', 'healthChecks[0].portIndex', 'ports', 'upgradeStrategy']);
   });
 
-  it('needs a command unless a docker image runs', () => {
-    const noCmd = validateApp({ id: '/a' });
+  it('needs a command, in docker too', () => {
+    const noCmd = validateApp({ id: '/a', container: { type: 'docker', image: 'busybox:1' } });
     expect(noCmd.ok || noCmd.issues[0].field).toBe('cmd');
-    const docker = validateApp({ id: '/a', container: { type: 'docker', image: 'busybox:1' } });
+    const docker = validateApp({ id: '/a', cmd: 'httpd -f', container: { type: 'docker', image: 'busybox:1' } });
     expect(docker.ok && docker.app.container).toMatchObject({ type: 'DOCKER', image: 'busybox:1' });
   });
 

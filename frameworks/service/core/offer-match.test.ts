@@ -50,7 +50,7 @@ describe('offer matching', () => {
 
   it('respects the containerizer and the app role', () => {
     const nativeOnly = offer('h1', { containerizers: ['native'] });
-    const r = matchOffers([nativeOnly], [demand(1, { cmd: undefined, container: { type: 'DOCKER', image: 'busybox' } })], new Map());
+    const r = matchOffers([nativeOnly], [demand(1, { container: { type: 'DOCKER', image: 'busybox' } })], new Map());
     expect(r.waiting.get('/shop/cart')?.reason).toBe('waiting: 1 offer had no docker containerizer');
     const r2 = matchOffers([offer('h1')], [demand(1, { role: 'web' })], new Map());
     expect(r2.waiting.get('/shop/cart')?.reason).toBe('waiting: 1 offer was for role *');
