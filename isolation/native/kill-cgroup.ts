@@ -1,23 +1,36 @@
 /**
- * Ending every process of a task, by its cgroup: SIGTERM to all, then after the grace period a kernel
- * kill (v2 `cgroup.kill`) or freeze → SIGKILL all → thaw (v1), which no fork can escape. Returns once the
- * cgroup is empty.
+ * Ending every process of a task: SIGTERM to all, then after the grace period a kernel kill (v2
+ * `cgroup.kill`) or freeze → SIGKILL all → thaw (v1), which no fork can escape. Done when the cgroup is
+ * empty and the launcher has ended.
+ *
+ * The launcher is signalled by pid as well as through the cgroup: right after launch it may not have
+ * joined its cgroup yet (launch does not wait for that), and a kill must not miss it.
  */
 import { CgroupError } from '../errors';
 import type { TaskCgroup } from '../cgroups/task-cgroup';
 import { sleep } from '../cgroups/task-cgroup';
-import { signalProcess } from './proc';
+import { isSameProcessAlive, signalProcess } from './proc';
 
-/** Polls until the cgroup has no process or `timeoutMs` passes; true when empty. */
-export async function waitEmpty(cg: TaskCgroup, timeoutMs: number): Promise<boolean> {
+export interface LauncherHandle { pid: number; startTicks: number; ended(): boolean }
+
+function isEmpty(cg: TaskCgroup): boolean {
+  return !cg.exists() || cg.pids().length === 0;
+}
+
+/** Polls until nothing of the task runs, or `timeoutMs` passes; true when nothing runs. */
+export async function waitGone(cg: TaskCgroup, launcher: LauncherHandle | undefined, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   let delay = 2;
   for (;;) {
-    if (!cg.exists() || cg.pids().length === 0) return true;
+    if (isEmpty(cg) && (!launcher || launcher.ended())) return true;
     if (Date.now() >= deadline) return false;
     await sleep(Math.min(delay, Math.max(1, deadline - Date.now())));
     delay = Math.min(delay * 2, 50);
   }
+}
+
+function signalLauncher(launcher: LauncherHandle | undefined, signal: NodeJS.Signals): void {
+  if (launcher && !launcher.ended() && isSameProcessAlive(launcher.pid, launcher.startTicks)) signalProcess(launcher.pid, signal);
 }
 
 export function signalAll(cg: TaskCgroup, signal: NodeJS.Signals): number {
@@ -27,10 +40,10 @@ export function signalAll(cg: TaskCgroup, signal: NodeJS.Signals): number {
 }
 
 /** SIGKILL every process, without a window for a fork to slip past. */
-export async function killAllNow(cg: TaskCgroup, attempts = 20): Promise<void> {
+export async function killAllNow(cg: TaskCgroup, launcher?: LauncherHandle, attempts = 20): Promise<void> {
   for (let i = 0; i < attempts; i++) {
-    if (!cg.exists() || cg.pids().length === 0) return;
-    if (!cg.killAll()) {
+    signalLauncher(launcher, 'SIGKILL');
+    if (!isEmpty(cg) && !cg.killAll()) {
       await cg.freeze();
       try {
         signalAll(cg, 'SIGKILL');
@@ -38,12 +51,16 @@ export async function killAllNow(cg: TaskCgroup, attempts = 20): Promise<void> {
         cg.thaw();
       }
     }
-    if (await waitEmpty(cg, 1_000)) return;
+    if (await waitGone(cg, launcher, 1_000)) return;
   }
-  throw new CgroupError(`cgroup ${cg.path} still has processes ${cg.pids().join(',')} after ${attempts} kill rounds`);
+  throw new CgroupError(`task cgroup ${cg.path} still has processes ${cg.exists() ? cg.pids().join(',') : ''} after ${attempts} kill rounds`);
 }
 
-export async function terminate(cg: TaskCgroup, gracePeriodMs: number): Promise<void> {
-  if (gracePeriodMs > 0 && signalAll(cg, 'SIGTERM') > 0 && (await waitEmpty(cg, gracePeriodMs))) return;
-  await killAllNow(cg);
+export async function terminate(cg: TaskCgroup, launcher: LauncherHandle | undefined, gracePeriodMs: number): Promise<void> {
+  if (gracePeriodMs > 0) {
+    signalLauncher(launcher, 'SIGTERM');
+    signalAll(cg, 'SIGTERM');
+    if (await waitGone(cg, launcher, gracePeriodMs)) return;
+  }
+  await killAllNow(cg, launcher);
 }

@@ -7,7 +7,7 @@ import { IsolationError, describeError } from '../errors';
 import { classifyExit } from './exit-status';
 import type { LauncherExit } from './exit-watch';
 import { execInTask, type ExecContext } from './exec';
-import { killAllNow, terminate } from './kill-cgroup';
+import { killAllNow, terminate, type LauncherHandle } from './kill-cgroup';
 import { findNamespaceInit } from './proc';
 
 export interface NativeCheckpoint extends ContainerCheckpoint {
@@ -42,11 +42,17 @@ export class NativeContainer implements Container {
   private killRequested = false;
   private destroyed?: Promise<void>;
   private readonly exit: Promise<ContainerExit>;
+  private launcherEnded = false;
+  private readonly launcher: LauncherHandle;
 
   constructor(private readonly d: NativeContainerDeps) {
     this.checkpoint = d.checkpoint;
     this.taskId = d.checkpoint.taskId;
-    this.exit = d.launcherExit.then((launcher) => this.conclude(launcher));
+    this.launcher = { pid: d.checkpoint.pid, startTicks: d.checkpoint.startTicks, ended: () => this.launcherEnded };
+    this.exit = d.launcherExit.then((launcher) => {
+      this.launcherEnded = true;
+      return this.conclude(launcher);
+    });
   }
 
   private conclude(launcher: LauncherExit | undefined): ContainerExit {
@@ -74,7 +80,7 @@ export class NativeContainer implements Container {
 
   async kill(gracePeriodMs = DEFAULT_GRACE_MS): Promise<void> {
     this.killRequested = true;
-    await terminate(this.d.cgroup, gracePeriodMs);
+    await terminate(this.d.cgroup, this.launcher, gracePeriodMs);
     await this.exit;
   }
 
@@ -105,7 +111,7 @@ export class NativeContainer implements Container {
       // Destroying a live task is killing it: it ends as KILLED.
       this.killRequested = true;
       // Anything still running (destroy before the task ended) goes now; then the cgroup can be removed.
-      await killAllNow(this.d.cgroup);
+      await killAllNow(this.d.cgroup, this.launcher);
       await this.d.cgroup.destroy();
       this.d.onDestroyed?.();
     })();
