@@ -1,0 +1,233 @@
+/**
+ * The agent: offers its host's resources to the master and runs the tasks it is sent.
+ *
+ *   start: checkpoint (id, tasks) → recover running tasks → REGISTER (retry until the master answers) → PING loop
+ *   master ──LAUNCH/KILL/SHUTDOWN_FRAMEWORK/FILES_*──▶ commands below ──▶ TaskRunner ──▶ containerizer
+ *   TaskRunner ──status──▶ outbox (SQLite) ──▶ JetStream AGORA_AGENT_UPDATES ──▶ master
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  AgentCommandSchema, ApiError, isTerminal, request, serveRequests, subjects, type AgentCommand, type AgentInfo, type AgentTask,
+  type Logger, type NatsConnection, type TaskStatus,
+} from '../sdk';
+import type { Container, ContainerExit, Containerizer, ContainerizerKind } from '../isolation/containerizer';
+import { Checkpoint } from './checkpoint';
+import type { AgentConfig } from './config';
+import { listSandbox, readSandboxFile } from './files';
+import { hostResources, parseAttributes } from './host-resources';
+import { UpdateOutbox } from './outbox';
+import { sandboxPath, TaskRunner, type TaskContext } from './task-runner';
+import type { HealthMonitor } from './health';
+import { SandboxGc } from './sandbox-gc';
+
+export interface AgentDeps {
+  nc: NatsConnection;
+  log: Logger;
+  containerizers: Partial<Record<ContainerizerKind, Containerizer>>;
+  health?: HealthMonitor;
+}
+
+export class Agent {
+  readonly id: string;
+  readonly info: AgentInfo;
+  readonly checkpoint: Checkpoint;
+  readonly outbox: UpdateOutbox;
+  readonly runners = new Map<string, TaskRunner>();
+  private readonly ctx: TaskContext;
+  private pingTimer?: NodeJS.Timeout;
+  private usageTimer?: NodeJS.Timeout;
+  private registered = false;
+  private stopped = false;
+  private readonly gc: SandboxGc;
+  masterId?: string;
+  readonly metrics = { launches: 0, launchFailures: 0, launchLatencyMs: [] as number[] };
+
+  constructor(readonly config: AgentConfig, private readonly deps: AgentDeps, available: ContainerizerKind[]) {
+    this.checkpoint = new Checkpoint(config.workDir);
+    this.id = config.agentId ?? this.checkpoint.get('agentId') ?? `${config.hostname.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${randomBytes(4).toString('hex')}`;
+    this.checkpoint.set('agentId', this.id);
+    const resources = hostResources(config.workDir, config.resources);
+    this.info = {
+      id: this.id as never, hostname: config.hostname, resources: resources.toWire(), version: '0.1.0', containerizers: available,
+      attributes: [...parseAttributes(config.attributes), { name: 'containerizers', text: available.join(',') }],
+    };
+    this.outbox = new UpdateOutbox(this.checkpoint.db, deps.nc, this.id, deps.log);
+    this.gc = new SandboxGc(config, this.checkpoint, deps.log);
+    this.ctx = {
+      agentId: this.id, hostname: config.hostname, now: () => Date.now(),
+      emit: (s) => this.outbox.add(s),
+      checkpointState: (f, t, state, endedAt) => this.checkpoint.setState(f, t, state, endedAt),
+      checkpointContainer: (f, t, c) => this.checkpoint.setContainer(f, t, c.checkpoint),
+      onEnded: (r) => this.onTaskEnded(r),
+    };
+  }
+
+  get log(): Logger { return this.deps.log; }
+
+  async start(): Promise<void> {
+    this.outbox.start();
+    await this.recover();
+    serveRequests(this.deps.nc, subjects.agentCommand(this.id), AgentCommandSchema, (cmd) => this.command(cmd), this.log, { maxMessageBytes: this.config.maxMessageBytes });
+    await this.register();
+    this.usageTimer = setInterval(() => void this.reportUsage(), this.config.usageIntervalMs);
+    this.usageTimer.unref();
+    this.gc.start();
+  }
+
+  /** Stops the agent; with killTasks, ends every running task first (its updates are flushed if NATS allows). */
+  async stop(opts: { killTasks: boolean } = { killTasks: false }): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.pingTimer);
+    clearInterval(this.usageTimer);
+    this.gc.stop();
+    if (opts.killTasks) {
+      await Promise.all([...this.runners.values()].map((r) => r.kill(this.config.defaultKillGracePeriodMs).catch(() => undefined)));
+      const deadline = Date.now() + 3000;
+      while (this.outbox.pending() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    }
+    this.deps.health?.stopAll();
+    this.outbox.stop();
+    this.checkpoint.close();
+  }
+
+  /** Re-attaches to every checkpointed task that has not ended; reports the ones that ended meanwhile. */
+  private async recover(): Promise<void> {
+    for (const t of this.checkpoint.tasks()) {
+      if (isTerminal(t.state)) continue;
+      const runner = new TaskRunner(t.info, t.frameworkId, t.framework, t.role, t.sandboxDir, this.ctx);
+      runner.state = t.state;
+      this.runners.set(key(t.frameworkId, t.taskId), runner);
+      const kind = t.container?.kind;
+      const cz = kind ? this.deps.containerizers[kind] : undefined;
+      if (!t.container || !cz) {
+        runner.finish({ exitCode: null, signal: null, reason: 'AGENT_RESTART', message: t.container ? `containerizer ${kind} is not available after restart` : 'the agent restarted before the task was launched' });
+        continue;
+      }
+      const got = await cz.recover(t.container).catch((e: Error): ContainerExit => ({ exitCode: null, signal: null, reason: 'AGENT_RESTART', message: `recovery failed: ${e.message}` }));
+      if (isContainer(got)) { runner.attach(got, true); this.deps.health?.watch(runner); }
+      else runner.finish(got);
+    }
+    this.log.info({ recovered: this.runners.size }, 'agent recovered its tasks');
+  }
+
+  private async register(): Promise<void> {
+    let delay = 200;
+    while (!this.stopped) {
+      try {
+        const tasks: AgentTask[] = [...this.runners.values()].map((r) => ({ task: r.info, frameworkId: r.frameworkId as never, frameworkInfo: r.framework, state: r.state, role: r.role }));
+        const reply = await request<{ masterId: string; pingIntervalMs: number; killTasks: { frameworkId: string; taskId: string }[] }>(
+          this.deps.nc, subjects.agentCall(this.id), { type: 'REGISTER', agent: this.info, tasks }, { timeoutMs: 5000 });
+        this.masterId = reply.masterId;
+        this.registered = true;
+        for (const k of reply.killTasks) void this.runners.get(key(k.frameworkId, k.taskId))?.kill(undefined, 'FRAMEWORK_REMOVED');
+        this.log.info({ agentId: this.id, masterId: reply.masterId, tasks: tasks.length }, 'registered with master');
+        this.schedulePing(reply.pingIntervalMs);
+        return;
+      } catch (e) {
+        if (e instanceof ApiError && e.code !== 'UNAVAILABLE') this.log.error({ err: e.message }, 'master refused registration');
+        else if (delay === 200 || delay >= 5000) this.log.warn({ err: (e as Error).message }, 'master not answering registration yet; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+        delay = Math.min(delay * 2, 5000);
+      }
+    }
+  }
+
+  private schedulePing(intervalMs: number): void {
+    clearTimeout(this.pingTimer);
+    this.pingTimer = setTimeout(async () => {
+      if (this.stopped) return;
+      try {
+        const r = await request<{ masterId: string; reregister: boolean }>(this.deps.nc, subjects.agentCall(this.id), { type: 'PING' }, { timeoutMs: Math.max(1000, intervalMs) });
+        if (r.reregister || r.masterId !== this.masterId) {
+          this.log.info({ masterId: r.masterId }, 'master asks for re-registration');
+          this.registered = false;
+          return void this.register();
+        }
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'master did not answer ping');
+      }
+      this.schedulePing(intervalMs);
+    }, intervalMs);
+    this.pingTimer.unref();
+  }
+
+  private async command(cmd: AgentCommand): Promise<object> {
+    switch (cmd.type) {
+      case 'LAUNCH': return this.launch(cmd);
+      case 'KILL': {
+        const r = this.runners.get(key(cmd.frameworkId, cmd.taskId));
+        if (!r) {
+          this.outbox.add(this.statusFor(cmd.frameworkId, cmd.taskId, 'TASK_DROPPED', 'the agent has no such task'));
+          return { known: false };
+        }
+        void r.kill(cmd.gracePeriodMs, cmd.reason === 'FRAMEWORK_REMOVED' ? 'FRAMEWORK_REMOVED' : 'KILLED');
+        return { known: true };
+      }
+      case 'SHUTDOWN_FRAMEWORK': {
+        const mine = [...this.runners.values()].filter((r) => r.frameworkId === cmd.frameworkId);
+        for (const r of mine) void r.kill(undefined, 'FRAMEWORK_REMOVED');
+        return { killed: mine.length };
+      }
+      case 'FILES_LIST': return { files: listSandbox(this.sandboxOf(cmd.taskId)) };
+      case 'FILES_READ': return readSandboxFile(this.sandboxOf(cmd.taskId), cmd.path, cmd.offset, cmd.length);
+      case 'STATE': return { id: this.id, info: this.info, tasks: [...this.runners.values()].map((r) => ({ taskId: r.taskId, frameworkId: r.frameworkId, state: r.state, healthy: r.healthy, usage: r.lastUsage })) };
+    }
+  }
+
+  private async launch(cmd: Extract<AgentCommand, { type: 'LAUNCH' }>): Promise<object> {
+    const k = key(cmd.frameworkId, cmd.task.taskId);
+    if (this.runners.has(k)) return { duplicate: true };
+    const kind: ContainerizerKind = cmd.task.container.type === 'DOCKER' ? 'docker' : 'native';
+    const cz = this.deps.containerizers[kind];
+    if (!cz) throw new ApiError('INVALID', `task.container: this agent has no ${kind} containerizer`, 'task.container');
+    const started = Date.now();
+    const sandbox = sandboxPath(this.config.workDir, cmd.frameworkId, cmd.task.taskId);
+    const runner = new TaskRunner(cmd.task, cmd.frameworkId, cmd.framework, cmd.role, sandbox, this.ctx);
+    this.runners.set(k, runner);
+    this.checkpoint.putTask({ taskId: cmd.task.taskId, frameworkId: cmd.frameworkId, info: cmd.task, framework: cmd.framework, role: cmd.role, state: 'TASK_STAGING', sandboxDir: sandbox, createdAt: started });
+    this.metrics.launches++;
+    void runner.launch(cz).then(() => {
+      this.metrics.launchLatencyMs.push(Date.now() - started);
+      if (this.metrics.launchLatencyMs.length > 1000) this.metrics.launchLatencyMs.shift();
+      this.deps.health?.watch(runner);
+    }).catch((e: Error) => {
+      this.metrics.launchFailures++;
+      runner.finish({ exitCode: null, signal: null, reason: 'LAUNCH_FAILED', message: e.message });
+    });
+    return { accepted: true };
+  }
+
+  private onTaskEnded(r: TaskRunner): void {
+    this.deps.health?.unwatch(r);
+    this.runners.delete(key(r.frameworkId, r.taskId));
+    this.gc.noteFinished();
+  }
+
+  private sandboxOf(taskId: string): string {
+    for (const r of this.runners.values()) if (r.taskId === taskId) return r.sandboxDir;
+    const t = this.checkpoint.tasks().find((x) => x.taskId === taskId);
+    if (!t) throw new ApiError('NOT_FOUND', `no task '${taskId}' on agent ${this.id}`);
+    return t.sandboxDir;
+  }
+
+  private statusFor(frameworkId: string, taskId: string, state: TaskStatus['state'], message: string): TaskStatus {
+    return { taskId: taskId as never, frameworkId: frameworkId as never, agentId: this.id as never, state, source: 'AGENT', message, timestamp: Date.now(), uuid: randomBytes(16).toString('hex') };
+  }
+
+  private async reportUsage(): Promise<void> {
+    if (!this.registered) return;
+    const usage = [];
+    for (const r of this.runners.values()) {
+      if (!r.container || r.endedAt !== undefined) continue;
+      try {
+        const u = await r.container.usage();
+        r.lastUsage = u;
+        usage.push({ taskId: r.taskId, frameworkId: r.frameworkId, usage: u });
+      } catch { /* the task may be ending; the next round tries again */ }
+    }
+    if (usage.length > 0) await request(this.deps.nc, subjects.agentCall(this.id), { type: 'USAGE', usage }).catch(() => undefined);
+  }
+}
+
+const key = (frameworkId: string, taskId: string) => `${frameworkId}/${taskId}`;
+const isContainer = (x: Container | ContainerExit): x is Container => typeof (x as Container).wait === 'function';

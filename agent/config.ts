@@ -1,0 +1,42 @@
+/** Agent settings, with the defaults an operator gets from `agora agent`. */
+export interface AgentConfig {
+  natsUrl: string;
+  /** Fixed agent id; default: the checkpointed one, or a new one on first start. */
+  agentId?: string;
+  hostname: string;
+  /** Resource text overriding detection (`cpus:4;mem:8192;disk:20000;ports:[31000-32000]`, reservations `cpus(eng):2`). */
+  resources?: string;
+  /** Attribute text: `rack:r1;zone:a;gen:3;ids:[1-4]`. */
+  attributes?: string;
+  /** Checkpoints (SQLite) and sandboxes live here. */
+  workDir: string;
+  /** HTTP port for the agent's own metrics endpoint; 0 = pick a free one, undefined = none. */
+  httpPort?: number;
+  taskUser: string;
+  cgroupRoot?: string;
+  dockerHost?: string;
+  /** Which containerizers to offer, if available: default both. */
+  containerizers: ('native' | 'docker')[];
+  /** Finished sandboxes are deleted after this long. */
+  sandboxGcDelayMs: number;
+  /** Also delete the oldest finished sandboxes when the work dir's disk is fuller than this fraction. */
+  sandboxGcDiskFraction: number;
+  usageIntervalMs: number;
+  /** On SIGTERM/SIGINT, kill running tasks (true) or leave them for the next agent to recover (false). */
+  killTasksOnExit: boolean;
+  defaultKillGracePeriodMs: number;
+  maxMessageBytes: number;
+}
+
+export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'hostname'> = {
+  natsUrl: 'nats://127.0.0.1:4222',
+  workDir: './.agora/agent',
+  taskUser: 'nobody',
+  containerizers: ['native', 'docker'],
+  sandboxGcDelayMs: 24 * 3600_000,
+  sandboxGcDiskFraction: 0.9,
+  usageIntervalMs: 10_000,
+  killTasksOnExit: true,
+  defaultKillGracePeriodMs: 3000,
+  maxMessageBytes: 4 * 1024 * 1024,
+};

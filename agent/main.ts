@@ -1,0 +1,94 @@
+/**
+ * `agora agent` (bin/agora-agent): runs one agent on this host. Also exports `startAgent` for in-process use.
+ *
+ *   agora agent --nats nats://127.0.0.1:4222 --work-dir ./.agora/agent --attributes 'rack:r1'
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { chmodSync, mkdirSync } from 'node:fs';
+import * as os from 'node:os';
+import { connectNats, createLogger, Resources, type Logger, type NatsConnection } from '../sdk';
+import { Agent } from './agent';
+import { Checkpoint } from './checkpoint';
+import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config';
+import { buildContainerizers } from './containerizers';
+import { parseAttributes } from './host-resources';
+import type { HealthMonitor } from './health';
+
+export interface RunningAgent { agent: Agent; stop(opts?: { killTasks: boolean }): Promise<void> }
+
+export async function startAgent(partial: Partial<AgentConfig>, opts: { log?: Logger; nc?: NatsConnection; health?: (agent: Agent) => HealthMonitor } = {}): Promise<RunningAgent> {
+  const config: AgentConfig = { ...DEFAULT_AGENT_CONFIG, hostname: os.hostname(), ...partial };
+  mkdirSync(config.workDir, { recursive: true });
+  // Tasks run as an unprivileged user: their sandboxes below the work dir must be reachable by it.
+  chmodSync(config.workDir, 0o755);
+  const log = opts.log ?? createLogger('agent');
+  // The id is needed before the containerizers (cgroup root); read it from the checkpoint first.
+  const cp = new Checkpoint(config.workDir);
+  const agentId = config.agentId ?? cp.get('agentId');
+  cp.close();
+  const nc = opts.nc ?? await connectNats({ servers: config.natsUrl, name: `agora-agent:${config.hostname}`, log });
+  const provisionalId = agentId ?? `${config.hostname.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${Math.random().toString(16).slice(2, 10)}`;
+  const containerizers = await buildContainerizers(config, provisionalId, log);
+  const agent = new Agent({ ...config, agentId: provisionalId }, { nc, log, containerizers }, Object.keys(containerizers) as never);
+  await agent.start();
+  return {
+    agent,
+    async stop(o = { killTasks: config.killTasksOnExit }) {
+      await agent.stop(o);
+      if (!opts.nc) await nc.drain().catch(() => undefined);
+    },
+  };
+}
+
+export function agentProgram(): Command {
+  const d = DEFAULT_AGENT_CONFIG;
+  const resourcesArg = (v: string) => { try { Resources.parse(v); return v; } catch (e) { throw new InvalidArgumentError((e as Error).message); } };
+  const attributesArg = (v: string) => { try { parseAttributes(v); return v; } catch (e) { throw new InvalidArgumentError((e as Error).message); } };
+  return new Command('agora agent')
+    .description('Run an Agora agent: offers this host\'s resources and runs tasks isolated (native cgroups+namespaces, or Docker).')
+    .option('--nats <url>', 'NATS server (env AGORA_NATS)', process.env.AGORA_NATS ?? d.natsUrl)
+    .option('--hostname <name>', 'hostname to register with', os.hostname())
+    .option('--agent-id <id>', 'fixed agent id (default: checkpointed, or new)')
+    .option('--resources <text>', "resources to offer instead of detected ones, e.g. 'cpus:4;mem:8192;disk:20000;ports:[31000-32000];cpus(eng):2'", resourcesArg)
+    .option('--attributes <text>', "attributes for placement, e.g. 'rack:r1;zone:a'", attributesArg)
+    .option('--work-dir <dir>', 'checkpoints and sandboxes (env AGORA_HOME/agent)', process.env.AGORA_HOME ? `${process.env.AGORA_HOME}/agent` : d.workDir)
+    .option('--task-user <user>', 'user tasks run as when the agent is root', d.taskUser)
+    .option('--cgroup-root <path>', 'cgroup path for tasks (default agora/<agent-id>)')
+    .option('--docker-host <url>', 'Docker engine (default /var/run/docker.sock)')
+    .option('--containerizers <list>', 'containerizers to offer if available', 'native,docker')
+    .option('--sandbox-gc-delay <hours>', 'hours before a finished sandbox is deleted', '24')
+    .option('--keep-tasks-on-exit', 'on SIGTERM/SIGINT leave tasks running for the next agent to recover')
+    .addHelpText('after', `
+Examples:
+  $ agora agent
+  $ agora agent --nats nats://10.0.0.5:4222 --attributes 'rack:r1;zone:a' --hostname node-7
+  $ agora agent --resources 'cpus:4;mem:8192;ports:[31000-31100];cpus(eng):2;mem(eng):1024'
+`);
+}
+
+export async function main(argv = process.argv): Promise<void> {
+  const program = agentProgram();
+  program.parse(argv);
+  const o = program.opts();
+  const log = createLogger('agent');
+  const running = await startAgent({
+    natsUrl: o.nats, hostname: o.hostname, agentId: o.agentId, resources: o.resources, attributes: o.attributes, workDir: o.workDir,
+    taskUser: o.taskUser, cgroupRoot: o.cgroupRoot, dockerHost: o.dockerHost,
+    containerizers: String(o.containerizers).split(',').map((s: string) => s.trim()).filter((s: string) => s === 'native' || s === 'docker') as never,
+    sandboxGcDelayMs: Number(o.sandboxGcDelay) * 3_600_000, killTasksOnExit: !o.keepTasksOnExit,
+  }, { log });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'agent stopping');
+    await running.stop().catch((err) => log.error({ err }, 'error while stopping'));
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+if (require.main === module) {
+  main().catch((err) => { process.stderr.write(`agora agent: ${(err as Error).message}\n`); process.exit(1); });
+}

@@ -1,0 +1,58 @@
+/**
+ * The agent's status-update outbox: every update is written to SQLite first, then published to JetStream
+ * (message id = update uuid, so a re-publish is deduplicated) and deleted once the server acknowledges it.
+ * One sequential sender keeps updates in order; while NATS is unreachable they wait on disk.
+ */
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type Database from 'better-sqlite3';
+import { encode, subjects, type Logger, type TaskStatus } from '../sdk';
+
+export class UpdateOutbox {
+  private readonly js: JetStreamClient;
+  private sending = false;
+  private stopped = false;
+  private wake?: () => void;
+  published = 0;
+
+  constructor(private readonly db: Database.Database, nc: NatsConnection, private readonly agentId: string, private readonly log: Logger) {
+    this.db.exec('CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE, payload BLOB NOT NULL)');
+    this.js = jetstream(nc);
+  }
+
+  /** Durably queues an update; it is sent in order, at least once. */
+  add(status: TaskStatus): void {
+    this.db.prepare('INSERT OR IGNORE INTO outbox (uuid, payload) VALUES (?, ?)').run(status.uuid!, Buffer.from(encode({ status })));
+    this.kick();
+  }
+
+  pending(): number { return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n; }
+
+  start(): void { void this.run(); }
+  stop(): void { this.stopped = true; this.wake?.(); }
+  kick(): void { this.wake?.(); if (!this.sending) void this.run(); }
+
+  private async run(): Promise<void> {
+    if (this.sending) return;
+    this.sending = true;
+    let failures = 0;
+    try {
+      while (!this.stopped) {
+        const row = this.db.prepare('SELECT seq, uuid, payload FROM outbox ORDER BY seq LIMIT 1').get() as { seq: number; uuid: string; payload: Buffer } | undefined;
+        if (!row) break;
+        try {
+          await this.js.publish(subjects.agentUpdates(this.agentId), row.payload, { msgID: row.uuid, timeout: 5000 });
+          this.db.prepare('DELETE FROM outbox WHERE seq = ?').run(row.seq);
+          this.published++;
+          failures = 0;
+        } catch (e) {
+          failures++;
+          const delay = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
+          if (failures === 1 || failures % 20 === 0) this.log.warn({ err: (e as Error).message, pending: this.pending(), retryInMs: delay }, 'status updates waiting for NATS');
+          await new Promise<void>((r) => { const t = setTimeout(r, delay); this.wake = () => { clearTimeout(t); r(); }; });
+          this.wake = undefined;
+        }
+      }
+    } finally { this.sending = false; }
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * One task's life on the agent: checkpoint → sandbox → containerizer launch → TASK_RUNNING → wait → terminal
+ * status with exit code and reason → destroy. Kills, health and usage go through the same record.
+ */
+import { randomUUID } from 'node:crypto';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  Resources, type FrameworkInfo, type TaskInfo, type TaskReason, type TaskState, type TaskStatus, type Usage,
+} from '../sdk';
+import type { Container, ContainerExit, Containerizer, ContainerSpec } from '../isolation/containerizer';
+
+export interface TaskContext {
+  agentId: string;
+  hostname: string;
+  now(): number;
+  emit(status: TaskStatus): void;
+  checkpointState(frameworkId: string, taskId: string, state: TaskState, endedAt?: number): void;
+  checkpointContainer(frameworkId: string, taskId: string, container: Container): void;
+  onEnded(runner: TaskRunner): void;
+}
+
+export class TaskRunner {
+  state: TaskState = 'TASK_STAGING';
+  container?: Container;
+  healthy?: boolean;
+  lastUsage?: Usage;
+  private killRequested = false;
+  private killReason?: TaskReason;
+  readonly ports: number[];
+  endedAt?: number;
+
+  constructor(
+    readonly info: TaskInfo, readonly frameworkId: string, readonly framework: FrameworkInfo, readonly role: string,
+    readonly sandboxDir: string, private readonly ctx: TaskContext,
+  ) {
+    this.ports = Resources.fromWire(info.resources).rangesOf('ports').flatMap(([a, b]) => Array.from({ length: Math.min(b - a + 1, 1000) }, (_, i) => a + i));
+  }
+
+  get taskId(): string { return this.info.taskId; }
+
+  /** Builds the containerizer's spec from the task: resources → limits, ports → env and mappings. */
+  spec(): ContainerSpec {
+    const r = Resources.fromWire(this.info.resources);
+    const env: Record<string, string> = {
+      ...this.info.command.env,
+      AGORA_TASK_ID: this.info.taskId, AGORA_TASK_NAME: this.info.name, AGORA_FRAMEWORK_ID: this.frameworkId,
+      AGORA_AGENT_ID: this.ctx.agentId, AGORA_HOSTNAME: this.ctx.hostname, MESOS_SANDBOX: this.sandboxDir, AGORA_SANDBOX: this.sandboxDir,
+    };
+    this.ports.forEach((p, i) => { env[`PORT${i}`] = String(p); });
+    if (this.ports.length > 0) { env.PORT = String(this.ports[0]); env.PORTS = this.ports.join(','); }
+    const c = this.info.container;
+    let next = 0;
+    return {
+      taskId: this.info.taskId, frameworkId: this.frameworkId, agentId: this.ctx.agentId, sandboxDir: this.sandboxDir,
+      command: { shell: this.info.command.shell, value: this.info.command.value, arguments: this.info.command.arguments },
+      env, user: this.info.command.user, cpus: r.scalar('cpus'), memMb: r.scalar('mem'), diskMb: r.scalar('disk') || undefined,
+      cpuHardCap: this.info.cpuHardCap, hostPorts: this.ports, labels: this.info.labels,
+      docker: c.type === 'DOCKER' ? {
+        image: c.image, pullPolicy: c.pullPolicy, network: c.network, readOnlyRootfs: c.readOnlyRootfs,
+        portMappings: c.portMappings.map((pm) => ({ containerPort: pm.containerPort, hostPort: pm.hostPort || this.ports[next++], protocol: pm.protocol })),
+      } : undefined,
+    };
+  }
+
+  async launch(containerizer: Containerizer): Promise<void> {
+    mkdirSync(this.sandboxDir, { recursive: true });
+    chmodSync(this.sandboxDir, 0o755);
+    this.container = await containerizer.launch(this.spec());
+    this.ctx.checkpointContainer(this.frameworkId, this.taskId, this.container);
+    this.attach(this.container, false);
+  }
+
+  /** Watches a launched or recovered container until it ends. */
+  attach(container: Container, recovered: boolean): void {
+    this.container = container;
+    if (this.killRequested) void container.kill(this.info.killGracePeriodMs);
+    if (!recovered || this.state !== 'TASK_RUNNING') this.update('TASK_RUNNING', {});
+    void container.wait().then((exit) => this.finish(exit));
+  }
+
+  /** A container that ended while the agent was away (or never started). */
+  finish(exit: ContainerExit): void {
+    if (this.endedAt !== undefined) return;
+    const { state, reason } = this.classify(exit);
+    this.endedAt = this.ctx.now();
+    this.update(state, { reason, message: exit.message, exitCode: exit.exitCode ?? undefined, signal: exit.signal ?? undefined });
+    void this.container?.destroy().catch(() => undefined);
+    this.ctx.onEnded(this);
+  }
+
+  private classify(exit: ContainerExit): { state: TaskState; reason: TaskReason } {
+    if (this.killRequested && exit.reason !== 'OOM') return { state: 'TASK_KILLED', reason: this.killReason ?? 'KILLED' };
+    switch (exit.reason) {
+      case 'EXITED': return { state: exit.exitCode === 0 ? 'TASK_FINISHED' : 'TASK_FAILED', reason: 'EXITED' };
+      case 'SIGNALED': return { state: 'TASK_FAILED', reason: 'SIGNALED' };
+      case 'OOM': return { state: 'TASK_FAILED', reason: 'OOM' };
+      case 'KILLED': return { state: 'TASK_KILLED', reason: 'KILLED' };
+      case 'LAUNCH_FAILED': return { state: 'TASK_FAILED', reason: 'LAUNCH_FAILED' };
+      case 'AGENT_RESTART': return { state: 'TASK_FAILED', reason: 'AGENT_RESTART' };
+    }
+  }
+
+  async kill(gracePeriodMs: number | undefined, reason: TaskReason = 'KILLED'): Promise<void> {
+    if (this.endedAt !== undefined) return;
+    this.killRequested = true;
+    this.killReason = reason;
+    if (this.state !== 'TASK_KILLING') this.update('TASK_KILLING', { reason });
+    if (this.container) await this.container.kill(gracePeriodMs ?? this.info.killGracePeriodMs);
+  }
+
+  setHealth(healthy: boolean, message: string): void {
+    if (this.endedAt !== undefined || this.healthy === healthy) return;
+    this.healthy = healthy;
+    this.update(this.state, { reason: healthy ? undefined : 'HEALTH_CHECK_FAILED', message });
+  }
+
+  private update(state: TaskState, extra: Partial<TaskStatus>): void {
+    this.state = state;
+    this.ctx.checkpointState(this.frameworkId, this.taskId, state, this.endedAt);
+    this.ctx.emit({
+      taskId: this.info.taskId, frameworkId: this.frameworkId as never, agentId: this.ctx.agentId as never, state, source: 'AGENT',
+      timestamp: this.ctx.now(), uuid: randomUUID(), healthy: this.healthy, hostname: this.ctx.hostname,
+      ports: this.ports.length > 0 ? this.ports : undefined, ...extra,
+    });
+  }
+}
+
+export function sandboxPath(workDir: string, frameworkId: string, taskId: string): string {
+  return join(workDir, 'sandboxes', frameworkId, taskId);
+}

@@ -1,0 +1,80 @@
+/**
+ * A whole cluster for a test: a real nats-server on a free port, a master and agents in this process (real
+ * NATS, real cgroups, real SQLite files in a temp dir). `stop()` ends everything and removes what it made.
+ *
+ *   const c = await startCluster({ agents: [{ hostname: 'a1', attributes: 'rack:r1' }] });
+ *   … frameworks connect to c.natsUrl; the operator API is at c.masterHttpUrl …
+ *   await c.stop();
+ */
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startMaster, type RunningMaster } from '../../master/main';
+import type { MasterConfig } from '../../master/config';
+import { startAgent, type RunningAgent } from '../../agent/main';
+import type { AgentConfig } from '../../agent/config';
+import { NatsServer } from './nats-server';
+
+export interface ClusterOptions {
+  agents?: Partial<AgentConfig>[];
+  master?: Partial<MasterConfig>;
+}
+
+export interface TestCluster {
+  nats: NatsServer;
+  natsUrl: string;
+  master: RunningMaster;
+  masterHttpUrl: string;
+  agents: RunningAgent[];
+  dir: string;
+  addAgent(config?: Partial<AgentConfig>): Promise<RunningAgent>;
+  stop(): Promise<void>;
+}
+
+/** Small resources by default so tests never depend on the machine's size. */
+const DEFAULT_AGENT_RESOURCES = 'cpus:4;mem:4096;disk:10000;ports:[31000-31999]';
+
+export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'agora-test-'));
+  chmodSync(dir, 0o755);
+  const nats = await NatsServer.start();
+  const master = await startMaster({
+    natsUrl: nats.url, httpHost: '127.0.0.1', httpPort: 0, dataDir: join(dir, 'master'), allocationIntervalMs: 100,
+    frameworkHeartbeatIntervalMs: 1000, agentPingTimeoutMs: 1000, maxAgentPingTimeouts: 3, ...opts.master,
+  });
+  const agents: RunningAgent[] = [];
+  let n = 0;
+  const addAgent = async (config: Partial<AgentConfig> = {}) => {
+    const i = n++;
+    const a = await startAgent({
+      natsUrl: nats.url, hostname: `agent-${i}`, workDir: join(dir, `agent-${i}`), resources: DEFAULT_AGENT_RESOURCES,
+      containerizers: ['native'], usageIntervalMs: 2000, ...config,
+    });
+    agents.push(a);
+    return a;
+  };
+  for (const a of opts.agents ?? [{}]) await addAgent(a);
+  return {
+    nats, natsUrl: nats.url, master, masterHttpUrl: master.httpUrl, agents, dir, addAgent,
+    async stop() {
+      for (const a of agents) await a.stop({ killTasks: true }).catch(() => undefined);
+      await master.stop().catch(() => undefined);
+      await nats.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Polls `fn` until it returns a truthy value or the timeout passes (then throws with `what`). */
+export async function eventually<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 15_000, everyMs = 50): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (e) { last = e; }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}

@@ -1,0 +1,67 @@
+/**
+ * Starts a real nats-server (JetStream on, storage in a temp dir) on a free port for a test, and can restart
+ * it on the same port and storage (fault tests). Fails loudly when nats-server is not installed: in CI it is.
+ */
+import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export function natsServerBinary(): string {
+  for (const p of ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']) if (existsSync(p)) return p;
+  try { return execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim(); } catch {
+    throw new Error('nats-server is not installed: run `bash scripts/setup.sh` (Debian: apt-get install nats-server)');
+  }
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => { const a = s.address(); s.close(() => resolve(typeof a === 'object' && a ? a.port : 0)); });
+  });
+}
+
+export class NatsServer {
+  private proc?: ChildProcess;
+  readonly storeDir: string;
+  constructor(readonly port: number, storeDir?: string) { this.storeDir = storeDir ?? mkdtempSync(join(tmpdir(), 'agora-nats-')); }
+
+  get url(): string { return `nats://127.0.0.1:${this.port}`; }
+
+  static async start(): Promise<NatsServer> {
+    const s = new NatsServer(await freePort());
+    await s.startProcess();
+    return s;
+  }
+
+  async startProcess(): Promise<void> {
+    const proc = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.proc = proc;
+    let stderr = '';
+    proc.stderr!.on('data', (d) => { stderr += d; });
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) throw new Error(`nats-server exited: ${stderr}`);
+      if (/Server is ready/.test(stderr)) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`nats-server did not become ready: ${stderr}`);
+  }
+
+  /** Stops the server process (storage kept). */
+  async stopProcess(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const p = this.proc;
+    if (!p || p.exitCode !== null) return;
+    await new Promise<void>((resolve) => { p.once('exit', () => resolve()); p.kill(signal); });
+  }
+
+  async restart(): Promise<void> { await this.stopProcess(); await this.startProcess(); }
+
+  async stop(): Promise<void> {
+    await this.stopProcess();
+    rmSync(this.storeDir, { recursive: true, force: true });
+  }
+}
