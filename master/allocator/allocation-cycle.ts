@@ -45,8 +45,13 @@ function capsAllowMinimum(caps: ScalarCaps | undefined, min: MinAllocatableMilli
 export function runAllocationCycle(input: CycleInput, nowMs: number): Allocation[] {
   const agents = offerableAgents(input.agents.values(), (a) => meetsMinimum(a.available, input.minimum), input.rotation);
   const cycle = new Cycle(input, new AgentPool(agents), nowMs);
-  if (cycle.ledger.active) for (const role of cycle.ledger.unmetRoles()) cycle.runStage(role, true);
-  cycle.runStage(input.sorter.root, false);
+  input.sorter.beginCycle();
+  try {
+    if (cycle.ledger.active) for (const role of cycle.ledger.unmetRoles()) cycle.runStage(role, true);
+    cycle.runStage(input.sorter.root, false);
+  } finally {
+    input.sorter.endCycle();
+  }
   return cycle.allocations;
 }
 

@@ -51,6 +51,8 @@ export class DrfSorter {
   private readonly byPath = new Map<string, RoleNode>();
   /** Cluster totals by scalar kind: the denominators of every share. */
   totalMilli: MilliVector = [];
+  /** Heaps are kept in order only while a cycle runs; between cycles they are stale and rebuilt by the next. */
+  private cycleRunning = false;
 
   ensureRole(role: string): RoleNode {
     const known = this.byPath.get(role);
@@ -87,6 +89,9 @@ export class DrfSorter {
     for (const child of node.childNodes()) this.recomputeShares(child);
   }
 
+  beginCycle(): void { this.cycleRunning = true; }
+  endCycle(): void { this.cycleRunning = false; }
+
   /** Gives `from` and its subtree fresh heaps holding only eligible clients (and nodes above some). */
   buildHeaps(from: SortNode, eligible: (client: SortNode) => boolean): boolean {
     if (from.kind === 'client') return eligible(from);
@@ -115,6 +120,6 @@ export class DrfSorter {
 
   private refreshShare(node: SortNode): void {
     node.share = dominantShare(node.allocatedMilli, this.totalMilli) / node.weight;
-    node.parent?.heap?.update(node);
+    if (this.cycleRunning) node.parent?.heap?.update(node);
   }
 }
