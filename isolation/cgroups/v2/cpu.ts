@@ -6,7 +6,7 @@ import { CFS_PERIOD_US, quotaFor, sharesFor } from '../v1/cpu';
 /** Maps v1 shares [2, 262144] onto v2 weights [1, 10000]. */
 export function weightFor(cpus: number): number {
   const shares = Math.min(262_144, sharesFor(cpus));
-  return Math.round(1 + ((shares - 2) * 9_999) / 262_142);
+  return 1 + Math.floor(((shares - 2) * 9_999) / 262_142);
 }
 
 export function applyCpu(fs: CgroupFs, dir: string, cpus: number, hardCap: boolean): void {
