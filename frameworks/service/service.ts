@@ -1,0 +1,258 @@
+/**
+ * The service framework's shell: holds the state (loaded from the store), feeds driver events and API calls
+ * through the pure cores, writes every change to the store, and turns the cores' answers into driver calls.
+ *
+ *   offers ──► tick ─► reconcile() ─► demands ─► matchOffers() ─► write instances ─► launch / decline
+ *   status ──► trackStatus() ─► write ─► backoff on failure ─► tick ─► kills
+ *   API    ──► deploy()/scale()/… (core/deployments) ─► write ─► tick
+ *
+ * Every state change is written before the driver call that depends on it, so a crash at any point is
+ * repaired on restart by reconciliation with the master.
+ */
+import { randomBytes } from 'node:crypto';
+import { validateApp, ApiError, type AppDefinition, type Clock, type Logger, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
+import { recordFailure } from './core/backoff';
+import * as deployments from './core/deployments';
+import { trackStatus } from './core/instance-tracker';
+import { matchOffers, type Demand } from './core/offer-match';
+import { reconcile } from './core/reconciler';
+import type { App, Deployment, Instance, KillReason, Placement } from './core/types';
+import type { ServiceStore } from './store';
+import { buildTask, newInstanceId } from './task-builder';
+
+/** What the shell needs of the SDK's SchedulerDriver (a fake in unit tests). */
+export interface DriverPort {
+  launch(offerIds: string[], tasks: TaskInfoInput[], filters?: { refuseSeconds: number }): Promise<void>;
+  decline(offerIds: string[], filters?: { refuseSeconds: number }): Promise<void>;
+  kill(taskId: string, agentId?: string, gracePeriodMs?: number): Promise<void>;
+  reconcile(tasks?: { taskId: string; agentId?: string }[]): Promise<void>;
+  revive(roles?: string[]): Promise<void>;
+}
+
+/** Decline filters: short while something waits to be placed, long when nothing is wanted (revived on demand). */
+export const REFUSE_WHILE_WAITING_S = 1;
+export const REFUSE_IDLE_S = 30;
+/** Implicit reconciliation with the master this often. */
+export const RECONCILE_EVERY_MS = 5 * 60_000;
+
+export class ServiceFramework {
+  readonly apps: Map<string, App>;
+  readonly versions: Map<string, Map<number, AppDefinition>>;
+  readonly deployments: Map<string, Deployment>;
+  readonly instances: Map<string, Instance>;
+  /** Per app: why its wanted instances are not placed. */
+  readonly waiting = new Map<string, string>();
+  delayed = new Map<string, number>();
+  private demands: Demand[] = [];
+  private driver?: DriverPort;
+  private lastReconcileAt = 0;
+
+  constructor(private readonly store: ServiceStore, private readonly clock: Clock, private readonly log: Logger) {
+    const loaded = store.load();
+    this.apps = loaded.apps; this.versions = loaded.versions; this.deployments = loaded.deployments; this.instances = loaded.instances;
+  }
+
+  private get state(): deployments.ServiceState { return { apps: this.apps, versions: this.versions, deployments: this.deployments }; }
+  private now(): number { return this.clock.now(); }
+  private newDeploymentId(): string { return `d-${randomBytes(4).toString('hex')}`; }
+
+  // ---- driver events -------------------------------------------------------------------------------
+
+  /** Subscribed (first time or again): ask the master for the truth about every task we hold, then act. */
+  async registered(driver: DriverPort): Promise<void> {
+    this.driver = driver;
+    const known = [...this.instances.values()].map((i) => ({ taskId: i.taskId, agentId: i.agentId }));
+    this.lastReconcileAt = this.now();
+    await driver.reconcile(known).catch((e) => this.log.warn({ err: (e as Error).message }, 'explicit reconcile failed'));
+    await driver.reconcile([]).catch((e) => this.log.warn({ err: (e as Error).message }, 'implicit reconcile failed'));
+    await driver.revive().catch(() => undefined);
+    this.tick();
+  }
+
+  async resourceOffers(offers: Offer[]): Promise<void> {
+    this.tick();
+    const placedByApp = new Map<string, Placement[]>();
+    for (const i of this.instances.values()) if (i.state !== 'UNREACHABLE') placedByApp.set(i.appId, [...(placedByApp.get(i.appId) ?? []), i]);
+    const result = matchOffers(offers, this.demands, placedByApp);
+    for (const d of this.demands) {
+      const w = result.waiting.get(d.appId);
+      if (w) this.waiting.set(d.appId, w.reason); else this.waiting.delete(d.appId);
+    }
+    const byOffer = new Map<string, { instance: Instance; task: TaskInfoInput }[]>();
+    const now = this.now();
+    for (const p of result.placed) {
+      const app = this.apps.get(p.appId)!;
+      const instanceId = newInstanceId(p.appId);
+      const instance: Instance = { instanceId, taskId: instanceId, appId: p.appId, version: p.version, agentId: p.agentId, hostname: p.hostname,
+        attributes: p.attributes, ports: p.ports, checked: app.def.healthChecks.length > 0, state: 'STAGING', launchedAt: now };
+      byOffer.set(p.offerId, [...(byOffer.get(p.offerId) ?? []), { instance, task: buildTask(app.def, p.version, p, instanceId) }]);
+    }
+    const launching = [...byOffer.values()].flat().map((x) => x.instance);
+    this.store.putInstances(launching); // written before the launch: a crash in between is found by reconciliation
+    for (const i of launching) this.instances.set(i.instanceId, i);
+    this.demands = this.demands.map((d) => ({ ...d, count: d.count - launching.filter((i) => i.appId === d.appId).length })).filter((d) => d.count > 0);
+    await Promise.all([...byOffer].map(([offerId, list]) => this.launch(offerId, list)));
+    if (result.unused.length > 0) {
+      const refuseSeconds = this.demands.length > 0 ? REFUSE_WHILE_WAITING_S : REFUSE_IDLE_S;
+      await this.driver?.decline(result.unused, { refuseSeconds }).catch((e) => this.log.warn({ err: (e as Error).message }, 'decline failed'));
+    }
+  }
+
+  private async launch(offerId: string, list: { instance: Instance; task: TaskInfoInput }[]): Promise<void> {
+    try {
+      await this.driver!.launch([offerId], list.map((x) => x.task), { refuseSeconds: REFUSE_WHILE_WAITING_S });
+      this.log.info({ offerId, tasks: list.map((x) => x.instance.taskId) }, 'launched');
+    } catch (e) {
+      const code = e instanceof ApiError ? e.code : 'INTERNAL';
+      this.log.warn({ offerId, code, err: (e as Error).message }, 'launch refused');
+      if (code === 'UNAVAILABLE') { // the master may have launched them: ask
+        await this.driver!.reconcile(list.map((x) => ({ taskId: x.instance.taskId, agentId: x.instance.agentId }))).catch(() => undefined);
+        return;
+      }
+      for (const { instance } of list) { this.instances.delete(instance.instanceId); this.store.deleteInstance(instance.instanceId); }
+      this.tick();
+    }
+  }
+
+  async statusUpdate(status: TaskStatus): Promise<void> {
+    const instance = this.instances.get(status.taskId) ?? [...this.instances.values()].find((i) => i.taskId === status.taskId);
+    if (!instance) {
+      // A task of ours nobody remembers (e.g. launched just before a crash lost its row): it must not run.
+      if (status.state !== 'TASK_UNKNOWN' && !['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR'].includes(status.state)) {
+        this.log.warn({ taskId: status.taskId, state: status.state }, 'killing a task no instance owns');
+        await this.driver?.kill(status.taskId, status.agentId).catch(() => undefined);
+      }
+      return;
+    }
+    const now = this.now();
+    const r = trackStatus(instance, status, now);
+    if (r.kind === 'unchanged') return;
+    if (r.kind === 'updated') {
+      this.store.putInstance(r.instance);
+      this.instances.set(r.instance.instanceId, r.instance);
+    } else {
+      this.store.deleteInstance(instance.instanceId);
+      this.instances.delete(instance.instanceId);
+      const app = this.apps.get(instance.appId);
+      this.log.info({ taskId: instance.taskId, app: instance.appId, failure: r.failure, why: r.message }, 'instance ended');
+      if (r.failure && app && app.version === instance.version) {
+        const next: App = { ...app, backoff: recordFailure(app.backoff, app.def, now) };
+        this.store.putApp(next);
+        this.apps.set(next.def.id, next);
+      }
+    }
+    this.tick();
+  }
+
+  // ---- the loop ------------------------------------------------------------------------------------
+
+  /** Runs the reconciler and carries out what it says. Synchronous state change; driver calls run behind. */
+  tick(): void {
+    for (let round = 0; round < 3; round++) if (!this.tickOnce()) break;
+  }
+
+  private tickOnce(): boolean {
+    const now = this.now();
+    const r = reconcile(this.state, [...this.instances.values()], now);
+    let structural = false;
+    for (const a of r.apps) { this.store.putApp(a); this.apps.set(a.def.id, a); }
+    for (const d of r.deployments) { this.store.putDeployment(d); this.deployments.set(d.id, d); this.logDeployment(d); }
+    for (const d of r.rollbacks) {
+      this.deployments.set(d.id, d);
+      const secs = this.apps.get(d.appId)?.def.deployment.progressDeadlineSeconds;
+      this.applyChange(deployments.rollBack(this.state, d.id, { now, newDepId: this.newDeploymentId(), outcome: 'FAILED', message: `no progress for ${secs}s` }));
+      structural = true;
+    }
+    for (const appId of r.removed) {
+      this.store.deleteApp(appId);
+      this.apps.delete(appId); this.versions.delete(appId); this.waiting.delete(appId);
+      this.log.info({ app: appId }, 'app removed');
+    }
+    for (const k of r.kills) this.killInstance(k.instanceId, k.reason, now);
+    for (const i of r.rekills) this.killInstance(i.instanceId, i.killReason ?? 'SCALE', now);
+    const hadDemand = this.demands.length > 0;
+    this.demands = r.demands;
+    this.delayed = r.delayed;
+    for (const appId of this.waiting.keys()) if (!r.demands.some((d) => d.appId === appId)) this.waiting.delete(appId);
+    if (!hadDemand && r.demands.length > 0) void this.driver?.revive().catch(() => undefined);
+    if (this.driver && now - this.lastReconcileAt > RECONCILE_EVERY_MS) {
+      this.lastReconcileAt = now;
+      void this.driver.reconcile([]).catch(() => undefined);
+    }
+    return structural;
+  }
+
+  private killInstance(instanceId: string, reason: KillReason, now: number): void {
+    const i = this.instances.get(instanceId);
+    if (!i) return;
+    const next: Instance = { ...i, state: 'KILLING', killReason: i.killReason ?? reason, killRequestedAt: now };
+    this.store.putInstance(next);
+    this.instances.set(instanceId, next);
+    const grace = this.apps.get(i.appId)?.def.killGracePeriodSeconds;
+    this.log.info({ taskId: i.taskId, app: i.appId, reason }, 'killing instance');
+    void this.driver?.kill(i.taskId, i.agentId, grace !== undefined ? grace * 1000 : undefined)
+      .catch((e) => this.log.warn({ taskId: i.taskId, err: (e as Error).message }, 'kill failed; will retry'));
+  }
+
+  private logDeployment(d: Deployment): void {
+    if (d.state !== 'RUNNING') this.log.info({ deployment: d.id, app: d.appId, state: d.state, message: d.message }, 'deployment');
+  }
+
+  private applyChange(c: deployments.Change): void {
+    this.store.applyChange(c, this.now());
+    if (c.app) this.apps.set(c.app.def.id, c.app);
+    if (c.newVersion) {
+      const m = this.versions.get(c.newVersion.appId) ?? new Map<number, AppDefinition>();
+      m.set(c.newVersion.version, c.newVersion.def);
+      this.versions.set(c.newVersion.appId, m);
+    }
+    for (const d of c.deployments) { this.deployments.set(d.id, d); this.logDeployment(d); }
+    this.store.pruneDeployments();
+  }
+
+  // ---- commands (the API) ----------------------------------------------------------------------------
+
+  deploy(input: unknown, force = false): { deploymentId?: string; version: number; unchanged: boolean } {
+    const v = validateApp(input);
+    if (!v.ok) throw new ApiError('INVALID', `invalid app definition: ${v.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, v.issues[0]?.field);
+    const c = deployments.deploy(this.state, v.app, { now: this.now(), depId: this.newDeploymentId(), force });
+    if (c.unchanged) return { version: this.apps.get(v.app.id)!.version, unchanged: true };
+    this.applyChange(c);
+    this.tick();
+    return { deploymentId: c.deployments[c.deployments.length - 1].id, version: c.app!.version, unchanged: false };
+  }
+
+  scale(appId: string, instances: number, force = false): { deploymentId?: string } {
+    const app = this.mustApp(appId);
+    const r = this.deploy({ ...app.def, instances }, force);
+    return r.deploymentId ? { deploymentId: r.deploymentId } : {};
+  }
+
+  restart(appId: string, force = false): { deploymentId: string; version: number } {
+    const c = deployments.restart(this.state, appId, { now: this.now(), depId: this.newDeploymentId(), force });
+    this.applyChange(c);
+    this.tick();
+    return { deploymentId: c.deployments[c.deployments.length - 1].id, version: c.app!.version };
+  }
+
+  remove(appId: string): { deploymentId: string } {
+    const c = deployments.remove(this.state, appId, { now: this.now(), depId: this.newDeploymentId() });
+    this.applyChange(c);
+    this.tick();
+    return { deploymentId: c.deployments[c.deployments.length - 1].id };
+  }
+
+  cancel(deploymentId: string): { deploymentId: string; rollbackDeploymentId?: string } {
+    const newDepId = this.newDeploymentId();
+    const c = deployments.rollBack(this.state, deploymentId, { now: this.now(), newDepId, outcome: 'CANCELLED' });
+    this.applyChange(c);
+    this.tick();
+    return { deploymentId, ...(c.deployments.some((d) => d.id === newDepId) ? { rollbackDeploymentId: newDepId } : {}) };
+  }
+
+  mustApp(appId: string): App {
+    const app = this.apps.get(appId);
+    if (!app) throw new ApiError('NOT_FOUND', `no app ${appId}`, 'appId');
+    return app;
+  }
+}
