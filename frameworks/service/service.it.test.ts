@@ -1,0 +1,116 @@
+/**
+ * End to end: a real nats-server, a master and three agents (hostnames agent-0..2, attribute rack r1..r3),
+ * the service framework in this process, spoken to only through its NATS API.
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { connectNats, createLogger, request, SERVICE_API_SUBJECT, type AppDetail, type DeploymentView, type NatsConnection, type ServiceReplies, type ServiceRequest } from 'agora/sdk';
+import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
+import { startService, type RunningService } from './main';
+
+jest.setTimeout(120_000);
+
+let cluster: TestCluster;
+let svc: RunningService;
+let nc: NatsConnection;
+
+async function api<K extends ServiceRequest['type']>(body: Extract<ServiceRequest, { type: K }>): Promise<ServiceReplies[K]> {
+  return request<ServiceReplies[K] & object>(nc, SERVICE_API_SUBJECT, body, { timeoutMs: 5000 });
+}
+const show = async (appId: string): Promise<AppDetail> => (await api({ type: 'show', appId })).app;
+const deployment = async (id: string): Promise<DeploymentView> => (await api({ type: 'deployment', deploymentId: id })).deployment;
+async function removeApp(appId: string) {
+  await api({ type: 'remove', appId });
+  await eventually(async () => !(await api({ type: 'list' })).apps.some((a) => a.id === appId), `${appId} removed`, 20_000);
+}
+
+beforeAll(async () => {
+  cluster = await startCluster({ agents: [0, 1, 2].map((i) => ({ hostname: `agent-${i}`, attributes: `rack:r${i + 1}` })) });
+  svc = await startService({ natsUrl: cluster.natsUrl, dataDir: join(cluster.dir, 'service'), tickMs: 200, log: createLogger('service', { level: 'silent' }) });
+  nc = await connectNats({ servers: cluster.natsUrl, name: 'service-it' });
+});
+afterAll(async () => {
+  await nc?.drain().catch(() => undefined);
+  await svc?.stop().catch(() => undefined);
+  await cluster?.stop();
+});
+
+const small = { cpus: 0.1, mem: 16 };
+
+it('places 3 of 5 UNIQUE-hostname instances and says why 2 wait', async () => {
+  await api({ type: 'deploy', app: { id: '/uniq', cmd: 'sleep 1000', instances: 5, ...small, constraints: [['hostname', 'UNIQUE']] } });
+  const app = await eventually(async () => { const a = await show('/uniq'); return a.ready === 3 && a.waiting ? a : undefined; }, '3 ready, 2 waiting');
+  expect(new Set(app.instanceList.map((i) => i.hostname))).toEqual(new Set(['agent-0', 'agent-1', 'agent-2']));
+  expect(app.waiting).toBe('waiting: 3 offers violated UNIQUE hostname');
+  expect(app.deployment?.state).toBe('RUNNING');
+  await removeApp('/uniq');
+});
+
+it('spreads GROUP_BY rack evenly', async () => {
+  const { deploymentId } = await api({ type: 'deploy', app: { id: '/spread', cmd: 'sleep 1000', instances: 6, ...small, constraints: [['rack', 'GROUP_BY']] } });
+  await eventually(async () => (await deployment(deploymentId!)).state === 'SUCCEEDED', 'spread deployment done');
+  const app = await show('/spread');
+  const perRack = new Map<string, number>();
+  for (const i of app.instanceList) { const r = i.attributes.find((a) => a.name === 'rack')!.text!; perRack.set(r, (perRack.get(r) ?? 0) + 1); }
+  expect(Object.fromEntries(perRack)).toEqual({ r1: 2, r2: 2, r3: 2 });
+  expect(app.endpoints.length).toBe(6);
+  await removeApp('/spread');
+});
+
+it('rolls 6 instances to a new version never below 3 ready (sampled every 100 ms)', async () => {
+  const def = { id: '/roll', cmd: 'sleep 1001', instances: 6, ...small, upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 } };
+  const first = await api({ type: 'deploy', app: def });
+  await eventually(async () => (await deployment(first.deploymentId!)).state === 'SUCCEEDED', 'v1 up');
+  const second = await api({ type: 'deploy', app: { ...def, cmd: 'sleep 1002' } });
+  const samples: number[] = [];
+  for (;;) {
+    const [app, dep] = await Promise.all([show('/roll'), deployment(second.deploymentId!)]);
+    samples.push(app.ready);
+    if (dep.state !== 'RUNNING') { expect(dep.state).toBe('SUCCEEDED'); break; }
+    if (samples.length > 400) throw new Error('rolling upgrade did not finish in ~40 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  expect(Math.min(...samples)).toBeGreaterThanOrEqual(3);
+  const app = await show('/roll');
+  expect(app.instanceList.map((i) => i.version)).toEqual([2, 2, 2, 2, 2, 2]);
+  expect(app.ready).toBe(6);
+  await removeApp('/roll');
+});
+
+it('backs off a crash-looping app: relaunch delays grow as configured', async () => {
+  const launches: number[] = [];
+  const launch = svc.driver.launch.bind(svc.driver);
+  svc.driver.launch = async (offerIds, tasks, filters) => {
+    if (tasks.some((t) => t.name === '/crash')) launches.push(Date.now());
+    return launch(offerIds, tasks, filters);
+  };
+  try {
+    await api({ type: 'deploy', app: { id: '/crash', cmd: 'sleep 0.1; exit 1', instances: 1, ...small,
+      backoff: { backoffSeconds: 0.5, backoffFactor: 2, maxLaunchDelaySeconds: 2 } } });
+    await eventually(() => launches.length >= 5, '5 launches', 30_000);
+  } finally { svc.driver.launch = launch; }
+  const gaps = launches.slice(1, 5).map((t, k) => t - launches[k]);
+  // delays 0.5, 1, 2, 2 s plus the task's own ~0.1 s and status round trips
+  expect(gaps[0]).toBeGreaterThanOrEqual(500);
+  expect(gaps[1]).toBeGreaterThanOrEqual(1000);
+  expect(gaps[2]).toBeGreaterThanOrEqual(2000);
+  expect(gaps[3]).toBeGreaterThanOrEqual(2000);
+  expect(gaps[1]).toBeGreaterThan(gaps[0]);
+  expect(gaps[2]).toBeGreaterThan(gaps[1]);
+  expect(gaps[3]).toBeLessThan(gaps[2] + 1000); // capped at maxLaunchDelaySeconds
+  await removeApp('/crash');
+});
+
+it('replaces an instance whose process is killed directly', async () => {
+  const { deploymentId } = await api({ type: 'deploy', app: { id: '/victim', cmd: 'sleep 1077', instances: 1, ...small, backoff: { backoffSeconds: 0.2 } } });
+  await eventually(async () => (await deployment(deploymentId!)).state === 'SUCCEEDED', 'victim up');
+  const before = (await show('/victim')).instanceList[0].taskId;
+  const pids = execFileSync('pgrep', ['-f', 'sleep 1077']).toString().trim().split('\n').map(Number);
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  const after = await eventually(async () => {
+    const a = await show('/victim');
+    return a.ready === 1 && a.instanceList[0].taskId !== before ? a : undefined;
+  }, 'a replacement', 20_000);
+  expect(after.instanceList.length).toBe(1);
+  await removeApp('/victim');
+});
