@@ -131,10 +131,13 @@ export function nextAfter(s: Schedule, afterMs: number): number | null {
 export function slotsBetween(s: Schedule, fromExclusive: number, toInclusive: number, limit = 1000): { slots: number[]; more: boolean } {
   if (toInclusive <= fromExclusive) return { slots: [], more: false };
   if (s.kind === 'cron') {
-    // previousRuns includes a run in the reference's own second when the reference is past it: +1 ms keeps `to` inclusive.
-    const newest = s.cron.previousRuns(limit + 1, new Date(toInclusive + 1)).map((d) => d.getTime()).filter((t) => t > fromExclusive && t <= toInclusive);
-    const more = newest.length > limit;
-    return { slots: newest.slice(0, limit).reverse(), more };
+    // Walk forward at most limit+1 slots; a window holding more is read backwards from its end instead
+    // (previousRuns includes a run in the reference's own second when the reference is past it: +1 ms keeps `to` inclusive).
+    const walked: number[] = [];
+    for (let t = nextAfter(s, fromExclusive); t !== null && t <= toInclusive && walked.length <= limit; t = nextAfter(s, t)) walked.push(t);
+    if (walked.length <= limit) return { slots: walked, more: false };
+    const newest = s.cron.previousRuns(limit, new Date(toInclusive + 1)).map((d) => d.getTime()).filter((t) => t <= toInclusive);
+    return { slots: newest.reverse(), more: true };
   }
   const first = firstIndexAfter(s, fromExclusive);
   let last = firstIndexAfter(s, toInclusive) - 1;

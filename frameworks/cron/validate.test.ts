@@ -31,9 +31,9 @@ describe('validateJob', () => {
   it('names a malformed schedule and shows a valid example', () => {
     const [p] = problemsOf({ name: 'x', schedule: '* * *', cmd: 'true' });
     expect(p!.field).toBe('schedule');
-    expect(p!.message).toMatch(/not a valid cron expression.*valid: '0 2 \* \* \*'/);
+    expect(p!.message).toMatch(/not a valid cron expression.*for example '0 2 \* \* \*'/);
     const [q] = problemsOf({ name: 'x', schedule: 'R/2026-01-01T00:00:00Z/every-hour', cmd: 'true' });
-    expect(q!.message).toMatch(/valid: 'R\/2026-01-01T00:00:00Z\/PT1H'/);
+    expect(q!.message).toMatch(/for example 'R\/2026-01-01T00:00:00Z\/PT1H'/);
   });
 
   it('blames the timezone field for an unknown zone', () => {

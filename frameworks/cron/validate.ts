@@ -50,7 +50,7 @@ function scheduleProblems(text: string, timezone: string): { schedule: Schedule 
   } catch (err) {
     if (!(err instanceof ScheduleError)) throw err;
     const field = err.message.startsWith('unknown time zone') ? 'timezone' : 'schedule';
-    return { schedule: null, problems: [{ field, message: `${err.message}; valid: ${err.example}` }] };
+    return { schedule: null, problems: [{ field, message: `${err.message.replace(/\.$/, '')}; for example ${err.example}` }] };
   }
 }
 
