@@ -30,7 +30,7 @@ let offerSeq = 0;
 const offer = (): Offer => ({
   id: `o${++offerSeq}`, frameworkId: 'fw', agentId: 'agent-1', hostname: 'h', role: '*', attributes: [], containerizers: ['native'],
   resources: [{ name: 'cpus', scalar: 8 }, { name: 'mem', scalar: 8192 }],
-}) as Offer;
+}) as unknown as Offer;
 
 function setup(store = new CronStore(':memory:'), clock = new FakeClock(T0)) {
   const log = createLogger('cron-test', { level: 'silent' });
