@@ -5,8 +5,10 @@
  * INT_MAX seconds. Each round first declines the previous round's offers (not timed), then times one full
  * allocation cycle. We report the median of rounds 1–5 and the heap in use afterwards.
  *
- *   npm run bench:allocator            all four shapes
- *   npm run bench:allocator -- 1000    only shapes with that many agents
+ *   npm run bench:allocator                        all four shapes
+ *   npm run bench:allocator -- 1000                only shapes with that many agents
+ *   npm run bench:allocator -- 1000 --saturate     then keep declining until every pair is filtered, printing
+ *                                                  the cycle time as filters accumulate (Mesos ran 2·F rounds)
  */
 import { cpus, loadavg } from 'node:os';
 import { setFlagsFromString } from 'node:v8';
@@ -84,15 +86,31 @@ function printTable(rows: Row[]): void {
   }
 }
 
+/** Declines every offer round after round until nothing is offered; prints the cycle time every tenth of the way. */
+function saturate(agentCount: number, frameworkCount: number): void {
+  gc();
+  const allocator = setUp(agentCount, frameworkCount);
+  let offers = allocator.allocate(NOW_MS);
+  const every = Math.max(1, Math.floor(frameworkCount / 10));
+  for (let round = 1; offers.length > 0; round++) {
+    declineAll(allocator, offers);
+    const started = process.hrtime.bigint();
+    offers = allocator.allocate(NOW_MS + round);
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    if (round % every === 0 || offers.length === 0) console.log(`${agentCount}/${frameworkCount} round ${round}: ${ms.toFixed(1)} ms, ${offers.length} offers`);
+  }
+}
+
 function main(): void {
   const only = process.argv[2] ? Number(process.argv[2]) : undefined;
   const rows: Row[] = [];
   for (const [agents, frameworks] of SHAPES) {
     if (only !== undefined && agents !== only) continue;
+    if (process.argv.includes('--saturate')) { saturate(agents, frameworks); continue; }
     rows.push(measure(agents, frameworks));
     console.error(`measured ${agents} agents / ${frameworks} frameworks`);
   }
-  printTable(rows);
+  if (rows.length > 0) printTable(rows);
 }
 
 main();

@@ -38,7 +38,10 @@ const ROLE_RE = /^(\*|[A-Za-z0-9_-][A-Za-z0-9_.-]*(\/[A-Za-z0-9_-][A-Za-z0-9_.-]
 export function isValidRole(role: string): boolean { return ROLE_RE.test(role) && role.length <= 128; }
 
 /** Immutable multiset of resources. All operations return new values. */
+interface ScalarEntry { readonly name: string; readonly role: string; readonly milli: number }
+
 export class Resources {
+  private scalarCache: readonly ScalarEntry[] | undefined = undefined;
   private constructor(private readonly entries: ReadonlyMap<string, Entry>) {}
 
   static readonly EMPTY = new Resources(new Map());
@@ -198,16 +201,28 @@ export class Resources {
     return out;
   }
 
-  /** Calls `fn` for each scalar with its amount in thousandths — the allocator's hot path (no allocation). */
+  /** Calls `fn` for each scalar with its amount in thousandths — the allocator's hot path. */
   forEachScalarMilli(fn: (name: string, role: string, milli: number) => void): void {
-    for (const e of this.entries.values()) if (e.milli !== undefined) fn(e.name, e.role, e.milli);
+    const list = this.scalarList();
+    for (let i = 0; i < list.length; i++) fn(list[i].name, list[i].role, list[i].milli);
   }
 
   /** Scalar amount of `name` in thousandths (exact), across all roles or one. */
   scalarMilli(name: string, role?: string): number {
+    const list = this.scalarList();
     let milli = 0;
-    for (const e of this.entries.values()) if (e.name === name && e.milli !== undefined && (role === undefined || e.role === role)) milli += e.milli;
+    for (let i = 0; i < list.length; i++) if (list[i].name === name && (role === undefined || list[i].role === role)) milli += list[i].milli;
     return milli;
+  }
+
+  /** The scalar entries as one flat array of one shape, computed once (values are immutable). */
+  private scalarList(): readonly ScalarEntry[] {
+    if (this.scalarCache === undefined) {
+      const list: ScalarEntry[] = [];
+      for (const e of this.entries.values()) if (e.milli !== undefined) list.push({ name: e.name, role: e.role, milli: e.milli });
+      this.scalarCache = list;
+    }
+    return this.scalarCache;
   }
 
   /** True when any resource here is reserved to a role. */

@@ -3,8 +3,9 @@
  * `refuseSeconds` > 0, that client is not offered a subset of them on that agent until `untilMs`. An offer
  * holding anything more (resources freed since) passes the filter, as in Mesos.
  *
- * Cheap to skip: when the agent's free resources have not changed since the decline (same version) and the
- * refused resources covered them, the pair is filtered without comparing Resources.
+ * Cheap to skip: Resources are immutable, so when the offer is the very object refused (the usual case: the
+ * agent's free resources came back unchanged), or the agent has not changed since the decline (same version) and
+ * the refusal covered it, or the same offer object was found filtered before, no Resources are compared.
  */
 import type { Resources } from '../../sdk/resources';
 import type { AgentState, ClientNode } from './state';
@@ -14,6 +15,8 @@ export interface OfferFilter {
   readonly untilMs: number;
   readonly agentVersion: number;
   readonly coveredAllAvailable: boolean;
+  /** The last offer object found filtered (immutable, so the answer for it cannot change before expiry). */
+  lastFiltered?: Resources;
 }
 
 /** Records a decline by `client` on `agent` (already given back). Overlapping filters merge: union, later expiry. */
@@ -38,8 +41,11 @@ export function isFiltered(client: ClientNode, agent: AgentState, offer: Resourc
     dropFilter(client, agent);
     return false;
   }
+  if (offer === filter.refused || offer === filter.lastFiltered) return true;
   if (filter.agentVersion === agent.version && filter.coveredAllAvailable) return true;
-  return filter.refused.contains(offer);
+  if (!filter.refused.contains(offer)) return false;
+  filter.lastFiltered = offer;
+  return true;
 }
 
 export function dropFilter(client: ClientNode, agent: AgentState): void {
