@@ -1,0 +1,93 @@
+/**
+ * The cron framework process: a SchedulerDriver (the public SDK) wired to the CronService, its SQLite store
+ * under the data dir, and its request/reply API on `agora.v1.api.cron`.
+ *
+ *   const cron = await startCronFramework({ natsUrl: 'nats://127.0.0.1:4222', dataDir: './.agora/cron' });
+ *   ...
+ *   await cron.stop();          // failover: the master keeps its tasks until it comes back
+ *
+ * The framework id is written to the store before the first SUBSCRIBE, so a restarted process (even after
+ * SIGKILL) re-subscribes as the same framework, reconciles its running runs and never decides a slot twice.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  connectNats, createLogger, serveRequests, systemClock, SchedulerDriver,
+  type Clock, type Logger, type NatsConnection,
+} from 'agora/sdk';
+import { cronApi } from './api';
+import { CRON_API_SUBJECT, CronRequestSchema } from './sdk-jobs';
+import { CronService, type DriverPort } from './service';
+import { CronStore } from './store';
+
+export interface CronFrameworkOptions {
+  natsUrl?: string;
+  /** An existing connection (not closed on stop). */
+  nc?: NatsConnection;
+  dataDir: string;
+  name?: string;
+  role?: string;
+  /** How long the master keeps our runs' tasks if we vanish (default 7 days). */
+  failoverTimeoutMs?: number;
+  clock?: Clock;
+  log?: Logger;
+}
+
+export interface CronFramework {
+  frameworkId: string;
+  service: CronService;
+  store: CronStore;
+  stop(opts?: { failover?: boolean }): Promise<void>;
+}
+
+export async function startCronFramework(opts: CronFrameworkOptions): Promise<CronFramework> {
+  const log = opts.log ?? createLogger('cron');
+  const clock = opts.clock ?? systemClock;
+  mkdirSync(opts.dataDir, { recursive: true });
+  const store = new CronStore(join(opts.dataDir, 'cron.db'));
+  const service = new CronService({ store, clock, log });
+  const nc = opts.nc ?? await connectNats({ servers: opts.natsUrl ?? 'nats://127.0.0.1:4222', name: 'framework:cron', log });
+
+  const driver: SchedulerDriver = new SchedulerDriver({
+    nc, log,
+    framework: {
+      id: store.getMeta('frameworkId'), name: opts.name ?? 'cron', roles: [opts.role ?? '*'],
+      failoverTimeoutMs: opts.failoverTimeoutMs ?? 7 * 86_400_000, apiSubject: CRON_API_SUBJECT,
+    },
+    scheduler: {
+      registered: async (_d, info) => {
+        log.info({ frameworkId: info.frameworkId, reregistered: info.reregistered }, 'cron framework subscribed');
+        await service.attach(port);
+      },
+      resourceOffers: (_d, offers) => service.onOffers(offers),
+      statusUpdate: (_d, status) => service.onStatus(status),
+      error: (_d, message) => { log.error({ message }, 'master reported an error'); },
+      disconnected: () => { log.warn('master unreachable; runs keep their state and resume on re-subscription'); },
+    },
+  });
+  const port: DriverPort = {
+    launch: (ids, tasks, filters) => driver.launch(ids, tasks, filters),
+    decline: (ids, filters) => driver.decline(ids, filters),
+    kill: (taskId, agentId) => driver.kill(taskId, agentId),
+    reconcile: (tasks) => driver.reconcile(tasks),
+    revive: () => driver.revive(),
+    suppress: () => driver.suppress(),
+  };
+  // Written before the first SUBSCRIBE: a restart, however abrupt, comes back as the same framework.
+  store.setMeta('frameworkId', driver.frameworkId);
+
+  const api = cronApi(service, () => clock.now());
+  const sub = serveRequests(nc, CRON_API_SUBJECT, CronRequestSchema, (req) => api(req), log);
+  await driver.start();
+
+  return {
+    frameworkId: driver.frameworkId, service, store,
+    async stop(stopOpts = {}) {
+      service.detach();
+      sub.unsubscribe();
+      await driver.stop({ failover: stopOpts.failover ?? true });
+      if (!opts.nc) await nc.drain().catch(() => undefined);
+      store.close();
+    },
+  };
+}

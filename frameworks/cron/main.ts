@@ -1,0 +1,42 @@
+/**
+ * `agora-cron`: the cron framework as a process (started by `agora up`, or by hand on any machine that
+ * reaches the cluster's NATS).
+ *
+ *   agora-cron --nats nats://127.0.0.1:4222 --data-dir ./.agora/cron [--name cron] [--role '*']
+ */
+import { Command } from 'commander';
+import { createLogger } from 'agora/sdk';
+import { startCronFramework } from './framework';
+
+async function main(): Promise<void> {
+  const program = new Command('agora-cron')
+    .description('the cron batch framework: scheduled, retried, dependent batch jobs')
+    .option('--nats <url>', 'NATS server of the cluster (env AGORA_NATS)', process.env.AGORA_NATS ?? 'nats://127.0.0.1:4222')
+    .option('--data-dir <dir>', 'where its SQLite database lives', process.env.AGORA_HOME ? `${process.env.AGORA_HOME}/cron` : './.agora/cron')
+    .option('--name <name>', 'framework name', 'cron')
+    .option('--role <role>', 'role to take offers for', '*')
+    .option('--failover-timeout <seconds>', 'how long the master keeps our tasks while we are away', '604800')
+    .addHelpText('after', '\nExample:\n  $ agora-cron --nats nats://127.0.0.1:4222 --data-dir ./.agora/cron\n');
+  program.parse(process.argv);
+  const o = program.opts<{ nats: string; dataDir: string; name: string; role: string; failoverTimeout: string }>();
+  const log = createLogger('cron');
+  const cron = await startCronFramework({
+    natsUrl: o.nats, dataDir: o.dataDir, name: o.name, role: o.role, log,
+    failoverTimeoutMs: Math.round(Number(o.failoverTimeout) * 1000),
+  });
+  log.info({ frameworkId: cron.frameworkId, dataDir: o.dataDir }, 'cron framework running');
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping (failover: running tasks keep running)');
+    cron.stop({ failover: true }).then(() => process.exit(0), (err) => { log.error({ err }, 'stop failed'); process.exit(1); });
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`agora-cron: ${(err as Error).message}\n`);
+  process.exit(1);
+});
