@@ -114,3 +114,38 @@ it('replaces an instance whose process is killed directly', async () => {
   expect(after.instanceList.length).toBe(1);
   await removeApp('/victim');
 });
+
+describe('the agora app CLI', () => {
+  const { execFile } = require('node:child_process') as typeof import('node:child_process');
+  const { writeFileSync } = require('node:fs') as typeof import('node:fs');
+  const cli = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(process.execPath, [join(__dirname, '..', '..', 'bin', 'agora'), ...args, '--nats', cluster.natsUrl],
+      { env: { ...process.env, AGORA_FROM_SOURCE: '1' }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+  });
+
+  it('deploys with --wait, lists, shows, refuses a bad file, fails a stuck deployment, removes', async () => {
+    const file = join(cluster.dir, 'cli-app.yaml');
+    writeFileSync(file, 'id: /cli\ncmd: sleep 1200\ninstances: 2\ncpus: 0.1\nmem: 16\nports: [0]\n');
+    const deployed = await cli('app', 'deploy', file, '--wait');
+    expect(deployed.stderr).toMatch(/2\/2 ready\s+SUCCEEDED/);
+    expect(deployed.code).toBe(0);
+    const listed = await cli('app', 'list', '--json');
+    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: '/cli', ready: 2, instances: 2 })]);
+    const shown = await cli('app', 'show', '/cli');
+    expect(shown.stdout).toMatch(/endpoints: agent-\d:31\d{3} agent-\d:31\d{3}/);
+
+    writeFileSync(file, 'id: Bad\ninstances: -1\n');
+    const bad = await cli('app', 'deploy', file);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/id: .*\n\s+instances: /);
+
+    writeFileSync(file, JSON.stringify({ id: '/stuck', cmd: 'sleep 1', cpus: 0.1, mem: 16, constraints: [['hostname', 'LIKE', 'nowhere']], deployment: { progressDeadlineSeconds: 1 } }));
+    const stuck = await cli('app', 'deploy', file, '--wait');
+    expect(stuck.code).toBe(1);
+    expect(stuck.stderr).toMatch(/FAILED/);
+    const removed = await cli('app', 'remove', '/cli', '--wait');
+    expect(removed.code).toBe(0);
+    await removeApp('/stuck');
+  });
+});
