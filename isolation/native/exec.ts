@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { IsolationError } from '../errors';
+import { EXEC_TIMEOUT_CODE } from '../exit-codes';
 import { shQuote } from './launcher';
 
 export interface ExecContext {
@@ -19,7 +20,6 @@ export interface ExecContext {
 }
 
 const MAX_OUTPUT = 64 * 1024;
-export const EXEC_TIMEOUT_CODE = 124;
 
 export function execArgv(command: string, c: ExecContext): string[] {
   const join = c.procsFiles.map((f) => `echo $$ > ${shQuote(f)}`).join(' && ');

@@ -3,8 +3,8 @@
  * the launcher's own exit (only while the agent that spawned it lives), the cgroup's OOM counter, and
  * whether the agent asked for the kill. A pure function, so every combination is unit-tested.
  */
-import { constants } from 'node:os';
 import type { ContainerExit } from '../containerizer';
+import { decodeStatus as decode } from '../exit-codes';
 
 export interface ExitEvidence {
   /** Text of the status file, undefined when pid 1 never wrote one (killed with SIGKILL, never started). */
@@ -17,23 +17,8 @@ export interface ExitEvidence {
   killRequested: boolean;
 }
 
-const SIGNAL_NAMES = new Map<number, string>(Object.entries(constants.signals).map(([name, n]) => [n, name]));
-
-export function signalName(n: number): string {
-  return SIGNAL_NAMES.get(n) ?? `SIG${n}`;
-}
-
 const MiB = 1024 * 1024;
 const mib = (b: number | undefined): string => (b === undefined ? 'unlimited' : `${Math.round(b / MiB)} MiB`);
-
-/**
- * A shell reports a command ended by signal N as status 128+N; that is the only encoding a status file
- * can carry, so a command that itself exits 128+N reads as signalled (the same ambiguity every shell has).
- */
-function decode(status: number): { exitCode: number | null; signal: string | null } {
-  if (status > 128 && status <= 128 + 64) return { exitCode: null, signal: signalName(status - 128) };
-  return { exitCode: status, signal: null };
-}
 
 function parseStatus(text: string | undefined): number | undefined {
   const t = text?.trim();

@@ -89,3 +89,13 @@ export async function sweepCgroups(relRoot: string): Promise<void> {
   }
   for (const d of cgroupDirs(relRoot)) fs.rmdirSync(d);
 }
+
+export const TEST_IMAGE = 'agora-busybox:latest';
+
+/** A Docker spec of the busybox test image running `value` under sh. */
+export function dockerSpec(value: string, over: Partial<ContainerSpec> = {}, docker: Partial<NonNullable<ContainerSpec['docker']>> = {}): ContainerSpec {
+  return shellSpec(value, {
+    ...over,
+    docker: { image: TEST_IMAGE, pullPolicy: 'never', portMappings: [], network: 'bridge', readOnlyRootfs: false, ...docker },
+  });
+}
