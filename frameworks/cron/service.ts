@@ -41,6 +41,8 @@ export class CronService {
   private timerAt: number | null = null;
   /** Whether we last told the master we want offers; null until the first decision after (re)registering. */
   private wantingOffers: boolean | null = null;
+  /** The newest run id that was due when we last decided on offers (runs ids only grow). */
+  private highestDueSeen = 0;
   private readonly schedules = new Map<string, { key: string; schedule: Schedule | null }>();
   private readonly store: CronStore;
   private readonly clock: Clock;
@@ -156,10 +158,18 @@ export class CronService {
     return out;
   }
 
+  /**
+   * SUPPRESS when nothing is due; REVIVE when something is — and again whenever a run newly becomes due, since
+   * REVIVE also clears the refusal filters our earlier declines and launches left on agents.
+   */
   private updateOfferInterest(now: number): void {
-    const want = this.queuedDue(now).length > 0;
+    const due = this.queuedDue(now).map((r) => r.id);
+    const want = due.length > 0;
     const driver = this.driver;
-    if (!driver || want === this.wantingOffers) return;
+    if (!driver) return;
+    const fresh = due.some((id) => id > this.highestDueSeen);
+    this.highestDueSeen = Math.max(this.highestDueSeen, ...due);
+    if (want === this.wantingOffers && !(want && fresh)) return;
     this.wantingOffers = want;
     this.log.debug({ want }, want ? 'reviving offers' : 'suppressing offers');
     void this.call(want ? 'revive' : 'suppress', () => (want ? driver.revive() : driver.suppress()));
@@ -178,13 +188,15 @@ export class CronService {
       if (tasks.length === 0) { unused.push(l.offerId); continue; }
       this.log.info({ runs: tasks.map((t) => t.runId), agentId: l.agentId }, 'launching runs');
       try {
-        await driver.launch([l.offerId], tasks.map((t) => t.task));
+        // No refusal filter on what the launch leaves over: the next due run may want it right away.
+        await driver.launch([l.offerId], tasks.map((t) => t.task), { refuseSeconds: 0 });
       } catch (err) {
         this.onLaunchFailed(tasks.map((t) => t.runId), err);
       }
     }
     if (unused.length > 0) {
-      const refuseSeconds = queued.length > 0 ? 5 : this.opts.idleRefuseSeconds ?? 300;
+      // Due runs that fit nowhere: look again soon. Nothing due: stay away (SUPPRESS follows; REVIVE clears it).
+      const refuseSeconds = queued.length > 0 ? 1 : this.opts.idleRefuseSeconds ?? 300;
       await this.call('decline', () => driver.decline(unused, { refuseSeconds }));
     }
     this.tick(); // launched runs now have timeouts to watch, and the queue may be empty
