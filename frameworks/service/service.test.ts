@@ -49,6 +49,7 @@ describe('service framework shell', () => {
   it('deploys, places by constraint, says why the rest wait, and serves endpoints', async () => {
     const r = fw.deploy({ id: '/shop/cart', cmd: 'serve', instances: 5, ports: [0], constraints: [['hostname', 'UNIQUE']] });
     expect(r).toMatchObject({ version: 1, unchanged: false });
+    expect(fw.waiting.get('/shop/cart')).toBe('waiting: no offers');
     await fw.resourceOffers(hosts());
     expect(driver.launched.map((t) => t.agentId).sort()).toEqual(['agent-h1', 'agent-h2', 'agent-h3']);
     expect(driver.launched[0].command).toMatchObject({ env: { PORT0: '31000', AGORA_APP_ID: '/shop/cart' } });

@@ -14,7 +14,7 @@ import { validateApp, ApiError, type AppDefinition, type Clock, type Logger, typ
 import { recordFailure } from './core/backoff';
 import * as deployments from './core/deployments';
 import { trackStatus } from './core/instance-tracker';
-import { matchOffers, type Demand } from './core/offer-match';
+import { formatReasons, matchOffers, type Demand } from './core/offer-match';
 import { reconcile } from './core/reconciler';
 import type { App, Deployment, Instance, KillReason, Placement } from './core/types';
 import type { ServiceStore } from './store';
@@ -110,6 +110,9 @@ export class ServiceFramework {
         return;
       }
       for (const { instance } of list) { this.instances.delete(instance.instanceId); this.store.deleteInstance(instance.instanceId); }
+      // A refused launch counts as a failure: a definition the master rejects must not be retried every second.
+      const app = this.apps.get(list[0].instance.appId);
+      if (app) { const next = { ...app, backoff: recordFailure(app.backoff, app.def, this.now()) }; this.store.putApp(next); this.apps.set(app.def.id, next); }
       this.tick();
     }
   }
@@ -174,6 +177,7 @@ export class ServiceFramework {
     this.demands = r.demands;
     this.delayed = r.delayed;
     for (const appId of this.waiting.keys()) if (!r.demands.some((d) => d.appId === appId)) this.waiting.delete(appId);
+    for (const d of r.demands) if (!this.waiting.has(d.appId)) this.waiting.set(d.appId, formatReasons([]));
     if (!hadDemand && r.demands.length > 0) void this.driver?.revive().catch(() => undefined);
     if (this.driver && now - this.lastReconcileAt > RECONCILE_EVERY_MS) {
       this.lastReconcileAt = now;

@@ -57,7 +57,7 @@ export function appDetail(fw: ServiceFramework, app: App): AppDetail {
 
 /** Running and paused deployments, or (with `all`) the history too, newest first. */
 export function listDeployments(fw: ServiceFramework, opts: { appId?: string; all?: boolean }): DeploymentView[] {
-  return [...fw.deployments.values()]
+  return [...fw.deployments.values()].reverse() // newest first, also among those created in the same millisecond
     .filter((d) => (opts.appId === undefined || d.appId === opts.appId) && (opts.all || d.state === 'RUNNING' || d.state === 'PAUSED'))
     .sort((a, b) => b.createdAt - a.createdAt)
     .map((d) => deploymentView(fw, d));

@@ -100,3 +100,16 @@ describe('rolling planner', () => {
       }), { numRuns: 300 });
   });
 });
+
+describe('kill selection', () => {
+  it('scaling down a GROUP_BY app takes from the fullest group, unready first', () => {
+    const { killOrder } = require('./kill-selection') as typeof import('./kill-selection');
+    const at = (r: string, launchedAt: number, over: Partial<Instance> = {}) => instance({ attributes: [{ name: 'rack', text: r }], launchedAt, ...over });
+    const list = [at('r1', 1), at('r1', 2), at('r1', 3), at('r2', 4), at('r3', 5), at('r2', 6, { state: 'STAGING' })];
+    const order = killOrder(list, 'YOUNGEST_FIRST', isReady, 'rack');
+    expect(order.map((i) => i.launchedAt)).toEqual([6, 3, 2, 5, 4, 1]);
+    const a = app({ instances: 3, constraints: [['rack', 'GROUP_BY']] }, 1);
+    const kills = planApp(a, list.map((i) => ({ ...i, state: 'RUNNING' as const }))).kills.map((k) => list.find((i) => i.instanceId === k.instanceId)!.attributes[0].text);
+    expect(kills.sort()).toEqual(['r1', 'r1', 'r2']);
+  });
+});

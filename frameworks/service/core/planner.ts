@@ -68,7 +68,8 @@ export function planApp(app: App, instances: readonly Instance[], opts: { pauseO
   const killed = new Set<string>();
   const kill = (i: Instance, reason: KillReason) => { kills.push({ instanceId: i.instanceId, reason }); killed.add(i.instanceId); };
 
-  for (const i of killOrder(current, def.killSelection, isReady).slice(0, Math.max(0, current.length - n))) kill(i, app.removing ? 'REMOVE' : 'SCALE');
+  const groupBy = def.constraints.find((c) => c.operator === 'GROUP_BY')?.field;
+  for (const i of killOrder(current, def.killSelection, isReady, groupBy).slice(0, Math.max(0, current.length - n))) kill(i, app.removing ? 'REMOVE' : 'SCALE');
   for (const i of healthKills(app, live.filter((x) => !killed.has(x.instanceId)), killBudgetOf(n, minH), n)) kill(i, 'UNHEALTHY');
 
   let readyLeft = live.filter((i) => isReady(i) && !killed.has(i.instanceId)).length;
