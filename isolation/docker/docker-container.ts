@@ -1,4 +1,6 @@
 /** One Docker task: waits on the engine, pumps logs into the sandbox, kills with a grace period. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../../sdk/log';
 import type { Container, ContainerCheckpoint, ContainerExit, ContainerUsage } from '../containerizer';
@@ -18,6 +20,25 @@ const LOG_DRAIN_MS = 2_000;
 /** A timer that never holds the process open (races against exits and log drains). */
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms).unref());
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
+
+/** The last 4 KiB of a sandbox file ('' when absent). */
+function tail(file: string): string {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw err;
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    const buf = Buffer.alloc(Math.min(4096, size));
+    fs.readSync(fd, buf, 0, buf.length, size - buf.length);
+    return buf.toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 export interface DockerContainerDeps {
   docker: Dockerode;
@@ -55,8 +76,9 @@ export class DockerContainer implements Container {
     } catch (err) {
       if (statusOf(err) !== 404) this.d.log.warn({ err, taskId: this.taskId }, 'cannot inspect the stopped container');
     }
+    const exitCode = state.ExitCode ?? code;
     const exit = classifyDockerExit({
-      exitCode: state.ExitCode ?? code, oomKilled: state.OOMKilled === true, killRequested: this.killRequested,
+      exitCode, stderrTail: exitCode === 127 ? tail(path.join(this.checkpoint.sandboxDir, 'stderr')) : undefined, oomKilled: state.OOMKilled === true, killRequested: this.killRequested,
       memLimitBytes, memPeakBytes: this.memPeakBytes || undefined,
     });
     this.d.log.info({ taskId: this.taskId, ...exit }, 'docker task ended');

@@ -3,6 +3,8 @@ import type { ContainerExit } from '../containerizer';
 import { decodeStatus } from '../exit-codes';
 
 export interface DockerExitEvidence {
+  /** The end of the task's stderr: tini's own complaint when it could not exec the command. */
+  stderrTail?: string;
   /** State.ExitCode / the wait result; undefined when the container is gone. */
   exitCode?: number;
   oomKilled: boolean;
@@ -22,6 +24,10 @@ export function classifyDockerExit(e: DockerExitEvidence): ContainerExit {
   }
   if (e.exitCode === undefined) {
     return { exitCode: null, signal: null, reason: e.killRequested ? 'KILLED' : 'AGENT_RESTART', message: 'container is gone; its exit status is unknown' };
+  }
+  const notStarted = e.exitCode === 127 ? /\[FATAL tini \(\d+\)\] exec (.*) failed: (.*)$/m.exec(e.stderrTail ?? '') : null;
+  if (notStarted) {
+    return { exitCode: 127, signal: null, reason: 'LAUNCH_FAILED', message: `command not found: ${notStarted[1]} (${notStarted[2]!.trim()})` };
   }
   const decoded = decodeStatus(e.exitCode);
   const how = decoded.signal ? `ended by ${decoded.signal}` : `exited with code ${decoded.exitCode}`;
