@@ -44,7 +44,7 @@ afterAll(async () => {
 it('runs a job every 2 s and records its history, with the run identity in its environment', async () => {
   const runs = await eventually(async () => {
     const done = (await history('every2s')).filter((r) => r.state === 'SUCCEEDED');
-    return done.length >= 2 && done;
+    return done.length >= 2 ? done : null;
   }, 'two successful runs of every2s', 20_000);
   expect(runs[1]!.scheduledAt - runs[0]!.scheduledAt).toBe(2000);
   for (const r of runs) expect(r).toMatchObject({ trigger: 'schedule', attempt: 1, exitCode: 0, reason: 'EXITED', agentId: expect.any(String), taskId: `cron.every2s.${r.id}` });
@@ -55,7 +55,7 @@ it('runs a job every 2 s and records its history, with the run identity in its e
 it('retries a failing job N times, then records FAILED with its exit code', async () => {
   const runs = await eventually(async () => {
     const h = await history('flaky');
-    return h.length === 3 && h.every((r) => r.state === 'FAILED') && h;
+    return h.length === 3 && h.every((r) => r.state === 'FAILED') ? h : null;
   }, 'three failed attempts of flaky', 20_000);
   expect(runs.map((r) => [r.trigger, r.attempt, r.exitCode])).toEqual([['manual', 1, 7], ['retry', 2, 7], ['retry', 3, 7]]);
   expect(runs[1]!.startedAt! - runs[0]!.endedAt!).toBeGreaterThanOrEqual(1000);
