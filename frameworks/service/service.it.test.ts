@@ -149,3 +149,19 @@ describe('the agora app CLI', () => {
     await removeApp('/stuck');
   });
 });
+
+it('rolls back by itself when a deployment makes no progress before its deadline', async () => {
+  const def = { id: '/deadline', cmd: 'sleep 1300', instances: 2, ...small, deployment: { progressDeadlineSeconds: 1 } };
+  const v1 = await api({ type: 'deploy', app: def });
+  await eventually(async () => (await deployment(v1.deploymentId!)).state === 'SUCCEEDED', 'v1 up');
+  const v1Tasks = (await show('/deadline')).instanceList.map((i) => i.taskId).sort();
+  const v2 = await api({ type: 'deploy', app: { ...def, cmd: 'sleep 1301', constraints: [['rack', 'LIKE', 'r9']] } });
+  const failed = await eventually(async () => { const d = await deployment(v2.deploymentId!); return d.state === 'FAILED' ? d : undefined; }, 'deadline passed', 10_000);
+  expect(failed.message).toMatch(/no progress for 1s/);
+  const rollback = (await api({ type: 'deployments', appId: '/deadline', all: true })).deployments.find((d) => d.rollbackOf === v2.deploymentId)!;
+  await eventually(async () => (await deployment(rollback.id)).state === 'SUCCEEDED', 'rollback done');
+  const app = await show('/deadline');
+  expect(app.version).toBe(1);
+  expect(app.instanceList.map((i) => i.taskId).sort()).toEqual(v1Tasks); // the running v1 instances were never touched
+  await removeApp('/deadline');
+});

@@ -118,6 +118,7 @@ describe('service framework shell', () => {
     const fw2 = new ServiceFramework(store, clock, log);
     await fw2.registered(driver2);
     expect(driver2.reconciled[0].map((t) => t.taskId).sort()).toEqual([...v1, ...staged.map((t) => t.taskId)].sort());
+    expect(driver2.reconciled[1]).toEqual([]); // then implicit
     expect(driver2.killed).toEqual([]);
     expect(driver2.launched).toEqual([]);
     expect(listDeployments(fw2, {})[0]).toMatchObject({ id: deploymentId, state: 'RUNNING' });

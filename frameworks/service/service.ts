@@ -32,7 +32,7 @@ export interface DriverPort {
 /** Decline filters: short while something waits to be placed, long when nothing is wanted (revived on demand). */
 export const REFUSE_WHILE_WAITING_S = 1;
 export const REFUSE_IDLE_S = 30;
-/** Implicit reconciliation with the master this often. */
+/** Reconciliation with the master (explicit, then implicit) this often, besides on every (re-)subscription. */
 export const RECONCILE_EVERY_MS = 5 * 60_000;
 
 export class ServiceFramework {
@@ -61,12 +61,21 @@ export class ServiceFramework {
   /** Subscribed (first time or again): ask the master for the truth about every task we hold, then act. */
   async registered(driver: DriverPort): Promise<void> {
     this.driver = driver;
-    const known = [...this.instances.values()].map((i) => ({ taskId: i.taskId, agentId: i.agentId }));
-    this.lastReconcileAt = this.now();
-    await driver.reconcile(known).catch((e) => this.log.warn({ err: (e as Error).message }, 'explicit reconcile failed'));
-    await driver.reconcile([]).catch((e) => this.log.warn({ err: (e as Error).message }, 'implicit reconcile failed'));
+    await this.reconcileWithMaster();
     await driver.revive().catch(() => undefined);
     this.tick();
+  }
+
+  /**
+   * Explicit reconciliation of every task we hold (a task the master never saw comes back TASK_UNKNOWN and its
+   * instance is replaced), then implicit (tasks of ours that no instance owns are killed when they answer).
+   */
+  private async reconcileWithMaster(): Promise<void> {
+    if (!this.driver) return;
+    this.lastReconcileAt = this.now();
+    const known = [...this.instances.values()].map((i) => ({ taskId: i.taskId, agentId: i.agentId }));
+    if (known.length > 0) await this.driver.reconcile(known).catch((e) => this.log.warn({ err: (e as Error).message }, 'explicit reconcile failed'));
+    await this.driver.reconcile([]).catch((e) => this.log.warn({ err: (e as Error).message }, 'implicit reconcile failed'));
   }
 
   async resourceOffers(offers: Offer[]): Promise<void> {
@@ -179,10 +188,7 @@ export class ServiceFramework {
     for (const appId of this.waiting.keys()) if (!r.demands.some((d) => d.appId === appId)) this.waiting.delete(appId);
     for (const d of r.demands) if (!this.waiting.has(d.appId)) this.waiting.set(d.appId, formatReasons([]));
     if (!hadDemand && r.demands.length > 0) void this.driver?.revive().catch(() => undefined);
-    if (this.driver && now - this.lastReconcileAt > RECONCILE_EVERY_MS) {
-      this.lastReconcileAt = now;
-      void this.driver.reconcile([]).catch(() => undefined);
-    }
+    if (this.driver && now - this.lastReconcileAt > RECONCILE_EVERY_MS) void this.reconcileWithMaster();
     return structural;
   }
 
