@@ -1,0 +1,72 @@
+/**
+ * Crash and restart: the real `bin/agora-cron` process is killed with SIGKILL while a job fires every 2 s and a
+ * long run is in flight, then started again on the same data dir. Every slot is run at most once (the job itself
+ * appends its AGORA_SCHEDULED_TIME to a file), slots missed by more than epsilon are MISSED, the in-flight run is
+ * reconciled and finishes SUCCEEDED.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectNats, request, type NatsConnection } from 'agora/sdk';
+import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
+import { CRON_API_SUBJECT, type CronReplies, type CronRequest, type RunView } from './sdk-jobs';
+
+const BIN = join(__dirname, '..', '..', 'bin', 'agora-cron');
+let cluster: TestCluster;
+let nc: NatsConnection;
+let proc: ChildProcess | undefined;
+
+const call = <K extends keyof CronReplies>(req: CronRequest & { type: K }) => request<CronReplies[K]>(nc, CRON_API_SUBJECT, req, { timeoutMs: 3000 });
+const history = async (name: string): Promise<RunView[]> => (await call({ type: 'history', name, limit: 200 })).runs.slice().reverse();
+
+function startCron(dataDir: string): ChildProcess {
+  const child = spawn(process.execPath, [BIN, '--nats', cluster.natsUrl, '--data-dir', dataDir], {
+    env: { ...process.env, AGORA_LOG_LEVEL: 'warn', AGORA_LOG_FORMAT: 'json' }, stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  return child;
+}
+const exited = (p: ChildProcess) => new Promise<void>((r) => { if (p.exitCode !== null || p.signalCode !== null) r(); else p.once('exit', () => r()); });
+
+beforeAll(async () => { cluster = await startCluster(); nc = await connectNats({ servers: cluster.natsUrl, name: 'cron-restart-test' }); }, 60_000);
+afterAll(async () => {
+  if (proc && proc.exitCode === null) { proc.kill('SIGTERM'); await exited(proc); }
+  await nc?.drain();
+  await cluster?.stop();
+}, 60_000);
+
+it('killed with SIGKILL and restarted, it runs no slot twice, records MISSED past epsilon and finishes the run in flight', async () => {
+  const dataDir = join(cluster.dir, 'cron');
+  const outDir = join(cluster.dir, 'out');
+  mkdirSync(outDir, { recursive: true });
+  chmodSync(outDir, 0o777);
+  const fired = join(outDir, 'fired.log');
+  proc = startCron(dataDir);
+  await eventually(() => call({ type: 'list' }), 'the cron API', 30_000);
+  await call({ type: 'submit', job: { name: 'tick', schedule: '*/2 * * * * *', epsilon: 'PT3S', cpus: 0.1, mem: 32, cmd: `echo "$AGORA_SCHEDULED_TIME $AGORA_RUN_ID" >> ${fired}` } });
+  await call({ type: 'submit', job: { name: 'long', cpus: 0.1, mem: 32, cmd: 'sleep 4; echo done' } });
+  await eventually(async () => (await history('tick')).filter((r) => r.state === 'SUCCEEDED').length >= 2, 'two runs before the crash', 20_000);
+  const long = (await call({ type: 'run', name: 'long' })).run;
+  await eventually(async () => (await call({ type: 'getRun', name: 'long', runId: long.id })).run.state === 'RUNNING', 'long running');
+
+  proc.kill('SIGKILL');
+  await exited(proc);
+  const killedAt = Date.now();
+  await new Promise((r) => setTimeout(r, 6000)); // slots fall while it is down; `long` ends meanwhile
+  proc = startCron(dataDir);
+  await eventually(() => call({ type: 'list' }), 'the cron API after restart', 30_000);
+  const restartedAt = Date.now();
+  await eventually(async () => (await history('tick')).filter((r) => r.state === 'SUCCEEDED' && r.scheduledAt > restartedAt).length >= 2, 'two runs after the restart', 20_000);
+
+  const runs = await history('tick');
+  const slots = runs.map((r) => r.scheduledAt);
+  expect(new Set(slots).size).toBe(slots.length); // one run per slot in the ledger's history
+  const lines = readFileSync(fired, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]!);
+  expect(new Set(lines).size).toBe(lines.length); // and the job itself never saw a slot twice
+  const down = runs.filter((r) => r.scheduledAt > killedAt && r.scheduledAt < restartedAt - 3000);
+  expect(down.length).toBeGreaterThanOrEqual(1);
+  for (const r of down) expect(r).toMatchObject({ state: 'MISSED', reason: 'EPSILON_EXCEEDED' });
+  for (const r of runs.filter((x) => x.state === 'SUCCEEDED')) expect(lines).toContain(new Date(r.scheduledAt).toISOString());
+  const longAfter = await eventually(async () => { const r = (await call({ type: 'getRun', name: 'long', runId: long.id })).run; return r.state !== 'RUNNING' ? r : null; }, 'long reconciled');
+  expect(longAfter).toMatchObject({ state: 'SUCCEEDED', exitCode: 0, attempt: 1 });
+  expect(existsSync(fired)).toBe(true);
+}, 90_000);
