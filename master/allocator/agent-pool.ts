@@ -1,46 +1,55 @@
 /**
- * The agents one cycle may still offer, in a fixed order. Each agent leaves when offered (once per cycle), and
- * each client scans forward from its own cursor, so a client never re-checks an agent it already passed and
- * taken agents are jumped over in near-constant time (a "next live index" union-find with path halving).
+ * The agents one cycle may still offer, as a bitset over agent slots scanned in a rotated order (a different
+ * 32-agent word leads each cycle, to spread offers). An agent leaves when offered (once per cycle). Each client
+ * scans forward from its own cursor, so it never re-checks an agent it already passed, and skips the agents it
+ * surely may not be offered (its filter bits) 32 at a time.
  */
+import { lowestBit } from './slot-bits';
 import type { AgentState } from './state';
 
 export class AgentPool {
-  private readonly nextLive: Int32Array;
-  private live: number;
+  private readonly live: Uint32Array;
+  private readonly startWord: number;
+  private liveCount = 0;
 
-  constructor(readonly agents: readonly AgentState[]) {
-    this.nextLive = new Int32Array(agents.length + 1);
-    for (let i = 0; i <= agents.length; i++) this.nextLive[i] = i;
-    this.live = agents.length;
-  }
-
-  get remaining(): number { return this.live; }
-  get length(): number { return this.agents.length; }
-
-  /** Index of the first agent still in the pool at or after `start` (`length` when none). */
-  firstFrom(start: number): number {
-    const next = this.nextLive;
-    let i = start;
-    while (next[i] !== i) {
-      next[i] = next[next[i]];
-      i = next[i];
+  constructor(private readonly bySlot: ReadonlyArray<AgentState | undefined>, include: (a: AgentState) => boolean, rotation: number) {
+    this.live = new Uint32Array(Math.max(1, Math.ceil(bySlot.length / 32)));
+    for (let slot = 0; slot < bySlot.length; slot++) {
+      const agent = bySlot[slot];
+      if (agent && include(agent)) {
+        this.live[slot >>> 5] |= 1 << (slot & 31);
+        this.liveCount++;
+      }
     }
-    return i;
+    this.startWord = rotation % this.live.length;
   }
 
-  take(index: number): void {
-    if (this.nextLive[index] !== index) return;
-    this.nextLive[index] = index + 1;
-    this.live--;
-  }
-}
+  get remaining(): number { return this.liveCount; }
+  /** Positions run 0 … end−1 in this cycle's scan order. */
+  get end(): number { return this.live.length * 32; }
 
-/** Active agents with something worth offering, rotated by `rotation` so a different agent leads each cycle. */
-export function offerableAgents(agents: Iterable<AgentState>, worthOffering: (a: AgentState) => boolean, rotation: number): AgentState[] {
-  const list: AgentState[] = [];
-  for (const agent of agents) if (agent.active && worthOffering(agent)) list.push(agent);
-  if (list.length < 2) return list;
-  const start = rotation % list.length;
-  return start === 0 ? list : list.slice(start).concat(list.slice(0, start));
+  agentAt(position: number): AgentState { return this.bySlot[this.slotAt(position)]!; }
+
+  /** First position ≥ `from` holding an agent still in the pool whose slot bit in `skip` is clear; −1 if none. */
+  nextCandidate(from: number, skip: Uint32Array): number {
+    const words = this.live.length;
+    for (let p = from; p < words * 32; p = (p | 31) + 1) {
+      const w = (this.startWord + (p >>> 5)) % words;
+      const bits = this.live[w] & ~(w < skip.length ? skip[w] : 0) & (~0 << (p & 31));
+      if (bits !== 0) return (p & ~31) + lowestBit(bits);
+    }
+    return -1;
+  }
+
+  take(position: number): void {
+    const slot = this.slotAt(position);
+    const mask = 1 << (slot & 31);
+    if ((this.live[slot >>> 5] & mask) === 0) return;
+    this.live[slot >>> 5] &= ~mask;
+    this.liveCount--;
+  }
+
+  private slotAt(position: number): number {
+    return ((this.startWord + (position >>> 5)) % this.live.length) * 32 + (position & 31);
+  }
 }

@@ -13,9 +13,9 @@
  */
 import { Resources } from '../../sdk/resources';
 import type { Allocation } from './allocator';
-import { AgentPool, offerableAgents } from './agent-pool';
+import { AgentPool } from './agent-pool';
 import type { DrfSorter, RoleNode, SortNode } from './drf-sorter';
-import { isFiltered } from './filters';
+import { isFiltered, sweepExpiredFilters } from './filters';
 import { HeadroomLedger, limitCaps, shrinkToCaps, type ScalarCaps } from './quota';
 import type { Quota } from './allocator';
 import type { ScalarKinds } from './scalar-kinds';
@@ -28,6 +28,7 @@ export interface CycleInput {
   readonly kinds: ScalarKinds;
   readonly quotas: ReadonlyMap<string, Quota>;
   readonly agents: ReadonlyMap<unknown, AgentState>;
+  readonly agentsBySlot: ReadonlyArray<AgentState | undefined>;
   readonly minimum: MinAllocatableMilli;
   readonly rotation: number;
   /** Books an offer: moves it from the agent's free resources to the client. */
@@ -43,8 +44,8 @@ function capsAllowMinimum(caps: ScalarCaps | undefined, min: MinAllocatableMilli
 }
 
 export function runAllocationCycle(input: CycleInput, nowMs: number): Allocation[] {
-  const agents = offerableAgents(input.agents.values(), (a) => meetsMinimum(a.available, input.minimum), input.rotation);
-  const cycle = new Cycle(input, new AgentPool(agents), nowMs);
+  const pool = new AgentPool(input.agentsBySlot, (a) => a.active && meetsMinimum(a.available, input.minimum), input.rotation);
+  const cycle = new Cycle(input, pool, nowMs);
   input.sorter.beginCycle();
   try {
     if (cycle.ledger.active) for (const role of cycle.ledger.unmetRoles()) cycle.runStage(role, true);
@@ -81,18 +82,20 @@ class Cycle {
     const limits = this.input.quotas.size > 0 ? limitCaps(client.roleNode, this.input.quotas, this.input.kinds) : undefined;
     if (!capsAllowMinimum(limits, this.input.minimum)) return false;
     const headroom = this.ledger.capsFor(client.roleNode, quotaStage);
+    sweepExpiredFilters(client, this.nowMs);
     const pool = this.pool;
-    for (let i = pool.firstFrom(client.cursor); i < pool.length; i = pool.firstFrom(i + 1)) {
-      client.cursor = i + 1;
-      const agent = pool.agents[i];
+    for (let p = pool.nextCandidate(client.cursor, client.filteredBits); p >= 0; p = pool.nextCandidate(p + 1, client.filteredBits)) {
+      client.cursor = p + 1;
+      const agent = pool.agentAt(p);
       const offer = this.offerFor(client, agent, limits, headroom);
       if (offer === undefined) continue;
-      pool.take(i);
+      pool.take(p);
       this.input.commit(client, agent, offer);
       this.ledger.onAllocated(offer);
       this.allocations.push({ frameworkId: client.framework.id, agentId: agent.id, role: client.role, resources: offer });
       return true;
     }
+    client.cursor = pool.end;
     return false;
   }
 

@@ -19,7 +19,7 @@ import {
 } from './allocator';
 import { runAllocationCycle, type MinAllocatableMilli } from './allocation-cycle';
 import { DrfSorter } from './drf-sorter';
-import { addDeclineFilter, clearFilters } from './filters';
+import { addDeclineFilter, clearFilters, dropFilter } from './filters';
 import { roleInfos } from './role-views';
 import { ScalarKinds } from './scalar-kinds';
 import { AgentState, ClientNode, FrameworkState, addHeld } from './state';
@@ -30,6 +30,9 @@ export class HierarchicalDrfAllocator implements Allocator {
   private readonly kinds = new ScalarKinds();
   private readonly sorter = new DrfSorter();
   private readonly agents = new Map<AgentId, AgentState>();
+  /** Agents by slot (dense numbers for bitsets); freed slots are reused. */
+  private readonly agentsBySlot: Array<AgentState | undefined> = [];
+  private readonly freeSlots: number[] = [];
   private readonly frameworks = new Map<FrameworkId, FrameworkState>();
   private readonly quotas = new Map<string, Quota>();
   private readonly minimum: MinAllocatableMilli;
@@ -43,11 +46,12 @@ export class HierarchicalDrfAllocator implements Allocator {
 
   addAgent(info: AllocatorAgent, used: ReadonlyArray<Held> = []): void {
     if (this.agents.has(info.id)) throw new AllocatorError(`agent ${info.id} is already added`);
-    const agent = new AgentState(info.id, info.hostname, info.total, info.attributes);
     const usedTotal = used.reduce((sum, u) => sum.add(u.resources), Resources.EMPTY);
     const short = info.total.missing(usedTotal);
     if (short) throw new AllocatorError(`agent ${info.id}: used resources exceed its total: ${short}`);
+    const agent = new AgentState(this.freeSlots.pop() ?? this.agentsBySlot.length, info.id, info.hostname, info.total, info.attributes);
     this.agents.set(info.id, agent);
+    this.agentsBySlot[agent.slot] = agent;
     this.changeClusterTotal(info.total, 1);
     agent.setAvailable(info.total.subtract(usedTotal));
     for (const u of used) this.hold(this.client(u.frameworkId, u.role), agent, u.resources, 1);
@@ -57,9 +61,11 @@ export class HierarchicalDrfAllocator implements Allocator {
     const agent = this.agents.get(agentId);
     if (!agent) return;
     for (const [client, held] of [...agent.held]) this.hold(client, agent, held, -1);
-    for (const client of [...agent.filteredBy]) client.filters.delete(agent);
+    for (const client of [...agent.filteredBy]) dropFilter(client, agent);
     this.changeClusterTotal(agent.total, -1);
     this.agents.delete(agentId);
+    this.agentsBySlot[agent.slot] = undefined;
+    this.freeSlots.push(agent.slot);
   }
 
   activateAgent(agentId: AgentId): void { this.agent(agentId).active = true; }
@@ -154,7 +160,7 @@ export class HierarchicalDrfAllocator implements Allocator {
   allocate(now: number): Allocation[] {
     this.refreshShares();
     return runAllocationCycle({
-      sorter: this.sorter, kinds: this.kinds, quotas: this.quotas, agents: this.agents,
+      sorter: this.sorter, kinds: this.kinds, quotas: this.quotas, agents: this.agents, agentsBySlot: this.agentsBySlot,
       minimum: this.minimum, rotation: this.cycles++,
       commit: (client, agent, offer) => {
         agent.setAvailable(offer === agent.available ? Resources.EMPTY : agent.available.subtract(offer));

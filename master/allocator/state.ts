@@ -7,17 +7,23 @@ import { Resources } from '../../sdk/resources';
 import type { AgentId, Attribute, FrameworkId } from '../../sdk/protocol/common';
 import { SortNode, type RoleNode } from './drf-sorter';
 import type { OfferFilter } from './filters';
+import { EMPTY_BITS, clearBit } from './slot-bits';
 
 export class AgentState {
   available: Resources = Resources.EMPTY;
   active = true;
-  /** Bumped whenever `available` changes: a decline filter taken at the same version needs no containment check. */
-  version = 0;
   readonly held = new Map<ClientNode, Resources>();
   /** Clients holding a decline filter on this agent (so removing the agent drops them). */
   readonly filteredBy = new Set<ClientNode>();
+  /**
+   * The free resources the clients' "surely filtered" bits for this agent were judged against. A bit stays true
+   * while `available` is a subset of it; when `available` grows past it, the bits are cleared and judged again.
+   */
+  filterBasis: Resources = Resources.EMPTY;
 
   constructor(
+    /** Dense number for bitsets, unique among the agents currently known. */
+    readonly slot: number,
     readonly id: AgentId,
     readonly hostname: string,
     public total: Resources,
@@ -32,7 +38,13 @@ export class AgentState {
   setAvailable(next: Resources): void {
     this.available = next;
     this.availableHasReservations = next.hasReservations();
-    this.version++;
+    if (this.filteredBy.size === 0) this.filterBasis = next;
+    else if (next !== this.filterBasis && !next.isEmpty() && !this.filterBasis.contains(next)) this.rebaseFilters(next);
+  }
+
+  private rebaseFilters(next: Resources): void {
+    for (const client of this.filteredBy) clearBit(client.filteredBits, this.slot);
+    this.filterBasis = next;
   }
 }
 
@@ -49,6 +61,10 @@ export class FrameworkState {
 export class ClientNode extends SortNode {
   readonly held = new Map<AgentState, Resources>();
   readonly filters = new Map<AgentState, OfferFilter>();
+  /** Agents (by slot) this client surely may not be offered: a live filter covering the agent's filter basis. */
+  filteredBits: Uint32Array = EMPTY_BITS;
+  /** Earliest expiry among `filters` (Infinity when none), so expired filters are swept without a scan. */
+  nextFilterExpiryMs = Infinity;
   suppressed = false;
   /** Position in this cycle's agent pool from which to look for the next agent. */
   cursor = 0;
