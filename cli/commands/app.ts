@@ -149,6 +149,14 @@ export function registerAppCommands(program: Command): void {
     });
   }));
 
+  const suspend = common(withWait(app.command('suspend <appId>').description('scale to 0 instances (the app and its definition stay; scale up again to resume)')
+    .option('--force', 'replace a deployment of the app that is still running')));
+  examples(suspend, ['agora app suspend /shop/cart --wait', 'agora app scale /shop/cart 3   # resume']);
+  suspend.action(action(async (appId: string, o: Opts) => withNats(o, async (nc) => {
+    const r = await call(nc, { type: 'scale', appId, instances: 0, force: o.force });
+    return report(nc, o, r, r.deploymentId ? `${appId}: suspending, deployment ${r.deploymentId}` : `${appId}: already suspended`);
+  })));
+
   const restart = common(withWait(app.command('restart <appId>').description('rolling restart: every instance replaced, same definition, by the upgrade strategy')
     .option('--force', 'replace a deployment of the app that is still running')));
   examples(restart, ['agora app restart /shop/cart --wait']);

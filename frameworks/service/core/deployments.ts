@@ -126,7 +126,8 @@ export type DeploymentStep =
 /**
  * One observation of a running deployment: done when no other version remains and exactly the target number
  * of instances hold an agent, all ready; progress when more are ready or fewer old remain; past the deadline
- * without progress → rollback or pause, as the app's policy says. A paused deployment resumes on progress.
+ * without progress → rollback or pause, as the app's policy says (never for a removal). A paused deployment
+ * resumes on progress.
  */
 export function observe(dep: Deployment, plan: { ready: number; old: number; total: number }, def: AppDefinition, now: number): DeploymentStep {
   if (!isActive(dep)) return { kind: 'none' };
@@ -139,7 +140,8 @@ export function observe(dep: Deployment, plan: { ready: number; old: number; tot
     ...(progressed && dep.state === 'PAUSED' ? { state: 'RUNNING' as const, message: 'resumed: progress after pause' } : {}),
     ...(progressed || plan.ready !== dep.ready || plan.old !== dep.old ? { updatedAt: now } : {}) };
   const deadlineMs = def.deployment.progressDeadlineSeconds * 1000;
-  if (next.state === 'RUNNING' && now - lastProgressAt > deadlineMs) {
+  // A removal has nothing to roll back to that anyone wants: its kills are simply retried until they land.
+  if (next.state === 'RUNNING' && dep.kind !== 'remove' && now - lastProgressAt > deadlineMs) {
     return { kind: 'deadline', deployment: next, action: def.deployment.onDeadline };
   }
   return next === dep || (next.ready === dep.ready && next.old === dep.old && next.state === dep.state && next.lastProgressAt === dep.lastProgressAt)
