@@ -99,6 +99,6 @@ describe('deployments', () => {
     expect(observe(moved, { ready: 3, old: 0, total: 3 }, d2, 16_000)).toMatchObject({ deployment: { state: 'SUCCEEDED' } });
     expect(observe(moved, { ready: 3, old: 0, total: 4 }, d2, 16_000)).toMatchObject({ deployment: { state: 'RUNNING' } });
     const removal: Deployment = { ...moved, kind: 'remove', toInstances: 0 };
-    expect(observe(removal, { ready: 0, old: 0, total: 1 }, d2, 1e9)).toEqual({ kind: 'none' });
+    expect(observe(removal, { ready: 0, old: 0, total: 1 }, d2, 1e9)).toMatchObject({ kind: 'update', deployment: { state: 'RUNNING' } });
   });
 });
