@@ -59,3 +59,27 @@ describe('offer matching', () => {
     expect(Resources.fromWire(r3.placed[0].resources).format()).toBe('cpus:0.25;cpus(web):0.25;mem:64;mem(web):64');
   });
 });
+
+describe('offer matching (property)', () => {
+  const fc = require('fast-check') as typeof import('fast-check');
+  it('never overcommits an offer, never breaks a constraint, and accounts for every wanted instance', () => {
+    fc.assert(fc.property(
+      fc.array(fc.record({ host: fc.integer({ min: 0, max: 4 }), cpus: fc.integer({ min: 0, max: 4 }), mem: fc.integer({ min: 0, max: 1024 }) }), { maxLength: 6 }),
+      fc.integer({ min: 0, max: 8 }), fc.constantFrom<unknown[]>(['hostname', 'UNIQUE'], ['hostname', 'MAX_PER', '2'], ['rack', 'GROUP_BY'], ['rack', 'CLUSTER']),
+      (specs, count, constraint) => {
+        const offers = specs.map((s, k) => ({ ...offer(`h${s.host}`, { res: `cpus:${s.cpus};mem:${s.mem};ports:[31000-31005]`, attributes: rack(`r${s.host % 2}`) }), id: `o${k}` }));
+        const d = demand(count, { cpus: 1, mem: 200, ports: [0], constraints: [constraint as never] });
+        const r = matchOffers(offers, [d], new Map());
+        for (const o of offers) {
+          const used = r.placed.filter((p) => p.offerId === o.id).reduce((acc, p) => acc.add(Resources.fromWire(p.resources)), Resources.EMPTY);
+          expect(Resources.fromWire(o.resources).contains(used)).toBe(true);
+        }
+        const hosts = r.placed.map((p) => p.hostname);
+        if (constraint[1] === 'UNIQUE') expect(new Set(hosts).size).toBe(hosts.length);
+        if (constraint[1] === 'MAX_PER') for (const h of hosts) expect(hosts.filter((x) => x === h).length).toBeLessThanOrEqual(2);
+        if (constraint[1] === 'CLUSTER') expect(new Set(r.placed.map((p) => p.attributes[0].text)).size).toBeLessThanOrEqual(1);
+        expect(r.placed.length + (r.waiting.get('/shop/cart')?.count ?? 0)).toBe(count);
+        expect(new Set([...r.unused, ...r.placed.map((p) => p.offerId)]).size).toBe(offers.length);
+      }), { numRuns: 300 });
+  });
+});
