@@ -24,7 +24,7 @@ const MAX_OUTPUT = 64 * 1024;
 export function execArgv(command: string, c: ExecContext): string[] {
   const join = c.procsFiles.map((f) => `echo $$ > ${shQuote(f)}`).join(' && ');
   const drop = c.user ? [c.setprivBin, `--reuid=${c.user.uid}`, `--regid=${c.user.gid}`, '--clear-groups', '--no-new-privs', '--'] : [];
-  const enter = [c.nsenterBin, `--target=${c.initPid}`, '--pid', '--mount', '--ipc', '--uts', '--', ...drop, '/bin/sh', '-c', command];
+  const enter = [c.nsenterBin, `--target=${c.initPid}`, '--pid', '--mount', '--ipc', '--uts', `--wd=${c.cwd}`, '--', ...drop, '/bin/sh', '-c', command];
   return ['-c', `${join} && exec ${enter.map(shQuote).join(' ')}`];
 }
 

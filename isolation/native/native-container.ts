@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import type { Logger } from '../../sdk/log';
 import type { Container, ContainerCheckpoint, ContainerExit, ContainerUsage } from '../containerizer';
 import type { CgroupStats, TaskCgroup } from '../cgroups/task-cgroup';
+import { sleep } from '../cgroups/task-cgroup';
 import { IsolationError, describeError } from '../errors';
 import { classifyExit } from './exit-status';
 import type { LauncherExit } from './exit-watch';
@@ -96,14 +97,24 @@ export class NativeContainer implements Container {
     }
   }
 
-  exec(command: string, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
-    const initPid = this.d.cgroup.exists() ? findNamespaceInit(this.d.cgroup.pids()) : undefined;
-    if (initPid === undefined) return Promise.reject(new IsolationError(`task ${this.taskId} is not running`));
+  async exec(command: string, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
+    const deadline = Date.now() + timeoutMs;
+    const initPid = await this.namespaceInit(deadline);
+    if (initPid === undefined) throw new IsolationError(`task ${this.taskId} is not running`);
     const c = this.checkpoint;
     const ctx: ExecContext = {
       procsFiles: this.d.cgroup.procsFiles, initPid, user: c.user, cwd: c.sandboxDir, env: c.env, ...this.d.tools,
     };
-    return execInTask(command, timeoutMs, ctx);
+    return execInTask(command, Math.max(1, deadline - Date.now()), ctx);
+  }
+
+  /** The task's pid 1; right after launch it may take a few milliseconds to appear. */
+  private async namespaceInit(deadline: number): Promise<number | undefined> {
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      const pid = this.d.cgroup.exists() ? findNamespaceInit(this.d.cgroup.pids()) : undefined;
+      if (pid !== undefined || this.launcherEnded || Date.now() >= deadline) return pid;
+      await sleep(delay);
+    }
   }
 
   destroy(): Promise<void> {

@@ -72,8 +72,9 @@ it('shows a task only its own processes, as the task user, in a sandbox it owns'
 });
 
 it('runs a COMMAND check inside the task (its namespaces and user)', async () => {
-  const k = await c.launch(shellSpec('sleep 60'));
-  await sleep(200);
+  const spec = shellSpec('sleep 60');
+  const k = await c.launch(spec);
+  expect((await k.exec('pwd', 5_000)).output).toBe(`${spec.sandboxDir}\n`);
   const r = await k.exec('ps -e -o comm= | grep -c . ; id -un', 5_000);
   expect(r.exitCode).toBe(0);
   expect(r.output.trim().split('\n')).toEqual([expect.stringMatching(/^[3-6]$/), 'nobody']);
