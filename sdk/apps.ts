@@ -62,7 +62,7 @@ export const UpgradeStrategySchema = z.object({
   maximumOverCapacity: z.number().min(0).max(1).default(1),
 });
 
-export const BackoffSchema = z.object({
+export const AppBackoffSchema = z.object({
   /** Delay before relaunching after the first failure; each further failure multiplies it by `backoffFactor`. */
   backoffSeconds: z.number().min(0).max(3600).default(1),
   backoffFactor: z.number().min(1).max(100).default(1.15),
@@ -108,7 +108,7 @@ export const AppDefinitionSchema = z.object({
   constraints: z.array(ConstraintSchema).max(50).default([]),
   healthChecks: z.array(HealthCheckSchema).max(1, 'one health check per app (the agent runs one per task)').default([]),
   upgradeStrategy: UpgradeStrategySchema.default({ minimumHealthCapacity: 1, maximumOverCapacity: 1 }),
-  backoff: BackoffSchema.default({ backoffSeconds: 1, backoffFactor: 1.15, maxLaunchDelaySeconds: 300, resetAfterSeconds: 60 }),
+  backoff: AppBackoffSchema.default({ backoffSeconds: 1, backoffFactor: 1.15, maxLaunchDelaySeconds: 300, resetAfterSeconds: 60 }),
   killSelection: KillSelectionSchema.default('YOUNGEST_FIRST'),
   deployment: DeploymentPolicySchema.default({ progressDeadlineSeconds: 600, onDeadline: 'rollback' }),
   /** SIGTERM → SIGKILL grace when an instance is killed. */
