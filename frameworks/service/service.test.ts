@@ -140,6 +140,40 @@ describe('service framework shell', () => {
     expect(driver.launched.length).toBe(1);
   });
 
+  it('replaces unhealthy instances within the kill budget, and the kill counts toward the backoff', async () => {
+    fw.deploy({ id: '/hc', cmd: 'serve', instances: 4, cpus: 0.1, mem: 32, ports: [0], healthChecks: [{ type: 'TCP' }],
+      upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0.5 }, backoff: { backoffSeconds: 3 } });
+    await fw.resourceOffers(hosts());
+    const tasks = driver.launched.splice(0).map((t) => t.taskId);
+    for (const id of tasks) await fw.statusUpdate(status(id, 'TASK_RUNNING', { healthy: true }));
+    expect(endpointsOf(fw, '/hc').length).toBe(4);
+    for (const id of tasks) await fw.statusUpdate(status(id, 'TASK_RUNNING', { healthy: false }));
+    expect(driver.killed.length).toBe(2); // budget: floor((1 − 0.5) × 4)
+    for (const id of driver.killed.splice(0)) await fw.statusUpdate(status(id, 'TASK_KILLED'));
+    expect(fw.apps.get('/hc')!.backoff.failures).toBe(2);
+    await fw.resourceOffers(hosts());
+    expect(driver.launched.length).toBe(0); // held by the backoff
+    clock.advance(5000);
+    await fw.resourceOffers(hosts());
+    expect(driver.launched.length).toBe(2);
+    expect(driver.killed.length).toBe(0); // still two down: no further health kills yet
+  });
+
+  it('an unreachable instance is replaced; when it comes back the extra one goes', async () => {
+    fw.deploy({ id: '/u', cmd: 'serve', instances: 2, cpus: 0.1, mem: 32 });
+    await fw.resourceOffers(hosts());
+    await agentsReport();
+    const [first] = [...fw.instances.keys()];
+    await fw.statusUpdate(status(first, 'TASK_UNREACHABLE'));
+    await fw.resourceOffers(hosts());
+    expect(driver.launched.length).toBe(1);
+    await agentsReport();
+    await fw.statusUpdate(status(first, 'TASK_RUNNING'));
+    expect(driver.killed.length).toBe(1);
+    await agentsReport();
+    expect([...fw.instances.values()].filter(isReady).length).toBe(2);
+  });
+
   it('cancel rolls back; remove kills everything and forgets the app', async () => {
     const def = { id: '/web', cmd: 'serve v1', instances: 2, cpus: 0.1, mem: 32 };
     fw.deploy(def);
