@@ -38,7 +38,7 @@ const ROLE_RE = /^(\*|[A-Za-z0-9_-][A-Za-z0-9_.-]*(\/[A-Za-z0-9_-][A-Za-z0-9_.-]
 export function isValidRole(role: string): boolean { return ROLE_RE.test(role) && role.length <= 128; }
 
 /** Immutable multiset of resources. All operations return new values. */
-interface ScalarEntry { readonly name: string; readonly role: string; readonly milli: number }
+export interface ScalarEntry { readonly name: string; readonly role: string; readonly milli: number }
 
 export class Resources {
   private scalarCache: readonly ScalarEntry[] | undefined = undefined;
@@ -201,7 +201,7 @@ export class Resources {
     return out;
   }
 
-  /** Calls `fn` for each scalar with its amount in thousandths — the allocator's hot path. */
+  /** Calls `fn` for each scalar with its amount in thousandths. */
   forEachScalarMilli(fn: (name: string, role: string, milli: number) => void): void {
     const list = this.scalarList();
     for (let i = 0; i < list.length; i++) fn(list[i].name, list[i].role, list[i].milli);
@@ -215,8 +215,8 @@ export class Resources {
     return milli;
   }
 
-  /** The scalar entries as one flat array of one shape, computed once (values are immutable). */
-  private scalarList(): readonly ScalarEntry[] {
+  /** The scalar entries (amounts in thousandths) as one flat array of one shape, computed once — the allocator's hot path. */
+  scalarList(): readonly ScalarEntry[] {
     if (this.scalarCache === undefined) {
       const list: ScalarEntry[] = [];
       for (const e of this.entries.values()) if (e.milli !== undefined) list.push({ name: e.name, role: e.role, milli: e.milli });

@@ -37,6 +37,8 @@ export class HierarchicalDrfAllocator implements Allocator {
   private readonly quotas = new Map<string, Quota>();
   private readonly minimum: MinAllocatableMilli;
   private cycles = 0;
+  /** Reused for each hold's delta vector (the hot path allocates nothing for it). */
+  private readonly deltaScratch: number[] = [];
   private sharesStale = false;
 
   constructor(options: AllocatorOptions = {}) {
@@ -186,7 +188,7 @@ export class HierarchicalDrfAllocator implements Allocator {
     const after = addHeld(agent.held, client, resources, sign);
     if (after.isEmpty()) client.held.delete(agent);
     else client.held.set(agent, after);
-    this.sorter.applyDelta(client, this.kinds.vectorOf(resources), sign);
+    this.sorter.applyDelta(client, this.kinds.fill(this.deltaScratch, resources), sign);
   }
 
   private changeClusterTotal(resources: Resources, sign: 1 | -1): void {

@@ -23,10 +23,18 @@ export class ScalarKinds {
 
   /** vector += sign × scalars of `resources` (all roles). */
   addInto(vector: MilliVector, resources: Resources, sign: 1 | -1): void {
-    resources.forEachScalarMilli((name, _role, milli) => {
-      const i = this.indexOf(name);
-      vector[i] = (vector[i] ?? 0) + sign * milli;
-    });
+    const list = resources.scalarList();
+    for (let k = 0; k < list.length; k++) {
+      const i = this.indexOf(list[k].name);
+      vector[i] = (vector[i] ?? 0) + sign * list[k].milli;
+    }
+  }
+
+  /** Overwrites `vector` with the scalars of `resources` (no allocation once it is long enough). */
+  fill(vector: MilliVector, resources: Resources): MilliVector {
+    for (let i = 0; i < this.names.length; i++) vector[i] = 0;
+    this.addInto(vector, resources, 1);
+    return vector;
   }
 
   /** The scalars of `resources` as a vector. */
