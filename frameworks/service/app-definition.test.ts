@@ -1,3 +1,5 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseAppText, validateApp, appTaskPrefix, ServiceRequestSchema } from 'agora/sdk';
 
 describe('app definition', () => {
@@ -61,5 +63,15 @@ describe('app definition', () => {
     expect(appTaskPrefix('/shop/cart')).toBe('shop_cart');
     expect(ServiceRequestSchema.safeParse({ type: 'scale', appId: '/shop/cart', instances: 5 }).success).toBe(true);
     expect(ServiceRequestSchema.safeParse({ type: 'scale', appId: 'shop', instances: -1 }).success).toBe(false);
+  });
+
+  it('the example apps are valid', () => {
+    const dir = join(__dirname, 'examples');
+    const files = readdirSync(dir);
+    expect(files.length).toBeGreaterThan(1);
+    for (const f of files) {
+      const r = validateApp(parseAppText(readFileSync(join(dir, f), 'utf8'), f));
+      expect(r.ok ? f : `${f}: ${JSON.stringify(r.issues)}`).toBe(f);
+    }
   });
 });
