@@ -7,7 +7,7 @@
  * its apps, instances and unfinished deployments. SIGINT/SIGTERM stop it with failover (its tasks keep running).
  */
 import { Command } from 'commander';
-import { createLogger, SchedulerDriver, systemClock, type Logger } from 'agora/sdk';
+import { connectNats, createLogger, SchedulerDriver, systemClock, type Logger } from 'agora/sdk';
 import { serveServiceApi } from './api';
 import { ServiceFramework } from './service';
 import { ServiceStore } from './store';
@@ -43,8 +43,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     log,
   });
   store.setFrameworkId(driver.frameworkId); // before subscribing: a crash right after still finds its tasks
+  // The API has its own connection and answers from the stored state even while the master is away.
+  const apiConnection = await connectNats({ servers: opts.natsUrl, name: `framework:${opts.name ?? 'service'}:api`, log });
+  const api = serveServiceApi(apiConnection, framework, log);
   await driver.start();
-  const api = serveServiceApi(driver.natsConnection, framework, log);
   const tick = setInterval(() => { try { framework.tick(); } catch (e) { log.error({ err: e }, 'tick failed'); } }, opts.tickMs ?? 1000);
   log.info({ frameworkId: driver.frameworkId, dataDir: opts.dataDir }, 'service framework up');
   return {
@@ -52,6 +54,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     async stop() {
       clearInterval(tick);
       api.unsubscribe();
+      await apiConnection.drain().catch(() => undefined);
       await driver.stop({ failover: true });
       store.close();
     },
