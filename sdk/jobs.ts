@@ -194,3 +194,22 @@ export const RUN_ENV = {
   scheduledTime: 'AGORA_SCHEDULED_TIME',
   attempt: 'AGORA_ATTEMPT',
 } as const;
+
+/**
+ * The dependency graph as an indented text tree (`agora job graph`, the status page): jobs without parents at
+ * the left, each child under each of its parents, marked `(also after …)` when it waits for others too.
+ */
+export function renderJobGraph(jobs: readonly { name: string; parents: readonly string[] }[]): string[] {
+  const parentsOf = new Map(jobs.map((j) => [j.name, j.parents]));
+  const childrenOf = (name: string) => jobs.filter((j) => j.parents.includes(name)).map((j) => j.name).sort();
+  const lines: string[] = [];
+  const walk = (job: string, depth: number, via: string | null, trail: ReadonlySet<string>): void => {
+    const others = (parentsOf.get(job) ?? []).filter((p) => p !== via);
+    const note = via !== null && others.length > 0 ? `  (also after ${others.join(', ')})` : '';
+    lines.push(`${depth === 0 ? '' : '  '.repeat(depth - 1) + '└─ '}${job}${note}`);
+    if (trail.has(job)) return;
+    for (const child of childrenOf(job)) walk(child, depth + 1, job, new Set(trail).add(job));
+  };
+  for (const root of jobs.filter((j) => j.parents.length === 0).map((j) => j.name).sort()) walk(root, 0, null, new Set());
+  return lines;
+}

@@ -28,22 +28,3 @@ export function findCycle(graph: ParentsOf, name: string, parents: readonly stri
 export function childrenOf(graph: ParentsOf, name: string): string[] {
   return [...graph].filter(([, ps]) => ps.includes(name)).map(([job]) => job).sort();
 }
-
-/**
- * The graph as an indented text tree, roots first (jobs without parents). A job with several parents
- * appears under each, marked `(also after …)` beyond its first appearance's context.
- */
-export function renderTree(graph: ParentsOf): string[] {
-  const names = [...graph.keys()].sort();
-  const lines: string[] = [];
-  const walk = (job: string, depth: number, via: string | null, trail: Set<string>) => {
-    const others = (graph.get(job) ?? []).filter((p) => p !== via);
-    const note = via !== null && others.length > 0 ? `  (also after ${others.join(', ')})` : '';
-    lines.push(`${depth === 0 ? '' : '  '.repeat(depth - 1) + '└─ '}${job}${note}`);
-    if (trail.has(job)) return;
-    const next = new Set(trail).add(job);
-    for (const child of childrenOf(graph, job)) walk(child, depth + 1, job, next);
-  };
-  for (const root of names.filter((n) => (graph.get(n) ?? []).length === 0)) walk(root, 0, null, new Set());
-  return lines;
-}

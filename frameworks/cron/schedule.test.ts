@@ -100,7 +100,7 @@ describe('slotsBetween', () => {
 
 describe('malformed schedules', () => {
   const bad: [string, string, RegExp][] = [
-    ['* * *', 'UTC', /five, six, or seven|5 or 6/],
+    ['* * *', 'UTC', /has 5 fields \(minute hour day month weekday\), or 6 with seconds first/],
     ['61 * * * *', 'UTC', /minute/],
     ['0 0 * * * * *', 'UTC', /5 or 6/],
     ['0 0 30 2 *', 'UTC', /never fires/],

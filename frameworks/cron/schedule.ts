@@ -42,7 +42,9 @@ function parseCron(text: string, timezone: string): Schedule {
   try {
     cron = new Cron(text, { timezone, mode: '5-or-6-parts', paused: true });
   } catch (err) {
-    const why = (err as Error).message.replace(/^CronPattern: /, '');
+    const why = (err as Error).message.replace(/^CronPattern: /, '')
+      .replace(/exactly five, six, or seven space separated parts are required\.?/, 'a cron expression has 5 fields (minute hour day month weekday), or 6 with seconds first')
+      .replace(/\.$/, '');
     throw new ScheduleError(`'${text}' is not a valid cron expression: ${why}`, CRON_EXAMPLE);
   }
   if (cron.nextRun(new Date(0)) === null) throw new ScheduleError(`'${text}' never fires`, CRON_EXAMPLE);

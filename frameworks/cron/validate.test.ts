@@ -1,4 +1,5 @@
-import { findCycle, renderTree } from './dag';
+import { findCycle } from './dag';
+import { renderJobGraph } from './sdk-jobs';
 import { validateJob, type Problem } from './validate';
 
 const graph = new Map<string, string[]>([['extract', []], ['load', []], ['transform', ['extract', 'load']], ['report', ['transform']]]);
@@ -69,7 +70,7 @@ describe('validateJob', () => {
 describe('dag', () => {
   it('finds no cycle in a diamond and renders it as a tree', () => {
     expect(findCycle(graph, 'audit', ['report', 'extract'])).toBeNull();
-    expect(renderTree(graph)).toEqual([
+    expect(renderJobGraph([...graph].map(([name, parents]) => ({ name, parents })))).toEqual([
       'extract', '└─ transform  (also after load)', '  └─ report',
       'load', '└─ transform  (also after extract)', '  └─ report',
     ]);
