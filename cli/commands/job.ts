@@ -206,6 +206,7 @@ export function registerJobCommands(program: Command): void {
   })));
 
   const list = common(job.command('list').alias('ls').description('jobs with schedule, next run, last run and success rate'));
+  examples(list, ['agora job list', "agora job list --json | jq '.[] | select(.lastRun.state == \"FAILED\") | .name'"]);
   list.action(action(async (o) => withNats(o, async (nc) => {
     const { jobs } = await cron(nc, { type: 'list' });
     if (o.json) return printJson(jobs);
@@ -221,6 +222,7 @@ export function registerJobCommands(program: Command): void {
   })));
 
   const show = common(job.command('show').description('a job\'s definition, next runs and last run').argument('<name>'));
+  examples(show, ['agora job show nightly', 'agora job show nightly --json']);
   show.action(action(async (name: string, o) => withNats(o, async (nc) => {
     const { job: d } = await cron(nc, { type: 'show', name });
     if (o.json) return printJson(d);
@@ -240,6 +242,7 @@ export function registerJobCommands(program: Command): void {
   })));
 
   const history = common(job.command('history').description('a job\'s runs, newest first').argument('<name>').option('--limit <n>', 'how many', '20'));
+  examples(history, ['agora job history nightly', 'agora job history nightly --limit 100 --json']);
   history.action(action(async (name: string, o) => withNats(o, async (nc) => {
     const { runs } = await cron(nc, { type: 'history', name, limit: num('--limit', o.limit) ?? 20 });
     if (o.json) return printJson(runs);
@@ -265,7 +268,7 @@ export function registerJobCommands(program: Command): void {
   })));
 
   for (const [verb, what] of [['enable', 'resume scheduling (slots from now on)'], ['disable', 'stop scheduling (running runs continue)'], ['remove', 'delete the job (kills its active runs, keeps history)']] as const) {
-    const c = common(job.command(verb).description(what).argument('<name>'));
+    const c = examples(common(job.command(verb).description(what).argument('<name>')), [`agora job ${verb} nightly`]);
     c.action(action(async (name: string, o) => withNats(o, async (nc) => {
       const r = await cron(nc, { type: verb, name });
       if (o.json) return printJson(r);
@@ -274,6 +277,7 @@ export function registerJobCommands(program: Command): void {
   }
 
   const kill = common(job.command('kill').description('kill one active run').argument('<name>').argument('<run-id>'));
+  examples(kill, ['agora job history nightly    # find the run id', 'agora job kill nightly 42']);
   kill.action(action(async (name: string, runId: string, o) => withNats(o, async (nc) => {
     const r = await cron(nc, { type: 'kill', name, runId: num('run-id', runId)! });
     if (o.json) return printJson(r);
@@ -281,6 +285,7 @@ export function registerJobCommands(program: Command): void {
   })));
 
   const graph = common(job.command('graph').description('the dependency tree of all jobs, as text'));
+  examples(graph, ['agora job graph']);
   graph.action(action(async (o) => withNats(o, async (nc) => {
     const { jobs } = await cron(nc, { type: 'list' });
     if (o.json) return printJson(jobs.map((j) => ({ name: j.name, parents: j.parents })));
