@@ -189,4 +189,32 @@ describe('CronService', () => {
     expect(h.call({ type: 'remove', name: 'c' })).toEqual({ removed: 'c', killed: [] });
     expect(h.call({ type: 'submit', job: { name: 'p', cmd: 'echo again' } }).created).toBe(false);
   });
+
+  it('disable stops new slots, enable resumes from now without back-filling; kill, logs and remove act on runs', async () => {
+    const h = setup();
+    await h.service.attach(h.driver);
+    h.submit({ name: 'j', schedule: '*/2 * * * * *' });
+    h.clock.advance(2000);
+    await h.service.onOffers([offer()]);
+    expect(h.call({ type: 'disable', name: 'j' }).job.summary).toMatchObject({ disabled: true, activeRuns: 1 });
+    expect(h.call({ type: 'show', name: 'j' }).job.nextRuns).toEqual([]);
+    h.clock.advance(10_000);
+    expect(h.history('j')).toHaveLength(1);
+    h.call({ type: 'enable', name: 'j' });
+    expect(h.call({ type: 'show', name: 'j' }).job.nextRuns[0]).toBe(T0 + 14_000);
+    h.clock.advance(2000);
+    expect(h.history('j').map((r) => r.scheduledAt - T0)).toEqual([2000, 14_000]);
+
+    const logs = h.call({ type: 'logs', name: 'j' });
+    expect(logs).toMatchObject({ run: { id: 1 }, taskId: 'cron.j.1', agentId: 'agent-1', files: ['stdout', 'stderr'] });
+    expect(h.call({ type: 'kill', name: 'j', runId: 1 }).run.id).toBe(1);
+    expect(h.driver.killed).toEqual(['cron.j.1']);
+    h.status('cron.j.1', 'TASK_KILLED');
+    expect(h.call({ type: 'getRun', name: 'j', runId: 1 }).run).toMatchObject({ state: 'KILLED', reason: 'KILLED' });
+    expect(() => h.call({ type: 'kill', name: 'j', runId: 1 })).toThrow(/already ended/);
+
+    expect(h.call({ type: 'remove', name: 'j' })).toEqual({ removed: 'j', killed: [2] });
+    expect(h.store.getRun(2)).toMatchObject({ state: 'KILLED', reason: 'JOB_REMOVED' }); // queued: ended at once
+    expect(() => h.call({ type: 'show', name: 'j' })).toThrow(/no job named 'j'/);
+  });
 });
