@@ -58,6 +58,8 @@ export interface SchedulerDriverOptions {
   manualAcks?: boolean;
   /** Per-call reply timeout (default 5000 ms). */
   callTimeoutMs?: number;
+  /** Give up connecting to NATS at start after this long (default: keep trying). */
+  connectTimeoutMs?: number;
 }
 
 export class SchedulerDriver {
@@ -95,7 +97,7 @@ export class SchedulerDriver {
   async start(): Promise<{ frameworkId: string }> {
     if (this.opts.nc) this.nc = this.opts.nc;
     else {
-      this.nc = await connectNats({ servers: this.opts.natsUrl ?? 'nats://127.0.0.1:4222', name: `framework:${this.framework.name}`, log: this.log, onReconnect: () => this.onReconnect() });
+      this.nc = await connectNats({ servers: this.opts.natsUrl ?? 'nats://127.0.0.1:4222', name: `framework:${this.framework.name}`, log: this.log, startTimeoutMs: this.opts.connectTimeoutMs, onReconnect: () => this.onReconnect() });
       this.ownsConnection = true;
     }
     this.eventsSub = this.nc.subscribe(subjects.schedulerEvents(this.frameworkId), {

@@ -1,0 +1,61 @@
+/**
+ * Supervises the children of `agora up`: starts each in order, restarts one that crashes (with backoff, at
+ * most 5 times a minute), and on stop ends them in reverse order — SIGTERM, then SIGKILL after a grace period.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface ChildSpec {
+  name: string;
+  command: string;
+  args: string[];
+  env?: Record<string, string>;
+  /** Resolves once the child is ready (e.g. its port answers). */
+  ready?: (child: ChildProcess) => Promise<void>;
+}
+
+interface Running { spec: ChildSpec; proc: ChildProcess; restarts: number[] }
+
+export class Supervisor {
+  private readonly running: Running[] = [];
+  private stopping = false;
+
+  constructor(private readonly say: (line: string) => void) {}
+
+  async start(spec: ChildSpec): Promise<void> {
+    const r: Running = { spec, proc: this.spawn(spec), restarts: [] };
+    this.running.push(r);
+    this.watch(r);
+    if (spec.ready) await spec.ready(r.proc);
+  }
+
+  private spawn(spec: ChildSpec): ChildProcess {
+    return spawn(spec.command, spec.args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...spec.env } });
+  }
+
+  private watch(r: Running): void {
+    r.proc.once('exit', (code, signal) => {
+      if (this.stopping) return;
+      const now = Date.now();
+      r.restarts = r.restarts.filter((t) => now - t < 60_000);
+      if (r.restarts.length >= 5) { this.say(`${r.spec.name} exited (${signal ?? code}) 5 times within a minute; not restarting it`); return; }
+      const delay = 500 * 2 ** r.restarts.length;
+      r.restarts.push(now);
+      this.say(`${r.spec.name} exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
+      setTimeout(() => { if (this.stopping) return; r.proc = this.spawn(r.spec); this.watch(r); }, delay);
+    });
+  }
+
+  /** Stops every child, newest first. */
+  async stop(graceMs = 10_000): Promise<void> {
+    this.stopping = true;
+    for (const r of [...this.running].reverse()) {
+      const p = r.proc;
+      if (p.exitCode !== null || p.signalCode !== null) continue;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(() => { this.say(`${r.spec.name} did not stop within ${graceMs} ms; killing it`); p.kill('SIGKILL'); }, graceMs);
+        p.once('exit', () => { clearTimeout(t); resolve(); });
+        p.kill('SIGTERM');
+      });
+    }
+  }
+}
