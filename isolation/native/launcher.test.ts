@@ -1,4 +1,4 @@
-import { INIT_SCRIPT, launchChain, shQuote, taskArgv } from './launcher';
+import { INIT_SCRIPT, launchChain, prctlSyscall, shQuote, taskArgv } from './launcher';
 import { parseProcStat } from './proc';
 import { parsePasswd } from './users';
 
@@ -11,19 +11,19 @@ it('builds the task argv from a shell or plain command', () => {
   expect(taskArgv({ shell: false, value: '/bin/echo', arguments: ['a', 'b c'] })).toEqual(['/bin/echo', 'a', 'b c']);
 });
 
-it('joins every cgroup before exec, drops to the task user, and runs pid 1 that records the status', () => {
-  const plan = launchChain(['/bin/sleep', '5'], {
-    procsFiles: ['/cg/cpu/t/cgroup.procs', '/cg/memory/t/cgroup.procs'], statusFile: '/sbx/.agora-exit',
-    user: { uid: 65534, gid: 65534 }, unshareBin: '/usr/bin/unshare', setprivBin: '/usr/bin/setpriv',
-  });
-  expect(plan.file).toBe('/bin/sh');
-  const script = plan.args[1]!;
-  expect(script.indexOf(`echo $$ > '/cg/cpu/t/cgroup.procs' && echo $$ > '/cg/memory/t/cgroup.procs'`)).toBe(2);
-  expect(script.indexOf('exec')).toBeGreaterThan(script.indexOf('cgroup.procs'));
-  expect(script).toContain(`'--pid' '--fork' '--mount-proc' '--ipc' '--uts'`);
-  expect(script).toContain(`'--reuid=65534' '--regid=65534' '--clear-groups' '--no-new-privs'`);
-  expect(script).toContain(shQuote(INIT_SCRIPT));
-  expect(plan.args.slice(2)).toEqual(['agora-launch', '/bin/sleep', '5']);
+it('creates the namespaces, drops to the task user, and runs a pid 1 that records the status', () => {
+  const argv = launchChain(['/bin/sleep', '5'], { statusFile: '/sbx/.agora-exit', user: { uid: 65534, gid: 65534 }, unshareBin: '/usr/bin/unshare' });
+  expect(argv).toEqual([
+    '/usr/bin/unshare', '--pid', '--fork', '--mount-proc', '--ipc', '--uts', '--kill-child', '--setgid=65534', '--setuid=65534', '--',
+    '/bin/sh', '-c', INIT_SCRIPT, 'agora-init', '/sbx/.agora-exit', '/bin/sleep', '5',
+  ]);
+  expect(launchChain(['x'], { statusFile: '/s', unshareBin: 'unshare' })).not.toContain('--setuid=65534');
+});
+
+it('knows the prctl syscall on the common architectures', () => {
+  expect(prctlSyscall('x64')).toBe(157);
+  expect(prctlSyscall('arm64')).toBe(167);
+  expect(prctlSyscall('mips')).toBeUndefined();
 });
 
 it('parses /proc/<pid>/stat even when the command name has spaces and parentheses', () => {

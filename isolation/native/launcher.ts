@@ -1,10 +1,12 @@
 /**
- * The process chain that starts a native task, as argv for one `spawn` (no helper binary to install):
+ * The process chain of a native task, forked by the launch server (launch-server.ts):
  *
- *   sh -c 'echo $$ > <cg>/cgroup.procs …; exec unshare …'    joins every hierarchy, then becomes unshare
- *     └ unshare --pid --fork --mount-proc --ipc --uts          stays in the host pid namespace and waits
- *         └ setpriv --reuid … -- sh -c '"$@"; echo $? > …'     pid 1 of the task, as the task user
- *             └ the task's command                             pid 2
+ *   launch-server child (root)     joins every cgroup hierarchy (writes its pid to each cgroup.procs),
+ *     │                            sets no_new_privs, setsid, stdout/stderr → sandbox files
+ *     └ exec unshare --pid --fork --mount-proc --ipc --uts --setuid … --setgid …
+ *         │                        stays in the host pid namespace and waits (the "launcher" pid)
+ *         └ sh -c '"$@"; echo $? > …'   pid 1 of the task, as the task user
+ *             └ the task's command     pid 2
  *
  * The task's first instruction therefore runs inside its cgroup, in fresh pid/mount/ipc/uts namespaces,
  * with a private /proc (`ps` sees only the task). Pid 1 is a small shell so that SIGTERM reaches the
@@ -14,15 +16,11 @@
  */
 import type { ContainerSpec } from '../containerizer';
 
-export interface LaunchPlan { file: string; args: string[] }
-
 export interface LaunchChainOptions {
-  procsFiles: readonly string[];
   statusFile: string;
   /** Switch to this uid/gid (the agent is root); absent: stay as the agent's user. */
   user?: { uid: number; gid: number };
   unshareBin: string;
-  setprivBin: string;
   shellBin?: string;
 }
 
@@ -40,16 +38,17 @@ export function taskArgv(command: ContainerSpec['command'], shellBin = '/bin/sh'
 /** Pid 1 of the task: run the command as a child, record its status, exit with it. */
 export const INIT_SCRIPT = 'f=$1; shift; "$@"; s=$?; echo $s > "$f"; exit $s';
 
-export function launchChain(argv: string[], o: LaunchChainOptions): LaunchPlan {
-  const sh = o.shellBin ?? '/bin/sh';
-  const join = o.procsFiles.map((f) => `echo $$ > ${shQuote(f)}`).join(' && ');
-  const drop = o.user
-    ? [o.setprivBin, `--reuid=${o.user.uid}`, `--regid=${o.user.gid}`, '--clear-groups', '--no-new-privs', '--']
-    : [];
-  const inner = [
-    o.unshareBin, '--pid', '--fork', '--mount-proc', '--ipc', '--uts', '--kill-child', '--',
-    ...drop, sh, '-c', INIT_SCRIPT, 'agora-init', o.statusFile,
-  ].map(shQuote).join(' ');
-  const script = `{ ${join}; } || { echo 'agora: cannot join the task cgroup' >&2; exit 125; }; exec ${inner} "$@"`;
-  return { file: sh, args: ['-c', script, 'agora-launch', ...argv] };
+/** argv the launch server execs once the child is in its cgroups. */
+export function launchChain(argv: string[], o: LaunchChainOptions): string[] {
+  // unshare sets the ids after creating the namespaces and mounting /proc, clearing supplementary groups.
+  const ids = o.user ? [`--setgid=${o.user.gid}`, `--setuid=${o.user.uid}`] : [];
+  return [
+    o.unshareBin, '--pid', '--fork', '--mount-proc', '--ipc', '--uts', '--kill-child', ...ids, '--',
+    o.shellBin ?? '/bin/sh', '-c', INIT_SCRIPT, 'agora-init', o.statusFile, ...argv,
+  ];
+}
+
+/** The prctl syscall number per architecture, for no_new_privs; undefined where unknown (then not set). */
+export function prctlSyscall(arch = process.arch): number | undefined {
+  return ({ x64: 157, arm64: 167 } as Record<string, number>)[arch];
 }

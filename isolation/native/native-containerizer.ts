@@ -6,10 +6,9 @@
  *   const exit = await task.wait();                // { reason: 'EXITED', exitCode: 0, … }
  *   await task.destroy();                          // cgroup removed
  *
- * Tasks are spawned detached with stdout/stderr going straight to sandbox files, so they outlive the
- * agent; `recover(checkpoint)` finds them again by launcher pid (+ start time) and cgroup.
+ * Tasks are forked by a small launch server (see launch-server.ts) into their own sessions, with
+ * stdout/stderr going straight to sandbox files, so they outlive the agent; `recover(checkpoint)` finds them again by launcher pid (+ start time) and cgroup.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createLogger, type Logger } from '../../sdk/log';
@@ -19,8 +18,9 @@ import type { CgroupFs } from '../cgroups/cgroup-fs';
 import { kernelCgroupFs } from '../cgroups/cgroup-fs';
 import { CheckpointError, LaunchError, describeError } from '../errors';
 import { FailedContainer } from '../failed-container';
-import { watchChild, watchPid } from './exit-watch';
-import { launchChain, taskArgv } from './launcher';
+import { watchPid } from './exit-watch';
+import { LaunchServer } from './launch-server';
+import { launchChain, prctlSyscall, taskArgv } from './launcher';
 import { NativeContainer, type NativeCheckpoint } from './native-container';
 import { isSameProcessAlive, readProcStat } from './proc';
 import { prepareSandbox, taskEnv } from './sandbox';
@@ -54,6 +54,7 @@ export class NativeContainerizer implements Containerizer {
   private hostCache?: CgroupHost;
   private toolsCache?: NativeTools | { missing: string[] };
   private readonly live = new Map<string, NativeContainer>();
+  private launchServer?: LaunchServer;
 
   constructor(private readonly o: NativeContainerizerOptions) {
     this.cgroupRoot = (o.cgroupRoot ?? `agora/${o.agentId}`).replace(/^\/+|\/+$/g, '');
@@ -90,7 +91,7 @@ export class NativeContainerizer implements Containerizer {
 
   async launch(spec: ContainerSpec): Promise<Container> {
     try {
-      return this.start(spec);
+      return await this.start(spec);
     } catch (err) {
       if (!(err instanceof LaunchError)) throw err;
       this.log.warn({ taskId: spec.taskId, err }, 'native launch failed');
@@ -98,7 +99,7 @@ export class NativeContainerizer implements Containerizer {
     }
   }
 
-  private start(spec: ContainerSpec): NativeContainer {
+  private async start(spec: ContainerSpec): Promise<NativeContainer> {
     const avail = this.preflight();
     const user = this.taskUserFor(spec);
     const argv = taskArgv(spec.command);
@@ -116,29 +117,31 @@ export class NativeContainerizer implements Containerizer {
       throw new LaunchError(`cannot set up the task cgroup: ${describeError(err)}`, { cause: err });
     }
     const statusFile = path.join(spec.sandboxDir, STATUS_FILE);
-    const io = prepareSandbox(spec.sandboxDir, statusFile, user);
+    const files = prepareSandbox(spec.sandboxDir, statusFile, user);
     const env = taskEnv(spec);
-    const plan = launchChain(argv, { procsFiles: cgroup.procsFiles, statusFile, user, ...avail.tools });
-    let child;
-    try {
-      child = spawn(plan.file, plan.args, { cwd: spec.sandboxDir, env, detached: true, stdio: ['ignore', io.stdout, io.stderr] });
-    } catch (err) {
-      throw new LaunchError(`cannot spawn the task: ${describeError(err)}`, { cause: err });
-    } finally {
-      io.close();
-    }
-    child.unref();
-    const launcherExit = watchChild(child);
-    child.once('error', (err) => this.log.error({ taskId: spec.taskId, err }, 'native launcher error'));
-    const pid = child.pid;
-    const stat = pid !== undefined ? readProcStat(pid) : undefined;
-    if (pid === undefined || !stat) throw new LaunchError(`cannot spawn the task: no process started`);
+    const chain = launchChain(argv, { statusFile, user, unshareBin: avail.tools.unshareBin });
+    const pid = await this.server(avail.tools).launch({
+      argv: chain, cwd: spec.sandboxDir, env, ...files, join: cgroup.procsFiles, prctlSyscall: prctlSyscall(),
+    });
+    // A launcher that already ended (and was reaped) has no /proc entry: its exit is known from the server.
+    const startTicks = readProcStat(pid)?.startTicks ?? 0;
+    const launcherExit = this.launchServer!.exited(pid).then((e) => e ?? watchPid(pid, startTicks, this.o.recoverPollMs ?? 500));
     const checkpoint: NativeCheckpoint = {
-      kind: 'native', taskId: spec.taskId, pid, startTicks: stat.startTicks, cgroupVersion: avail.host.version,
+      kind: 'native', taskId: spec.taskId, pid, startTicks, cgroupVersion: avail.host.version,
       cgroupPath: cgroup.path, sandboxDir: spec.sandboxDir, statusFile, user: user ? { uid: user.uid, gid: user.gid } : undefined, env,
     };
     this.log.debug({ taskId: spec.taskId, pid, cgroup: cgroup.path }, 'native task launched');
     return this.track(new NativeContainer({ cgroup, checkpoint, launcherExit, tools: avail.tools, log: this.log, onDestroyed: () => this.live.delete(spec.taskId) }));
+  }
+
+  private server(tools: NativeTools): LaunchServer {
+    return (this.launchServer ??= new LaunchServer(tools.perlBin, this.log));
+  }
+
+  /** Stops the launch server (tasks keep running). For agent shutdown and tests. */
+  close(): void {
+    this.launchServer?.close();
+    this.launchServer = undefined;
   }
 
   private track(c: NativeContainer): NativeContainer {

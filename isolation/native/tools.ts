@@ -1,4 +1,4 @@
-/** Locating the util-linux programs the native containerizer drives (unshare, setpriv, nsenter). */
+/** Locating the programs the native containerizer drives: util-linux unshare, setpriv, nsenter; perl for the launch server. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -26,11 +26,13 @@ function isExecutable(file: string): boolean {
   }
 }
 
-export interface NativeTools { unshareBin: string; setprivBin: string; nsenterBin: string }
+export interface NativeTools { unshareBin: string; setprivBin: string; nsenterBin: string; perlBin: string }
 
 /** The tools, or the names of the missing ones. */
 export function findNativeTools(): NativeTools | { missing: string[] } {
-  const found = { unshareBin: findExecutable('unshare'), setprivBin: findExecutable('setpriv'), nsenterBin: findExecutable('nsenter') };
+  const found = {
+    unshareBin: findExecutable('unshare'), setprivBin: findExecutable('setpriv'), nsenterBin: findExecutable('nsenter'), perlBin: findExecutable('perl'),
+  };
   const missing = Object.entries(found).filter(([, v]) => !v).map(([k]) => k.replace(/Bin$/, ''));
   if (missing.length > 0) return { missing };
   return found as NativeTools;

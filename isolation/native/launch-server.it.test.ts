@@ -1,0 +1,43 @@
+/** The Perl launch server with real processes (no cgroups needed: a plain file stands in for cgroup.procs). */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createLogger } from '../../sdk/log';
+import { tempSandbox } from '../testing/fixtures';
+import { LaunchServer } from './launch-server';
+import { prctlSyscall } from './launcher';
+import { findExecutable } from './tools';
+
+const server = new LaunchServer(findExecutable('perl')!, createLogger('test', { level: 'silent' }));
+afterAll(() => server.close());
+
+function request(dir: string, argv: string[], env: Record<string, string> = {}) {
+  return { argv, cwd: dir, env, stdoutFile: path.join(dir, 'stdout'), stderrFile: path.join(dir, 'stderr'), join: [path.join(dir, 'procs')], prctlSyscall: prctlSyscall() };
+}
+
+it('forks a process in its sandbox, joined before exec, and reports its exit', async () => {
+  const dir = tempSandbox();
+  const pid = await server.launch(request(dir, ['/bin/sh', '-c', 'echo "$GREETING from $(pwd)"; grep NoNewPrivs /proc/self/status >&2; exit 3'], { GREETING: 'hi there' }));
+  expect(await server.exited(pid)).toEqual({ code: 3, signal: null });
+  expect(fs.readFileSync(path.join(dir, 'procs'), 'utf8')).toBe(`${pid}\n`);
+  expect(fs.readFileSync(path.join(dir, 'stdout'), 'utf8')).toBe(`hi there from ${dir}\n`);
+  expect(fs.readFileSync(path.join(dir, 'stderr'), 'utf8')).toMatch(/^NoNewPrivs:\s+1$/m);
+  fs.rmSync(dir, { recursive: true });
+});
+
+it('reports a signal, and an exec failure as 127 with the reason on stderr', async () => {
+  const dir = tempSandbox();
+  const pid = await server.launch(request(dir, ['/bin/sh', '-c', 'kill -TERM $$']));
+  expect(await server.exited(pid)).toEqual({ code: null, signal: 'SIGTERM' });
+  const bad = await server.launch(request(dir, ['/no/such/program']));
+  expect(await server.exited(bad)).toEqual({ code: 127, signal: null });
+  expect(fs.readFileSync(path.join(dir, 'stderr'), 'utf8')).toBe('agora: cannot exec /no/such/program: No such file or directory\n');
+  fs.rmSync(dir, { recursive: true });
+});
+
+it('fails the task (125) when it cannot join its cgroup', async () => {
+  const dir = tempSandbox();
+  const pid = await server.launch({ ...request(dir, ['/bin/true']), join: [path.join(dir, 'missing-dir', 'cgroup.procs')] });
+  expect(await server.exited(pid)).toEqual({ code: 125, signal: null });
+  expect(fs.readFileSync(path.join(dir, 'stderr'), 'utf8')).toMatch(/^agora: cannot join cgroup .*missing-dir/);
+  fs.rmSync(dir, { recursive: true });
+});
