@@ -20,3 +20,5 @@ export * from './nats';
 export * from './log';
 export * from './clock';
 export * from './driver/scheduler-driver';
+export * from './apps';
+export * from './jobs';
