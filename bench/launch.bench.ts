@@ -1,14 +1,15 @@
 /**
  * Launch benchmark (`npm run bench:launch`): how fast tasks start and go away on one agent.
  *
- *   1. native: N tasks (`sleep 600`, default 1,000) launched one after another on one NativeContainerizer:
- *      launch latency (launch() call → resolved, i.e. the agent could report TASK_RUNNING) p50/p99,
- *      total launch time, time until every task's command is running in its cgroup, then time to
- *      kill (SIGTERM, grace 3 s) and destroy all of them (cgroups removed).
+ *   1. native, on one NativeContainerizer:
+ *      a. latency: S tasks (default 100) launched one at a time: launch() call → resolved (the agent could
+ *         report TASK_RUNNING) and → the command running in its namespace, p50/p99;
+ *      b. throughput: N tasks (`sleep 600`, default 1,000) launched as one batch: time until every launch()
+ *         resolved and until every command runs; then kill (SIGTERM, grace 3 s) + destroy of all N.
  *   2. docker: M tasks (default 50) through DockerContainerizer, then M plain `docker run -d` of the same
  *      image and command, sequentially; per-launch latency and totals, and the ratio.
  *
- * Options: --native N  --docker M  (0 skips a part). Cleans up everything it made, even on failure.
+ * Options: --native N  --sample S  --docker M  (0 skips a part). Cleans up everything it made, even on failure.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -58,42 +59,71 @@ async function launchAll(c: { launch(s: ContainerSpec): Promise<Container> }, sp
   return { containers, latencies: latencies.sort((x, y) => x - y), totalMs: performance.now() - t0 };
 }
 
-async function benchNative(n: number): Promise<void> {
+type NativeHost = Extract<NativeContainerizer['host'], { ok: true }>;
+
+/** Whether the task's command is up: launcher, pid 1 and the command in the cgroup, pid 1 found. */
+function commandRunning(host: NativeHost, cgroupPath: string): boolean {
+  const dir = host.version === 1 ? `${host.mounts.freezer}/${cgroupPath}` : `${host.mount}/${cgroupPath}`;
+  const pids = fs.readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
+  return pids.length >= 3 && findNamespaceInit(pids) !== undefined;
+}
+
+async function until(pred: () => boolean, stepMs: number): Promise<void> {
+  while (!pred()) await new Promise((r) => setTimeout(r, stepMs));
+}
+
+async function destroyAll(containers: Container[]): Promise<number> {
+  const d0 = performance.now();
+  await Promise.all(containers.map(async (k) => { await k.kill(3_000); await k.destroy(); }));
+  return performance.now() - d0;
+}
+
+async function benchNative(n: number, sample: number): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agora-bench-'));
   const c = new NativeContainerizer({ agentId: 'bench-agent', cgroupRoot: `agora-bench/${process.pid}` });
   const avail = await c.available();
-  if (!avail.ok) throw new Error(`native containerizer unavailable: ${avail.reason}`);
-  const specs = Array.from({ length: n }, (_, i) => spec(root, i));
+  const host = c.host;
+  if (!avail.ok || !host.ok) throw new Error(`native containerizer unavailable: ${avail.ok ? '' : avail.reason}`);
   let containers: Container[] = [];
   try {
-    const t0 = performance.now();
-    const l = await launchAll(c, specs);
-    containers = l.containers;
-    const host = c.host;
-    if (!host.ok) throw new Error(host.reason);
-    // Running = the command is up as pid 2 under its namespace's pid 1 (not just the launcher spawned).
-    const pending = new Set(c.containers());
-    while (pending.size > 0) {
-      for (const k of pending) {
-        const cgDir = host.version === 1 ? `${host.mounts.freezer}/${k.checkpoint.cgroupPath}` : `${host.mount}/${k.checkpoint.cgroupPath}`;
-        const pids = fs.readFileSync(`${cgDir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
-        if (pids.length >= 3 && findNamespaceInit(pids) !== undefined) pending.delete(k);
-      }
-      if (pending.size > 0) await new Promise((r) => setTimeout(r, 20));
+    // A. Latency: one task at a time, launch() call → resolved, and → its command running.
+    const resolved: number[] = [];
+    const running: number[] = [];
+    for (let i = 0; i < sample; i++) {
+      const a = performance.now();
+      const k = await c.launch(spec(root, i));
+      containers.push(k);
+      resolved.push(performance.now() - a);
+      await until(() => commandRunning(host, String(k.checkpoint.cgroupPath)), 1);
+      running.push(performance.now() - a);
     }
+    await destroyAll(containers);
+    containers = [];
+    resolved.sort((x, y) => x - y);
+    running.sort((x, y) => x - y);
+
+    // B. Throughput: n tasks launched as one batch (as an agent does for a batch of launches).
+    const specs = Array.from({ length: n }, (_, i) => spec(root, sample + i));
+    const t0 = performance.now();
+    containers = await Promise.all(specs.map((sp) => c.launch(sp)));
+    const launchedMs = performance.now() - t0;
+    const pending = new Set(containers);
+    await until(() => {
+      for (const k of pending) if (commandRunning(host, String(k.checkpoint.cgroupPath))) pending.delete(k);
+      return pending.size === 0;
+    }, 20);
     const allRunningMs = performance.now() - t0;
-    const d0 = performance.now();
-    await Promise.all(containers.map(async (k) => { await k.kill(3_000); await k.destroy(); }));
-    const destroyMs = performance.now() - d0;
+    const destroyMs = await destroyAll(containers);
     const exits = await Promise.all(containers.map((k) => k.wait()));
     const killed = exits.filter((e) => e.reason === 'KILLED').length;
-    console.log(`\n## native: ${n} × sleep 600 (cgroup v${host.version})`);
-    console.log(`launch latency p50 ${ms(pct(l.latencies, 50))}, p99 ${ms(pct(l.latencies, 99))}, max ${ms(l.latencies.at(-1)!)}`);
-    console.log(`launch all: ${s(l.totalMs)} (launch() resolved for every task); all commands running: ${s(allRunningMs)}`);
-    console.log(`kill + destroy all: ${s(destroyMs)} (${killed}/${n} ended as KILLED)`);
     containers = [];
+    console.log(`\n## native (cgroup v${host.version})`);
+    console.log(`latency, ${sample} tasks one at a time: launch() p50 ${ms(pct(resolved, 50))} p99 ${ms(pct(resolved, 99))}; to command running p50 ${ms(pct(running, 50))} p99 ${ms(pct(running, 99))}`);
+    console.log(`${n} × sleep 600 as one batch: all launch() resolved ${s(launchedMs)}; all commands running ${s(allRunningMs)}`);
+    console.log(`kill (SIGTERM, grace 3 s) + destroy all ${n}: ${s(destroyMs)} (${killed}/${n} ended as KILLED, cgroups removed)`);
   } finally {
     await Promise.all(containers.map(async (k) => { await k.kill(0); await k.destroy(); }));
+    c.close();
     fs.rmSync(root, { recursive: true, force: true });
   }
 }
@@ -112,9 +142,7 @@ async function benchDocker(m: number): Promise<void> {
   try {
     const specs = Array.from({ length: m }, (_, i) => spec(root, i, { docker }));
     const ours = await launchAll(d, specs);
-    const o0 = performance.now();
-    await Promise.all(ours.containers.map(async (k) => { await k.kill(3_000); await k.destroy(); }));
-    const oursDestroyMs = performance.now() - o0;
+    const oursDestroyMs = await destroyAll(ours.containers);
 
     const plain: number[] = [];
     const p0 = performance.now();
@@ -141,7 +169,7 @@ async function main(): Promise<void> {
   const n = arg('native', 1_000);
   const m = arg('docker', 50);
   console.log(`# launch benchmark — ${os.cpus().length} cpus, ${os.cpus()[0]?.model ?? '?'}, node ${process.version}, load ${os.loadavg()[0]!.toFixed(2)}`);
-  if (n > 0) await benchNative(n);
+  if (n > 0) await benchNative(n, arg('sample', 100));
   if (m > 0) await benchDocker(m);
 }
 
