@@ -21,7 +21,7 @@ type Command =
   | { kind: 'allocate'; advanceMs: number } | { kind: 'decline'; pick: number; refuseSeconds: number }
   | { kind: 'launch'; pick: number } | { kind: 'finish'; pick: number; part: boolean }
   | { kind: 'suppress'; framework: number } | { kind: 'revive'; framework: number }
-  | { kind: 'weight'; role: number; weight: number } | { kind: 'limit'; role: number; cpus: number } | { kind: 'guarantee'; role: number; cpus: number };
+  | { kind: 'reserve'; pick: number } | { kind: 'weight'; role: number; weight: number } | { kind: 'limit'; role: number; cpus: number } | { kind: 'guarantee'; role: number; cpus: number };
 
 const idx = (n: number) => fc.integer({ min: 0, max: n - 1 });
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
@@ -34,6 +34,7 @@ const commandArb: fc.Arbitrary<Command> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('decline' as const), pick: fc.nat(), refuseSeconds: fc.constantFrom(0, 1, 5) }), weight: 2 },
   fc.record({ kind: fc.constant('launch' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('finish' as const), pick: fc.nat(), part: fc.boolean() }),
+  fc.record({ kind: fc.constant('reserve' as const), pick: fc.nat() }),
   fc.record({ kind: fc.constant('suppress' as const), framework: idx(4) }),
   fc.record({ kind: fc.constant('revive' as const), framework: idx(4) }),
   fc.record({ kind: fc.constant('weight' as const), role: idx(ROLES.length), weight: fc.integer({ min: 1, max: 4 }) }),
@@ -64,6 +65,7 @@ class Model {
       case 'decline': return this.giveBack(c.pick, 'all', c.refuseSeconds);
       case 'launch': if (this.held.length) this.held[c.pick % this.held.length].launched = true; return;
       case 'finish': return this.giveBack(c.pick, c.part ? 'half' : 'all', 0);
+      case 'reserve': return this.reserve(c.pick);
       case 'suppress': if (this.frameworks.has(fw(`f${c.framework}`))) a.suppress(fw(`f${c.framework}`)); return;
       case 'revive': if (this.frameworks.has(fw(`f${c.framework}`))) a.revive(fw(`f${c.framework}`)); return;
       case 'weight': return a.setWeight(ROLES[c.role], c.weight);
@@ -106,6 +108,18 @@ class Model {
     this.allocator.recoverResources(h.frameworkId, h.agentId, h.role, back, { refuseSeconds, now: this.nowMs });
     h.resources = h.resources.subtract(back);
     this.held = this.held.filter((x) => !x.resources.isEmpty());
+  }
+
+  /** A RESERVE accepted on an offer: its unreserved scalars become reserved to the offer's role. */
+  private reserve(pick: number): void {
+    const open = this.held.filter((h) => h.role !== '*' && h.resources.unreserved().scalars().size > 0);
+    if (open.length === 0) return;
+    const h = open[pick % open.length];
+    const from = h.resources.unreserved().filter((name) => name !== 'ports');
+    const to = from.withRole(h.role);
+    this.allocator.convertAllocated(h.frameworkId, h.agentId, h.role, from, to);
+    h.resources = h.resources.subtract(from).add(to);
+    this.totals.set(h.agentId, this.totals.get(h.agentId)!.subtract(from).add(to));
   }
 
   private drop(pred: (h: Held) => boolean): void { this.held = this.held.filter((h) => !pred(h)); }
