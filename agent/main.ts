@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import { connectNats, createLogger, Resources, type Logger, type NatsConnection } from '../sdk';
 import { Agent } from './agent';
+import { startAgentHttp } from './http';
 import { Checkpoint } from './checkpoint';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config';
 import { buildContainerizers } from './containerizers';
@@ -30,6 +31,7 @@ export async function startAgent(partial: Partial<AgentConfig>, opts: { log?: Lo
   const provisionalId = agentId ?? `${config.hostname.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${Math.random().toString(16).slice(2, 10)}`;
   const containerizers = await buildContainerizers(config, provisionalId, log);
   const agent = new Agent({ ...config, agentId: provisionalId }, { nc, log, containerizers }, Object.keys(containerizers) as never);
+  if (config.httpPort !== undefined) await startAgentHttp(agent, config.httpPort);
   await agent.start();
   return {
     agent,

@@ -3,9 +3,27 @@ import type { FastifyInstance } from 'fastify';
 import { TaskStateSchema } from '../../sdk';
 import type { Master } from '../master';
 import { badRequest, notFound } from './errors';
+import type { TaskRecord } from '../state';
 import { agentView, allTasks, frameworkView, stateView, taskView } from './views';
 
-const KNOWN_TASK_PARAMS = new Set(['state', 'framework', 'agent', 'name', 'limit', 'offset']);
+const KNOWN_TASK_PARAMS = new Set(['state', 'framework', 'agent', 'name', 'limit', 'offset', 'sort', 'order']);
+/** `?sort=` keys of /api/v1/tasks; the default keeps live tasks first, newest first. */
+const TASK_SORTS: Record<string, (t: TaskRecord) => string | number> = {
+  id: (t) => t.info.taskId, name: (t) => t.info.name, state: (t) => t.state, framework: (t) => t.frameworkId,
+  agent: (t) => t.agentId, role: (t) => t.role, created: (t) => t.createdAt, updated: (t) => t.updatedAt,
+};
+
+function sortTasks(tasks: TaskRecord[], q: Record<string, string | undefined>): TaskRecord[] {
+  const order = q.order ?? 'asc';
+  if (order !== 'asc' && order !== 'desc') throw badRequest(`order: '${order}' must be asc or desc`);
+  if (q.sort === undefined || q.sort === '') return order === 'desc' ? tasks.reverse() : tasks;
+  const key = TASK_SORTS[q.sort];
+  if (!key) throw badRequest(`sort: '${q.sort}' is not a sort key (known: ${Object.keys(TASK_SORTS).join(', ')})`);
+  const dir = order === 'desc' ? -1 : 1;
+  const keyed = tasks.map((t) => [key(t), t] as const);
+  keyed.sort((a, b) => (a[0] < b[0] ? -dir : a[0] > b[0] ? dir : 0));
+  return keyed.map((k) => k[1]);
+}
 
 function intParam(q: Record<string, string | undefined>, name: string, dflt: number, max: number): number {
   const raw = q[name];
@@ -42,8 +60,8 @@ export function registerReadRoutes(app: FastifyInstance, m: Master): void {
     const limit = intParam(q, 'limit', 100, 10_000);
     const offset = intParam(q, 'offset', 0, 10_000_000);
     const name = q.name?.toLowerCase();
-    const matches = allTasks(m).filter((t) => (!state || t.state === state) && (!q.framework || t.frameworkId === q.framework)
-      && (!q.agent || t.agentId === q.agent) && (!name || t.info.name.toLowerCase().includes(name) || t.info.taskId.toLowerCase().includes(name)));
+    const matches = sortTasks(allTasks(m).filter((t) => (!state || t.state === state) && (!q.framework || t.frameworkId === q.framework)
+      && (!q.agent || t.agentId === q.agent) && (!name || t.info.name.toLowerCase().includes(name) || t.info.taskId.toLowerCase().includes(name))), q);
     return { total: matches.length, offset, limit, tasks: matches.slice(offset, offset + limit).map((t) => taskView(m, t)) };
   });
   app.get<{ Params: { id: string }; Querystring: { framework?: string } }>('/api/v1/tasks/:id', async (req) => {

@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+// Bundles the status page (master/page/assets) into dist/page with esbuild: app.js plus the static files.
+// The master serves dist/page when it is current and otherwise builds the sources itself on first use
+// (master/page/page-assets.ts), so this step is for packaging, not a prerequisite for running.
+const { copyFileSync, existsSync, mkdirSync } = require('node:fs');
+const { join } = require('node:path');
+const esbuild = require('esbuild');
+
+const root = join(__dirname, '..');
+const src = join(root, 'master', 'page', 'assets');
+const out = join(root, 'dist', 'page');
+const { bundleOptions, STATIC_FILES } = require(join(root, 'dist', 'master', 'page', 'page-assets.js'));
+
+mkdirSync(out, { recursive: true });
+esbuild.buildSync({ ...bundleOptions(src), outfile: join(out, 'app.js') });
+for (const f of STATIC_FILES) if (existsSync(join(src, f))) copyFileSync(join(src, f), join(out, f));
+process.stdout.write(`status page built into ${out}\n`);
