@@ -82,6 +82,7 @@ class Cycle {
     const limits = this.input.quotas.size > 0 ? limitCaps(client.roleNode, this.input.quotas, this.input.kinds) : undefined;
     if (!capsAllowMinimum(limits, this.input.minimum)) return false;
     const headroom = this.ledger.capsFor(client.roleNode, quotaStage);
+    if (!capsAllowMinimum(headroom, this.input.minimum) && !this.ledger.hasFreeReservationFor(client.role)) return false;
     sweepExpiredFilters(client, this.nowMs);
     const pool = this.pool;
     for (let p = pool.nextCandidate(client.cursor, client.filteredBits); p >= 0; p = pool.nextCandidate(p + 1, client.filteredBits)) {

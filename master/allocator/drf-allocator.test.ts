@@ -73,6 +73,18 @@ describe('HierarchicalDrfAllocator — quota', () => {
     expect(heldBy(allocator, fw('quota'), agents).scalar('cpus')).toBe(3);
   });
 
+  it('holds all unreserved resources back for an unmet guarantee, yet still offers a role its own reservations', () => {
+    const allocator = new HierarchicalDrfAllocator();
+    addAgents(allocator, 2, 'cpus:1;mem:1024;cpus(ops):1;mem(ops):512');
+    allocator.setQuota('q', { guarantee: res('cpus:2;mem:2048') });
+    allocator.addFramework({ id: fw('ops'), roles: ['ops'] });
+    allocator.addFramework({ id: fw('other'), roles: ['other'] });
+    const offers = allocator.allocate(T0);
+    expect(offers.map((o) => [o.frameworkId, o.resources.format()])).toEqual([
+      ['ops', 'cpus(ops):1;mem(ops):512'], ['ops', 'cpus(ops):1;mem(ops):512'],
+    ]);
+  });
+
   it('never exceeds a limit, shrinking offers to fit', () => {
     const allocator = new HierarchicalDrfAllocator();
     const agents = addAgents(allocator, 4, 'cpus:4;mem:4096');

@@ -90,6 +90,15 @@ export class HeadroomLedger {
     return caps.size > 0 ? caps : undefined;
   }
 
+  /** Whether any free resources are reserved to `role` or one of its ancestors (offerable to it despite headroom). */
+  hasFreeReservationFor(role: string): boolean {
+    for (const [reservedTo, byName] of this.reservedFree) {
+      if (reservedTo !== role && !role.startsWith(`${reservedTo}/`)) continue;
+      for (const milli of byName.values()) if (milli > 0) return true;
+    }
+    return false;
+  }
+
   /** Resources just allocated leave the free pools. */
   onAllocated(offer: Resources): void { if (this.active) this.count(offer, -1); }
 
