@@ -5,12 +5,10 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import YAML from 'yaml';
-import { ApiError, request, type NatsConnection } from 'agora/sdk';
-// TEMPORARY: the job API is sdk/jobs.ts; import it from 'agora/sdk' once sdk/index.ts re-exports './jobs'.
 import {
-  CRON_API_SUBJECT, isFinalRunState, renderJobGraph,
-  type CronReplies, type CronRequest, type JobDetail, type JobSpecInput, type JobSummary, type RunView,
-} from '../../sdk/jobs';
+  ApiError, CRON_API_SUBJECT, isFinalRunState, renderJobGraph, request,
+  type CronReplies, type CronRequest, type JobDetail, type JobSpecInput, type JobSummary, type NatsConnection, type RunView,
+} from 'agora/sdk';
 import {
   action, collectKeyValue, color, examples, httpJson, jsonOption, masterOption, natsOption, printJson, printTable, stateColor,
   withNats, CliError, EXIT,

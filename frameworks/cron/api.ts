@@ -3,10 +3,9 @@
  * the service and the store. Replies are the shapes declared in sdk/jobs.ts; refusals are ApiErrors that
  * name the field at fault.
  */
-import { ApiError } from 'agora/sdk';
+import { ApiError, type CronReplies, type CronRequestParsed, type JobDetail, type JobSummary, type RunView } from 'agora/sdk';
 import { childrenOf } from './dag';
 import { nextAfter, nextSlots } from './schedule';
-import type { CronReplies, CronRequestParsed, JobDetail, JobSummary, RunView } from './sdk-jobs';
 import type { CronService } from './service';
 import type { RunRow, StoredJob } from './store';
 import { formatProblems, validateJob } from './validate';

@@ -4,9 +4,8 @@
  * slot between the job's creation and now left undecided.
  */
 import fc from 'fast-check';
-import { createLogger, FakeClock, type Offer, type TaskStatus } from 'agora/sdk';
+import { createLogger, FakeClock, JobSpecSchema, type Offer, type TaskStatus } from 'agora/sdk';
 import { parseSchedule, slotsBetween } from './schedule';
-import { JobSpecSchema } from './sdk-jobs';
 import { CronService, type DriverPort } from './service';
 import { CronStore } from './store';
 

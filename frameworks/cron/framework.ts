@@ -12,11 +12,9 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  connectNats, createLogger, serveRequests, systemClock, SchedulerDriver,
-  type Clock, type Logger, type NatsConnection,
+  connectNats, createLogger, CRON_API_SUBJECT, CronRequestSchema, SchedulerDriver, serveRequests, systemClock, type Clock, type Logger, type NatsConnection,
 } from 'agora/sdk';
 import { cronApi } from './api';
-import { CRON_API_SUBJECT, CronRequestSchema } from './sdk-jobs';
 import { CronService, type DriverPort } from './service';
 import { CronStore } from './store';
 

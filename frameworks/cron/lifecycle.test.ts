@@ -1,7 +1,6 @@
-import type { Offer, TaskStatus } from 'agora/sdk';
+import { JobSpecSchema, type Offer, type TaskStatus } from 'agora/sdk';
 import { manualRun, outcomeOf, retryAfter } from './lifecycle';
 import { matchOffers, runIdOfTask, taskIdOf, type QueuedRun } from './matcher';
-import { JobSpecSchema } from './sdk-jobs';
 
 const status = (state: TaskStatus['state'], extra: Partial<TaskStatus> = {}): TaskStatus =>
   ({ taskId: 'cron.j.1', frameworkId: 'fw', state, source: 'AGENT', timestamp: 0, ...extra }) as TaskStatus;

@@ -3,8 +3,7 @@
  * resources (reserved to the offer's role first, then unreserved) and its containerizer. Offers left unused
  * are declined by the shell.
  */
-import { Resources, type Offer, type TaskInfoInput } from 'agora/sdk';
-import { RUN_ENV, type JobSpec } from './sdk-jobs';
+import { Resources, RUN_ENV, type JobSpec, type Offer, type TaskInfoInput } from 'agora/sdk';
 
 export interface QueuedRun {
   id: number;

@@ -7,9 +7,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectNats, request, type NatsConnection } from 'agora/sdk';
+import {
+  connectNats, CRON_API_SUBJECT, request, type CronReplies, type CronRequest, type NatsConnection, type RunView,
+} from 'agora/sdk';
 import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
-import { CRON_API_SUBJECT, type CronReplies, type CronRequest, type RunView } from './sdk-jobs';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'agora-cron');
 let cluster: TestCluster;

@@ -2,10 +2,10 @@
  * The cron framework's whole flow (dispatcher → ledger → offers → launches → statuses → retries) against a fake
  * driver and a fake clock: every behaviour of the issue, in milliseconds, without NATS.
  */
-import { ApiError, createLogger, FakeClock, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
+import {
+  ApiError, createLogger, CronRequestSchema, FakeClock, type CronRequestParsed, type JobSpecInput, type Offer, type TaskInfoInput, type TaskStatus,
+} from 'agora/sdk';
 import { cronApi } from './api';
-import type { CronRequestParsed, JobSpecInput } from './sdk-jobs';
-import { CronRequestSchema } from './sdk-jobs';
 import { CronService, type DriverPort } from './service';
 import { CronStore } from './store';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JobSpecSchema } from './sdk-jobs';
+import { JobSpecSchema } from 'agora/sdk';
 import { CronStore } from './store';
 
 const spec = (name: string, extra: object = {}) => JobSpecSchema.parse({ name, cmd: 'true', schedule: '*/2 * * * * *', ...extra });

@@ -8,7 +8,7 @@
  */
 import Database from 'better-sqlite3';
 import type { ActiveRun } from './dispatcher';
-import type { JobSpec, RunReason, RunState, RunTrigger, RunView } from './sdk-jobs';
+import type { JobSpec, RunReason, RunState, RunTrigger, RunView } from 'agora/sdk';
 
 export interface StoredJob { spec: JobSpec; createdAt: number; updatedAt: number; cursorMs: number; depWatermarkMs: number }
 export interface RunRow extends RunView { killReason?: RunReason }

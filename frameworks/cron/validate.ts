@@ -2,7 +2,7 @@
  * Job validation: every problem in a submitted job, each named by its field path, in one answer
  * (`schedule: '61 * * * *' is not a valid cron expression: …; e.g. '0 2 * * *' …`), not the first one only.
  */
-import { JobSpecSchema, type JobSpec } from './sdk-jobs';
+import { JobSpecSchema, type JobSpec } from 'agora/sdk';
 import { findCycle, type ParentsOf } from './dag';
 import { DurationError, durationMs } from './duration';
 import { parseSchedule, ScheduleError, type Schedule } from './schedule';
