@@ -253,6 +253,10 @@ export function registerJobCommands(program: Command): void {
   logs.action(action(async (name: string, o) => withNats(o, async (nc) => {
     let p = await cron(nc, { type: 'logs', name, runId: num('--run', o.run) });
     if (o.json) return printJson(p);
+    while (o.follow && !p.taskId && !isFinalRunState(p.run.state)) { // queued: wait for it to start
+      await sleep(300);
+      p = await cron(nc, { type: 'logs', name, runId: p.run.id });
+    }
     if (!p.taskId) throw new CliError(`run ${p.run.id} of ${name} never started (${p.run.state}${p.run.reason ? `, ${p.run.reason}` : ''}): it has no output`, EXIT.NOT_FOUND);
     const offsets = { stdout: 0, stderr: 0 };
     const file: 'stdout' | 'stderr' = o.stderr ? 'stderr' : 'stdout';
