@@ -43,7 +43,7 @@ function newestMtime(dir: string): number {
 /** esbuild options shared by the on-demand build and scripts/build-page.js. */
 export function bundleOptions(sourceDir: string) {
   return {
-    entryPoints: [join(sourceDir, 'src', 'main.ts')], bundle: true, format: 'iife' as const, target: 'es2020',
+    entryPoints: [join(sourceDir, 'src', 'main.ts')], bundle: true, format: 'iife' as const, target: 'es2022',
     minify: true, sourcemap: false, logLevel: 'silent' as const, legalComments: 'none' as const,
   };
 }

@@ -1,0 +1,49 @@
+/** Agents: the list, and one agent's page with its tasks. */
+import { get } from '../api';
+import { ago, bar, dl, h, link, num, replace, section, stateBadge } from '../dom';
+import { DataTable } from '../table';
+import type { AgentView, TaskView } from '../types';
+import { taskColumns } from './tasks';
+import type { View } from './view';
+
+const attrText = (a: AgentView) => a.attributes.filter((x) => x.name !== 'containerizers').map((x) => `${x.name}:${x.text ?? x.scalar ?? ''}`).join(' ');
+const usage = (a: AgentView, k: string) => `${num(a.usedScalars[k] ?? 0)} / ${num(a.totalScalars[k] ?? 0)}`;
+
+export function agentsView(): View {
+  const table = new DataTable<AgentView>([
+    { key: 'hostname', title: 'Hostname', cell: (a) => link(`#/agents/${encodeURIComponent(a.id)}`, a.hostname), value: (a) => a.hostname },
+    { key: 'state', title: 'State', cell: (a) => stateBadge(a.state), value: (a) => a.state },
+    { key: 'cpus', title: 'CPUs used/total', cell: (a) => usage(a, 'cpus'), value: (a) => a.usedScalars.cpus ?? 0, numeric: true },
+    { key: 'mem', title: 'Mem MB used/total', cell: (a) => usage(a, 'mem'), value: (a) => a.usedScalars.mem ?? 0, numeric: true },
+    { key: 'disk', title: 'Disk MB used/total', cell: (a) => usage(a, 'disk'), value: (a) => a.usedScalars.disk ?? 0, numeric: true },
+    { key: 'tasks', title: 'Tasks', cell: (a) => a.taskCount, numeric: true },
+    { key: 'containerizers', title: 'Containerizers', cell: (a) => a.containerizers.join(', ') },
+    { key: 'attributes', title: 'Attributes', cell: attrText },
+    { key: 'heartbeat', title: 'Last heartbeat', cell: (a) => ago(a.lastHeartbeatAt), value: (a) => -a.lastHeartbeatAt },
+  ], { key: 'hostname', order: 'asc' }, { label: 'Agents', empty: 'no agents registered', rowKey: (a) => a.id });
+  const el = h('div', {}, section('Agents', table.el));
+  return {
+    el, title: 'Agents',
+    async refresh() { table.setRows((await get<{ agents: AgentView[] }>('/api/v1/agents')).agents); },
+    wants: (e) => e.type.startsWith('AGENT_') || e.type === 'TASK_UPDATED',
+  };
+}
+
+export function agentView(id: string): View {
+  const head = h('div', {});
+  const tasks = new DataTable<TaskView>(taskColumns(), { key: 'name', order: 'asc' }, { label: 'Tasks on this agent', empty: 'no live tasks on this agent' });
+  const el = h('div', {}, head, section('Live tasks', tasks.el));
+  return {
+    el, title: 'Agent',
+    async refresh() {
+      const a = await get<AgentView>(`/api/v1/agents/${encodeURIComponent(id)}`);
+      replace(head, section(`Agent ${a.hostname}`,
+        dl([['id', a.id], ['state', stateBadge(a.state)], ['attributes', attrText(a) || '-'], ['containerizers', a.containerizers.join(', ')],
+          ['resources', a.resources.total], ['offered', a.resources.offered || '-'], ['registered', ago(a.registeredAt)],
+          ['last heartbeat', ago(a.lastHeartbeatAt)], ['metrics', a.httpUrl ? h('a', { href: `${a.httpUrl}/metrics` }, `${a.httpUrl}/metrics`) : '-']]),
+        ...['cpus', 'mem', 'disk'].filter((k) => a.totalScalars[k] !== undefined).map((k) => bar(k, a.usedScalars[k] ?? 0, a.totalScalars[k]))));
+      tasks.setRows(a.tasks ?? []);
+    },
+    wants: (e) => e.type.startsWith('AGENT_') || e.type === 'TASK_UPDATED',
+  };
+}
