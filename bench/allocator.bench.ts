@@ -7,6 +7,8 @@
  *
  *   npm run bench:allocator                        all four shapes
  *   npm run bench:allocator -- 1000                only shapes with that many agents
+ *   npm run bench:allocator -- 1000 --quota       every role also has a guarantee of cpus:1;mem:512 (the quota
+ *                                                  path: stage 1, headroom), as Mesos's quota benchmarks set
  *   npm run bench:allocator -- 1000 --saturate     then keep declining until every pair is filtered, printing
  *                                                  the cycle time as filters accumulate (Mesos ran 2·F rounds)
  */
@@ -31,10 +33,13 @@ const gc = runInNewContext('gc') as () => void;
 
 interface Row { agents: number; frameworks: number; medianMs: number; medianCpuMs: number; roundsMs: number[]; offersPerRound: number[]; heapMb: number }
 
+const GUARANTEE = Resources.parse('cpus:1;mem:512');
+
 function setUp(agentCount: number, frameworkCount: number): HierarchicalDrfAllocator {
   const allocator = new HierarchicalDrfAllocator();
   const frameworks: FrameworkId[] = [];
   for (let i = 0; i < frameworkCount; i++) {
+    if (process.argv.includes('--quota')) allocator.setQuota(`role-${i}`, { guarantee: GUARANTEE });
     const id = `framework-${i}` as FrameworkId;
     allocator.addFramework({ id, roles: [`role-${i}`] });
     frameworks.push(id);

@@ -92,7 +92,7 @@ class Cycle {
       if (offer === undefined) continue;
       pool.take(p);
       this.input.commit(client, agent, offer);
-      this.ledger.onAllocated(offer);
+      this.ledger.onAllocated(offer, client.roleNode);
       this.allocations.push({ frameworkId: client.framework.id, agentId: agent.id, role: client.role, resources: offer });
       return true;
     }

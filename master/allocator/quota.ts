@@ -52,11 +52,18 @@ export function shrinkToCaps(offer: Resources, caps: ScalarCaps, unreservedOnly:
 export class HeadroomLedger {
   private readonly guarantees = new Map<RoleNode, Resources>();
   private readonly unreservedFree = new Map<string, number>();
-  private readonly reservedFree = new Map<string, Map<string, number>>();
+  /** Free reserved scalars by the exact role reserved to, and summed into every ancestor (a role's subtree). */
+  private readonly reservedFreeExact = new Map<string, Map<string, number>>();
+  private readonly reservedFreeSubtree = new Map<string, Map<string, number>>();
+  /** Each guaranteed role's shortfall, and their sum (the headroom required), kept up to date per allocation. */
+  private readonly unmetByRole = new Map<RoleNode, Map<string, number>>();
+  private readonly required = new Map<string, number>();
 
   constructor(sorter: DrfSorter, quotas: ReadonlyMap<string, Quota>, agents: Iterable<AgentState>, private readonly kinds: ScalarKinds) {
     for (const [role, quota] of quotas) if (quota.guarantee && !quota.guarantee.isEmpty()) this.guarantees.set(sorter.ensureRole(role), quota.guarantee);
-    if (this.guarantees.size > 0) for (const agent of agents) if (agent.active) this.count(agent.available, 1);
+    if (this.guarantees.size === 0) return;
+    for (const agent of agents) if (agent.active) this.count(agent.available, 1);
+    for (const role of this.guarantees.keys()) this.refreshUnmet(role);
   }
 
   get active(): boolean { return this.guarantees.size > 0; }
@@ -66,25 +73,17 @@ export class HeadroomLedger {
     return [...this.guarantees.keys()].filter((r) => this.unmet(r).size > 0).sort((a, b) => a.share - b.share);
   }
 
-  /** guarantee − consumption, per named scalar still short. */
-  unmet(role: RoleNode): Map<string, number> {
-    const out = new Map<string, number>();
-    const guarantee = this.guarantees.get(role);
-    guarantee?.forEachScalarMilli((name, _r, milli) => {
-      const short = milli - (role.allocatedMilli[this.kinds.indexOf(name)] ?? 0) - this.reservedFreeIn(role.role, name);
-      if (short > 0) out.set(name, short);
-    });
-    return out;
-  }
+  /** guarantee − consumption (held by the subtree + free reservations to it), per named scalar still short. */
+  unmet(role: RoleNode): ReadonlyMap<string, number> { return this.unmetByRole.get(role) ?? NONE; }
 
   /** Caps on the unreserved part of an offer to `role`: keep others' unmet guarantees covered (and, in stage 1, stop at its own). */
   capsFor(role: RoleNode, quotaStage: boolean): ScalarCaps | undefined {
     if (!this.active) return undefined;
     const own = this.nearestGuaranteed(role);
-    const ownUnmet = own ? this.unmet(own) : new Map<string, number>();
+    const ownUnmet = own ? this.unmet(own) : NONE;
     const caps: ScalarCaps = new Map();
-    for (const [name, required] of this.requiredHeadroom()) {
-      minInto(caps, name, (this.unreservedFree.get(name) ?? 0) - (required - (ownUnmet.get(name) ?? 0)));
+    for (const [name, required] of this.required) {
+      if (required > 0) minInto(caps, name, (this.unreservedFree.get(name) ?? 0) - (required - (ownUnmet.get(name) ?? 0)));
     }
     if (quotaStage) for (const [name, short] of ownUnmet) minInto(caps, name, short);
     return caps.size > 0 ? caps : undefined;
@@ -92,20 +91,31 @@ export class HeadroomLedger {
 
   /** Whether any free resources are reserved to `role` or one of its ancestors (offerable to it despite headroom). */
   hasFreeReservationFor(role: string): boolean {
-    for (const [reservedTo, byName] of this.reservedFree) {
-      if (reservedTo !== role && !role.startsWith(`${reservedTo}/`)) continue;
-      for (const milli of byName.values()) if (milli > 0) return true;
+    for (let r = role; ; r = r.slice(0, r.lastIndexOf('/'))) {
+      for (const milli of this.reservedFreeExact.get(r)?.values() ?? []) if (milli > 0) return true;
+      if (!r.includes('/')) return false;
     }
-    return false;
   }
 
-  /** Resources just allocated leave the free pools. */
-  onAllocated(offer: Resources): void { if (this.active) this.count(offer, -1); }
+  /** Resources just allocated to a client in `role` leave the free pools; the guarantees on its path are re-judged. */
+  onAllocated(offer: Resources, role: RoleNode): void {
+    if (!this.active) return;
+    this.count(offer, -1);
+    for (let node: RoleNode | undefined = role; node && node.role !== ''; node = node.parent as RoleNode | undefined) {
+      if (this.guarantees.has(node)) this.refreshUnmet(node);
+    }
+  }
 
-  private requiredHeadroom(): Map<string, number> {
+  private refreshUnmet(role: RoleNode): void {
+    for (const [name, short] of this.unmet(role)) this.required.set(name, (this.required.get(name) ?? 0) - short);
     const out = new Map<string, number>();
-    for (const role of this.guarantees.keys()) for (const [name, short] of this.unmet(role)) out.set(name, (out.get(name) ?? 0) + short);
-    return out;
+    const reservedFree = this.reservedFreeSubtree.get(role.role);
+    this.guarantees.get(role)!.forEachScalarMilli((name, _r, milli) => {
+      const short = milli - (role.allocatedMilli[this.kinds.indexOf(name)] ?? 0) - (reservedFree?.get(name) ?? 0);
+      if (short > 0) out.set(name, short);
+    });
+    this.unmetByRole.set(role, out);
+    for (const [name, short] of out) this.required.set(name, (this.required.get(name) ?? 0) + short);
   }
 
   private nearestGuaranteed(role: RoleNode): RoleNode | undefined {
@@ -115,20 +125,22 @@ export class HeadroomLedger {
     return undefined;
   }
 
-  private reservedFreeIn(role: string, name: string): number {
-    let sum = 0;
-    for (const [reservedTo, byName] of this.reservedFree) {
-      if (reservedTo === role || reservedTo.startsWith(`${role}/`)) sum += byName.get(name) ?? 0;
-    }
-    return sum;
-  }
-
   private count(resources: Resources, sign: 1 | -1): void {
-    resources.forEachScalarMilli((name, role, milli) => {
-      if (role === UNRESERVED) { this.unreservedFree.set(name, (this.unreservedFree.get(name) ?? 0) + sign * milli); return; }
-      let byName = this.reservedFree.get(role);
-      if (!byName) this.reservedFree.set(role, (byName = new Map()));
-      byName.set(name, (byName.get(name) ?? 0) + sign * milli);
-    });
+    for (const { name, role, milli } of resources.scalarList()) {
+      if (role === UNRESERVED) { this.unreservedFree.set(name, (this.unreservedFree.get(name) ?? 0) + sign * milli); continue; }
+      addTo(this.reservedFreeExact, role, name, sign * milli);
+      for (let r = role; ; r = r.slice(0, r.lastIndexOf('/'))) {
+        addTo(this.reservedFreeSubtree, r, name, sign * milli);
+        if (!r.includes('/')) break;
+      }
+    }
   }
+}
+
+const NONE: ReadonlyMap<string, number> = new Map();
+
+function addTo(map: Map<string, Map<string, number>>, role: string, name: string, milli: number): void {
+  let byName = map.get(role);
+  if (!byName) map.set(role, (byName = new Map()));
+  byName.set(name, (byName.get(name) ?? 0) + milli);
 }
