@@ -106,7 +106,8 @@ class Cycle {
     if (agent.availableHasReservations) offer = offer.allocatableTo(client.role);
     if (limits) offer = shrinkToCaps(offer, limits, false);
     if (headroom) offer = shrinkToCaps(offer, headroom, true);
-    if (!meetsMinimum(offer, this.input.minimum)) return undefined;
+    // An agent joined the pool only if its free resources met the minimum, and they are unchanged until it is taken.
+    if (offer !== agent.available && !meetsMinimum(offer, this.input.minimum)) return undefined;
     if (client.filters.size > 0 && isFiltered(client, agent, offer, this.nowMs)) return undefined;
     return offer;
   }
