@@ -27,6 +27,9 @@ export interface CronFrameworkOptions {
   role?: string;
   /** How long the master keeps our runs' tasks if we vanish (default 7 days). */
   failoverTimeoutMs?: number;
+  /** Retention: ended runs kept per job (default 1000) and their maximum age (default 30 days). */
+  keepRunsPerJob?: number;
+  maxRunAgeMs?: number;
   clock?: Clock;
   log?: Logger;
 }
@@ -43,7 +46,7 @@ export async function startCronFramework(opts: CronFrameworkOptions): Promise<Cr
   const clock = opts.clock ?? systemClock;
   mkdirSync(opts.dataDir, { recursive: true });
   const store = new CronStore(join(opts.dataDir, 'cron.db'));
-  const service = new CronService({ store, clock, log });
+  const service = new CronService({ store, clock, log, keepRunsPerJob: opts.keepRunsPerJob, maxRunAgeMs: opts.maxRunAgeMs });
   const nc = opts.nc ?? await connectNats({ servers: opts.natsUrl ?? 'nats://127.0.0.1:4222', name: 'framework:cron', log });
 
   const driver: SchedulerDriver = new SchedulerDriver({

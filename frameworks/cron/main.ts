@@ -2,7 +2,7 @@
  * `agora-cron`: the cron framework as a process (started by `agora up`, or by hand on any machine that
  * reaches the cluster's NATS).
  *
- *   agora-cron --nats nats://127.0.0.1:4222 --data-dir ./.agora/cron [--name cron] [--role '*']
+ *   agora-cron --nats nats://127.0.0.1:4222 --data-dir ./.agora/cron [--name cron] [--role '*'] [--keep-runs 1000] [--keep-days 30]
  */
 import { Command } from 'commander';
 import { createLogger } from 'agora/sdk';
@@ -16,13 +16,19 @@ async function main(): Promise<void> {
     .option('--name <name>', 'framework name', 'cron')
     .option('--role <role>', 'role to take offers for', '*')
     .option('--failover-timeout <seconds>', 'how long the master keeps our tasks while we are away', '604800')
+    .option('--keep-runs <n>', 'retention: ended runs kept per job', '1000')
+    .option('--keep-days <days>', 'retention: ended runs and ledger rows older than this are dropped', '30')
     .addHelpText('after', '\nExample:\n  $ agora-cron --nats nats://127.0.0.1:4222 --data-dir ./.agora/cron\n');
   program.parse(process.argv);
-  const o = program.opts<{ nats: string; dataDir: string; name: string; role: string; failoverTimeout: string }>();
+  const o = program.opts<{ nats: string; dataDir: string; name: string; role: string; failoverTimeout: string; keepRuns: string; keepDays: string }>();
+  const keepRunsPerJob = Number(o.keepRuns);
+  const keepDays = Number(o.keepDays);
+  if (!Number.isInteger(keepRunsPerJob) || keepRunsPerJob < 1) throw new Error(`--keep-runs: '${o.keepRuns}' must be a whole number ≥ 1`);
+  if (!(keepDays > 0)) throw new Error(`--keep-days: '${o.keepDays}' must be a number > 0`);
   const log = createLogger('cron');
   const cron = await startCronFramework({
     natsUrl: o.nats, dataDir: o.dataDir, name: o.name, role: o.role, log,
-    failoverTimeoutMs: Math.round(Number(o.failoverTimeout) * 1000),
+    failoverTimeoutMs: Math.round(Number(o.failoverTimeout) * 1000), keepRunsPerJob, maxRunAgeMs: keepDays * 86_400_000,
   });
   log.info({ frameworkId: cron.frameworkId, dataDir: o.dataDir }, 'cron framework running');
   let stopping = false;
