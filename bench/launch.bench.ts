@@ -153,10 +153,25 @@ async function benchDocker(m: number): Promise<void> {
     }
     const plainMs = performance.now() - p0;
     plain.sort((x, y) => x - y);
+    await removeLabelled(d, `${BENCH_LABEL}=plain`);
+
+    // The same image and command through the engine API with no options at all: our overhead floor.
+    const bare: number[] = [];
+    const b0 = performance.now();
+    for (let i = 0; i < m; i++) {
+      const a = performance.now();
+      const k = await d.docker.createContainer({ Image: IMAGE, Cmd: ['sleep', '600'], Labels: { [BENCH_LABEL]: 'plain' } });
+      await k.start();
+      bare.push(performance.now() - a);
+    }
+    const bareMs = performance.now() - b0;
+    bare.sort((x, y) => x - y);
     console.log(`\n## docker: ${m} × sleep 600 (${IMAGE})`);
     console.log(`agora launch latency p50 ${ms(pct(ours.latencies, 50))}, p99 ${ms(pct(ours.latencies, 99))}; all: ${s(ours.totalMs)}; kill + destroy all: ${s(oursDestroyMs)}`);
     console.log(`plain docker run -d  p50 ${ms(pct(plain, 50))}, p99 ${ms(pct(plain, 99))}; all: ${s(plainMs)}`);
-    console.log(`ratio agora / plain (total): ${(ours.totalMs / plainMs).toFixed(2)}×; p50: ${(pct(ours.latencies, 50) / pct(plain, 50)).toFixed(2)}×`);
+    console.log(`bare API create+start p50 ${ms(pct(bare, 50))}, p99 ${ms(pct(bare, 99))}; all: ${s(bareMs)}`);
+    console.log(`ratio agora / plain docker run (total): ${(ours.totalMs / plainMs).toFixed(2)}×; p50: ${(pct(ours.latencies, 50) / pct(plain, 50)).toFixed(2)}×`);
+    console.log(`ratio agora / bare API (total): ${(ours.totalMs / bareMs).toFixed(2)}×`);
   } finally {
     await removeLabelled(d, `${BENCH_LABEL}=1`);
     await removeLabelled(d, `${BENCH_LABEL}=plain`);

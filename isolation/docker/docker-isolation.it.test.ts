@@ -87,6 +87,8 @@ it('fails fast with the registry message when pull policy is always and no regis
 it('fails a missing image under pull policy never, and a command not in the image', async () => {
   const missing = await c.launch(dockerSpec('true', { labels }, { image: 'agora-no-such-image:1' }));
   expect(await missing.wait()).toMatchObject({ reason: 'LAUNCH_FAILED', message: 'image missing: agora-no-such-image:1 (pull policy never)' });
+  const pulled = await c.launch(dockerSpec('true', { labels }, { image: 'agora-no-such-image:2', pullPolicy: 'ifNotPresent' }));
+  expect(await pulled.wait()).toMatchObject({ reason: 'LAUNCH_FAILED', message: expect.stringMatching(/^image pull failed: agora-no-such-image:2: /) });
   const bad = await c.launch(dockerSpec('', { labels, command: { shell: false, value: '/no/such/binary' } }));
   expect(await bad.wait()).toMatchObject({ reason: 'LAUNCH_FAILED', message: 'command not found: /no/such/binary (No such file or directory)' });
   await bad.destroy();

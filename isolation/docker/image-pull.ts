@@ -1,21 +1,12 @@
 /**
- * Making sure a task's image is present, by pull policy. A pull that fails (no registry, no such image)
- * ends as a LaunchError carrying the registry's own message; it never hangs past `timeoutMs`.
+ * Pulling a task's image. A pull that fails (no registry, no such image) ends as a LaunchError carrying
+ * the registry's own message; it never hangs past `timeoutMs`. Which policy pulls when is decided in
+ * DockerContainerizer.create.
  */
 import type Dockerode from 'dockerode';
-import { LaunchError, describeError } from '../errors';
+import { LaunchError } from '../errors';
 
 export type PullPolicy = 'ifNotPresent' | 'always' | 'never';
-
-export async function imagePresent(docker: Dockerode, image: string): Promise<boolean> {
-  try {
-    await docker.getImage(image).inspect();
-    return true;
-  } catch (err) {
-    if ((err as { statusCode?: number }).statusCode === 404) return false;
-    throw new LaunchError(`cannot inspect image ${image}: ${describeError(err)}`, { cause: err });
-  }
-}
 
 export async function pullImage(docker: Dockerode, image: string, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -48,11 +39,4 @@ export async function pullImage(docker: Dockerode, image: string, timeoutMs: num
 function pullMessage(err: unknown): string {
   const e = err as { json?: { message?: string }; error?: string; message?: string };
   return e.json?.message ?? e.error ?? e.message ?? String(err);
-}
-
-export async function ensureImage(docker: Dockerode, image: string, policy: PullPolicy, timeoutMs: number): Promise<void> {
-  if (policy === 'always') return pullImage(docker, image, timeoutMs);
-  if (await imagePresent(docker, image)) return;
-  if (policy === 'never') throw new LaunchError(`image missing: ${image} (pull policy never)`);
-  await pullImage(docker, image, timeoutMs);
 }
