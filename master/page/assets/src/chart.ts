@@ -7,7 +7,7 @@ const SERIES: { key: 'cpus' | 'mem' | 'disk'; label: string; cls: string }[] = [
 
 export function utilizationChart(samples: Sample[], windowMs = 3_600_000): SVGSVGElement {
   const ns = 'http://www.w3.org/2000/svg';
-  const W = 600, H = 160, L = 34, B = 18;
+  const W = 1200, H = 180, L = 40, B = 18;
   const svg = document.createElementNS(ns, 'svg');
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   svg.setAttribute('class', 'chart');

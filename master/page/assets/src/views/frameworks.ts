@@ -2,7 +2,7 @@
 import { get } from '../api';
 import { ago, dur, h, num, section, stateBadge } from '../dom';
 import { DataTable } from '../table';
-import type { FrameworkView, RoleView } from '../types';
+import type { FrameworkView, RoleView, Summary } from '../types';
 import type { View } from './view';
 
 function connection(f: FrameworkView): HTMLElement {
@@ -12,8 +12,9 @@ function connection(f: FrameworkView): HTMLElement {
 }
 
 export function frameworksView(): View {
-  const roles = new Map<string, RoleView>();
-  const share = (f: FrameworkView) => Math.max(0, ...f.roles.map((r) => roles.get(r)?.share ?? 0));
+  let total: Record<string, number> = {};
+  /** The framework's dominant share: its largest allocated fraction of any cluster resource (DRF). */
+  const share = (f: FrameworkView) => Math.max(0, ...Object.entries(f.allocatedScalars).map(([k, v]) => (total[k] ? v / total[k] : 0)));
   const fws = new DataTable<FrameworkView>([
     { key: 'name', title: 'Name', cell: (f) => h('a', { href: `#/tasks?framework=${encodeURIComponent(f.id)}` }, f.name), value: (f) => f.name },
     { key: 'id', title: 'Id', cell: (f) => h('code', {}, f.id), value: (f) => f.id },
@@ -21,7 +22,7 @@ export function frameworksView(): View {
     { key: 'principal', title: 'Principal', cell: (f) => f.principal ?? '-' },
     { key: 'connected', title: 'Connection', cell: connection, value: (f) => (f.connected ? 0 : 1) },
     { key: 'allocated', title: 'Allocated', cell: (f) => f.allocated || '-', value: (f) => f.allocatedScalars.cpus ?? 0 },
-    { key: 'share', title: 'Dominant share (role)', cell: (f) => `${num(share(f) * 100, 1)}%`, value: share, numeric: true },
+    { key: 'share', title: 'Dominant share', cell: (f) => `${num(share(f) * 100, 1)}%`, value: share, numeric: true },
     { key: 'tasks', title: 'Tasks', cell: (f) => f.taskCount, numeric: true },
     { key: 'registered', title: 'Registered', cell: (f) => ago(f.registeredAt), value: (f) => -f.registeredAt },
   ], { key: 'name', order: 'asc' }, { label: 'Frameworks', empty: 'no frameworks', rowKey: (f) => f.id });
@@ -38,9 +39,8 @@ export function frameworksView(): View {
   return {
     el, title: 'Frameworks',
     async refresh() {
-      const [f, r] = await Promise.all([get<{ frameworks: FrameworkView[] }>('/api/v1/frameworks'), get<{ roles: RoleView[] }>('/api/v1/roles')]);
-      roles.clear();
-      for (const x of r.roles) roles.set(x.role, x);
+      const [f, r, s] = await Promise.all([get<{ frameworks: FrameworkView[] }>('/api/v1/frameworks'), get<{ roles: RoleView[] }>('/api/v1/roles'), get<Summary>('/api/v1/summary')]);
+      total = s.resources.total;
       roleTable.setRows(r.roles);
       fws.setRows(f.frameworks);
     },

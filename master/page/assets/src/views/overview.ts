@@ -32,9 +32,15 @@ export function overviewView(): View {
           ['mean (recent)', s.allocation.meanMs === null ? '-' : `${num(s.allocation.meanMs, 3)} ms`],
           ['p99 (recent)', s.allocation.p99Ms === null ? '-' : `${num(s.allocation.p99Ms, 3)} ms`],
         ])),
-        h('section', { class: 'card wide' }, h('h2', {}, 'Utilization, last hour'), utilizationChart(u.samples), chartLegend()),
+        h('section', { class: 'card wide' }, h('h2', {}, 'Utilization, last hour'), utilizationChart([...u.samples, nowSample(s)]), chartLegend()),
       );
     },
     wants: (e) => e.type !== 'OFFERS_MADE' && e.type !== 'OFFER_RESCINDED',
   };
+}
+
+/** The current state as the chart's last point, so it is never empty while the master samples every 10 s. */
+function nowSample(s: Summary): Sample {
+  const pair = (k: string): [number, number] => [s.resources.used[k] ?? 0, s.resources.total[k] ?? 0];
+  return { t: s.now, cpus: pair('cpus'), mem: pair('mem'), disk: pair('disk'), running: s.tasks.TASK_RUNNING ?? 0 };
 }

@@ -12,6 +12,9 @@ export const TASK_STATES = ['TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TA
   'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_UNREACHABLE', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR', 'TASK_UNKNOWN'];
 const PAGE_SIZE = 100;
 
+/** Framework names by id, learnt when the filter options load; ids are shown until then. */
+const frameworkNames = new Map<string, string>();
+
 export const taskHref = (t: TaskView) => `#/tasks/${encodeURIComponent(t.id)}?framework=${encodeURIComponent(t.frameworkId)}`;
 
 export function taskColumns(): Column<TaskView>[] {
@@ -19,7 +22,7 @@ export function taskColumns(): Column<TaskView>[] {
     { key: 'name', title: 'Name', cell: (t) => link(taskHref(t), t.name), value: (t) => t.name },
     { key: 'id', title: 'Id', cell: (t) => h('code', {}, t.id), value: (t) => t.id },
     { key: 'state', title: 'State', cell: (t) => h('span', {}, stateBadge(t.state), t.healthy === false ? stateBadge('UNHEALTHY') : null), value: (t) => t.state },
-    { key: 'framework', title: 'Framework', cell: (t) => h('code', {}, t.frameworkId.slice(0, 12)), value: (t) => t.frameworkId },
+    { key: 'framework', title: 'Framework', cell: (t) => h('span', { title: t.frameworkId }, frameworkNames.get(t.frameworkId) ?? t.frameworkId), value: (t) => t.frameworkId },
     { key: 'agent', title: 'Agent', cell: (t) => link(`#/agents/${encodeURIComponent(t.agentId)}`, t.hostname ?? t.agentId), value: (t) => t.hostname ?? t.agentId },
     { key: 'resources', title: 'Resources', cell: (t) => t.resources, sortable: false },
     { key: 'updated', title: 'Updated', cell: (t) => ago(t.updatedAt), value: (t) => -t.updatedAt },
@@ -49,6 +52,7 @@ export function tasksView(params: URLSearchParams): View {
 
   async function options(): Promise<void> {
     const [fw, ag] = await Promise.all([get<{ frameworks: FrameworkView[] }>('/api/v1/frameworks'), get<{ agents: AgentView[] }>('/api/v1/agents')]);
+    for (const x of fw.frameworks) frameworkNames.set(x.id, x.name);
     replace(filters, select('state', 'state', TASK_STATES.map((s) => [s, s.replace('TASK_', '').toLowerCase()])),
       select('framework', 'framework', fw.frameworks.map((x) => [x.id, x.name])), select('agent', 'agent', ag.agents.map((x) => [x.id, x.hostname])),
       h('label', {}, 'name ', name));
