@@ -19,6 +19,7 @@ import { UpdateOutbox } from './outbox';
 import { sandboxPath, TaskRunner, type TaskContext } from './task-runner';
 import type { HealthMonitor } from './health';
 import { SandboxGc } from './sandbox-gc';
+import { chooseSandboxRoot } from './sandbox-root';
 
 export interface AgentDeps {
   nc: NatsConnection;
@@ -39,6 +40,7 @@ export class Agent {
   private registered = false;
   private stopped = false;
   private readonly gc: SandboxGc;
+  readonly sandboxRoot: string;
   masterId?: string;
   readonly metrics = { launches: 0, launchFailures: 0, launchLatencyMs: [] as number[] };
 
@@ -46,6 +48,8 @@ export class Agent {
     this.checkpoint = new Checkpoint(config.workDir);
     this.id = config.agentId ?? this.checkpoint.get('agentId') ?? `${config.hostname.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${randomBytes(4).toString('hex')}`;
     this.checkpoint.set('agentId', this.id);
+    const othersRunTasks = process.getuid?.() === 0 && config.taskUser !== 'root';
+    this.sandboxRoot = chooseSandboxRoot(config.workDir, this.id, othersRunTasks, deps.log);
     const resources = hostResources(config.workDir, config.resources);
     this.info = {
       id: this.id as never, hostname: config.hostname, resources: resources.toWire(), version: '0.1.0', containerizers: available,
@@ -181,7 +185,7 @@ export class Agent {
     const cz = this.deps.containerizers[kind];
     if (!cz) throw new ApiError('INVALID', `task.container: this agent has no ${kind} containerizer`, 'task.container');
     const started = Date.now();
-    const sandbox = sandboxPath(this.config.workDir, cmd.frameworkId, cmd.task.taskId);
+    const sandbox = sandboxPath(this.sandboxRoot, cmd.frameworkId, cmd.task.taskId);
     const runner = new TaskRunner(cmd.task, cmd.frameworkId, cmd.framework, cmd.role, sandbox, this.ctx);
     this.runners.set(k, runner);
     this.checkpoint.putTask({ taskId: cmd.task.taskId, frameworkId: cmd.frameworkId, info: cmd.task, framework: cmd.framework, role: cmd.role, state: 'TASK_STAGING', sandboxDir: sandbox, createdAt: started });

@@ -38,5 +38,5 @@ export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'hostname'> = {
   usageIntervalMs: 10_000,
   killTasksOnExit: true,
   defaultKillGracePeriodMs: 3000,
-  maxMessageBytes: 4 * 1024 * 1024,
+  maxMessageBytes: 1024 * 1024,
 };

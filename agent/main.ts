@@ -4,7 +4,7 @@
  *   agora agent --nats nats://127.0.0.1:4222 --work-dir ./.agora/agent --attributes 'rack:r1'
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import { connectNats, createLogger, Resources, type Logger, type NatsConnection } from '../sdk';
 import { Agent } from './agent';
@@ -20,8 +20,6 @@ export interface RunningAgent { agent: Agent; stop(opts?: { killTasks: boolean }
 export async function startAgent(partial: Partial<AgentConfig>, opts: { log?: Logger; nc?: NatsConnection; health?: (agent: Agent) => HealthMonitor } = {}): Promise<RunningAgent> {
   const config: AgentConfig = { ...DEFAULT_AGENT_CONFIG, hostname: os.hostname(), ...partial };
   mkdirSync(config.workDir, { recursive: true });
-  // Tasks run as an unprivileged user: their sandboxes below the work dir must be reachable by it.
-  chmodSync(config.workDir, 0o755);
   const log = opts.log ?? createLogger('agent');
   // The id is needed before the containerizers (cgroup root); read it from the checkpoint first.
   const cp = new Checkpoint(config.workDir);

@@ -126,6 +126,6 @@ export class TaskRunner {
   }
 }
 
-export function sandboxPath(workDir: string, frameworkId: string, taskId: string): string {
-  return join(workDir, 'sandboxes', frameworkId, taskId);
+export function sandboxPath(sandboxRoot: string, frameworkId: string, taskId: string): string {
+  return join(sandboxRoot, frameworkId, taskId);
 }

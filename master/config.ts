@@ -30,5 +30,5 @@ export const DEFAULT_MASTER_CONFIG: MasterConfig = {
   frameworkHeartbeatIntervalMs: 5000,
   maxMissedFrameworkHeartbeats: 3,
   completedTaskHistory: 1000,
-  maxMessageBytes: 4 * 1024 * 1024,
+  maxMessageBytes: 1024 * 1024,
 };

@@ -7,7 +7,7 @@ import { Packr } from 'msgpackr';
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, int64AsType: 'number', variableMapSize: true });
 
 /** Default maximum message size accepted from the wire (bytes). */
-export const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 
 export function encode(value: unknown): Uint8Array {
   return packr.pack(value);

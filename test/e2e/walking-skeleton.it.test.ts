@@ -25,7 +25,7 @@ describe('walking skeleton: offer → accept → launch → status', () => {
       expect(fw.latest.get(id)?.state).toBe('TASK_FINISHED');
       expect(fw.latest.get(id)?.exitCode).toBe(0);
       expect(fw.statesOf(id)).toEqual(expect.arrayContaining(['TASK_RUNNING', 'TASK_FINISHED']));
-      expect(readFileSync(`${sandboxPath(agent.config.workDir, fw.driver.frameworkId, id)}/stdout`, 'utf8')).toBe(`${id}\n`);
+      expect(readFileSync(`${sandboxPath(agent.sandboxRoot, fw.driver.frameworkId, id)}/stdout`, 'utf8')).toBe(`${id}\n`);
     }
     const state = await (await fetch(`${cluster.masterHttpUrl}/api/v1/state`)).json() as { agents: { id: string; resources: { total: string } }[]; tasks: { id: string; state: string }[]; frameworks: { id: string }[] };
     expect(state.agents).toHaveLength(1);

@@ -14,6 +14,7 @@ import type { MasterConfig } from '../../master/config';
 import { startAgent, type RunningAgent } from '../../agent/main';
 import type { AgentConfig } from '../../agent/config';
 import { NatsServer } from './nats-server';
+import { removeAgentCgroups } from './cgroups';
 
 export interface ClusterOptions {
   agents?: Partial<AgentConfig>[];
@@ -36,7 +37,7 @@ const DEFAULT_AGENT_RESOURCES = 'cpus:4;mem:4096;disk:10000;ports:[31000-31999]'
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'agora-test-'));
-  chmodSync(dir, 0o755);
+  chmodSync(dir, 0o755); // sandboxes below it must be reachable by the task user
   const nats = await NatsServer.start();
   const master = await startMaster({
     natsUrl: nats.url, httpHost: '127.0.0.1', httpPort: 0, dataDir: join(dir, 'master'), allocationIntervalMs: 100,
@@ -58,6 +59,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     nats, natsUrl: nats.url, master, masterHttpUrl: master.httpUrl, agents, dir, addAgent,
     async stop() {
       for (const a of agents) await a.stop({ killTasks: true }).catch(() => undefined);
+      for (const a of agents) removeAgentCgroups(a.agent.id);
       await master.stop().catch(() => undefined);
       await nats.stop();
       rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,78 @@
+/**
+ * The README's promise, as a user meets it: `agora up` brings up a cluster as child processes, `agora run`
+ * runs a task against it (output and exit code), and SIGINT on `agora up` stops everything, tasks included.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../harness/nats-server';
+import { eventually } from '../harness/cluster';
+
+const ROOT = join(__dirname, '..', '..');
+const AGORA = join(ROOT, 'bin', 'agora');
+
+function agora(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [AGORA, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env, AGORA_LOG_LEVEL: 'warn' } });
+}
+
+describe('agora up + agora run (subprocesses)', () => {
+  let up: ChildProcess;
+  let dir: string;
+  let natsUrl: string;
+  let httpPort: number;
+  let upOutput = '';
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'agora-up-'));
+    chmodSync(dir, 0o755);
+    const natsPort = await freePort();
+    httpPort = await freePort();
+    natsUrl = `nats://127.0.0.1:${natsPort}`;
+    up = spawn(process.execPath, [AGORA, 'up', '--nats-port', String(natsPort), '--http-port', String(httpPort), '--data-dir', dir,
+      '--agent-resources', 'cpus:2;mem:2048;disk:1000;ports:[32000-32100]', '--no-frameworks'],
+    { env: { ...process.env, AGORA_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    up.stdout!.on('data', (d) => { upOutput += d; });
+    up.stderr!.on('data', (d) => { upOutput += d; });
+    await eventually(() => /cluster is up/.test(upOutput), `agora up to be ready (output so far: ${upOutput})`, 45_000, 100);
+    await eventually(async () => ((await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/agents`)).json()) as { agents: unknown[] }).agents.length === 1, 'the agent to register', 20_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    if (up && up.exitCode === null) up.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints the task output, its life, and exits with its exit code', () => {
+    const r = agora(['run', '--nats', natsUrl, '--', 'sh', '-c', 'echo hello; exit 3']);
+    expect(r.stdout).toBe('hello\n');
+    expect(r.stderr).toMatch(/TASK_RUNNING/);
+    expect(r.stderr).toMatch(/TASK_FAILED exit code 3/);
+    expect(r.status).toBe(3);
+  });
+
+  it('passes --env, --name, --cpus and --mem, and reaches the cluster through AGORA_NATS', async () => {
+    const r = agora(['run', '--name', 'greeter', '--cpus', '0.2', '--mem', '48', '--env', 'GREETING=hi there', '--', 'echo "$GREETING from $AGORA_TASK_NAME"'], { AGORA_NATS: natsUrl });
+    expect(r.stdout).toBe('hi there from greeter\n');
+    expect(r.status).toBe(0);
+    const tasks = await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/tasks?name=greeter`)).json() as { tasks: { resources: string; state: string }[] };
+    expect(tasks.tasks[0]).toMatchObject({ resources: 'cpus:0.2;mem:48', state: 'TASK_FINISHED' });
+  });
+
+  it('says clearly when the cluster cannot be reached', () => {
+    const r = agora(['run', '--nats', 'nats://127.0.0.1:1', '--', 'true']);
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/cannot reach the cluster/);
+  });
+
+  it('stops every component and running task on SIGINT', async () => {
+    const longRun = spawn(process.execPath, [AGORA, 'run', '--nats', natsUrl, '--quiet', '--', 'sleep', '300'], { stdio: 'ignore', env: { ...process.env, AGORA_LOG_LEVEL: 'warn' } });
+    await eventually(async () => ((await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/tasks?state=running`)).json()) as { total: number }).total === 1, 'the long task to run');
+    const exited = new Promise<number | null>((r) => up.once('exit', (code) => r(code)));
+    up.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(spawnSync('pgrep', ['-f', dir]).stdout.toString().trim()).toBe('');
+    expect(spawnSync('pgrep', ['-x', 'sleep', '-a']).stdout.toString()).not.toMatch(/sleep 300/);
+    longRun.kill('SIGKILL');
+  });
+});
