@@ -217,4 +217,20 @@ describe('CronService', () => {
     expect(h.store.getRun(2)).toMatchObject({ state: 'KILLED', reason: 'JOB_REMOVED' }); // queued: ended at once
     expect(() => h.call({ type: 'show', name: 'j' })).toThrow(/no job named 'j'/);
   });
+
+  it('holds a reconciliation "gone" for a grace period: the task\'s own update wins, else the run is LOST and retried', async () => {
+    const h = setup();
+    await h.service.attach(h.driver);
+    h.submit({ name: 'g', retries: 1, backoff: { initial: 'PT1S' } });
+    for (const id of [1, 2]) { h.call({ type: 'run', name: 'g' }); await h.service.onOffers([offer()]); expect(h.driver.launched.at(-1)!.taskId).toBe(`cron.g.${id}`); }
+    h.status('cron.g.1', 'TASK_GONE', { reason: 'RECONCILIATION', source: 'MASTER' });
+    h.status('cron.g.2', 'TASK_GONE', { reason: 'RECONCILIATION', source: 'MASTER' });
+    h.clock.advance(1000);
+    h.status('cron.g.1', 'TASK_FINISHED', { exitCode: 0 }); // the durable update, late
+    expect(h.history('g').map((r) => r.state)).toEqual(['SUCCEEDED', 'RUNNING']);
+    h.clock.advance(4000);
+    expect(h.history('g').map((r) => [r.id, r.state, r.reason, r.attempt])).toEqual([
+      [1, 'SUCCEEDED', 'EXITED', 1], [2, 'FAILED', 'LOST', 1], [3, 'QUEUED', undefined, 2],
+    ]);
+  });
 });

@@ -34,6 +34,8 @@ export interface ServiceOptions {
   /** Retention: ended runs kept per job, and the oldest age of an ended run (defaults 1000, 30 days). */
   keepRunsPerJob?: number;
   maxRunAgeMs?: number;
+  /** How long a reconciliation's "task gone/unknown" waits for the task's own update before the run is LOST (default 5 s). */
+  lostGraceMs?: number;
 }
 
 export class CronService {
@@ -222,6 +224,7 @@ export class CronService {
     const now = this.clock.now();
     if (outcome.kind === 'running') { if (outcome.agentId) this.store.setAgent(run.id, outcome.agentId); return; }
     if (outcome.kind !== 'ended') return;
+    if (outcome.reason === 'LOST' && status.reason === 'RECONCILIATION') return this.deferLost(run.id, status);
     if (!this.store.finishRun(run.id, outcome, now)) return;
     this.log.info({ job: run.job, run: run.id, state: outcome.state, reason: outcome.reason, exitCode: outcome.exitCode }, 'run ended');
     const job = this.store.getJob(run.job);
@@ -232,6 +235,22 @@ export class CronService {
     }
     this.tick();
   }
+
+  /**
+   * A reconciliation answer that the task is gone or unknown is held for a grace period: after a restart, the
+   * task's own terminal update may still be on its way through the durable update stream, and believing the
+   * reconciliation first would retry (run again) a slot whose run actually finished.
+   */
+  private deferLost(runId: number, status: TaskStatus): void {
+    if (this.pendingLost.has(runId)) return;
+    this.pendingLost.add(runId);
+    this.clock.setTimeout(() => {
+      this.pendingLost.delete(runId);
+      const run = this.store.getRun(runId);
+      if (run && (run.state === 'QUEUED' || run.state === 'RUNNING')) this.onStatus({ ...status, reason: undefined, message: status.message ?? `task ${status.state} on reconciliation` });
+    }, this.opts.lostGraceMs ?? 5000);
+  }
+  private readonly pendingLost = new Set<number>();
 
   /** `agora job run`: a run now, under the job's concurrency policy. */
   runNow(name: string): RunRow {
