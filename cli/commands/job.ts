@@ -151,9 +151,16 @@ async function waitForRun(nc: NatsConnection, o: Opts & { quiet?: boolean }, nam
   let run = first;
   let lastState = '';
   let offsets = { stdout: 0, stderr: 0 };
+  let outputUnreadable = false;
   for (;;) {
     if (run.state !== lastState) { say(`run ${run.id} (attempt ${run.attempt}) ${stateColor(run.state)}${run.agentId ? ` on ${run.agentId}` : ''}`); lastState = run.state; }
-    if (run.taskId && !o.json) await copyOutput(o, run.taskId, offsets).catch((e) => { if (!(e instanceof CliError)) throw e; });
+    if (run.taskId && !o.json && !outputUnreadable) {
+      await copyOutput(o, run.taskId, offsets).catch((e) => {
+        if (!(e instanceof CliError)) throw e;
+        outputUnreadable = true; // keep following the state; say once why there is no output
+        say(`${color.yellow('cannot read the run\'s output:')} ${e.message}`);
+      });
+    }
     if (isFinalRunState(run.state)) {
       if (run.state === 'FAILED' && run.attempt <= retries) {
         const next = await nextAttempt(nc, name, run);
