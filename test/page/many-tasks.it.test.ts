@@ -10,6 +10,8 @@ import { taskKey, type TaskRecord } from '../../master/state';
 import { startCluster, type TestCluster } from '../harness/cluster';
 import { launchBrowser, shot } from './browser';
 
+jest.setTimeout(60_000);
+
 const N = 10_000;
 let cluster: TestCluster;
 let browser: Browser;

@@ -13,6 +13,8 @@ import { eventually, startCluster, type TestCluster } from '../harness/cluster';
 import { QueueFramework } from '../harness/queue-framework';
 import { launchBrowser, shot } from './browser';
 
+jest.setTimeout(60_000);
+
 let cluster: TestCluster;
 let fw: QueueFramework;
 let browser: Browser;
