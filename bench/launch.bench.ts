@@ -78,6 +78,14 @@ async function destroyAll(containers: Container[]): Promise<number> {
   return performance.now() - d0;
 }
 
+/** CPU seconds (user + system) of a process and of all its reaped descendants, from /proc/<pid>/stat. */
+function cpuOfTree(pid: number): { self: number; children: number } {
+  const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' '); // f[0] is field 3
+  const tick = 100; // USER_HZ
+  return { self: (Number(f[11]) + Number(f[12])) / tick, children: (Number(f[13]) + Number(f[14])) / tick };
+}
+
 async function benchNative(n: number, sample: number): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agora-bench-'));
   const c = new NativeContainerizer({ agentId: 'bench-agent', cgroupRoot: `agora-bench/${process.pid}` });
@@ -104,6 +112,8 @@ async function benchNative(n: number, sample: number): Promise<void> {
 
     // B. Throughput: n tasks launched as one batch (as an agent does for a batch of launches).
     const specs = Array.from({ length: n }, (_, i) => spec(root, sample + i));
+    const serverPid = c.launchServerPid()!;
+    const cpu0 = { agent: process.cpuUsage(), tree: cpuOfTree(serverPid) };
     const t0 = performance.now();
     containers = await Promise.all(specs.map((sp) => c.launch(sp)));
     const launchedMs = performance.now() - t0;
@@ -111,16 +121,22 @@ async function benchNative(n: number, sample: number): Promise<void> {
     await until(() => {
       for (const k of pending) if (commandRunning(host, String(k.checkpoint.cgroupPath))) pending.delete(k);
       return pending.size === 0;
-    }, 20);
+    }, 100);
     const allRunningMs = performance.now() - t0;
     const destroyMs = await destroyAll(containers);
     const exits = await Promise.all(containers.map((k) => k.wait()));
     const killed = exits.filter((e) => e.reason === 'KILLED').length;
+    const agentCpu = process.cpuUsage(cpu0.agent);
+    const tree = cpuOfTree(serverPid);
+    const agentS = (agentCpu.user + agentCpu.system) / 1e6;
+    const tasksS = tree.children - cpu0.tree.children;
+    const serverS = tree.self - cpu0.tree.self;
     containers = [];
     console.log(`\n## native (cgroup v${host.version})`);
     console.log(`latency, ${sample} tasks one at a time: launch() p50 ${ms(pct(resolved, 50))} p99 ${ms(pct(resolved, 99))}; to command running p50 ${ms(pct(running, 50))} p99 ${ms(pct(running, 99))}`);
     console.log(`${n} × sleep 600 as one batch: all launch() resolved ${s(launchedMs)}; all commands running ${s(allRunningMs)}`);
     console.log(`kill (SIGTERM, grace 3 s) + destroy all ${n}: ${s(destroyMs)} (${killed}/${n} ended as KILLED, cgroups removed)`);
+    console.log(`cpu for the batch (launch → destroy): agent ${agentS.toFixed(2)} s, launch server ${serverS.toFixed(2)} s, task processes ${tasksS.toFixed(2)} s = ${(agentS + serverS + tasksS).toFixed(2)} cpu-s`);
   } finally {
     await Promise.all(containers.map(async (k) => { await k.kill(0); await k.destroy(); }));
     c.close();

@@ -111,6 +111,11 @@ export class LaunchServer {
     return new Promise((resolve) => this.exitWaiters.set(pid, resolve));
   }
 
+  /** Pid of the helper process while it runs. */
+  get pid(): number | undefined {
+    return this.proc?.pid;
+  }
+
   close(): void {
     this.proc?.stdin?.end();
   }

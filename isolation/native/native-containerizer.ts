@@ -138,6 +138,11 @@ export class NativeContainerizer implements Containerizer {
     return (this.launchServer ??= new LaunchServer(tools.perlBin, this.log));
   }
 
+  /** Pid of the launch server (tasks are its children), for diagnostics and benchmarks. */
+  launchServerPid(): number | undefined {
+    return this.launchServer?.pid;
+  }
+
   /** Stops the launch server (tasks keep running). For agent shutdown and tests. */
   close(): void {
     this.launchServer?.close();
