@@ -5,7 +5,7 @@
  * launched: what is measured is the API and the page, not 10,000 processes.
  */
 import type { Browser } from 'playwright-core';
-import { Resources, type AgentId, type FrameworkId, type TaskState } from 'agora/sdk';
+import { Resources, type AgentId, type FrameworkId, type TaskId, type TaskState } from 'agora/sdk';
 import { taskKey, type TaskRecord } from '../../master/state';
 import { startCluster, type TestCluster } from '../harness/cluster';
 import { launchBrowser, shot } from './browser';
@@ -28,7 +28,7 @@ beforeAll(async () => {
     const taskId = `bulk-${String(i).padStart(5, '0')}`;
     const t: TaskRecord = {
       key: taskKey(frameworkId, taskId), frameworkId, agentId, role: '*', resources, state, holdsResources: false,
-      info: { taskId: taskId as never, name: `worker-${i % 250}`, agentId, resources: resources.toWire(), command: { value: 'sleep 1000', env: {} }, container: { type: 'NATIVE' }, labels: {} } as TaskRecord['info'],
+      info: { taskId: taskId as TaskId, name: `worker-${i % 250}`, agentId, resources: resources.toWire(), command: { value: 'sleep 1000', shell: true, env: {} }, container: { type: 'NATIVE' }, labels: {} },
       createdAt: now - (N - i) * 1000, updatedAt: now - (N - i) * 500, statuses: [{ state, timestamp: now - (N - i) * 500 }],
     };
     m.state.addTask(t);

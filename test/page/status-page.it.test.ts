@@ -112,7 +112,7 @@ it('reads well in dark mode and shows the frameworks and roles', async () => {
   await dark.goto(`${cluster.masterHttpUrl}/#/frameworks`);
   await dark.getByRole('link', { name: 'page-test' }).waitFor();
   await dark.getByRole('table', { name: 'Roles' }).waitFor();
-  const bg = await dark.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  const bg = await dark.locator('body').evaluate((body) => (body.ownerDocument.defaultView as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(body).backgroundColor);
   expect(bg).toBe('rgb(15, 18, 22)');
   await dark.screenshot({ path: shot('frameworks-dark'), fullPage: true });
   await dark.close();
