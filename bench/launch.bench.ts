@@ -20,6 +20,7 @@ import type { Container, ContainerSpec } from '../isolation/containerizer';
 import { DockerContainerizer } from '../isolation/docker/docker-containerizer';
 import { NativeContainerizer } from '../isolation/native/native-containerizer';
 import { findNamespaceInit } from '../isolation/native/proc';
+import { sweepCgroups } from '../isolation/testing/fixtures';
 
 const run = promisify(execFile);
 const IMAGE = 'agora-busybox:latest';
@@ -140,6 +141,8 @@ async function benchNative(n: number, sample: number): Promise<void> {
   } finally {
     await Promise.all(containers.map(async (k) => { await k.kill(0); await k.destroy(); }));
     c.close();
+    await sweepCgroups(c.cgroupRoot);
+    await sweepCgroups('agora-bench');
     fs.rmSync(root, { recursive: true, force: true });
   }
 }

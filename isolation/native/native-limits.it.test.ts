@@ -44,6 +44,12 @@ it('holds a fork bomb at the pids limit and kills it cleanly', async () => {
 });
 
 it('caps a cpu hog at 0.5 cpu (± 0.1) over 3 s with a hard cap', async () => {
+  // The machine is shared: give this test's subtree the largest weight against everything else on the
+  // host, so that the quota, not contention, is what limits the hog.
+  for (const dir of [TEST_CGROUP_PREFIX, root]) {
+    fs.mkdirSync(`/sys/fs/cgroup/cpu/${dir}`, { recursive: true });
+    fs.writeFileSync(`/sys/fs/cgroup/cpu/${dir}/cpu.shares`, '262144');
+  }
   const k = await c.launch(shellSpec('while :; do :; done', { cpus: 0.5, cpuHardCap: true }));
   await sleep(300);
   const before = await k.usage();
