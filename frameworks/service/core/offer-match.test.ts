@@ -1,4 +1,4 @@
-import { Resources } from 'agora/sdk';
+import { Resources, type Offer } from 'agora/sdk';
 import { def, offer, rack } from './fixtures';
 import { formatReasons, matchOffers, pickPorts, type Demand } from './offer-match';
 
