@@ -67,7 +67,7 @@ describe('offer matching (property)', () => {
       fc.array(fc.record({ host: fc.integer({ min: 0, max: 4 }), cpus: fc.integer({ min: 0, max: 4 }), mem: fc.integer({ min: 0, max: 1024 }) }), { maxLength: 6 }),
       fc.integer({ min: 0, max: 8 }), fc.constantFrom<unknown[]>(['hostname', 'UNIQUE'], ['hostname', 'MAX_PER', '2'], ['rack', 'GROUP_BY'], ['rack', 'CLUSTER']),
       (specs, count, constraint) => {
-        const offers = specs.map((s, k) => ({ ...offer(`h${s.host}`, { res: `cpus:${s.cpus};mem:${s.mem};ports:[31000-31005]`, attributes: rack(`r${s.host % 2}`) }), id: `o${k}` }));
+        const offers = specs.map((s, k) => ({ ...offer(`h${s.host}`, { res: `cpus:${s.cpus};mem:${s.mem};ports:[31000-31005]`, attributes: rack(`r${s.host % 2}`) }), id: `o${k}` as Offer['id'] }));
         const d = demand(count, { cpus: 1, mem: 200, ports: [0], constraints: [constraint as never] });
         const r = matchOffers(offers, [d], new Map());
         for (const o of offers) {
