@@ -84,9 +84,9 @@ export async function startCronFramework(opts: CronFrameworkOptions): Promise<Cr
   return {
     frameworkId: driver.frameworkId, service, store,
     async stop(stopOpts = {}) {
+      await driver.stop({ failover: stopOpts.failover ?? true }); // no events after this
       service.detach();
       sub.unsubscribe();
-      await driver.stop({ failover: stopOpts.failover ?? true });
       if (!opts.nc) await nc.drain().catch(() => undefined);
       store.close();
     },

@@ -46,6 +46,8 @@ export class CronService {
   private wantingOffers: boolean | null = null;
   /** The newest run id that was due when we last decided on offers (runs ids only grow). */
   private highestDueSeen = 0;
+  /** After detach (stop, or a simulated crash in tests) nothing acts any more, until attached again. */
+  private detached = false;
   private readonly schedules = new Map<string, { key: string; schedule: Schedule | null }>();
   private readonly store: CronStore;
   private readonly clock: Clock;
@@ -61,6 +63,7 @@ export class CronService {
 
   /** Called once subscribed (and again after a re-subscription): reconciles running runs, then ticks. */
   async attach(driver: DriverPort): Promise<void> {
+    this.detached = false;
     this.driver = driver;
     this.wantingOffers = null;
     const running = this.store.activeRuns().filter((r) => r.state === 'RUNNING' && r.taskId);
@@ -73,8 +76,12 @@ export class CronService {
     this.tick();
   }
 
+  /** Stops acting: no timer fires afterwards (the store may be closed). */
   detach(): void {
+    this.detached = true;
     this.driver = null;
+    for (const t of this.pendingLost.values()) this.clock.clearTimeout(t);
+    this.pendingLost.clear();
     if (this.timer) this.clock.clearTimeout(this.timer);
     this.timer = null;
     this.timerAt = null;
@@ -82,6 +89,7 @@ export class CronService {
 
   /** Decides every slot and deadline that is due, acts on it, and sets the timer for the next. Synchronous writes first. */
   tick(): void {
+    if (this.detached) return;
     const now = this.clock.now();
     // Acting changes the input (a claimed run has a start deadline; a success can fire a child): dispatch again
     // until there is nothing left to do, so the wake time covers what was just created.
@@ -181,7 +189,7 @@ export class CronService {
   /** Places due runs on offers. Each run is marked RUNNING with its task id before the launch is sent. */
   async onOffers(offers: Offer[]): Promise<void> {
     const driver = this.driver;
-    if (!driver) return;
+    if (!driver || this.detached) return;
     this.tick();
     const now = this.clock.now();
     const queued = this.queuedDue(now);
@@ -217,6 +225,8 @@ export class CronService {
 
   /** Applies a task status to its run (duplicates are no-ops), schedules a retry when one is earned. */
   onStatus(status: TaskStatus): void {
+    // Throwing makes the SDK leave the update unacknowledged: it is delivered again after the restart.
+    if (this.detached) throw new Error('cron framework stopping; update left for redelivery');
     const runId = runIdOfTask(status.taskId);
     const run = runId === null ? undefined : this.store.getRun(runId);
     if (!run || (run.state !== 'QUEUED' && run.state !== 'RUNNING')) return;
@@ -243,14 +253,13 @@ export class CronService {
    */
   private deferLost(runId: number, status: TaskStatus): void {
     if (this.pendingLost.has(runId)) return;
-    this.pendingLost.add(runId);
-    this.clock.setTimeout(() => {
+    this.pendingLost.set(runId, this.clock.setTimeout(() => {
       this.pendingLost.delete(runId);
       const run = this.store.getRun(runId);
       if (run && (run.state === 'QUEUED' || run.state === 'RUNNING')) this.onStatus({ ...status, reason: undefined, message: status.message ?? `task ${status.state} on reconciliation` });
-    }, this.opts.lostGraceMs ?? 5000);
+    }, this.opts.lostGraceMs ?? 5000));
   }
-  private readonly pendingLost = new Set<number>();
+  private readonly pendingLost = new Map<number, TimerHandle>();
 
   /** `agora job run`: a run now, under the job's concurrency policy. */
   runNow(name: string): RunRow {
