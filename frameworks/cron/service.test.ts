@@ -233,4 +233,19 @@ describe('CronService', () => {
       [1, 'SUCCEEDED', 'EXITED', 1], [2, 'FAILED', 'LOST', 1], [3, 'QUEUED', undefined, 2],
     ]);
   });
+
+  it.each([
+    ['spring forward', '2026-03-28T00:00:00Z', ['2026-03-28T01:30:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-30T00:30:00.000Z']],
+    ['fall back', '2026-10-24T00:00:00Z', ['2026-10-24T00:30:00.000Z', '2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z']],
+  ])('a 02:30 Europe/Paris job runs once a day across %s', async (_what, start, expected) => {
+    const h = setup(new CronStore(':memory:'), new FakeClock(Date.parse(start)));
+    await h.service.attach(h.driver);
+    h.submit({ name: 'nightly', schedule: '30 2 * * *', timezone: 'Europe/Paris', epsilon: 'PT5M' });
+    for (let i = 0; i < 3 * 96; i++) {
+      h.clock.advance(15 * 60_000);
+      await h.service.onOffers([offer()]);
+      for (const r of h.store.activeRuns('nightly')) if (r.taskId) h.status(r.taskId, 'TASK_FINISHED', { exitCode: 0 });
+    }
+    expect(h.history('nightly').map((r) => [new Date(r.scheduledAt).toISOString(), r.state])).toEqual(expected.map((t) => [t, 'SUCCEEDED']));
+  });
 });
