@@ -26,7 +26,7 @@ async function call<K extends ServiceRequest['type']>(nc: NatsConnection, body: 
 export function progressLine(d: DeploymentView, width = 24): string {
   const filled = d.target === 0 ? width : Math.min(width, Math.round((d.ready / d.target) * width));
   const bar = `[${'#'.repeat(filled)}${'·'.repeat(width - filled)}]`;
-  const old = d.old > 0 ? `  old ${d.old}` : '';
+  const old = d.old === 0 ? '' : d.kind === 'remove' ? `  ${d.old} left` : `  old ${d.old}`;
   return `${d.id} ${d.appId} ${bar} ${d.ready}/${d.target} ready${old}  ${stateColor(d.state)}${d.message ? `  ${color.dim(d.message)}` : ''}`;
 }
 

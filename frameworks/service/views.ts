@@ -23,8 +23,10 @@ export function endpointsOf(fw: ServiceFramework, appId: string): Endpoint[] {
 export function deploymentView(fw: ServiceFramework, d: Deployment): DeploymentView {
   const live = d.state === 'RUNNING' || d.state === 'PAUSED';
   const list = live ? instancesOf(fw, d.appId) : [];
-  const ready = live ? list.filter((i) => i.version === d.toVersion && isReady(i)).length : d.ready;
-  const old = live ? list.filter((i) => i.version !== d.toVersion && i.state !== 'UNREACHABLE').length : d.old;
+  // For a removal every instance is on its way out: count them all as old.
+  const going = (i: Instance) => d.kind === 'remove' || i.version !== d.toVersion;
+  const ready = live ? list.filter((i) => !going(i) && isReady(i)).length : d.ready;
+  const old = live ? list.filter((i) => going(i) && i.state !== 'UNREACHABLE').length : d.old;
   return {
     id: d.id, appId: d.appId, kind: d.kind, state: d.state, ...(d.fromVersion !== undefined ? { fromVersion: d.fromVersion } : {}), toVersion: d.toVersion,
     fromInstances: d.fromInstances, toInstances: d.toInstances, ready, target: d.toInstances, old,
