@@ -99,10 +99,13 @@ function saturate(agentCount: number, frameworkCount: number): void {
   const every = Math.max(1, Math.floor(frameworkCount / 10));
   for (let round = 1; offers.length > 0; round++) {
     declineAll(allocator, offers);
+    const cpuBefore = process.cpuUsage();
     const started = process.hrtime.bigint();
     offers = allocator.allocate(NOW_MS + round);
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
-    if (round % every === 0 || offers.length === 0) console.log(`${agentCount}/${frameworkCount} round ${round}: ${ms.toFixed(1)} ms, ${offers.length} offers`);
+    const cpu = process.cpuUsage(cpuBefore);
+    const cpuMs = (cpu.user + cpu.system) / 1000;
+    if (round % every === 0 || offers.length === 0) console.log(`${agentCount}/${frameworkCount} round ${round}: ${ms.toFixed(1)} ms (CPU ${cpuMs.toFixed(1)} ms), ${offers.length} offers`);
   }
 }
 
