@@ -24,6 +24,8 @@ export interface JobState {
   depWatermarkMs: number;
   /** When the job's newest SUCCEEDED run ended. */
   lastSuccessMs: number | null;
+  /** The first slot after the cursor, if the caller has it memoised (it changes only with the cursor). */
+  nextSlotMs?: number | null;
 }
 
 export interface ActiveRun {
@@ -63,9 +65,11 @@ export function dispatch(jobs: readonly JobState[], active: readonly ActiveRun[]
     const ending = new Set(deadlines.actions.map((a) => (a as { runId: number }).runId));
     const live = mine.filter((r) => r.killReason === null && !ending.has(r.id));
     if (job.spec.disabled) continue;
-    const fires = [...scheduleFires(job, now), ...dependencyFires(job, byName)];
+    const next = job.nextSlotMs !== undefined ? job.nextSlotMs : job.schedule && nextAfter(job.schedule, job.cursorMs);
+    const due = next !== null && next <= now;
+    const fires = [...(due ? scheduleFires(job, now) : []), ...dependencyFires(job, byName)];
     actions.push(...applyConcurrency(job.spec.concurrencyPolicy, job.spec.name, live, fires, now));
-    if (job.schedule) wake(nextAfter(job.schedule, Math.max(job.cursorMs, now)));
+    if (job.schedule) wake(due ? nextAfter(job.schedule, now) : next);
   }
   return { actions, wakeAt };
 }

@@ -13,7 +13,7 @@ import { dispatch, type Action, type JobState } from './dispatcher';
 import { durationMs } from './duration';
 import { manualRun, outcomeOf, retryAfter } from './lifecycle';
 import { matchOffers, runIdOfTask, taskIdOf, type QueuedRun } from './matcher';
-import { parseSchedule, type Schedule } from './schedule';
+import { nextAfter, parseSchedule, type Schedule } from './schedule';
 import { CronStore, toActive, type RunRow, type StoredJob } from './store';
 
 export interface DriverPort {
@@ -95,7 +95,10 @@ export class CronService {
     // until there is nothing left to do, so the wake time covers what was just created.
     let wakeAt: number | null = null;
     for (let round = 0; round < 5; round++) {
-      const jobs = this.store.listJobs().map((j) => this.jobState(j));
+      const stored = this.store.listJobs();
+      // Only a parent's newest success matters to the dispatcher; other jobs skip the query.
+      const parents = new Set(stored.flatMap((j) => j.spec.parents));
+      const jobs = stored.map((j) => this.jobState(j, parents.has(j.spec.name)));
       const tick = dispatch(jobs, this.store.activeRuns().map(toActive), now);
       for (const a of tick.actions) this.apply(a, now);
       wakeAt = tick.wakeAt;
@@ -106,13 +109,24 @@ export class CronService {
     this.arm(wakeAt);
   }
 
-  private jobState(j: StoredJob): JobState {
+  private jobState(j: StoredJob, isParent: boolean): JobState {
+    const schedule = this.scheduleOf(j.spec);
     return {
-      spec: j.spec, schedule: this.scheduleOf(j.spec), epsilonMs: durationMs(j.spec.epsilon),
+      spec: j.spec, schedule, nextSlotMs: schedule && this.nextSlotAfter(j.spec.name, schedule, j.cursorMs), epsilonMs: durationMs(j.spec.epsilon),
       timeoutMs: j.spec.timeout ? durationMs(j.spec.timeout) : null, cursorMs: j.cursorMs, depWatermarkMs: j.depWatermarkMs,
-      lastSuccessMs: this.store.stats(j.spec.name).lastSuccessMs,
+      lastSuccessMs: isParent ? this.store.lastSuccessMs(j.spec.name) : null,
     };
   }
+
+  /** The first slot after a job's cursor, memoised until the cursor or the schedule changes (an idle tick is O(jobs)). */
+  private nextSlotAfter(name: string, schedule: Schedule, cursorMs: number): number | null {
+    const memo = this.nextSlots.get(name);
+    if (memo && memo.schedule === schedule && memo.cursorMs === cursorMs) return memo.next;
+    const next = nextAfter(schedule, cursorMs);
+    this.nextSlots.set(name, { schedule, cursorMs, next });
+    return next;
+  }
+  private readonly nextSlots = new Map<string, { schedule: Schedule; cursorMs: number; next: number | null }>();
 
   /** The parsed schedule of a job (cached per schedule text and zone). */
   scheduleOf(spec: JobSpec): Schedule | null {

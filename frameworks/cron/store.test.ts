@@ -38,6 +38,8 @@ describe('CronStore', () => {
     store.markLaunched(retry.id, 'cron.a.2', 'agent-1', 12_600);
     store.finishRun(retry.id, { state: 'SUCCEEDED', reason: 'EXITED', exitCode: 0 }, 13_000);
     expect(store.stats('a')).toEqual({ succeeded: 1, finished: 2, lastSuccessMs: 13_000 });
+    expect(store.lastSuccessMs('a')).toBe(13_000);
+    expect(store.lastSuccessMs('nobody')).toBeNull();
     expect(store.history('a', 10).map((r) => r.id)).toEqual([retry.id, run.id]);
     expect(store.history('a', 10, retry.id).map((r) => r.id)).toEqual([run.id]);
   });

@@ -213,6 +213,12 @@ export class CronStore {
       WHERE id = ? AND state IN ('QUEUED', 'RUNNING')`).run(end.state, end.reason, end.exitCode ?? null, end.message ?? null, now, id).changes > 0;
   }
 
+  /** When the job's newest SUCCEEDED run ended. */
+  lastSuccessMs(job: string): number | null {
+    const r = this.db.prepare("SELECT MAX(ended_at) AS t FROM runs WHERE job = ? AND state = 'SUCCEEDED'").get(job) as { t: number | null };
+    return r.t;
+  }
+
   stats(job: string): RunStats {
     const r = this.db.prepare(`SELECT SUM(state = 'SUCCEEDED') AS succeeded, SUM(state IN ('SUCCEEDED', 'FAILED', 'MISSED', 'KILLED')) AS finished,
       MAX(CASE WHEN state = 'SUCCEEDED' THEN ended_at END) AS lastSuccess FROM runs WHERE job = ?`).get(job) as { succeeded: number | null; finished: number | null; lastSuccess: number | null };
