@@ -26,6 +26,12 @@ describe('dispatch: schedule slots', () => {
     expect(t.wakeAt).toBe(s(20));
   });
 
+  it('trusts a memoised first slot after the cursor', () => {
+    expect(dispatch([{ ...every10, nextSlotMs: s(10) }], [], s(9))).toEqual({ actions: [], wakeAt: s(10) });
+    expect(dispatch([{ ...every10, nextSlotMs: s(10) }], [], s(10)).actions.map((a) => a.type)).toEqual(['claim']);
+    expect(dispatch([{ ...every10, nextSlotMs: null }], [], s(30)).actions).toEqual([]); // a schedule with no slots left
+  });
+
   it('claims nothing before the first slot, and only slots after the cursor', () => {
     expect(dispatch([every10], [], s(9)).actions).toEqual([]);
     expect(dispatch([{ ...every10, cursorMs: s(10) }], [], s(12)).actions).toEqual([]);
