@@ -9,7 +9,9 @@ const esbuild = require('esbuild');
 const root = join(__dirname, '..');
 const src = join(root, 'master', 'page', 'assets');
 const out = join(root, 'dist', 'page');
-const { bundleOptions, STATIC_FILES } = require(join(root, 'dist', 'master', 'page', 'page-assets.js'));
+// The same options the master uses when it builds on demand, read from the TypeScript source through tsx.
+require('tsx/cjs');
+const { bundleOptions, STATIC_FILES } = require(join(root, 'master', 'page', 'page-assets.ts'));
 
 mkdirSync(out, { recursive: true });
 esbuild.buildSync({ ...bundleOptions(src), outfile: join(out, 'app.js') });
