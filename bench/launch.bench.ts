@@ -118,6 +118,7 @@ async function benchNative(n: number, sample: number): Promise<void> {
     const t0 = performance.now();
     containers = await Promise.all(specs.map((sp) => c.launch(sp)));
     const launchedMs = performance.now() - t0;
+    const agentLaunchCpu = process.cpuUsage(cpu0.agent);
     const pending = new Set(containers);
     await until(() => {
       for (const k of pending) if (commandRunning(host, String(k.checkpoint.cgroupPath))) pending.delete(k);
@@ -137,6 +138,7 @@ async function benchNative(n: number, sample: number): Promise<void> {
     console.log(`latency, ${sample} tasks one at a time: launch() p50 ${ms(pct(resolved, 50))} p99 ${ms(pct(resolved, 99))}; to command running p50 ${ms(pct(running, 50))} p99 ${ms(pct(running, 99))}`);
     console.log(`${n} × sleep 600 as one batch: all launch() resolved ${s(launchedMs)}; all commands running ${s(allRunningMs)}`);
     console.log(`kill (SIGTERM, grace 3 s) + destroy all ${n}: ${s(destroyMs)} (${killed}/${n} ended as KILLED, cgroups removed)`);
+    console.log(`agent cpu until every launch() resolved: ${((agentLaunchCpu.user + agentLaunchCpu.system) / 1e6).toFixed(2)} s`);
     console.log(`cpu for the batch (launch → destroy): agent ${agentS.toFixed(2)} s, launch server ${serverS.toFixed(2)} s, task processes ${tasksS.toFixed(2)} s = ${(agentS + serverS + tasksS).toFixed(2)} cpu-s`);
   } finally {
     await Promise.all(containers.map(async (k) => { await k.kill(0); await k.destroy(); }));

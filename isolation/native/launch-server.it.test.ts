@@ -41,3 +41,19 @@ it('fails the task (125) when it cannot join its cgroup', async () => {
   expect(fs.readFileSync(path.join(dir, 'stderr'), 'utf8')).toMatch(/^agora: cannot join cgroup .*missing-dir/);
   fs.rmSync(dir, { recursive: true });
 });
+
+it('gives the output files to the task user and never follows a planted symlink', async () => {
+  const dir = tempSandbox();
+  const pid = await server.launch({ ...request(dir, ['/bin/true']), owner: { uid: 65534, gid: 65534 } });
+  expect(await server.exited(pid)).toEqual({ code: 0, signal: null });
+  expect(fs.statSync(path.join(dir, 'stdout')).uid).toBe(65534);
+  const target = path.join(dir, 'precious');
+  fs.writeFileSync(target, 'keep');
+  fs.rmSync(path.join(dir, 'stdout'));
+  fs.symlinkSync(target, path.join(dir, 'stdout'));
+  const bad = await server.launch({ ...request(dir, ['/bin/echo', 'overwritten']), owner: { uid: 65534, gid: 65534 } });
+  expect(await server.exited(bad)).toEqual({ code: 126, signal: null });
+  expect(fs.readFileSync(target, 'utf8')).toBe('keep');
+  expect(fs.statSync(target).uid).toBe(0);
+  fs.rmSync(dir, { recursive: true });
+});

@@ -7,7 +7,7 @@
  * The child writes its pid into the task's cgroups *before* exec, so nothing of the task runs unconfined.
  *
  * Protocol (one line each way, fields hex-encoded, space-separated):
- *   → id cwd stdout stderr prctl-nr njoin join… argc argv… env…
+ *   → id cwd stdout stderr owner(uid:gid|-) prctl-nr(|-) njoin join… argc argv… env…
  *                                               ← pid <id> <pid> | fail <id> <hex message>
  *                                               ← exit <pid> <code|-> <signal number|->
  * If the helper dies, launches in flight fail and exit watchers resolve `undefined`: the caller then
@@ -20,7 +20,7 @@ import { signalName } from '../exit-codes';
 import type { LauncherExit } from './exit-watch';
 
 const SCRIPT = String.raw`
-use strict; use warnings; use POSIX ();
+use strict; use warnings; use POSIX (); use Fcntl qw(O_WRONLY O_APPEND O_CREAT O_NOFOLLOW);
 $| = 1;
 sub hex_of { unpack('H*', $_[0]) }
 $SIG{CHLD} = sub {
@@ -31,7 +31,7 @@ $SIG{CHLD} = sub {
 };
 while (defined(my $line = <STDIN>)) {
   chomp $line;
-  my ($id, $cwd, $out, $err, $prctl, $njoin, @rest) = map { pack('H*', $_) } split / /, $line;
+  my ($id, $cwd, $out, $err, $owner, $prctl, $njoin, @rest) = map { pack('H*', $_) } split / /, $line;
   my @join = splice(@rest, 0, $njoin);
   my $argc = shift @rest;
   my @argv = splice(@rest, 0, $argc);
@@ -41,8 +41,14 @@ while (defined(my $line = <STDIN>)) {
     $SIG{CHLD} = 'DEFAULT';
     POSIX::setsid();
     open(STDIN, '<', '/dev/null');
-    open(STDOUT, '>>', $out) or POSIX::_exit(126);
-    open(STDERR, '>>', $err) or POSIX::_exit(126);
+    # O_NOFOLLOW: the sandbox belongs to the task user; a planted symlink must not redirect root's writes.
+    for my $pair ([$out, 1], [$err, 2]) {
+      my $fh;
+      sysopen($fh, $pair->[0], O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0644) or POSIX::_exit(126);
+      if ($owner ne '-') { my ($uid, $gid) = split /:/, $owner; chown($uid, $gid, $fh) or POSIX::_exit(126); }
+      POSIX::dup2(fileno($fh), $pair->[1]) or POSIX::_exit(126);
+      close($fh);
+    }
     for my $f (@join) {
       my $fh;
       my $ok = open($fh, '>', $f) && print({$fh} "$$\n") && close($fh);
@@ -67,6 +73,8 @@ export interface LaunchRequest {
   env: Record<string, string>;
   stdoutFile: string;
   stderrFile: string;
+  /** Owner given to the stdout/stderr files (the task user). */
+  owner?: { uid: number; gid: number };
   /** cgroup.procs files the child writes its pid to before exec. */
   join: readonly string[];
   /** prctl syscall number to set no_new_privs before exec; undefined: not set. */
@@ -90,7 +98,8 @@ export class LaunchServer {
   launch(req: LaunchRequest): Promise<number> {
     const proc = this.ensure();
     const id = String(++this.seq);
-    const fields = [id, req.cwd, req.stdoutFile, req.stderrFile, req.prctlSyscall === undefined ? '-' : String(req.prctlSyscall),
+    const owner = req.owner ? `${req.owner.uid}:${req.owner.gid}` : '-';
+    const fields = [id, req.cwd, req.stdoutFile, req.stderrFile, owner, req.prctlSyscall === undefined ? '-' : String(req.prctlSyscall),
       String(req.join.length), ...req.join, String(req.argv.length), ...req.argv,
       ...Object.entries(req.env).map(([k, v]) => `${k}=${v}`)];
     return new Promise((resolve, reject) => {

@@ -121,7 +121,7 @@ export class NativeContainerizer implements Containerizer {
     const env = taskEnv(spec);
     const chain = launchChain(argv, { statusFile, user, unshareBin: avail.tools.unshareBin });
     const pid = await this.server(avail.tools).launch({
-      argv: chain, cwd: spec.sandboxDir, env, ...files, join: cgroup.procsFiles, prctlSyscall: prctlSyscall(),
+      argv: chain, cwd: spec.sandboxDir, env, ...files, owner: user, join: cgroup.procsFiles, prctlSyscall: prctlSyscall(),
     });
     // A launcher that already ended (and was reaped) has no /proc entry: its exit is known from the server.
     const startTicks = readProcStat(pid)?.startTicks ?? 0;
