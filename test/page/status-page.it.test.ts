@@ -102,9 +102,15 @@ it('shows an app of the service framework and a job of the cron framework', asyn
   await page.getByRole('link', { name: 'nightly-report' }).waitFor();
   await eventually(async () => /1 running/.test((await page.locator('tr[data-key="/web/frontend"]').textContent()) ?? ''), 'app instance running', 20_000);
   await page.screenshot({ path: shot('apps'), fullPage: true });
+  await page.getByRole('link', { name: '/web/frontend' }).click();
+  await page.getByRole('heading', { name: 'App /web/frontend' }).waitFor();
+  await page.getByRole('table', { name: 'Instances' }).getByText('RUNNING').waitFor();
+  await page.screenshot({ path: shot('app') });
+  await page.goBack();
   await page.getByRole('link', { name: 'nightly-report' }).click();
   await page.getByRole('heading', { name: 'Job nightly-report' }).waitFor();
-  await page.getByText('0 3 * * *').waitFor();
+  await page.getByText('0 3 * * *').first().waitFor();
+  await page.screenshot({ path: shot('job') });
 });
 
 it('reads well in dark mode and shows the frameworks and roles', async () => {
