@@ -32,7 +32,7 @@ export function agentsView(): View {
 export function agentView(id: string): View {
   const head = h('div', {});
   const tasks = new DataTable<TaskView>(taskColumns(), { key: 'name', order: 'asc' }, { label: 'Tasks on this agent', empty: 'no live tasks on this agent' });
-  const el = h('div', {}, head, section('Live tasks', tasks.el));
+  const el = h('div', {}, head, section('Live tasks', tasks.el, h('p', {}, link(`#/tasks?agent=${encodeURIComponent(id)}`, 'all tasks of this agent, including completed ones →'))));
   return {
     el, title: 'Agent',
     async refresh() {
