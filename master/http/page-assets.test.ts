@@ -3,6 +3,7 @@
  * the build (or no build at all) are bundled in memory with esbuild; neither is a clear error.
  */
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PAGE_SOURCE_DIR, PageAssets } from '../page/page-assets';
@@ -53,3 +54,10 @@ it('parses drain deadlines', () => {
   expect(parseDeadline(1500)).toBe(1500);
   for (const bad of ['soon', '10', '-1s', '31d', -1, 1.5, null, {}]) expect(parseDeadline(bad)).toBeUndefined();
 });
+
+it('type-checks the browser sources (DOM types, their own tsconfig)', () => {
+  const tsc = require.resolve('typescript/bin/tsc');
+  const run = spawnSync(process.execPath, [tsc, '-p', join(PAGE_SOURCE_DIR, 'tsconfig.json')], { encoding: 'utf8' });
+  expect(run.stdout + run.stderr).toBe('');
+  expect(run.status).toBe(0);
+}, 60_000);
