@@ -8,8 +8,9 @@ import * as path from 'node:path';
 import type { Container, ContainerCheckpoint, ContainerExit, Containerizer, ContainerSpec } from '../containerizer';
 import { DockerContainerizer } from '../docker/docker-containerizer';
 import { NativeContainerizer } from '../native/native-containerizer';
-import { TEST_CGROUP_PREFIX, TEST_LABEL, dockerSpec, readSandboxFile, shellSpec, sweepCgroups, uniqueId } from '../testing/fixtures';
+import { TEST_CGROUP_PREFIX, TEST_LABEL, dockerSpec, readSandboxFile, removeTempSandboxes, shellSpec, sweepCgroups, uniqueId } from '../testing/fixtures';
 import { removeTestContainers } from '../testing/docker-cleanup';
+afterAll(removeTempSandboxes);
 
 jest.setTimeout(40_000);
 const run = uniqueId('restart');

@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeConformance } from '../conformance/conformance';
-import { TEST_LABEL, dockerSpec, uniqueId } from '../testing/fixtures';
+import { TEST_LABEL, dockerSpec, removeTempSandboxes, uniqueId } from '../testing/fixtures';
 import { containersOfTask, removeTestContainers } from '../testing/docker-cleanup';
 import { DockerContainerizer } from './docker-containerizer';
+afterAll(removeTempSandboxes);
 
 jest.setTimeout(30_000);
 const run = uniqueId('run');

@@ -1,10 +1,11 @@
 /** The Docker containerizer against the real engine: limits, ports, security, pull policies, failures. */
 import * as net from 'node:net';
 import type { Container } from '../containerizer';
-import { TEST_LABEL, dockerSpec, readSandboxFile, uniqueId } from '../testing/fixtures';
+import { TEST_LABEL, dockerSpec, readSandboxFile, removeTempSandboxes, uniqueId } from '../testing/fixtures';
 import { containersOfTask, removeTestContainers } from '../testing/docker-cleanup';
 import { DockerContainerizer } from './docker-containerizer';
 import { LABEL_AGENT, LABEL_FRAMEWORK, LABEL_TASK } from './docker-options';
+afterAll(removeTempSandboxes);
 
 jest.setTimeout(30_000);
 const run = uniqueId('run');

@@ -1,6 +1,7 @@
-import { shellSpec } from '../testing/fixtures';
+import { removeTempSandboxes, shellSpec } from '../testing/fixtures';
 import { DEFAULT_CAPS, SANDBOX_MOUNT, commandFields, createOptions } from './docker-options';
 import { classifyDockerExit } from './docker-exit';
+afterAll(removeTempSandboxes);
 
 const docker = { image: 'img:1', pullPolicy: 'never' as const, portMappings: [], network: 'bridge' as const, readOnlyRootfs: false };
 

@@ -2,8 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FakeClock } from '../../sdk/clock';
 import { describeConformance } from '../conformance/conformance';
-import { shellSpec } from '../testing/fixtures';
+import { removeTempSandboxes, shellSpec } from '../testing/fixtures';
 import { FakeContainerizer, FakeWorld } from './fake-containerizer';
+afterAll(removeTempSandboxes);
 
 const world = new FakeWorld();
 

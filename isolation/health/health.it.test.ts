@@ -7,10 +7,11 @@ import { HealthCheckSchema, type HealthCheck } from '../../sdk/protocol/common';
 import type { Container } from '../containerizer';
 import { DockerContainerizer } from '../docker/docker-containerizer';
 import { NativeContainerizer } from '../native/native-containerizer';
-import { TEST_CGROUP_PREFIX, TEST_LABEL, dockerSpec, shellSpec, sweepCgroups, uniqueId } from '../testing/fixtures';
+import { TEST_CGROUP_PREFIX, TEST_LABEL, dockerSpec, removeTempSandboxes, shellSpec, sweepCgroups, uniqueId } from '../testing/fixtures';
 import { removeTestContainers } from '../testing/docker-cleanup';
 import { HealthChecker } from './health-checker';
 import { probeFor } from './probes';
+afterAll(removeTempSandboxes);
 
 jest.setTimeout(30_000);
 const run = uniqueId('health');

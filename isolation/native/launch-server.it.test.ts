@@ -2,10 +2,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createLogger } from '../../sdk/log';
-import { tempSandbox } from '../testing/fixtures';
+import { removeTempSandboxes, tempSandbox } from '../testing/fixtures';
 import { LaunchServer } from './launch-server';
 import { prctlSyscall } from './launcher';
 import { findExecutable } from './tools';
+afterAll(removeTempSandboxes);
 
 const server = new LaunchServer(findExecutable('perl')!, createLogger('test', { level: 'silent' }));
 afterAll(() => server.close());

@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeConformance } from '../conformance/conformance';
-import { TEST_CGROUP_PREFIX, cgroupsUnder, processesUnder, shellSpec, sweepCgroups, uniqueId } from '../testing/fixtures';
+import { TEST_CGROUP_PREFIX, cgroupsUnder, processesUnder, removeTempSandboxes, shellSpec, sweepCgroups, uniqueId } from '../testing/fixtures';
 import { NativeContainerizer } from './native-containerizer';
+afterAll(removeTempSandboxes);
 
 const root = `${TEST_CGROUP_PREFIX}/${uniqueId('conf')}`;
 afterAll(() => sweepCgroups(root));

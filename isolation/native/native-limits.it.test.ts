@@ -2,9 +2,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Container } from '../containerizer';
-import { TEST_CGROUP_PREFIX, cgroupsUnder, processesUnder, readSandboxFile, shellSpec, sweepCgroups, uniqueId } from '../testing/fixtures';
+import { TEST_CGROUP_PREFIX, cgroupsUnder, processesUnder, readSandboxFile, removeTempSandboxes, shellSpec, sweepCgroups, uniqueId } from '../testing/fixtures';
 import { NativeContainerizer, STATUS_FILE } from './native-containerizer';
 import { findNamespaceInit } from './proc';
+afterAll(removeTempSandboxes);
 
 jest.setTimeout(30_000);
 const root = `${TEST_CGROUP_PREFIX}/${uniqueId('limits')}`;

@@ -16,8 +16,17 @@ export function uniqueId(prefix: string): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${++seq}`;
 }
 
+const sandboxes: string[] = [];
+
+/** A fresh sandbox directory; `removeTempSandboxes()` (in afterAll) deletes every one made so far. */
 export function tempSandbox(): string {
-  return fs.mkdtempSync(path.join(os.tmpdir(), 'agora-sbx-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'agora-sbx-'));
+  sandboxes.push(dir);
+  return dir;
+}
+
+export function removeTempSandboxes(): void {
+  for (const dir of sandboxes.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 export function readSandboxFile(spec: ContainerSpec, name: 'stdout' | 'stderr'): string {
