@@ -9,11 +9,11 @@
  * Tasks are forked by a small launch server (see launch-server.ts) into their own sessions, with
  * stdout/stderr going straight to sandbox files, so they outlive the agent; `recover(checkpoint)` finds them again by launcher pid (+ start time) and cgroup.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createLogger, type Logger } from '../../sdk/log';
 import type { Container, ContainerCheckpoint, ContainerExit, Containerizer, ContainerSpec } from '../containerizer';
 import { detectCgroups, openCgroup, type CgroupHost } from '../cgroups/detect';
+import type { TaskCgroup } from '../cgroups/task-cgroup';
 import type { CgroupFs } from '../cgroups/cgroup-fs';
 import { kernelCgroupFs } from '../cgroups/cgroup-fs';
 import { CheckpointError, LaunchError, describeError } from '../errors';
@@ -116,16 +116,28 @@ export class NativeContainerizer implements Containerizer {
     } catch (err) {
       throw new LaunchError(`cannot set up the task cgroup: ${describeError(err)}`, { cause: err });
     }
+    try {
+      return await this.spawnInto(cgroup, spec, argv, user, avail);
+    } catch (err) {
+      // Nothing runs in the new cgroup yet: remove it, so a failed launch leaves nothing behind.
+      await cgroup.destroy().catch((rmErr: unknown) => this.log.warn({ err: rmErr, taskId: spec.taskId }, 'cannot remove the cgroup of a failed launch'));
+      throw err;
+    }
+  }
+
+  private async spawnInto(cgroup: TaskCgroup, spec: ContainerSpec, argv: string[], user: UnixUser | undefined,
+    avail: { host: Extract<CgroupHost, { ok: true }>; tools: NativeTools }): Promise<NativeContainer> {
     const statusFile = path.join(spec.sandboxDir, STATUS_FILE);
     const files = prepareSandbox(spec.sandboxDir, statusFile, user);
     const env = taskEnv(spec);
     const chain = launchChain(argv, { statusFile, user, unshareBin: avail.tools.unshareBin });
-    const pid = await this.server(avail.tools).launch({
+    const server = this.server(avail.tools);
+    const pid = await server.launch({
       argv: chain, cwd: spec.sandboxDir, env, ...files, owner: user, join: cgroup.procsFiles, prctlSyscall: prctlSyscall(),
     });
     // A launcher that already ended (and was reaped) has no /proc entry: its exit is known from the server.
     const startTicks = readProcStat(pid)?.startTicks ?? 0;
-    const launcherExit = this.launchServer!.exited(pid).then((e) => e ?? watchPid(pid, startTicks, this.o.recoverPollMs ?? 500));
+    const launcherExit = server.exited(pid).then((e) => e ?? watchPid(pid, startTicks, this.o.recoverPollMs ?? 500));
     const checkpoint: NativeCheckpoint = {
       kind: 'native', taskId: spec.taskId, pid, startTicks, cgroupVersion: avail.host.version,
       cgroupPath: cgroup.path, sandboxDir: spec.sandboxDir, statusFile, user: user ? { uid: user.uid, gid: user.gid } : undefined, env,
@@ -198,9 +210,4 @@ function parseCheckpoint(c: ContainerCheckpoint): NativeCheckpoint {
     && typeof c.sandboxDir === 'string' && typeof c.statusFile === 'string' && typeof c.env === 'object';
   if (!ok) throw new CheckpointError(`not a native checkpoint: ${JSON.stringify(c).slice(0, 200)}`);
   return c as NativeCheckpoint;
-}
-
-/** Exposed for tests and tooling: whether the sandbox has a recorded exit status. */
-export function hasStatusFile(sandboxDir: string): boolean {
-  return fs.existsSync(path.join(sandboxDir, STATUS_FILE));
 }

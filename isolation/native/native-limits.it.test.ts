@@ -107,6 +107,13 @@ it('fails the launch of a missing executable, and of an unknown user', async () 
   expect(await user.wait()).toMatchObject({ reason: 'LAUNCH_FAILED', message: expect.stringContaining('unknown user no-such-user-x') });
 });
 
+it('fails the launch into a missing sandbox and leaves no cgroup behind', async () => {
+  const spec = shellSpec('true', { sandboxDir: '/nonexistent/agora-sandbox' });
+  const k = await c.launch(spec);
+  expect(await k.wait()).toMatchObject({ reason: 'LAUNCH_FAILED', message: expect.stringMatching(/^cannot prepare sandbox \/nonexistent\/agora-sandbox: ENOENT/) });
+  expect(cgroupsUnder(`${root}/${spec.taskId}`)).toEqual([]);
+});
+
 it('recovers a task whose status is unknown (pid 1 killed while the agent was away) as AGENT_RESTART', async () => {
   const spec = shellSpec('sleep 60');
   const k = await c.launch(spec);
