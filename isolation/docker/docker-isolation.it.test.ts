@@ -40,11 +40,13 @@ it('maps a container port to the task host port (busybox httpd answers on it)', 
     { labels, hostPorts: [hostPort] }, { portMappings: [{ containerPort: 8080, hostPort: 0, protocol: 'tcp' }] });
   const k = await c.launch(spec);
   let body = '';
+  let lastError: unknown;
   for (let i = 0; i < 50 && body === ''; i++) {
-    body = await fetch(`http://127.0.0.1:${hostPort}/`).then((r) => r.text(), () => '');
+    // httpd may not listen yet: keep the refusal and try again.
+    body = await fetch(`http://127.0.0.1:${hostPort}/`).then((r) => r.text(), (err: unknown) => { lastError = err; return ''; });
     if (body === '') await new Promise((r) => setTimeout(r, 100));
   }
-  expect(body).toBe('hello-agora\n');
+  expect({ body, lastError: body ? undefined : String(lastError) }).toEqual({ body: 'hello-agora\n', lastError: undefined });
   await finish(k);
 });
 

@@ -58,3 +58,16 @@ it('gives the output files to the task user and never follows a planted symlink'
   expect(fs.statSync(target).uid).toBe(0);
   fs.rmSync(dir, { recursive: true });
 });
+
+it('fails launches in flight when the helper dies, and starts a new helper for the next one', async () => {
+  const own = new LaunchServer(findExecutable('perl')!, createLogger('test', { level: 'silent' }));
+  const dir = tempSandbox();
+  const first = await own.launch(request(dir, ['/bin/sleep', '5']));
+  const firstExit = own.exited(first);
+  process.kill(own.pid!, 'SIGKILL');
+  expect(await firstExit).toBeUndefined(); // the caller falls back to watching the pid
+  process.kill(first, 'SIGKILL');
+  const second = await own.launch(request(dir, ['/bin/true']));
+  expect(await own.exited(second)).toEqual({ code: 0, signal: null });
+  own.close();
+});

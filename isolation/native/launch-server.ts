@@ -136,6 +136,9 @@ export class LaunchServer {
     proc.stdout!.setEncoding('utf8');
     proc.stdout!.on('data', (chunk: string) => this.onData(chunk));
     proc.once('error', (err) => this.log.error({ err }, 'native launch server error'));
+    // A helper that died mid-write gives EPIPE here; its exit handler fails what was in flight.
+    proc.stdin!.on('error', (err) => this.log.warn({ err }, 'native launch server input closed'));
+    proc.stdout!.on('error', (err) => this.log.warn({ err }, 'native launch server output error'));
     proc.once('exit', (code, signal) => this.onExit(proc, code, signal));
     this.refWhileBusy();
     return proc;
