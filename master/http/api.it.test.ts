@@ -191,5 +191,6 @@ describe('metrics and the page', () => {
     expect(js.headers.get('content-type')).toMatch(/javascript/);
     expect((await js.text()).length).toBeGreaterThan(5000);
     expect((await fetch(url('/style.css'))).headers.get('content-type')).toMatch(/css/);
+    expect((await fetch(url('/favicon.svg'))).headers.get('content-type')).toMatch(/svg/);
   });
 });
