@@ -79,7 +79,7 @@ class Cycle {
 
   /** Finds the next agent `client` may be offered and books it; false when there is none this cycle. */
   private offerNextAgent(client: ClientNode, quotaStage: boolean): boolean {
-    const limits = this.input.quotas.size > 0 ? limitCaps(client.roleNode, this.input.quotas, this.input.kinds) : undefined;
+    const limits = this.limitsFor(client);
     if (!capsAllowMinimum(limits, this.input.minimum)) return false;
     const headroom = this.ledger.capsFor(client.roleNode, quotaStage);
     if (!capsAllowMinimum(headroom, this.input.minimum) && !this.ledger.hasFreeReservationFor(client.role)) return false;
@@ -88,26 +88,37 @@ class Cycle {
     for (let p = pool.nextCandidate(client.cursor, client.filteredBits); p >= 0; p = pool.nextCandidate(p + 1, client.filteredBits)) {
       client.cursor = p + 1;
       const agent = pool.agentAt(p);
-      const offer = this.offerFor(client, agent, limits, headroom);
+      const offer = this.offerFor(client, agent, limits, headroom, true);
       if (offer === undefined) continue;
       pool.take(p);
-      this.input.commit(client, agent, offer);
-      this.ledger.onAllocated(offer, client.roleNode);
-      this.allocations.push({ frameworkId: client.framework.id, agentId: agent.id, role: client.role, resources: offer });
+      this.book(client, agent, offer);
+      // The agent is this client's for the cycle: in the quota stage it also gets the fair-share rest, in one offer (as Mesos merges them).
+      const rest = quotaStage ? this.offerFor(client, agent, this.limitsFor(client), this.ledger.capsFor(client.roleNode, false), false) : undefined;
+      if (rest) this.book(client, agent, rest);
+      this.allocations.push({ frameworkId: client.framework.id, agentId: agent.id, role: client.role, resources: rest ? offer.add(rest) : offer });
       return true;
     }
     client.cursor = pool.end;
     return false;
   }
 
+  private limitsFor(client: ClientNode): ScalarCaps | undefined {
+    return this.input.quotas.size > 0 ? limitCaps(client.roleNode, this.input.quotas, this.input.kinds) : undefined;
+  }
+
+  private book(client: ClientNode, agent: AgentState, offer: Resources): void {
+    this.input.commit(client, agent, offer);
+    this.ledger.onAllocated(offer, client.roleNode);
+  }
+
   /** What `client` would be offered on `agent` now, or undefined when nothing may be. */
-  private offerFor(client: ClientNode, agent: AgentState, limits?: ScalarCaps, headroom?: ScalarCaps): Resources | undefined {
+  private offerFor(client: ClientNode, agent: AgentState, limits: ScalarCaps | undefined, headroom: ScalarCaps | undefined, fromPool: boolean): Resources | undefined {
     let offer = agent.available;
     if (agent.availableHasReservations) offer = offer.allocatableTo(client.role);
     if (limits) offer = shrinkToCaps(offer, limits, false);
     if (headroom) offer = shrinkToCaps(offer, headroom, true);
     // An agent joined the pool only if its free resources met the minimum, and they are unchanged until it is taken.
-    if (offer !== agent.available && !meetsMinimum(offer, this.input.minimum)) return undefined;
+    if ((!fromPool || offer !== agent.available) && !meetsMinimum(offer, this.input.minimum)) return undefined;
     if (client.filters.size > 0 && isFiltered(client, agent, offer, this.nowMs)) return undefined;
     return offer;
   }

@@ -73,6 +73,16 @@ describe('HierarchicalDrfAllocator — quota', () => {
     expect(heldBy(allocator, fw('quota'), agents).scalar('cpus')).toBe(3);
   });
 
+  it('offers a quota role its guarantee and the fair-share rest of that agent in one offer', () => {
+    const allocator = new HierarchicalDrfAllocator();
+    addAgents(allocator, 1, 'cpus:4;mem:4096;ports:[31000-31010]');
+    allocator.setQuota('q', { guarantee: res('cpus:1;mem:512') });
+    allocator.addFramework({ id: fw('quota'), roles: ['q'] });
+    allocator.addFramework({ id: fw('other'), roles: ['other'] });
+    const offers = allocator.allocate(T0);
+    expect(offers.map((o) => [o.frameworkId, o.resources.format()])).toEqual([['quota', 'cpus:4;mem:4096;ports:[31000-31010]']]);
+  });
+
   it('holds all unreserved resources back for an unmet guarantee, yet still offers a role its own reservations', () => {
     const allocator = new HierarchicalDrfAllocator();
     addAgents(allocator, 2, 'cpus:1;mem:1024;cpus(ops):1;mem(ops):512');
