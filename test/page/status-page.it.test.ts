@@ -99,10 +99,10 @@ it('filters tasks by state and sorts by a header with the keyboard', async () =>
 it('updates the tasks page live from the event stream, without a reload', async () => {
   await page.goto(`${cluster.masterHttpUrl}/#/tasks?state=TASK_RUNNING`);
   await page.getByRole('link', { name: 'talker' }).waitFor();
-  await page.evaluate(() => { (window as unknown as { sameDocument: boolean }).sameDocument = true; }); // a reload would lose it
+  await page.evaluate(() => { (globalThis as unknown as { sameDocument: boolean }).sameDocument = true; }); // a reload would lose it
   fw.add({ taskId: 'latecomer', resources: 'cpus:0.1;mem:32', command: 'sleep 600' });
   await page.getByRole('link', { name: 'latecomer' }).waitFor({ timeout: 15_000 });
-  expect(await page.evaluate(() => (window as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
+  expect(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
 });
 
 it('shows an app of the service framework and a job of the cron framework', async () => {
