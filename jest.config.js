@@ -9,7 +9,8 @@ const base = {
 module.exports = {
   projects: [
     { ...base, displayName: 'unit', testMatch: ['<rootDir>/**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/dist/', '\\.it\\.test\\.ts$'] },
-    { ...base, displayName: 'integration', testMatch: ['<rootDir>/**/*.it.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/dist/'], testTimeout: 60000 },
+    { ...base, displayName: 'integration', testMatch: ['<rootDir>/**/*.it.test.ts'], testPathIgnorePatterns: ['/node_modules/', '/dist/'] },
   ],
   maxWorkers: 2,
+  testTimeout: 60000,
 };
