@@ -7,10 +7,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  AgentCommandSchema, ApiError, isTerminal, request, serveRequests, subjects, type AgentCommand, type AgentInfo, type AgentTask,
+  AgentCommandSchema, ApiError, TaskReasonSchema, isTerminal, request, serveRequests, subjects, type AgentCommand, type AgentInfo, type AgentTask,
   type Logger, type NatsConnection, type TaskStatus,
 } from '../sdk';
-import type { Container, ContainerExit, Containerizer, ContainerizerKind } from '../isolation/containerizer';
+import type { Container, ContainerExit, Containerizer, ContainerizerKind } from '../isolation';
 import { Checkpoint } from './checkpoint';
 import type { AgentConfig } from './config';
 import { listSandbox, readSandboxFile } from './files';
@@ -100,6 +100,7 @@ export class Agent {
       if (isTerminal(t.state)) continue;
       const runner = new TaskRunner(t.info, t.frameworkId, t.framework, t.role, t.sandboxDir, this.ctx);
       runner.state = t.state;
+      runner.startedAt = t.createdAt;
       this.runners.set(key(t.frameworkId, t.taskId), runner);
       const kind = t.container?.kind;
       const cz = kind ? this.deps.containerizers[kind] : undefined;
@@ -164,7 +165,8 @@ export class Agent {
           this.outbox.add(this.statusFor(cmd.frameworkId, cmd.taskId, 'TASK_DROPPED', 'the agent has no such task'));
           return { known: false };
         }
-        void r.kill(cmd.gracePeriodMs, cmd.reason === 'FRAMEWORK_REMOVED' ? 'FRAMEWORK_REMOVED' : 'KILLED');
+        const reason = TaskReasonSchema.safeParse(cmd.reason);
+        void r.kill(cmd.gracePeriodMs, reason.success ? reason.data : 'KILLED');
         return { known: true };
       }
       case 'SHUTDOWN_FRAMEWORK': {

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FrameworkInfo, TaskInfo, TaskState } from '../sdk';
-import type { ContainerCheckpoint } from '../isolation/containerizer';
+import type { ContainerCheckpoint } from '../isolation';
 
 export interface CheckpointedTask {
   taskId: string;

@@ -13,11 +13,11 @@ import { Checkpoint } from './checkpoint';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config';
 import { buildContainerizers } from './containerizers';
 import { parseAttributes } from './host-resources';
-import type { HealthMonitor } from './health';
+import { AgentHealthMonitor } from './health';
 
 export interface RunningAgent { agent: Agent; stop(opts?: { killTasks: boolean }): Promise<void> }
 
-export async function startAgent(partial: Partial<AgentConfig>, opts: { log?: Logger; nc?: NatsConnection; health?: (agent: Agent) => HealthMonitor } = {}): Promise<RunningAgent> {
+export async function startAgent(partial: Partial<AgentConfig>, opts: { log?: Logger; nc?: NatsConnection } = {}): Promise<RunningAgent> {
   const config: AgentConfig = { ...DEFAULT_AGENT_CONFIG, hostname: os.hostname(), ...partial };
   mkdirSync(config.workDir, { recursive: true });
   const log = opts.log ?? createLogger('agent');
@@ -28,7 +28,7 @@ export async function startAgent(partial: Partial<AgentConfig>, opts: { log?: Lo
   const nc = opts.nc ?? await connectNats({ servers: config.natsUrl, name: `agora-agent:${config.hostname}`, log });
   const provisionalId = agentId ?? `${config.hostname.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${Math.random().toString(16).slice(2, 10)}`;
   const containerizers = await buildContainerizers(config, provisionalId, log);
-  const agent = new Agent({ ...config, agentId: provisionalId }, { nc, log, containerizers }, Object.keys(containerizers) as never);
+  const agent = new Agent({ ...config, agentId: provisionalId }, { nc, log, containerizers, health: new AgentHealthMonitor(log) }, Object.keys(containerizers) as never);
   if (config.httpPort !== undefined) await startAgentHttp(agent, config.httpPort);
   await agent.start();
   return {
@@ -57,6 +57,7 @@ export function agentProgram(): Command {
     .option('--docker-host <url>', 'Docker engine (default /var/run/docker.sock)')
     .option('--containerizers <list>', 'containerizers to offer if available', 'native,docker')
     .option('--sandbox-gc-delay <hours>', 'hours before a finished sandbox is deleted', '24')
+    .option('--http-port <port>', "serve the agent's /metrics on this port (0 = any free port)")
     .option('--keep-tasks-on-exit', 'on SIGTERM/SIGINT leave tasks running for the next agent to recover')
     .addHelpText('after', `
 Examples:
@@ -76,6 +77,7 @@ export async function main(argv = process.argv): Promise<void> {
     taskUser: o.taskUser, cgroupRoot: o.cgroupRoot, dockerHost: o.dockerHost,
     containerizers: String(o.containerizers).split(',').map((s: string) => s.trim()).filter((s: string) => s === 'native' || s === 'docker') as never,
     sandboxGcDelayMs: Number(o.sandboxGcDelay) * 3_600_000, killTasksOnExit: !o.keepTasksOnExit,
+    httpPort: o.httpPort === undefined ? undefined : Number(o.httpPort),
   }, { log });
   let stopping = false;
   const stop = async (signal: string) => {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import {
   Resources, type FrameworkInfo, type TaskInfo, type TaskReason, type TaskState, type TaskStatus, type Usage,
 } from '../sdk';
-import type { Container, ContainerExit, Containerizer, ContainerSpec } from '../isolation/containerizer';
+import type { Container, ContainerExit, Containerizer, ContainerSpec } from '../isolation';
 
 export interface TaskContext {
   agentId: string;
@@ -29,6 +29,8 @@ export class TaskRunner {
   private killReason?: TaskReason;
   readonly ports: number[];
   endedAt?: number;
+  /** When the task started (for the health check's grace period, also after an agent restart). */
+  startedAt: number = Date.now();
 
   constructor(
     readonly info: TaskInfo, readonly frameworkId: string, readonly framework: FrameworkInfo, readonly role: string,

@@ -25,6 +25,8 @@ import { handleSchedulerCall } from './scheduler-calls';
 import { ClusterState, type TaskRecord } from './state';
 import { StatusUpdates, ensureStreams } from './status-updates';
 import { AllocationLoop } from './allocation-loop';
+import { DrainController } from './drain';
+import { UtilizationSampler } from './utilization';
 
 export interface MasterDeps {
   nc: NatsConnection;
@@ -46,6 +48,10 @@ export class Master {
   readonly startedAt: number;
   readonly allocation: AllocationLoop;
   readonly liveness: Liveness;
+  /** Maintenance: drain deadlines run with the master, not with its HTTP server. */
+  readonly drains: DrainController;
+  /** Cluster utilization sampled over the last hour (for the page's chart). */
+  readonly utilization: UtilizationSampler;
   js!: JetStreamClient;
   jsm!: JetStreamManager;
   private readonly subs: Subscription[] = [];
@@ -62,6 +68,8 @@ export class Master {
     this.registry = new Registry(config.dataDir);
     this.allocation = new AllocationLoop(this);
     this.liveness = new Liveness(this);
+    this.drains = new DrainController(this);
+    this.utilization = new UtilizationSampler(this);
   }
 
   async start(): Promise<void> {
@@ -78,12 +86,16 @@ export class Master {
     await this.updates.start();
     this.allocation.start();
     this.liveness.start();
+    this.drains.start();
+    this.utilization.start();
     this.log.info({ masterId: this.id }, 'master started');
   }
 
   async stop(): Promise<void> {
     this.allocation.stop();
     this.liveness.stop();
+    this.drains.stop();
+    this.utilization.stop();
     for (const s of this.subs) s.unsubscribe();
     await this.updates?.stop();
     this.registry.close();

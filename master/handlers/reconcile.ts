@@ -4,7 +4,7 @@
  * agent → TASK_GONE (the agent would have reported it), agent unknown → TASK_UNKNOWN. Implicit (none named):
  * the latest state of every live task of the framework. Answers are UPDATE events (not acknowledged).
  */
-import type { SchedulerCall, TaskState, TaskStatus } from '../../sdk';
+import { isTerminal, type SchedulerCall, type TaskState, type TaskStatus } from '../../sdk';
 import type { Master } from '../master';
 import { taskKey, type FrameworkRecord, type TaskRecord } from '../state';
 
@@ -15,7 +15,8 @@ export function handleReconcile(m: Master, fw: FrameworkRecord, call: Extract<Sc
     for (const k of fw.tasks) { const t = m.state.tasks.get(k); if (t) answers.push(latest(m, t)); }
   } else {
     for (const { taskId, agentId } of call.tasks) {
-      const t = m.state.tasks.get(taskKey(fid, taskId));
+      // Live or completed (kept in the bounded history): the task's latest state, terminal ones included.
+      const t = m.state.tasks.get(taskKey(fid, taskId)) ?? m.state.findTask(taskId, fid);
       if (t) { answers.push(latest(m, t)); continue; }
       answers.push({ taskId, frameworkId: fid, agentId, state: unknownTaskState(m, agentId), reason: 'RECONCILIATION', source: 'MASTER', timestamp: m.clock.now() });
     }
@@ -27,7 +28,7 @@ export function handleReconcile(m: Master, fw: FrameworkRecord, call: Extract<Sc
 function latest(m: Master, t: TaskRecord): TaskStatus {
   const base = t.last ?? { taskId: t.info.taskId, frameworkId: t.frameworkId, agentId: t.agentId, state: t.state, source: 'MASTER' as const, timestamp: t.updatedAt };
   const agentState = m.state.agents.get(t.agentId)?.state;
-  const state: TaskState = agentState === 'UNREACHABLE' ? 'TASK_UNREACHABLE' : t.state;
+  const state: TaskState = agentState === 'UNREACHABLE' && !isTerminal(t.state) ? 'TASK_UNREACHABLE' : t.state;
   const { uuid: _uuid, ...rest } = base;
   return { ...rest, state, reason: 'RECONCILIATION', source: 'MASTER', timestamp: m.clock.now() };
 }

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Master } from '../master';
-import { clusterTotals, type UtilizationSampler } from './utilization';
+import { clusterTotals, type UtilizationSampler } from '../utilization';
 
 export function registerOverviewRoutes(app: FastifyInstance, m: Master, sampler: UtilizationSampler): void {
   app.get('/api/v1/summary', async () => summaryView(m));

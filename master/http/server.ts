@@ -5,7 +5,6 @@
  * unknown ids 404, a framework nobody answers for 503. Routes are documented in docs/api.md.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
-import { DrainController } from '../drain';
 import type { Master } from '../master';
 import { registerDrainRoutes } from './drain-routes';
 import { registerEventRoutes } from './event-routes';
@@ -15,7 +14,6 @@ import { registerOverviewRoutes } from './overview-routes';
 import { registerPageRoutes } from './page-routes';
 import { registerReadRoutes } from './read-routes';
 import { registerRoleRoutes } from './role-routes';
-import { UtilizationSampler } from './utilization';
 
 const LABELS: Record<number, string> = { 400: 'bad request', 404: 'not found', 409: 'conflict', 502: 'bad gateway', 503: 'unavailable' };
 
@@ -30,18 +28,13 @@ export async function startHttp(m: Master, host: string, port: number): Promise<
   app.setNotFoundHandler((req, reply) => void reply.status(404).send({ error: 'not found', message: `no route ${req.method} ${req.url}` }));
   app.get('/health', async () => ({ status: 'ok', masterId: m.id }));
 
-  const drains = new DrainController(m);
-  const sampler = new UtilizationSampler(m);
-  drains.start();
-  sampler.start();
-  app.addHook('onClose', async () => { drains.stop(); sampler.stop(); });
 
   registerReadRoutes(app, m);
   registerRoleRoutes(app, m);
   registerFileRoutes(app, m);
   registerEventRoutes(app, m);
-  registerDrainRoutes(app, m, drains);
-  registerOverviewRoutes(app, m, sampler);
+  registerDrainRoutes(app, m, m.drains);
+  registerOverviewRoutes(app, m, m.utilization);
   registerFrameworkRoutes(app, m);
   registerPageRoutes(app, m);
   await app.listen({ host, port });

@@ -3,7 +3,7 @@
  * the used and total cpus/mem/disk of reachable agents and the number of running tasks, in a ring of
  * `hour / intervalMs` samples.
  */
-import type { Master } from '../master';
+import type { Master } from './master';
 
 export interface UtilizationSample {
   t: number;
