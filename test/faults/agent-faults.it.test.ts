@@ -1,0 +1,128 @@
+/**
+ * Agent faults with a real `bin/agora-agent` process and real signals (the master runs in this process):
+ *  (2) kill -9 the agent with 20 running tasks, 10 native and 10 Docker; restart it: the same processes and
+ *      containers are re-attached (an exit after the restart is still reported), nothing launched twice;
+ *  (3) SIGSTOP it past the ping timeout: TASK_UNREACHABLE reaches the framework; SIGCONT: RUNNING again;
+ *  agent removal: stopped past --agent-removal-timeout → TASK_GONE; when it returns it is told to kill them.
+ */
+import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectNats, request, subjects, type NatsConnection } from 'agora/sdk';
+import { startMaster, type RunningMaster } from '../../master/main';
+import { dockerClient } from '../../isolation/docker/docker-containerizer';
+import { processesUnder } from '../../isolation/testing/fixtures';
+import { eventually } from '../harness/cluster';
+import { NatsServer } from '../harness/nats-server';
+import { FaultFramework } from './fault-framework';
+import { Processes, StartsLog, agentIdOf, containersOf, removeAgentLeftovers, report, type Proc } from './processes';
+
+const DOCKER = { type: 'DOCKER' as const, image: 'agora-busybox:latest', pullPolicy: 'never' as const };
+
+describe('agent faults: kill -9, SIGSTOP, removal', () => {
+  const procs = new Processes();
+  let dir: string;
+  let nats: NatsServer;
+  let master: RunningMaster;
+  let nc: NatsConnection;
+  let fw: FaultFramework;
+  let agent: Proc;
+  let agentId: string;
+  let starts: StartsLog;
+  let originalContainers: string[] = [];
+  /** Native tasks started twice (starts log) plus Docker containers created after the first launch. */
+  const duplicatedLaunches = async () => starts.duplicated() + (await containersOf(agentId)).filter((c) => !originalContainers.includes(c.id)).length;
+  const ids = Array.from({ length: 20 }, (_, i) => (i < 10 ? `native-${i}` : `docker-${i}`));
+
+  const agentTasks = async () => (await request<{ tasks: { taskId: string; state: string }[] }>(nc, subjects.agentCommand(agentId), { type: 'STATE' })).tasks;
+  const startAgent = () => { agent = procs.agent(nats.url, join(dir, 'agent'), ['--hostname', 'fault-agent']); return agentIdOf(agent); };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'agora-faults-'));
+    chmodSync(dir, 0o777);
+    starts = new StartsLog(join(dir, 'starts'));
+    nats = await NatsServer.start();
+    master = await startMaster({
+      natsUrl: nats.url, httpHost: '127.0.0.1', httpPort: 0, dataDir: join(dir, 'master'), allocationIntervalMs: 100,
+      agentPingTimeoutMs: 300, maxAgentPingTimeouts: 3, agentRemovalTimeoutMs: 5000,
+    });
+    nc = await connectNats({ servers: nats.url, name: 'agent-faults-test' });
+    agentId = await startAgent();
+    fw = new FaultFramework(nats.url, { name: 'agent-faults' });
+    await fw.driver.start();
+    fw.want(ids.map((taskId) => (taskId.startsWith('native')
+      ? { taskId, command: starts.command('sleep 600') }
+      : { taskId, command: 'sleep 600', container: DOCKER })));
+    await eventually(() => fw.inState('TASK_RUNNING').length === 20, '20 tasks running', 40_000);
+  }, 60_000);
+
+  afterAll(async () => {
+    await fw?.stop(false).catch(() => undefined);
+    await procs.killAll();
+    if (agentId) await removeAgentLeftovers(agentId);
+    await nc?.drain().catch(() => undefined);
+    await master?.stop().catch(() => undefined);
+    await nats?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('(2) kill -9 the agent with 20 running tasks (native and Docker); restarted, it re-attaches all of them', async () => {
+    const pidsBefore = processesUnder(`agora/${agentId}`).sort();
+    const containersBefore = (await containersOf(agentId)).map((c) => c.id).sort();
+    originalContainers = containersBefore;
+    expect(containersBefore).toHaveLength(10);
+    await agent.kill('SIGKILL');
+    expect(await startAgent()).toBe(agentId);
+    await eventually(async () => (await agentTasks()).filter((t) => t.state === 'TASK_RUNNING').length === 20, 'the agent reports 20 running', 20_000);
+    expect(processesUnder(`agora/${agentId}`).sort()).toEqual(pidsBefore);
+    expect((await containersOf(agentId)).map((c) => c.id).sort()).toEqual(containersBefore);
+    const state = await (await fetch(`${master.httpUrl}/api/v1/state`)).json() as { tasks: { id: string; state: string }[] };
+    expect(state.tasks.filter((t) => t.state === 'TASK_RUNNING').map((t) => t.id).sort()).toEqual([...ids].sort());
+    // Re-attached, not merely remembered: exits after the restart are still seen and reported.
+    const nativeVictim = processesUnder(`agora/${agentId}/native-3`);
+    for (const pid of nativeVictim) process.kill(pid, 'SIGKILL');
+    const dockerVictim = (await containersOf(agentId)).find((c) => c.taskId === 'docker-13')!;
+    await dockerClient().getContainer(dockerVictim.id).kill();
+    await eventually(() => fw.latest.get('native-3')?.state === 'TASK_FAILED' && fw.latest.get('docker-13')?.state === 'TASK_FAILED', 'both exits reported', 15_000);
+    const lost = ids.filter((id) => !['native-3', 'docker-13'].includes(id) && fw.latest.get(id)?.state !== 'TASK_RUNNING').length;
+    const duplicated = await duplicatedLaunches();
+    report('agent kill -9 (20 tasks, native+docker)', { lost, duplicatedLaunches: duplicated });
+    expect(lost).toBe(0);
+    expect(duplicated).toBe(0);
+  }, 60_000);
+
+  it('(3) SIGSTOP past the ping timeout: TASK_UNREACHABLE reaches the framework; SIGCONT: RUNNING again, nothing duplicated', async () => {
+    const live = ids.filter((id) => fw.latest.get(id)?.state === 'TASK_RUNNING');
+    expect(live).toHaveLength(18);
+    const seen = fw.updates.length;
+    agent.signal('SIGSTOP');
+    await eventually(() => live.every((id) => fw.latest.get(id)?.state === 'TASK_UNREACHABLE'), 'TASK_UNREACHABLE for every task', 10_000);
+    agent.signal('SIGCONT');
+    await eventually(() => live.every((id) => fw.latest.get(id)?.state === 'TASK_RUNNING'), 'RUNNING again', 10_000);
+    const after = fw.updates.slice(seen);
+    const lost = live.filter((id) => !after.some((u) => u.taskId === id && u.state === 'TASK_UNREACHABLE')).length;
+    const duplicatedUpdates = live.reduce((n, id) => n + Math.max(0, fw.streamUpdates(id, 'TASK_UNREACHABLE') - 1), 0);
+    const duplicated = await duplicatedLaunches();
+    report('agent SIGSTOP/SIGCONT (18 tasks)', { lost, duplicatedLaunches: duplicated, redeliveredUpdates: duplicatedUpdates });
+    expect(lost).toBe(0);
+    expect(duplicated).toBe(0);
+    expect((await agentTasks()).filter((t) => t.state === 'TASK_RUNNING')).toHaveLength(18);
+  }, 30_000);
+
+  it('removal: stopped past --agent-removal-timeout, its tasks are TASK_GONE; when it returns it kills them', async () => {
+    const live = ids.filter((id) => fw.latest.get(id)?.state === 'TASK_RUNNING');
+    agent.signal('SIGSTOP');
+    await eventually(() => live.every((id) => fw.latest.get(id)?.state === 'TASK_GONE'), 'TASK_GONE for every task', 15_000);
+    const removed = await (await fetch(`${master.httpUrl}/api/v1/state`)).json() as { agents: { id: string }[]; tasks: { id: string; state: string }[] };
+    expect(removed.agents.map((a) => a.id)).not.toContain(agentId);
+    agent.signal('SIGCONT');
+    await eventually(async () => (await agentTasks()).length === 0, 'the returning agent killed its tasks', 15_000);
+    await eventually(() => processesUnder(`agora/${agentId}`).length === 0, 'no native task process left', 10_000);
+    await eventually(async () => (await containersOf(agentId)).every((c) => c.state !== 'running'), 'no container running', 10_000);
+    const lost = live.filter((id) => !fw.updates.some((u) => u.taskId === id && u.state === 'TASK_GONE')).length;
+    const duplicated = await duplicatedLaunches();
+    report('agent removal (18 tasks)', { lost, duplicatedLaunches: duplicated });
+    expect(lost).toBe(0);
+    expect(duplicated).toBe(0);
+  }, 40_000);
+});
