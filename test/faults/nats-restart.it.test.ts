@@ -1,0 +1,43 @@
+/**
+ * (4) kill -9 and restart nats-server (same port, same JetStream storage) in the middle of 200 task
+ * completions: the agent's outbox holds what it cannot publish, every component reconnects on its own, and the
+ * framework receives all 200 TASK_FINISHED updates; nothing is launched twice.
+ */
+import { join } from 'node:path';
+import { eventually, startCluster, type TestCluster } from '../harness/cluster';
+import { FaultFramework } from './fault-framework';
+import { StartsLog, report } from './processes';
+
+const TASKS = 200;
+
+describe('nats-server restart during 200 task completions', () => {
+  let cluster: TestCluster;
+  let fw: FaultFramework | undefined;
+
+  beforeAll(async () => { cluster = await startCluster({ agents: [{ resources: 'cpus:8;mem:8192;disk:1000' }] }); });
+  afterAll(async () => { await fw?.stop(false).catch(() => undefined); await cluster?.stop(); });
+
+  it('the framework receives all 200 TASK_FINISHED', async () => {
+    const starts = new StartsLog(join(cluster.dir, 'starts'));
+    fw = new FaultFramework(cluster.natsUrl, { name: 'nats-restart', perAccept: 50 });
+    await fw.driver.start();
+    // Completions spread over ~4 s, starting once every task is up.
+    fw.want(Array.from({ length: TASKS }, (_, i) => ({ taskId: `t-${i}`, command: starts.command(`sleep ${(3 + i * 0.02).toFixed(2)}`) })));
+    await eventually(() => fw!.inState('TASK_FINISHED').length >= 20, 'completions under way', 30_000, 10);
+    const finishedBefore = fw.inState('TASK_FINISHED').length;
+    await cluster.nats.stopProcess('SIGKILL');
+    await new Promise((r) => setTimeout(r, 1500));
+    const heldInOutbox = cluster.agents[0].agent.outbox.pending();
+    await cluster.nats.startProcess();
+
+    await eventually(() => fw!.inState('TASK_FINISHED').length === TASKS, `all ${TASKS} TASK_FINISHED at the framework`, 40_000);
+    const lost = TASKS - new Set(fw.updates.filter((u) => u.state === 'TASK_FINISHED').map((u) => u.taskId)).size;
+    const duplicatedUpdates = fw.updates.filter((u) => u.state === 'TASK_FINISHED').length - (TASKS - lost);
+    const duplicated = starts.duplicated();
+    report('nats-server kill -9 + restart during 200 completions', { finishedBefore, heldInOutbox, lost, duplicatedLaunches: duplicated, redeliveredUpdates: duplicatedUpdates });
+    expect(heldInOutbox).toBeGreaterThan(0);
+    expect(lost).toBe(0);
+    expect(duplicated).toBe(0);
+    expect(cluster.agents[0].agent.outbox.pending()).toBe(0);
+  }, 90_000);
+});
