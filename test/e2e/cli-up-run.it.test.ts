@@ -30,7 +30,7 @@ describe('agora up + agora run (subprocesses)', () => {
     httpPort = await freePort();
     natsUrl = `nats://127.0.0.1:${natsPort}`;
     up = spawn(process.execPath, [AGORA, 'up', '--nats-port', String(natsPort), '--http-port', String(httpPort), '--data-dir', dir,
-      '--agent-resources', 'cpus:2;mem:2048;disk:1000;ports:[32000-32100]', '--no-frameworks'],
+      '--agent-resources', 'cpus:2;mem:2048;disk:1000;ports:[32000-32100]'],
     { env: { ...process.env, AGORA_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
     up.stdout!.on('data', (d) => { upOutput += d; });
     up.stderr!.on('data', (d) => { upOutput += d; });
@@ -41,6 +41,30 @@ describe('agora up + agora run (subprocesses)', () => {
   afterAll(async () => {
     if (up && up.exitCode === null) up.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('runs the shipped frameworks, which register with the master', async () => {
+    const names = await eventually(async () => {
+      const r = await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/frameworks`)).json() as { frameworks: { name: string; connected: boolean }[] };
+      const n = r.frameworks.filter((f) => f.connected).map((f) => f.name).sort();
+      return n.includes('service') && n.includes('cron') ? n : undefined;
+    }, 'service and cron to subscribe', 30_000);
+    expect(names).toEqual(expect.arrayContaining(['cron', 'service']));
+  });
+
+  it('sets and lists role weights and quotas through agora role', () => {
+    const env = { AGORA_MASTER: `http://127.0.0.1:${httpPort}` };
+    const set = agora(['role', 'set', 'eng', '--weight', '2', '--quota', 'cpus:1;mem:256'], env);
+    expect(set.stderr).toBe('');
+    expect(set.stdout).toMatch(/role eng: weight 2, guarantee cpus:1;mem:256/);
+    const list = agora(['role', 'list', '--json'], env);
+    expect(JSON.parse(list.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ role: 'eng', weight: 2, guarantee: 'cpus:1;mem:256' })]));
+    const table = agora(['role', 'list'], env);
+    expect(table.stdout).toMatch(/^ROLE\s+WEIGHT/m);
+    expect(table.stdout).toMatch(/^eng\s+2\s+cpus:1;mem:256/m);
+    const bad = agora(['role', 'set', 'eng', '--quota', 'cpus:many'], env);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/guarantee: resource 'cpus:many'/);
   });
 
   it('prints the task output, its life, and exits with its exit code', () => {

@@ -91,6 +91,7 @@ it('prints and follows logs through the files API', async () => {
   const err = await cli('logs', 'server', '--stderr');
   expect(out.stdout).toBe('serving\n');
   expect(err.stdout).toBe('warning\n');
+  await eventually(() => fw.latest.get('counter')?.state === 'TASK_FINISHED', 'counter to finish printing', 20_000);
   expect((await cli('logs', 'counter')).stdout).toBe('line-1\nline-2\nline-3\nline-4\n');
   fw.add({ taskId: 'streamer', resources: 'cpus:0.1;mem:32', command: 'for i in 1 2 3 4 5; do echo part-$i; sleep 0.4; done' });
   await eventually(() => fw.latest.get('streamer')?.state === 'TASK_RUNNING', 'streamer running');
