@@ -3,7 +3,7 @@
  * and for scripts (`--json`), exit codes that mean something, and turning errors into one clear line.
  */
 import type { Command } from 'commander';
-import { ApiError, connectNats, createLogger, type NatsConnection } from 'agora/sdk';
+import { ApiError, connectNats, createLogger, parseDurationMs, type NatsConnection } from 'agora/sdk';
 
 /** Exit codes: 0 ok, 1 the thing failed (task/job/deployment), 2 usage or invalid input, 3 cluster unreachable, 4 not found, 5 timed out. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, UNAVAILABLE: 3, NOT_FOUND: 4, TIMEOUT: 5 } as const;
@@ -113,10 +113,9 @@ export function describeError(e: unknown): { message: string; exitCode: number }
 
 /** `10m`, `30s`, `1h`, `500ms` → milliseconds. */
 export function parseDuration(text: string, field = 'duration'): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(text.trim());
-  if (!m) throw new CliError(`${field}: '${text}' is not a duration (e.g. 30s, 10m, 1h)`, EXIT.USAGE);
-  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 's') as 'ms'];
-  return Math.round(Number(m[1]) * unit);
+  const ms = parseDurationMs(text, 's');
+  if (ms === undefined) throw new CliError(`${field}: '${text}' is not a duration (e.g. 30s, 10m, 1h)`, EXIT.USAGE);
+  return ms;
 }
 
 /** `--env K=V` collector for commander. */

@@ -9,7 +9,7 @@
  *
  * The drain itself is stored on the AgentRecord (`drain: { deadline, drained }`) and in the registry.
  */
-import type { AgentId, TimerHandle } from '../sdk';
+import { parseDurationMs, type AgentId, type TimerHandle } from '../sdk';
 import type { Master } from './master';
 import type { AgentRecord } from './state';
 
@@ -104,8 +104,8 @@ export class DrainController {
 export function parseDeadline(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isInteger(value) && value >= 0 && value <= 30 * 86_400_000 ? value : undefined;
   if (typeof value !== 'string') return undefined;
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/.exec(value.trim()) ?? (/^0$/.test(value.trim()) ? ['0', '0', 'ms'] : null);
-  if (!match) return undefined;
-  const ms = Math.round(Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[match[2] as 'ms']);
-  return ms <= 30 * 86_400_000 ? ms : undefined;
+  const text = value.trim();
+  // A string needs its unit (`10m`), except a plain `0`.
+  const ms = /[a-z]$/.test(text) || text === '0' ? parseDurationMs(text, 'ms') : undefined;
+  return ms !== undefined && ms <= 30 * 86_400_000 ? ms : undefined;
 }

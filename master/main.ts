@@ -6,7 +6,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { connectNats, createLogger, systemClock, type Clock, type Logger, type NatsConnection } from '../sdk';
+import { connectNats, createLogger, parseDurationMs, systemClock, type Clock, type Logger, type NatsConnection } from '../sdk';
 import { HierarchicalDrfAllocator } from './allocator/drf-allocator';
 import { DEFAULT_MASTER_CONFIG, type MasterConfig } from './config';
 import { startHttp } from './http/server';
@@ -45,9 +45,9 @@ const int = (name: string) => (v: string) => {
   return Number(v);
 };
 const ms = (name: string) => (v: string) => {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)?$/.exec(v);
-  if (!m) throw new InvalidArgumentError(`${name} must be a duration like 500ms, 15s, 10m`);
-  return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[(m[2] ?? 'ms') as 'ms']);
+  const n = parseDurationMs(v, 'ms');
+  if (n === undefined) throw new InvalidArgumentError(`${name} must be a duration like 500ms, 15s, 10m`);
+  return n;
 };
 
 export function masterProgram(): Command {

@@ -22,3 +22,4 @@ export * from './clock';
 export * from './driver/scheduler-driver';
 export * from './apps';
 export * from './jobs';
+export * from './duration';
