@@ -9,7 +9,7 @@ import { Resources, SchedulerDriver, type Offer } from 'agora/sdk';
 
 const [natsUrl, id, failoverTimeoutMs, tasksJson] = process.argv.slice(2);
 const toLaunch = JSON.parse(tasksJson ?? '[]') as { taskId: string; command: string }[];
-const out = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+const out = (o: object): void => { process.stdout.write(`${JSON.stringify(o)}\n`); };
 
 async function onOffers(driver: SchedulerDriver, offers: Offer[]): Promise<void> {
   for (const o of offers) {
@@ -28,7 +28,7 @@ const driver = new SchedulerDriver({
   scheduler: {
     registered: async (d, info) => { out({ event: 'registered', reregistered: info.reregistered }); await d.reconcile([]); },
     resourceOffers: onOffers,
-    statusUpdate: (_d, s) => out({ event: 'update', taskId: s.taskId, state: s.state, uuid: s.uuid ?? null }),
+    statusUpdate: (_d, s) => void out({ event: 'update', taskId: s.taskId, state: s.state, uuid: s.uuid ?? null }),
   },
 });
 driver.start().catch((err: Error) => { out({ event: 'error', message: err.message }); process.exit(1); });
