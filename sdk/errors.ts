@@ -35,9 +35,14 @@ export function validationIssues(err: z.ZodError, prefix = ''): Issue[] {
   return err.issues.map((i) => ({ field: fieldPath(i.path, prefix), message: i.message }));
 }
 
-/** One line naming every problem: `framework.name: Required; tasks[0].resources: ...`. */
-export function formatIssues(issues: Issue[]): string {
-  return issues.map((i) => `${i.field}: ${i.message}`).join('; ');
+/**
+ * One line naming the problems: `framework.name: Required; tasks[0].resources: ...`. At most `max` are spelled
+ * out and the rest counted, so a message with 20,000 bad array items gets a short error (not a reply larger
+ * than NATS allows, which would never arrive).
+ */
+export function formatIssues(issues: Issue[], max = 20): string {
+  const shown = issues.slice(0, max).map((i) => `${i.field}: ${i.message}`).join('; ');
+  return issues.length > max ? `${shown}; … and ${issues.length - max} more problems` : shown;
 }
 
 /** Parses `value` with `schema` or throws an INVALID ApiError naming every field at fault. */

@@ -23,15 +23,28 @@ export function serveRequests<S extends z.ZodType>(
     callback: (err, msg) => {
       if (err) { log.error({ err, subject }, 'subscription failed'); return; }
       void (async () => {
-        const reply = await handleOne(msg.data, msg.subject, schema, handler, opts.maxMessageBytes, warn);
-        if (msg.reply) msg.respond(encode(reply));
+        const reply = await handleOne(msg.data, msg.subject, subject, schema, handler, opts.maxMessageBytes, warn);
+        if (msg.reply) msg.respond(replyBytes(nc, reply));
       })().catch((e) => log.error({ err: e, subject: msg.subject }, 'request handler crashed'));
     },
   });
 }
 
+/** The encoded reply, or an error saying it is too large when NATS would refuse to carry it (the caller would hear nothing). */
+function replyBytes(nc: NatsConnection, reply: object): Uint8Array {
+  const bytes = encode(reply);
+  const max = nc.info?.max_payload;
+  if (max === undefined || bytes.length <= max) return bytes;
+  return encode({ ok: false, error: { code: 'INTERNAL', message: `the reply of ${bytes.length} bytes exceeds the NATS maximum payload of ${max}` } });
+}
+
+/**
+ * `subject` is the message's own subject (logged, passed to the handler); `served` is the subscription's
+ * (e.g. `agora.v1.master.agent.*`), which keys the rate limit, so a flood under many forged ids is still
+ * logged only a few times per window.
+ */
 async function handleOne<S extends z.ZodType>(
-  data: Uint8Array, subject: string, schema: S, handler: (msg: z.infer<S>, subject: string) => Promise<object> | object,
+  data: Uint8Array, subject: string, served: string, schema: S, handler: (msg: z.infer<S>, subject: string) => Promise<object> | object,
   maxBytes: number | undefined, warn: RateLimitedLog,
 ): Promise<object> {
   let raw: unknown;
@@ -39,14 +52,14 @@ async function handleOne<S extends z.ZodType>(
     raw = decode(data, maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES);
   } catch (e) {
     const code = (e as Error).message.includes('exceeds') ? 'TOO_LARGE' : 'INVALID';
-    warn.warn(`decode:${subject}`, { subject, err: (e as DecodeError).message }, 'refused undecodable message');
+    warn.warn(`decode:${served}`, { subject, err: (e as DecodeError).message }, 'refused undecodable message');
     return { ok: false, error: { code, message: (e as Error).message } };
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issues = validationIssues(parsed.error);
     const message = formatIssues(issues);
-    warn.warn(`invalid:${subject}`, { subject, err: message }, 'refused invalid message');
+    warn.warn(`invalid:${served}`, { subject, err: message }, 'refused invalid message');
     return { ok: false, error: { code: 'INVALID', message, field: issues[0]?.field } };
   }
   try {
@@ -54,10 +67,10 @@ async function handleOne<S extends z.ZodType>(
     return { ok: true, ...result };
   } catch (e) {
     if (e instanceof ApiError) {
-      warn.warn(`refused:${subject}:${e.code}`, { subject, code: e.code, err: e.message }, 'refused request');
+      warn.warn(`refused:${served}:${e.code}`, { subject, code: e.code, err: e.message }, 'refused request');
       return { ok: false, error: e.toBody() };
     }
-    warn.warn(`internal:${subject}`, { subject, err: (e as Error).stack }, 'request failed');
+    warn.warn(`internal:${served}`, { subject, err: (e as Error).stack }, 'request failed');
     return { ok: false, error: { code: 'INTERNAL', message: (e as Error).message } };
   }
 }
