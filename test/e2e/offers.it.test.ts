@@ -1,0 +1,53 @@
+/**
+ * The offer lifecycle as a framework sees it through the SDK: offers time out and are rescinded, a declined
+ * offer comes back after refuseSeconds and not before, SUPPRESS stops offers and REVIVE brings them back.
+ */
+import { SchedulerDriver, type Offer } from 'agora/sdk';
+import { eventually, startCluster, type TestCluster } from '../harness/cluster';
+
+describe('offers', () => {
+  let cluster: TestCluster;
+  let driver: SchedulerDriver;
+  const offers: (Offer & { at: number })[] = [];
+  const rescinded: string[] = [];
+
+  beforeAll(async () => {
+    cluster = await startCluster({ master: { offerTimeoutMs: 700, allocationIntervalMs: 100 } });
+    driver = new SchedulerDriver({
+      natsUrl: cluster.natsUrl, framework: { name: 'offers' },
+      scheduler: { resourceOffers: (_d, o) => { offers.push(...o.map((x) => ({ ...x, at: Date.now() }))); }, offerRescinded: (_d, id) => { rescinded.push(id); } },
+    });
+    await driver.start();
+  });
+  afterAll(async () => { await driver?.stop({ failover: false }); await cluster?.stop(); });
+
+  it('rescinds an offer held past --offer-timeout, and the resources are offered again', async () => {
+    const first = await eventually(() => offers[0], 'an offer');
+    await eventually(() => rescinded.includes(first.id), 'the offer to be rescinded', 5000);
+    expect(Date.now() - first.at).toBeGreaterThanOrEqual(600);
+    const again = await eventually(() => offers.find((o) => o.id !== first.id), 'the resources offered again');
+    expect(again.resources).toEqual(first.resources);
+    const late = await driver.decline([first.id]).catch((e: Error) => e);
+    expect((late as Error).message).toMatch(/not outstanding/);
+  });
+
+  it('keeps declined resources away for refuseSeconds, and not longer', async () => {
+    const current = await eventually(() => offers.filter((o) => !rescinded.includes(o.id)).at(-1), 'an outstanding offer');
+    offers.length = 0;
+    const declinedAt = Date.now();
+    await driver.decline([current.id], { refuseSeconds: 2 });
+    const back = await eventually(() => offers[0], 'the offer to come back', 6000);
+    const waited = back.at - declinedAt;
+    expect(waited).toBeGreaterThanOrEqual(1900);
+    expect(waited).toBeLessThan(4000);
+  });
+
+  it('sends nothing while suppressed, and offers again after REVIVE', async () => {
+    await driver.suppress();
+    for (const o of offers.splice(0)) if (!rescinded.includes(o.id)) await driver.decline([o.id], { refuseSeconds: 0 }).catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(offers).toEqual([]);
+    await driver.revive();
+    await eventually(() => offers.length > 0, 'offers after REVIVE', 3000);
+  });
+});
