@@ -1,6 +1,21 @@
 /** A container that never started: wait() gives LAUNCH_FAILED with the cause; nothing to kill or free. */
-import type { Container, ContainerCheckpoint, ContainerExit, ContainerUsage } from './containerizer';
-import { IsolationError } from './errors';
+import type { Logger } from '../sdk/log';
+import type { Container, ContainerCheckpoint, ContainerExit, ContainerSpec, ContainerUsage } from './containerizer';
+import { IsolationError, LaunchError } from './errors';
+
+/**
+ * Runs a containerizer's start step: a LaunchError (image missing, command not found, limit unsupported…)
+ * becomes a container whose wait() reports LAUNCH_FAILED with the cause; anything else is an agent-side bug.
+ */
+export async function launchOrFail(kind: ContainerCheckpoint['kind'], spec: ContainerSpec, log: Logger, start: () => Promise<Container>): Promise<Container> {
+  try {
+    return await start();
+  } catch (err) {
+    if (!(err instanceof LaunchError)) throw err;
+    log.warn({ taskId: spec.taskId, err }, `${kind} launch failed`);
+    return new FailedContainer(spec.taskId, kind, err.message);
+  }
+}
 
 export function launchFailed(message: string): ContainerExit {
   return { exitCode: null, signal: null, reason: 'LAUNCH_FAILED', message };

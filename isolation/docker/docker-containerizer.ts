@@ -13,7 +13,7 @@ import Dockerode from 'dockerode';
 import { createLogger, type Logger } from '../../sdk/log';
 import type { Container, ContainerCheckpoint, ContainerExit, Containerizer, ContainerSpec } from '../containerizer';
 import { CheckpointError, DockerEngineError, LaunchError, describeError } from '../errors';
-import { FailedContainer } from '../failed-container';
+import { launchOrFail } from '../failed-container';
 import { DockerContainer, type DockerCheckpoint } from './docker-container';
 import { classifyDockerExit } from './docker-exit';
 import { LABEL_AGENT, LABEL_TASK, createOptions } from './docker-options';
@@ -75,14 +75,8 @@ export class DockerContainerizer implements Containerizer {
     return [...this.live.values()];
   }
 
-  async launch(spec: ContainerSpec): Promise<Container> {
-    try {
-      return await this.start(spec);
-    } catch (err) {
-      if (!(err instanceof LaunchError)) throw err;
-      this.log.warn({ taskId: spec.taskId, err }, 'docker launch failed');
-      return new FailedContainer(spec.taskId, 'docker', err.message);
-    }
+  launch(spec: ContainerSpec): Promise<Container> {
+    return launchOrFail('docker', spec, this.log, () => this.start(spec));
   }
 
   private async start(spec: ContainerSpec): Promise<DockerContainer> {

@@ -17,7 +17,7 @@ import type { TaskCgroup } from '../cgroups/task-cgroup';
 import type { CgroupFs } from '../cgroups/cgroup-fs';
 import { kernelCgroupFs } from '../cgroups/cgroup-fs';
 import { CheckpointError, LaunchError, describeError } from '../errors';
-import { FailedContainer } from '../failed-container';
+import { launchOrFail } from '../failed-container';
 import { watchPid } from './exit-watch';
 import { LaunchServer } from './launch-server';
 import { launchChain, prctlSyscall, taskArgv } from './launcher';
@@ -89,14 +89,8 @@ export class NativeContainerizer implements Containerizer {
     return [...this.live.values()];
   }
 
-  async launch(spec: ContainerSpec): Promise<Container> {
-    try {
-      return await this.start(spec);
-    } catch (err) {
-      if (!(err instanceof LaunchError)) throw err;
-      this.log.warn({ taskId: spec.taskId, err }, 'native launch failed');
-      return new FailedContainer(spec.taskId, 'native', err.message);
-    }
+  launch(spec: ContainerSpec): Promise<Container> {
+    return launchOrFail('native', spec, this.log, () => this.start(spec));
   }
 
   private async start(spec: ContainerSpec): Promise<NativeContainer> {
