@@ -92,7 +92,17 @@ export class StatusUpdates {
       if (!isTerminal(status.state)) void m.sendToAgent(status.agentId!, { type: 'KILL', frameworkId: status.frameworkId, taskId: status.taskId, reason: 'FRAMEWORK_REMOVED' }).catch(() => undefined);
       return;
     }
+    if (!task && settledAsGone(m, status)) return;
     if (task && task.agentId === status.agentId) m.onTaskStatus(task, status);
     await m.forwardUpdate(status);
   }
+}
+
+/**
+ * A task the master declared TASK_GONE (its agent was removed) is over for its framework: TASK_GONE is terminal.
+ * When the agent returns it is told to kill such tasks; its TASK_KILLING/TASK_KILLED are not news to anyone.
+ */
+function settledAsGone(m: Master, status: TaskStatus): boolean {
+  const done = m.state.findTask(status.taskId, status.frameworkId);
+  return done !== undefined && done.agentId === status.agentId && (done.state === 'TASK_GONE' || done.state === 'TASK_GONE_BY_OPERATOR');
 }
