@@ -20,6 +20,7 @@ import { sandboxPath, TaskRunner, type TaskContext } from './task-runner';
 import type { HealthMonitor } from './health';
 import { SandboxGc } from './sandbox-gc';
 import { chooseSandboxRoot } from './sandbox-root';
+import { parseTaskUserAcl, taskUserFor, type TaskUserAcl } from './task-users';
 
 export interface AgentDeps {
   nc: NatsConnection;
@@ -41,6 +42,7 @@ export class Agent {
   private stopped = false;
   private readonly gc: SandboxGc;
   readonly sandboxRoot: string;
+  private readonly taskUserAcl: TaskUserAcl;
   masterId?: string;
   readonly metrics = { launches: 0, launchFailures: 0, launchLatencyMs: [] as number[] };
 
@@ -50,6 +52,7 @@ export class Agent {
     this.checkpoint.set('agentId', this.id);
     const othersRunTasks = process.getuid?.() === 0 && config.taskUser !== 'root';
     this.sandboxRoot = chooseSandboxRoot(config.workDir, this.id, othersRunTasks, deps.log);
+    this.taskUserAcl = parseTaskUserAcl(config.taskUserAcl);
     const resources = hostResources(config.workDir, config.resources);
     this.info = {
       id: this.id as never, hostname: config.hostname, resources: resources.toWire(), version: '0.1.0', containerizers: available,
@@ -186,11 +189,13 @@ export class Agent {
     const kind: ContainerizerKind = cmd.task.container.type === 'DOCKER' ? 'docker' : 'native';
     const cz = this.deps.containerizers[kind];
     if (!cz) throw new ApiError('INVALID', `task.container: this agent has no ${kind} containerizer`, 'task.container');
+    const user = taskUserFor(cmd.task, cmd.framework, kind === 'native' ? this.config.taskUser : undefined, this.taskUserAcl);
+    const task = { ...cmd.task, command: { ...cmd.task.command, user } };
     const started = Date.now();
     const sandbox = sandboxPath(this.sandboxRoot, cmd.frameworkId, cmd.task.taskId);
-    const runner = new TaskRunner(cmd.task, cmd.frameworkId, cmd.framework, cmd.role, sandbox, this.ctx);
+    const runner = new TaskRunner(task, cmd.frameworkId, cmd.framework, cmd.role, sandbox, this.ctx);
     this.runners.set(k, runner);
-    this.checkpoint.putTask({ taskId: cmd.task.taskId, frameworkId: cmd.frameworkId, info: cmd.task, framework: cmd.framework, role: cmd.role, state: 'TASK_STAGING', sandboxDir: sandbox, createdAt: started });
+    this.checkpoint.putTask({ taskId: cmd.task.taskId, frameworkId: cmd.frameworkId, info: task, framework: cmd.framework, role: cmd.role, state: 'TASK_STAGING', sandboxDir: sandbox, createdAt: started });
     this.metrics.launches++;
     void runner.launch(cz).then(() => {
       this.metrics.launchLatencyMs.push(Date.now() - started);

@@ -13,6 +13,8 @@ export interface AgentConfig {
   /** HTTP port for the agent's own metrics endpoint; 0 = pick a free one, undefined = none. */
   httpPort?: number;
   taskUser: string;
+  /** Principal → users its frameworks' tasks may run as besides taskUser: `ci=builder,deploy;*=www-data`. */
+  taskUserAcl?: string;
   cgroupRoot?: string;
   dockerHost?: string;
   /** Which containerizers to offer, if available: default both. */

@@ -90,6 +90,15 @@ describe('bad input is refused clearly and changes nothing', () => {
     expect(s.message).toMatch(/mem 999999 > 4096/);
   });
 
+  it('refuses a task asking to run as a user its principal was not granted (root included)', async () => {
+    await driver.revive();
+    const offer = await eventually(() => offers.shift(), 'an offer');
+    await driver.launch([offer.id], [{ taskId: 'as-root', name: 'as-root', agentId: offer.agentId, resources: Resources.parse('cpus:0.1;mem:32').toWire(), command: { value: 'id -u', user: 'root' } }]);
+    const s = await eventually(() => updates.find((u) => u.taskId === 'as-root' && u.state !== 'TASK_STAGING'), 'the refusal');
+    expect(s.state).toBe('TASK_ERROR');
+    expect(s.message).toMatch(/task.command.user: principal '\*' may not run tasks as 'root'/);
+  });
+
   it('refuses garbage on agent subjects and on the update stream, and keeps working', async () => {
     const before = await snapshot();
     const agentId = cluster.agents[0].agent.id;
