@@ -29,7 +29,9 @@ export class Supervisor {
   }
 
   private spawn(spec: ChildSpec): ChildProcess {
-    return spawn(spec.command, spec.args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...spec.env } });
+    // Own process group: Ctrl-C in the terminal reaches only `agora up`, which then stops the children in
+    // order (frameworks, agent and its tasks, master, NATS last) instead of all at once.
+    return spawn(spec.command, spec.args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...spec.env }, detached: true });
   }
 
   private watch(r: Running): void {

@@ -31,7 +31,7 @@ describe('agora up + agora run (subprocesses)', () => {
     natsUrl = `nats://127.0.0.1:${natsPort}`;
     up = spawn(process.execPath, [AGORA, 'up', '--nats-port', String(natsPort), '--http-port', String(httpPort), '--data-dir', dir,
       '--agent-resources', 'cpus:2;mem:2048;disk:1000;ports:[32000-32100]'],
-    { env: { ...process.env, AGORA_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    { env: { ...process.env, AGORA_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     up.stdout!.on('data', (d) => { upOutput += d; });
     up.stderr!.on('data', (d) => { upOutput += d; });
     await eventually(() => /cluster is up/.test(upOutput), `agora up to be ready (output so far: ${upOutput})`, 45_000, 100);
@@ -39,7 +39,7 @@ describe('agora up + agora run (subprocesses)', () => {
   }, 60_000);
 
   afterAll(async () => {
-    if (up && up.exitCode === null) up.kill('SIGKILL');
+    if (up && up.exitCode === null) process.kill(-up.pid!, 'SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -93,7 +93,8 @@ describe('agora up + agora run (subprocesses)', () => {
     const longRun = spawn(process.execPath, [AGORA, 'run', '--nats', natsUrl, '--quiet', '--', 'sleep', '300'], { stdio: 'ignore', env: { ...process.env, AGORA_LOG_LEVEL: 'warn' } });
     await eventually(async () => ((await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/tasks?state=running`)).json()) as { total: number }).total === 1, 'the long task to run');
     const exited = new Promise<number | null>((r) => up.once('exit', (code) => r(code)));
-    up.kill('SIGINT');
+    // As Ctrl-C in a terminal does: SIGINT to the whole process group of `agora up` (spawned detached here).
+    process.kill(-up.pid!, 'SIGINT');
     expect(await exited).toBe(0);
     expect(spawnSync('pgrep', ['-f', dir]).stdout.toString().trim()).toBe('');
     expect(spawnSync('pgrep', ['-x', 'sleep', '-a']).stdout.toString()).not.toMatch(/sleep 300/);
