@@ -12,8 +12,17 @@ export interface RegistryFramework { info: FrameworkInfo; registeredAt: number; 
 export interface RegistryAgent { info: AgentInfo; registeredAt: number; removedAt?: number; reservations: string; drain?: { deadline: number; drained: boolean } }
 export interface RegistryRole { role: string; weight: number; guarantee?: string; limit?: string }
 
+type FrameworkRow = { info: string; registered_at: number; removed_at: number | null };
+type AgentRow = { info: string; registered_at: number; removed_at: number | null; reservations: string; drain: string | null };
+const frameworkOf = (r: FrameworkRow): RegistryFramework => ({ info: JSON.parse(r.info), registeredAt: r.registered_at, removedAt: r.removed_at ?? undefined });
+const agentOf = (r: AgentRow): RegistryAgent => ({
+  info: JSON.parse(r.info), registeredAt: r.registered_at, removedAt: r.removed_at ?? undefined, reservations: r.reservations, drain: r.drain ? JSON.parse(r.drain) : undefined,
+});
+
 export class Registry {
   private readonly db: Database.Database;
+  private readonly frameworkById: Database.Statement;
+  private readonly agentById: Database.Statement;
 
   constructor(dataDir: string) {
     mkdirSync(dataDir, { recursive: true });
@@ -26,6 +35,8 @@ export class Registry {
         reservations TEXT NOT NULL DEFAULT '', drain TEXT);
       CREATE TABLE IF NOT EXISTS roles (role TEXT PRIMARY KEY, weight REAL NOT NULL DEFAULT 1, guarantee TEXT, quota_limit TEXT);
     `);
+    this.frameworkById = this.db.prepare('SELECT * FROM frameworks WHERE id = ?');
+    this.agentById = this.db.prepare('SELECT * FROM agents WHERE id = ?');
   }
 
   upsertFramework(info: FrameworkInfo, now: number): void {
@@ -36,10 +47,13 @@ export class Registry {
     this.db.prepare('UPDATE frameworks SET removed_at = ? WHERE id = ?').run(now, id);
   }
   frameworks(): RegistryFramework[] {
-    return (this.db.prepare('SELECT * FROM frameworks').all() as { info: string; registered_at: number; removed_at: number | null }[])
-      .map((r) => ({ info: JSON.parse(r.info), registeredAt: r.registered_at, removedAt: r.removed_at ?? undefined }));
+    return (this.db.prepare('SELECT * FROM frameworks').all() as FrameworkRow[]).map(frameworkOf);
   }
-  framework(id: string): RegistryFramework | undefined { return this.frameworks().find((f) => f.info.id === id); }
+  /** One framework by id (a keyed lookup: it runs for every status update). */
+  framework(id: string): RegistryFramework | undefined {
+    const row = this.frameworkById.get(id) as FrameworkRow | undefined;
+    return row ? frameworkOf(row) : undefined;
+  }
 
   upsertAgent(info: AgentInfo, now: number): void {
     this.db.prepare(`INSERT INTO agents (id, info, registered_at) VALUES (?, ?, ?)
@@ -51,10 +65,12 @@ export class Registry {
     this.db.prepare('UPDATE agents SET drain = ? WHERE id = ?').run(drain ? JSON.stringify(drain) : null, id);
   }
   agents(): RegistryAgent[] {
-    return (this.db.prepare('SELECT * FROM agents').all() as { info: string; registered_at: number; removed_at: number | null; reservations: string; drain: string | null }[])
-      .map((r) => ({ info: JSON.parse(r.info), registeredAt: r.registered_at, removedAt: r.removed_at ?? undefined, reservations: r.reservations, drain: r.drain ? JSON.parse(r.drain) : undefined }));
+    return (this.db.prepare('SELECT * FROM agents').all() as AgentRow[]).map(agentOf);
   }
-  agent(id: string): RegistryAgent | undefined { return this.agents().find((a) => a.info.id === id); }
+  agent(id: string): RegistryAgent | undefined {
+    const row = this.agentById.get(id) as AgentRow | undefined;
+    return row ? agentOf(row) : undefined;
+  }
 
   setRole(r: RegistryRole): void {
     this.db.prepare(`INSERT INTO roles (role, weight, guarantee, quota_limit) VALUES (?, ?, ?, ?)
