@@ -1,6 +1,6 @@
 /**
- * Outstanding offers: which resources of which agent are offered to which framework, by id.
- * An offer leaves the book when accepted, declined, rescinded or timed out — exactly once.
+ * Outstanding offers: which resources of which agent are offered to which framework, by id, indexed by agent
+ * and by framework. An offer leaves the book when accepted, declined, rescinded or timed out — exactly once.
  */
 import { randomBytes } from 'node:crypto';
 import type { AgentId, FrameworkId, OfferId } from '../sdk';
@@ -18,6 +18,8 @@ export interface OfferRecord {
 
 export class OfferBook {
   private readonly offers = new Map<OfferId, OfferRecord>();
+  private readonly byAgent = new Map<AgentId, Set<OfferRecord>>();
+  private readonly byFramework = new Map<FrameworkId, Set<OfferRecord>>();
   private readonly prefix = randomBytes(4).toString('hex');
   private seq = 0;
   made = 0;
@@ -26,6 +28,8 @@ export class OfferBook {
     const id = `${this.prefix}-O${++this.seq}` as OfferId;
     const o: OfferRecord = { id, frameworkId, agentId, role, resources, createdAt: now };
     this.offers.set(id, o);
+    index(this.byAgent, agentId).add(o);
+    index(this.byFramework, frameworkId).add(o);
     this.made++;
     return o;
   }
@@ -35,12 +39,28 @@ export class OfferBook {
   /** Removes and returns the offer (undefined if it is not outstanding). */
   take(id: string): OfferRecord | undefined {
     const o = this.offers.get(id as OfferId);
-    if (o) this.offers.delete(o.id);
+    if (!o) return undefined;
+    this.offers.delete(o.id);
+    unindex(this.byAgent, o.agentId, o);
+    unindex(this.byFramework, o.frameworkId, o);
     return o;
   }
 
-  forAgent(agentId: AgentId): OfferRecord[] { return [...this.offers.values()].filter((o) => o.agentId === agentId); }
-  forFramework(frameworkId: FrameworkId): OfferRecord[] { return [...this.offers.values()].filter((o) => o.frameworkId === frameworkId); }
+  forAgent(agentId: AgentId): OfferRecord[] { return [...(this.byAgent.get(agentId) ?? [])]; }
+  forFramework(frameworkId: FrameworkId): OfferRecord[] { return [...(this.byFramework.get(frameworkId) ?? [])]; }
   all(): IterableIterator<OfferRecord> { return this.offers.values(); }
   get size(): number { return this.offers.size; }
+}
+
+function index<K>(m: Map<K, Set<OfferRecord>>, key: K): Set<OfferRecord> {
+  let s = m.get(key);
+  if (!s) { s = new Set(); m.set(key, s); }
+  return s;
+}
+
+function unindex<K>(m: Map<K, Set<OfferRecord>>, key: K, o: OfferRecord): void {
+  const s = m.get(key);
+  if (!s) return;
+  s.delete(o);
+  if (s.size === 0) m.delete(key);
 }
