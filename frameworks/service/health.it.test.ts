@@ -84,7 +84,8 @@ it('kills and replaces unhealthy instances, never more than the kill budget (2 o
   const n = 4;
   const budget = 2; // max(1, floor((1 − 0.5) × 4))
   const { deploymentId } = await api({ type: 'deploy', app: { id: '/sick', cmd: 'touch healthy; sleep 1100', instances: n, ...small,
-    upgradeStrategy: HALF, backoff: { backoffSeconds: 0.2 }, healthChecks: [fileCheck()] } });
+    // A 1 s backoff keeps the replacements from running before every sick instance has been reported.
+    upgradeStrategy: HALF, backoff: { backoffSeconds: 1 }, healthChecks: [fileCheck()] } });
   await succeeded(deploymentId!, '4 healthy instances');
   const before = (await show('/sick')).instanceList;
   expect(before.every((i) => i.healthy === true && i.ready)).toBe(true);
@@ -164,7 +165,7 @@ it('rolls out a new version counting new instances only once their health checks
 });
 
 it('stalls a version whose health check never passes with the old healthy instances up, then rolls back at the deadline', async () => {
-  const deadlineS = 4;
+  const deadlineS = 5;
   const def = { id: '/never', cmd: 'touch healthy; sleep 1300', instances: 4, ...small, upgradeStrategy: HALF, healthChecks: [fileCheck(0.5)],
     deployment: { progressDeadlineSeconds: deadlineS } };
   const v1 = await api({ type: 'deploy', app: def });
