@@ -15,7 +15,7 @@ import { processesUnder } from '../../isolation/testing/fixtures';
 import { eventually } from '../harness/cluster';
 import { NatsServer } from '../harness/nats-server';
 import { FaultFramework } from './fault-framework';
-import { Processes, StartsLog, agentIdOf, containersOf, removeAgentLeftovers, report, type Proc } from './processes';
+import { Processes, StartsLog, agentIdOf, containersOf, killTaskProcesses, pidsRunning, removeAgentLeftovers, report, type Proc } from './processes';
 
 /** Tasks test (2) ends on purpose: two while the agent is dead, two after it restarted. */
 const ENDED = ['native-3', 'docker-13', 'native-5', 'docker-15'];
@@ -69,25 +69,27 @@ describe('agent faults: kill -9, SIGSTOP, removal', () => {
   });
 
   it('(2) kill -9 the agent with 20 running tasks (native and Docker); restarted, it re-attaches all of them', async () => {
-    const pidsBefore = processesUnder(`agora/${agentId}`).sort();
+    const natives = ids.filter((id) => id.startsWith('native'));
+    const sleeps = () => new Map(natives.map((id) => [id, pidsRunning(`agora/${agentId}/${id}`, 'sleep')]));
+    const pidsBefore = await eventually(() => { const m = sleeps(); return [...m.values()].every((p) => p.length === 1) ? m : undefined; }, 'every native sleep started');
     const containersBefore = (await containersOf(agentId)).map((c) => c.id).sort();
     originalContainers = containersBefore;
-    const nativeVictimPids = processesUnder(`agora/${agentId}/native-3`);
     const dockerVictimId = (await containersOf(agentId)).find((c) => c.taskId === 'docker-13')!.id;
     expect(containersBefore).toHaveLength(10);
     await agent.kill('SIGKILL');
     // While the agent is dead, one native task and one container end: the restarted agent must report how.
-    for (const pid of processesUnder(`agora/${agentId}/native-3`)) process.kill(pid, 'SIGKILL');
+    expect(killTaskProcesses(`agora/${agentId}/native-3`)).toBeGreaterThan(0);
     await dockerClient().getContainer((await containersOf(agentId)).find((c) => c.taskId === 'docker-13')!.id).kill();
     expect(await startAgent()).toBe(agentId);
     await eventually(async () => (await agentTasks()).filter((t) => t.state === 'TASK_RUNNING').length === 18, 'the agent reports 18 running', 20_000);
     await eventually(() => fw.latest.get('native-3')?.state === 'TASK_FAILED' && fw.latest.get('docker-13')?.state === 'TASK_FAILED', 'both exits during the outage reported', 15_000);
-    expect(processesUnder(`agora/${agentId}`).sort()).toEqual(pidsBefore.filter((pid) => !nativeVictimPids.includes(pid)));
+    const pidsAfter = sleeps();
+    expect(natives.filter((id) => id !== 'native-3').map((id) => [id, pidsAfter.get(id)])).toEqual(natives.filter((id) => id !== 'native-3').map((id) => [id, pidsBefore.get(id)]));
     expect((await containersOf(agentId)).map((c) => c.id).sort()).toEqual(containersBefore.filter((id) => id !== dockerVictimId));
     const state = await (await fetch(`${master.httpUrl}/api/v1/state`)).json() as { tasks: { id: string; state: string }[] };
     expect(state.tasks.filter((t) => t.state === 'TASK_RUNNING').map((t) => t.id).sort()).toEqual(ids.filter((id) => id !== 'native-3' && id !== 'docker-13').sort());
     // Re-attached, not merely remembered: exits after the restart are still seen and reported.
-    for (const pid of processesUnder(`agora/${agentId}/native-5`)) process.kill(pid, 'SIGKILL');
+    expect(killTaskProcesses(`agora/${agentId}/native-5`)).toBeGreaterThan(0);
     await dockerClient().getContainer((await containersOf(agentId)).find((c) => c.taskId === 'docker-15')!.id).kill();
     await eventually(() => fw.latest.get('native-5')?.state === 'TASK_FAILED' && fw.latest.get('docker-15')?.state === 'TASK_FAILED', 'both exits after the restart reported', 15_000);
     // A task that ended is reported with how it ended, once: never also TASK_LOST.

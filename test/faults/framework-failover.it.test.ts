@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { processesUnder } from '../../isolation/testing/fixtures';
 import { eventually, startCluster, type TestCluster } from '../harness/cluster';
-import { Processes, StartsLog, report, type Proc } from './processes';
+import { Processes, StartsLog, pidsRunning, report, type Proc } from './processes';
 
 interface Ev { event: string; taskId?: string; state?: string; uuid?: string | null; reregistered?: boolean }
 const events = (p: Proc): Ev[] => p.lines.flatMap((l) => { try { const o = JSON.parse(l) as Ev; return o.event ? [o] : []; } catch { return []; } });
@@ -38,7 +38,9 @@ describe('framework kill -9 and failover', () => {
     await eventually(() => [...latestStates(a).values()].filter((s) => s === 'TASK_RUNNING').length === 5, 'fw-a: 5 running', 30_000);
     await eventually(() => [...latestStates(b).values()].filter((s) => s === 'TASK_RUNNING').length === 3, 'fw-b: 3 running', 30_000);
     const agentId = cluster.agents[0].agent.id;
-    const aPids = aTasks.filter((t) => t.taskId.startsWith('a-long')).map((t) => processesUnder(`agora/${agentId}/${t.taskId}`).sort());
+    const longs = ['a-long-0', 'a-long-1', 'a-long-2'];
+    const sleepers = () => longs.map((id) => pidsRunning(`agora/${agentId}/${id}`, 'sleep'));
+    const aPids = await eventually(() => { const p = sleepers(); return p.every((x) => x.length === 1) ? p : undefined; }, "fw-a's sleeps started");
 
     await Promise.all([a.kill('SIGKILL'), b.kill('SIGKILL')]);
     const runners = cluster.agents[0].agent.runners;
@@ -55,8 +57,7 @@ describe('framework kill -9 and failover', () => {
     await eventually(() => events(a).some((e) => e.event === 'registered' && e.reregistered), 'fw-a re-subscribed', 20_000);
     await eventually(() => ['a-short-0', 'a-short-1'].every((id) => events(a).some((e) => e.taskId === id && e.state === 'TASK_FINISHED' && e.uuid)), 'the updates produced while fw-a was dead', 15_000);
     await eventually(() => ['a-long-0', 'a-long-1', 'a-long-2'].every((id) => latestStates(a).get(id) === 'TASK_RUNNING'), 'reconciliation: long tasks running', 10_000);
-    const untouched = aTasks.filter((t) => t.taskId.startsWith('a-long')).map((t) => processesUnder(`agora/${agentId}/${t.taskId}`).sort());
-    expect(untouched).toEqual(aPids);
+    expect(sleepers()).toEqual(aPids);
 
     const lost = ['a-short-0', 'a-short-1'].filter((id) => !events(a).some((e) => e.taskId === id && e.state === 'TASK_FINISHED')).length
       + ['a-long-0', 'a-long-1', 'a-long-2'].filter((id) => !runners.has(`fw-a/${id}`)).length;

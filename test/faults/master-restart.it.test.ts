@@ -68,6 +68,8 @@ describe('master kill -9 during a launch of 100 tasks', () => {
     const state = await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/state`)).json() as { tasks: { id: string; state: string }[] };
     expect(state.tasks.filter((t) => t.state === 'TASK_RUNNING')).toHaveLength(TASKS);
 
+    // RUNNING is reported once the process is launched; give the last shells a moment to write their line.
+    await eventually(() => starts.counts().size === TASKS, 'every task to record its start', 10_000).catch(() => undefined);
     const counts = starts.counts();
     const lost = Array.from({ length: TASKS }, (_, i) => `t-${i}`).filter((id) => !counts.has(id)).length;
     const duplicated = starts.duplicated();

@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { dockerClient } from '../../isolation/docker/docker-containerizer';
-import { sweepCgroups } from '../../isolation/testing/fixtures';
+import { processesUnder, sweepCgroups } from '../../isolation/testing/fixtures';
 import { eventually } from '../harness/cluster';
 
 const ROOT = join(__dirname, '..', '..');
@@ -131,4 +131,20 @@ export class StartsLog {
 export function report(test: string, figures: Record<string, number>): void {
   // eslint-disable-next-line no-console
   console.log(`FAULT ${test}: ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+}
+
+/** SIGKILLs every process of a task's cgroup (a task whose processes are already going is fine). */
+export function killTaskProcesses(relCgroup: string): number {
+  const pids = processesUnder(relCgroup);
+  for (const pid of pids) {
+    try { process.kill(pid, 'SIGKILL'); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; }
+  }
+  return pids.length;
+}
+
+/** Pids in a task's cgroup running `program` (e.g. the task's `sleep`, not the launch chain around it). */
+export function pidsRunning(relCgroup: string, program: string): number[] {
+  return processesUnder(relCgroup).filter((pid) => {
+    try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]?.endsWith(program); } catch { return false; }
+  }).sort();
 }
