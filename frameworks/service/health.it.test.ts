@@ -75,17 +75,17 @@ afterAll(async () => {
 });
 
 const small = { cpus: 0.1, mem: 16 };
-/** Passes while the task's sandbox holds `healthy`; the first failure after a success makes it unhealthy. */
+/** Passes while the task's sandbox holds `healthy`; two failures in a row (~0.6 s) after a success make it unhealthy. */
 const fileCheck = (gracePeriodSeconds = 2) =>
-  ({ type: 'COMMAND' as const, command: 'test -f healthy', gracePeriodSeconds, intervalSeconds: 0.3, timeoutSeconds: 2, consecutiveFailures: 1 });
+  ({ type: 'COMMAND' as const, command: 'test -f healthy', gracePeriodSeconds, intervalSeconds: 0.3, timeoutSeconds: 5, consecutiveFailures: 2 });
 const HALF = { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 };
 
 it('kills and replaces unhealthy instances, never more than the kill budget (2 of 4 at minimumHealthCapacity 0.5) at once', async () => {
   const n = 4;
   const budget = 2; // max(1, floor((1 − 0.5) × 4))
   const { deploymentId } = await api({ type: 'deploy', app: { id: '/sick', cmd: 'touch healthy; sleep 1100', instances: n, ...small,
-    // A 1 s backoff keeps the replacements from running before every sick instance has been reported.
-    upgradeStrategy: HALF, backoff: { backoffSeconds: 1 }, healthChecks: [fileCheck()] } });
+    // A 1.5 s backoff keeps the replacements from running before every sick instance has been reported.
+    upgradeStrategy: HALF, backoff: { backoffSeconds: 1.5 }, healthChecks: [fileCheck()] } });
   await succeeded(deploymentId!, '4 healthy instances');
   const before = (await show('/sick')).instanceList;
   expect(before.every((i) => i.healthy === true && i.ready)).toBe(true);
@@ -123,7 +123,7 @@ it('replaces an instance whose HTTP health endpoint dies while the task keeps ru
     cpus: 0.1, mem: 64, ports: [0], backoff: { backoffSeconds: 0.2 },
     // One agent: the test agents share this host and the same port range, so two agents could hand out one port.
     constraints: [['hostname', 'CLUSTER', 'agent-0']],
-    healthChecks: [{ type: 'HTTP', portIndex: 0, path: '/', gracePeriodSeconds: 10, intervalSeconds: 0.3, timeoutSeconds: 1, consecutiveFailures: 2 }] } });
+    healthChecks: [{ type: 'HTTP', portIndex: 0, path: '/', gracePeriodSeconds: 10, intervalSeconds: 0.3, timeoutSeconds: 2, consecutiveFailures: 3 }] } });
   await succeeded(deploymentId!, '2 instances passing their HTTP check', 30_000);
   const [victim, bystander] = (await show('/web')).instanceList;
   const rec = record('/web');
