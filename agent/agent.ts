@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   AgentCommandSchema, ApiError, TaskReasonSchema, isTerminal, request, serveRequests, subjects, type AgentCommand, type AgentInfo, type AgentTask,
-  type Logger, type NatsConnection, type TaskStatus,
+  type Logger, type NatsConnection, type TaskReason, type TaskStatus,
 } from '../sdk';
 import type { Container, ContainerExit, Containerizer, ContainerizerKind } from '../isolation';
 import { Checkpoint } from './checkpoint';
@@ -127,7 +127,7 @@ export class Agent {
           this.deps.nc, subjects.agentCall(this.id), { type: 'REGISTER', agent: this.info, tasks }, { timeoutMs: 5000 });
         this.masterId = reply.masterId;
         this.registered = true;
-        for (const k of reply.killTasks) void this.runners.get(key(k.frameworkId, k.taskId))?.kill(undefined, 'FRAMEWORK_REMOVED');
+        for (const k of reply.killTasks) { const r = this.runners.get(key(k.frameworkId, k.taskId)); if (r) this.killQuietly(r, undefined, 'FRAMEWORK_REMOVED'); }
         this.log.info({ agentId: this.id, masterId: reply.masterId, tasks: tasks.length }, 'registered with master');
         this.schedulePing(reply.pingIntervalMs);
         return;
@@ -169,12 +169,12 @@ export class Agent {
           return { known: false };
         }
         const reason = TaskReasonSchema.safeParse(cmd.reason);
-        void r.kill(cmd.gracePeriodMs, reason.success ? reason.data : 'KILLED');
+        this.killQuietly(r, cmd.gracePeriodMs, reason.success ? reason.data : 'KILLED');
         return { known: true };
       }
       case 'SHUTDOWN_FRAMEWORK': {
         const mine = [...this.runners.values()].filter((r) => r.frameworkId === cmd.frameworkId);
-        for (const r of mine) void r.kill(undefined, 'FRAMEWORK_REMOVED');
+        for (const r of mine) this.killQuietly(r, undefined, 'FRAMEWORK_REMOVED');
         return { killed: mine.length };
       }
       case 'FILES_LIST': return { files: listSandbox(this.sandboxOf(cmd.taskId)) };
@@ -206,6 +206,11 @@ export class Agent {
       runner.finish({ exitCode: null, signal: null, reason: 'LAUNCH_FAILED', message: e.message });
     });
     return { accepted: true };
+  }
+
+  /** Starts a kill without waiting; a failure is logged (the task's own exit still reports its end), never thrown. */
+  private killQuietly(r: TaskRunner, gracePeriodMs: number | undefined, reason: TaskReason): void {
+    r.kill(gracePeriodMs, reason).catch((err: Error) => this.log.error({ taskId: r.taskId, err: err.message }, 'kill failed'));
   }
 
   private onTaskEnded(r: TaskRunner): void {

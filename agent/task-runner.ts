@@ -76,7 +76,7 @@ export class TaskRunner {
   /** Watches a launched or recovered container until it ends. */
   attach(container: Container, recovered: boolean): void {
     this.container = container;
-    if (this.killRequested) void container.kill(this.info.killGracePeriodMs);
+    if (this.killRequested) container.kill(this.info.killGracePeriodMs).catch(() => undefined); // its exit is reported by wait()
     if (!recovered || this.state !== 'TASK_RUNNING') this.update('TASK_RUNNING', {});
     void container.wait().then((exit) => this.finish(exit));
   }

@@ -43,17 +43,28 @@ export function signalAll(cg: TaskCgroup, signal: NodeJS.Signals): number {
 export async function killAllNow(cg: TaskCgroup, launcher?: LauncherHandle, attempts = 20): Promise<void> {
   for (let i = 0; i < attempts; i++) {
     signalLauncher(launcher, 'SIGKILL');
-    if (!isEmpty(cg) && !cg.killAll()) {
-      await cg.freeze();
-      try {
-        signalAll(cg, 'SIGKILL');
-      } finally {
-        cg.thaw();
-      }
-    }
+    if (!isEmpty(cg) && !cg.killAll()) await freezeAndKill(cg);
     if (await waitGone(cg, launcher, 1_000)) return;
   }
   throw new CgroupError(`task cgroup ${cg.path} still has processes ${cg.exists() ? cg.pids().join(',') : ''} after ${attempts} kill rounds`);
+}
+
+/**
+ * Freeze → SIGKILL all → thaw. The task may end on its own meanwhile and its cgroup be removed (by the
+ * exit watcher): a cgroup that vanished is a task that is gone, not an error.
+ */
+async function freezeAndKill(cg: TaskCgroup): Promise<void> {
+  try {
+    await cg.freeze();
+  } catch (err) {
+    if (!cg.exists()) return;
+    throw err;
+  }
+  try {
+    signalAll(cg, 'SIGKILL');
+  } finally {
+    if (cg.exists()) cg.thaw();
+  }
 }
 
 export async function terminate(cg: TaskCgroup, launcher: LauncherHandle | undefined, gracePeriodMs: number): Promise<void> {
