@@ -32,8 +32,11 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-/** Small resources by default so tests never depend on the machine's size. */
-const DEFAULT_AGENT_RESOURCES = 'cpus:4;mem:4096;disk:10000;ports:[31000-31999]';
+/**
+ * Small resources by default so tests never depend on the machine's size; each agent of a cluster gets its
+ * own port range, since all of them share this host's network.
+ */
+const defaultAgentResources = (i: number) => `cpus:4;mem:4096;disk:10000;ports:[${31000 + i * 1000}-${31999 + i * 1000}]`;
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'agora-test-'));
@@ -48,7 +51,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const addAgent = async (config: Partial<AgentConfig> = {}) => {
     const i = n++;
     const a = await startAgent({
-      natsUrl: nats.url, hostname: `agent-${i}`, workDir: join(dir, `agent-${i}`), resources: DEFAULT_AGENT_RESOURCES,
+      natsUrl: nats.url, hostname: `agent-${i}`, workDir: join(dir, `agent-${i}`), resources: defaultAgentResources(i),
       containerizers: ['native'], usageIntervalMs: 2000, ...config,
     });
     agents.push(a);
