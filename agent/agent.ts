@@ -35,6 +35,11 @@ export class Agent {
   readonly checkpoint: Checkpoint;
   readonly outbox: UpdateOutbox;
   readonly runners = new Map<string, TaskRunner>();
+  /**
+   * Tasks that ended since the last successful registration, reported in the next REGISTER with their terminal
+   * state: the master may not have read their final update yet, and must not take them for lost meanwhile.
+   */
+  private readonly endedSinceRegistration = new Map<string, TaskRunner>();
   private readonly ctx: TaskContext;
   private pingTimer?: NodeJS.Timeout;
   private usageTimer?: NodeJS.Timeout;
@@ -122,11 +127,14 @@ export class Agent {
     let delay = 200;
     while (!this.stopped) {
       try {
-        const tasks: AgentTask[] = [...this.runners.values()].map((r) => ({ task: r.info, frameworkId: r.frameworkId as never, frameworkInfo: r.framework, state: r.state, role: r.role }));
+        this.pruneEnded();
+        const reported = [...this.runners.values(), ...this.endedSinceRegistration.values()];
+        const tasks: AgentTask[] = reported.map((r) => ({ task: r.info, frameworkId: r.frameworkId as never, frameworkInfo: r.framework, state: r.state, role: r.role }));
         const reply = await request<{ masterId: string; pingIntervalMs: number; killTasks: { frameworkId: string; taskId: string }[] }>(
           this.deps.nc, subjects.agentCall(this.id), { type: 'REGISTER', agent: this.info, tasks }, { timeoutMs: 5000 });
         this.masterId = reply.masterId;
         this.registered = true;
+        for (const r of reported) if (r.endedAt !== undefined) this.endedSinceRegistration.delete(key(r.frameworkId, r.taskId));
         for (const k of reply.killTasks) { const r = this.runners.get(key(k.frameworkId, k.taskId)); if (r) this.killQuietly(r, undefined, 'FRAMEWORK_REMOVED'); }
         this.log.info({ agentId: this.id, masterId: reply.masterId, tasks: tasks.length }, 'registered with master');
         this.schedulePing(reply.pingIntervalMs);
@@ -216,7 +224,18 @@ export class Agent {
   private onTaskEnded(r: TaskRunner): void {
     this.deps.health?.unwatch(r);
     this.runners.delete(key(r.frameworkId, r.taskId));
+    this.endedSinceRegistration.set(key(r.frameworkId, r.taskId), r);
+    this.pruneEnded();
     this.gc.noteFinished();
+  }
+
+  /** Keeps the recently ended tasks only (the master has long read older updates), at most ENDED_REPORT_MAX. */
+  private pruneEnded(): void {
+    const cutoff = Date.now() - ENDED_REPORT_MS;
+    for (const [k, r] of this.endedSinceRegistration) {
+      if (this.endedSinceRegistration.size <= ENDED_REPORT_MAX && (r.endedAt ?? 0) >= cutoff) break;
+      this.endedSinceRegistration.delete(k);
+    }
   }
 
   private sandboxOf(taskId: string): string {
@@ -246,4 +265,7 @@ export class Agent {
 }
 
 const key = (frameworkId: string, taskId: string) => `${frameworkId}/${taskId}`;
+/** How long, and how many, ended tasks are reported on re-registration (bounded so REGISTER stays small). */
+const ENDED_REPORT_MS = 5 * 60_000;
+const ENDED_REPORT_MAX = 500;
 const isContainer = (x: Container | ContainerExit): x is Container => typeof (x as Container).wait === 'function';
