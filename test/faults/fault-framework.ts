@@ -21,6 +21,7 @@ export class FaultFramework {
   readonly placed = new Map<string, string>();
   registrations = 0;
   private reconcileTimer?: NodeJS.Timeout;
+  private stopped = false;
   /** Launch again a task answered TASK_DROPPED / TASK_GONE (after a master restart lost its launch). */
   private readonly relaunch: boolean;
 
@@ -50,7 +51,7 @@ export class FaultFramework {
   /** Wanted tasks that never had a RUNNING update. */
   neverRunning(): string[] { return [...this.wanted.keys()].filter((id) => !this.updates.some((u) => u.taskId === id && u.state === 'TASK_RUNNING')); }
 
-  async stop(failover = true): Promise<void> { clearTimeout(this.reconcileTimer); await this.driver.stop({ failover }); }
+  async stop(failover = true): Promise<void> { this.stopped = true; clearTimeout(this.reconcileTimer); await this.driver.stop({ failover }); }
 
   private async onOffers(offers: Offer[], perAccept: number): Promise<void> {
     for (const offer of offers) {
@@ -88,9 +89,11 @@ export class FaultFramework {
 
   private reconcileSoon(delayMs: number): void {
     clearTimeout(this.reconcileTimer);
+    if (this.stopped) return;
     this.reconcileTimer = setTimeout(() => {
       const tasks = [...this.placed].filter(([id]) => !this.pending.includes(id)).map(([taskId, agentId]) => ({ taskId, agentId }));
       if (tasks.length > 0) void this.driver.reconcile(tasks).catch(() => this.reconcileSoon(1000));
     }, delayMs);
+    this.reconcileTimer.unref();
   }
 }
