@@ -37,6 +37,13 @@ describe('agent faults: kill -9, SIGSTOP, removal', () => {
   const ids = Array.from({ length: 20 }, (_, i) => (i < 10 ? `native-${i}` : `docker-${i}`));
 
   const agentTasks = async () => (await request<{ tasks: { taskId: string; state: string }[] }>(nc, subjects.agentCommand(agentId), { type: 'STATE' })).tasks;
+  /** Explicit reconciliation of tasks on this agent: taskId → the master's answer. */
+  const reconcile = async (taskIds: string[]) => {
+    const seen = fw.updates.length;
+    await fw.driver.reconcile(taskIds.map((taskId) => ({ taskId, agentId })));
+    const answers = await eventually(() => { const a = fw.updates.slice(seen).filter((u) => u.reason === 'RECONCILIATION' && !u.uuid && taskIds.includes(u.taskId)); return a.length >= taskIds.length ? a : undefined; }, 'reconciliation answers');
+    return Object.fromEntries(answers.map((a) => [a.taskId, a.state]));
+  };
   const startAgent = () => { agent = procs.agent(nats.url, join(dir, 'agent'), ['--hostname', 'fault-agent']); return agentIdOf(agent); };
 
   beforeAll(async () => {
@@ -107,6 +114,8 @@ describe('agent faults: kill -9, SIGSTOP, removal', () => {
     const seen = fw.updates.length;
     agent.signal('SIGSTOP');
     await eventually(() => live.every((id) => fw.latest.get(id)?.state === 'TASK_UNREACHABLE'), 'TASK_UNREACHABLE for every task', 10_000);
+    // Partition-aware reconciliation: a known and an unknown task on the unreachable agent are both UNREACHABLE.
+    expect(await reconcile([live[0], 'never-launched-1'])).toEqual({ [live[0]]: 'TASK_UNREACHABLE', 'never-launched-1': 'TASK_UNREACHABLE' });
     agent.signal('SIGCONT');
     await eventually(() => live.every((id) => fw.latest.get(id)?.state === 'TASK_RUNNING'), 'RUNNING again', 10_000);
     const after = fw.updates.slice(seen);
@@ -125,13 +134,14 @@ describe('agent faults: kill -9, SIGSTOP, removal', () => {
     await eventually(() => live.every((id) => fw.latest.get(id)?.state === 'TASK_GONE'), 'TASK_GONE for every task', 15_000);
     const removed = await (await fetch(`${master.httpUrl}/api/v1/state`)).json() as { agents: { id: string }[]; tasks: { id: string; state: string }[] };
     expect(removed.agents.map((a) => a.id)).not.toContain(agentId);
+    expect(await reconcile([live[0], 'never-launched-2'])).toEqual({ [live[0]]: 'TASK_GONE', 'never-launched-2': 'TASK_GONE' });
     agent.signal('SIGCONT');
     await eventually(async () => (await agentTasks()).length === 0, 'the returning agent killed its tasks', 15_000);
     await eventually(() => processesUnder(`agora/${agentId}`).length === 0, 'no native task process left', 10_000);
     await eventually(async () => (await containersOf(agentId)).every((c) => c.state !== 'running'), 'no container running', 10_000);
     // TASK_GONE is terminal: the kills the returning agent carries out are not reported as new states.
     await new Promise((r) => setTimeout(r, 500));
-    const afterGone = live.flatMap((id) => fw.updates.slice(fw.updates.findIndex((u) => u.taskId === id && u.state === 'TASK_GONE') + 1).filter((u) => u.taskId === id).map((u) => `${id}: ${u.state}`));
+    const afterGone = live.flatMap((id) => fw.updates.slice(fw.updates.findIndex((u) => u.taskId === id && u.state === 'TASK_GONE') + 1).filter((u) => u.taskId === id && u.uuid).map((u) => `${id}: ${u.state}`));
     expect(afterGone).toEqual([]);
     const lost = live.filter((id) => !fw.updates.some((u) => u.taskId === id && u.state === 'TASK_GONE')).length;
     const duplicated = await duplicatedLaunches();
