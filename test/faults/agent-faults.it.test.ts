@@ -53,7 +53,7 @@ describe('agent faults: kill -9, SIGSTOP, removal', () => {
     nats = await NatsServer.start();
     master = await startMaster({
       natsUrl: nats.url, httpHost: '127.0.0.1', httpPort: 0, dataDir: join(dir, 'master'), allocationIntervalMs: 100,
-      agentPingTimeoutMs: 300, maxAgentPingTimeouts: 3, agentRemovalTimeoutMs: 5000,
+      agentPingTimeoutMs: 300, maxAgentPingTimeouts: 3, agentRemovalTimeoutMs: 6000,
     });
     nc = await connectNats({ servers: nats.url, name: 'agent-faults-test' });
     agentId = await startAgent();
