@@ -10,6 +10,7 @@ import { Resources, SchedulerDriver, type Offer, type TaskInfoInput, type TaskSt
 export interface WantedTask { taskId: string; command: string; resources?: string; container?: TaskInfoInput['container'] }
 
 const RELAUNCH: ReadonlySet<string> = new Set(['TASK_DROPPED', 'TASK_GONE']);
+const TERMINAL: ReadonlySet<string> = new Set(['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR']);
 
 export class FaultFramework {
   readonly driver: SchedulerDriver;
@@ -48,6 +49,14 @@ export class FaultFramework {
   inState(state: string): string[] { return [...this.latest.values()].filter((s) => s.state === state).map((s) => s.taskId); }
   /** Acknowledged stream updates (uuid) for one task and state: more than one is a redelivered duplicate. */
   streamUpdates(taskId: string, state: string): number { return this.updates.filter((u) => u.uuid && u.taskId === taskId && u.state === state).length; }
+  /** Tasks whose stream updates arrived out of order: a RUNNING after the task's terminal update. */
+  outOfOrder(): string[] {
+    return [...this.wanted.keys()].filter((id) => {
+      const states = this.updates.filter((u) => u.uuid && u.taskId === id).map((u) => u.state);
+      const end = states.findIndex((st) => TERMINAL.has(st));
+      return end >= 0 && states.slice(end + 1).includes('TASK_RUNNING');
+    });
+  }
   /** Wanted tasks that never had a RUNNING update. */
   neverRunning(): string[] { return [...this.wanted.keys()].filter((id) => !this.updates.some((u) => u.taskId === id && u.state === 'TASK_RUNNING')); }
 

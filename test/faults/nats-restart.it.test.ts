@@ -34,10 +34,11 @@ describe('nats-server restart during 200 task completions', () => {
     const lost = TASKS - new Set(fw.updates.filter((u) => u.state === 'TASK_FINISHED').map((u) => u.taskId)).size;
     const duplicatedUpdates = fw.updates.filter((u) => u.state === 'TASK_FINISHED').length - (TASKS - lost);
     const duplicated = starts.duplicated();
-    report('nats-server kill -9 + restart during 200 completions', { finishedBefore, heldInOutbox, lost, duplicatedLaunches: duplicated, redeliveredUpdates: duplicatedUpdates });
+    report('nats-server kill -9 + restart during 200 completions', { finishedBefore, heldInOutbox, lost, duplicatedLaunches: duplicated, redeliveredUpdates: duplicatedUpdates, outOfOrder: fw.outOfOrder().length });
     expect(heldInOutbox).toBeGreaterThan(0);
     expect(lost).toBe(0);
     expect(duplicated).toBe(0);
+    expect(fw.outOfOrder()).toEqual([]);
     expect(cluster.agents[0].agent.outbox.pending()).toBe(0);
   }, 90_000);
 });
