@@ -45,6 +45,8 @@ export class Agent {
   private usageTimer?: NodeJS.Timeout;
   private registered = false;
   private stopped = false;
+  /** The checkpoint is closed: nothing may be written any more. */
+  private closed = false;
   private readonly gc: SandboxGc;
   readonly sandboxRoot: string;
   private readonly taskUserAcl: TaskUserAcl;
@@ -65,12 +67,15 @@ export class Agent {
     };
     this.outbox = new UpdateOutbox(this.checkpoint.db, deps.nc, this.id, deps.log);
     this.gc = new SandboxGc(config, this.checkpoint, deps.log);
+    // Once stopped (tasks left running for the next agent to recover), watchers still firing must not touch
+    // the closed checkpoint: the next agent learns how those tasks ended from the containerizer's recovery.
+    const live = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => { if (!this.closed) fn(...a); };
     this.ctx = {
       agentId: this.id, hostname: config.hostname, now: () => Date.now(),
-      emit: (s) => this.outbox.add(s),
-      checkpointState: (f, t, state, endedAt) => this.checkpoint.setState(f, t, state, endedAt),
-      checkpointContainer: (f, t, c) => this.checkpoint.setContainer(f, t, c.checkpoint),
-      onEnded: (r) => this.onTaskEnded(r),
+      emit: live((s) => this.outbox.add(s)),
+      checkpointState: live((f, t, state, endedAt) => this.checkpoint.setState(f, t, state, endedAt)),
+      checkpointContainer: live((f, t, c) => this.checkpoint.setContainer(f, t, c.checkpoint)),
+      onEnded: live((r) => this.onTaskEnded(r)),
     };
   }
 
@@ -99,6 +104,7 @@ export class Agent {
     }
     this.deps.health?.stopAll();
     this.outbox.stop();
+    this.closed = true;
     this.checkpoint.close();
   }
 
