@@ -133,7 +133,7 @@ describe('the agora app CLI', () => {
     const listed = await cli('app', 'list', '--json');
     expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: '/cli', ready: 2, instances: 2 })]);
     const shown = await cli('app', 'show', '/cli');
-    expect(shown.stdout).toMatch(/endpoints: agent-\d:31\d{3} agent-\d:31\d{3}/);
+    expect(shown.stdout).toMatch(/endpoints: agent-\d:3\d{4} agent-\d:3\d{4}/);
 
     writeFileSync(file, 'id: Bad\ninstances: -1\n');
     const bad = await cli('app', 'deploy', file);
