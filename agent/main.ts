@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { mkdirSync } from 'node:fs';
 import * as os from 'node:os';
-import { connectNats, createLogger, Resources, type Logger, type NatsConnection } from '../sdk';
+import { connectNats, createLogger, Resources, stopOnSignals, type Logger, type NatsConnection } from '../sdk';
 import { Agent } from './agent';
 import { startAgentHttp } from './http';
 import { Checkpoint } from './checkpoint';
@@ -81,16 +81,7 @@ export async function main(argv = process.argv): Promise<void> {
     sandboxGcDelayMs: Number(o.sandboxGcDelay) * 3_600_000, killTasksOnExit: !o.keepTasksOnExit,
     httpPort: o.httpPort === undefined ? undefined : Number(o.httpPort),
   }, { log });
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'agent stopping');
-    await running.stop().catch((err) => log.error({ err }, 'error while stopping'));
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  stopOnSignals(log, () => running.stop(), o.keepTasksOnExit ? 'tasks keep running for the next agent' : 'killing its tasks');
 }
 
 if (require.main === module) {

@@ -6,7 +6,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { connectNats, createLogger, parseDurationMs, systemClock, type Clock, type Logger, type NatsConnection } from '../sdk';
+import { connectNats, createLogger, parseDurationMs, stopOnSignals, systemClock, type Clock, type Logger, type NatsConnection } from '../sdk';
 import { HierarchicalDrfAllocator } from './allocator/drf-allocator';
 import { DEFAULT_MASTER_CONFIG, type MasterConfig } from './config';
 import { startHttp } from './http/server';
@@ -83,16 +83,7 @@ export async function main(argv = process.argv): Promise<void> {
     offerTimeoutMs: o.offerTimeout, agentPingTimeoutMs: o.agentPingTimeout, maxAgentPingTimeouts: o.maxAgentPingTimeouts,
     agentRemovalTimeoutMs: o.agentRemovalTimeout, frameworkHeartbeatIntervalMs: o.frameworkHeartbeatInterval, completedTaskHistory: o.completedTaskHistory,
   }, { log });
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'master stopping');
-    await running.stop().catch((err) => log.error({ err }, 'error while stopping'));
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  stopOnSignals(log, () => running.stop());
 }
 
 if (require.main === module) {

@@ -23,3 +23,4 @@ export * from './driver/scheduler-driver';
 export * from './apps';
 export * from './jobs';
 export * from './duration';
+export * from './process';

@@ -5,7 +5,7 @@
  *   agora-cron --nats nats://127.0.0.1:4222 --data-dir ./.agora/cron [--name cron] [--role '*'] [--keep-runs 1000] [--keep-days 30]
  */
 import { Command } from 'commander';
-import { createLogger } from 'agora/sdk';
+import { createLogger, stopOnSignals } from 'agora/sdk';
 import { startCronFramework } from './framework';
 
 async function main(): Promise<void> {
@@ -31,15 +31,7 @@ async function main(): Promise<void> {
     failoverTimeoutMs: Math.round(Number(o.failoverTimeout) * 1000), keepRunsPerJob, maxRunAgeMs: keepDays * 86_400_000,
   });
   log.info({ frameworkId: cron.frameworkId, dataDir: o.dataDir }, 'cron framework running');
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    log.info({ signal }, 'stopping (failover: running tasks keep running)');
-    cron.stop({ failover: true }).then(() => process.exit(0), (err) => { log.error({ err }, 'stop failed'); process.exit(1); });
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  stopOnSignals(log, () => cron.stop({ failover: true }), 'failover: running tasks keep running');
 }
 
 main().catch((err) => {

@@ -13,8 +13,9 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectNats, createLogger, request, SERVICE_API_SUBJECT, type AppDetail, type DeploymentView, type InstanceView, type NatsConnection, type ServiceReplies, type ServiceRequest } from 'agora/sdk';
+import { connectNats, createLogger, type InstanceView, type NatsConnection } from 'agora/sdk';
 import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
+import { serviceClient } from '../../test/harness/service-client';
 import { sandboxPath } from '../../agent/task-runner';
 import { startService, type RunningService } from './main';
 import { isReady, type Instance } from './core/types';
@@ -25,17 +26,7 @@ let cluster: TestCluster;
 let svc: RunningService;
 let nc: NatsConnection;
 
-async function api<K extends ServiceRequest['type']>(body: Extract<ServiceRequest, { type: K }>): Promise<ServiceReplies[K]> {
-  return request<ServiceReplies[K] & object>(nc, SERVICE_API_SUBJECT, body, { timeoutMs: 5000 });
-}
-const show = async (appId: string): Promise<AppDetail> => (await api({ type: 'show', appId })).app;
-const deployment = async (id: string): Promise<DeploymentView> => (await api({ type: 'deployment', deploymentId: id })).deployment;
-const succeeded = (id: string, what: string, timeoutMs = 20_000) =>
-  eventually(async () => (await deployment(id)).state === 'SUCCEEDED', what, timeoutMs);
-async function removeApp(appId: string) {
-  await api({ type: 'remove', appId });
-  await eventually(async () => !(await api({ type: 'list' })).apps.some((a) => a.id === appId), `${appId} removed`, 20_000);
-}
+const { api, show, deployment, succeeded, removeApp } = serviceClient(() => nc);
 
 /** The instance's sandbox on its agent, where its COMMAND check runs. */
 function sandboxOf(i: InstanceView): string {

@@ -7,7 +7,7 @@
  * its apps, instances and unfinished deployments. SIGINT/SIGTERM stop it with failover (its tasks keep running).
  */
 import { Command } from 'commander';
-import { connectNats, createLogger, SchedulerDriver, systemClock, type Logger } from 'agora/sdk';
+import { connectNats, createLogger, SchedulerDriver, stopOnSignals, systemClock, type Logger } from 'agora/sdk';
 import { serveServiceApi } from './api';
 import { ServiceFramework } from './service';
 import { ServiceStore } from './store';
@@ -72,9 +72,7 @@ export async function main(argv = process.argv): Promise<void> {
     .parse(argv);
   const o = program.opts<{ nats: string; dataDir: string; name: string; role: string; failoverTimeout: string }>();
   const svc = await startService({ natsUrl: o.nats, dataDir: o.dataDir, name: o.name, role: o.role, failoverTimeoutMs: Number(o.failoverTimeout) * 1000 });
-  const shutdown = () => { void svc.stop().finally(() => process.exit(0)); };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  stopOnSignals(createLogger('service'), () => svc.stop(), 'failover: running tasks keep running');
 }
 
 if (require.main === module) main().catch((err) => { process.stderr.write(`agora-service: ${(err as Error).message}\n`); process.exit(1); });

@@ -4,8 +4,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { connectNats, createLogger, request, SERVICE_API_SUBJECT, type AppDetail, type DeploymentView, type NatsConnection, type ServiceReplies, type ServiceRequest } from 'agora/sdk';
+import { connectNats, createLogger, type NatsConnection } from 'agora/sdk';
 import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
+import { serviceClient } from '../../test/harness/service-client';
 import { startService, type RunningService } from './main';
 
 jest.setTimeout(120_000);
@@ -14,15 +15,7 @@ let cluster: TestCluster;
 let svc: RunningService;
 let nc: NatsConnection;
 
-async function api<K extends ServiceRequest['type']>(body: Extract<ServiceRequest, { type: K }>): Promise<ServiceReplies[K]> {
-  return request<ServiceReplies[K] & object>(nc, SERVICE_API_SUBJECT, body, { timeoutMs: 5000 });
-}
-const show = async (appId: string): Promise<AppDetail> => (await api({ type: 'show', appId })).app;
-const deployment = async (id: string): Promise<DeploymentView> => (await api({ type: 'deployment', deploymentId: id })).deployment;
-async function removeApp(appId: string) {
-  await api({ type: 'remove', appId });
-  await eventually(async () => !(await api({ type: 'list' })).apps.some((a) => a.id === appId), `${appId} removed`, 20_000);
-}
+const { api, show, deployment, removeApp } = serviceClient(() => nc);
 
 beforeAll(async () => {
   cluster = await startCluster({ agents: [0, 1, 2].map((i) => ({ hostname: `agent-${i}`, attributes: `rack:r${i + 1}` })) });

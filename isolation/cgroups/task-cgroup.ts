@@ -2,6 +2,8 @@
  * One task's cgroup, whatever the host's cgroup version: created with limits before the task runs,
  * read for usage and OOM, frozen and emptied on kill, removed on destroy.
  */
+import type { ContainerUsage } from '../containerizer';
+
 export type CgroupVersion = 1 | 2;
 
 export interface CgroupLimits {
@@ -12,14 +14,8 @@ export interface CgroupLimits {
   pidsMax: number;
 }
 
-export interface CgroupStats {
-  cpuUserSeconds: number;
-  cpuSystemSeconds: number;
-  memBytes: number;
-  memPeakBytes: number;
-  memLimitBytes?: number;
-  /** Hard cap in cpus when a quota is set. */
-  cpusLimit?: number;
+/** A task's usage as the cgroup reports it (the containerizer adds the timestamp), plus its OOM kills. */
+export interface CgroupStats extends Omit<ContainerUsage, 'timestamp'> {
   /** How many times the kernel's OOM killer killed a process of this cgroup. */
   oomKills: number;
 }
