@@ -8,18 +8,29 @@ import type { ErrorBody } from './protocol/common';
 
 export type ErrorCode = ErrorBody['code'];
 
+export interface Issue { field: string; message: string }
+
+/** The most issues a reply lists one by one (the message counts the rest). */
+export const MAX_ISSUES = 20;
+
 export class ApiError extends Error {
-  constructor(readonly code: ErrorCode, message: string, readonly field?: string, options?: { cause?: unknown }) {
+  /** Every problem by field, for tools (the message lists them for people). */
+  readonly issues?: Issue[];
+  constructor(readonly code: ErrorCode, message: string, readonly field?: string, options?: { cause?: unknown; issues?: Issue[] }) {
     super(message, options);
     this.name = 'ApiError';
+    this.issues = options?.issues;
   }
   toBody(): ErrorBody {
-    return this.field === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, field: this.field };
+    const body: ErrorBody = { code: this.code, message: this.message };
+    if (this.field !== undefined) body.field = this.field;
+    if (this.issues && this.issues.length > 0) body.issues = this.issues.slice(0, MAX_ISSUES);
+    return body;
   }
-  static fromBody(body: ErrorBody): ApiError { return new ApiError(body.code, body.message, body.field); }
+  static fromBody(body: ErrorBody): ApiError { return new ApiError(body.code, body.message, body.field, { issues: body.issues }); }
+  /** An INVALID error naming every problem, in the message and as `issues`. */
+  static invalid(issues: Issue[]): ApiError { return new ApiError('INVALID', formatIssues(issues), issues[0]?.field, { issues }); }
 }
-
-export interface Issue { field: string; message: string }
 
 /** `a.b[2].c` from a zod path. */
 export function fieldPath(path: ReadonlyArray<PropertyKey>, prefix = ''): string {
@@ -40,7 +51,7 @@ export function validationIssues(err: z.ZodError, prefix = ''): Issue[] {
  * out and the rest counted, so a message with 20,000 bad array items gets a short error (not a reply larger
  * than NATS allows, which would never arrive).
  */
-export function formatIssues(issues: Issue[], max = 20): string {
+export function formatIssues(issues: Issue[], max = MAX_ISSUES): string {
   const shown = issues.slice(0, max).map((i) => `${i.field}: ${i.message}`).join('; ');
   return issues.length > max ? `${shown}; … and ${issues.length - max} more problems` : shown;
 }
@@ -49,6 +60,5 @@ export function formatIssues(issues: Issue[], max = 20): string {
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix = ''): z.infer<S> {
   const r = schema.safeParse(value);
   if (r.success) return r.data;
-  const issues = validationIssues(r.error, prefix);
-  throw new ApiError('INVALID', formatIssues(issues), issues[0]?.field);
+  throw ApiError.invalid(validationIssues(r.error, prefix));
 }

@@ -6,7 +6,7 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { z } from 'zod';
 import { decode, DecodeError, encode, DEFAULT_MAX_MESSAGE_BYTES } from './codec';
-import { ApiError, formatIssues, validationIssues } from './errors';
+import { ApiError, validationIssues } from './errors';
 import { RateLimitedLog, type Logger } from './log';
 import { ErrorBodySchema } from './protocol/common';
 
@@ -57,10 +57,9 @@ async function handleOne<S extends z.ZodType>(
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    const issues = validationIssues(parsed.error);
-    const message = formatIssues(issues);
-    warn.warn(`invalid:${served}`, { subject, err: message }, 'refused invalid message');
-    return { ok: false, error: { code: 'INVALID', message, field: issues[0]?.field } };
+    const error = ApiError.invalid(validationIssues(parsed.error));
+    warn.warn(`invalid:${served}`, { subject, err: error.message }, 'refused invalid message');
+    return { ok: false, error: error.toBody() };
   }
   try {
     const result = await handler(parsed.data, subject);

@@ -54,7 +54,8 @@ export function cronApi(service: CronService, now: () => number): (req: CronRequ
       if (typeof name === 'string') others.delete(name);
       const v = validateJob(req.job, others);
       if (!v.ok) {
-        throw new ApiError('INVALID', `job refused (${v.problems.length} problem${v.problems.length > 1 ? 's' : ''}):\n${formatProblems(v.problems)}`, v.problems[0]!.field);
+        throw new ApiError('INVALID', `job refused (${v.problems.length} problem${v.problems.length > 1 ? 's' : ''}):\n${formatProblems(v.problems)}`, v.problems[0]!.field,
+          { issues: v.problems.map((p) => ({ field: p.field, message: p.message })) });
       }
       const { created } = store.putJob(v.spec, now());
       service.tick();

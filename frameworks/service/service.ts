@@ -224,7 +224,7 @@ export class ServiceFramework {
 
   deploy(input: unknown, force = false): { deploymentId?: string; version: number; unchanged: boolean } {
     const v = validateApp(input);
-    if (!v.ok) throw new ApiError('INVALID', `invalid app definition: ${v.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, v.issues[0]?.field);
+    if (!v.ok) throw new ApiError('INVALID', `invalid app definition: ${v.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, v.issues[0]?.field, { issues: v.issues });
     const c = deployments.deploy(this.state, v.app, { now: this.now(), depId: this.newDeploymentId(), force });
     if (c.unchanged) return { version: this.apps.get(v.app.id)!.version, unchanged: true };
     this.applyChange(c);

@@ -155,6 +155,8 @@ export const ErrorBodySchema = z.object({
   code: z.enum(['INVALID', 'NOT_FOUND', 'NOT_SUBSCRIBED', 'CONFLICT', 'FORBIDDEN', 'UNAVAILABLE', 'INTERNAL', 'TOO_LARGE']),
   message: z.string(),
   field: z.string().optional(),
+  /** Every problem by field path (at most 20), when the request failed validation. */
+  issues: z.array(z.object({ field: z.string(), message: z.string() })).max(100).optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 export type Reply<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };

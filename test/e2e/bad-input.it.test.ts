@@ -15,7 +15,7 @@ async function refusal(nc: NatsConnection, subject: string, body: Uint8Array | u
       const { decode } = await import('agora/sdk');
       const r = decode(msg.data) as { ok: boolean; error: { code: string; message: string; field?: string } };
       if (r.ok) throw new Error(`expected a refusal on ${subject}, got ok`);
-      return new ApiError(r.error.code as never, r.error.message, r.error.field);
+      return new ApiError(r.error.code as never, r.error.message, r.error.field, { issues: (r.error as { issues?: { field: string; message: string }[] }).issues });
     }
     await request(nc, subject, body);
   } catch (e) {
@@ -54,6 +54,10 @@ describe('bad input is refused clearly and changes nothing', () => {
     const subject = subjects.schedulerCall('intruder');
     expect((await refusal(nc, subject, new Uint8Array([0xc1, 0xff, 0x00]))).message).toMatch(/not valid msgpack/);
     expect((await refusal(nc, subject, encode({ type: 'SUBSCRIBE', framework: { id: 'intruder', name: 5 } }))).field).toBe('framework.name');
+    // Every problem comes back by field, in the message for people and as `issues` for tools.
+    const many = await refusal(nc, subject, { type: 'SUBSCRIBE', framework: { id: 'has a space', name: 5, roles: ['ok', 'bad role!'], failoverTimeoutMs: -1 } });
+    expect(many.issues?.map((i) => i.field).sort()).toEqual(['framework.failoverTimeoutMs', 'framework.id', 'framework.name', 'framework.roles[1]']);
+    expect(many.message).toMatch(/framework\.id: .*; .*framework\.roles\[1\]/);
     const unknown = await refusal(nc, subject, encode({ type: 'DANCE' }));
     expect(unknown.code).toBe('INVALID');
     expect(unknown.message).toMatch(/type/);
