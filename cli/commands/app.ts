@@ -79,7 +79,7 @@ function printApp(a: AppDetail): void {
   if (a.waiting) out(color.yellow(a.waiting));
   if (a.delayedUntil) out(color.yellow(`launches delayed by crash backoff until ${new Date(a.delayedUntil).toISOString()}`));
   if (a.deployment) out(`deployment: ${progressLine(a.deployment)}`);
-  out(`endpoints: ${a.endpoints.length ? a.endpoints.map((e) => `${e.host}:${e.ports.join(',') || '-'}`).join(' ') : '-'}`);
+  out(`endpoints: ${a.endpoints.length ? a.endpoints.map((e) => (e.ports.length > 0 ? `${e.host}:${e.ports.join(',')}` : e.host)).join(' ') : '-'}`);
   out();
   printTable(a.instanceList, [
     { header: 'INSTANCE', get: (i) => i.instanceId }, { header: 'VERSION', get: (i) => i.version, align: 'right' },
