@@ -3,29 +3,16 @@
  * framework: inline submit, list --json, `run --wait` exiting with the job's exit code and streaming its
  * output, and the exit codes for an unknown job and an unreachable cluster.
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from 'agora/sdk';
+import { runAgora } from '../../test/harness/agora-cli';
 import { startCluster, type TestCluster } from '../../test/harness/cluster';
 import { startCronFramework, type CronFramework } from './framework';
 
-const AGORA = join(__dirname, '..', '..', 'bin', 'agora');
 let cluster: TestCluster;
 let cron: CronFramework;
-
-function agora(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [AGORA, ...args], {
-      env: { ...process.env, AGORA_FROM_SOURCE: '1', AGORA_NATS: cluster.natsUrl, AGORA_MASTER: cluster.masterHttpUrl, NO_COLOR: '1', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const agora = (args: string[], env: Record<string, string> = {}) => runAgora(cluster, args, env);
 
 beforeAll(async () => {
   cluster = await startCluster();
