@@ -46,7 +46,7 @@ beforeAll(async () => {
     deliveryPolicy: { maxAttempts: 5, initialDelayMs: 300, factor: 2, maxDelayMs: 2000, maxInFlight: 16 },
   });
   nc = await connectNats({ servers: cluster.natsUrl, name: 'cron-features-test' });
-}, 60_000);
+}, 240_000);
 
 afterAll(async () => {
   await call({ type: 'disable', name: 'starved' }).catch(() => undefined);
@@ -54,7 +54,7 @@ afterAll(async () => {
   await cron?.stop({ failover: false });
   await cluster?.stop();
   await new Promise((r) => hookServer?.close(r));
-}, 60_000);
+}, 240_000);
 
 it('passes --param values and defaults to the run as environment, records them, and refuses unknown or missing ones', async () => {
   const file = join(cluster.dir, 'params.yaml');
@@ -76,7 +76,7 @@ it('passes --param values and defaults to the run as environment, records them, 
   const runs = JSON.parse((await agora('job', 'history', 'params', '--json')).stdout) as RunView[];
   expect(runs.map((r) => r.parameters)).toEqual([{ DATE: '2026-12-01', MODE: 'full' }]); // refused runs left no trace
   expect((await agora('job', 'show', 'params', '--run', String(runs[0]!.id))).stdout).toMatch(/parameters\s+DATE=2026-12-01 MODE=full/);
-}, 60_000);
+}, 240_000);
 
 it('calls a webhook on failure, retries it after a 500, and records each delivery attempt', async () => {
   await submit({ name: 'hooked', cmd: 'exit 4', notify: [{ on: ['FAILED'], webhook: hookUrl }] });
@@ -97,7 +97,7 @@ it('calls a webhook on failure, retries it after a 500, and records each deliver
   expect(shown.stdout).toMatch(new RegExp(`notify\\s+FAILED → ${hookUrl}: DELIVERED`));
   expect(shown.stdout).toMatch(/failed 500 HTTP 500 Internal Server Error\n.* ok 204\n/);
   expect((await agora('job', 'history', 'hooked')).stdout).toMatch(/1 delivered/);
-}, 60_000);
+}, 240_000);
 
 it('publishes success and MISSED notifications on a NATS subject', async () => {
   const subject = `ops.jobs.${process.pid}`;
@@ -118,7 +118,7 @@ it('publishes success and MISSED notifications on a NATS subject', async () => {
   } finally {
     sub.unsubscribe();
   }
-}, 60_000);
+}, 240_000);
 
 it('runs a Docker job through `agora job run --wait`: image, memory limit, retries, output in its history', async () => {
   const cmd = 'echo "limit $(cat /sys/fs/cgroup/memory/memory.limit_in_bytes) attempt $AGORA_ATTEMPT"; exit 5';
@@ -137,4 +137,4 @@ it('runs a Docker job through `agora job run --wait`: image, memory limit, retri
 
   expect(await agora('job', 'submit', '--name', 'docker-ok', '--image', IMAGE, '--mem', '32', '--', 'cat /etc/hostname >/dev/null && echo from docker')).toMatchObject({ code: 0 });
   expect(await agora('job', 'run', 'docker-ok', '--wait', '--quiet')).toMatchObject({ code: 0, stdout: 'from docker\n', stderr: '' });
-}, 120_000);
+}, 300_000);

@@ -328,5 +328,6 @@ export class CronStore {
 
 interface JobRecord { name: string; spec: string; created_at: number; updated_at: number; cursor_ms: number; dep_watermark_ms: number }
 const toJob = (r: JobRecord): StoredJob => ({
-  spec: JSON.parse(r.spec) as JobSpec, createdAt: r.created_at, updatedAt: r.updated_at, cursorMs: r.cursor_ms, depWatermarkMs: r.dep_watermark_ms,
+  // Jobs stored before parameters and notifications existed get their defaults.
+  spec: { parameters: [], notify: [], ...JSON.parse(r.spec) } as JobSpec, createdAt: r.created_at, updatedAt: r.updated_at, cursorMs: r.cursor_ms, depWatermarkMs: r.dep_watermark_ms,
 });
