@@ -13,9 +13,10 @@ import type { NativeCheckpoint } from '../native/native-container';
 import type { DockerCheckpoint } from '../docker/docker-container';
 import { TEST_CGROUP_PREFIX, TEST_LABEL, dockerSpec, readSandboxFile, removeTempSandboxes, shellSpec, sweepCgroups, uniqueId } from '../testing/fixtures';
 import { removeTestContainers } from '../testing/docker-cleanup';
+import { DEADLINE_SCALE } from '../../test/harness/deadline';
 afterAll(removeTempSandboxes);
 
-jest.setTimeout(120_000);
+jest.setTimeout(180_000);
 const run = uniqueId('restart');
 const root = `${TEST_CGROUP_PREFIX}/${run}`;
 const labels = { [TEST_LABEL]: '1', [`${TEST_LABEL}.run`]: run };
@@ -48,7 +49,7 @@ async function launchThenKill9(kind: 'native' | 'docker', specs: ContainerSpec[]
 }
 
 async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + timeoutMs * DEADLINE_SCALE;
   while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));

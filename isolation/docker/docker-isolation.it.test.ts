@@ -7,7 +7,7 @@ import { DockerContainerizer } from './docker-containerizer';
 import { LABEL_AGENT, LABEL_FRAMEWORK, LABEL_TASK } from './docker-options';
 afterAll(removeTempSandboxes);
 
-jest.setTimeout(30_000);
+jest.setTimeout(180_000);
 const run = uniqueId('run');
 const labels = { [TEST_LABEL]: '1', [`${TEST_LABEL}.run`]: run };
 const c = new DockerContainerizer({ agentId: 'agent-test' });

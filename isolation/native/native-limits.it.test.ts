@@ -7,7 +7,7 @@ import { NativeContainerizer, STATUS_FILE } from './native-containerizer';
 import { findNamespaceInit } from './proc';
 afterAll(removeTempSandboxes);
 
-jest.setTimeout(30_000);
+jest.setTimeout(180_000);
 const root = `${TEST_CGROUP_PREFIX}/${uniqueId('limits')}`;
 const make = (): NativeContainerizer => new NativeContainerizer({ agentId: 'agent-test', cgroupRoot: root, recoverPollMs: 50 });
 const c = make();

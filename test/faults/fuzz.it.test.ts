@@ -116,7 +116,7 @@ describe('fuzz: 10,000 bad messages to the master and the agent', () => {
       for (let m = published.shift(); m; m = published.shift()) await js.publish(m.subject, m.bytes);
     }));
     const jsm = await jetstreamManager(nc);
-    await eventually(async () => { const c = await jsm.consumers.info(streams.agentUpdates.name, MASTER_UPDATES_CONSUMER); return c.num_pending === 0 && c.num_ack_pending === 0; }, 'the master consumed every update', 120_000);
+    await eventually(async () => { const c = await jsm.consumers.info(streams.agentUpdates.name, MASTER_UPDATES_CONSUMER); return c.num_pending === 0 && c.num_ack_pending === 0; }, 'the master consumed every update', 30_000);
 
     // Every request was answered; everything the schemas refuse was refused with a code and a message.
     expect(unanswered).toEqual([]);
@@ -140,5 +140,5 @@ describe('fuzz: 10,000 bad messages to the master and the agent', () => {
     await fw.driver.revive();
     fw.add({ taskId: 'after-fuzz', resources: 'cpus:0.1;mem:16', command: 'echo ok' });
     await eventually(() => fw.latest.get('after-fuzz')?.state === 'TASK_FINISHED', 'a task after the flood finishes');
-  }, 300_000);
+  }, 270_000);
 });

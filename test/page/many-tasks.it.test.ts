@@ -9,7 +9,7 @@ import { startCluster, type TestCluster } from '../harness/cluster';
 import { addBulkTasks, removeBulkTasks } from '../harness/bulk-tasks';
 import { launchBrowser, shot } from './browser';
 
-jest.setTimeout(120_000);
+jest.setTimeout(360_000);
 
 const N = 10_000;
 let cluster: TestCluster;
