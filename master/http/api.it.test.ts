@@ -168,7 +168,7 @@ describe('metrics and the page', () => {
     expect(text).toMatch(/agora_allocation_cycle_seconds_count\{[^}]*\} [1-9]/);
     expect(text).toMatch(/agora_status_update_latency_seconds_count\{[^}]*\} [1-9]/);
     expect(text).toMatch(/agora_nats_reconnects_total\{[^}]*\} 0/);
-    expect(text).toMatch(/agora_resources_total\{resource="cpus"[^}]*\} 4/);
+    expect(text).toMatch(/agora_resources_capacity\{resource="cpus"[^}]*\} 4/);
     expect(text).toMatch(/agora_resources_used\{resource="cpus",role="\*"[^}]*\} 0.2/);
   });
 
@@ -178,8 +178,8 @@ describe('metrics and the page', () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(text).toMatch(/agora_agent_containers\{containerizer="native"[^}]*\} 1/);
     expect(text).toMatch(/agora_agent_launches_total\{[^}]*\} [2-9]/);
-    expect(text).toMatch(/agora_agent_launch_latency_seconds\{quantile="0.5"/);
-    expect(text).toMatch(/agora_agent_task_cpu_seconds\{framework="[^"]+",task="sleeper"/);
+    expect(text).toMatch(/agora_agent_launch_duration_seconds_bucket\{le="0.5"/);
+    expect(text).toMatch(/agora_agent_task_cpu_seconds_total\{framework="[^"]+",task="sleeper"/);
     expect((await fetch(`http://127.0.0.1:${port}/nothing`)).status).toBe(404);
   });
 
