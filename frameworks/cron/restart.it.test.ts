@@ -31,14 +31,14 @@ function startCron(dataDir: string): ChildProcess {
 }
 const exited = (p: ChildProcess) => new Promise<void>((r) => { if (p.exitCode !== null || p.signalCode !== null) r(); else p.once('exit', () => r()); });
 
-beforeAll(async () => { cluster = await startCluster(); nc = await connectNats({ servers: cluster.natsUrl, name: 'cron-restart-test' }); }, 60_000);
+beforeAll(async () => { cluster = await startCluster(); nc = await connectNats({ servers: cluster.natsUrl, name: 'cron-restart-test' }); }, 180_000);
 let hookServer: Server | undefined;
 afterAll(async () => {
   if (proc && proc.exitCode === null) { proc.kill('SIGTERM'); await exited(proc); }
   if (hookServer) await new Promise((r) => hookServer!.close(r));
   await nc?.drain();
   await cluster?.stop();
-}, 60_000);
+}, 180_000);
 
 it('killed with SIGKILL and restarted, it runs no slot twice, records MISSED past epsilon and finishes the run in flight', async () => {
   const dataDir = join(cluster.dir, 'cron');
@@ -75,7 +75,7 @@ it('killed with SIGKILL and restarted, it runs no slot twice, records MISSED pas
   const longAfter = await eventually(async () => { const r = (await call({ type: 'getRun', name: 'long', runId: long.id })).run; return r.state !== 'RUNNING' ? r : null; }, 'long reconciled');
   expect(longAfter).toMatchObject({ state: 'SUCCEEDED', exitCode: 0, attempt: 1 });
   expect(existsSync(fired)).toBe(true);
-}, 180_000);
+}, 270_000);
 
 it('a notification still owed when the process is SIGKILLed is delivered by the restarted process', async () => {
   const hook = { up: false, statuses: [] as number[] };
@@ -107,4 +107,4 @@ it('a notification still owed when the process is SIGKILLed is delivered by the 
   expect(delivered.attempts.map((a) => a.status)).toEqual([...Array(delivered.attempts.length - 1).fill(503), 200]);
   expect(delivered.attempts.length).toBeGreaterThanOrEqual(2); // the 503 recorded before the crash is kept
   expect(hook.statuses.at(-1)).toBe(200);
-}, 120_000);
+}, 300_000);
