@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { mkdirSync } from 'node:fs';
 import * as os from 'node:os';
-import { connectNats, createLogger, Resources, stopOnSignals, type Logger, type NatsConnection } from '../sdk';
+import { connectNats, createLogger, lockDataDir, Resources, stopOnSignals, type Logger, type NatsConnection } from '../sdk';
 import { Agent } from './agent';
 import { startAgentHttp } from './http';
 import { Checkpoint } from './checkpoint';
@@ -74,6 +74,8 @@ export async function main(argv = process.argv): Promise<void> {
   program.parse(argv);
   const o = program.opts();
   const log = createLogger('agent');
+  // One agent per work dir (its checkpoint): a second on the same dir refuses, naming the first's pid.
+  const lock = lockDataDir(o.workDir, 'agora agent');
   const running = await startAgent({
     natsUrl: o.nats, hostname: o.hostname, agentId: o.agentId, resources: o.resources, attributes: o.attributes, workDir: o.workDir,
     taskUser: o.taskUser, taskUserAcl: o.taskUserAcl, cgroupRoot: o.cgroupRoot, dockerHost: o.dockerHost,
@@ -81,7 +83,7 @@ export async function main(argv = process.argv): Promise<void> {
     sandboxGcDelayMs: Number(o.sandboxGcDelay) * 3_600_000, killTasksOnExit: !o.keepTasksOnExit,
     httpPort: o.httpPort === undefined ? undefined : Number(o.httpPort),
   }, { log });
-  stopOnSignals(log, () => running.stop(), o.keepTasksOnExit ? 'tasks keep running for the next agent' : 'killing its tasks');
+  stopOnSignals(log, async () => { await running.stop(); lock.release(); }, o.keepTasksOnExit ? 'tasks keep running for the next agent' : 'killing its tasks');
 }
 
 if (require.main === module) {
