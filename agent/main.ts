@@ -55,7 +55,7 @@ export function agentProgram(): Command {
     .option('--work-dir <dir>', 'checkpoints and sandboxes (env AGORA_HOME/agent)', process.env.AGORA_HOME ? `${process.env.AGORA_HOME}/agent` : d.workDir)
     .option('--task-user <user>', 'user tasks run as when the agent is root', d.taskUser)
     .option('--task-user-acl <acl>', "users a principal's tasks may run as besides --task-user, e.g. 'ci=builder,deploy;*=www-data'", (v: string) => { try { parseTaskUserAcl(v); return v; } catch (e) { throw new InvalidArgumentError((e as Error).message); } })
-    .option('--cgroup-root <path>', 'cgroup path for tasks (default agora/<agent-id>)')
+    .option('--cgroup-root <path>', 'cgroup path for tasks (default agora/<agent-id>, removed when the agent stops with no task left; a path you choose is kept)')
     .option('--docker-host <url>', 'Docker engine (default /var/run/docker.sock)')
     .option('--containerizers <list>', 'containerizers to offer if available', 'native,docker')
     .option('--sandbox-gc-delay <hours>', 'hours before a finished sandbox is deleted', '24')
