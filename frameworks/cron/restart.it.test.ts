@@ -28,12 +28,12 @@ function startCron(dataDir: string): ChildProcess {
 }
 const exited = (p: ChildProcess) => new Promise<void>((r) => { if (p.exitCode !== null || p.signalCode !== null) r(); else p.once('exit', () => r()); });
 
-beforeAll(async () => { cluster = await startCluster(); nc = await connectNats({ servers: cluster.natsUrl, name: 'cron-restart-test' }); }, 60_000);
+beforeAll(async () => { cluster = await startCluster(); nc = await connectNats({ servers: cluster.natsUrl, name: 'cron-restart-test' }); }, 180_000);
 afterAll(async () => {
   if (proc && proc.exitCode === null) { proc.kill('SIGTERM'); await exited(proc); }
   await nc?.drain();
   await cluster?.stop();
-}, 60_000);
+}, 180_000);
 
 it('killed with SIGKILL and restarted, it runs no slot twice, records MISSED past epsilon and finishes the run in flight', async () => {
   const dataDir = join(cluster.dir, 'cron');
@@ -70,4 +70,4 @@ it('killed with SIGKILL and restarted, it runs no slot twice, records MISSED pas
   const longAfter = await eventually(async () => { const r = (await call({ type: 'getRun', name: 'long', runId: long.id })).run; return r.state !== 'RUNNING' ? r : null; }, 'long reconciled');
   expect(longAfter).toMatchObject({ state: 'SUCCEEDED', exitCode: 0, attempt: 1 });
   expect(existsSync(fired)).toBe(true);
-}, 90_000);
+}, 270_000);

@@ -6,7 +6,7 @@
 import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
 import { QueueFramework } from '../../test/harness/queue-framework';
 
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 let cluster: TestCluster;
 let fw: QueueFramework;
@@ -25,7 +25,7 @@ beforeAll(async () => {
   fw.add({ taskId: 'sleeper', name: 'sleeper', resources: 'cpus:0.2;mem:32', command: 'echo started; sleep 600' });
   fw.add({ taskId: 'done', name: 'done', resources: 'cpus:0.1;mem:32', command: 'echo finished-line' });
   await eventually(() => fw.latest.get('sleeper')?.state === 'TASK_RUNNING' && fw.latest.get('done')?.state === 'TASK_FINISHED', 'tasks up');
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await fw?.driver.stop({ failover: false }).catch(() => undefined);

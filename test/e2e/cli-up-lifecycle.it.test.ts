@@ -46,7 +46,7 @@ describe('agora up: one per data dir, and nothing left behind when it ends', () 
     chmodSync(dir, 0o755); // sandboxes stay in the data dir (the task user must reach them)
     up = await startAgoraUp({ dataDir: dir });
     await eventually(async () => (await json<{ agents: unknown[] }>(`${up!.masterUrl}/api/v1/agents`)).agents.length === 1, 'the agent to register', 30_000);
-  }, 90_000);
+  }, 300_000);
 
   afterAll(() => {
     killAgoraUp(up);
@@ -87,7 +87,7 @@ describe('agora up: one per data dir, and nothing left behind when it ends', () 
     // What a user does next: start again, on the same data dir and ports. The dead one's lock is stale.
     up = await startAgoraUp({ dataDir: dir, natsPort, httpPort, extraArgs: ['--no-frameworks'] });
     expect((await fetch(`${up.masterUrl}/health`)).ok).toBe(true);
-  }, 120_000);
+  }, 300_000);
 
   it('SIGHUP is an orderly stop: exit 0, nothing left running, the agent\'s cgroups removed, the lock released', async () => {
     await eventually(async () => (await json<{ agents: { active?: boolean }[] }>(`${up!.masterUrl}/api/v1/agents`)).agents.length >= 1, 'the agent to register', 30_000);
@@ -104,5 +104,5 @@ describe('agora up: one per data dir, and nothing left behind when it ends', () 
     await eventually(() => stillRunning(tree).length === 0, `every process under agora up to end (left: ${describePids(stillRunning(tree))})`, 30_000, 100);
     expect(agentCgroupDirs(agentId)).toEqual([]);
     expect(existsSync(join(dir, 'agora.lock'))).toBe(false);
-  }, 120_000);
+  }, 300_000);
 });

@@ -22,7 +22,7 @@ describe('agora up + agora run (subprocesses)', () => {
     started = await startAgoraUp({ dataDir: dir });
     ({ proc: up, natsUrl, httpPort } = started);
     await eventually(async () => ((await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/agents`)).json()) as { agents: unknown[] }).agents.length === 1, 'the agent to register', 20_000);
-  }, 90_000);
+  }, 180_000);
 
   afterAll(async () => {
     killAgoraUp(started);

@@ -66,5 +66,5 @@ describe('framework kill -9 and failover', () => {
     expect(lost).toBe(0);
     expect(duplicated).toBe(0);
     expect(starts.counts().size).toBe(8);
-  }, 90_000);
+  }, 270_000);
 });

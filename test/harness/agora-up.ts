@@ -63,7 +63,7 @@ export async function startAgoraUp(o: AgoraUpOptions): Promise<AgoraUp> {
   proc.stderr!.on('data', (d) => { out += d; });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once('exit', (code, signal) => r({ code, signal })));
   const up: AgoraUp = { proc, natsPort, httpPort, natsUrl: `nats://127.0.0.1:${natsPort}`, masterUrl: `http://127.0.0.1:${httpPort}`, output: () => out, exited };
-  await eventually(() => /cluster is up/.test(out) || proc.exitCode !== null, `agora up to be ready (output so far: ${out})`, 60_000, 100);
+  await eventually(() => /cluster is up/.test(out) || proc.exitCode !== null, `agora up to be ready (output so far: ${out})`, 45_000, 100);
   if (proc.exitCode !== null) throw new Error(`agora up exited with ${proc.exitCode}: ${out}`);
   return up;
 }
