@@ -80,7 +80,7 @@ describe('agora up: one per data dir, and nothing left behind when it ends', () 
 
     process.kill(up!.proc.pid!, 'SIGKILL');
     expect(await up!.exited).toEqual({ code: null, signal: 'SIGKILL' });
-    await eventually(() => stillRunning(tree).length === 0, `every process under agora up to end (left: ${describePids(stillRunning(tree))})`, 30_000, 100);
+    await eventually(() => stillRunning(tree).length === 0, `every process under agora up to end (left: ${describePids(stillRunning(tree))})`, 10_000, 100);
     expect(await portIsFree(natsPort)).toBe(true);
     expect(await portIsFree(httpPort)).toBe(true);
 
@@ -101,7 +101,7 @@ describe('agora up: one per data dir, and nothing left behind when it ends', () 
     expect(await up!.exited).toEqual({ code: 0, signal: null });
     expect(up!.output()).toMatch(/SIGHUP: stopping every component/);
     // Helpers of the children (tsx's esbuild service, the agent's launch server) end on their pipe's EOF, just after.
-    await eventually(() => stillRunning(tree).length === 0, `every process under agora up to end (left: ${describePids(stillRunning(tree))})`, 30_000, 100);
+    await eventually(() => stillRunning(tree).length === 0, `every process under agora up to end (left: ${describePids(stillRunning(tree))})`, 10_000, 100);
     expect(agentCgroupDirs(agentId)).toEqual([]);
     expect(existsSync(join(dir, 'agora.lock'))).toBe(false);
   }, 300_000);
