@@ -90,7 +90,7 @@ describe('agora up: one per data dir, and nothing left behind when it ends', () 
   }, 300_000);
 
   it('SIGHUP is an orderly stop: exit 0, nothing left running, the agent\'s cgroups removed, the lock released', async () => {
-    await eventually(async () => (await json<{ agents: { active?: boolean }[] }>(`${up!.masterUrl}/api/v1/agents`)).agents.length >= 1, 'the agent to register', 30_000);
+    await eventually(async () => (await json<{ agents: unknown[] }>(`${up!.masterUrl}/api/v1/agents`)).agents.length >= 1, 'the agent to register', 30_000);
     clients.push(await runLongTask(up!, 7000 + Math.floor(Math.random() * 1000)));
     const { agents } = await json<{ agents: { id: string }[] }>(`${up!.masterUrl}/api/v1/agents`);
     const agentId = agents[0]!.id;
