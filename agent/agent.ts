@@ -107,6 +107,18 @@ export class Agent {
     this.outbox.stop();
     this.closed = true;
     this.checkpoint.close();
+    await this.shutdownContainerizers();
+  }
+
+  /** Lets each containerizer free what it made for this agent (its cgroups, once no task is left in them). */
+  private async shutdownContainerizers(): Promise<void> {
+    for (const [kind, cz] of Object.entries(this.deps.containerizers)) {
+      try {
+        await cz.shutdown?.();
+      } catch (err) {
+        this.log.warn({ containerizer: kind, err }, 'containerizer left something behind on shutdown');
+      }
+    }
   }
 
   /** Re-attaches to every checkpointed task that has not ended; reports the ones that ended meanwhile. */

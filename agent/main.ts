@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { mkdirSync } from 'node:fs';
 import * as os from 'node:os';
-import { connectNats, createLogger, Resources, stopOnSignals, type Logger, type NatsConnection } from '../sdk';
+import { connectNats, createLogger, lockDataDir, Resources, stopOnSignals, type Logger, type NatsConnection } from '../sdk';
 import { Agent } from './agent';
 import { startAgentHttp } from './http';
 import { Checkpoint } from './checkpoint';
@@ -55,7 +55,7 @@ export function agentProgram(): Command {
     .option('--work-dir <dir>', 'checkpoints and sandboxes (env AGORA_HOME/agent)', process.env.AGORA_HOME ? `${process.env.AGORA_HOME}/agent` : d.workDir)
     .option('--task-user <user>', 'user tasks run as when the agent is root', d.taskUser)
     .option('--task-user-acl <acl>', "users a principal's tasks may run as besides --task-user, e.g. 'ci=builder,deploy;*=www-data'", (v: string) => { try { parseTaskUserAcl(v); return v; } catch (e) { throw new InvalidArgumentError((e as Error).message); } })
-    .option('--cgroup-root <path>', 'cgroup path for tasks (default agora/<agent-id>)')
+    .option('--cgroup-root <path>', 'cgroup path for tasks (default agora/<agent-id>, removed when the agent stops with no task left; a path you choose is kept)')
     .option('--docker-host <url>', 'Docker engine (default /var/run/docker.sock)')
     .option('--containerizers <list>', 'containerizers to offer if available', 'native,docker')
     .option('--sandbox-gc-delay <hours>', 'hours before a finished sandbox is deleted', '24')
@@ -74,6 +74,8 @@ export async function main(argv = process.argv): Promise<void> {
   program.parse(argv);
   const o = program.opts();
   const log = createLogger('agent');
+  // One agent per work dir (its checkpoint): a second on the same dir refuses, naming the first's pid.
+  const lock = lockDataDir(o.workDir, 'agora agent');
   const running = await startAgent({
     natsUrl: o.nats, hostname: o.hostname, agentId: o.agentId, resources: o.resources, attributes: o.attributes, workDir: o.workDir,
     taskUser: o.taskUser, taskUserAcl: o.taskUserAcl, cgroupRoot: o.cgroupRoot, dockerHost: o.dockerHost,
@@ -81,7 +83,7 @@ export async function main(argv = process.argv): Promise<void> {
     sandboxGcDelayMs: Number(o.sandboxGcDelay) * 3_600_000, killTasksOnExit: !o.keepTasksOnExit,
     httpPort: o.httpPort === undefined ? undefined : Number(o.httpPort),
   }, { log });
-  stopOnSignals(log, () => running.stop(), o.keepTasksOnExit ? 'tasks keep running for the next agent' : 'killing its tasks');
+  stopOnSignals(log, async () => { await running.stop(); lock.release(); }, o.keepTasksOnExit ? 'tasks keep running for the next agent' : 'killing its tasks');
 }
 
 if (require.main === module) {

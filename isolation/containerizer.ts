@@ -92,4 +92,9 @@ export interface Containerizer {
   launch(spec: ContainerSpec): Promise<Container>;
   /** Re-attaches after an agent restart: a live Container, or how it ended while the agent was away. */
   recover(checkpoint: ContainerCheckpoint): Promise<Container | ContainerExit>;
+  /**
+   * The agent is stopping: free what this containerizer made for it (native: the agent's cgroups) once no
+   * task is left in it; tasks still running keep what they use. Rejects only when removal failed.
+   */
+  shutdown?(): Promise<void>;
 }

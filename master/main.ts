@@ -6,7 +6,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { connectNats, createLogger, parseDurationMs, stopOnSignals, systemClock, type Clock, type Logger, type NatsConnection } from '../sdk';
+import { connectNats, createLogger, lockDataDir, parseDurationMs, stopOnSignals, systemClock, type Clock, type Logger, type NatsConnection } from '../sdk';
 import { HierarchicalDrfAllocator } from './allocator/drf-allocator';
 import { DEFAULT_MASTER_CONFIG, type MasterConfig } from './config';
 import { startHttp } from './http/server';
@@ -78,12 +78,14 @@ export async function main(argv = process.argv): Promise<void> {
   program.parse(argv);
   const o = program.opts();
   const log = createLogger('master');
+  // One master per registry: a second on the same data dir refuses, naming the first's pid.
+  const lock = lockDataDir(o.dataDir, 'agora master');
   const running = await startMaster({
     natsUrl: o.nats, httpHost: o.httpHost, httpPort: o.httpPort, dataDir: o.dataDir, allocationIntervalMs: o.allocationInterval,
     offerTimeoutMs: o.offerTimeout, agentPingTimeoutMs: o.agentPingTimeout, maxAgentPingTimeouts: o.maxAgentPingTimeouts,
     agentRemovalTimeoutMs: o.agentRemovalTimeout, frameworkHeartbeatIntervalMs: o.frameworkHeartbeatInterval, completedTaskHistory: o.completedTaskHistory,
   }, { log });
-  stopOnSignals(log, () => running.stop());
+  stopOnSignals(log, async () => { await running.stop(); lock.release(); });
 }
 
 if (require.main === module) {

@@ -14,7 +14,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 missing_pkgs=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing_pkgs+=(nats-server)
-command -v unshare >/dev/null 2>&1 || missing_pkgs+=(util-linux)
+{ command -v unshare && command -v setpriv; } >/dev/null 2>&1 || missing_pkgs+=(util-linux)
 if [ "$want_test" = 1 ]; then
   command -v dockerd >/dev/null 2>&1 || missing_pkgs+=(docker.io)
   [ -x /bin/busybox ] && /bin/busybox --help 2>&1 | grep -q 'statically linked\|BusyBox' && [ -f /usr/share/doc/busybox-static/copyright ] || missing_pkgs+=(busybox-static)

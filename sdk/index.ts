@@ -25,3 +25,4 @@ export * from './apps';
 export * from './jobs';
 export * from './duration';
 export * from './process';
+export * from './data-dir-lock';

@@ -1,6 +1,7 @@
 /**
- * The end of a daemon's life, the same for the master, agents and frameworks: on SIGINT or SIGTERM run
- * `stop` once (a second signal while stopping is ignored), log it, and exit 0 — or 1 if stopping failed.
+ * The end of a daemon's life, the same for the master, agents and frameworks: on SIGINT, SIGTERM or SIGHUP
+ * (its terminal closed) run `stop` once (a second signal while stopping is ignored), log it, and exit 0 — or
+ * 1 if stopping failed. Under `agora up`, a daemon also gets SIGTERM when its supervisor dies.
  *
  *   stopOnSignals(log, () => driver.stop({ failover: true }), 'running tasks keep running');
  */
@@ -16,4 +17,5 @@ export function stopOnSignals(log: Logger, stop: () => Promise<void>, note?: str
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
 }

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { findSetpriv, lifelineArgv } from '../up/supervisor';
 
 export const BIN_DIR = join(__dirname, '..', '..', 'bin');
 
@@ -16,10 +17,15 @@ export function registerPassthrough(program: Command, name: 'master' | 'agent', 
     .allowExcessArguments(true)
     .argument('[args...]', `options for agora ${name} (see agora ${name} --help)`)
     .action(async (args: string[]) => {
-      const child = spawn(process.execPath, [join(BIN_DIR, `agora-${name}`), ...args], { stdio: 'inherit' });
+      // The daemon ends with this wrapper, however it dies (see lifelineArgv), where util-linux setpriv exists.
+      const setpriv = findSetpriv();
+      const argv = [process.execPath, join(BIN_DIR, `agora-${name}`), ...args];
+      const [bin, ...rest] = setpriv ? lifelineArgv(setpriv, process.pid, argv[0]!, argv.slice(1)) : argv;
+      const child = spawn(bin!, rest, { stdio: 'inherit' });
       const forward = (sig: NodeJS.Signals) => child.kill(sig);
       process.on('SIGINT', forward);
       process.on('SIGTERM', forward);
+      process.on('SIGHUP', forward);
       const code = await new Promise<number>((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 128 + 15 : 1))));
       process.exitCode = code;
     });

@@ -7,53 +7,57 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
+import { DataDirInUseError, lockDataDir, type DataDirLock } from 'agora/sdk';
 import { action, color, examples, CliError, EXIT } from '../common';
 import { BIN_DIR } from './passthrough';
-import { Supervisor } from '../up/supervisor';
+import { findSetpriv, Supervisor } from '../up/supervisor';
 
 const FRAMEWORKS = ['service', 'cron'] as const;
 
 export function registerUpCommand(program: Command): void {
   const cmd = program.command('up')
-    .description('run a whole local cluster: nats-server, master, agent and the shipped frameworks (Ctrl-C stops it all)')
+    .description('run a whole local cluster: nats-server, master, agent and the shipped frameworks (Ctrl-C stops it all; if `agora up` itself dies, they all end with it)')
     .option('--nats-port <port>', 'NATS client port', '4222')
     .option('--http-port <port>', "master's HTTP port (API and status page)", '5050')
     .option('--data-dir <dir>', 'where everything keeps its state (env AGORA_HOME)', process.env.AGORA_HOME ?? './.agora')
     .option('--agent-resources <text>', "resources for the agent instead of detected ones, e.g. 'cpus:4;mem:8192'")
     .option('--no-frameworks', 'do not start the service and cron frameworks');
-  examples(cmd, ['agora up', 'agora up --nats-port 4333 --http-port 5151 --data-dir /tmp/agora2   # a second cluster beside the first']);
+  examples(cmd, ['agora up', 'agora up --nats-port 4333 --http-port 5151 --data-dir /tmp/agora2   # a second cluster beside the first (one `agora up` per data dir)']);
   cmd.action(action(async (o) => {
     const natsPort = port(o.natsPort, '--nats-port');
     const httpPort = port(o.httpPort, '--http-port');
     const dataDir = resolve(o.dataDir);
+    const setpriv = findSetpriv();
+    if (!setpriv) throw new CliError('setpriv (util-linux) is not installed; agora up needs it so that its children end with it. Run `npm run setup` or install util-linux.', EXIT.UNAVAILABLE);
+    // Before anything else touches the data dir: a second `agora up` on it refuses here, and the first is unharmed.
+    const lock = lockUp(dataDir);
     mkdirSync(join(dataDir, 'nats'), { recursive: true });
     const natsUrl = `nats://127.0.0.1:${natsPort}`;
     const say = (line: string) => process.stderr.write(`${color.cyan('agora up:')} ${line}\n`);
-    const sup = new Supervisor(say);
+    const sup = new Supervisor(say, setpriv);
     let stopping = false;
-    const stop = async () => {
+    const stop = async (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
-      say('stopping every component (tasks included)…');
+      say(`${signal}: stopping every component (tasks included)…`);
       await sup.stop();
+      lock.release();
       say('stopped');
       process.exit(0);
     };
-    process.on('SIGINT', () => void stop());
-    process.on('SIGTERM', () => void stop());
-    const node = process.execPath;
-    const env = { AGORA_NATS: natsUrl };
-    await sup.start({ name: 'nats-server', command: natsServer(), args: ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', join(dataDir, 'nats'), '-l', join(dataDir, 'nats', 'nats-server.log')], ready: () => waitPort(natsPort, 'nats-server') });
-    await sup.start({ name: 'master', command: node, env, args: [join(BIN_DIR, 'agora-master'), '--nats', natsUrl, '--http-port', String(httpPort), '--data-dir', join(dataDir, 'master')], ready: () => waitHttp(`http://127.0.0.1:${httpPort}/health`) });
-    await sup.start({ name: 'agent', command: node, env, args: [join(BIN_DIR, 'agora-agent'), '--nats', natsUrl, '--work-dir', join(dataDir, 'agent'), '--http-port', '0', ...(o.agentResources ? ['--resources', o.agentResources] : [])] });
-    const started: string[] = [];
-    if (o.frameworks) {
-      for (const f of FRAMEWORKS) {
-        const bin = join(BIN_DIR, `agora-${f}`);
-        if (!existsSync(bin)) continue;
-        await sup.start({ name: f, command: node, env, args: [bin, '--nats', natsUrl, '--data-dir', join(dataDir, f)] });
-        started.push(f);
-      }
+    // SIGHUP is a closed terminal: the same orderly stop as Ctrl-C.
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+      process.on(signal, () => { stop(signal).catch((err: unknown) => { say(`error while stopping: ${(err as Error).message}`); process.exit(1); }); });
+    }
+    let started: string[];
+    try {
+      started = await startAll(sup, { natsPort, httpPort, dataDir, natsUrl, agentResources: o.agentResources, frameworks: o.frameworks });
+    } catch (err) {
+      // A component that did not come up: stop the ones that did, so a failed start leaves nothing running.
+      stopping = true;
+      await sup.stop();
+      lock.release();
+      throw err;
     }
     say(`cluster is up
   NATS        ${natsUrl}
@@ -61,10 +65,41 @@ export function registerUpCommand(program: Command): void {
   metrics     http://127.0.0.1:${httpPort}/metrics   (Prometheus: deploy/prometheus/, docs/monitoring.md)
   agent       ${hostname()}
   frameworks  ${started.length > 0 ? started.join(', ') : 'none'}
-  data dir    ${dataDir}
+  data dir    ${dataDir}   (pid ${process.pid} holds it)
 Try: npx agora run -- sh -c 'echo hello; exit 3'    (Ctrl-C here stops everything)`);
     await new Promise(() => undefined);
   }));
+}
+
+interface UpPlan { natsPort: number; httpPort: number; dataDir: string; natsUrl: string; agentResources?: string; frameworks: boolean }
+
+/** Starts nats-server, the master, the agent and the frameworks in order; returns the frameworks started. */
+async function startAll(sup: Supervisor, p: UpPlan): Promise<string[]> {
+  const node = process.execPath;
+  const env = { AGORA_NATS: p.natsUrl };
+  const { dataDir, natsUrl } = p;
+  await sup.start({ name: 'nats-server', command: natsServer(), args: ['-a', '127.0.0.1', '-p', String(p.natsPort), '-js', '-sd', join(dataDir, 'nats'), '-l', join(dataDir, 'nats', 'nats-server.log')], ready: () => waitPort(p.natsPort, 'nats-server') });
+  await sup.start({ name: 'master', command: node, env, args: [join(BIN_DIR, 'agora-master'), '--nats', natsUrl, '--http-port', String(p.httpPort), '--data-dir', join(dataDir, 'master')], ready: () => waitHttp(`http://127.0.0.1:${p.httpPort}/health`) });
+  await sup.start({ name: 'agent', command: node, env, args: [join(BIN_DIR, 'agora-agent'), '--nats', natsUrl, '--work-dir', join(dataDir, 'agent'), '--http-port', '0', ...(p.agentResources ? ['--resources', p.agentResources] : [])] });
+  const started: string[] = [];
+  if (p.frameworks) {
+    for (const f of FRAMEWORKS) {
+      const bin = join(BIN_DIR, `agora-${f}`);
+      if (!existsSync(bin)) continue;
+      await sup.start({ name: f, command: node, env, args: [bin, '--nats', natsUrl, '--data-dir', join(dataDir, f)] });
+      started.push(f);
+    }
+  }
+  return started;
+}
+
+function lockUp(dataDir: string): DataDirLock {
+  try {
+    return lockDataDir(dataDir, 'agora up');
+  } catch (err) {
+    if (err instanceof DataDirInUseError) throw new CliError(`${err.message} (--data-dir, env AGORA_HOME)`, EXIT.FAILED);
+    throw err;
+  }
 }
 
 function port(v: string, flag: string): number {

@@ -16,6 +16,8 @@ export interface CgroupFs {
   exists(path: string): boolean;
   /** Removes a cgroup directory (the kernel removes its interface files with it). */
   rmdir(dir: string): void;
+  /** Names of the child cgroups (subdirectories) of `dir`; none when it does not exist. */
+  children(dir: string): string[];
 }
 
 function wrap<T>(what: string, fn: () => T): T {
@@ -40,6 +42,14 @@ export const kernelCgroupFs: CgroupFs = {
     }
   },
   exists: (p) => fs.existsSync(p),
+  children: (dir) => {
+    try {
+      return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new CgroupError(`cannot list ${dir}`, { cause: err });
+    }
+  },
   rmdir: (dir) => wrap(`cannot remove cgroup ${dir}`, () => {
     try {
       fs.rmdirSync(dir);

@@ -91,3 +91,25 @@ it('reads usage, peak, limit, cap and OOM kills; kills through cgroup.kill; remo
   expect(cg.exists()).toBe(false);
   await cg.destroy();
 });
+
+it("lists an agent cgroup's task cgroups, and re-enables controllers for a path made again after removal", async () => {
+  const host = v2();
+  fs.mkdirSync(path.join(mount, 'agora'));
+  write('agora/cgroup.controllers', 'cpu memory pids\n');
+  fs.mkdirSync(path.join(mount, 'agora/agent-1'));
+  write('agora/agent-1/cgroup.controllers', 'cpu memory pids\n');
+  const limits = { cpus: 0.5, cpuHardCap: false, memLimitBytes: 64 << 20, pidsMax: 100 };
+  openCgroup(host, 'agora/agent-1/t2').create(limits);
+  openCgroup(host, 'agora/agent-1/t1').create(limits);
+  const agent = openCgroup(host, 'agora/agent-1');
+  expect(agent.children()).toEqual(['t1', 't2']);
+  await openCgroup(host, 'agora/agent-1/t1').destroy();
+  await openCgroup(host, 'agora/agent-1/t2').destroy();
+  await agent.destroy();
+  expect(fs.existsSync(path.join(mount, 'agora/agent-1'))).toBe(false);
+  expect(agent.children()).toEqual([]);
+  fs.mkdirSync(path.join(mount, 'agora/agent-1'));
+  write('agora/agent-1/cgroup.controllers', 'cpu memory pids\n');
+  openCgroup(host, 'agora/agent-1/t3').create(limits);
+  expect(read('agora/agent-1/cgroup.subtree_control')).toBe('+cpu +memory +pids');
+});

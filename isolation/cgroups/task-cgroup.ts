@@ -38,6 +38,8 @@ export interface TaskCgroup {
   killAll(): boolean;
   /** Removes the cgroup (retrying while the kernel still counts exiting processes). Idempotent. */
   destroy(): Promise<void>;
+  /** Names of its child cgroups (in any hierarchy, on v1): an agent's cgroup holds one per task. */
+  children(): string[];
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -79,6 +79,11 @@ export class NativeContainer implements Container {
     return this.exit;
   }
 
+  /** Its launcher (the task's process chain) has exited; stray processes may remain until destroy(). */
+  get ended(): boolean {
+    return this.launcherEnded;
+  }
+
   async kill(gracePeriodMs = DEFAULT_GRACE_MS): Promise<void> {
     this.killRequested = true;
     await terminate(this.d.cgroup, this.launcher, gracePeriodMs);

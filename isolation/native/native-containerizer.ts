@@ -18,6 +18,7 @@ import type { CgroupFs } from '../cgroups/cgroup-fs';
 import { kernelCgroupFs } from '../cgroups/cgroup-fs';
 import { CheckpointError, LaunchError, describeError } from '../errors';
 import { launchOrFail } from '../failed-container';
+import { removeAgentCgroup } from './agent-cgroup';
 import { watchPid } from './exit-watch';
 import { LaunchServer } from './launch-server';
 import { launchChain, prctlSyscall, taskArgv } from './launcher';
@@ -147,6 +148,24 @@ export class NativeContainerizer implements Containerizer {
   /** Pid of the launch server (tasks are its children), for diagnostics and benchmarks. */
   launchServerPid(): number | undefined {
     return this.launchServer?.pid;
+  }
+
+  /**
+   * The agent is stopping: removes the cgroups of tasks that ended, then the agent's own cgroup
+   * (`agora/<agentId>` in every hierarchy) unless a task still runs in it — tasks left running for the next
+   * agent keep theirs. An operator-chosen `cgroupRoot` is kept; only its empty task cgroups go.
+   */
+  async shutdown(): Promise<void> {
+    const host = this.host;
+    if (!host.ok) return;
+    const running = new Set<string>();
+    for (const c of this.containers()) {
+      if (!c.ended) { running.add(c.taskId); continue; }
+      await c.destroy().catch((err: unknown) => this.log.warn({ taskId: c.taskId, err: describeError(err) }, 'cannot remove the cgroup of an ended task'));
+    }
+    await removeAgentCgroup(openCgroup(host, this.cgroupRoot), {
+      taskCgroup: (name) => openCgroup(host, `${this.cgroupRoot}/${name}`), running, removeParent: this.o.cgroupRoot === undefined, log: this.log,
+    });
   }
 
   /** Stops the launch server (tasks keep running). For agent shutdown and tests. */

@@ -6,40 +6,26 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../harness/nats-server';
 import { eventually } from '../harness/cluster';
-
-const ROOT = join(__dirname, '..', '..');
-const AGORA = join(ROOT, 'bin', 'agora');
-
-function agora(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [AGORA, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env, AGORA_LOG_LEVEL: 'warn' } });
-}
+import { AGORA, agora, killAgoraUp, startAgoraUp, type AgoraUp } from '../harness/agora-up';
 
 describe('agora up + agora run (subprocesses)', () => {
   let up: ChildProcess;
+  let started: AgoraUp | undefined;
   let dir: string;
   let natsUrl: string;
   let httpPort: number;
-  let upOutput = '';
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'agora-up-'));
     chmodSync(dir, 0o755);
-    const natsPort = await freePort();
-    httpPort = await freePort();
-    natsUrl = `nats://127.0.0.1:${natsPort}`;
-    up = spawn(process.execPath, [AGORA, 'up', '--nats-port', String(natsPort), '--http-port', String(httpPort), '--data-dir', dir,
-      '--agent-resources', 'cpus:2;mem:2048;disk:1000;ports:[32000-32100]'],
-    { env: { ...process.env, AGORA_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    up.stdout!.on('data', (d) => { upOutput += d; });
-    up.stderr!.on('data', (d) => { upOutput += d; });
-    await eventually(() => /cluster is up/.test(upOutput), `agora up to be ready (output so far: ${upOutput})`, 45_000, 100);
+    started = await startAgoraUp({ dataDir: dir });
+    ({ proc: up, natsUrl, httpPort } = started);
     await eventually(async () => ((await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/agents`)).json()) as { agents: unknown[] }).agents.length === 1, 'the agent to register', 20_000);
   }, 180_000);
 
   afterAll(async () => {
-    if (up && up.exitCode === null) process.kill(-up.pid!, 'SIGKILL');
+    killAgoraUp(started);
     rmSync(dir, { recursive: true, force: true });
   });
 

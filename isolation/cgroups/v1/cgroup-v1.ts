@@ -67,4 +67,8 @@ export class CgroupV1 implements TaskCgroup {
   async destroy(): Promise<void> {
     for (const d of this.uniqueDirs) await retrying(() => this.fs.rmdir(d));
   }
+
+  children(): string[] {
+    return [...new Set(this.uniqueDirs.flatMap((d) => this.fs.children(d)))].sort();
+  }
 }

@@ -91,5 +91,11 @@ export class CgroupV2 implements TaskCgroup {
   async destroy(): Promise<void> {
     if (!this.fs.exists(this.dir)) return;
     await retrying(() => this.fs.rmdir(this.dir));
+    // A cgroup made again at this path must have its controllers enabled again.
+    this.delegated.delete(this.dir);
+  }
+
+  children(): string[] {
+    return this.fs.children(this.dir).sort();
   }
 }
