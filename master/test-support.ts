@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  FakeClock, FrameworkInfoSchema, Resources, SchedulerCallSchema, createLogger, decode, encode, type AgentCommand, type AgentId,
+  FakeClock, FrameworkInfoSchema, Resources, SchedulerCallSchema, createLogger, decode, encode, type AgentCommand, type AgentId, type AgentTask,
   type FrameworkId, type SchedulerCallInput, type SchedulerEvent, type TaskStatus,
 } from '../sdk';
 import { handleAgentCall } from './agent-calls';
@@ -60,7 +60,8 @@ export interface TestMaster {
   clock: FakeClock;
   nats: FakeNats;
   stream: FakeStream;
-  registerAgent(id: string, resources: string): Promise<object>;
+  /** REGISTER (or re-register) an agent, reporting `tasks` as running. */
+  registerAgent(id: string, resources: string, tasks?: AgentTask[]): Promise<object>;
   subscribe(id: string, roles?: string[]): Promise<object>;
   call(frameworkId: string, call: SchedulerCallInput): Promise<object>;
   /** Runs one allocation cycle; returns the framework's outstanding offers. */
@@ -83,8 +84,8 @@ export function testMaster(config: Partial<MasterConfig> = {}): TestMaster {
   m.jsm = { consumers: { info: resolved, add: resolved, delete: resolved }, streams: { purge: resolved } } as unknown as JetStreamManager;
   return {
     m, clock, nats, stream,
-    registerAgent: (id, resources) => handleAgentCall(m, id as AgentId, {
-      type: 'REGISTER', tasks: [],
+    registerAgent: (id, resources, tasks = []) => handleAgentCall(m, id as AgentId, {
+      type: 'REGISTER', tasks,
       agent: { id: id as AgentId, hostname: `${id}.local`, resources: Resources.parse(resources).toWire(), attributes: [], containerizers: ['native'], version: 'test' },
     }),
     subscribe: (id, roles = ['*']) => handleSchedulerCall(m, id as FrameworkId, { type: 'SUBSCRIBE', framework: FrameworkInfoSchema.parse({ id, name: id, roles }) }),

@@ -38,6 +38,10 @@ describe('ACCEPT when an effect fails', () => {
     await settle();
     expect(h.nats.requests.map((q) => q.data.type)).toEqual(['LAUNCH']);
     expect(offered(h, 'f1')).toBe('cpus:3;mem:896');
+    // The TASK_ERROR is not lost: it is appended again after a backoff.
+    h.clock.advance(500);
+    await settle();
+    expect(h.stream.appended.map((s) => [s.taskId, s.state])).toEqual([['too-big', 'TASK_ERROR']]);
   });
 
   it('a refused offer id while the stream is down: the call fails with the offer error, the offers stay outstanding', async () => {

@@ -8,9 +8,10 @@
  *   2. apply  — change the master's state at once, synchronously: reservations, new tasks, and the unused
  *               rest returned to the allocator;
  *   3. effects — send LAUNCH to the agent and append TASK_ERROR updates for refused tasks to the framework's
- *               stream. A failed effect is logged with its task and never undoes phase 2; the framework
- *               also has every refusal in the reply's `errors`, and a launch the agent did not take is
- *               settled as below (TASK_DROPPED) or by the agent's re-registration.
+ *               stream. A failed effect never undoes phase 2: a failed append is retried until stored
+ *               (Master.masterUpdate; the reply's `errors` already names every refusal), and a launch the
+ *               agent did not take ends the task (TASK_DROPPED / TASK_ERROR, its resources recovered) or
+ *               is settled by the agent's re-registration.
  */
 import {
   ApiError, Resources, ResourceError, type Operation, type SchedulerCall, type TaskInfo, type TaskStatus,
@@ -156,7 +157,7 @@ function sendLaunch(m: Master, fw: FrameworkRecord, rec: TaskRecord, role: strin
         m.log.warn({ taskId: task.taskId, agentId: task.agentId, err: e.message }, 'launch not confirmed by agent; its re-registration will settle it');
       }
     })
-    .catch((e: Error) => m.log.error({ taskId: task.taskId, agentId: task.agentId, err: e.message }, 'could not report a launch the agent refused; reconciliation will settle it'));
+    .catch((e: Error) => m.log.error({ taskId: task.taskId, agentId: task.agentId, err: e.stack }, 'could not settle a launch the agent did not take'));
 }
 
 /** TASK_DROPPED for every task of an ACCEPT that changed nothing, so the framework can relaunch. */
@@ -167,15 +168,9 @@ function droppedTasks(fw: FrameworkRecord, operations: Operation[], why: string)
 }
 
 /**
- * Appends master-made updates for tasks that never started (they hold nothing). A failed append is logged
- * with the task and does not fail the call: the reply already names the refusal.
+ * Appends master-made updates for tasks that never started (they hold nothing), in order. Never rejects: a
+ * failed append is retried in the background (Master.masterUpdate) and the reply already names the refusal.
  */
 async function reportAll(m: Master, statuses: MasterStatus[]): Promise<void> {
-  for (const s of statuses) {
-    try {
-      await m.masterUpdate(undefined, s);
-    } catch (e) {
-      m.log.error({ taskId: s.taskId, frameworkId: s.frameworkId, state: s.state, err: (e as Error).message }, 'could not append the update of a task that never started');
-    }
-  }
+  for (const s of statuses) await m.masterUpdate(undefined, s);
 }
