@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { mkdirSync } from 'node:fs';
 import * as os from 'node:os';
-import { connectNats, createLogger, lockDataDir, Resources, stopOnSignals, type Logger, type NatsConnection } from '../sdk';
+import { connectNats, createLogger, handleProcessFailures, lockDataDir, Resources, stopOnSignals, type Logger, type NatsConnection } from '../sdk';
 import { Agent } from './agent';
 import { startAgentHttp } from './http';
 import { Checkpoint } from './checkpoint';
@@ -76,6 +76,7 @@ export async function main(argv = process.argv): Promise<void> {
   const log = createLogger('agent');
   // One agent per work dir (its checkpoint): a second on the same dir refuses, naming the first's pid.
   const lock = lockDataDir(o.workDir, 'agora agent');
+  handleProcessFailures(log, 'tasks keep running; a restarted agent recovers them from its checkpoint and re-registers');
   const running = await startAgent({
     natsUrl: o.nats, hostname: o.hostname, agentId: o.agentId, resources: o.resources, attributes: o.attributes, workDir: o.workDir,
     taskUser: o.taskUser, taskUserAcl: o.taskUserAcl, cgroupRoot: o.cgroupRoot, dockerHost: o.dockerHost,

@@ -85,7 +85,7 @@ function adoptTasks(m: Master, agent: AgentRecord, reported: AgentTask[]): { fra
       const wasUnreachable = known.state === 'TASK_UNREACHABLE';
       known.agentId = agent.info.id;
       if (wasUnreachable) {
-        void m.masterUpdate(known, { taskId: r.task.taskId, frameworkId: r.frameworkId, agentId: agent.info.id, state: r.state, reason: 'RECONCILIATION', message: 'agent re-registered', hostname: agent.info.hostname, ports: known.last?.ports });
+        m.reportUpdate(known, { taskId: r.task.taskId, frameworkId: r.frameworkId, agentId: agent.info.id, state: r.state, reason: 'RECONCILIATION', message: 'agent re-registered', hostname: agent.info.hostname, ports: known.last?.ports });
       }
       continue;
     }

@@ -6,6 +6,7 @@
 import { frameworkConsumerName, isTerminal, streams, subjects, type FrameworkId, type TimerHandle } from '../sdk';
 import { Resources } from '../sdk';
 import type { Master } from './master';
+import { PendingKills } from './pending-kills';
 import type { AgentRecord, FrameworkRecord } from './state';
 
 /** A STAGING task younger than this that a re-registering agent does not report may still be in flight. */
@@ -14,10 +15,10 @@ const LAUNCH_IN_FLIGHT_MS = 10_000;
 export class Liveness {
   private timer?: TimerHandle;
   private lastFrameworkHeartbeat = 0;
-  /** Tasks whose kill must be sent when their agent is reachable again. */
-  readonly pendingKills = new Set<string>();
+  /** Kills that wait for their agent to be reachable again (sent at re-registration, retried every check). */
+  readonly pendingKills: PendingKills;
 
-  constructor(private readonly m: Master) {}
+  constructor(private readonly m: Master) { this.pendingKills = new PendingKills(m); }
 
   start(): void { this.tick(); }
   stop(): void { if (this.timer) this.m.clock.clearTimeout(this.timer); this.timer = undefined; }
@@ -35,15 +36,16 @@ export class Liveness {
     const c = m.config;
     for (const a of m.state.agents.values()) {
       if (a.state === 'ACTIVE' && now - a.lastPingAt > c.agentPingTimeoutMs * c.maxAgentPingTimeouts) this.markUnreachable(a);
-      else if (a.state === 'UNREACHABLE' && now - (a.unreachableSince ?? now) > c.agentRemovalTimeoutMs) void this.removeAgent(a);
+      else if (a.state === 'UNREACHABLE' && now - (a.unreachableSince ?? now) > c.agentRemovalTimeoutMs) this.removeAgent(a);
     }
     for (const fw of [...m.state.frameworks.values()]) {
       if (fw.connected && now - fw.lastSeenAt > c.frameworkHeartbeatIntervalMs * c.maxMissedFrameworkHeartbeats) this.disconnectFramework(fw);
       else if (!fw.connected && now - (fw.disconnectedAt ?? now) >= fw.info.failoverTimeoutMs) {
         m.counters.frameworksFailoverExpired++;
-        void this.removeFramework(fw, 'failover timeout expired');
+        this.removeFrameworkLogged(fw, 'failover timeout expired');
       }
     }
+    this.pendingKills.sendDue();
     if (now - this.lastFrameworkHeartbeat >= c.frameworkHeartbeatIntervalMs) {
       this.lastFrameworkHeartbeat = now;
       for (const fw of m.state.frameworks.values()) if (fw.connected) m.sendEvent(fw.info.id, { type: 'HEARTBEAT', masterId: m.id });
@@ -76,13 +78,14 @@ export class Liveness {
     for (const k of a.tasks) {
       const t = m.state.tasks.get(k);
       if (!t || t.state === 'TASK_UNREACHABLE') continue;
-      void m.masterUpdate(t, { taskId: t.info.taskId, frameworkId: t.frameworkId, agentId: a.info.id, state: 'TASK_UNREACHABLE', reason: 'AGENT_UNREACHABLE', message: `agent ${a.info.hostname} stopped answering` });
+      m.reportUpdate(t, { taskId: t.info.taskId, frameworkId: t.frameworkId, agentId: a.info.id, state: 'TASK_UNREACHABLE', reason: 'AGENT_UNREACHABLE', message: `agent ${a.info.hostname} stopped answering` });
     }
     m.events.emit({ type: 'AGENT_UNREACHABLE', agent: { id: a.info.id, hostname: a.info.hostname } });
     m.log.warn({ agentId: a.info.id, hostname: a.info.hostname, tasks: a.tasks.size }, 'agent unreachable');
   }
 
-  async removeAgent(a: AgentRecord): Promise<void> {
+  /** Unreachable too long: REMOVED, its tasks GONE (applied now, their updates appended in the background). */
+  removeAgent(a: AgentRecord): void {
     const m = this.m;
     a.state = 'REMOVED';
     m.registry.removeAgent(a.info.id, m.clock.now());
@@ -93,7 +96,7 @@ export class Liveness {
       if (!t) continue;
       t.holdsResources = false;
       frameworks.add(t.frameworkId);
-      await m.masterUpdate(t, { taskId: t.info.taskId, frameworkId: t.frameworkId, agentId: a.info.id, state: 'TASK_GONE', reason: 'AGENT_REMOVED', message: `agent ${a.info.hostname} was removed` });
+      m.reportUpdate(t, { taskId: t.info.taskId, frameworkId: t.frameworkId, agentId: a.info.id, state: 'TASK_GONE', reason: 'AGENT_REMOVED', message: `agent ${a.info.hostname} was removed` });
     }
     for (const fid of frameworks) m.sendEvent(fid, { type: 'FAILURE', agentId: a.info.id });
     m.events.emit({ type: 'AGENT_REMOVED', agent: { id: a.info.id, hostname: a.info.hostname } });
@@ -106,7 +109,7 @@ export class Liveness {
     this.m.allocator.removeAgent(prev.info.id);
   }
 
-  /** Tasks the master had on this agent that the agent did not report: dropped or lost. Also sends pending kills. */
+  /** Tasks the master had on this agent that the agent did not report: dropped or lost. Then sends pending kills. */
   settleMissingTasks(agent: AgentRecord, reported: Set<string>): void {
     const m = this.m;
     const now = m.clock.now();
@@ -114,13 +117,13 @@ export class Liveness {
       if (t.agentId !== agent.info.id) continue;
       if (reported.has(t.key)) {
         agent.tasks.add(t.key);
-        if (this.pendingKills.delete(t.key)) void m.sendToAgent(agent.info.id, { type: 'KILL', frameworkId: t.frameworkId, taskId: t.info.taskId }).catch(() => undefined);
         continue;
       }
       if (t.state === 'TASK_STAGING' && now - t.createdAt < LAUNCH_IN_FLIGHT_MS) { agent.tasks.add(t.key); continue; }
       const state = t.state === 'TASK_STAGING' ? 'TASK_DROPPED' : 'TASK_LOST';
-      void m.masterUpdate(t, { taskId: t.info.taskId, frameworkId: t.frameworkId, agentId: agent.info.id, state, reason: 'AGENT_RESTART', message: 'the agent re-registered without this task' });
+      m.reportUpdate(t, { taskId: t.info.taskId, frameworkId: t.frameworkId, agentId: agent.info.id, state, reason: 'AGENT_RESTART', message: 'the agent re-registered without this task' });
     }
+    this.pendingKills.sendDue();
   }
 
   onTaskEnded(agentId: string): void {
@@ -152,7 +155,12 @@ export class Liveness {
     for (const o of m.offers.forFramework(fw.info.id)) m.allocation.rescind(o, 'framework disconnected');
     m.events.emit({ type: 'FRAMEWORK_DISCONNECTED', framework: { id: fw.info.id, name: fw.info.name } });
     m.log.warn({ frameworkId: fw.info.id, failoverTimeoutMs: fw.info.failoverTimeoutMs }, 'framework disconnected; failover timer started');
-    if (fw.info.failoverTimeoutMs === 0) void this.removeFramework(fw, 'disconnected with failoverTimeoutMs 0');
+    if (fw.info.failoverTimeoutMs === 0) this.removeFrameworkLogged(fw, 'disconnected with failoverTimeoutMs 0');
+  }
+
+  /** removeFramework from a timer: its state changes happen at once; a failure of the stream cleanup after them is logged. */
+  private removeFrameworkLogged(fw: FrameworkRecord, why: string): void {
+    this.removeFramework(fw, why).catch((e: Error) => this.m.log.error({ frameworkId: fw.info.id, why, err: e.stack }, 'removing the framework failed'));
   }
 
   /** Removes a framework for good: kills its tasks, rescinds its offers, deletes its update stream consumer. */
@@ -174,8 +182,11 @@ export class Liveness {
     for (const agentId of agents) {
       void m.sendToAgent(agentId as never, { type: 'SHUTDOWN_FRAMEWORK', frameworkId: fid }).catch((e: Error) => m.log.warn({ agentId, err: e.message }, 'could not tell agent to shut the framework down'));
     }
-    await m.jsm.consumers.delete(streams.frameworkUpdates.name, frameworkConsumerName(fid)).catch(() => undefined);
-    await m.jsm.streams.purge(streams.frameworkUpdates.name, { filter: subjects.frameworkUpdates(fid) }).catch(() => undefined);
+    // Best effort: a consumer or updates left behind hold no resources; a failure is logged, not retried.
+    await m.jsm.consumers.delete(streams.frameworkUpdates.name, frameworkConsumerName(fid))
+      .catch((e: Error) => m.log.warn({ frameworkId: fid, err: e.message }, 'could not delete the removed framework\'s update consumer'));
+    await m.jsm.streams.purge(streams.frameworkUpdates.name, { filter: subjects.frameworkUpdates(fid) })
+      .catch((e: Error) => m.log.warn({ frameworkId: fid, err: e.message }, 'could not purge the removed framework\'s updates'));
     m.events.emit({ type: 'FRAMEWORK_REMOVED', framework: { id: fid, name: fw.info.name } });
     m.log.info({ frameworkId: fid, why, tasksKilled: agents.size > 0 }, 'framework removed');
     m.allocation.soon();

@@ -6,7 +6,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { connectNats, createLogger, lockDataDir, parseDurationMs, stopOnSignals, systemClock, type Clock, type Logger, type NatsConnection } from '../sdk';
+import { connectNats, createLogger, handleProcessFailures, lockDataDir, parseDurationMs, stopOnSignals, systemClock, type Clock, type Logger, type NatsConnection } from '../sdk';
 import { HierarchicalDrfAllocator } from './allocator/drf-allocator';
 import { DEFAULT_MASTER_CONFIG, type MasterConfig } from './config';
 import { startHttp } from './http/server';
@@ -35,7 +35,7 @@ export async function startMaster(partial: Partial<MasterConfig>, opts: { clock?
     async stop() {
       await http.close();
       await master.stop();
-      if (!opts.nc) await nc.drain().catch(() => undefined);
+      if (!opts.nc) await nc.drain().catch((e: Error) => log.warn({ err: e.message }, 'NATS connection did not drain cleanly'));
     },
   };
 }
@@ -80,6 +80,7 @@ export async function main(argv = process.argv): Promise<void> {
   const log = createLogger('master');
   // One master per registry: a second on the same data dir refuses, naming the first's pid.
   const lock = lockDataDir(o.dataDir, 'agora master');
+  handleProcessFailures(log, 'a restarted master recovers frameworks and roles from its registry and tasks from re-registering agents');
   const running = await startMaster({
     natsUrl: o.nats, httpHost: o.httpHost, httpPort: o.httpPort, dataDir: o.dataDir, allocationIntervalMs: o.allocationInterval,
     offerTimeoutMs: o.offerTimeout, agentPingTimeoutMs: o.agentPingTimeout, maxAgentPingTimeouts: o.maxAgentPingTimeouts,

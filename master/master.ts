@@ -12,7 +12,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
   AgentCallSchema, SchedulerCallSchema, encode, request, serveRequests, subjects, type AgentCommandInput, type AgentId,
-  type Clock, type FrameworkId, type Logger, type SchedulerEvent, type TaskStatus,
+  type Clock, type FrameworkId, type TimerHandle, type Logger, type SchedulerEvent, type TaskStatus,
 } from '../sdk';
 import type { Allocator } from './allocator/allocator';
 import type { MasterConfig } from './config';
@@ -56,6 +56,9 @@ export class Master {
   jsm!: JetStreamManager;
   private readonly subs: Subscription[] = [];
   private updates?: StatusUpdates;
+  private stopped = false;
+  /** Timers of master-made updates waiting to be appended again (see appendUpdate). */
+  private readonly retryTimers = new Set<TimerHandle>();
   readonly counters = { offersDeclined: 0, offersRescinded: 0, offersAccepted: 0, tasksLaunched: 0, badMessages: 0, frameworksFailoverExpired: 0 };
 
   constructor(readonly config: MasterConfig, deps: MasterDeps) {
@@ -92,6 +95,10 @@ export class Master {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.retryTimers) this.clock.clearTimeout(t);
+    if (this.retryTimers.size > 0) this.log.error({ updates: this.retryTimers.size }, 'stopping with status updates not yet appended (frameworks learn these states by reconciling)');
+    this.retryTimers.clear();
     this.allocation.stop();
     this.liveness.stop();
     this.drains.stop();
@@ -113,17 +120,45 @@ export class Master {
 
   /**
    * A status the master itself produces (TASK_ERROR, TASK_DROPPED, TASK_UNREACHABLE, TASK_GONE…): applied to
-   * its view and delivered through the framework's acknowledged update stream, like an agent's.
+   * its view at once and delivered through the framework's acknowledged update stream, like an agent's.
+   * Resolves once the first append attempt is over and never rejects: a failed append is retried in the
+   * background (see appendUpdate), so callers need no error path and the update is not lost.
    */
   async masterUpdate(task: TaskRecord | undefined, status: Omit<TaskStatus, 'source' | 'timestamp' | 'uuid'>): Promise<void> {
     const full: TaskStatus = { ...status, source: 'MASTER', timestamp: this.clock.now(), uuid: randomUUID() };
     if (task) this.onTaskStatus(task, full);
-    await this.forwardUpdate(full);
+    await this.appendUpdate(full);
   }
 
-  /** Appends an update to the framework's durable stream (deduplicated by uuid). */
+  /** masterUpdate for callers that do not wait for the append (timers, re-registration): applied now, appended in the background. */
+  reportUpdate(task: TaskRecord | undefined, status: Omit<TaskStatus, 'source' | 'timestamp' | 'uuid'>): void {
+    this.masterUpdate(task, status).catch((e: Error) => this.log.error({ taskId: status.taskId, frameworkId: status.frameworkId, state: status.state, err: e.stack }, 'could not apply a master-made status update'));
+  }
+
+  /** Appends an update to the framework's durable stream (deduplicated by uuid). Rejects when the append fails. */
   async forwardUpdate(status: TaskStatus): Promise<void> {
     await this.js.publish(subjects.frameworkUpdates(status.frameworkId), encode({ status }), { msgID: status.uuid });
+  }
+
+  /**
+   * Appends a master-made update; when that fails, retries with backoff (0.5 s doubling to 30 s) until it is
+   * stored or the master stops. Safe to repeat: the stream deduplicates by the update's uuid. Never rejects.
+   */
+  private async appendUpdate(status: TaskStatus, attempt = 1): Promise<void> {
+    try {
+      await this.forwardUpdate(status);
+      if (attempt > 1) this.log.info({ taskId: status.taskId, frameworkId: status.frameworkId, state: status.state, attempt }, 'status update appended after retrying');
+    } catch (e) {
+      const retryInMs = Math.min(30_000, 500 * 2 ** Math.min(attempt - 1, 6));
+      const ctx = { taskId: status.taskId, frameworkId: status.frameworkId, state: status.state, attempt, retryInMs, err: (e as Error).message };
+      if (this.stopped) { this.log.error(ctx, 'status update not appended: the master is stopping (the framework learns the state by reconciling)'); return; }
+      if (attempt === 1 || attempt % 10 === 0) this.log.warn(ctx, 'could not append status update; retrying');
+      const timer = this.clock.setTimeout(() => {
+        this.retryTimers.delete(timer);
+        this.appendUpdate(status, attempt + 1).catch((err: Error) => this.log.error({ taskId: status.taskId, err: err.stack }, 'status update retry crashed'));
+      }, retryInMs);
+      this.retryTimers.add(timer);
+    }
   }
 
   /** Applies a status to a task's record, releasing its resources when it ends. */

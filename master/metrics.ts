@@ -52,7 +52,7 @@ export function createMasterMetrics(m: Master): MasterMetrics {
       if (!watching) break;
       if (s.type === 'reconnect') reconnects.inc();
     }
-  })().catch(() => undefined);
+  })().catch((e: Error) => m.log.warn({ err: e.message }, 'metrics: NATS status watch ended'));
   stops.push(() => { watching = false; });
 
   return { registry, stop: () => { for (const s of stops) s(); } };

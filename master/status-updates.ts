@@ -46,7 +46,7 @@ export class StatusUpdates {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.messages?.close().catch(() => undefined);
+    await this.messages?.close().catch((e: Error) => this.m.log.debug({ err: e.message }, 'agent update consumer did not close cleanly'));
   }
 
   private async handle(msg: JsMsg): Promise<void> {
@@ -79,7 +79,11 @@ export class StatusUpdates {
     const stored = m.registry.framework(status.frameworkId);
     if (!stored || stored.removedAt !== undefined) {
       // The framework is gone: nobody will ever acknowledge; make sure the task does not outlive it.
-      if (!isTerminal(status.state)) void m.sendToAgent(status.agentId!, { type: 'KILL', frameworkId: status.frameworkId, taskId: status.taskId, reason: 'FRAMEWORK_REMOVED' }).catch(() => undefined);
+      // If this KILL is lost, the agent's next re-registration kills the task (its framework is removed).
+      if (!isTerminal(status.state)) {
+        m.sendToAgent(status.agentId!, { type: 'KILL', frameworkId: status.frameworkId, taskId: status.taskId, reason: 'FRAMEWORK_REMOVED' })
+          .catch((e: Error) => m.log.warn({ agentId: status.agentId, taskId: status.taskId, frameworkId: status.frameworkId, err: e.message }, 'could not kill a task of a removed framework'));
+      }
       return;
     }
     if (!task && settledAsGone(m, status)) return;

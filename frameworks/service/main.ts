@@ -7,7 +7,7 @@
  * its apps, instances and unfinished deployments. SIGINT/SIGTERM stop it with failover (its tasks keep running).
  */
 import { Command } from 'commander';
-import { connectNats, createLogger, SchedulerDriver, stopOnSignals, systemClock, type Logger } from 'agora/sdk';
+import { connectNats, createLogger, SchedulerDriver, SERVICE_API_SUBJECT, stopOnSignals, systemClock, type Logger } from 'agora/sdk';
 import { serveServiceApi } from './api';
 import { ServiceFramework } from './service';
 import { ServiceStore } from './store';
@@ -32,7 +32,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const framework = new ServiceFramework(store, systemClock, log);
   const driver = new SchedulerDriver({
     natsUrl: opts.natsUrl,
-    framework: { id: store.frameworkId(), name: opts.name ?? 'service', roles: [opts.role ?? '*'], failoverTimeoutMs: opts.failoverTimeoutMs ?? 7 * 24 * 3600_000 },
+    framework: { id: store.frameworkId(), name: opts.name ?? 'service', roles: [opts.role ?? '*'], failoverTimeoutMs: opts.failoverTimeoutMs ?? 7 * 24 * 3600_000, apiSubject: SERVICE_API_SUBJECT },
     scheduler: {
       registered: (d) => framework.registered(d),
       resourceOffers: (_d, offers) => framework.resourceOffers(offers),

@@ -11,8 +11,8 @@ export async function handleKill(m: Master, fw: FrameworkRecord, call: Extract<S
   }
   const agent = m.state.agents.get(task.agentId);
   if (!agent || agent.state !== 'ACTIVE') {
-    // The agent will be told to kill it when it comes back (its tasks are re-checked at re-registration).
-    m.liveness.pendingKills.add(task.key);
+    // Kept until the agent is back and confirms it (sent at its re-registration, retried on every liveness check).
+    m.liveness.pendingKills.add(task.key, { frameworkId: fw.info.id, taskId: call.taskId, gracePeriodMs: call.gracePeriodMs ?? task.info.killGracePeriodMs });
     return { known: true, pending: true };
   }
   await m.sendToAgent(task.agentId, { type: 'KILL', frameworkId: fw.info.id, taskId: call.taskId, gracePeriodMs: call.gracePeriodMs ?? task.info.killGracePeriodMs });

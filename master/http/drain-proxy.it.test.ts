@@ -117,6 +117,12 @@ describe('apps and jobs through the frameworks', () => {
     nc = await connectNats({ servers: cluster.natsUrl, name: 'proxy-test' });
     await request(nc, SERVICE_API_SUBJECT, { type: 'deploy', app: { id: '/web', cmd: 'sleep 1000', instances: 1, cpus: 0.1, mem: 16 } });
     await request(nc, CRON_API_SUBJECT, { type: 'submit', job: { name: 'nightly', schedule: '0 3 * * *', cmd: 'true', cpus: 0.1, mem: 16 } });
+    // Both frameworks declare their API subject; the page's views follow it once they have subscribed.
+    const declared = await eventually(async () => {
+      const r = (await call('GET', '/api/v1/frameworks')).body as { frameworks: { id: string; name: string; apiSubject?: string }[] };
+      const subjects = r.frameworks.map((f) => f.apiSubject).filter(Boolean);
+      return subjects.includes(SERVICE_API_SUBJECT) && subjects.includes(CRON_API_SUBJECT) ? r.frameworks : undefined;
+    }, 'both frameworks subscribed with their apiSubject');
     expect((await call('GET', '/api/v1/apps')).body.apps.map((a: { id: string }) => a.id)).toEqual(['/web']);
     expect((await call('GET', '/api/v1/apps/web')).body.app).toMatchObject({ id: '/web', instances: 1 });
     expect((await call('GET', '/api/v1/apps/missing')).status).toBe(404);
@@ -125,5 +131,16 @@ describe('apps and jobs through the frameworks', () => {
     expect((await call('GET', '/api/v1/jobs/nightly')).body.job.summary).toMatchObject({ name: 'nightly', schedule: '0 3 * * *' });
     expect((await call('GET', '/api/v1/jobs/nightly/runs?limit=5')).body.runs).toEqual([]);
     expect((await call('GET', '/api/v1/jobs/missing')).status).toBe(404);
+    // The generic proxy: any framework's declared API, by framework id.
+    const cronId = declared.find((f) => f.apiSubject === CRON_API_SUBJECT)!.id;
+    const viaProxy = await call('POST', `/api/v1/frameworks/${cronId}/api`, { type: 'list' });
+    expect(viaProxy.status).toBe(200);
+    expect(viaProxy.body.jobs.map((j: { name: string }) => j.name)).toEqual(['nightly']);
+    expect((await call('POST', `/api/v1/frameworks/${cronId}/api`, { type: 'show', name: 'missing' })).status).toBe(404);
+    const plain = (await call('GET', '/api/v1/frameworks')).body.frameworks.find((f: { apiSubject?: string }) => !f.apiSubject) as { id: string };
+    const none = await call('POST', `/api/v1/frameworks/${plain.id}/api`, { type: 'list' });
+    expect(none.status).toBe(404);
+    expect(none.body.message).toMatch(/declares no apiSubject/);
+    expect((await call('POST', '/api/v1/frameworks/nobody/api', { type: 'list' })).status).toBe(404);
   }, 90_000);
 });

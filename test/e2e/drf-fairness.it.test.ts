@@ -59,6 +59,34 @@ describe('hierarchical DRF through the SDK', () => {
     expect(Math.abs(h - 2 * l)).toBeLessThanOrEqual(2);
   });
 
+  it('caps a role at its limit while the agent has capacity to spare, and offers the rest to others', async () => {
+    // 8 free cpus and a greedy framework: without the limit it would hold all 8 (capacity would not stop it at 2).
+    cluster = await startCluster({ agents: [{ resources: 'cpus:8;mem:8192;disk:1000' }] });
+    const put = await fetch(`${cluster.masterHttpUrl}/api/v1/roles/capped`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ limit: 'cpus:2;mem:2048' }) });
+    expect(put.status).toBe(200);
+    const held: number[] = [];
+    const sample = async () => {
+      const r = await (await fetch(`${cluster.masterHttpUrl}/api/v1/roles`)).json() as { roles: { role: string; allocatedScalars: Record<string, number> }[] };
+      held.push(r.roles.find((x) => x.role === 'capped')?.allocatedScalars.cpus ?? 0); // offered or used
+    };
+    const capped = new GreedyFramework(cluster.natsUrl, 'C', 'capped', 'cpus:1;mem:256');
+    fws.push(capped);
+    await capped.driver.start();
+    await eventually(async () => { await sample(); return capped.running.size >= 2; }, 'the capped role to run 2 tasks', 20_000);
+    // 20 more allocation cycles with 6 cpus free: each could have offered them to the capped role.
+    const cycles = cluster.master.master.allocation.cycles;
+    await eventually(async () => { await sample(); return cluster.master.master.allocation.cycles >= cycles + 20; }, '20 more allocation cycles', 20_000);
+    expect(capped.running.size).toBe(2);
+    expect(Math.max(...held)).toBeLessThanOrEqual(2);
+    // The 6 cpus the limit kept from it were free all along: another role gets them.
+    const other = new GreedyFramework(cluster.natsUrl, 'O', 'other', 'cpus:1;mem:256');
+    fws.push(other);
+    await other.driver.start();
+    await eventually(async () => { await sample(); return other.running.size >= 6; }, 'another role to take the other 6 cpus', 20_000);
+    expect(capped.running.size).toBe(2);
+    expect(Math.max(...held)).toBeLessThanOrEqual(2);
+  });
+
   it('meets a quota guarantee even when another role asked first, and never exceeds a limit', async () => {
     cluster = await startCluster({ agents: [{ resources: 'cpus:8;mem:8192;disk:1000' }] });
     const early = new GreedyFramework(cluster.natsUrl, 'E', 'early', 'cpus:1;mem:1024');

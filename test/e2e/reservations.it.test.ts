@@ -1,7 +1,7 @@
 /**
  * Reservations through the SDK: statically reserved resources (agent --resources 'cpus(eng):2') reach only
- * their role; a dynamic RESERVE accepted on an offer changes the agent's total and survives a master restart,
- * as do role weights and quotas.
+ * their role and cannot be unreserved; a dynamic RESERVE accepted on an offer changes the agent's total and
+ * survives a master restart, as do role weights and quotas.
  */
 import { join } from 'node:path';
 import { Resources, SchedulerDriver, type Offer } from 'agora/sdk';
@@ -32,6 +32,25 @@ describe('reservations', () => {
     expect(other.offers.every((o) => Resources.fromWire(o.resources).reserved().isEmpty())).toBe(true);
     await other.driver.stop({ failover: false });
     await eng.driver.stop({ failover: false });
+  });
+
+  it('refuses to UNRESERVE a static reservation or an ancestor role\'s, naming the field and changing nothing', async () => {
+    cluster = await startCluster({ agents: [{ resources: 'cpus:1;mem:1024;cpus(eng):2;mem(eng):2048;disk:100' }] });
+    const totalOf = async () => ((await (await fetch(`${cluster.masterHttpUrl}/api/v1/agents`)).json()) as { agents: { resources: { total: string } }[] }).agents[0].resources.total;
+    const before = await totalOf();
+    for (const [name, role, message] of [
+      ['eng', 'eng', /^operations\[0\]\.resources: only dynamic reservations can be unreserved/],
+      ['backend', 'eng/backend', /^operations\[0\]\.resources: cannot unreserve for role 'eng'/],
+    ] as const) {
+      const fw = collector(cluster.natsUrl, name, role);
+      await fw.driver.start();
+      const offer = await eventually(() => fw.offers.find((o) => Resources.fromWire(o.resources).scalar('cpus', 'eng') === 2), `${role} to be offered eng's reservation`);
+      const r = await fw.driver.call<{ errors: string[] }>({ type: 'ACCEPT', offerIds: [offer.id], operations: [{ type: 'UNRESERVE', resources: Resources.parse('cpus(eng):2').toWire() }] });
+      expect(r.errors).toEqual([expect.stringMatching(message)]);
+      await fw.driver.stop({ failover: false });
+    }
+    expect(await totalOf()).toBe(before);
+    expect(cluster.master.master.registry.agent(cluster.agents[0].agent.id)?.reservations).toBe('');
   });
 
   it('applies a dynamic RESERVE, keeps it and role settings across a master restart', async () => {
