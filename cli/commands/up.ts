@@ -1,6 +1,7 @@
 /**
  * `agora up`: one supervised local cluster — nats-server (JetStream), a master, an agent offering this machine,
- * and every framework that ships — each its own child process, the same commands an operator runs per machine.
+ * every framework that ships and the cluster's DNS server — each its own child process, the same commands an
+ * operator runs per machine.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -20,11 +21,14 @@ export function registerUpCommand(program: Command): void {
     .option('--http-port <port>', "master's HTTP port (API and status page)", '5050')
     .option('--data-dir <dir>', 'where everything keeps its state (env AGORA_HOME)', process.env.AGORA_HOME ?? './.agora')
     .option('--agent-resources <text>', "resources for the agent instead of detected ones, e.g. 'cpus:4;mem:8192'")
-    .option('--no-frameworks', 'do not start the service and cron frameworks');
-  examples(cmd, ['agora up', 'agora up --nats-port 4333 --http-port 5151 --data-dir /tmp/agora2   # a second cluster beside the first']);
+    .option('--no-frameworks', 'do not start the service and cron frameworks')
+    .option('--dns-port <port>', "the cluster's DNS server (apps as <app>.agora., UDP and TCP on 127.0.0.1)", '8600')
+    .option('--no-dns', "do not start the cluster's DNS server");
+  examples(cmd, ['agora up', 'agora up --nats-port 4333 --http-port 5151 --dns-port 8700 --data-dir /tmp/agora2   # a second cluster beside the first']);
   cmd.action(action(async (o) => {
     const natsPort = port(o.natsPort, '--nats-port');
     const httpPort = port(o.httpPort, '--http-port');
+    const dnsPort = port(o.dnsPort, '--dns-port');
     const dataDir = resolve(o.dataDir);
     mkdirSync(join(dataDir, 'nats'), { recursive: true });
     const natsUrl = `nats://127.0.0.1:${natsPort}`;
@@ -55,11 +59,13 @@ export function registerUpCommand(program: Command): void {
         started.push(f);
       }
     }
+    if (o.dns) await sup.start({ name: 'dns', command: node, env, args: [join(BIN_DIR, 'agora-dns'), '--nats', natsUrl, '--host', '127.0.0.1', '--port', String(dnsPort)] });
     say(`cluster is up
   NATS        ${natsUrl}
   master      http://127.0.0.1:${httpPort}   (status page; API at /api/v1/state)
   agent       ${hostname()}
   frameworks  ${started.length > 0 ? started.join(', ') : 'none'}
+  dns         ${o.dns ? `127.0.0.1:${dnsPort}   (dig @127.0.0.1 -p ${dnsPort} <app>.agora)` : 'off'}
   data dir    ${dataDir}
 Try: npx agora run -- sh -c 'echo hello; exit 3'    (Ctrl-C here stops everything)`);
     await new Promise(() => undefined);
