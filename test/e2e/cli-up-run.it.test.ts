@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../harness/nats-server';
 import { eventually } from '../harness/cluster';
+import { dig } from '../harness/dig';
 
 const ROOT = join(__dirname, '..', '..');
 const AGORA = join(ROOT, 'bin', 'agora');
@@ -21,6 +22,7 @@ describe('agora up + agora run (subprocesses)', () => {
   let dir: string;
   let natsUrl: string;
   let httpPort: number;
+  let dnsPort: number;
   let upOutput = '';
 
   beforeAll(async () => {
@@ -28,8 +30,9 @@ describe('agora up + agora run (subprocesses)', () => {
     chmodSync(dir, 0o755);
     const natsPort = await freePort();
     httpPort = await freePort();
+    dnsPort = await freePort();
     natsUrl = `nats://127.0.0.1:${natsPort}`;
-    up = spawn(process.execPath, [AGORA, 'up', '--nats-port', String(natsPort), '--http-port', String(httpPort), '--data-dir', dir,
+    up = spawn(process.execPath, [AGORA, 'up', '--nats-port', String(natsPort), '--http-port', String(httpPort), '--dns-port', String(dnsPort), '--data-dir', dir,
       '--agent-resources', 'cpus:2;mem:2048;disk:1000;ports:[32000-32100]'],
     { env: { ...process.env, AGORA_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     up.stdout!.on('data', (d) => { upOutput += d; });
@@ -50,6 +53,13 @@ describe('agora up + agora run (subprocesses)', () => {
       return n.includes('service') && n.includes('cron') ? n : undefined;
     }, 'service and cron to subscribe', 30_000);
     expect(names).toEqual(expect.arrayContaining(['cron', 'service']));
+  });
+
+  it("runs the cluster's DNS server on --dns-port, authoritative for agora.", async () => {
+    const soa = await eventually(async () => { const r = await dig(dnsPort, 'agora', 'SOA'); return r.answer.length === 1 ? r : undefined; }, 'the DNS server to answer', 20_000);
+    expect(soa.flags).toContain('aa');
+    expect(soa.answer[0].slice(0, 4)).toEqual(['agora.', '5', 'IN', 'SOA']);
+    expect((await dig(dnsPort, 'nothing-here.agora', 'A', ['+tcp'])).status).toBe('NXDOMAIN');
   });
 
   it('sets and lists role weights and quotas through agora role', () => {
