@@ -66,6 +66,7 @@ export class ServiceFeed {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
   private again = false;
+  private stopped = false;
   private lastKey = '';
   private serial = Math.floor(Date.now() / 1000);
   private readonly warn: RateLimitedLog;
@@ -92,13 +93,17 @@ export class ServiceFeed {
     this.timer = setInterval(() => this.refresh(), this.opts.resyncMs ?? 5000);
   }
 
-  stop(): void {
+  /** Stops following; waits for a refresh under way (so nothing runs after the connection is closed). */
+  async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.sub?.unsubscribe();
+    await this.idle();
   }
 
   /** Asks for a refresh; folds into the one under way, if any. Never throws. */
   refresh(): void {
+    if (this.stopped) return;
     if (this.running) { this.again = true; return; }
     this.running = this.refreshLoop().finally(() => { this.running = undefined; });
   }

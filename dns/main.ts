@@ -41,7 +41,7 @@ export async function startDns(opts: DnsOptions): Promise<RunningDns> {
   return {
     host: server.host, port: server.port, zone: () => zone, feed: running,
     async stop() {
-      running.stop();
+      await running.stop();
       await server.close();
       await nc.drain().catch((e: unknown) => log.warn({ err: (e as Error).message }, 'NATS drain failed'));
     },
