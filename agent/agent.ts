@@ -51,7 +51,8 @@ export class Agent {
   readonly sandboxRoot: string;
   private readonly taskUserAcl: TaskUserAcl;
   masterId?: string;
-  readonly metrics = { launches: 0, launchFailures: 0, launchLatencyMs: [] as number[] };
+  /** Launch figures for the agent's /metrics; `onLaunched` (set by agent/http.ts) observes each launch's duration. */
+  readonly metrics = { launches: 0, launchFailures: 0, onLaunched: undefined as ((ms: number) => void) | undefined };
 
   constructor(readonly config: AgentConfig, private readonly deps: AgentDeps, available: ContainerizerKind[]) {
     this.checkpoint = new Checkpoint(config.workDir);
@@ -212,8 +213,7 @@ export class Agent {
     this.checkpoint.putTask({ taskId: cmd.task.taskId, frameworkId: cmd.frameworkId, info: task, framework: cmd.framework, role: cmd.role, state: 'TASK_STAGING', sandboxDir: sandbox, createdAt: started });
     this.metrics.launches++;
     void runner.launch(cz).then(() => {
-      this.metrics.launchLatencyMs.push(Date.now() - started);
-      if (this.metrics.launchLatencyMs.length > 1000) this.metrics.launchLatencyMs.shift();
+      this.metrics.onLaunched?.(Date.now() - started);
       this.deps.health?.watch(runner);
     }).catch((e: Error) => {
       this.metrics.launchFailures++;

@@ -1,11 +1,12 @@
 /**
  * The agent's own `/metrics` (Prometheus text, prom-client), served when `httpPort` is set (`--http-port`):
- * containers by containerizer, launches and launch failures, launch latency quantiles over the recent
- * launches, and each running task's cpu time, memory and limits from its latest usage sample.
+ * containers by containerizer, launches and launch failures, a histogram of launch durations, and each running
+ * task's cpu time, memory and limits from its latest usage sample. Names follow Prometheus's conventions (base
+ * units in the name, `_total` only on counters) and pass `promtool check metrics`.
  * Its address is advertised in the agent's registration (`AgentInfo.httpUrl`), so the master's page links it.
  */
 import { createServer, type Server } from 'node:http';
-import { Counter, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Agent } from './agent';
 
 export interface AgentHttp { url: string; server: Server; close(): Promise<void> }
@@ -24,30 +25,31 @@ export function agentMetrics(agent: Agent): Registry {
   });
   new Counter({ name: 'agora_agent_launches_total', help: 'Task launches started', registers: [registry], collect() { this.reset(); this.inc(agent.metrics.launches); } });
   new Counter({ name: 'agora_agent_launch_failures_total', help: 'Task launches that failed', registers: [registry], collect() { this.reset(); this.inc(agent.metrics.launchFailures); } });
-  new Gauge({
-    name: 'agora_agent_launch_latency_seconds', help: 'Launch latency quantiles over the last 1000 launches', labelNames: ['quantile'], registers: [registry],
-    collect() {
-      const sorted = [...agent.metrics.launchLatencyMs].sort((a, b) => a - b);
-      this.reset();
-      if (sorted.length === 0) return;
-      for (const q of [0.5, 0.9, 0.99, 1]) this.set({ quantile: String(q) }, sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] / 1000);
-    },
+  const launchDuration = new Histogram({
+    name: 'agora_agent_launch_duration_seconds', help: 'From accepting a launch to the task running (containerizer launch)', registers: [registry],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   });
-  const perTask = (name: string, help: string, pick: (u: NonNullable<ReturnType<typeof runners>[number]['lastUsage']>) => number | undefined) => new Gauge({
+  agent.metrics.onLaunched = (ms) => launchDuration.observe(ms / 1000);
+  type Sample = NonNullable<ReturnType<typeof runners>[number]['lastUsage']>;
+  const eachTask = (pick: (u: Sample) => number | undefined, put: (labels: { framework: string; task: string }, v: number) => void) => {
+    for (const r of runners()) {
+      const v = r.lastUsage ? pick(r.lastUsage) : undefined;
+      if (v !== undefined) put({ framework: r.frameworkId, task: r.taskId }, v);
+    }
+  };
+  const perTask = (name: string, help: string, pick: (u: Sample) => number | undefined) => new Gauge({
     name, help, labelNames: ['framework', 'task'], registers: [registry],
-    collect() {
-      this.reset();
-      for (const r of runners()) {
-        const v = r.lastUsage ? pick(r.lastUsage) : undefined;
-        if (v !== undefined) this.set({ framework: r.frameworkId, task: r.taskId }, v);
-      }
-    },
+    collect() { this.reset(); eachTask(pick, (l, v) => this.set(l, v)); },
   });
-  perTask('agora_agent_task_cpu_seconds', 'CPU time (user + system) used by the task', (u) => u.cpuUserSeconds + u.cpuSystemSeconds);
+  // Cumulative CPU time is a counter (it only grows while the task lives); a new task starts a new series.
+  new Counter({
+    name: 'agora_agent_task_cpu_seconds_total', help: 'CPU time (user + system) used by the task', labelNames: ['framework', 'task'], registers: [registry],
+    collect() { this.reset(); eachTask((u) => u.cpuUserSeconds + u.cpuSystemSeconds, (l, v) => this.inc(l, v)); },
+  });
   perTask('agora_agent_task_memory_bytes', 'Memory used by the task', (u) => u.memBytes);
   perTask('agora_agent_task_memory_peak_bytes', 'Peak memory of the task', (u) => u.memPeakBytes);
   perTask('agora_agent_task_memory_limit_bytes', 'Memory limit of the task', (u) => u.memLimitBytes);
-  perTask('agora_agent_task_cpus_limit', 'CPU limit of the task (cpus)', (u) => u.cpusLimit);
+  perTask('agora_agent_task_limit_cpus', 'CPU limit of the task, in cpus', (u) => u.cpusLimit);
   return registry;
 }
 

@@ -18,6 +18,17 @@ export class UpdateOutbox {
   constructor(private readonly db: Database.Database, nc: NatsConnection, private readonly agentId: string, private readonly log: Logger) {
     this.db.exec('CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE, payload BLOB NOT NULL)');
     this.js = jetstream(nc);
+    this.watchReconnects(nc);
+  }
+
+  /** A reconnect ends the retry wait at once: updates held while NATS was away go out as soon as it is back. */
+  private watchReconnects(nc: NatsConnection): void {
+    (async () => {
+      for await (const s of nc.status()) {
+        if (this.stopped) break;
+        if (s.type === 'reconnect') this.kick();
+      }
+    })().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'outbox stopped watching NATS reconnects'));
   }
 
   /** Durably queues an update; it is sent in order, at least once. */

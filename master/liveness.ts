@@ -39,7 +39,10 @@ export class Liveness {
     }
     for (const fw of [...m.state.frameworks.values()]) {
       if (fw.connected && now - fw.lastSeenAt > c.frameworkHeartbeatIntervalMs * c.maxMissedFrameworkHeartbeats) this.disconnectFramework(fw);
-      else if (!fw.connected && now - (fw.disconnectedAt ?? now) >= fw.info.failoverTimeoutMs) void this.removeFramework(fw, 'failover timeout expired');
+      else if (!fw.connected && now - (fw.disconnectedAt ?? now) >= fw.info.failoverTimeoutMs) {
+        m.counters.frameworksFailoverExpired++;
+        void this.removeFramework(fw, 'failover timeout expired');
+      }
     }
     if (now - this.lastFrameworkHeartbeat >= c.frameworkHeartbeatIntervalMs) {
       this.lastFrameworkHeartbeat = now;

@@ -56,7 +56,7 @@ export class Master {
   jsm!: JetStreamManager;
   private readonly subs: Subscription[] = [];
   private updates?: StatusUpdates;
-  readonly counters = { offersDeclined: 0, offersRescinded: 0, offersAccepted: 0, tasksLaunched: 0, badMessages: 0 };
+  readonly counters = { offersDeclined: 0, offersRescinded: 0, offersAccepted: 0, tasksLaunched: 0, badMessages: 0, frameworksFailoverExpired: 0 };
 
   constructor(readonly config: MasterConfig, deps: MasterDeps) {
     this.nc = deps.nc;

@@ -7,6 +7,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Master } from './master';
+import { healthGauges } from './metrics-health';
 import { taskKey } from './state';
 
 export interface MasterMetrics { registry: Registry; stop(): void }
@@ -19,6 +20,7 @@ export function createMasterMetrics(m: Master): MasterMetrics {
   const stops: (() => void)[] = [];
 
   stateGauges(m, registry);
+  healthGauges(m, registry);
   counterMirrors(m, registry);
 
   const offersMade = new Counter({ name: 'agora_offers_made_total', help: 'Offers sent to frameworks', registers: [registry] });
@@ -94,7 +96,7 @@ function stateGauges(m: Master, registry: Registry): void {
     collect() { this.set(m.offers.size); },
   });
   new Gauge({
-    name: 'agora_resources_total', help: 'Resources of reachable agents', labelNames: ['resource'], registers: [registry],
+    name: 'agora_resources_capacity', help: 'Resources of reachable agents (cpus; mem and disk in MB; ports as a count)', labelNames: ['resource'], registers: [registry],
     collect() {
       const total = new Map<string, number>();
       for (const a of m.state.agents.values()) {
@@ -134,6 +136,7 @@ function counterMirrors(m: Master, registry: Registry): void {
     ['agora_offers_accepted_total', 'Offers accepted by frameworks', 'offersAccepted'],
     ['agora_tasks_launched_total', 'Tasks launched', 'tasksLaunched'],
     ['agora_bad_messages_total', 'Messages refused as invalid', 'badMessages'],
+    ['agora_frameworks_failover_expired_total', 'Frameworks removed because they stayed disconnected past their failover timeout', 'frameworksFailoverExpired'],
   ];
   for (const [name, help, field] of mirrors) {
     new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(m.counters[field]); } });

@@ -8,11 +8,9 @@
  * The master acks an agent's update only after it is stored on the framework's stream, so a master killed
  * at any point re-reads it; the uuid makes the re-append a no-op within the stream's duplicate window.
  */
+import { RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import {
-  AckPolicy, DeliverPolicy, RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamManager, type JsMsg,
-} from '@nats-io/jetstream';
-import {
-  AgentUpdateSchema, MASTER_UPDATES_CONSUMER, RateLimitedLog, decode, isTerminal, streams, type TaskStatus,
+  AgentUpdateSchema, MASTER_UPDATES_CONSUMER, RateLimitedLog, consumeUpdates, decode, ensureUpdateConsumer, isTerminal, streams, type TaskStatus,
 } from '../sdk';
 import type { Master } from './master';
 import { taskKey } from './state';
@@ -28,14 +26,7 @@ export async function ensureStreams(jsm: JetStreamManager): Promise<void> {
       await jsm.streams.add(config);
     }
   }
-  try {
-    await jsm.consumers.info(streams.agentUpdates.name, MASTER_UPDATES_CONSUMER);
-  } catch {
-    await jsm.consumers.add(streams.agentUpdates.name, {
-      durable_name: MASTER_UPDATES_CONSUMER, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All,
-      ack_wait: 30_000_000_000, max_ack_pending: 4096, max_deliver: -1,
-    });
-  }
+  await ensureUpdateConsumer(jsm, { stream: streams.agentUpdates.name, durable: MASTER_UPDATES_CONSUMER, maxAckPending: 4096 });
 }
 
 export class StatusUpdates {
@@ -47,8 +38,7 @@ export class StatusUpdates {
   constructor(private readonly m: Master) { this.warn = new RateLimitedLog(m.log); }
 
   async start(): Promise<void> {
-    const consumer = await this.m.js.consumers.get(streams.agentUpdates.name, MASTER_UPDATES_CONSUMER);
-    this.messages = await consumer.consume({ max_messages: 512 });
+    this.messages = await consumeUpdates(this.m.js, streams.agentUpdates.name, MASTER_UPDATES_CONSUMER, 512);
     void (async () => {
       for await (const msg of this.messages!) await this.handle(msg);
     })().catch((err) => { if (!this.stopped) this.m.log.error({ err }, 'agent update consumer ended'); });

@@ -20,6 +20,7 @@ export * from './nats';
 export * from './log';
 export * from './clock';
 export * from './driver/scheduler-driver';
+export * from './update-consumer';
 export * from './apps';
 export * from './jobs';
 export * from './duration';

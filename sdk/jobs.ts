@@ -40,6 +40,36 @@ export const JobBackoffSchema = z.object({
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _');
 
 /**
+ * A parameter a run receives as an environment variable. A manual run may set it (`agora job run nightly
+ * --param DATE=2026-12-01`); otherwise it takes its `default`. A `required` parameter without a default must be
+ * given on every manual run, so such a job cannot have a schedule or parents (those runs could not supply it).
+ */
+export const JobParameterSchema = z.object({
+  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'a parameter name is an environment variable name: letters, digits and _, not starting with a digit'),
+  default: z.string().max(65_536).optional(),
+  description: z.string().max(1024).optional(),
+  required: z.boolean().default(false),
+}).strict();
+export type JobParameter = z.infer<typeof JobParameterSchema>;
+
+/** Run outcomes a job can be notified about (FAILED: the slot's last attempt, after its retries). */
+export const NotifyEventSchema = z.enum(['SUCCEEDED', 'FAILED', 'MISSED', 'KILLED']);
+export type NotifyEvent = z.infer<typeof NotifyEventSchema>;
+/** NATS subject tokens: no spaces or wildcards. */
+export const NOTIFY_SUBJECT_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+/**
+ * Where a run's outcome is sent: a webhook (HTTP POST of a JSON body) or a NATS subject (the same JSON body
+ * published), for the events in `on`. Delivery is retried with backoff; each attempt is in the run's history.
+ */
+export const JobNotifySchema = z.object({
+  on: z.array(NotifyEventSchema).min(1).max(4).default(['FAILED', 'MISSED']),
+  webhook: z.string().max(2048).optional(),
+  subject: z.string().max(256).optional(),
+}).strict();
+export type JobNotify = z.infer<typeof JobNotifySchema>;
+
+/**
  * A job as submitted. `schedule` is a cron expression (5 fields, or 6 with seconds first; `@hourly`,
  * `@daily`, `@weekly`, `@monthly`, `@yearly`) read in `timezone`, or an ISO 8601 repeating interval
  * `R[n]/<start>/<period>` (`R/2026-01-01T00:00:00Z/PT1H`, `R5/2026-01-01T02:00:00+01:00/P1D`).
@@ -75,6 +105,10 @@ export const JobSpecSchema = z.object({
   owner: z.string().max(256).optional(),
   labels: z.record(z.string().max(256), z.string().max(4096)).default({}),
   disabled: z.boolean().default(false),
+  /** Declared run parameters (environment variables a manual run may set). */
+  parameters: z.array(JobParameterSchema).max(100).default([]),
+  /** Who hears about which run outcomes. */
+  notify: z.array(JobNotifySchema).max(20).default([]),
 }).strict();
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 export type JobSpecInput = z.input<typeof JobSpecSchema>;
@@ -99,6 +133,50 @@ export const RunReasonSchema = z.enum([
 ]);
 export type RunReason = z.infer<typeof RunReasonSchema>;
 
+/** One try at delivering a notification. */
+export const DeliveryAttemptSchema = z.object({
+  at: z.number(),
+  ok: z.boolean(),
+  /** The webhook's HTTP status, when it answered. */
+  status: z.number().int().optional(),
+  error: z.string().optional(),
+});
+export type DeliveryAttempt = z.infer<typeof DeliveryAttemptSchema>;
+
+/** A notification of a run's outcome: pending (retrying), delivered, or failed (attempts exhausted). */
+export const NotificationViewSchema = z.object({
+  id: z.number().int(),
+  event: NotifyEventSchema,
+  target: z.object({ webhook: z.string().optional(), subject: z.string().optional() }),
+  state: z.enum(['PENDING', 'DELIVERED', 'FAILED']),
+  /** When the next attempt is due (PENDING only). */
+  nextAt: z.number().optional(),
+  attempts: z.array(DeliveryAttemptSchema),
+});
+export type NotificationView = z.infer<typeof NotificationViewSchema>;
+
+/** The JSON body a webhook receives (POST) and a NATS subject gets published. */
+export interface JobNotificationBody {
+  job: string;
+  runId: number;
+  /** The slot, ISO 8601 UTC. */
+  slot: string;
+  state: RunState;
+  event: NotifyEvent;
+  trigger: RunTrigger;
+  attempt: number;
+  /** The job's `retries` (attempt ≤ retries + 1). */
+  retries: number;
+  exitCode?: number;
+  reason?: RunReason;
+  message?: string;
+  parameters: Record<string, string>;
+  startedAt?: string;
+  endedAt?: string;
+  agentId?: string;
+  taskId?: string;
+}
+
 export const RunViewSchema = z.object({
   id: z.number().int(),
   job: JobNameSchema,
@@ -116,6 +194,10 @@ export const RunViewSchema = z.object({
   message: z.string().optional(),
   agentId: z.string().optional(),
   taskId: z.string().optional(),
+  /** The parameters the run got (given on a manual run, defaults otherwise). */
+  parameters: z.record(z.string(), z.string()).optional(),
+  /** Notifications of this run's outcome and every delivery attempt. */
+  notifications: z.array(NotificationViewSchema).optional(),
 });
 export type RunView = z.infer<typeof RunViewSchema>;
 
@@ -154,8 +236,11 @@ export const CronRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('list') }),
   /** Reply: `{ job: JobDetail }`. */
   z.object({ type: z.literal('show'), ...named }),
-  /** Starts a run now (trigger `manual`). Reply: `{ run: RunView }`. */
-  z.object({ type: z.literal('run'), ...named }),
+  /**
+   * Starts a run now (trigger `manual`) with `parameters` (declared names only; defaults fill the rest).
+   * Reply: `{ run: RunView }`.
+   */
+  z.object({ type: z.literal('run'), ...named, parameters: z.record(z.string(), z.string().max(65_536)).default({}) }),
   /** Newest first. Reply: `{ runs: RunView[] }`. */
   z.object({ type: z.literal('history'), ...named, limit: z.number().int().min(1).max(1000).default(20), beforeId: z.number().int().optional() }),
   /** One run (the newest when `runId` is absent). Reply: `{ run: RunView }`. */

@@ -57,8 +57,36 @@ function printRuns(runs: RunView[]): void {
     { header: 'EXIT', get: (r) => r.exitCode, align: 'right' },
     { header: 'DURATION', get: (r) => (r.startedAt !== undefined ? span((r.endedAt ?? Date.now()) - r.startedAt) : undefined), align: 'right' },
     { header: 'AGENT', get: (r) => r.agentId },
+    { header: 'NOTIFIED', get: (r) => notifiedText(r) },
     { header: 'REASON', get: (r) => (r.reason && r.reason !== 'EXITED' ? `${r.reason}${r.message ? `: ${r.message}` : ''}` : undefined) },
   ]);
+}
+
+/** `2 delivered`, `1 pending, 1 failed`: the notifications of a run in a few words. */
+function notifiedText(r: RunView): string | undefined {
+  if (!r.notifications?.length) return undefined;
+  const counts = new Map<string, number>();
+  for (const n of r.notifications) counts.set(n.state, (counts.get(n.state) ?? 0) + 1);
+  return [...counts].map(([state, n]) => `${n} ${state.toLowerCase()}`).join(', ');
+}
+
+/** One run in full: its fields, parameters, and each notification with every delivery attempt. */
+function printRun(r: RunView): void {
+  const line = (k: string, v: unknown) => { if (v !== undefined && v !== '') process.stdout.write(`${color.bold(k.padEnd(12))} ${String(v)}\n`); };
+  line('run', `${r.id} of ${r.job} (attempt ${r.attempt}, ${r.trigger})`);
+  line('state', `${stateColor(r.state)}${r.exitCode !== undefined ? ` exit ${r.exitCode}` : ''}${r.reason && r.reason !== 'EXITED' ? ` ${r.reason}` : ''}${r.message ? `: ${r.message}` : ''}`);
+  line('slot', new Date(r.scheduledAt).toISOString());
+  line('started', r.startedAt === undefined ? undefined : when(r.startedAt));
+  line('ended', r.endedAt === undefined ? undefined : when(r.endedAt));
+  line('agent', r.agentId);
+  line('task', r.taskId);
+  line('parameters', Object.entries(r.parameters ?? {}).map(([k, v]) => `${k}=${v}`).join(' '));
+  for (const n of r.notifications ?? []) {
+    line('notify', `${n.event} → ${n.target.webhook ?? `nats ${n.target.subject}`}: ${n.state}${n.nextAt !== undefined ? ` (next try ${relative(n.nextAt)})` : ''}`);
+    for (const a of n.attempts) {
+      process.stdout.write(`${' '.repeat(15)}${new Date(a.at).toISOString()} ${a.ok ? color.green('ok') : color.red('failed')}${a.status !== undefined ? ` ${a.status}` : ''}${a.error ? ` ${a.error}` : ''}\n`);
+    }
+  }
 }
 
 function printDetail(d: JobDetail): void {
@@ -75,6 +103,8 @@ function printDetail(d: JobDetail): void {
   line('timeout', s.timeout);
   line('concurrency', s.concurrencyPolicy);
   line('children', d.children.join(', '));
+  line('parameters', s.parameters.map((p) => `${p.name}${p.default !== undefined ? `=${p.default}` : ''}${p.required ? ' (required)' : ''}`).join(' '));
+  for (const n of s.notify) line('notify', `${n.on.join(',')} → ${n.webhook ?? `nats ${n.subject}`}`);
   line('owner', s.owner);
   line('labels', Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(' '));
   line('success', successRate(d.summary));
@@ -183,6 +213,12 @@ async function nextAttempt(nc: NatsConnection, name: string, run: RunView): Prom
   return undefined;
 }
 
+function collectParam(value: string, previous: Record<string, string>): Record<string, string> {
+  const i = value.indexOf('=');
+  if (i <= 0) throw new CliError(`--param '${value}': expected NAME=VALUE`, EXIT.USAGE);
+  return { ...previous, [value.slice(0, i)]: value.slice(i + 1) };
+}
+
 const exitCodeOf = (r: RunView) => (r.state === 'SUCCEEDED' ? 0 : r.exitCode !== undefined && r.exitCode !== 0 ? r.exitCode : EXIT.FAILED);
 
 // ---- commands --------------------------------------------------------------------------------------------
@@ -226,20 +262,26 @@ export function registerJobCommands(program: Command): void {
     ]);
   })));
 
-  const show = common(job.command('show').description('a job\'s definition, next runs and last run').argument('<name>'));
-  examples(show, ['agora job show nightly', 'agora job show nightly --json']);
+  const show = common(job.command('show').description('a job\'s definition, next runs and last run; with --run, one run with its parameters and notifications')
+    .argument('<name>').option('--run <id>', 'show this run (its parameters, notifications and each delivery attempt)'));
+  examples(show, ['agora job show nightly', 'agora job show nightly --json', 'agora job show nightly --run 42']);
   show.action(action(async (name: string, o) => withNats(o, async (nc) => {
+    if (o.run !== undefined) {
+      const { run: r } = await cron(nc, { type: 'getRun', name, runId: num('--run', o.run) });
+      return o.json ? printJson(r) : printRun(r);
+    }
     const { job: d } = await cron(nc, { type: 'show', name });
     if (o.json) return printJson(d);
     printDetail(d);
   })));
 
   const run = common(job.command('run').description('run a job now; with --wait, follow it and exit with its exit code').argument('<name>')
+    .option('--param <NAME=VALUE>', 'a declared parameter, passed to the run as an environment variable (repeatable)', collectParam, {})
     .option('--wait', 'stream the run\'s state and output, follow its retries, exit with its exit code').option('--quiet', 'with --wait: no state lines on stderr'));
-  examples(run, ['agora job run nightly', 'agora job run nightly --wait && echo ok']);
+  examples(run, ['agora job run nightly', 'agora job run nightly --wait && echo ok', 'agora job run nightly --param DATE=2026-12-01 --param MODE=full --wait']);
   run.action(action(async (name: string, o) => withNats(o, async (nc) => {
     const { job: d } = await cron(nc, { type: 'show', name });
-    const started = (await cron(nc, { type: 'run', name })).run;
+    const started = (await cron(nc, { type: 'run', name, parameters: o.param })).run;
     if (!o.wait) { if (o.json) printJson(started); else process.stdout.write(`run ${started.id} of ${name} queued\n`); return; }
     const final = await waitForRun(nc, o, name, started, d.spec.retries);
     if (o.json) printJson(final);

@@ -49,7 +49,7 @@ export function registerUpCommand(program: Command): void {
     const env = { AGORA_NATS: natsUrl };
     await sup.start({ name: 'nats-server', command: natsServer(), args: ['-a', '127.0.0.1', '-p', String(natsPort), '-js', '-sd', join(dataDir, 'nats'), '-l', join(dataDir, 'nats', 'nats-server.log')], ready: () => waitPort(natsPort, 'nats-server') });
     await sup.start({ name: 'master', command: node, env, args: [join(BIN_DIR, 'agora-master'), '--nats', natsUrl, '--http-port', String(httpPort), '--data-dir', join(dataDir, 'master')], ready: () => waitHttp(`http://127.0.0.1:${httpPort}/health`) });
-    await sup.start({ name: 'agent', command: node, env, args: [join(BIN_DIR, 'agora-agent'), '--nats', natsUrl, '--work-dir', join(dataDir, 'agent'), ...(o.agentResources ? ['--resources', o.agentResources] : [])] });
+    await sup.start({ name: 'agent', command: node, env, args: [join(BIN_DIR, 'agora-agent'), '--nats', natsUrl, '--work-dir', join(dataDir, 'agent'), '--http-port', '0', ...(o.agentResources ? ['--resources', o.agentResources] : [])] });
     const started: string[] = [];
     if (o.frameworks) {
       for (const f of FRAMEWORKS) {
@@ -63,6 +63,7 @@ export function registerUpCommand(program: Command): void {
     say(`cluster is up
   NATS        ${natsUrl}
   master      http://127.0.0.1:${httpPort}   (status page; API at /api/v1/state)
+  metrics     http://127.0.0.1:${httpPort}/metrics   (Prometheus: deploy/prometheus/, docs/monitoring.md)
   agent       ${hostname()}
   frameworks  ${started.length > 0 ? started.join(', ') : 'none'}
   dns         ${o.dns ? `127.0.0.1:${dnsPort}   (dig @127.0.0.1 -p ${dnsPort} <app>.agora)` : 'off'}

@@ -7,7 +7,7 @@ import { ApiError, type CronReplies, type CronRequestParsed, type JobDetail, typ
 import { childrenOf } from './dag';
 import { nextAfter, nextSlots } from './schedule';
 import type { CronService } from './service';
-import type { RunRow, StoredJob } from './store';
+import { toNotificationView, type RunRow, type StoredJob } from './store';
 import { formatProblems, validateJob } from './validate';
 
 type Handlers = { [K in keyof CronReplies]: (req: Extract<CronRequestParsed, { type: K }>) => CronReplies[K] };
@@ -21,6 +21,11 @@ export function cronApi(service: CronService, now: () => number): (req: CronRequ
     return job;
   };
   const view = (r: RunRow): RunView => { const { killReason: _k, ...v } = r; return v; };
+  /** Runs with their notifications and every delivery attempt (one query for the lot). */
+  const views = (runs: RunRow[]): RunView[] => {
+    const notes = store.notificationsOf(runs.map((r) => r.id));
+    return runs.map((r) => { const n = notes.get(r.id); return n ? { ...view(r), notifications: n.map(toNotificationView) } : view(r); });
+  };
   const summary = (j: StoredJob): JobSummary => {
     const schedule = service.scheduleOf(j.spec);
     const stats = store.stats(j.spec.name);
@@ -63,9 +68,9 @@ export function cronApi(service: CronService, now: () => number): (req: CronRequ
     },
     list: () => ({ jobs: store.listJobs().map(summary) }),
     show: (req) => ({ job: detail(req.name) }),
-    run: (req) => ({ run: view(service.runNow(req.name)) }),
-    history: (req) => { mustGet(req.name); return { runs: store.history(req.name, req.limit, req.beforeId).map(view) }; },
-    getRun: (req) => ({ run: view(runOf(req.name, req.runId)) }),
+    run: (req) => ({ run: view(service.runNow(req.name, req.parameters)) }),
+    history: (req) => { mustGet(req.name); return { runs: views(store.history(req.name, req.limit, req.beforeId)) }; },
+    getRun: (req) => ({ run: views([runOf(req.name, req.runId)])[0]! }),
     logs: (req) => {
       const run = req.runId === undefined ? store.history(req.name, 1000).find((r) => r.taskId) ?? runOf(req.name) : runOf(req.name, req.runId);
       return { run: view(run), ...(run.taskId ? { taskId: run.taskId } : {}), ...(run.agentId ? { agentId: run.agentId } : {}), files: run.taskId ? ['stdout', 'stderr'] : [] };

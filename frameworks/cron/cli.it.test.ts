@@ -3,35 +3,22 @@
  * framework: inline submit, list --json, `run --wait` exiting with the job's exit code and streaming its
  * output, and the exit codes for an unknown job and an unreachable cluster.
  */
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLogger } from 'agora/sdk';
+import { runAgora } from '../../test/harness/agora-cli';
 import { startCluster, type TestCluster } from '../../test/harness/cluster';
 import { startCronFramework, type CronFramework } from './framework';
 
-const AGORA = join(__dirname, '..', '..', 'bin', 'agora');
 let cluster: TestCluster;
 let cron: CronFramework;
-
-function agora(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [AGORA, ...args], {
-      env: { ...process.env, AGORA_FROM_SOURCE: '1', AGORA_NATS: cluster.natsUrl, AGORA_MASTER: cluster.masterHttpUrl, NO_COLOR: '1', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
-    p.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const agora = (args: string[], env: Record<string, string> = {}) => runAgora(cluster, args, env);
 
 beforeAll(async () => {
   cluster = await startCluster();
   cron = await startCronFramework({ natsUrl: cluster.natsUrl, dataDir: join(cluster.dir, 'cron'), log: createLogger('cron', { level: 'silent' }) });
-}, 60_000);
-afterAll(async () => { await cron?.stop({ failover: false }); await cluster?.stop(); }, 60_000);
+}, 180_000);
+afterAll(async () => { await cron?.stop({ failover: false }); await cluster?.stop(); }, 180_000);
 
 it('submits inline and from a file, lists, and `run --wait` streams output and exits with the job\'s exit code', async () => {
   const submitted = await agora(['job', 'submit', '--name', 'exit3', '--retries', '1', '--backoff', 'PT1S', '--cpus', '0.1', '--mem', '32',
@@ -50,7 +37,7 @@ it('submits inline and from a file, lists, and `run --wait` streams output and e
   expect(failed.stderr).toMatch(/retry 2 due/);
   const ok = await agora(['job', 'run', 'ok', '--wait', '--quiet']);
   expect(ok).toMatchObject({ code: 0, stdout: 'fine\n', stderr: '' });
-}, 60_000);
+}, 180_000);
 
 it('exits 4 for an unknown job and 3 when the cluster is unreachable, with one clear line', async () => {
   const unknown = await agora(['job', 'show', 'ghost']);
@@ -59,4 +46,4 @@ it('exits 4 for an unknown job and 3 when the cluster is unreachable, with one c
   const down = await agora(['job', 'list'], { AGORA_NATS: 'nats://127.0.0.1:1' });
   expect(down.code).toBe(3);
   expect(down.stderr).toMatch(/cannot reach the cluster's NATS server at nats:\/\/127.0.0.1:1/);
-}, 30_000);
+}, 90_000);

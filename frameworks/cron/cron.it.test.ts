@@ -33,14 +33,14 @@ beforeAll(async () => {
   await submit({ name: 'parent-b', cmd: 'exit $((AGORA_ATTEMPT == 1))', retries: 1, backoff: { initial: 'PT1S' } });
   await submit({ name: 'child', parents: ['parent-a', 'parent-b'], cmd: 'echo child ran' });
   await call({ type: 'run', name: 'flaky' });
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   for (const name of ['every2s', 'forbid', 'replace', 'starved']) await call({ type: 'disable', name }).catch(() => undefined);
   await nc?.drain();
   await cron?.stop({ failover: false });
   await cluster?.stop();
-}, 60_000);
+}, 180_000);
 
 it('runs a job every 2 s and records its history, with the run identity in its environment', async () => {
   const runs = await eventually(async () => {
@@ -51,7 +51,7 @@ it('runs a job every 2 s and records its history, with the run identity in its e
   for (const r of runs) expect(r).toMatchObject({ trigger: 'schedule', attempt: 1, exitCode: 0, reason: 'EXITED', agentId: expect.any(String), taskId: `cron.every2s.${r.id}` });
   const out = await readStdout(runs[0]!.taskId!);
   expect(out.trim()).toBe(`every2s run ${runs[0]!.id} attempt 1 at ${new Date(runs[0]!.scheduledAt).toISOString()}`);
-}, 30_000);
+}, 90_000);
 
 it('retries a failing job N times, then records FAILED with its exit code', async () => {
   const runs = await eventually(async () => {
@@ -61,7 +61,7 @@ it('retries a failing job N times, then records FAILED with its exit code', asyn
   expect(runs.map((r) => [r.trigger, r.attempt, r.exitCode])).toEqual([['manual', 1, 7], ['retry', 2, 7], ['retry', 3, 7]]);
   expect(runs[1]!.startedAt! - runs[0]!.endedAt!).toBeGreaterThanOrEqual(1000);
   expect(await readStdout(runs[2]!.taskId!)).toBe('attempt 3\n');
-}, 30_000);
+}, 90_000);
 
 it('Forbid skips a slot that would overlap the running one and records it', async () => {
   const skipped = await eventually(async () => (await history('forbid')).find((r) => r.reason === 'FORBID_OVERLAP'), 'a FORBID_OVERLAP run', 20_000);
@@ -70,20 +70,20 @@ it('Forbid skips a slot that would overlap the running one and records it', asyn
   const started = h.filter((r) => r.startedAt !== undefined);
   // Never two at once: each started run began after the previous one ended.
   for (let i = 1; i < started.length; i++) if (started[i - 1]!.endedAt) expect(started[i]!.startedAt!).toBeGreaterThanOrEqual(started[i - 1]!.endedAt!);
-}, 30_000);
+}, 90_000);
 
 it('Replace kills the running run when the next slot comes', async () => {
   const replaced = await eventually(async () => (await history('replace')).find((r) => r.state === 'KILLED'), 'a replaced run', 20_000);
   expect(replaced).toMatchObject({ reason: 'REPLACED' });
   const next = await eventually(async () => (await history('replace')).find((r) => r.id > replaced.id && r.state === 'RUNNING'), 'the replacing run running', 10_000);
   expect(next.scheduledAt).toBeGreaterThan(replaced.scheduledAt);
-}, 30_000);
+}, 90_000);
 
 it('records MISSED when a run cannot start within epsilon', async () => {
   const missed = await eventually(async () => (await history('starved')).find((r) => r.state === 'MISSED'), 'a MISSED run of starved', 15_000);
   expect(missed).toMatchObject({ reason: 'EPSILON_EXCEEDED', message: expect.stringMatching(/epsilon PT1S/) });
   expect((await history('starved')).some((r) => r.startedAt !== undefined)).toBe(false);
-}, 20_000);
+}, 60_000);
 
 it('runs a child only after both parents succeeded', async () => {
   await call({ type: 'run', name: 'parent-a' });
@@ -97,4 +97,4 @@ it('runs a child only after both parents succeeded', async () => {
   expect(child).toMatchObject({ trigger: 'dependency' });
   expect(child.startedAt!).toBeGreaterThanOrEqual((await history('parent-b'))[1]!.endedAt!);
   expect(await history('child')).toHaveLength(1);
-}, 30_000);
+}, 90_000);

@@ -15,6 +15,8 @@ import {
   connectNats, createLogger, CRON_API_SUBJECT, CronRequestSchema, SchedulerDriver, serveRequests, systemClock, type Clock, type Logger, type NatsConnection,
 } from 'agora/sdk';
 import { cronApi } from './api';
+import { httpAndNats, Notifier } from './notifier';
+import type { DeliveryPolicy } from './notify-core';
 import { CronService, type DriverPort } from './service';
 import { CronStore } from './store';
 
@@ -32,12 +34,15 @@ export interface CronFrameworkOptions {
   maxRunAgeMs?: number;
   clock?: Clock;
   log?: Logger;
+  /** Retries and backoff of notification delivery (default: 5 attempts, 1 s doubling to 60 s). */
+  deliveryPolicy?: DeliveryPolicy;
 }
 
 export interface CronFramework {
   frameworkId: string;
   service: CronService;
   store: CronStore;
+  notifier: Notifier;
   stop(opts?: { failover?: boolean }): Promise<void>;
 }
 
@@ -46,8 +51,11 @@ export async function startCronFramework(opts: CronFrameworkOptions): Promise<Cr
   const clock = opts.clock ?? systemClock;
   mkdirSync(opts.dataDir, { recursive: true });
   const store = new CronStore(join(opts.dataDir, 'cron.db'));
-  const service = new CronService({ store, clock, log, keepRunsPerJob: opts.keepRunsPerJob, maxRunAgeMs: opts.maxRunAgeMs });
   const nc = opts.nc ?? await connectNats({ servers: opts.natsUrl ?? 'nats://127.0.0.1:4222', name: 'framework:cron', log });
+  const notifier = new Notifier({ store, clock, log, transport: httpAndNats(nc), policy: opts.deliveryPolicy });
+  const service = new CronService({
+    store, clock, log, keepRunsPerJob: opts.keepRunsPerJob, maxRunAgeMs: opts.maxRunAgeMs, onNotificationsQueued: () => notifier.kick(),
+  });
 
   const driver: SchedulerDriver = new SchedulerDriver({
     nc, log,
@@ -80,12 +88,14 @@ export async function startCronFramework(opts: CronFrameworkOptions): Promise<Cr
   const api = cronApi(service, () => clock.now());
   const sub = serveRequests(nc, CRON_API_SUBJECT, CronRequestSchema, (req) => api(req), log);
   await driver.start();
+  notifier.kick(); // what a previous process still owed
 
   return {
-    frameworkId: driver.frameworkId, service, store,
+    frameworkId: driver.frameworkId, service, store, notifier,
     async stop(stopOpts = {}) {
       await driver.stop({ failover: stopOpts.failover ?? true }); // no events after this
       service.detach();
+      await notifier.stop(); // deliveries in flight are recorded before the store closes
       sub.unsubscribe();
       if (!opts.nc) await nc.drain().catch(() => undefined);
       store.close();

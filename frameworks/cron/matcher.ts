@@ -11,6 +11,8 @@ export interface QueuedRun {
   scheduledAt: number;
   dueAt: number;
   attempt: number;
+  /** The run's parameters, passed as environment (over the job's env; the run identity wins over both). */
+  parameters?: Record<string, string>;
 }
 
 export interface Launch { offerId: string; agentId: string; tasks: { runId: number; task: TaskInfoInput }[] }
@@ -33,6 +35,7 @@ export function taskFor(run: QueuedRun, agentId: string, resources: Resources): 
   const { spec } = run;
   const env = {
     ...spec.env,
+    ...run.parameters,
     [RUN_ENV.job]: spec.name,
     [RUN_ENV.runId]: String(run.id),
     [RUN_ENV.scheduledTime]: new Date(run.scheduledAt).toISOString(),

@@ -2,9 +2,12 @@
  * Crash and restart: the real `bin/agora-cron` process is killed with SIGKILL while a job fires every 2 s and a
  * long run is in flight, then started again on the same data dir. Every slot is run at most once (the job itself
  * appends its AGORA_SCHEDULED_TIME to a file), slots missed by more than epsilon are MISSED, the in-flight run is
- * reconciled and finishes SUCCEEDED.
+ * reconciled and finishes SUCCEEDED. A notification whose webhook is down when the process is killed is sent
+ * by the restarted process, its attempts from before the crash kept.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -28,12 +31,14 @@ function startCron(dataDir: string): ChildProcess {
 }
 const exited = (p: ChildProcess) => new Promise<void>((r) => { if (p.exitCode !== null || p.signalCode !== null) r(); else p.once('exit', () => r()); });
 
-beforeAll(async () => { cluster = await startCluster(); nc = await connectNats({ servers: cluster.natsUrl, name: 'cron-restart-test' }); }, 60_000);
+beforeAll(async () => { cluster = await startCluster(); nc = await connectNats({ servers: cluster.natsUrl, name: 'cron-restart-test' }); }, 180_000);
+let hookServer: Server | undefined;
 afterAll(async () => {
   if (proc && proc.exitCode === null) { proc.kill('SIGTERM'); await exited(proc); }
+  if (hookServer) await new Promise((r) => hookServer!.close(r));
   await nc?.drain();
   await cluster?.stop();
-}, 60_000);
+}, 180_000);
 
 it('killed with SIGKILL and restarted, it runs no slot twice, records MISSED past epsilon and finishes the run in flight', async () => {
   const dataDir = join(cluster.dir, 'cron');
@@ -70,4 +75,36 @@ it('killed with SIGKILL and restarted, it runs no slot twice, records MISSED pas
   const longAfter = await eventually(async () => { const r = (await call({ type: 'getRun', name: 'long', runId: long.id })).run; return r.state !== 'RUNNING' ? r : null; }, 'long reconciled');
   expect(longAfter).toMatchObject({ state: 'SUCCEEDED', exitCode: 0, attempt: 1 });
   expect(existsSync(fired)).toBe(true);
-}, 90_000);
+}, 270_000);
+
+it('a notification still owed when the process is SIGKILLed is delivered by the restarted process', async () => {
+  const hook = { up: false, statuses: [] as number[] };
+  hookServer = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => { const status = hook.up ? 200 : 503; hook.statuses.push(status); res.writeHead(status).end(); });
+  });
+  await new Promise<void>((r) => hookServer!.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/`;
+  const dataDir = join(cluster.dir, 'cron');
+  if (!proc || proc.exitCode !== null || proc.signalCode !== null) proc = startCron(dataDir);
+  await eventually(() => call({ type: 'list' }), 'the cron API', 30_000);
+  await call({ type: 'disable', name: 'tick' }).catch(() => undefined); // quieter: only this test's job from here
+  await call({ type: 'submit', job: { name: 'alerting', cpus: 0.1, mem: 32, cmd: 'exit 9', notify: [{ on: ['FAILED'], webhook: url }] } });
+  const { run } = await call({ type: 'run', name: 'alerting' });
+  const notification = async () => (await call({ type: 'getRun', name: 'alerting', runId: run.id })).run.notifications?.[0];
+  await eventually(async () => ((await notification())?.attempts.length ?? 0) >= 1, 'a failed delivery attempt', 30_000);
+
+  proc.kill('SIGKILL');
+  await exited(proc);
+  const failedBefore = hook.statuses.length;
+  expect(hook.statuses).toEqual(Array(failedBefore).fill(503));
+  hook.up = true;
+  proc = startCron(dataDir);
+  const delivered = await eventually(async () => {
+    const n = await notification().catch(() => undefined); // the API answers again once the process is up
+    return n?.state === 'DELIVERED' ? n : null;
+  }, 'the notification delivered after the restart', 60_000);
+  expect(delivered.attempts.map((a) => a.status)).toEqual([...Array(delivered.attempts.length - 1).fill(503), 200]);
+  expect(delivered.attempts.length).toBeGreaterThanOrEqual(2); // the 503 recorded before the crash is kept
+  expect(hook.statuses.at(-1)).toBe(200);
+}, 300_000);

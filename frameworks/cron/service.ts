@@ -13,8 +13,10 @@ import { dispatch, type Action, type JobState } from './dispatcher';
 import { durationMs } from './duration';
 import { manualRun, outcomeOf, retryAfter } from './lifecycle';
 import { matchOffers, runIdOfTask, taskIdOf, type QueuedRun } from './matcher';
+import { notificationsFor } from './notify-core';
+import { defaultParameters, resolveParameters } from './parameters';
 import { nextAfter, parseSchedule, type Schedule } from './schedule';
-import { CronStore, toActive, type RunRow, type StoredJob } from './store';
+import { CronStore, toActive, type NotifyOnEnd, type RunRow, type StoredJob } from './store';
 
 export interface DriverPort {
   launch(offerIds: string[], tasks: TaskInfoInput[], filters?: { refuseSeconds: number }): Promise<void>;
@@ -36,6 +38,8 @@ export interface ServiceOptions {
   maxRunAgeMs?: number;
   /** How long a reconciliation's "task gone/unknown" waits for the task's own update before the run is LOST (default 5 s). */
   lostGraceMs?: number;
+  /** Called (outside any transaction) after a run's end stored notifications: the notifier sends them. */
+  onNotificationsQueued?: () => void;
 }
 
 export class CronService {
@@ -107,6 +111,24 @@ export class CronService {
     this.prune(now);
     this.updateOfferInterest(now);
     this.arm(wakeAt);
+    this.flushNotifications();
+  }
+
+  /** The notifications a run's end makes (stored with it by the store, in its transaction). */
+  private notifyOnEnd(retryFollows = false): NotifyOnEnd {
+    return (run) => {
+      const job = this.store.getJob(run.job);
+      const made = job ? notificationsFor(job.spec, run, { retryFollows }) : [];
+      if (made.length > 0) this.notificationsQueued = true;
+      return made;
+    };
+  }
+  private notificationsQueued = false;
+
+  private flushNotifications(): void {
+    if (!this.notificationsQueued) return;
+    this.notificationsQueued = false;
+    this.opts.onNotificationsQueued?.();
   }
 
   private jobState(j: StoredJob, isParent: boolean): JobState {
@@ -141,17 +163,19 @@ export class CronService {
   private apply(a: Action, now: number): void {
     switch (a.type) {
       case 'claim': {
-        const run = this.store.decideSlot(a.job, a.trigger, a.slotMs, { decision: 'claimed', dueAt: a.dueAt }, now);
+        const declared = this.store.getJob(a.job)?.spec.parameters ?? [];
+        const parameters = declared.length > 0 ? defaultParameters(declared) : undefined;
+        const run = this.store.decideSlot(a.job, a.trigger, a.slotMs, { decision: 'claimed', dueAt: a.dueAt }, now, { parameters });
         if (run) this.log.info({ job: a.job, run: run.id, slot: new Date(a.slotMs).toISOString(), trigger: a.trigger }, 'slot claimed');
         return;
       }
       case 'miss': {
-        const run = this.store.decideSlot(a.job, a.trigger, a.slotMs, { decision: 'missed', reason: a.reason, message: a.message }, now);
+        const run = this.store.decideSlot(a.job, a.trigger, a.slotMs, { decision: 'missed', reason: a.reason, message: a.message }, now, { notify: this.notifyOnEnd() });
         if (run) this.log.warn({ job: a.job, run: run.id, slot: new Date(a.slotMs).toISOString(), reason: a.reason }, a.message);
         return;
       }
       case 'expire':
-        if (this.store.finishRun(a.runId, { state: 'MISSED', reason: 'EPSILON_EXCEEDED', message: a.message }, now)) this.log.warn({ run: a.runId }, a.message);
+        if (this.store.finishRun(a.runId, { state: 'MISSED', reason: 'EPSILON_EXCEEDED', message: a.message }, now, this.notifyOnEnd())) this.log.warn({ run: a.runId }, a.message);
         return;
       case 'kill':
         this.killRun(a.runId, a.reason, a.message);
@@ -163,7 +187,8 @@ export class CronService {
     const run = this.store.getRun(runId);
     if (!run || (run.state !== 'QUEUED' && run.state !== 'RUNNING')) return;
     if (run.state === 'QUEUED' || !run.taskId) {
-      this.store.finishRun(runId, { state: reason === 'TIMEOUT' ? 'FAILED' : 'KILLED', reason, message }, this.clock.now());
+      this.store.finishRun(runId, { state: reason === 'TIMEOUT' ? 'FAILED' : 'KILLED', reason, message }, this.clock.now(), this.notifyOnEnd());
+      this.flushNotifications();
       return;
     }
     this.store.setKillReason(runId, reason);
@@ -178,7 +203,7 @@ export class CronService {
     for (const r of this.store.activeRuns()) {
       if (r.state !== 'QUEUED' || r.dueAt > now || r.killReason) continue;
       const job = this.store.getJob(r.job);
-      if (job) out.push({ id: r.id, spec: job.spec, scheduledAt: r.scheduledAt, dueAt: r.dueAt, attempt: r.attempt });
+      if (job) out.push({ id: r.id, spec: job.spec, scheduledAt: r.scheduledAt, dueAt: r.dueAt, attempt: r.attempt, parameters: r.parameters ?? {} });
     }
     return out;
   }
@@ -249,10 +274,10 @@ export class CronService {
     if (outcome.kind === 'running') { if (outcome.agentId) this.store.setAgent(run.id, outcome.agentId); return; }
     if (outcome.kind !== 'ended') return;
     if (outcome.reason === 'LOST' && status.reason === 'RECONCILIATION') return this.deferLost(run.id, status);
-    if (!this.store.finishRun(run.id, outcome, now)) return;
-    this.log.info({ job: run.job, run: run.id, state: outcome.state, reason: outcome.reason, exitCode: outcome.exitCode }, 'run ended');
     const job = this.store.getJob(run.job);
     const retry = job && retryAfter(job.spec, { state: outcome.state, reason: outcome.reason, attempt: run.attempt }, now);
+    if (!this.store.finishRun(run.id, outcome, now, this.notifyOnEnd(!!retry))) return;
+    this.log.info({ job: run.job, run: run.id, state: outcome.state, reason: outcome.reason, exitCode: outcome.exitCode }, 'run ended');
     if (retry) {
       const next = this.store.insertRetry(run, retry.attempt, retry.dueAt, now);
       this.log.info({ job: run.job, run: next.id, attempt: retry.attempt, dueAt: new Date(retry.dueAt).toISOString() }, 'retry scheduled');
@@ -275,14 +300,19 @@ export class CronService {
   }
   private readonly pendingLost = new Map<number, TimerHandle>();
 
-  /** `agora job run`: a run now, under the job's concurrency policy. */
-  runNow(name: string): RunRow {
+  /** `agora job run`: a run now with these parameters (declared ones only; defaults fill in), under the job's concurrency policy. */
+  runNow(name: string, given: Record<string, string> = {}): RunRow {
     const job = this.store.getJob(name);
     if (!job) throw new ApiError('NOT_FOUND', `no job named '${name}'`, 'name');
+    const params = resolveParameters(job.spec.parameters, given);
+    if (!params.ok) {
+      throw new ApiError('INVALID', `run of '${name}' refused:\n${params.problems.map((p) => `${p.field}: ${p.message}`).join('\n')}`, params.problems[0]!.field,
+        { issues: params.problems });
+    }
     const decision = manualRun(job.spec.concurrencyPolicy, this.store.activeRuns(name).map(toActive));
     if (decision.kind === 'refuse') throw new ApiError('CONFLICT', decision.message);
     for (const id of decision.replace) this.killRun(id, 'REPLACED', 'replaced by a manual run (concurrencyPolicy Replace)');
-    const run = this.store.claimManual(name, this.clock.now());
+    const run = this.store.claimManual(name, this.clock.now(), job.spec.parameters.length > 0 ? params.values : undefined);
     this.tick();
     return run;
   }

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,5 +101,28 @@ describe('CronStore', () => {
       expect(s2.decideSlot('b', 'schedule', 2000, { decision: 'claimed', dueAt: 2000 }, 3000)).toBeNull();
       s2.close();
     } finally { rmSync(dir, { recursive: true, force: true }); }
+  });
+});
+
+describe('a database from before run parameters and notifications', () => {
+  it('gains the params column and reads old jobs with empty parameters and notify', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cron-store-old-'));
+    const path = join(dir, 'cron.db');
+    const old = new Database(path);
+    old.exec(`CREATE TABLE jobs (name TEXT PRIMARY KEY, spec TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, cursor_ms INTEGER NOT NULL, dep_watermark_ms INTEGER NOT NULL);
+      CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, scheduled_at INTEGER NOT NULL, trigger TEXT NOT NULL,
+        attempt INTEGER NOT NULL, state TEXT NOT NULL, due_at INTEGER NOT NULL, started_at INTEGER, ended_at INTEGER, exit_code INTEGER, reason TEXT,
+        message TEXT, agent_id TEXT, task_id TEXT, kill_reason TEXT, created_at INTEGER NOT NULL);`);
+    old.prepare('INSERT INTO jobs VALUES (?, ?, 0, 0, 0, 0)').run('legacy', JSON.stringify({ name: 'legacy', cmd: 'true', env: {} }));
+    old.close();
+    const store = new CronStore(path);
+    try {
+      expect(store.getJob('legacy')!.spec).toMatchObject({ parameters: [], notify: [] });
+      const run = store.claimManual('legacy', 1000, { DATE: 'd' });
+      expect(store.getRun(run.id)!.parameters).toEqual({ DATE: 'd' });
+    } finally {
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -8,7 +8,10 @@
  */
 import Database from 'better-sqlite3';
 import type { ActiveRun } from './dispatcher';
-import type { JobSpec, RunReason, RunState, RunTrigger, RunView } from 'agora/sdk';
+import type {
+  DeliveryAttempt, JobNotificationBody, JobSpec, NotificationView, NotifyEvent, RunReason, RunState, RunTrigger, RunView,
+} from 'agora/sdk';
+import type { NewNotification, NotificationRecord, NotificationTarget } from './notify-core';
 
 export interface StoredJob { spec: JobSpec; createdAt: number; updatedAt: number; cursorMs: number; depWatermarkMs: number }
 export interface RunRow extends RunView { killReason?: RunReason }
@@ -28,12 +31,17 @@ CREATE TABLE IF NOT EXISTS runs (
   exit_code INTEGER, reason TEXT, message TEXT, agent_id TEXT, task_id TEXT, kill_reason TEXT, created_at INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS runs_by_job ON runs (job, id);
 CREATE INDEX IF NOT EXISTS runs_active ON runs (state) WHERE state IN ('QUEUED', 'RUNNING');
+CREATE TABLE IF NOT EXISTS notifications (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL, job TEXT NOT NULL, event TEXT NOT NULL, target TEXT NOT NULL,
+  body TEXT NOT NULL, state TEXT NOT NULL, next_at INTEGER, attempts TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS notifications_by_run ON notifications (run_id);
+CREATE INDEX IF NOT EXISTS notifications_pending ON notifications (next_at) WHERE state = 'PENDING';
 `;
 
 interface RunRecord {
   id: number; job: string; scheduled_at: number; trigger: RunTrigger; attempt: number; state: RunState; due_at: number;
   started_at: number | null; ended_at: number | null; exit_code: number | null; reason: RunReason | null; message: string | null;
-  agent_id: string | null; task_id: string | null; kill_reason: RunReason | null;
+  agent_id: string | null; task_id: string | null; kill_reason: RunReason | null; params: string | null;
 }
 
 const toRun = (r: RunRecord): RunRow => {
@@ -46,12 +54,28 @@ const toRun = (r: RunRecord): RunRow => {
   if (r.agent_id !== null) out.agentId = r.agent_id;
   if (r.task_id !== null) out.taskId = r.task_id;
   if (r.kill_reason !== null) out.killReason = r.kill_reason;
+  if (r.params !== null) out.parameters = JSON.parse(r.params) as Record<string, string>;
   return out;
 };
 
 export const toActive = (r: RunRow): ActiveRun => ({
   id: r.id, job: r.job, state: r.state as 'QUEUED' | 'RUNNING', scheduledAt: r.scheduledAt, dueAt: r.dueAt,
   startedAt: r.startedAt ?? null, attempt: r.attempt, killReason: r.killReason ?? null,
+});
+
+/** Notifications to store in the same transaction as a run's end, computed from the ended run. */
+export type NotifyOnEnd = (run: RunRow) => NewNotification[];
+
+interface NotificationRow {
+  id: number; run_id: number; job: string; event: NotifyEvent; target: string; body: string; state: NotificationRecord['state'];
+  next_at: number | null; attempts: string;
+}
+const toNotification = (r: NotificationRow): NotificationRecord => ({
+  id: r.id, runId: r.run_id, event: r.event, target: JSON.parse(r.target) as NotificationTarget, body: JSON.parse(r.body) as JobNotificationBody,
+  state: r.state, nextAt: r.next_at, attempts: JSON.parse(r.attempts) as DeliveryAttempt[],
+});
+export const toNotificationView = (n: NotificationRecord): NotificationView => ({
+  id: n.id, event: n.event, target: n.target, state: n.state, ...(n.nextAt !== null && n.state === 'PENDING' ? { nextAt: n.nextAt } : {}), attempts: n.attempts,
 });
 
 export type SlotDecision =
@@ -67,6 +91,9 @@ export class CronStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);
+    // Databases made before run parameters existed get the column.
+    const columns = this.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'params')) this.db.exec('ALTER TABLE runs ADD COLUMN params TEXT');
   }
 
   close(): void { this.db.close(); }
@@ -126,24 +153,27 @@ export class CronStore {
    * advances the job's cursor (schedule) or dependency watermark. Returns the run, or null when the slot was
    * already decided.
    */
-  decideSlot(job: string, trigger: RunTrigger, slotMs: number, d: SlotDecision, now: number): RunRow | null {
+  decideSlot(job: string, trigger: RunTrigger, slotMs: number, d: SlotDecision, now: number, opts: { parameters?: Record<string, string>; notify?: NotifyOnEnd } = {}): RunRow | null {
     return this.db.transaction(() => {
       const inserted = this.db.prepare('INSERT OR IGNORE INTO ledger (job, trigger, slot_ms, decision, decided_at) VALUES (?, ?, ?, ?, ?)')
         .run(job, trigger, slotMs, d.decision, now);
       if (inserted.changes === 0) return null;
       if (trigger === 'schedule') this.db.prepare('UPDATE jobs SET cursor_ms = MAX(cursor_ms, ?) WHERE name = ?').run(slotMs, job);
       if (trigger === 'dependency') this.db.prepare('UPDATE jobs SET dep_watermark_ms = MAX(dep_watermark_ms, ?) WHERE name = ?').run(slotMs, job);
+      const parameters = opts.parameters;
       const id = d.decision === 'claimed'
-        ? this.insertRun({ job, scheduledAt: slotMs, trigger, attempt: 1, state: 'QUEUED', dueAt: d.dueAt }, now)
-        : this.insertRun({ job, scheduledAt: slotMs, trigger, attempt: 1, state: 'MISSED', dueAt: slotMs, endedAt: now, reason: d.reason, message: d.message }, now);
-      return this.getRun(id)!;
+        ? this.insertRun({ job, scheduledAt: slotMs, trigger, attempt: 1, state: 'QUEUED', dueAt: d.dueAt, parameters }, now)
+        : this.insertRun({ job, scheduledAt: slotMs, trigger, attempt: 1, state: 'MISSED', dueAt: slotMs, endedAt: now, reason: d.reason, message: d.message, parameters }, now);
+      const run = this.getRun(id)!;
+      if (d.decision === 'missed' && opts.notify) this.insertNotifications(run, opts.notify(run), now);
+      return run;
     })();
   }
 
   /** A manual run: its slot is the request time (nudged forward by a millisecond if two land together). */
-  claimManual(job: string, now: number): RunRow {
+  claimManual(job: string, now: number, parameters?: Record<string, string>): RunRow {
     for (let slot = now; ; slot++) {
-      const run = this.decideSlot(job, 'manual', slot, { decision: 'claimed', dueAt: now }, now);
+      const run = this.decideSlot(job, 'manual', slot, { decision: 'claimed', dueAt: now }, now, { parameters });
       if (run) return run;
     }
   }
@@ -154,16 +184,17 @@ export class CronStore {
 
   // ---- runs -------------------------------------------------------------------------------------------
 
-  private insertRun(r: Omit<RunView, 'id'>, now: number): number {
-    const info = this.db.prepare(`INSERT INTO runs (job, scheduled_at, trigger, attempt, state, due_at, ended_at, reason, message, created_at)
-      VALUES (@job, @scheduledAt, @trigger, @attempt, @state, @dueAt, @endedAt, @reason, @message, @now)`)
-      .run({ endedAt: null, reason: null, message: null, ...r, now });
+  private insertRun(r: Omit<RunView, 'id' | 'notifications'>, now: number): number {
+    const { parameters, ...row } = r;
+    const info = this.db.prepare(`INSERT INTO runs (job, scheduled_at, trigger, attempt, state, due_at, ended_at, reason, message, params, created_at)
+      VALUES (@job, @scheduledAt, @trigger, @attempt, @state, @dueAt, @endedAt, @reason, @message, @params, @now)`)
+      .run({ endedAt: null, reason: null, message: null, ...row, params: parameters ? JSON.stringify(parameters) : null, now });
     return Number(info.lastInsertRowid);
   }
 
-  /** A retry of `run`: the same slot, the next attempt, QUEUED until `dueAt`. */
+  /** A retry of `run`: the same slot and parameters, the next attempt, QUEUED until `dueAt`. */
   insertRetry(run: RunRow, attempt: number, dueAt: number, now: number): RunRow {
-    return this.getRun(this.insertRun({ job: run.job, scheduledAt: run.scheduledAt, trigger: 'retry', attempt, state: 'QUEUED', dueAt }, now))!;
+    return this.getRun(this.insertRun({ job: run.job, scheduledAt: run.scheduledAt, trigger: 'retry', attempt, state: 'QUEUED', dueAt, parameters: run.parameters }, now))!;
   }
 
   getRun(id: number): RunRow | undefined {
@@ -207,10 +238,57 @@ export class CronStore {
     this.db.prepare('UPDATE runs SET kill_reason = ? WHERE id = ? AND kill_reason IS NULL').run(reason, id);
   }
 
-  /** Ends an active run. Idempotent: false when the run had already ended (a duplicate status update). */
-  finishRun(id: number, end: { state: RunState; reason: RunReason; exitCode?: number; message?: string }, now: number): boolean {
-    return this.db.prepare(`UPDATE runs SET state = ?, reason = ?, exit_code = ?, message = COALESCE(?, message), ended_at = ?
-      WHERE id = ? AND state IN ('QUEUED', 'RUNNING')`).run(end.state, end.reason, end.exitCode ?? null, end.message ?? null, now, id).changes > 0;
+  /**
+   * Ends an active run and stores the notifications `notify` makes of it, in one transaction: a crash cannot
+   * end a run and lose its notification. Idempotent: false when the run had already ended (a duplicate update).
+   */
+  finishRun(id: number, end: { state: RunState; reason: RunReason; exitCode?: number; message?: string }, now: number, notify?: NotifyOnEnd): boolean {
+    return this.db.transaction(() => {
+      const changed = this.db.prepare(`UPDATE runs SET state = ?, reason = ?, exit_code = ?, message = COALESCE(?, message), ended_at = ?
+        WHERE id = ? AND state IN ('QUEUED', 'RUNNING')`).run(end.state, end.reason, end.exitCode ?? null, end.message ?? null, now, id).changes > 0;
+      if (changed && notify) {
+        const run = this.getRun(id)!;
+        this.insertNotifications(run, notify(run), now);
+      }
+      return changed;
+    })();
+  }
+
+  // ---- notifications ----------------------------------------------------------------------------------
+
+  private insertNotifications(run: RunRow, made: readonly NewNotification[], now: number): void {
+    const insert = this.db.prepare(`INSERT INTO notifications (run_id, job, event, target, body, state, next_at, attempts, created_at)
+      VALUES (?, ?, ?, ?, ?, 'PENDING', ?, '[]', ?)`);
+    for (const n of made) insert.run(run.id, run.job, n.event, JSON.stringify(n.target), JSON.stringify(n.body), now, now);
+  }
+
+  /** Every notification still to be delivered (a restart picks them up from here). */
+  pendingNotifications(): NotificationRecord[] {
+    return (this.db.prepare("SELECT * FROM notifications WHERE state = 'PENDING' ORDER BY next_at, id").all() as NotificationRow[]).map(toNotification);
+  }
+
+  getNotification(id: number): NotificationRecord | undefined {
+    const r = this.db.prepare('SELECT * FROM notifications WHERE id = ?').get(id) as NotificationRow | undefined;
+    return r && toNotification(r);
+  }
+
+  /** Appends a delivery attempt and sets the notification's new state (and next try). */
+  recordDelivery(id: number, attempt: DeliveryAttempt, state: NotificationRecord['state'], nextAt: number | null): void {
+    this.db.transaction(() => {
+      const row = this.db.prepare('SELECT attempts FROM notifications WHERE id = ?').get(id) as { attempts: string } | undefined;
+      if (!row) return;
+      const attempts = [...(JSON.parse(row.attempts) as DeliveryAttempt[]), attempt];
+      this.db.prepare('UPDATE notifications SET attempts = ?, state = ?, next_at = ? WHERE id = ?').run(JSON.stringify(attempts), state, nextAt, id);
+    })();
+  }
+
+  /** The notifications of these runs, by run id. */
+  notificationsOf(runIds: readonly number[]): Map<number, NotificationRecord[]> {
+    const out = new Map<number, NotificationRecord[]>();
+    if (runIds.length === 0) return out;
+    const rows = this.db.prepare(`SELECT * FROM notifications WHERE run_id IN (${runIds.map(() => '?').join(',')}) ORDER BY id`).all(...runIds) as NotificationRow[];
+    for (const n of rows.map(toNotification)) out.set(n.runId, [...(out.get(n.runId) ?? []), n]);
+    return out;
   }
 
   /** When the job's newest SUCCEEDED run ended. */
@@ -241,6 +319,8 @@ export class CronStore {
       const ledger = this.db.prepare(`DELETE FROM ledger WHERE decided_at < @cutoff AND slot_ms <= COALESCE((
         SELECT CASE ledger.trigger WHEN 'schedule' THEN cursor_ms WHEN 'dependency' THEN dep_watermark_ms ELSE ledger.slot_ms END
         FROM jobs WHERE jobs.name = ledger.job), ledger.slot_ms)`).run({ cutoff }).changes;
+      // A pruned run's delivered or failed notifications go with it; pending ones are still owed.
+      this.db.prepare("DELETE FROM notifications WHERE state <> 'PENDING' AND run_id NOT IN (SELECT id FROM runs)").run();
       return { runs, ledger };
     })();
   }
@@ -248,5 +328,6 @@ export class CronStore {
 
 interface JobRecord { name: string; spec: string; created_at: number; updated_at: number; cursor_ms: number; dep_watermark_ms: number }
 const toJob = (r: JobRecord): StoredJob => ({
-  spec: JSON.parse(r.spec) as JobSpec, createdAt: r.created_at, updatedAt: r.updated_at, cursorMs: r.cursor_ms, depWatermarkMs: r.dep_watermark_ms,
+  // Jobs stored before parameters and notifications existed get their defaults.
+  spec: { parameters: [], notify: [], ...JSON.parse(r.spec) } as JobSpec, createdAt: r.created_at, updatedAt: r.updated_at, cursorMs: r.cursor_ms, depWatermarkMs: r.dep_watermark_ms,
 });

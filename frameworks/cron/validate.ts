@@ -2,7 +2,7 @@
  * Job validation: every problem in a submitted job, each named by its field path, in one answer
  * (`schedule: '61 * * * *' is not a valid cron expression: …; e.g. '0 2 * * *' …`), not the first one only.
  */
-import { JobSpecSchema, type JobSpec } from 'agora/sdk';
+import { JobSpecSchema, NOTIFY_SUBJECT_RE, type JobSpec } from 'agora/sdk';
 import { findCycle, type ParentsOf } from './dag';
 import { DurationError, durationMs } from './duration';
 import { parseSchedule, ScheduleError, type Schedule } from './schedule';
@@ -34,7 +34,9 @@ export function validateJob(input: unknown, graph: ParentsOf): Validated {
   const schedule = typeof raw.schedule === 'string'
     ? scheduleProblems(raw.schedule, typeof raw.timezone === 'string' ? raw.timezone : 'UTC')
     : { schedule: null, problems: [] };
-  const meaning = [...schedule.problems, ...durationProblems(raw), ...commandProblems(raw), ...parentProblems(raw, graph)];
+  const meaning = [
+    ...schedule.problems, ...durationProblems(raw), ...commandProblems(raw), ...parentProblems(raw, graph), ...parameterProblems(raw), ...notifyProblems(raw),
+  ];
   const blamed = new Set(shape.map((p) => p.field));
   const problems = [...shape, ...meaning.filter((p) => !blamed.has(p.field))];
   if (parsed.success && problems.length === 0) return { ok: true, spec: parsed.data, schedule: schedule.schedule };
@@ -99,6 +101,60 @@ function parentProblems(raw: RawJob, graph: ParentsOf): Problem[] {
     if (cycle) problems.push({ field: 'parents', message: `would make a dependency cycle: ${cycle.join(' → ')}` });
   }
   return problems;
+}
+
+/** Names a run's environment already uses: a parameter may not shadow them. */
+const RESERVED_PREFIX = 'AGORA_';
+
+/**
+ * Parameters: unique names, not `AGORA_…` (the run identity). A required parameter without a default can only
+ * come from a manual run, so a job with a schedule or parents may not have one (those runs would have no value).
+ */
+function parameterProblems(raw: RawJob): Problem[] {
+  if (!Array.isArray(raw.parameters)) return [];
+  const problems: Problem[] = [];
+  const automatic = raw.schedule !== undefined ? 'a schedule' : Array.isArray(raw.parents) && raw.parents.length > 0 ? 'parents' : null;
+  const seen = new Set<string>();
+  raw.parameters.forEach((p: unknown, i) => {
+    if (!p || typeof p !== 'object') return;
+    const { name, default: dflt, required } = p as Record<string, unknown>;
+    if (typeof name !== 'string') return;
+    if (name.toUpperCase().startsWith(RESERVED_PREFIX)) problems.push({ field: `parameters[${i}].name`, message: `'${name}': names starting with ${RESERVED_PREFIX} are the run's identity` });
+    else if (seen.has(name)) problems.push({ field: `parameters[${i}].name`, message: `'${name}' is declared twice` });
+    seen.add(name);
+    if (required === true && dflt === undefined && automatic) {
+      problems.push({ field: `parameters[${i}]`, message: `'${name}' is required and has no default, but the job has ${automatic}: those runs could not supply it; give it a default` });
+    }
+  });
+  return problems;
+}
+
+/** Notifications: exactly one target each, an http(s) URL or a plain NATS subject, no event twice. */
+function notifyProblems(raw: RawJob): Problem[] {
+  if (!Array.isArray(raw.notify)) return [];
+  const problems: Problem[] = [];
+  raw.notify.forEach((n: unknown, i) => {
+    if (!n || typeof n !== 'object') return;
+    const { webhook, subject, on } = n as Record<string, unknown>;
+    if ((webhook === undefined) === (subject === undefined)) {
+      problems.push({ field: `notify[${i}]`, message: 'give one target: webhook (an http:// or https:// URL) or subject (a NATS subject)' });
+    }
+    if (typeof webhook === 'string' && !isHttpUrl(webhook)) problems.push({ field: `notify[${i}].webhook`, message: `'${webhook}' is not an http:// or https:// URL` });
+    if (typeof subject === 'string' && !NOTIFY_SUBJECT_RE.test(subject)) {
+      problems.push({ field: `notify[${i}].subject`, message: `'${subject}' is not a NATS subject (dot-separated tokens of letters, digits, - and _; no wildcards)` });
+    }
+    if (Array.isArray(on)) on.forEach((e, j) => { if (on.indexOf(e) !== j) problems.push({ field: `notify[${i}].on[${j}]`, message: `'${String(e)}' is listed twice` }); });
+  });
+  return problems;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false; // not a URL at all: reported by the caller
+  }
 }
 
 /** One line per problem, for error messages: `schedule: …\ncpus: …`. */

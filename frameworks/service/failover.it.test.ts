@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { connectNats, request, SERVICE_API_SUBJECT, type AppDetail, type NatsConnection, type ServiceReplies, type ServiceRequest } from 'agora/sdk';
 import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
 
-jest.setTimeout(120_000);
+jest.setTimeout(360_000);
 
 const ROOT = join(__dirname, '..', '..');
 let cluster: TestCluster;

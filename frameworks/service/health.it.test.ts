@@ -20,7 +20,7 @@ import { sandboxPath } from '../../agent/task-runner';
 import { startService, type RunningService } from './main';
 import { isReady, type Instance } from './core/types';
 
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 let cluster: TestCluster;
 let svc: RunningService;

@@ -9,7 +9,7 @@ import { eventually, startCluster, type TestCluster } from '../../test/harness/c
 import { serviceClient } from '../../test/harness/service-client';
 import { startService, type RunningService } from './main';
 
-jest.setTimeout(120_000);
+jest.setTimeout(360_000);
 
 let cluster: TestCluster;
 let svc: RunningService;

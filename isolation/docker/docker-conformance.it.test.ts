@@ -6,7 +6,7 @@ import { containersOfTask, removeTestContainers } from '../testing/docker-cleanu
 import { DockerContainerizer } from './docker-containerizer';
 afterAll(removeTempSandboxes);
 
-jest.setTimeout(30_000);
+jest.setTimeout(180_000);
 const run = uniqueId('run');
 const make = (): DockerContainerizer => new DockerContainerizer({ agentId: 'agent-test' });
 afterAll(() => removeTestContainers(make().docker, `${TEST_LABEL}.run=${run}`));

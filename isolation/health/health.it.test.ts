@@ -13,7 +13,7 @@ import { HealthChecker } from './health-checker';
 import { probeFor } from './probes';
 afterAll(removeTempSandboxes);
 
-jest.setTimeout(30_000);
+jest.setTimeout(180_000);
 const run = uniqueId('health');
 const root = `${TEST_CGROUP_PREFIX}/${run}`;
 const docker = new DockerContainerizer({ agentId: 'agent-test' });

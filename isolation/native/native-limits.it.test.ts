@@ -7,7 +7,7 @@ import { NativeContainerizer, STATUS_FILE } from './native-containerizer';
 import { findNamespaceInit } from './proc';
 afterAll(removeTempSandboxes);
 
-jest.setTimeout(30_000);
+jest.setTimeout(180_000);
 const root = `${TEST_CGROUP_PREFIX}/${uniqueId('limits')}`;
 const make = (): NativeContainerizer => new NativeContainerizer({ agentId: 'agent-test', cgroupRoot: root, recoverPollMs: 50 });
 const c = make();
@@ -44,23 +44,24 @@ it('holds a fork bomb at the pids limit and kills it cleanly', async () => {
   expect(cgroupsUnder(`${root}/${spec.taskId}`)).toEqual([]);
 });
 
-it('caps a cpu hog at 0.5 cpu (± 0.1) over 3 s with a hard cap', async () => {
-  // The machine is shared: give this test's subtree the largest weight against everything else on the
-  // host, so that the quota, not contention, is what limits the hog.
-  for (const dir of [TEST_CGROUP_PREFIX, root]) {
-    fs.mkdirSync(`/sys/fs/cgroup/cpu/${dir}`, { recursive: true });
-    fs.writeFileSync(`/sys/fs/cgroup/cpu/${dir}/cpu.shares`, '262144');
-  }
-  const k = await c.launch(shellSpec('while :; do :; done', { cpus: 0.5, cpuHardCap: true }));
+it('caps a cpu hog at 0.5 cpu with a hard cap: throttled, and never above the quota', async () => {
+  // A busy machine can only give the hog *less* than its quota, never more: the upper bound is the property,
+  // and the kernel's own throttling counters show that the quota (not contention) is what held it back.
+  const spec = shellSpec('while :; do :; done', { cpus: 0.5, cpuHardCap: true });
+  const k = await c.launch(spec);
+  const cpuDir = `/sys/fs/cgroup/cpu/${root}/${spec.taskId}`;
+  expect(fs.readFileSync(`${cpuDir}/cpu.cfs_quota_us`, 'utf8').trim()).toBe(String(Number(fs.readFileSync(`${cpuDir}/cpu.cfs_period_us`, 'utf8')) / 2));
   await sleep(300);
   const before = await k.usage();
   await sleep(3_000);
   const after = await k.usage();
   const used = (after.cpuUserSeconds + after.cpuSystemSeconds - before.cpuUserSeconds - before.cpuSystemSeconds);
   const cpus = used / ((after.timestamp - before.timestamp) / 1000);
+  const throttled = Number(/^nr_throttled (\d+)$/m.exec(fs.readFileSync(`${cpuDir}/cpu.stat`, 'utf8'))![1]);
   expect(after.cpusLimit).toBe(0.5);
-  expect(cpus).toBeGreaterThan(0.4);
+  expect(cpus).toBeGreaterThan(0);
   expect(cpus).toBeLessThan(0.6);
+  expect(throttled).toBeGreaterThan(0);
   await finish(k);
 });
 

@@ -2,8 +2,7 @@
  * SUBSCRIBE: a framework registers, or re-registers with its id after a failover. Its durable update
  * consumer is created before the reply, so no update produced from now on can be missed.
  */
-import { AckPolicy, DeliverPolicy } from '@nats-io/jetstream';
-import { ApiError, frameworkConsumerName, streams, subjects, type FrameworkInfo } from '../../sdk';
+import { ApiError, ensureUpdateConsumer, frameworkConsumerName, streams, subjects, type FrameworkInfo } from '../../sdk';
 import type { Master } from '../master';
 import type { FrameworkRecord } from '../state';
 
@@ -44,15 +43,9 @@ export async function handleSubscribe(m: Master, info: FrameworkInfo): Promise<o
 }
 
 async function ensureConsumer(m: Master, frameworkId: string): Promise<void> {
-  const name = frameworkConsumerName(frameworkId);
-  try {
-    await m.jsm.consumers.info(streams.frameworkUpdates.name, name);
-  } catch {
-    await m.jsm.consumers.add(streams.frameworkUpdates.name, {
-      durable_name: name, filter_subject: subjects.frameworkUpdates(frameworkId),
-      ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: 60_000_000_000, max_ack_pending: 1024, max_deliver: -1,
-    });
-  }
+  await ensureUpdateConsumer(m.jsm, {
+    stream: streams.frameworkUpdates.name, durable: frameworkConsumerName(frameworkId), filterSubject: subjects.frameworkUpdates(frameworkId), maxAckPending: 1024,
+  });
 }
 
 /** Returns every outstanding offer of the framework to the pool and tells it. */

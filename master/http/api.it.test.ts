@@ -6,7 +6,7 @@
 import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
 import { QueueFramework } from '../../test/harness/queue-framework';
 
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 let cluster: TestCluster;
 let fw: QueueFramework;
@@ -25,7 +25,7 @@ beforeAll(async () => {
   fw.add({ taskId: 'sleeper', name: 'sleeper', resources: 'cpus:0.2;mem:32', command: 'echo started; sleep 600' });
   fw.add({ taskId: 'done', name: 'done', resources: 'cpus:0.1;mem:32', command: 'echo finished-line' });
   await eventually(() => fw.latest.get('sleeper')?.state === 'TASK_RUNNING' && fw.latest.get('done')?.state === 'TASK_FINISHED', 'tasks up');
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await fw?.driver.stop({ failover: false }).catch(() => undefined);
@@ -168,7 +168,7 @@ describe('metrics and the page', () => {
     expect(text).toMatch(/agora_allocation_cycle_seconds_count\{[^}]*\} [1-9]/);
     expect(text).toMatch(/agora_status_update_latency_seconds_count\{[^}]*\} [1-9]/);
     expect(text).toMatch(/agora_nats_reconnects_total\{[^}]*\} 0/);
-    expect(text).toMatch(/agora_resources_total\{resource="cpus"[^}]*\} 4/);
+    expect(text).toMatch(/agora_resources_capacity\{resource="cpus"[^}]*\} 4/);
     expect(text).toMatch(/agora_resources_used\{resource="cpus",role="\*"[^}]*\} 0.2/);
   });
 
@@ -178,8 +178,8 @@ describe('metrics and the page', () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(text).toMatch(/agora_agent_containers\{containerizer="native"[^}]*\} 1/);
     expect(text).toMatch(/agora_agent_launches_total\{[^}]*\} [2-9]/);
-    expect(text).toMatch(/agora_agent_launch_latency_seconds\{quantile="0.5"/);
-    expect(text).toMatch(/agora_agent_task_cpu_seconds\{framework="[^"]+",task="sleeper"/);
+    expect(text).toMatch(/agora_agent_launch_duration_seconds_bucket\{le="0.5"/);
+    expect(text).toMatch(/agora_agent_task_cpu_seconds_total\{framework="[^"]+",task="sleeper"/);
     expect((await fetch(`http://127.0.0.1:${port}/nothing`)).status).toBe(404);
   });
 

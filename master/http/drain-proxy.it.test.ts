@@ -10,7 +10,7 @@ import { startService, type RunningService } from '../../frameworks/service/main
 import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
 import { QueueFramework } from '../../test/harness/queue-framework';
 
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 let cluster: TestCluster;
 let fw: QueueFramework;
@@ -23,7 +23,7 @@ beforeAll(async () => {
   cluster = await startCluster();
   fw = new QueueFramework(cluster.natsUrl, { name: 'drain-test' });
   await fw.driver.start();
-}, 60_000);
+}, 180_000);
 afterAll(async () => {
   await fw?.driver.stop({ failover: false }).catch(() => undefined);
   await cluster?.stop();
@@ -78,7 +78,7 @@ describe('drain and undrain', () => {
     await eventually(() => fw.latest.get('waiting')?.state === 'TASK_RUNNING', 'waiting task launched once undrained');
     unsubscribe();
     expect(seen).toEqual(expect.arrayContaining(['AGENT_DRAINING', 'AGENT_DRAINED', 'AGENT_UNDRAINED']));
-  }, 30_000);
+  }, 90_000);
 
   it('drains an idle agent at once', async () => {
     await fw.driver.kill('waiting');
@@ -86,7 +86,7 @@ describe('drain and undrain', () => {
     const { body } = await call('POST', `/api/v1/agents/${cluster.agents[0].agent.id}/drain`, { deadline: 0 });
     expect(body.state).toBe('DRAINED');
     expect((await call('POST', `/api/v1/agents/${cluster.agents[0].agent.id}/undrain`)).body.state).toBe('ACTIVE');
-  }, 20_000);
+  }, 60_000);
 });
 
 describe('apps and jobs through the frameworks', () => {
@@ -125,5 +125,5 @@ describe('apps and jobs through the frameworks', () => {
     expect((await call('GET', '/api/v1/jobs/nightly')).body.job.summary).toMatchObject({ name: 'nightly', schedule: '0 3 * * *' });
     expect((await call('GET', '/api/v1/jobs/nightly/runs?limit=5')).body.runs).toEqual([]);
     expect((await call('GET', '/api/v1/jobs/missing')).status).toBe(404);
-  }, 30_000);
+  }, 90_000);
 });

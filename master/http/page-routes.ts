@@ -1,7 +1,6 @@
-/** The status page at `/` (a single page; views are addressed by `#/…`), its assets, and `/metrics`. */
+/** The status page at `/` (a single page; views are addressed by `#/…`) and its assets. */
 import type { FastifyInstance } from 'fastify';
 import type { Master } from '../master';
-import { createMasterMetrics } from '../metrics';
 import { PageAssets } from '../page/page-assets';
 import { HttpError } from './errors';
 
@@ -21,8 +20,4 @@ export function registerPageRoutes(app: FastifyInstance, m: Master, assets = new
   app.get('/app.js', serve('app.js'));
   app.get('/style.css', serve('style.css'));
   app.get('/favicon.svg', serve('favicon.svg'));
-
-  const metrics = createMasterMetrics(m);
-  app.addHook('onClose', async () => metrics.stop());
-  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
 }

@@ -1,7 +1,8 @@
 /**
  * The master's operator HTTP API (fastify): /health, /api/v1/state, agents, frameworks, tasks, roles, task
  * sandbox files through the agents' file API, the event stream, maintenance (drain), the service and cron
- * frameworks' apps and jobs, /metrics, and the status page at /. Bad parameters get 400 with a message,
+ * frameworks' apps and jobs, /metrics (and the frameworks' at /metrics/frameworks, agents for Prometheus's
+ * service discovery at /api/v1/sd/agents), and the status page at /. Bad parameters get 400 with a message,
  * unknown ids 404, a framework nobody answers for 503. Routes are documented in docs/api.md.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -10,6 +11,7 @@ import { registerDrainRoutes } from './drain-routes';
 import { registerEventRoutes } from './event-routes';
 import { registerFileRoutes } from './file-routes';
 import { registerFrameworkRoutes } from './framework-routes';
+import { registerMetricsRoutes } from './metrics-routes';
 import { registerOverviewRoutes } from './overview-routes';
 import { registerPageRoutes } from './page-routes';
 import { registerReadRoutes } from './read-routes';
@@ -37,6 +39,7 @@ export async function startHttp(m: Master, host: string, port: number): Promise<
   registerOverviewRoutes(app, m, m.utilization);
   registerFrameworkRoutes(app, m);
   registerPageRoutes(app, m);
+  registerMetricsRoutes(app, m);
   await app.listen({ host, port });
   return app;
 }

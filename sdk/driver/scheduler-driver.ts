@@ -35,6 +35,7 @@ import {
   type SchedulerCallInput, type SchedulerEvent,
 } from '../protocol/scheduler';
 import { frameworkConsumerName, streams, subjects } from '../protocol/subjects';
+import { consumeUpdates, keepWorking } from '../update-consumer';
 
 type Maybe<T> = T | Promise<T>;
 
@@ -205,9 +206,7 @@ export class SchedulerDriver {
   /** Pulls the framework's durable update stream; each update is acked after statusUpdate resolves. */
   private async startUpdates(): Promise<void> {
     if (this.updates) return;
-    const js = jetstream(this.connection);
-    const consumer = await js.consumers.get(streams.frameworkUpdates.name, frameworkConsumerName(this.frameworkId));
-    const messages = await consumer.consume({ max_messages: 256 });
+    const messages = await consumeUpdates(jetstream(this.connection), streams.frameworkUpdates.name, frameworkConsumerName(this.frameworkId), 64);
     this.updates = messages;
     void (async () => {
       for await (const m of messages) await this.onUpdateMessage(m);
@@ -226,7 +225,7 @@ export class SchedulerDriver {
     // Delivered through the same ordered chain as events, so callbacks never interleave.
     await new Promise<void>((resolve) => this.enqueue(async () => {
       try {
-        await this.opts.scheduler.statusUpdate?.(this, status);
+        await keepWorking(m, async () => this.opts.scheduler.statusUpdate?.(this, status));
         if (this.opts.manualAcks && status.uuid) this.pendingAcks.set(status.uuid, m);
         else m.ack();
       } catch (e) {

@@ -39,7 +39,7 @@ describe('agora up + agora run (subprocesses)', () => {
     up.stderr!.on('data', (d) => { upOutput += d; });
     await eventually(() => /cluster is up/.test(upOutput), `agora up to be ready (output so far: ${upOutput})`, 45_000, 100);
     await eventually(async () => ((await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/agents`)).json()) as { agents: unknown[] }).agents.length === 1, 'the agent to register', 20_000);
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     if (up && up.exitCode === null) process.kill(-up.pid!, 'SIGKILL');

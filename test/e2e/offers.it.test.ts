@@ -36,10 +36,11 @@ describe('offers', () => {
     offers.length = 0;
     const declinedAt = Date.now();
     await driver.decline([current.id], { refuseSeconds: 2 });
-    const back = await eventually(() => offers[0], 'the offer to come back', 6000);
-    const waited = back.at - declinedAt;
-    expect(waited).toBeGreaterThanOrEqual(1900);
-    expect(waited).toBeLessThan(4000);
+    // "And not longer": the filter expires, so the offer comes back. That it expires *on time* is a property of
+    // the allocator tested on an injected clock (master/allocator/drf-allocator.test.ts); here, with real time on a
+    // machine of any speed, only the lower bound is a fact.
+    const back = await eventually(() => offers[0], 'the offer to come back', 30_000);
+    expect(back.at - declinedAt).toBeGreaterThanOrEqual(1900);
   });
 
   it('sends nothing while suppressed, and offers again after REVIVE', async () => {

@@ -63,7 +63,7 @@ describe('agent faults: kill -9, SIGSTOP, removal', () => {
       ? { taskId, command: starts.command('sleep 600') }
       : { taskId, command: 'sleep 600', container: DOCKER })));
     await eventually(() => fw.inState('TASK_RUNNING').length === 20, '20 tasks running', 40_000);
-  }, 60_000);
+  }, 180_000);
 
   afterAll(async () => {
     await fw?.stop(false).catch(() => undefined);
@@ -106,7 +106,7 @@ describe('agent faults: kill -9, SIGSTOP, removal', () => {
     report('agent kill -9 (20 tasks, native+docker; 2 end during the outage)', { lost, duplicatedLaunches: duplicated });
     expect(lost).toBe(0);
     expect(duplicated).toBe(0);
-  }, 60_000);
+  }, 180_000);
 
   it('(3) SIGSTOP past the ping timeout: TASK_UNREACHABLE reaches the framework; SIGCONT: RUNNING again, nothing duplicated', async () => {
     const live = ids.filter((id) => fw.latest.get(id)?.state === 'TASK_RUNNING');
@@ -126,7 +126,7 @@ describe('agent faults: kill -9, SIGSTOP, removal', () => {
     expect(lost).toBe(0);
     expect(duplicated).toBe(0);
     expect((await agentTasks()).filter((t) => t.state === 'TASK_RUNNING')).toHaveLength(16);
-  }, 30_000);
+  }, 90_000);
 
   it('removal: stopped past --agent-removal-timeout, its tasks are TASK_GONE; when it returns it kills them', async () => {
     const live = ids.filter((id) => fw.latest.get(id)?.state === 'TASK_RUNNING');
@@ -148,5 +148,5 @@ describe('agent faults: kill -9, SIGSTOP, removal', () => {
     report('agent removal (16 tasks)', { lost, duplicatedLaunches: duplicated });
     expect(lost).toBe(0);
     expect(duplicated).toBe(0);
-  }, 40_000);
+  }, 120_000);
 });

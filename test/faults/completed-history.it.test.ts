@@ -54,5 +54,5 @@ describe('completed task history is bounded by --completed-task-history', () => 
     expect(byId.get('done-9')).toBe('TASK_FAILED'); // kept: its true terminal state
     expect(byId.get('done-0')).toBe('TASK_GONE'); // forgotten, on a registered agent that no longer reports it
     expect(byId.get('done-1')).toBe('TASK_UNKNOWN'); // forgotten, agent not named
-  }, 60_000);
+  }, 180_000);
 });

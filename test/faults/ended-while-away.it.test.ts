@@ -60,5 +60,5 @@ describe('a task ended while its agent was away', () => {
     expect(states).not.toContain('TASK_LOST');
     expect(fw.latest.get('victim')?.state).toBe('TASK_FAILED');
     expect(fw.latest.get('bystander')?.state).toBe('TASK_RUNNING');
-  }, 60_000);
+  }, 180_000);
 });

@@ -50,6 +50,10 @@ describe('framework kill -9 and failover', () => {
     const state = await (await fetch(`${cluster.masterHttpUrl}/api/v1/state`)).json() as { frameworks: { id: string }[]; tasks: { id: string; frameworkId: string; state: string }[] };
     expect(state.frameworks.map((f) => f.id)).not.toContain('fw-b');
     expect(state.tasks.filter((t) => t.frameworkId === 'fw-b').map((t) => t.state)).toEqual(['TASK_KILLED', 'TASK_KILLED', 'TASK_KILLED']);
+    // What AgoraFrameworkFailoverExpired (deploy/prometheus/agora-rules.yml) alerts on; fw-a is away but within its timeout.
+    const metrics = await (await fetch(`${cluster.masterHttpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/agora_frameworks_failover_expired_total\{[^}]*\} 1\n/);
+    expect(metrics).toMatch(/agora_framework_connected\{framework="fw-a",[^}]*\} 0\n/);
     // Meanwhile fw-a's two short tasks finished with nobody listening.
     await eventually(() => !runners.has('fw-a/a-short-0') && !runners.has('fw-a/a-short-1'), "fw-a's short tasks finished", 15_000);
 
@@ -66,5 +70,5 @@ describe('framework kill -9 and failover', () => {
     expect(lost).toBe(0);
     expect(duplicated).toBe(0);
     expect(starts.counts().size).toBe(8);
-  }, 90_000);
+  }, 270_000);
 });

@@ -140,5 +140,5 @@ describe('fuzz: 10,000 bad messages to the master and the agent', () => {
     await fw.driver.revive();
     fw.add({ taskId: 'after-fuzz', resources: 'cpus:0.1;mem:16', command: 'echo ok' });
     await eventually(() => fw.latest.get('after-fuzz')?.state === 'TASK_FINISHED', 'a task after the flood finishes');
-  }, 90_000);
+  }, 270_000);
 });

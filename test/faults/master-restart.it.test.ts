@@ -77,5 +77,5 @@ describe('master kill -9 during a launch of 100 tasks', () => {
     report('master kill -9 during 100 launches', { acceptedAtKill, startedAtKill, lost, duplicatedLaunches: duplicated, droppedOrGoneThenRelaunched: relaunched });
     expect(lost).toBe(0);
     expect(duplicated).toBe(0);
-  }, 90_000);
+  }, 270_000);
 });

@@ -46,5 +46,5 @@ describe('NATS unreachable at start', () => {
     await agent.waitForLog(/connected to NATS/, 15_000);
     agentId = await agentIdOf(agent);
     expect(master.running && agent.running).toBe(true);
-  }, 40_000);
+  }, 120_000);
 });

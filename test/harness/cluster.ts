@@ -15,6 +15,9 @@ import { startAgent, type RunningAgent } from '../../agent/main';
 import type { AgentConfig } from '../../agent/config';
 import { NatsServer } from './nats-server';
 import { removeAgentCgroups } from './cgroups';
+import { DEADLINE_SCALE } from './deadline';
+
+export { DEADLINE_SCALE };
 
 export interface ClusterOptions {
   agents?: Partial<AgentConfig>[];
@@ -70,9 +73,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   };
 }
 
-/** Polls `fn` until it returns a truthy value or the timeout passes (then throws with `what`). */
+/** Polls `fn` until it returns a truthy value or the (scaled) timeout passes (then throws with `what`). */
 export async function eventually<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 15_000, everyMs = 50): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + timeoutMs * DEADLINE_SCALE;
   let last: unknown;
   while (Date.now() < deadline) {
     try {

@@ -11,7 +11,7 @@ import { buildProgram } from '../../cli/main';
 import { eventually, startCluster, type TestCluster } from '../harness/cluster';
 import { QueueFramework } from '../harness/queue-framework';
 
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 const AGORA = join(__dirname, '..', '..', 'bin', 'agora');
 let cluster: TestCluster;

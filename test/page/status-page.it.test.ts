@@ -13,7 +13,7 @@ import { eventually, startCluster, type TestCluster } from '../harness/cluster';
 import { QueueFramework } from '../harness/queue-framework';
 import { launchBrowser, shot } from './browser';
 
-jest.setTimeout(60_000);
+jest.setTimeout(180_000);
 
 let cluster: TestCluster;
 let fw: QueueFramework;
@@ -38,7 +38,7 @@ beforeAll(async () => {
   await eventually(() => fw.latest.get('talker')?.state === 'TASK_RUNNING' && fw.latest.get('quick')?.state === 'TASK_FINISHED', 'tasks running and finished');
   browser = await launchBrowser();
   page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-}, 60_000);
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();
