@@ -6,6 +6,7 @@
 //   agent/       sdk/, isolation/ (never master/)
 //   frameworks/* only the public SDK ('agora/sdk'), never another framework or the internals
 //   cli/         only the public SDK ('agora/sdk')
+//   dns/         only the public SDK ('agora/sdk') — the cluster's DNS server is a client, like the CLI
 // Tests and benchmarks may import anything.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -18,6 +19,7 @@ const rules = {
   agent: { allow: ['agent', 'sdk', 'isolation'], publicSdkOnly: false },
   frameworks: { allow: [], publicSdkOnly: true },
   cli: { allow: ['cli'], publicSdkOnly: true },
+  dns: { allow: ['dns'], publicSdkOnly: true },
 };
 
 function* walk(dir) {

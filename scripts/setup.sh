@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Agora needs on this machine when it is missing, then returns.
 #   scripts/setup.sh            npm deps + nats-server (for `npm start`)
-#   scripts/setup.sh --test     also docker.io (daemon started), busybox-static, chromium, prometheus (for `npm test`)
+#   scripts/setup.sh --test     also docker.io (daemon started), busybox-static, chromium, prometheus, dnsutils (for `npm test`)
 # Idempotent and quiet when everything is present. Root on Debian installs packages with apt;
 # anyone else gets a message saying what to install.
 set -euo pipefail
@@ -20,6 +20,7 @@ if [ "$want_test" = 1 ]; then
   [ -x /bin/busybox ] && /bin/busybox --help 2>&1 | grep -q 'statically linked\|BusyBox' && [ -f /usr/share/doc/busybox-static/copyright ] || missing_pkgs+=(busybox-static)
   [ -x /usr/bin/chromium ] || missing_pkgs+=(chromium)
   { command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || missing_pkgs+=(prometheus)
+  command -v dig >/dev/null 2>&1 || missing_pkgs+=(dnsutils)   # dig, for the DNS tests
 fi
 
 if [ "${#missing_pkgs[@]}" -gt 0 ]; then

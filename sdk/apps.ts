@@ -25,6 +25,46 @@ export const SERVICE_API_SUBJECT = 'agora.v1.api.service';
 export const APP_ID_RE = /^(\/[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?){1,16}$/;
 export const AppIdSchema = z.string().regex(APP_ID_RE, 'an app id is a path like /shop/cart: segments of a-z 0-9 and inner -');
 
+// ---- DNS names (the cluster's DNS server, dns/) ---------------------------------------------------------
+
+/** The cluster's DNS zone: `/shop/cart` answers as `cart.shop.agora.`. */
+export const DNS_ZONE = 'agora';
+/** Agents' hosts answer as `<host>.agents.agora.` (the targets of SRV records), so no app may start with `/agents`. */
+export const DNS_AGENTS_LABEL = 'agents';
+/** A name longer than this (without the final dot) cannot be written in DNS (RFC 1035: 255 octets on the wire). */
+const DNS_MAX_NAME = 253;
+/** The longest prefix an app's DNS names get: the SRV name of port index 99. */
+const LONGEST_SRV_PREFIX = '_port99._tcp.';
+
+/** `/shop/cart` → `cart.shop.agora` (no final dot). */
+export const appDnsName = (appId: string): string => `${appId.slice(1).split('/').reverse().join('.')}.${DNS_ZONE}`;
+
+/** Why an app id cannot be a DNS name (empty when it can): labels are letters, digits, inner hyphens, ≤ 63 characters. */
+export function appIdDnsProblems(appId: string): string[] {
+  const out: string[] = [];
+  const segments = appId.slice(1).split('/');
+  for (const s of segments) if (s.length > 63) out.push(`segment '${s.slice(0, 20)}…' is ${s.length} characters; a DNS label holds at most 63`);
+  if (segments[0] === DNS_AGENTS_LABEL) out.push(`'/${DNS_AGENTS_LABEL}' is reserved: agents' hosts answer as <host>.${DNS_AGENTS_LABEL}.${DNS_ZONE}. in the cluster's DNS`);
+  const longest = LONGEST_SRV_PREFIX.length + appDnsName(appId).length;
+  if (longest > DNS_MAX_NAME) out.push(`too long for DNS: ${LONGEST_SRV_PREFIX}${appDnsName(appId).slice(0, 20)}… would be ${longest} characters (at most ${DNS_MAX_NAME}); shorten the id by ${longest - DNS_MAX_NAME}`);
+  return out;
+}
+
+/**
+ * The service framework publishes one of these (core NATS, no reply) on `agora.v1.service.endpoints` whenever the
+ * ready endpoints of apps change — an instance became ready or stopped being ready, an app came or went. It is a
+ * nudge, not the data: a subscriber asks `endpoints` on the API for the current state (and asks again now and
+ * then, since a core NATS message can be missed while disconnected).
+ */
+export const SERVICE_ENDPOINTS_SUBJECT = 'agora.v1.service.endpoints';
+export const EndpointsChangedSchema = z.object({
+  type: z.literal('endpoints-changed'),
+  /** The apps whose ready endpoints (or existence) changed. */
+  appIds: z.array(z.string()).max(10_000),
+  at: z.number(),
+});
+export type EndpointsChanged = z.infer<typeof EndpointsChangedSchema>;
+
 export const CONSTRAINT_OPERATORS = ['UNIQUE', 'CLUSTER', 'GROUP_BY', 'LIKE', 'UNLIKE', 'MAX_PER'] as const;
 export const ConstraintOperatorSchema = z.enum(CONSTRAINT_OPERATORS);
 export type ConstraintOperator = z.infer<typeof ConstraintOperatorSchema>;
@@ -114,6 +154,7 @@ export const AppDefinitionSchema = z.object({
   /** SIGTERM → SIGKILL grace when an instance is killed. */
   killGracePeriodSeconds: z.number().min(0).max(3600).optional(),
 }).strict().superRefine((app, ctx) => {
+  for (const message of appIdDnsProblems(app.id)) ctx.addIssue({ code: 'custom', path: ['id'], message });
   if (app.cmd === undefined && app.args === undefined) ctx.addIssue({ code: 'custom', path: ['cmd'], message: 'cmd or args is required (in a docker container too: the image\'s own entrypoint is not used)' });
   if (app.cmd !== undefined && app.args !== undefined) ctx.addIssue({ code: 'custom', path: ['args'], message: 'give cmd or args, not both' });
   const fixed = app.ports.filter((p) => p !== 0);
@@ -265,6 +306,7 @@ export interface ServiceReplies {
   deployments: { deployments: DeploymentView[] };
   deployment: { deployment: DeploymentView };
   cancel: { deploymentId: string; rollbackDeploymentId?: string };
-  endpoints: { endpoints: { appId: string; endpoints: Endpoint[] }[] };
+  /** `portCount`: how many ports the app's current version asks for (its SRV names in DNS exist even with no ready instance). */
+  endpoints: { endpoints: { appId: string; portCount: number; endpoints: Endpoint[] }[] };
 }
 export type ServiceRequestType = keyof ServiceReplies;

@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import {
-  parseAppText, request, SERVICE_API_SUBJECT, validateApp,
+  appDnsName, appIdDnsProblems, parseAppText, request, SERVICE_API_SUBJECT, validateApp,
   type AppDetail, type DeploymentView, type NatsConnection, type ServiceReplies, type ServiceRequest,
 } from 'agora/sdk';
 import { action, color, CliError, examples, EXIT, jsonOption, natsOption, parseDuration, printJson, printTable, stateColor, withNats } from '../common';
@@ -80,6 +80,10 @@ function printApp(a: AppDetail): void {
   if (a.delayedUntil) out(color.yellow(`launches delayed by crash backoff until ${new Date(a.delayedUntil).toISOString()}`));
   if (a.deployment) out(`deployment: ${progressLine(a.deployment)}`);
   out(`endpoints: ${a.endpoints.length ? a.endpoints.map((e) => (e.ports.length > 0 ? `${e.host}:${e.ports.join(',')}` : e.host)).join(' ') : '-'}`);
+  if (appIdDnsProblems(a.id).length === 0) {
+    const name = appDnsName(a.id);
+    out(`dns: ${name}.${a.definition.ports.length > 0 ? `  SRV _port0._tcp.${name}.${a.definition.ports.length > 1 ? ` … _port${a.definition.ports.length - 1}` : ''}` : ''}`);
+  }
   out();
   printTable(a.instanceList, [
     { header: 'INSTANCE', get: (i) => i.instanceId }, { header: 'VERSION', get: (i) => i.version, align: 'right' },

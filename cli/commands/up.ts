@@ -1,6 +1,7 @@
 /**
  * `agora up`: one supervised local cluster — nats-server (JetStream), a master, an agent offering this machine,
- * and every framework that ships — each its own child process, the same commands an operator runs per machine.
+ * every framework that ships and the cluster's DNS server — each its own child process, the same commands an
+ * operator runs per machine.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -21,11 +22,14 @@ export function registerUpCommand(program: Command): void {
     .option('--http-port <port>', "master's HTTP port (API and status page)", '5050')
     .option('--data-dir <dir>', 'where everything keeps its state (env AGORA_HOME)', process.env.AGORA_HOME ?? './.agora')
     .option('--agent-resources <text>', "resources for the agent instead of detected ones, e.g. 'cpus:4;mem:8192'")
-    .option('--no-frameworks', 'do not start the service and cron frameworks');
-  examples(cmd, ['agora up', 'agora up --nats-port 4333 --http-port 5151 --data-dir /tmp/agora2   # a second cluster beside the first (one `agora up` per data dir)']);
+    .option('--no-frameworks', 'do not start the service and cron frameworks')
+    .option('--dns-port <port>', "the cluster's DNS server (apps as <app>.agora., UDP and TCP on 127.0.0.1)", '8600')
+    .option('--no-dns', "do not start the cluster's DNS server");
+  examples(cmd, ['agora up', 'agora up --nats-port 4333 --http-port 5151 --dns-port 8700 --data-dir /tmp/agora2   # a second cluster beside the first (one `agora up` per data dir)']);
   cmd.action(action(async (o) => {
     const natsPort = port(o.natsPort, '--nats-port');
     const httpPort = port(o.httpPort, '--http-port');
+    const dnsPort = port(o.dnsPort, '--dns-port');
     const dataDir = resolve(o.dataDir);
     const setpriv = findSetpriv();
     if (!setpriv) throw new CliError('setpriv (util-linux) is not installed; agora up needs it so that its children end with it. Run `npm run setup` or install util-linux.', EXIT.UNAVAILABLE);
@@ -51,7 +55,7 @@ export function registerUpCommand(program: Command): void {
     }
     let started: string[];
     try {
-      started = await startAll(sup, { natsPort, httpPort, dataDir, natsUrl, agentResources: o.agentResources, frameworks: o.frameworks });
+      started = await startAll(sup, { natsPort, httpPort, dataDir, natsUrl, agentResources: o.agentResources, frameworks: o.frameworks, dnsPort: o.dns ? dnsPort : undefined });
     } catch (err) {
       // A component that did not come up: stop the ones that did, so a failed start leaves nothing running.
       stopping = true;
@@ -65,15 +69,16 @@ export function registerUpCommand(program: Command): void {
   metrics     http://127.0.0.1:${httpPort}/metrics   (Prometheus: deploy/prometheus/, docs/monitoring.md)
   agent       ${hostname()}
   frameworks  ${started.length > 0 ? started.join(', ') : 'none'}
+  dns         ${o.dns ? `127.0.0.1:${dnsPort}   (dig @127.0.0.1 -p ${dnsPort} <app>.agora)` : 'off'}
   data dir    ${dataDir}   (pid ${process.pid} holds it)
 Try: npx agora run -- sh -c 'echo hello; exit 3'    (Ctrl-C here stops everything)`);
     await new Promise(() => undefined);
   }));
 }
 
-interface UpPlan { natsPort: number; httpPort: number; dataDir: string; natsUrl: string; agentResources?: string; frameworks: boolean }
+interface UpPlan { natsPort: number; httpPort: number; dataDir: string; natsUrl: string; agentResources?: string; frameworks: boolean; dnsPort?: number }
 
-/** Starts nats-server, the master, the agent and the frameworks in order; returns the frameworks started. */
+/** Starts nats-server, the master, the agent, the frameworks and the DNS server in order; returns the frameworks started. */
 async function startAll(sup: Supervisor, p: UpPlan): Promise<string[]> {
   const node = process.execPath;
   const env = { AGORA_NATS: p.natsUrl };
@@ -90,6 +95,7 @@ async function startAll(sup: Supervisor, p: UpPlan): Promise<string[]> {
       started.push(f);
     }
   }
+  if (p.dnsPort !== undefined) await sup.start({ name: 'dns', command: node, env, args: [join(BIN_DIR, 'agora-dns'), '--nats', natsUrl, '--host', '127.0.0.1', '--port', String(p.dnsPort)] });
   return started;
 }
 

@@ -44,7 +44,7 @@ describe('service API handlers', () => {
     expect(call({ type: 'deployments' }).deployments.map((x: { id: string }) => x.id)).toEqual([s.deploymentId]);
     expect(call({ type: 'deployments', all: true }).deployments.map((x: { state: string }) => x.state)).toEqual(['RUNNING', 'CANCELLED']);
     expect(call({ type: 'show', appId: '/a' }).app).toMatchObject({ instances: 3, definition: { cmd: 'x' }, deployment: { kind: 'scale', target: 3 } });
-    expect(call({ type: 'endpoints' }).endpoints).toEqual([{ appId: '/a', endpoints: [] }]);
+    expect(call({ type: 'endpoints' }).endpoints).toEqual([{ appId: '/a', portCount: 0, endpoints: [] }]);
     expect(code({ type: 'show', appId: '/nope' })).toBe('NOT_FOUND');
     expect(code({ type: 'deployment', deploymentId: 'd-nope' })).toBe('NOT_FOUND');
     expect(call({ type: 'cancel', deploymentId: s.deploymentId })).toMatchObject({ deploymentId: s.deploymentId, rollbackDeploymentId: expect.any(String) });

@@ -24,7 +24,7 @@ const handlers: Handlers = {
   cancel: (fw, r) => fw.cancel(r.deploymentId),
   endpoints: (fw, r) => {
     const ids = r.appId ? [fw.mustApp(r.appId).def.id] : [...fw.apps.keys()].sort();
-    return { endpoints: ids.map((appId) => ({ appId, endpoints: endpointsOf(fw, appId) })) };
+    return { endpoints: ids.map((appId) => ({ appId, portCount: fw.apps.get(appId)!.def.ports.length, endpoints: endpointsOf(fw, appId) })) };
   },
 };
 

@@ -14,6 +14,18 @@ describe('app definition', () => {
     expect(r.app.deployment).toEqual({ progressDeadlineSeconds: 600, onDeadline: 'rollback' });
   });
 
+  it('refuses ids that cannot be DNS names, by field, saying why', () => {
+    const problems = (id: string) => { const r = validateApp({ id, cmd: 'x' }); return r.ok ? [] : r.issues.filter((i) => i.field === 'id').map((i) => i.message); };
+    expect(problems(`/shop/${'a'.repeat(63)}`)).toEqual([]);
+    expect(problems(`/shop/${'a'.repeat(64)}`)).toEqual([expect.stringMatching(/64 characters; a DNS label holds at most 63/)]);
+    expect(problems('/agents/x')).toEqual([expect.stringMatching(/'\/agents' is reserved/)]);
+    expect(problems('/agents')).toHaveLength(1);
+    expect(problems('/my-agents/x')).toEqual([]);
+    const long = Array.from({ length: 4 }, () => `/${'b'.repeat(60)}`).join(''); // 244 characters
+    expect(problems(long)).toEqual([expect.stringMatching(/too long for DNS: .* would be 262 characters \(at most 253\); shorten the id by 9/)]);
+    expect(problems(long.slice(0, -9))).toEqual([]);
+  });
+
   it('lists every problem by field path', () => {
     const r = validateApp({
       id: 'shop/Cart', instances: -1, mem: 'lots', constraints: [['hostname', 'UNIQ'], ['rack', 'LIKE'], ['rack', 'MAX_PER', 'x']],

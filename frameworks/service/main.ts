@@ -7,7 +7,7 @@
  * its apps, instances and unfinished deployments. SIGINT/SIGTERM stop it with failover (its tasks keep running).
  */
 import { Command } from 'commander';
-import { connectNats, createLogger, SchedulerDriver, SERVICE_API_SUBJECT, stopOnSignals, systemClock, type Logger } from 'agora/sdk';
+import { connectNats, createLogger, encode, SchedulerDriver, SERVICE_API_SUBJECT, SERVICE_ENDPOINTS_SUBJECT, stopOnSignals, systemClock, type EndpointsChanged, type Logger } from 'agora/sdk';
 import { serveServiceApi } from './api';
 import { ServiceFramework } from './service';
 import { ServiceStore } from './store';
@@ -46,6 +46,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   // The API has its own connection and answers from the stored state even while the master is away.
   const apiConnection = await connectNats({ servers: opts.natsUrl, name: `framework:${opts.name ?? 'service'}:api`, log });
   const api = serveServiceApi(apiConnection, framework, log);
+  framework.onEndpointsChanged = (appIds) => {
+    const msg: EndpointsChanged = { type: 'endpoints-changed', appIds, at: Date.now() };
+    apiConnection.publish(SERVICE_ENDPOINTS_SUBJECT, encode(msg));
+  };
   await driver.start();
   const tick = setInterval(() => { try { framework.tick(); } catch (e) { log.error({ err: e }, 'tick failed'); } }, opts.tickMs ?? 1000);
   log.info({ frameworkId: driver.frameworkId, dataDir: opts.dataDir }, 'service framework up');

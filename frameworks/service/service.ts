@@ -18,6 +18,7 @@ import { formatReasons, matchOffers, type Demand } from './core/offer-match';
 import { reconcile } from './core/reconciler';
 import type { App, Deployment, Instance, KillReason, Placement } from './core/types';
 import type { ServiceStore } from './store';
+import { changedApps, endpointSignatures } from './endpoint-changes';
 import { buildTask, newInstanceId } from './task-builder';
 
 /** What the shell needs of the SDK's SchedulerDriver (a fake in unit tests). */
@@ -46,6 +47,9 @@ export class ServiceFramework {
   private demands: Demand[] = [];
   private driver?: DriverPort;
   private lastReconcileAt = 0;
+  /** Told the apps whose ready endpoints changed, after the tick that changed them (main.ts publishes it). */
+  onEndpointsChanged?: (appIds: string[]) => void;
+  private endpointsSeen = new Map<string, string>();
 
   constructor(private readonly store: ServiceStore, private readonly clock: Clock, private readonly log: Logger) {
     const loaded = store.load();
@@ -161,6 +165,16 @@ export class ServiceFramework {
   /** Runs the reconciler and carries out what it says. Synchronous state change; driver calls run behind. */
   tick(): void {
     for (let round = 0; round < 3; round++) if (!this.tickOnce()) break;
+    this.noteEndpointChanges();
+  }
+
+  /** Every readiness change passes through a tick (status updates, kills, API calls, removals): compare here. */
+  private noteEndpointChanges(): void {
+    const now = endpointSignatures(this.apps, this.instances.values());
+    const changed = changedApps(this.endpointsSeen, now);
+    this.endpointsSeen = now;
+    if (changed.length === 0 || !this.onEndpointsChanged) return;
+    try { this.onEndpointsChanged(changed); } catch (e) { this.log.warn({ err: (e as Error).message, apps: changed }, 'could not announce changed endpoints'); }
   }
 
   private tickOnce(): boolean {

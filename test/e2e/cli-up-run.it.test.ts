@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../harness/cluster';
 import { AGORA, agora, killAgoraUp, startAgoraUp, type AgoraUp } from '../harness/agora-up';
+import { dig } from '../harness/dig';
 
 describe('agora up + agora run (subprocesses)', () => {
   let up: ChildProcess;
@@ -15,12 +16,13 @@ describe('agora up + agora run (subprocesses)', () => {
   let dir: string;
   let natsUrl: string;
   let httpPort: number;
+  let dnsPort: number;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'agora-up-'));
     chmodSync(dir, 0o755);
     started = await startAgoraUp({ dataDir: dir });
-    ({ proc: up, natsUrl, httpPort } = started);
+    ({ proc: up, natsUrl, httpPort, dnsPort } = started);
     await eventually(async () => ((await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/agents`)).json()) as { agents: unknown[] }).agents.length === 1, 'the agent to register', 20_000);
   }, 180_000);
 
@@ -36,6 +38,13 @@ describe('agora up + agora run (subprocesses)', () => {
       return n.includes('service') && n.includes('cron') ? n : undefined;
     }, 'service and cron to subscribe', 30_000);
     expect(names).toEqual(expect.arrayContaining(['cron', 'service']));
+  });
+
+  it("runs the cluster's DNS server on --dns-port, authoritative for agora.", async () => {
+    const soa = await eventually(async () => { const r = await dig(dnsPort, 'agora', 'SOA'); return r.answer.length === 1 ? r : undefined; }, 'the DNS server to answer', 20_000);
+    expect(soa.flags).toContain('aa');
+    expect(soa.answer[0].slice(0, 4)).toEqual(['agora.', '5', 'IN', 'SOA']);
+    expect((await dig(dnsPort, 'nothing-here.agora', 'A', ['+tcp'])).status).toBe('NXDOMAIN');
   });
 
   it('sets and lists role weights and quotas through agora role', () => {

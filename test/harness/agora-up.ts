@@ -35,6 +35,8 @@ export interface AgoraUp {
   proc: ChildProcess;
   natsPort: number;
   httpPort: number;
+  /** The cluster's DNS server (always on a free port: the default 8600 may be taken by another cluster). */
+  dnsPort: number;
   natsUrl: string;
   masterUrl: string;
   /** Everything it printed so far (stdout and stderr). */
@@ -46,6 +48,7 @@ export interface AgoraUpOptions {
   dataDir: string;
   natsPort?: number;
   httpPort?: number;
+  dnsPort?: number;
   /** Default: a small fixed set, so the test does not depend on the machine's size. */
   agentResources?: string;
   extraArgs?: string[];
@@ -55,14 +58,15 @@ export interface AgoraUpOptions {
 export async function startAgoraUp(o: AgoraUpOptions): Promise<AgoraUp> {
   const natsPort = o.natsPort ?? await freePort();
   const httpPort = o.httpPort ?? await freePort();
-  const proc = spawn(process.execPath, [AGORA, 'up', '--nats-port', String(natsPort), '--http-port', String(httpPort), '--data-dir', o.dataDir,
+  const dnsPort = o.dnsPort ?? await freePort();
+  const proc = spawn(process.execPath, [AGORA, 'up', '--nats-port', String(natsPort), '--http-port', String(httpPort), '--dns-port', String(dnsPort), '--data-dir', o.dataDir,
     '--agent-resources', o.agentResources ?? 'cpus:2;mem:2048;disk:1000;ports:[32000-32100]', ...(o.extraArgs ?? [])],
   { env: { ...process.env, AGORA_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once('exit', (code, signal) => r({ code, signal })));
-  const up: AgoraUp = { proc, natsPort, httpPort, natsUrl: `nats://127.0.0.1:${natsPort}`, masterUrl: `http://127.0.0.1:${httpPort}`, output: () => out, exited };
+  const up: AgoraUp = { proc, natsPort, httpPort, dnsPort, natsUrl: `nats://127.0.0.1:${natsPort}`, masterUrl: `http://127.0.0.1:${httpPort}`, output: () => out, exited };
   await eventually(() => /cluster is up/.test(out) || proc.exitCode !== null, `agora up to be ready (output so far: ${out})`, 45_000, 100);
   if (proc.exitCode !== null) throw new Error(`agora up exited with ${proc.exitCode}: ${out}`);
   return up;
