@@ -6,6 +6,7 @@
 //   agent/       sdk/, isolation/ (never master/)
 //   frameworks/* only the public SDK ('agora/sdk'), never another framework or the internals
 //   cli/         only the public SDK ('agora/sdk')
+//   lb/          only the public SDK ('agora/sdk'), like a framework
 // Tests and benchmarks may import anything.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -18,6 +19,7 @@ const rules = {
   agent: { allow: ['agent', 'sdk', 'isolation'], publicSdkOnly: false },
   frameworks: { allow: [], publicSdkOnly: true },
   cli: { allow: ['cli'], publicSdkOnly: true },
+  lb: { allow: ['lb'], publicSdkOnly: true },
 };
 
 function* walk(dir) {
