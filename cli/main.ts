@@ -19,6 +19,7 @@ export function buildProgram(): Command {
   registerUpCommand(program);
   registerPassthrough(program, 'master', 'run a master (see: agora master --help)');
   registerPassthrough(program, 'agent', 'run an agent on this host (see: agora agent --help)');
+  registerPassthrough(program, 'lb', 'run the load balancer (HAProxy) on this host (see: agora lb --help)');
   registerRunCommand(program);
   registerRoleCommands(program);
   for (const extra of ['./commands/app', './commands/job', './commands/ops']) {

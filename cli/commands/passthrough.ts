@@ -1,5 +1,5 @@
 /**
- * `agora master …` and `agora agent …` run the daemons' own executables (bin/agora-master, bin/agora-agent) as
+ * `agora master …`, `agora agent …` and `agora lb …` run the daemons' own executables (bin/agora-master, bin/agora-agent, bin/agora-lb) as
  * child processes, the way git runs its subcommands: the CLI stays a client of the public SDK only.
  */
 import { spawn } from 'node:child_process';
@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 
 export const BIN_DIR = join(__dirname, '..', '..', 'bin');
 
-export function registerPassthrough(program: Command, name: 'master' | 'agent', description: string): void {
+export function registerPassthrough(program: Command, name: 'master' | 'agent' | 'lb', description: string): void {
   program.command(name)
     .description(description)
     .helpOption(false)

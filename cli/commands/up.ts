@@ -55,6 +55,11 @@ export function registerUpCommand(program: Command): void {
         started.push(f);
       }
     }
+    // The load balancer (lb/), when Debian's haproxy is installed: HAProxy in front of apps with a loadBalancer port.
+    if (o.frameworks && ['/usr/sbin/haproxy', '/usr/bin/haproxy'].some((p) => existsSync(p))) {
+      await sup.start({ name: 'lb', command: node, env, args: [join(BIN_DIR, 'agora-lb'), '--nats', natsUrl, '--data-dir', join(dataDir, 'lb')] });
+      started.push('lb');
+    }
     say(`cluster is up
   NATS        ${natsUrl}
   master      http://127.0.0.1:${httpPort}   (status page; API at /api/v1/state)
