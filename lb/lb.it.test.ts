@@ -93,6 +93,9 @@ it('balances across the ready instances and keeps every request answered through
 
   const client = steadyClient(lbPort);
   const r = await api({ type: 'restart', appId: '/web' });
+  // The old instances drain (out of the ready set, still running) before they are killed.
+  const draining = await eventually(async () => (await show('/web')).instanceList.find((i) => i.draining && i.version === 1), 'an old instance draining');
+  expect(draining).toMatchObject({ ready: false, state: 'KILLING' });
   await succeeded(r.deploymentId, 'the restart', 60_000);
   await eventually(() => client.answers.slice(-5).every((a) => a === `v${r.version} hello`) && client.answers.length > 5, 'only the new version answers');
   const restartAnswers = client.answers.length;
@@ -125,6 +128,17 @@ it('takes an instance killed out of band out of its backend', async () => {
   const after = await eventually(async () => { const a = await show('/web'); return a.ready === 3 && !a.instanceList.some((i) => i.instanceId === victim.instanceId) ? a : undefined; }, 'a replacement');
   await eventually(async () => (await upServers('/web')).join() === after.instanceList.map((i) => `127.0.0.1:${i.ports[0]}`).sort().join(), 'the replacement in haproxy');
   expect(await get(lbPort)).toMatch(/bonjour$/);
+});
+
+it('balances TCP connections in tcp mode', async () => {
+  const port = await freePort();
+  const d = await api({ type: 'deploy', app: { ...webApp(port, 'tcp'), id: '/tcp', instances: 2, loadBalancer: { port, mode: 'tcp' } } });
+  await succeeded(d.deploymentId!, '/tcp up', 40_000);
+  await eventually(async () => (await upServers('/tcp')).length === 2, 'two tcp servers up');
+  expect(lb.balancer.current.frontends.find((f) => f.appId === '/tcp')).toMatchObject({ port, mode: 'tcp' });
+  expect(await get(port)).toMatch(/^v\d+ tcp$/);
+  await removeApp('/tcp');
+  await eventually(() => !lb.balancer.current.frontends.some((f) => f.appId === '/tcp'), '/tcp frontend gone');
 });
 
 it('leaves out an app whose port another process holds, and keeps balancing the others', async () => {
