@@ -130,15 +130,21 @@ it('takes an instance killed out of band out of its backend', async () => {
   expect(await get(lbPort)).toMatch(/bonjour$/);
 });
 
-it('balances TCP connections in tcp mode', async () => {
+it('balances TCP connections in tcp mode; adding and removing its frontend reloads HAProxy without failing a request to the others', async () => {
   const port = await freePort();
+  const client = steadyClient(lbPort);
+  const pidBefore = (await lb.haproxy.run(['show info'])).match(/^Pid: (\d+)/m)![1];
   const d = await api({ type: 'deploy', app: { ...webApp(port, 'tcp'), id: '/tcp', instances: 2, loadBalancer: { port, mode: 'tcp' } } });
   await succeeded(d.deploymentId!, '/tcp up', 40_000);
   await eventually(async () => (await upServers('/tcp')).length === 2, 'two tcp servers up');
   expect(lb.balancer.current.frontends.find((f) => f.appId === '/tcp')).toMatchObject({ port, mode: 'tcp' });
   expect(await get(port)).toMatch(/^v\d+ tcp$/);
+  expect((await lb.haproxy.run(['show info'])).match(/^Pid: (\d+)/m)![1]).not.toBe(pidBefore); // a new worker: reloaded
   await removeApp('/tcp');
   await eventually(() => !lb.balancer.current.frontends.some((f) => f.appId === '/tcp'), '/tcp frontend gone');
+  await client.stop();
+  expect(client.failures).toEqual([]);
+  expect(client.answers.length).toBeGreaterThan(10);
 });
 
 it('leaves out an app whose port another process holds, and keeps balancing the others', async () => {
