@@ -7,6 +7,7 @@
 //   frameworks/* only the public SDK ('agora/sdk'), never another framework or the internals
 //   cli/         only the public SDK ('agora/sdk')
 //   dns/         only the public SDK ('agora/sdk') — the cluster's DNS server is a client, like the CLI
+//   lb/          only the public SDK ('agora/sdk'), like a framework
 // Tests and benchmarks may import anything.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -20,6 +21,7 @@ const rules = {
   frameworks: { allow: [], publicSdkOnly: true },
   cli: { allow: ['cli'], publicSdkOnly: true },
   dns: { allow: ['dns'], publicSdkOnly: true },
+  lb: { allow: ['lb'], publicSdkOnly: true },
 };
 
 function* walk(dir) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what Agora needs on this machine when it is missing, then returns.
-#   scripts/setup.sh            npm deps + nats-server (for `npm start`)
+#   scripts/setup.sh            npm deps + nats-server and haproxy (for `npm start`; `agora up` runs agora lb with it)
 #   scripts/setup.sh --test     also docker.io (daemon started), busybox-static, chromium, prometheus, dnsutils (for `npm test`)
 # Idempotent and quiet when everything is present. Root on Debian installs packages with apt;
 # anyone else gets a message saying what to install.
@@ -15,6 +15,7 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 missing_pkgs=()
 command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing_pkgs+=(nats-server)
 { command -v unshare && command -v setpriv; } >/dev/null 2>&1 || missing_pkgs+=(util-linux)
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing_pkgs+=(haproxy)
 if [ "$want_test" = 1 ]; then
   command -v dockerd >/dev/null 2>&1 || missing_pkgs+=(docker.io)
   [ -x /bin/busybox ] && /bin/busybox --help 2>&1 | grep -q 'statically linked\|BusyBox' && [ -f /usr/share/doc/busybox-static/copyright ] || missing_pkgs+=(busybox-static)

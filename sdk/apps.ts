@@ -118,6 +118,21 @@ export const DeploymentPolicySchema = z.object({
   onDeadline: z.enum(['rollback', 'pause']).default('rollback'),
 });
 
+/**
+ * A load-balanced port: `agora lb` keeps an HAProxy listening on `port` in front of the app's ready
+ * instances (their port `portIndex`), in `http` (per request) or `tcp` (per connection) mode.
+ */
+export const LoadBalancerSchema = z.object({
+  port: z.number().int().min(1, 'a load balancer port is 1–65535').max(65535, 'a load balancer port is 1–65535'),
+  mode: z.enum(['http', 'tcp']).default('http'),
+  /** Which of the app's `ports` the load balancer forwards to. */
+  portIndex: z.number().int().min(0).max(99).default(0),
+}).strict();
+export type LoadBalancer = z.infer<typeof LoadBalancerSchema>;
+
+/** Drain delay when an app has a load balancer and sets no `drainSeconds`: several of the balancer's polls. */
+export const DEFAULT_LB_DRAIN_SECONDS = 2;
+
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _');
 
 /** Accepts `docker`/`native` as well as the protocol's `DOCKER`/`NATIVE`. */
@@ -153,6 +168,14 @@ export const AppDefinitionSchema = z.object({
   deployment: DeploymentPolicySchema.default({ progressDeadlineSeconds: 600, onDeadline: 'rollback' }),
   /** SIGTERM → SIGKILL grace when an instance is killed. */
   killGracePeriodSeconds: z.number().min(0).max(3600).optional(),
+  /** One HAProxy port in front of the app's ready instances (see `agora lb`). */
+  loadBalancer: LoadBalancerSchema.optional(),
+  /**
+   * How long a ready instance is *draining* — out of the ready set (load balancer, DNS, endpoints) but still
+   * running — before it is killed by a deployment, a scale-down or a removal. Default: 2 s with a load
+   * balancer, 0 without.
+   */
+  drainSeconds: z.number().min(0).max(3600).optional(),
 }).strict().superRefine((app, ctx) => {
   for (const message of appIdDnsProblems(app.id)) ctx.addIssue({ code: 'custom', path: ['id'], message });
   if (app.cmd === undefined && app.args === undefined) ctx.addIssue({ code: 'custom', path: ['cmd'], message: 'cmd or args is required (in a docker container too: the image\'s own entrypoint is not used)' });
@@ -163,6 +186,9 @@ export const AppDefinitionSchema = z.object({
   if (minH === 1 && over === 0) {
     ctx.addIssue({ code: 'custom', path: ['upgradeStrategy'], message: 'minimumHealthCapacity 1 with maximumOverCapacity 0 leaves no room to replace any instance' });
   }
+  if (app.loadBalancer && app.loadBalancer.portIndex >= app.ports.length) {
+    ctx.addIssue({ code: 'custom', path: ['loadBalancer', 'portIndex'], message: `the load balancer forwards to port index ${app.loadBalancer.portIndex} but the app asks for ${app.ports.length} port(s)` });
+  }
   app.healthChecks.forEach((h, i) => {
     if (h.type !== 'COMMAND' && h.port === undefined && (h.portIndex ?? 0) >= app.ports.length) {
       ctx.addIssue({ code: 'custom', path: ['healthChecks', i, 'portIndex'], message: `port index ${h.portIndex ?? 0} but the app asks for ${app.ports.length} port(s)` });
@@ -170,6 +196,10 @@ export const AppDefinitionSchema = z.object({
   });
 });
 export type AppDefinition = z.infer<typeof AppDefinitionSchema>;
+
+/** The drain delay of an app's instances, in seconds (see `drainSeconds`). */
+export const drainSecondsOf = (def: Pick<AppDefinition, 'drainSeconds' | 'loadBalancer'>): number =>
+  def.drainSeconds ?? (def.loadBalancer ? DEFAULT_LB_DRAIN_SECONDS : 0);
 export type AppDefinitionInput = z.input<typeof AppDefinitionSchema>;
 
 export interface AppIssue { field: string; message: string }
@@ -216,8 +246,15 @@ export const InstanceViewSchema = z.object({
   state: InstanceStateSchema,
   /** true/false once health checks report; absent before the first report or without checks. */
   healthy: z.boolean().optional(),
-  /** The framework's verdict: health checks pass, or running when the app has none. */
+  /**
+   * The framework's verdict, the one every client routes by (endpoints, `agora lb`, DNS): running, health
+   * checks pass (when the app has any), and not draining.
+   */
   ready: z.boolean(),
+  /** Being taken out: no longer ready, still running until its drain delay ends, then killed. */
+  draining: z.boolean(),
+  /** When a draining instance will be killed. */
+  drainingUntil: z.number().optional(),
   launchedAt: z.number(),
   killReason: z.string().optional(),
 });
@@ -248,6 +285,14 @@ export const DeploymentViewSchema = z.object({
   rollbackOf: z.string().optional(),
 });
 export type DeploymentView = z.infer<typeof DeploymentViewSchema>;
+
+/** One app behind `agora lb`: its balancer and every instance it holds (ready ones serve, draining ones drain). */
+export const LoadBalancedAppSchema = z.object({
+  appId: z.string(),
+  loadBalancer: LoadBalancerSchema,
+  instances: z.array(InstanceViewSchema),
+});
+export type LoadBalancedApp = z.infer<typeof LoadBalancedAppSchema>;
 
 export const EndpointSchema = z.object({ host: z.string(), ports: z.array(z.number().int()), instanceId: z.string() });
 export type Endpoint = z.infer<typeof EndpointSchema>;
@@ -291,6 +336,8 @@ export const ServiceRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('deployment'), deploymentId: z.string().min(1).max(64) }),
   z.object({ type: z.literal('cancel'), deploymentId: z.string().min(1).max(64) }),
   z.object({ type: z.literal('endpoints'), appId: AppIdSchema.optional() }),
+  /** Every app with a `loadBalancer`, with its instances (what `agora lb` polls). */
+  z.object({ type: z.literal('loadBalancers') }),
 ]);
 export type ServiceRequest = z.input<typeof ServiceRequestSchema>;
 export type ServiceRequestParsed = z.infer<typeof ServiceRequestSchema>;
@@ -308,5 +355,6 @@ export interface ServiceReplies {
   cancel: { deploymentId: string; rollbackDeploymentId?: string };
   /** `portCount`: how many ports the app's current version asks for (its SRV names in DNS exist even with no ready instance). */
   endpoints: { endpoints: { appId: string; portCount: number; endpoints: Endpoint[] }[] };
+  loadBalancers: { loadBalancers: LoadBalancedApp[] };
 }
 export type ServiceRequestType = keyof ServiceReplies;

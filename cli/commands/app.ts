@@ -79,6 +79,7 @@ function printApp(a: AppDetail): void {
   if (a.waiting) out(color.yellow(a.waiting));
   if (a.delayedUntil) out(color.yellow(`launches delayed by crash backoff until ${new Date(a.delayedUntil).toISOString()}`));
   if (a.deployment) out(`deployment: ${progressLine(a.deployment)}`);
+  if (a.definition.loadBalancer) out(`load balancer: port ${a.definition.loadBalancer.port} (${a.definition.loadBalancer.mode}) on every agora lb host`);
   out(`endpoints: ${a.endpoints.length ? a.endpoints.map((e) => (e.ports.length > 0 ? `${e.host}:${e.ports.join(',')}` : e.host)).join(' ') : '-'}`);
   if (appIdDnsProblems(a.id).length === 0) {
     const name = appDnsName(a.id);
@@ -87,7 +88,7 @@ function printApp(a: AppDetail): void {
   out();
   printTable(a.instanceList, [
     { header: 'INSTANCE', get: (i) => i.instanceId }, { header: 'VERSION', get: (i) => i.version, align: 'right' },
-    { header: 'STATE', get: (i) => stateColor(i.state) },
+    { header: 'STATE', get: (i) => (i.draining ? color.yellow('DRAINING') : stateColor(i.state)) },
     { header: 'HEALTH', get: (i) => (i.healthy === undefined ? (i.ready ? 'ready' : '-') : i.healthy ? color.green('healthy') : color.red('unhealthy')) },
     { header: 'HOST', get: (i) => i.hostname }, { header: 'PORTS', get: (i) => i.ports.join(',') || '-' },
     { header: 'AGENT', get: (i) => i.agentId },

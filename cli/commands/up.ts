@@ -95,6 +95,11 @@ async function startAll(sup: Supervisor, p: UpPlan): Promise<string[]> {
       started.push(f);
     }
   }
+  // The load balancer (lb/), when Debian's haproxy is installed: HAProxy in front of apps with a loadBalancer port.
+  if (p.frameworks && ['/usr/sbin/haproxy', '/usr/bin/haproxy'].some((bin) => existsSync(bin))) {
+    await sup.start({ name: 'lb', command: node, env, args: [join(BIN_DIR, 'agora-lb'), '--nats', natsUrl, '--data-dir', join(dataDir, 'lb')] });
+    started.push('lb');
+  }
   if (p.dnsPort !== undefined) await sup.start({ name: 'dns', command: node, env, args: [join(BIN_DIR, 'agora-dns'), '--nats', natsUrl, '--host', '127.0.0.1', '--port', String(p.dnsPort)] });
   return started;
 }

@@ -4,7 +4,7 @@
  */
 import { ApiError, serveRequests, SERVICE_API_SUBJECT, ServiceRequestSchema, type Logger, type NatsConnection, type ServiceReplies, type ServiceRequestParsed } from 'agora/sdk';
 import type { ServiceFramework } from './service';
-import { appDetail, appSummary, deploymentView, endpointsOf, listDeployments } from './views';
+import { appDetail, appSummary, deploymentView, endpointsOf, listDeployments, loadBalancedApps } from './views';
 
 type Handlers = { [K in keyof ServiceReplies]: (fw: ServiceFramework, req: Extract<ServiceRequestParsed, { type: K }>) => ServiceReplies[K] };
 
@@ -26,6 +26,7 @@ const handlers: Handlers = {
     const ids = r.appId ? [fw.mustApp(r.appId).def.id] : [...fw.apps.keys()].sort();
     return { endpoints: ids.map((appId) => ({ appId, portCount: fw.apps.get(appId)!.def.ports.length, endpoints: endpointsOf(fw, appId) })) };
   },
+  loadBalancers: (fw) => ({ loadBalancers: loadBalancedApps(fw) }),
 };
 
 export function handleServiceRequest(fw: ServiceFramework, req: ServiceRequestParsed): object {

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAppText, validateApp, appTaskPrefix, ServiceRequestSchema } from 'agora/sdk';
+import { drainSecondsOf, parseAppText, validateApp, appTaskPrefix, ServiceRequestSchema } from 'agora/sdk';
 
 describe('app definition', () => {
   it('fills Marathon-like defaults', () => {
@@ -85,5 +85,20 @@ describe('app definition', () => {
       const r = validateApp(parseAppText(readFileSync(join(dir, f), 'utf8'), f));
       expect(r.ok ? f : `${f}: ${JSON.stringify(r.issues)}`).toBe(f);
     }
+  });
+
+  it('checks a load balancer by field and defaults its mode and drain delay', () => {
+    const bad = validateApp({ id: '/web', cmd: 'serve', loadBalancer: { port: 0, mode: 'udp', extra: 1 }, drainSeconds: -1 });
+    expect(bad.ok).toBe(false);
+    if (bad.ok) return;
+    expect(bad.issues.map((i) => i.field).sort()).toEqual(['drainSeconds', 'loadBalancer', 'loadBalancer.mode', 'loadBalancer.port']);
+    expect(bad.issues.find((i) => i.field === 'loadBalancer.port')?.message).toBe('a load balancer port is 1–65535');
+    const noPort = validateApp({ id: '/web', cmd: 'serve', loadBalancer: { port: 10001 } });
+    expect(noPort.ok ? [] : noPort.issues).toEqual([{ field: 'loadBalancer.portIndex', message: 'the load balancer forwards to port index 0 but the app asks for 0 port(s)' }]);
+    const ok = validateApp({ id: '/web', cmd: 'serve', ports: [0], loadBalancer: { port: 10001 } });
+    expect(ok.ok && ok.app.loadBalancer).toEqual({ port: 10001, mode: 'http', portIndex: 0 });
+    expect(ok.ok && drainSecondsOf(ok.app)).toBe(2);
+    expect(drainSecondsOf({ drainSeconds: 0, loadBalancer: { port: 1, mode: 'tcp', portIndex: 0 } })).toBe(0);
+    expect(drainSecondsOf({})).toBe(0);
   });
 });

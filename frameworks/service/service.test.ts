@@ -10,7 +10,7 @@ import { offer, rack } from './core/fixtures';
 import { isReady } from './core/types';
 import { ServiceFramework, type DriverPort } from './service';
 import { ServiceStore } from './store';
-import { appSummary, endpointsOf, listDeployments } from './views';
+import { appSummary, endpointsOf, instanceView, listDeployments } from './views';
 
 class FakeDriver implements DriverPort {
   launched: TaskInfoInput[] = [];
@@ -191,5 +191,35 @@ describe('service framework shell', () => {
     await agentsReport();
     expect(fw.apps.has('/web')).toBe(false);
     expect(fw.instances.size).toBe(0);
+  });
+
+  it('drains a ready instance before its kill: out of the ready set (and endpoints) at once, killed after drainSeconds', async () => {
+    fw.deploy({ id: '/web', cmd: 'serve', instances: 2, ports: [0], loadBalancer: { port: 10001 }, drainSeconds: 3 });
+    await fw.resourceOffers(hosts());
+    await agentsReport();
+    expect(endpointsOf(fw, '/web')).toHaveLength(2);
+    fw.scale('/web', 1);
+    const draining = [...fw.instances.values()].filter((i) => i.state === 'KILLING');
+    expect(draining).toHaveLength(1);
+    expect(draining[0]).toMatchObject({ killReason: 'SCALE', drainUntil: clock.now() + 3000 });
+    expect(draining[0].killRequestedAt).toBeUndefined();
+    expect(driver.killed).toEqual([]); // still running, no longer routed to
+    expect(endpointsOf(fw, '/web')).toHaveLength(1);
+    expect(instanceView(draining[0])).toMatchObject({ ready: false, draining: true, drainingUntil: clock.now() + 3000 });
+    clock.advance(2999); fw.tick();
+    expect(driver.killed).toEqual([]);
+    clock.advance(1); fw.tick();
+    expect(driver.killed).toEqual([draining[0].taskId]);
+    expect(instanceView(fw.instances.get(draining[0].instanceId)!)).toMatchObject({ state: 'KILLING', draining: false });
+    await agentsReport();
+    expect(fw.instances.size).toBe(1);
+  });
+
+  it('kills at once what is not ready, or when the app has no drain delay', async () => {
+    fw.deploy({ id: '/plain', cmd: 'serve', instances: 2 }); // no load balancer: drainSeconds defaults to 0
+    await fw.resourceOffers(hosts());
+    await agentsReport();
+    fw.scale('/plain', 1);
+    expect(driver.killed).toHaveLength(1);
   });
 });

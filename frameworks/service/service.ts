@@ -10,13 +10,13 @@
  * repaired on restart by reconciliation with the master.
  */
 import { randomBytes } from 'node:crypto';
-import { validateApp, ApiError, type AppDefinition, type Clock, type Logger, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
+import { drainSecondsOf, validateApp, ApiError, type AppDefinition, type Clock, type Logger, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
 import { recordFailure } from './core/backoff';
 import * as deployments from './core/deployments';
 import { trackStatus } from './core/instance-tracker';
 import { formatReasons, matchOffers, type Demand } from './core/offer-match';
 import { reconcile } from './core/reconciler';
-import type { App, Deployment, Instance, KillReason, Placement } from './core/types';
+import { isReady, type App, type Deployment, type Instance, type KillReason, type Placement } from './core/types';
 import type { ServiceStore } from './store';
 import { changedApps, endpointSignatures } from './endpoint-changes';
 import { buildTask, newInstanceId } from './task-builder';
@@ -196,6 +196,7 @@ export class ServiceFramework {
     }
     for (const k of r.kills) this.killInstance(k.instanceId, k.reason, now);
     for (const i of r.rekills) this.killInstance(i.instanceId, i.killReason ?? 'SCALE', now);
+    for (const i of r.drained) this.sendKill(i, now);
     const hadDemand = this.demands.length > 0;
     this.demands = r.demands;
     this.delayed = r.delayed;
@@ -206,14 +207,32 @@ export class ServiceFramework {
     return structural;
   }
 
+  /**
+   * Takes an instance out. A ready one of an app with a drain delay first drains: it leaves the ready set
+   * (the load balancer and DNS stop sending it new work) and its kill is sent once the delay is over
+   * (`drained` of a later tick). Any other is killed at once.
+   */
   private killInstance(instanceId: string, reason: KillReason, now: number): void {
     const i = this.instances.get(instanceId);
     if (!i) return;
-    const next: Instance = { ...i, state: 'KILLING', killReason: i.killReason ?? reason, killRequestedAt: now };
+    const def = this.apps.get(i.appId)?.def;
+    const drainMs = def ? drainSecondsOf(def) * 1000 : 0;
+    if (drainMs > 0 && isReady(i)) {
+      const next: Instance = { ...i, state: 'KILLING', killReason: i.killReason ?? reason, drainUntil: now + drainMs };
+      this.store.putInstance(next);
+      this.instances.set(instanceId, next);
+      this.log.info({ taskId: i.taskId, app: i.appId, reason, drainMs }, 'draining instance');
+      return;
+    }
+    this.sendKill({ ...i, killReason: i.killReason ?? reason }, now);
+  }
+
+  private sendKill(i: Instance, now: number): void {
+    const next: Instance = { ...i, state: 'KILLING', killRequestedAt: now };
     this.store.putInstance(next);
-    this.instances.set(instanceId, next);
+    this.instances.set(i.instanceId, next);
     const grace = this.apps.get(i.appId)?.def.killGracePeriodSeconds;
-    this.log.info({ taskId: i.taskId, app: i.appId, reason }, 'killing instance');
+    this.log.info({ taskId: i.taskId, app: i.appId, reason: i.killReason }, 'killing instance');
     void this.driver?.kill(i.taskId, i.agentId, grace !== undefined ? grace * 1000 : undefined)
       .catch((e) => this.log.warn({ taskId: i.taskId, err: (e as Error).message }, 'kill failed; will retry'));
   }

@@ -1,7 +1,7 @@
 /** What the API shows of the framework's state: app summaries and details, deployments, endpoints. Pure reads. */
-import type { AppDetail, AppSummary, DeploymentView, Endpoint, InstanceView } from 'agora/sdk';
+import type { AppDetail, AppSummary, DeploymentView, Endpoint, InstanceView, LoadBalancedApp } from 'agora/sdk';
 import { activeDeployment } from './core/deployments';
-import { isReady, type App, type Deployment, type Instance } from './core/types';
+import { isDraining, isReady, type App, type Deployment, type Instance } from './core/types';
 import type { ServiceFramework } from './service';
 
 const instancesOf = (fw: ServiceFramework, appId: string): Instance[] =>
@@ -10,7 +10,8 @@ const instancesOf = (fw: ServiceFramework, appId: string): Instance[] =>
 export function instanceView(i: Instance): InstanceView {
   return {
     instanceId: i.instanceId, taskId: i.taskId, version: i.version, agentId: i.agentId, hostname: i.hostname, attributes: [...i.attributes],
-    ports: [...i.ports], state: i.state, ...(i.healthy !== undefined ? { healthy: i.healthy } : {}), ready: isReady(i), launchedAt: i.launchedAt,
+    ports: [...i.ports], state: i.state, ...(i.healthy !== undefined ? { healthy: i.healthy } : {}), ready: isReady(i),
+    draining: isDraining(i), ...(isDraining(i) ? { drainingUntil: i.drainUntil } : {}), launchedAt: i.launchedAt,
     ...(i.killReason ? { killReason: i.killReason } : {}),
   };
 }
@@ -18,6 +19,12 @@ export function instanceView(i: Instance): InstanceView {
 /** The host:ports of every ready instance: the seed of service discovery. */
 export function endpointsOf(fw: ServiceFramework, appId: string): Endpoint[] {
   return instancesOf(fw, appId).filter(isReady).map((i) => ({ host: i.hostname, ports: [...i.ports], instanceId: i.instanceId }));
+}
+
+/** Every app with a load balancer and all its instances, ordered by app id. */
+export function loadBalancedApps(fw: ServiceFramework): LoadBalancedApp[] {
+  return [...fw.apps.values()].filter((a) => a.def.loadBalancer).sort((a, b) => a.def.id.localeCompare(b.def.id))
+    .map((a) => ({ appId: a.def.id, loadBalancer: a.def.loadBalancer!, instances: instancesOf(fw, a.def.id).map(instanceView) }));
 }
 
 export function deploymentView(fw: ServiceFramework, d: Deployment): DeploymentView {

@@ -101,4 +101,17 @@ describe('deployments', () => {
     const removal: Deployment = { ...moved, kind: 'remove', toInstances: 0 };
     expect(observe(removal, { ready: 0, old: 0, total: 1 }, d2, 1e9)).toMatchObject({ kind: 'update', deployment: { state: 'RUNNING' } });
   });
+
+  it('refuses a load balancer port another app holds, naming the field and the holder', () => {
+    const s = empty();
+    apply(s, deploy(s, def({ id: '/a', ports: [0], loadBalancer: { port: 10001 } }), opts('d1')));
+    const taken = () => deploy(s, def({ id: '/b', ports: [0], loadBalancer: { port: 10001 } }), opts('d2'));
+    expect(taken).toThrow(new ApiError('CONFLICT', 'loadBalancer.port 10001 is already held by /a: choose another port', 'loadBalancer.port'));
+    try { taken(); } catch (e) { expect((e as ApiError).field).toBe('loadBalancer.port'); }
+    expect(s.apps.has('/b')).toBe(false);
+    s.deployments.set('d1', { ...s.deployments.get('d1')!, state: 'SUCCEEDED' });
+    apply(s, deploy(s, def({ id: '/a', instances: 2, ports: [0], loadBalancer: { port: 10001 } }), opts('d3'))); // its own port: fine
+    apply(s, deploy(s, def({ id: '/b', ports: [0], loadBalancer: { port: 10002 } }), opts('d4')));
+    expect([...s.apps.keys()].sort()).toEqual(['/a', '/b']);
+  });
 });

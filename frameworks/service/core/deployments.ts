@@ -53,10 +53,22 @@ function supersede(state: ServiceState, appId: string, force: boolean, byId: str
 
 const latestVersion = (state: ServiceState, appId: string): number => Math.max(0, ...(state.versions.get(appId)?.keys() ?? []));
 
+/** Refuses a load balancer port another app holds (an app being removed holds its port until it is gone). */
+function checkLoadBalancerPort(state: ServiceState, def: AppDefinition): void {
+  const port = def.loadBalancer?.port;
+  if (port === undefined) return;
+  for (const other of state.apps.values()) {
+    if (other.def.id !== def.id && other.def.loadBalancer?.port === port) {
+      throw new ApiError('CONFLICT', `loadBalancer.port ${port} is already held by ${other.def.id}${other.removing ? ' (being removed)' : ''}: choose another port`, 'loadBalancer.port');
+    }
+  }
+}
+
 export function deploy(state: ServiceState, def: AppDefinition, opts: { now: number; depId: string; force: boolean }): Change {
   const { now, depId, force } = opts;
   const existing = state.apps.get(def.id);
   if (existing?.removing) throw new ApiError('CONFLICT', `${def.id} is being removed`, 'id');
+  checkLoadBalancerPort(state, def);
   if (!existing) {
     const app: App = { def, version: latestVersion(state, def.id) + 1, backoff: NO_BACKOFF };
     return { app, newVersion: { appId: def.id, version: app.version, def }, deployments: [newDeployment(depId, app, 'deploy', { instances: 0 }, now)] };

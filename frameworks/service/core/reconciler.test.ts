@@ -56,4 +56,17 @@ describe('reconciler', () => {
     expect(r.kills).toEqual([{ instanceId: stray.instanceId, reason: 'REMOVE', appId: '/gone' }]);
     expect(reconcile(state([a]), [], 5).removed).toEqual(['/shop/cart']);
   });
+
+  it('sends the kill of a draining instance when its drain ends, and retries only kills that were sent', () => {
+    const a = app({ instances: 1 });
+    const draining = instance({ state: 'KILLING', killReason: 'SCALE', drainUntil: 5000 });
+    const sent = instance({ state: 'KILLING', killReason: 'SCALE', killRequestedAt: 1000 });
+    const early = reconcile(state([a]), [instance(), draining, sent], 4999);
+    expect(early.drained).toEqual([]);
+    expect(early.rekills).toEqual([]);
+    const due = reconcile(state([a]), [instance(), draining, sent], 1000 + KILL_RETRY_MS + 1);
+    expect(due.drained.map((i) => i.instanceId)).toEqual([draining.instanceId]);
+    expect(due.rekills.map((i) => i.instanceId)).toEqual([sent.instanceId]);
+    expect(due.demands).toEqual([]); // a draining instance is no longer ready, but it still holds its place
+  });
 });

@@ -6,7 +6,7 @@ import type { Demand } from './offer-match';
 import { launchAllowed, resetIfStable } from './backoff';
 import { activeDeployment, observe, type ServiceState } from './deployments';
 import { planApp, type Kill } from './planner';
-import type { App, Deployment, Instance } from './types';
+import { isDraining, type App, type Deployment, type Instance } from './types';
 
 /** A kill sent but not answered by a terminal update within this long is sent again. */
 export const KILL_RETRY_MS = 30_000;
@@ -15,6 +15,8 @@ export interface ReconcileResult {
   readonly kills: (Kill & { appId: string })[];
   /** Kills to send again: the instance is KILLING for longer than KILL_RETRY_MS. */
   readonly rekills: Instance[];
+  /** Draining instances whose drain delay is over: send their kill now. */
+  readonly drained: Instance[];
   readonly demands: Demand[];
   /** Apps whose launches are held back by the crash backoff, until when. */
   readonly delayed: Map<string, number>;
@@ -28,10 +30,13 @@ export interface ReconcileResult {
 }
 
 export function reconcile(state: ServiceState, instances: readonly Instance[], now: number): ReconcileResult {
-  const out: ReconcileResult = { kills: [], rekills: [], demands: [], delayed: new Map(), apps: [], deployments: [], rollbacks: [], removed: [] };
+  const out: ReconcileResult = { kills: [], rekills: [], drained: [], demands: [], delayed: new Map(), apps: [], deployments: [], rollbacks: [], removed: [] };
   const byApp = new Map<string, Instance[]>();
   for (const i of instances) byApp.set(i.appId, [...(byApp.get(i.appId) ?? []), i]);
-  for (const i of instances) if (i.state === 'KILLING' && now - (i.killRequestedAt ?? 0) > KILL_RETRY_MS) out.rekills.push(i);
+  for (const i of instances) {
+    if (isDraining(i)) { if (now >= i.drainUntil!) out.drained.push(i); continue; }
+    if (i.state === 'KILLING' && now - (i.killRequestedAt ?? 0) > KILL_RETRY_MS) out.rekills.push(i);
+  }
   for (const app of [...state.apps.values()].sort((a, b) => a.def.id.localeCompare(b.def.id))) {
     reconcileApp(state, app, byApp.get(app.def.id) ?? [], now, out);
   }

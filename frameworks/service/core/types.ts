@@ -25,7 +25,10 @@ export interface Instance {
   /** Since when the instance has been ready (healthy, or running without checks). */
   readonly readySince?: number;
   readonly killReason?: KillReason;
+  /** When the kill was sent to the master (unset while the instance drains). */
   readonly killRequestedAt?: number;
+  /** Set on a ready instance chosen to go: it drains (out of the ready set, still running) until then, then is killed. */
+  readonly drainUntil?: number;
 }
 
 export type KillReason = 'SCALE' | 'UPGRADE' | 'UNHEALTHY' | 'REMOVE' | 'UNKNOWN_TASK';
@@ -75,6 +78,9 @@ export interface Placement {
   readonly hostname: string;
   readonly attributes: readonly Attribute[];
 }
+
+/** Draining: chosen to go, out of the ready set, its kill not sent yet (see `drainUntil`). */
+export const isDraining = (i: Instance): boolean => i.state === 'KILLING' && i.killRequestedAt === undefined && i.drainUntil !== undefined;
 
 /** Ready: health checks pass, or running when the instance has none. Only ready instances count as capacity. */
 export const isReady = (i: Instance): boolean => i.state === 'RUNNING' && (!i.checked || i.healthy === true);
