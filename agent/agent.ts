@@ -72,6 +72,7 @@ export class Agent {
     const live = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => { if (!this.closed) fn(...a); };
     this.ctx = {
       agentId: this.id, hostname: config.hostname, now: () => Date.now(),
+      logRotation: { maxBytes: config.logMaxBytes ?? 0, maxFiles: config.logMaxFiles ?? 1 },
       emit: live((s) => this.outbox.add(s)),
       checkpointState: live((f, t, state, endedAt) => this.checkpoint.setState(f, t, state, endedAt)),
       checkpointContainer: live((f, t, c) => this.checkpoint.setContainer(f, t, c.checkpoint)),

@@ -28,6 +28,10 @@ export interface AgentConfig {
   killTasksOnExit: boolean;
   defaultKillGracePeriodMs: number;
   maxMessageBytes: number;
+  /** stdout/stderr of every task rotate once a file holds this many bytes (`--log-max-size`); 0: no rotation. A task may override it (TaskInfo.logRotation). */
+  logMaxBytes: number;
+  /** Files kept per stream, the current one included (`--log-max-files`). */
+  logMaxFiles: number;
 }
 
 export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'hostname'> = {
@@ -41,4 +45,6 @@ export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'hostname'> = {
   killTasksOnExit: true,
   defaultKillGracePeriodMs: 3000,
   maxMessageBytes: 1024 * 1024,
+  logMaxBytes: 10 * 1024 * 1024,
+  logMaxFiles: 5,
 };

@@ -15,6 +15,7 @@ import { buildContainerizers } from './containerizers';
 import { parseAttributes } from './host-resources';
 import { parseTaskUserAcl } from './task-users';
 import { AgentHealthMonitor } from './health';
+import { parseByteSize } from '../isolation';
 
 export interface RunningAgent { agent: Agent; stop(opts?: { killTasks: boolean }): Promise<void> }
 
@@ -44,6 +45,8 @@ export async function startAgent(partial: Partial<AgentConfig>, opts: { log?: Lo
 export function agentProgram(): Command {
   const d = DEFAULT_AGENT_CONFIG;
   const resourcesArg = (v: string) => { try { Resources.parse(v); return v; } catch (e) { throw new InvalidArgumentError((e as Error).message); } };
+  const byteSizeArg = (v: string) => { if (parseByteSize(v) === undefined) throw new InvalidArgumentError(`'${v}' is not a size like 10MB, 512KB or 1048576`); return v; };
+  const positiveIntArg = (v: string) => { if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError(`'${v}' is not a whole number ≥ 1`); return v; };
   const attributesArg = (v: string) => { try { parseAttributes(v); return v; } catch (e) { throw new InvalidArgumentError((e as Error).message); } };
   return new Command('agora agent')
     .description('Run an Agora agent: offers this host\'s resources and runs tasks isolated (native cgroups+namespaces, or Docker).')
@@ -60,12 +63,15 @@ export function agentProgram(): Command {
     .option('--containerizers <list>', 'containerizers to offer if available', 'native,docker')
     .option('--sandbox-gc-delay <hours>', 'hours before a finished sandbox is deleted', '24')
     .option('--http-port <port>', "serve the agent's /metrics on this port (0 = any free port)")
+    .option('--log-max-size <size>', "rotate each task's stdout/stderr once a file holds this much (10MB, 512KB; 0 = never)", byteSizeArg, '10MB')
+    .option('--log-max-files <n>', 'files kept per stream, the current one included', positiveIntArg, String(d.logMaxFiles))
     .option('--keep-tasks-on-exit', 'on SIGTERM/SIGINT leave tasks running for the next agent to recover')
     .addHelpText('after', `
 Examples:
   $ agora agent
   $ agora agent --nats nats://10.0.0.5:4222 --attributes 'rack:r1;zone:a' --hostname node-7
   $ agora agent --resources 'cpus:4;mem:8192;ports:[31000-31100];cpus(eng):2;mem(eng):1024'
+  $ agora agent --log-max-size 50MB --log-max-files 3     # at most 150 MB each of stdout and stderr per task
 `);
 }
 
@@ -80,6 +86,7 @@ export async function main(argv = process.argv): Promise<void> {
     containerizers: String(o.containerizers).split(',').map((s: string) => s.trim()).filter((s: string) => s === 'native' || s === 'docker') as never,
     sandboxGcDelayMs: Number(o.sandboxGcDelay) * 3_600_000, killTasksOnExit: !o.keepTasksOnExit,
     httpPort: o.httpPort === undefined ? undefined : Number(o.httpPort),
+    logMaxBytes: parseByteSize(o.logMaxSize)!, logMaxFiles: Number(o.logMaxFiles),
   }, { log });
   stopOnSignals(log, () => running.stop(), o.keepTasksOnExit ? 'tasks keep running for the next agent' : 'killing its tasks');
 }

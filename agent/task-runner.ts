@@ -8,10 +8,12 @@ import { join } from 'node:path';
 import {
   Resources, type FrameworkInfo, type TaskInfo, type TaskReason, type TaskState, type TaskStatus, type Usage,
 } from '../sdk';
-import type { Container, ContainerExit, Containerizer, ContainerSpec } from '../isolation';
+import type { Container, ContainerExit, Containerizer, ContainerSpec, LogRotation } from '../isolation';
 
 export interface TaskContext {
   agentId: string;
+  /** The agent's log rotation (`--log-max-size`, `--log-max-files`); maxBytes 0: none. */
+  logRotation: LogRotation;
   hostname: string;
   now(): number;
   emit(status: TaskStatus): void;
@@ -58,6 +60,7 @@ export class TaskRunner {
       command: { shell: this.info.command.shell, value: this.info.command.value, arguments: this.info.command.arguments },
       env, user: this.info.command.user, cpus: r.scalar('cpus'), memMb: r.scalar('mem'), diskMb: r.scalar('disk') || undefined,
       cpuHardCap: this.info.cpuHardCap, hostPorts: this.ports, labels: this.info.labels,
+      logRotation: logRotationFor(this.info, this.ctx.logRotation),
       docker: c.type === 'DOCKER' ? {
         image: c.image, pullPolicy: c.pullPolicy, network: c.network, readOnlyRootfs: c.readOnlyRootfs,
         portMappings: c.portMappings.map((pm) => ({ containerPort: pm.containerPort, hostPort: pm.hostPort || this.ports[next++], protocol: pm.protocol })),
@@ -126,6 +129,14 @@ export class TaskRunner {
       ports: this.ports.length > 0 ? this.ports : undefined, ...extra,
     });
   }
+}
+
+/** The task's rotation: its own fields over the agent's; none when the agent rotates nothing and the task asks for no size. */
+export function logRotationFor(task: Pick<TaskInfo, 'logRotation'>, agent: LogRotation): LogRotation | undefined {
+  const own = task.logRotation;
+  const maxBytes = own?.maxSizeMb !== undefined ? Math.max(1, Math.round(own.maxSizeMb * 1024 * 1024)) : agent.maxBytes;
+  if (maxBytes <= 0) return undefined;
+  return { maxBytes, maxFiles: own?.maxFiles ?? agent.maxFiles };
 }
 
 export function sandboxPath(sandboxRoot: string, frameworkId: string, taskId: string): string {

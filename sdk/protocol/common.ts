@@ -100,6 +100,15 @@ export type CommandInfo = z.infer<typeof CommandInfoSchema>;
 
 export const LabelsSchema = z.record(z.string().max(256), z.string().max(4096));
 
+/** Per-task override of the agent's log rotation (`--log-max-size`, `--log-max-files`); a field left out keeps the agent's. */
+export const LogRotationSchema = z.object({
+  /** stdout/stderr are rotated once a file holds this many MiB. */
+  maxSizeMb: z.number().positive().max(1_000_000).optional(),
+  /** Files kept per stream, the current one included: at most maxSizeMb × maxFiles each for stdout and stderr. */
+  maxFiles: z.number().int().min(1).max(100).optional(),
+});
+export type LogRotation = z.infer<typeof LogRotationSchema>;
+
 export const TaskInfoSchema = z.object({
   taskId: TaskIdSchema,
   name: z.string().min(1).max(256),
@@ -112,6 +121,7 @@ export const TaskInfoSchema = z.object({
   killGracePeriodMs: z.number().int().nonnegative().max(3_600_000).optional(),
   /** Hard cap on cpu (CFS quota) instead of proportional shares only. */
   cpuHardCap: z.boolean().optional(),
+  logRotation: LogRotationSchema.optional(),
 });
 export type TaskInfo = z.infer<typeof TaskInfoSchema>;
 export type TaskInfoInput = z.input<typeof TaskInfoSchema>;
