@@ -136,6 +136,8 @@ export function registerLogsCommand(program: Command): void {
     for (;;) {
       const length = offset === -1 ? tail! : 1024 * 1024;
       const r = await httpJson<{ offset: number; data: string; eof: boolean }>(o, 'GET', `/api/v1/tasks/${enc(id)}/files/read?path=${path}&offset=${offset}&length=${length}${fw}`);
+      // Offsets count every byte the task wrote, across rotations (stdout, stdout.1 …): a gap is output rotated away.
+      if (offset >= 0 && r.offset > offset) process.stderr.write(color.dim(`(${r.offset - offset} bytes before this were rotated away)\n`));
       process.stdout.write(r.data);
       offset = r.offset + Buffer.byteLength(r.data);
       if (!r.eof) continue;
