@@ -32,6 +32,8 @@ export interface AgentConfig {
   logMaxBytes: number;
   /** Files kept per stream, the current one included (`--log-max-files`). */
   logMaxFiles: number;
+  /** How often each running task's sandbox is measured against its `disk` (`--disk-check-interval`); 0: never. */
+  diskCheckIntervalMs: number;
 }
 
 export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'hostname'> = {
@@ -47,4 +49,5 @@ export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'hostname'> = {
   maxMessageBytes: 1024 * 1024,
   logMaxBytes: 10 * 1024 * 1024,
   logMaxFiles: 5,
+  diskCheckIntervalMs: 15_000,
 };

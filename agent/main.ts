@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { mkdirSync } from 'node:fs';
 import * as os from 'node:os';
-import { connectNats, createLogger, Resources, stopOnSignals, type Logger, type NatsConnection } from '../sdk';
+import { connectNats, createLogger, parseDurationMs, Resources, stopOnSignals, type Logger, type NatsConnection } from '../sdk';
 import { Agent } from './agent';
 import { startAgentHttp } from './http';
 import { Checkpoint } from './checkpoint';
@@ -47,6 +47,7 @@ export function agentProgram(): Command {
   const resourcesArg = (v: string) => { try { Resources.parse(v); return v; } catch (e) { throw new InvalidArgumentError((e as Error).message); } };
   const byteSizeArg = (v: string) => { if (parseByteSize(v) === undefined) throw new InvalidArgumentError(`'${v}' is not a size like 10MB, 512KB or 1048576`); return v; };
   const positiveIntArg = (v: string) => { if (!/^[1-9]\d*$/.test(v)) throw new InvalidArgumentError(`'${v}' is not a whole number ≥ 1`); return v; };
+  const durationArg = (v: string) => { if (parseDurationMs(v) === undefined) throw new InvalidArgumentError(`'${v}' is not a duration like 15s or 500ms`); return v; };
   const attributesArg = (v: string) => { try { parseAttributes(v); return v; } catch (e) { throw new InvalidArgumentError((e as Error).message); } };
   return new Command('agora agent')
     .description('Run an Agora agent: offers this host\'s resources and runs tasks isolated (native cgroups+namespaces, or Docker).')
@@ -65,6 +66,7 @@ export function agentProgram(): Command {
     .option('--http-port <port>', "serve the agent's /metrics on this port (0 = any free port)")
     .option('--log-max-size <size>', "rotate each task's stdout/stderr once a file holds this much (10MB, 512KB; 0 = never)", byteSizeArg, '10MB')
     .option('--log-max-files <n>', 'files kept per stream, the current one included', positiveIntArg, String(d.logMaxFiles))
+    .option('--disk-check-interval <duration>', "how often each task's sandbox is measured against its disk resource (15s, 500ms; 0 = never)", durationArg, '15s')
     .option('--keep-tasks-on-exit', 'on SIGTERM/SIGINT leave tasks running for the next agent to recover')
     .addHelpText('after', `
 Examples:
@@ -86,7 +88,7 @@ export async function main(argv = process.argv): Promise<void> {
     containerizers: String(o.containerizers).split(',').map((s: string) => s.trim()).filter((s: string) => s === 'native' || s === 'docker') as never,
     sandboxGcDelayMs: Number(o.sandboxGcDelay) * 3_600_000, killTasksOnExit: !o.keepTasksOnExit,
     httpPort: o.httpPort === undefined ? undefined : Number(o.httpPort),
-    logMaxBytes: parseByteSize(o.logMaxSize)!, logMaxFiles: Number(o.logMaxFiles),
+    logMaxBytes: parseByteSize(o.logMaxSize)!, logMaxFiles: Number(o.logMaxFiles), diskCheckIntervalMs: parseDurationMs(o.diskCheckInterval)!,
   }, { log });
   stopOnSignals(log, () => running.stop(), o.keepTasksOnExit ? 'tasks keep running for the next agent' : 'killing its tasks');
 }

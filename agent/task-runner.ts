@@ -27,6 +27,9 @@ export class TaskRunner {
   container?: Container;
   healthy?: boolean;
   lastUsage?: Usage;
+  /** The sandbox's size at the last disk check (disk-watch.ts). */
+  diskUsedBytes?: number;
+  private failMessage?: string;
   private killRequested = false;
   private killReason?: TaskReason;
   readonly ports: number[];
@@ -42,6 +45,9 @@ export class TaskRunner {
   }
 
   get taskId(): string { return this.info.taskId; }
+
+  /** The task's `disk` resource in MB, enforced on its sandbox; undefined when it has none. */
+  get diskLimitMb(): number | undefined { return Resources.fromWire(this.info.resources).scalar('disk') || undefined; }
 
   /** Builds the containerizer's spec from the task: resources → limits, ports → env and mappings. */
   spec(): ContainerSpec {
@@ -89,12 +95,13 @@ export class TaskRunner {
     if (this.endedAt !== undefined) return;
     const { state, reason } = this.classify(exit);
     this.endedAt = this.ctx.now();
-    this.update(state, { reason, message: exit.message, exitCode: exit.exitCode ?? undefined, signal: exit.signal ?? undefined });
+    this.update(state, { reason, message: reason === 'DISK_LIMIT' ? this.failMessage ?? exit.message : exit.message, exitCode: exit.exitCode ?? undefined, signal: exit.signal ?? undefined });
     void this.container?.destroy().catch(() => undefined);
     this.ctx.onEnded(this);
   }
 
   private classify(exit: ContainerExit): { state: TaskState; reason: TaskReason } {
+    if (this.killRequested && this.killReason === 'DISK_LIMIT' && exit.reason !== 'OOM') return { state: 'TASK_FAILED', reason: 'DISK_LIMIT' };
     if (this.killRequested && exit.reason !== 'OOM') return { state: 'TASK_KILLED', reason: this.killReason ?? 'KILLED' };
     switch (exit.reason) {
       case 'EXITED': return { state: exit.exitCode === 0 ? 'TASK_FINISHED' : 'TASK_FAILED', reason: 'EXITED' };
@@ -112,6 +119,12 @@ export class TaskRunner {
     this.killReason = reason;
     if (this.state !== 'TASK_KILLING') this.update('TASK_KILLING', { reason });
     if (this.container) await this.container.kill(gracePeriodMs ?? this.info.killGracePeriodMs);
+  }
+
+  /** Ends the task as TASK_FAILED / DISK_LIMIT (the agent's disk check found its sandbox over its `disk`). */
+  failForDisk(message: string): Promise<void> {
+    this.failMessage = message;
+    return this.kill(0, 'DISK_LIMIT');
   }
 
   setHealth(healthy: boolean, message: string): void {

@@ -21,4 +21,5 @@ export { probeFor, commandProbe, httpProbe, tcpProbe, type Probe, type ProbeResu
 export { detectCgroups } from './cgroups/detect';
 export { type LogRotation, ROTATED_STREAMS, parseByteSize } from './logs/log-state';
 export { readRotatedLog, type LogRead } from './logs/read-log';
+export { diskVerdict, measureDiskBytes, type DiskVerdict } from './disk/disk-usage';
 export * from './errors';

@@ -129,13 +129,15 @@ export type TaskInfoInput = z.input<typeof TaskInfoSchema>;
 export const TaskReasonSchema = z.enum([
   'EXITED', 'SIGNALED', 'OOM', 'KILLED', 'LAUNCH_FAILED', 'AGENT_RESTART', 'INVALID_TASK', 'INVALID_OFFERS', 'RESOURCES_UNAVAILABLE',
   'AGENT_UNREACHABLE', 'AGENT_REMOVED', 'AGENT_UNKNOWN', 'FRAMEWORK_REMOVED', 'RECONCILIATION', 'HEALTH_CHECK_FAILED',
-  'KILLED_BY_OPERATOR', 'TASK_UNKNOWN', 'AGENT_DRAINED', 'TIMEOUT',
+  'KILLED_BY_OPERATOR', 'TASK_UNKNOWN', 'AGENT_DRAINED', 'TIMEOUT', 'DISK_LIMIT',
 ]);
 export type TaskReason = z.infer<typeof TaskReasonSchema>;
 
 export const UsageSchema = z.object({
   cpuUserSeconds: nonNeg, cpuSystemSeconds: nonNeg, memBytes: nonNeg, memPeakBytes: nonNeg,
   memLimitBytes: nonNeg.optional(), cpusLimit: nonNeg.optional(), timestamp: z.number(),
+  /** The sandbox's size on disk at the last disk check (MiB), and the task's `disk` limit. */
+  diskUsedMb: nonNeg.optional(), diskLimitMb: nonNeg.optional(),
 });
 export type Usage = z.infer<typeof UsageSchema>;
 
