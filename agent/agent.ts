@@ -20,6 +20,7 @@ import { sandboxPath, TaskRunner, type TaskContext } from './task-runner';
 import type { HealthMonitor } from './health';
 import { SandboxGc } from './sandbox-gc';
 import { DiskWatch } from './disk-watch';
+import { checkHostVolumes, parseHostVolumeAcl, type HostVolumeAcl } from './host-volumes';
 import { chooseSandboxRoot } from './sandbox-root';
 import { parseTaskUserAcl, taskUserFor, type TaskUserAcl } from './task-users';
 
@@ -52,6 +53,7 @@ export class Agent {
   private readonly diskWatch: DiskWatch;
   readonly sandboxRoot: string;
   private readonly taskUserAcl: TaskUserAcl;
+  private readonly hostVolumeAcl: HostVolumeAcl;
   masterId?: string;
   readonly metrics = { launches: 0, launchFailures: 0, launchLatencyMs: [] as number[] };
 
@@ -62,6 +64,7 @@ export class Agent {
     const othersRunTasks = process.getuid?.() === 0 && config.taskUser !== 'root';
     this.sandboxRoot = chooseSandboxRoot(config.workDir, this.id, othersRunTasks, deps.log);
     this.taskUserAcl = parseTaskUserAcl(config.taskUserAcl);
+    this.hostVolumeAcl = parseHostVolumeAcl(config.hostVolumeAcl);
     const resources = hostResources(config.workDir, config.resources);
     this.info = {
       id: this.id as never, hostname: config.hostname, resources: resources.toWire(), version: '0.1.0', containerizers: available,
@@ -210,6 +213,7 @@ export class Agent {
     const cz = this.deps.containerizers[kind];
     if (!cz) throw new ApiError('INVALID', `task.container: this agent has no ${kind} containerizer`, 'task.container');
     const user = taskUserFor(cmd.task, cmd.framework, kind === 'native' ? this.config.taskUser : undefined, this.taskUserAcl);
+    checkHostVolumes(cmd.task, cmd.framework, this.hostVolumeAcl);
     const task = { ...cmd.task, command: { ...cmd.task.command, user } };
     const started = Date.now();
     const sandbox = sandboxPath(this.sandboxRoot, cmd.frameworkId, cmd.task.taskId);

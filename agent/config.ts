@@ -15,6 +15,8 @@ export interface AgentConfig {
   taskUser: string;
   /** Principal → users its frameworks' tasks may run as besides taskUser: `ci=builder,deploy;*=www-data`. */
   taskUserAcl?: string;
+  /** Principal → host paths its frameworks' tasks may mount as volumes: `ci=/data/*,/srv/cache;*=/tmp/shared`. None by default. */
+  hostVolumeAcl?: string;
   cgroupRoot?: string;
   dockerHost?: string;
   /** Which containerizers to offer, if available: default both. */

@@ -14,6 +14,7 @@ import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config';
 import { buildContainerizers } from './containerizers';
 import { parseAttributes } from './host-resources';
 import { parseTaskUserAcl } from './task-users';
+import { parseHostVolumeAcl } from './host-volumes';
 import { AgentHealthMonitor } from './health';
 import { parseByteSize } from '../isolation';
 
@@ -59,6 +60,7 @@ export function agentProgram(): Command {
     .option('--work-dir <dir>', 'checkpoints and sandboxes (env AGORA_HOME/agent)', process.env.AGORA_HOME ? `${process.env.AGORA_HOME}/agent` : d.workDir)
     .option('--task-user <user>', 'user tasks run as when the agent is root', d.taskUser)
     .option('--task-user-acl <acl>', "users a principal's tasks may run as besides --task-user, e.g. 'ci=builder,deploy;*=www-data'", (v: string) => { try { parseTaskUserAcl(v); return v; } catch (e) { throw new InvalidArgumentError((e as Error).message); } })
+    .option('--host-volume-acl <acl>', "host paths a principal's tasks may mount as volumes (none by default), e.g. 'ci=/data/*,/srv/cache;*=/tmp/shared'", (v: string) => { try { parseHostVolumeAcl(v); return v; } catch (e) { throw new InvalidArgumentError((e as Error).message); } })
     .option('--cgroup-root <path>', 'cgroup path for tasks (default agora/<agent-id>)')
     .option('--docker-host <url>', 'Docker engine (default /var/run/docker.sock)')
     .option('--containerizers <list>', 'containerizers to offer if available', 'native,docker')
@@ -84,7 +86,7 @@ export async function main(argv = process.argv): Promise<void> {
   const log = createLogger('agent');
   const running = await startAgent({
     natsUrl: o.nats, hostname: o.hostname, agentId: o.agentId, resources: o.resources, attributes: o.attributes, workDir: o.workDir,
-    taskUser: o.taskUser, taskUserAcl: o.taskUserAcl, cgroupRoot: o.cgroupRoot, dockerHost: o.dockerHost,
+    taskUser: o.taskUser, taskUserAcl: o.taskUserAcl, hostVolumeAcl: o.hostVolumeAcl, cgroupRoot: o.cgroupRoot, dockerHost: o.dockerHost,
     containerizers: String(o.containerizers).split(',').map((s: string) => s.trim()).filter((s: string) => s === 'native' || s === 'docker') as never,
     sandboxGcDelayMs: Number(o.sandboxGcDelay) * 3_600_000, killTasksOnExit: !o.keepTasksOnExit,
     httpPort: o.httpPort === undefined ? undefined : Number(o.httpPort),

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import {
   Resources, type FrameworkInfo, type TaskInfo, type TaskReason, type TaskState, type TaskStatus, type Usage,
 } from '../sdk';
+import { volumeSpecs } from './host-volumes';
 import type { Container, ContainerExit, Containerizer, ContainerSpec, LogRotation } from '../isolation';
 
 export interface TaskContext {
@@ -66,7 +67,7 @@ export class TaskRunner {
       command: { shell: this.info.command.shell, value: this.info.command.value, arguments: this.info.command.arguments },
       env, user: this.info.command.user, cpus: r.scalar('cpus'), memMb: r.scalar('mem'), diskMb: r.scalar('disk') || undefined,
       cpuHardCap: this.info.cpuHardCap, hostPorts: this.ports, labels: this.info.labels,
-      logRotation: logRotationFor(this.info, this.ctx.logRotation),
+      logRotation: logRotationFor(this.info, this.ctx.logRotation), volumes: volumeSpecs(this.info.volumes),
       docker: c.type === 'DOCKER' ? {
         image: c.image, pullPolicy: c.pullPolicy, network: c.network, readOnlyRootfs: c.readOnlyRootfs,
         portMappings: c.portMappings.map((pm) => ({ containerPort: pm.containerPort, hostPort: pm.hostPort || this.ports[next++], protocol: pm.protocol })),

@@ -41,6 +41,8 @@ export interface ContainerSpec {
   labels: Record<string, string>;
   /** Rotate stdout/stderr by size (stdout, stdout.1 …); absent: one file each, unbounded. */
   logRotation?: LogRotation;
+  /** Host directories bind-mounted at `<sandbox>/<containerPath>` (already granted by the agent). */
+  volumes?: { hostPath: string; containerPath: string; readOnly: boolean }[];
 }
 
 export type ExitReason = 'EXITED' | 'SIGNALED' | 'OOM' | 'KILLED' | 'LAUNCH_FAILED' | 'AGENT_RESTART';

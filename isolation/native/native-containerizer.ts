@@ -126,7 +126,7 @@ export class NativeContainerizer implements Containerizer {
     const statusFile = path.join(spec.sandboxDir, STATUS_FILE);
     const files = prepareSandbox(spec.sandboxDir, statusFile, user);
     const env = taskEnv(spec);
-    const chain = launchChain(argv, { statusFile, user, unshareBin: avail.tools.unshareBin });
+    const chain = launchChain(argv, { statusFile, user, unshareBin: avail.tools.unshareBin, volumes: spec.volumes, sandboxDir: spec.sandboxDir, setprivBin: avail.tools.setprivBin });
     const server = this.server(avail.tools);
     // With rotation, the task's stdout/stderr are FIFOs owned by its rotator; the launch path is unchanged.
     const rotator = spec.logRotation

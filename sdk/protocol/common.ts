@@ -109,6 +109,23 @@ export const LogRotationSchema = z.object({
 });
 export type LogRotation = z.infer<typeof LogRotationSchema>;
 
+/**
+ * A host directory bind-mounted into the task's sandbox at `containerPath` (relative to the sandbox; for Docker
+ * tasks the sandbox is /mnt/agora/sandbox). Only host paths the agent grants to the framework's principal
+ * (`--host-volume-acl`) are allowed; never any by default.
+ */
+export const VolumeSchema = z.object({
+  containerPath: z.string().min(1).max(256)
+    .refine((p) => !p.startsWith('/'), 'must be relative to the sandbox (no leading /)')
+    .refine((p) => !p.split('/').includes('..'), "must stay inside the sandbox (no '..')")
+    .refine((p) => p.split('/').some((s) => s !== '' && s !== '.'), 'must name a directory below the sandbox'),
+  hostPath: z.string().min(2).max(4096)
+    .refine((p) => p.startsWith('/'), 'must be absolute')
+    .refine((p) => !p.split('/').includes('..'), "must not contain '..'"),
+  mode: z.enum(['ro', 'rw']).default('ro'),
+});
+export type Volume = z.infer<typeof VolumeSchema>;
+
 export const TaskInfoSchema = z.object({
   taskId: TaskIdSchema,
   name: z.string().min(1).max(256),
@@ -122,6 +139,7 @@ export const TaskInfoSchema = z.object({
   /** Hard cap on cpu (CFS quota) instead of proportional shares only. */
   cpuHardCap: z.boolean().optional(),
   logRotation: LogRotationSchema.optional(),
+  volumes: z.array(VolumeSchema).max(32).optional(),
 });
 export type TaskInfo = z.infer<typeof TaskInfoSchema>;
 export type TaskInfoInput = z.input<typeof TaskInfoSchema>;
