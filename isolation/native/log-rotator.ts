@@ -23,6 +23,7 @@ import * as path from 'node:path';
 import type { Logger } from '../../sdk/log';
 import { LaunchError } from '../errors';
 import type { LogRotation } from '../logs/log-state';
+import { isSameProcessAlive } from './proc';
 
 const SCRIPT = String.raw`
 use strict; use warnings; use POSIX (); use Fcntl qw(O_RDONLY O_WRONLY O_APPEND O_CREAT O_EXCL O_TRUNC O_NOFOLLOW);
@@ -251,12 +252,14 @@ export const ROTATOR_DRAIN_MS = 5_000;
  * Resolves once the rotator `pid` has ended (it has written everything the task wrote), or after
  * `timeoutMs` — then it is sent SIGTERM, since no writer is left that it could still serve.
  */
-export async function rotatorDrained(pid: number, ended: Promise<unknown>, timeoutMs: number, log: Logger, taskId: string): Promise<void> {
+export async function rotatorDrained(rotator: { pid: number; startTicks: number }, ended: Promise<unknown>, timeoutMs: number, log: Logger, taskId: string): Promise<void> {
+  const { pid } = rotator;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), timeoutMs); timer.unref(); });
   const late = await Promise.race([ended.then(() => false), timedOut]);
   clearTimeout(timer);
   if (!late) return;
+  if (!isSameProcessAlive(pid, rotator.startTicks)) return; // gone meanwhile (and the pid may be someone else's now)
   log.warn({ taskId, pid, timeoutMs }, 'log rotator still running after its task ended; stopping it');
   try {
     process.kill(pid, 'SIGTERM');

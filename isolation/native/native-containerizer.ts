@@ -160,7 +160,7 @@ export class NativeContainerizer implements Containerizer {
   private async afterLogs<E>(exit: E, taskId: string, logger: NativeCheckpoint['logger'], ended?: Promise<boolean>): Promise<E> {
     if (!logger) return exit;
     const gone = (ended ?? Promise.resolve(false)).then((known) => known || watchPid(logger.pid, logger.startTicks, 50));
-    await rotatorDrained(logger.pid, gone, ROTATOR_DRAIN_MS, this.log, taskId);
+    await rotatorDrained(logger, gone, ROTATOR_DRAIN_MS, this.log, taskId);
     return exit;
   }
 
