@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   AgentCommandSchema, ApiError, TaskReasonSchema, isTerminal, request, serveRequests, subjects, type AgentCommand, type AgentInfo, type AgentTask,
-  type Logger, type NatsConnection, type TaskReason, type TaskStatus,
+  type Logger, type NatsConnection, type TaskReason, type TaskStatus, type Usage,
 } from '../sdk';
 import type { Container, ContainerExit, Containerizer, ContainerizerKind } from '../isolation';
 import { Checkpoint } from './checkpoint';
@@ -19,6 +19,8 @@ import { UpdateOutbox } from './outbox';
 import { sandboxPath, TaskRunner, type TaskContext } from './task-runner';
 import type { HealthMonitor } from './health';
 import { SandboxGc } from './sandbox-gc';
+import { DiskWatch } from './disk-watch';
+import { checkHostVolumes, parseHostVolumeAcl, type HostVolumeAcl } from './host-volumes';
 import { chooseSandboxRoot } from './sandbox-root';
 import { parseTaskUserAcl, taskUserFor, type TaskUserAcl } from './task-users';
 
@@ -48,8 +50,10 @@ export class Agent {
   /** The checkpoint is closed: nothing may be written any more. */
   private closed = false;
   private readonly gc: SandboxGc;
+  private readonly diskWatch: DiskWatch;
   readonly sandboxRoot: string;
   private readonly taskUserAcl: TaskUserAcl;
+  private readonly hostVolumeAcl: HostVolumeAcl;
   masterId?: string;
   /** Launch figures for the agent's /metrics; `onLaunched` (set by agent/http.ts) observes each launch's duration. */
   readonly metrics = { launches: 0, launchFailures: 0, onLaunched: undefined as ((ms: number) => void) | undefined };
@@ -61,6 +65,7 @@ export class Agent {
     const othersRunTasks = process.getuid?.() === 0 && config.taskUser !== 'root';
     this.sandboxRoot = chooseSandboxRoot(config.workDir, this.id, othersRunTasks, deps.log);
     this.taskUserAcl = parseTaskUserAcl(config.taskUserAcl);
+    this.hostVolumeAcl = parseHostVolumeAcl(config.hostVolumeAcl);
     const resources = hostResources(config.workDir, config.resources);
     this.info = {
       id: this.id as never, hostname: config.hostname, resources: resources.toWire(), version: '0.1.0', containerizers: available,
@@ -68,11 +73,13 @@ export class Agent {
     };
     this.outbox = new UpdateOutbox(this.checkpoint.db, deps.nc, this.id, deps.log);
     this.gc = new SandboxGc(config, this.checkpoint, deps.log);
+    this.diskWatch = new DiskWatch({ intervalMs: config.diskCheckIntervalMs ?? 0, runners: () => this.runners.values(), log: deps.log });
     // Once stopped (tasks left running for the next agent to recover), watchers still firing must not touch
     // the closed checkpoint: the next agent learns how those tasks ended from the containerizer's recovery.
     const live = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => { if (!this.closed) fn(...a); };
     this.ctx = {
       agentId: this.id, hostname: config.hostname, now: () => Date.now(),
+      logRotation: { maxBytes: config.logMaxBytes ?? 0, maxFiles: config.logMaxFiles ?? 1 },
       emit: live((s) => this.outbox.add(s)),
       checkpointState: live((f, t, state, endedAt) => this.checkpoint.setState(f, t, state, endedAt)),
       checkpointContainer: live((f, t, c) => this.checkpoint.setContainer(f, t, c.checkpoint)),
@@ -90,6 +97,7 @@ export class Agent {
     this.usageTimer = setInterval(() => void this.reportUsage(), this.config.usageIntervalMs);
     this.usageTimer.unref();
     this.gc.start();
+    this.diskWatch.start();
   }
 
   /** Stops the agent; with killTasks, ends every running task first (its updates are flushed if NATS allows). */
@@ -98,6 +106,7 @@ export class Agent {
     clearTimeout(this.pingTimer);
     clearInterval(this.usageTimer);
     this.gc.stop();
+    await this.diskWatch.stop();
     if (opts.killTasks) {
       await Promise.all([...this.runners.values()].map((r) => r.kill(this.config.defaultKillGracePeriodMs).catch(() => undefined)));
       const deadline = Date.now() + 3000;
@@ -217,6 +226,7 @@ export class Agent {
     const cz = this.deps.containerizers[kind];
     if (!cz) throw new ApiError('INVALID', `task.container: this agent has no ${kind} containerizer`, 'task.container');
     const user = taskUserFor(cmd.task, cmd.framework, kind === 'native' ? this.config.taskUser : undefined, this.taskUserAcl);
+    checkHostVolumes(cmd.task, cmd.framework, this.hostVolumeAcl);
     const task = { ...cmd.task, command: { ...cmd.task.command, user } };
     const started = Date.now();
     const sandbox = sandboxPath(this.sandboxRoot, cmd.frameworkId, cmd.task.taskId);
@@ -273,7 +283,7 @@ export class Agent {
     for (const r of this.runners.values()) {
       if (!r.container || r.endedAt !== undefined) continue;
       try {
-        const u = await r.container.usage();
+        const u: Usage = { ...await r.container.usage(), ...diskFigures(r) };
         r.lastUsage = u;
         usage.push({ taskId: r.taskId, frameworkId: r.frameworkId, usage: u });
       } catch { /* the task may be ending; the next round tries again */ }
@@ -283,6 +293,11 @@ export class Agent {
 }
 
 const key = (frameworkId: string, taskId: string) => `${frameworkId}/${taskId}`;
+/** The disk check's last figure (MiB, two decimals) and the task's limit, for the usage reports. */
+const diskFigures = (r: TaskRunner): Partial<Pick<Usage, 'diskUsedMb' | 'diskLimitMb'>> => ({
+  ...(r.diskUsedBytes !== undefined ? { diskUsedMb: Math.round((r.diskUsedBytes / 1048576) * 100) / 100 } : {}),
+  ...(r.diskLimitMb !== undefined ? { diskLimitMb: r.diskLimitMb } : {}),
+});
 /** How long, and how many, ended tasks are reported on re-registration (bounded so REGISTER stays small). */
 const ENDED_REPORT_MS = 5 * 60_000;
 const ENDED_REPORT_MAX = 500;

@@ -15,6 +15,8 @@ export interface AgentConfig {
   taskUser: string;
   /** Principal → users its frameworks' tasks may run as besides taskUser: `ci=builder,deploy;*=www-data`. */
   taskUserAcl?: string;
+  /** Principal → host paths its frameworks' tasks may mount as volumes: `ci=/data/*,/srv/cache;*=/tmp/shared`. None by default. */
+  hostVolumeAcl?: string;
   cgroupRoot?: string;
   dockerHost?: string;
   /** Which containerizers to offer, if available: default both. */
@@ -28,6 +30,12 @@ export interface AgentConfig {
   killTasksOnExit: boolean;
   defaultKillGracePeriodMs: number;
   maxMessageBytes: number;
+  /** stdout/stderr of every task rotate once a file holds this many bytes (`--log-max-size`); 0: no rotation. A task may override it (TaskInfo.logRotation). */
+  logMaxBytes: number;
+  /** Files kept per stream, the current one included (`--log-max-files`). */
+  logMaxFiles: number;
+  /** How often each running task's sandbox is measured against its `disk` (`--disk-check-interval`); 0: never. */
+  diskCheckIntervalMs: number;
 }
 
 export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'hostname'> = {
@@ -41,4 +49,7 @@ export const DEFAULT_AGENT_CONFIG: Omit<AgentConfig, 'hostname'> = {
   killTasksOnExit: true,
   defaultKillGracePeriodMs: 3000,
   maxMessageBytes: 1024 * 1024,
+  logMaxBytes: 10 * 1024 * 1024,
+  logMaxFiles: 5,
+  diskCheckIntervalMs: 15_000,
 };

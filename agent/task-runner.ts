@@ -8,10 +8,13 @@ import { join } from 'node:path';
 import {
   Resources, type FrameworkInfo, type TaskInfo, type TaskReason, type TaskState, type TaskStatus, type Usage,
 } from '../sdk';
-import type { Container, ContainerExit, Containerizer, ContainerSpec } from '../isolation';
+import { volumeSpecs } from './host-volumes';
+import type { Container, ContainerExit, Containerizer, ContainerSpec, LogRotation } from '../isolation';
 
 export interface TaskContext {
   agentId: string;
+  /** The agent's log rotation (`--log-max-size`, `--log-max-files`); maxBytes 0: none. */
+  logRotation: LogRotation;
   hostname: string;
   now(): number;
   emit(status: TaskStatus): void;
@@ -25,6 +28,9 @@ export class TaskRunner {
   container?: Container;
   healthy?: boolean;
   lastUsage?: Usage;
+  /** The sandbox's size at the last disk check (disk-watch.ts). */
+  diskUsedBytes?: number;
+  private failMessage?: string;
   private killRequested = false;
   private killReason?: TaskReason;
   readonly ports: number[];
@@ -40,6 +46,9 @@ export class TaskRunner {
   }
 
   get taskId(): string { return this.info.taskId; }
+
+  /** The task's `disk` resource in MB, enforced on its sandbox; undefined when it has none. */
+  get diskLimitMb(): number | undefined { return Resources.fromWire(this.info.resources).scalar('disk') || undefined; }
 
   /** Builds the containerizer's spec from the task: resources → limits, ports → env and mappings. */
   spec(): ContainerSpec {
@@ -58,6 +67,7 @@ export class TaskRunner {
       command: { shell: this.info.command.shell, value: this.info.command.value, arguments: this.info.command.arguments },
       env, user: this.info.command.user, cpus: r.scalar('cpus'), memMb: r.scalar('mem'), diskMb: r.scalar('disk') || undefined,
       cpuHardCap: this.info.cpuHardCap, hostPorts: this.ports, labels: this.info.labels,
+      logRotation: logRotationFor(this.info, this.ctx.logRotation), volumes: volumeSpecs(this.info.volumes),
       docker: c.type === 'DOCKER' ? {
         image: c.image, pullPolicy: c.pullPolicy, network: c.network, readOnlyRootfs: c.readOnlyRootfs,
         portMappings: c.portMappings.map((pm) => ({ containerPort: pm.containerPort, hostPort: pm.hostPort || this.ports[next++], protocol: pm.protocol })),
@@ -86,12 +96,13 @@ export class TaskRunner {
     if (this.endedAt !== undefined) return;
     const { state, reason } = this.classify(exit);
     this.endedAt = this.ctx.now();
-    this.update(state, { reason, message: exit.message, exitCode: exit.exitCode ?? undefined, signal: exit.signal ?? undefined });
+    this.update(state, { reason, message: reason === 'DISK_LIMIT' ? this.failMessage ?? exit.message : exit.message, exitCode: exit.exitCode ?? undefined, signal: exit.signal ?? undefined });
     void this.container?.destroy().catch(() => undefined);
     this.ctx.onEnded(this);
   }
 
   private classify(exit: ContainerExit): { state: TaskState; reason: TaskReason } {
+    if (this.killRequested && this.killReason === 'DISK_LIMIT' && exit.reason !== 'OOM') return { state: 'TASK_FAILED', reason: 'DISK_LIMIT' };
     if (this.killRequested && exit.reason !== 'OOM') return { state: 'TASK_KILLED', reason: this.killReason ?? 'KILLED' };
     switch (exit.reason) {
       case 'EXITED': return { state: exit.exitCode === 0 ? 'TASK_FINISHED' : 'TASK_FAILED', reason: 'EXITED' };
@@ -111,6 +122,12 @@ export class TaskRunner {
     if (this.container) await this.container.kill(gracePeriodMs ?? this.info.killGracePeriodMs);
   }
 
+  /** Ends the task as TASK_FAILED / DISK_LIMIT (the agent's disk check found its sandbox over its `disk`). */
+  failForDisk(message: string): Promise<void> {
+    this.failMessage = message;
+    return this.kill(0, 'DISK_LIMIT');
+  }
+
   setHealth(healthy: boolean, message: string): void {
     if (this.endedAt !== undefined || this.healthy === healthy) return;
     this.healthy = healthy;
@@ -126,6 +143,14 @@ export class TaskRunner {
       ports: this.ports.length > 0 ? this.ports : undefined, ...extra,
     });
   }
+}
+
+/** The task's rotation: its own fields over the agent's; none when the agent rotates nothing and the task asks for no size. */
+export function logRotationFor(task: Pick<TaskInfo, 'logRotation'>, agent: LogRotation): LogRotation | undefined {
+  const own = task.logRotation;
+  const maxBytes = own?.maxSizeMb !== undefined ? Math.max(1, Math.round(own.maxSizeMb * 1024 * 1024)) : agent.maxBytes;
+  if (maxBytes <= 0) return undefined;
+  return { maxBytes, maxFiles: own?.maxFiles ?? agent.maxFiles };
 }
 
 export function sandboxPath(sandboxRoot: string, frameworkId: string, taskId: string): string {

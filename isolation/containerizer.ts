@@ -8,6 +8,7 @@
  * so that after an agent restart `recover(checkpoint)` re-attaches to a task that is still running,
  * or reports how it ended.
  */
+import type { LogRotation } from './logs/log-state';
 
 export type ContainerizerKind = 'native' | 'docker';
 
@@ -38,6 +39,10 @@ export interface ContainerSpec {
     readOnlyRootfs: boolean;
   };
   labels: Record<string, string>;
+  /** Rotate stdout/stderr by size (stdout, stdout.1 …); absent: one file each, unbounded. */
+  logRotation?: LogRotation;
+  /** Host directories bind-mounted at `<sandbox>/<containerPath>` (already granted by the agent). */
+  volumes?: { hostPath: string; containerPath: string; readOnly: boolean }[];
 }
 
 export type ExitReason = 'EXITED' | 'SIGNALED' | 'OOM' | 'KILLED' | 'LAUNCH_FAILED' | 'AGENT_RESTART';

@@ -19,4 +19,7 @@ export { HealthChecker, type HealthCheckerOptions } from './health/health-checke
 export { HealthMachine, policyOf, type HealthPolicy, type HealthSnapshot } from './health/health-machine';
 export { probeFor, commandProbe, httpProbe, tcpProbe, type Probe, type ProbeResult } from './health/probes';
 export { detectCgroups } from './cgroups/detect';
+export { type LogRotation, ROTATED_STREAMS, parseByteSize } from './logs/log-state';
+export { readRotatedLog, type LogRead } from './logs/read-log';
+export { diskVerdict, measureDiskBytes, type DiskVerdict } from './disk/disk-usage';
 export * from './errors';

@@ -104,12 +104,13 @@ export function registerTaskCommands(program: Command): void {
   task.action(action(async (id: string, o) => {
     const t = await httpJson<TaskView>(o, 'GET', `/api/v1/tasks/${enc(id)}${o.framework ? `?framework=${enc(o.framework)}` : ''}`);
     if (o.json) return printJson(t);
-    const u = t.usage as { cpuUserSeconds: number; cpuSystemSeconds: number; memBytes: number } | undefined;
+    const u = t.usage as { cpuUserSeconds: number; cpuSystemSeconds: number; memBytes: number; diskUsedMb?: number; diskLimitMb?: number } | undefined;
+    const disk = u?.diskUsedMb === undefined ? '' : `, disk ${u.diskUsedMb.toFixed(1)}${u.diskLimitMb ? ` of ${u.diskLimitMb}` : ''} MB`;
     const rows: [string, unknown][] = [
       ['id', t.id], ['name', t.name], ['state', stateColor(t.state)], ['health', t.healthy === undefined ? '-' : t.healthy ? 'healthy' : 'unhealthy'],
       ['framework', t.frameworkId], ['agent', `${t.hostname ?? ''} (${t.agentId})`], ['role', t.role], ['resources', t.resources],
       ['container', t.container], ['command', t.command], ['reason', t.reason], ['message', t.message], ['exit code', t.exitCode],
-      ['usage', u ? `cpu ${(u.cpuUserSeconds + u.cpuSystemSeconds).toFixed(2)} s, mem ${(u.memBytes / 1048576).toFixed(1)} MiB` : undefined],
+      ['usage', u ? `cpu ${(u.cpuUserSeconds + u.cpuSystemSeconds).toFixed(2)} s, mem ${(u.memBytes / 1048576).toFixed(1)} MiB${disk}` : undefined],
     ];
     for (const [k, v] of rows) process.stdout.write(`${color.dim(k.padEnd(10))} ${v ?? '-'}\n`);
     process.stdout.write('\n');
@@ -136,6 +137,8 @@ export function registerLogsCommand(program: Command): void {
     for (;;) {
       const length = offset === -1 ? tail! : 1024 * 1024;
       const r = await httpJson<{ offset: number; data: string; eof: boolean }>(o, 'GET', `/api/v1/tasks/${enc(id)}/files/read?path=${path}&offset=${offset}&length=${length}${fw}`);
+      // Offsets count every byte the task wrote, across rotations (stdout, stdout.1 …): a gap is output rotated away.
+      if (offset >= 0 && r.offset > offset) process.stderr.write(color.dim(`(${r.offset - offset} bytes before this were rotated away)\n`));
       process.stdout.write(r.data);
       offset = r.offset + Buffer.byteLength(r.data);
       if (!r.eof) continue;

@@ -8,11 +8,14 @@ import { DockerEngineError, IsolationError, describeError } from '../errors';
 import { EXEC_TIMEOUT_CODE } from '../exit-codes';
 import { classifyDockerExit } from './docker-exit';
 import type { LogPump } from './log-pump';
+import type { LogRotation } from '../logs/log-state';
 
 export interface DockerCheckpoint extends ContainerCheckpoint {
   kind: 'docker';
   containerId: string;
   sandboxDir: string;
+  /** Rotation of the sandbox's stdout/stderr by the log pump, if any. */
+  logRotation?: LogRotation;
 }
 
 export const DEFAULT_GRACE_MS = 3_000;

@@ -90,7 +90,7 @@ export class DockerContainerizer implements Containerizer {
         this.log.warn({ err: rmErr, taskId: spec.taskId }, 'cannot remove a container whose start failed'));
       throw new LaunchError(`cannot start container: ${engineMessage(err)}`, { cause: err });
     }
-    const checkpoint: DockerCheckpoint = { kind: 'docker', taskId: spec.taskId, containerId: container.id, sandboxDir: spec.sandboxDir };
+    const checkpoint: DockerCheckpoint = { kind: 'docker', taskId: spec.taskId, containerId: container.id, sandboxDir: spec.sandboxDir, logRotation: spec.logRotation };
     this.log.debug({ taskId: spec.taskId, container: container.id }, 'docker task launched');
     return this.attach(container, checkpoint);
   }
@@ -130,7 +130,7 @@ export class DockerContainerizer implements Containerizer {
         return undefined;
       },
     );
-    const logs = pumpLogs(this.docker, container, checkpoint.sandboxDir, this.log);
+    const logs = pumpLogs(this.docker, container, checkpoint.sandboxDir, this.log, checkpoint.logRotation);
     const c = new DockerContainer({ docker: this.docker, container, checkpoint, stopped, logs, log: this.log, onDestroyed: () => this.live.delete(checkpoint.taskId) });
     this.live.set(checkpoint.taskId, c);
     return c;

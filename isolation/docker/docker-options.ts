@@ -68,7 +68,8 @@ export function createOptions(spec: ContainerSpec, ctx: DockerOptionsContext): D
     Labels: taskLabels(spec),
     ExposedPorts: ports.ExposedPorts,
     HostConfig: {
-      Binds: [`${spec.sandboxDir}:${SANDBOX_MOUNT}`],
+      Binds: [`${spec.sandboxDir}:${SANDBOX_MOUNT}`,
+        ...(spec.volumes ?? []).map((v) => `${v.hostPath}:${SANDBOX_MOUNT}/${v.containerPath}:${v.readOnly ? 'ro' : 'rw'}`)],
       PortBindings: ports.PortBindings,
       NetworkMode: d.network,
       Memory: memory,

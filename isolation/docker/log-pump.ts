@@ -2,13 +2,16 @@
  * Copies a container's stdout and stderr into the task's sandbox files as they come. Docker keeps the
  * whole log (json-file driver), so the pump always reads from the start and skips the bytes the files
  * already hold: after an agent restart the files continue exactly where they stopped, with no gap and
- * no repeat.
+ * no repeat. With rotation the files are written by a RotatingLogWriter, whose state file keeps the
+ * stream's logical size across rotations and restarts: that is what is skipped then.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Writable } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { Logger } from '../../sdk/log';
+import type { LogRotation } from '../logs/log-state';
+import { RotatingLogWriter, SkippingRotatingStream } from '../logs/rotating-log-writer';
 
 function sizeOf(file: string): number {
   try {
@@ -52,9 +55,18 @@ export interface LogPump {
   stop(): void;
 }
 
-export function pumpLogs(docker: Dockerode, container: Dockerode.Container, sandboxDir: string, log: Logger): LogPump {
-  const stdout = new SkippingFileWriter(path.join(sandboxDir, 'stdout'));
-  const stderr = new SkippingFileWriter(path.join(sandboxDir, 'stderr'));
+function sandboxWriter(sandboxDir: string, stream: 'stdout' | 'stderr', rotation: LogRotation | undefined): Writable {
+  if (!rotation) return new SkippingFileWriter(path.join(sandboxDir, stream));
+  const writer = new RotatingLogWriter(sandboxDir, stream, rotation);
+  return new SkippingRotatingStream(writer, writer.written);
+}
+
+export function pumpLogs(docker: Dockerode, container: Dockerode.Container, sandboxDir: string, log: Logger, rotation?: LogRotation): LogPump {
+  const stdout = sandboxWriter(sandboxDir, 'stdout', rotation);
+  const stderr = sandboxWriter(sandboxDir, 'stderr', rotation);
+  for (const [w, stream] of [[stdout, 'stdout'], [stderr, 'stderr']] as const) {
+    w.on('error', (err) => log.warn({ err, container: container.id, stream }, 'cannot write task output to the sandbox'));
+  }
   let source: NodeJS.ReadableStream | undefined;
   let stopped = false;
   const finish = (w: Writable): Promise<void> => new Promise((resolve) => w.end(() => resolve()));

@@ -18,6 +18,11 @@ import type { ContainerSpec } from '../containerizer';
 
 export interface LaunchChainOptions {
   statusFile: string;
+  /** Host directories bind-mounted at `<sandboxDir>/<containerPath>` inside the task's mount namespace. */
+  volumes?: { hostPath: string; containerPath: string; readOnly: boolean }[];
+  sandboxDir?: string;
+  /** Needed with volumes: the mounts are made as root inside the namespace, then ids are dropped with setpriv. */
+  setprivBin?: string;
   /** Switch to this uid/gid (the agent is root); absent: stay as the agent's user. */
   user?: { uid: number; gid: number };
   unshareBin: string;
@@ -38,8 +43,28 @@ export function taskArgv(command: ContainerSpec['command'], shellBin = '/bin/sh'
 /** Pid 1 of the task: run the command as a child, record its status, exit with it. */
 export const INIT_SCRIPT = 'f=$1; shift; "$@"; s=$?; echo $s > "$f"; exit $s';
 
+/**
+ * With volumes, pid 1 starts as root inside the new namespaces, bind-mounts each volume (private to the
+ * task's mount namespace: unshare makes its mounts private), then execs setpriv to become the task user and
+ * runs the usual init: still pid 1, the same chain otherwise.
+ */
+function volumeChain(argv: string[], o: LaunchChainOptions): string[] {
+  const mounts = o.volumes!.map((v) => {
+    const target = shQuote(`${o.sandboxDir}/${v.containerPath}`);
+    const ro = v.readOnly ? ` && mount -o remount,bind,ro ${target}` : '';
+    return `mkdir -p ${target} && mount --bind ${shQuote(v.hostPath)} ${target}${ro}`;
+  }).join(' && ');
+  const drop = o.user ? [o.setprivBin ?? 'setpriv', `--regid=${o.user.gid}`, `--reuid=${o.user.uid}`, '--clear-groups', '--'] : [];
+  const init = [...drop, o.shellBin ?? '/bin/sh', '-c', INIT_SCRIPT, 'agora-init', o.statusFile, ...argv];
+  return [
+    o.unshareBin, '--pid', '--fork', '--mount-proc', '--ipc', '--uts', '--kill-child', '--',
+    o.shellBin ?? '/bin/sh', '-c', `${mounts} || { echo "agora: cannot mount a volume" >&2; exit 125; }; exec ${init.map(shQuote).join(' ')}`,
+  ];
+}
+
 /** argv the launch server execs once the child is in its cgroups. */
 export function launchChain(argv: string[], o: LaunchChainOptions): string[] {
+  if (o.volumes?.length) return volumeChain(argv, o);
   // unshare sets the ids after creating the namespaces and mounting /proc, clearing supplementary groups.
   const ids = o.user ? [`--setgid=${o.user.gid}`, `--setuid=${o.user.uid}`] : [];
   return [

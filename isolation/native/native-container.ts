@@ -22,6 +22,8 @@ export interface NativeCheckpoint extends ContainerCheckpoint {
   statusFile: string;
   user?: { uid: number; gid: number };
   env: Record<string, string>;
+  /** The task's log rotator (log-rotator.ts), when its output is rotated. */
+  logger?: { pid: number; startTicks: number };
 }
 
 export const DEFAULT_GRACE_MS = 3_000;

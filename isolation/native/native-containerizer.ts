@@ -21,6 +21,7 @@ import { launchOrFail } from '../failed-container';
 import { removeAgentCgroup } from './agent-cgroup';
 import { watchPid } from './exit-watch';
 import { LaunchServer } from './launch-server';
+import { LogRotatorServer, ROTATOR_DRAIN_MS, rotatorDrained, stopUnusedRotator } from './log-rotator';
 import { launchChain, prctlSyscall, taskArgv } from './launcher';
 import { NativeContainer, type NativeCheckpoint } from './native-container';
 import { isSameProcessAlive, readProcStat } from './proc';
@@ -56,6 +57,7 @@ export class NativeContainerizer implements Containerizer {
   private toolsCache?: NativeTools | { missing: string[] };
   private readonly live = new Map<string, NativeContainer>();
   private launchServer?: LaunchServer;
+  private rotatorServer?: LogRotatorServer;
 
   constructor(private readonly o: NativeContainerizerOptions) {
     this.cgroupRoot = (o.cgroupRoot ?? `agora/${o.agentId}`).replace(/^\/+|\/+$/g, '');
@@ -125,20 +127,46 @@ export class NativeContainerizer implements Containerizer {
     const statusFile = path.join(spec.sandboxDir, STATUS_FILE);
     const files = prepareSandbox(spec.sandboxDir, statusFile, user);
     const env = taskEnv(spec);
-    const chain = launchChain(argv, { statusFile, user, unshareBin: avail.tools.unshareBin });
+    const chain = launchChain(argv, { statusFile, user, unshareBin: avail.tools.unshareBin, volumes: spec.volumes, sandboxDir: spec.sandboxDir, setprivBin: avail.tools.setprivBin });
     const server = this.server(avail.tools);
-    const pid = await server.launch({
-      argv: chain, cwd: spec.sandboxDir, env, ...files, owner: user, join: cgroup.procsFiles, prctlSyscall: prctlSyscall(),
-    });
+    // With rotation, the task's stdout/stderr are FIFOs owned by its rotator; the launch path is unchanged.
+    const rotator = spec.logRotation
+      ? await this.rotators(avail.tools).start({ dir: spec.sandboxDir, rotation: spec.logRotation, owner: user })
+      : undefined;
+    let pid: number;
+    try {
+      pid = await server.launch({
+        argv: chain, cwd: spec.sandboxDir, env, stdoutFile: rotator?.stdoutFile ?? files.stdoutFile,
+        stderrFile: rotator?.stderrFile ?? files.stderrFile, owner: user, join: cgroup.procsFiles, prctlSyscall: prctlSyscall(),
+      });
+    } catch (err) {
+      if (rotator) stopUnusedRotator(rotator, this.log, spec.taskId);
+      throw err;
+    }
     // A launcher that already ended (and was reaped) has no /proc entry: its exit is known from the server.
     const startTicks = readProcStat(pid)?.startTicks ?? 0;
-    const launcherExit = server.exited(pid).then((e) => e ?? watchPid(pid, startTicks, this.o.recoverPollMs ?? 500));
+    const logger = rotator ? { pid: rotator.pid, startTicks: readProcStat(rotator.pid)?.startTicks ?? 0 } : undefined;
+    const loggerEnded = rotator ? this.rotators(avail.tools).exited(rotator.pid) : undefined;
+    const launcherExit = server.exited(pid).then((e) => e ?? watchPid(pid, startTicks, this.o.recoverPollMs ?? 500))
+      .then((e) => this.afterLogs(e, spec.taskId, logger, loggerEnded));
     const checkpoint: NativeCheckpoint = {
       kind: 'native', taskId: spec.taskId, pid, startTicks, cgroupVersion: avail.host.version,
-      cgroupPath: cgroup.path, sandboxDir: spec.sandboxDir, statusFile, user: user ? { uid: user.uid, gid: user.gid } : undefined, env,
+      cgroupPath: cgroup.path, sandboxDir: spec.sandboxDir, statusFile, user: user ? { uid: user.uid, gid: user.gid } : undefined, env, logger,
     };
-    this.log.debug({ taskId: spec.taskId, pid, cgroup: cgroup.path }, 'native task launched');
+    this.log.debug({ taskId: spec.taskId, pid, cgroup: cgroup.path, logger: logger?.pid }, 'native task launched');
     return this.track(new NativeContainer({ cgroup, checkpoint, launcherExit, tools: avail.tools, log: this.log, onDestroyed: () => this.live.delete(spec.taskId) }));
+  }
+
+  /** The task's exit is reported once its rotator wrote the last output (so a read after the end sees it all). */
+  private async afterLogs<E>(exit: E, taskId: string, logger: NativeCheckpoint['logger'], ended?: Promise<boolean>): Promise<E> {
+    if (!logger) return exit;
+    const gone = (ended ?? Promise.resolve(false)).then((known) => known || watchPid(logger.pid, logger.startTicks, 50));
+    await rotatorDrained(logger, gone, ROTATOR_DRAIN_MS, this.log, taskId);
+    return exit;
+  }
+
+  private rotators(tools: NativeTools): LogRotatorServer {
+    return (this.rotatorServer ??= new LogRotatorServer(tools.perlBin, this.log));
   }
 
   private server(tools: NativeTools): LaunchServer {
@@ -172,6 +200,8 @@ export class NativeContainerizer implements Containerizer {
   close(): void {
     this.launchServer?.close();
     this.launchServer = undefined;
+    this.rotatorServer?.close();
+    this.rotatorServer = undefined;
   }
 
   private track(c: NativeContainer): NativeContainer {
@@ -204,7 +234,8 @@ export class NativeContainerizer implements Containerizer {
     }
     const cgroup = openCgroup(avail.host, cp.cgroupPath);
     const alive = isSameProcessAlive(cp.pid, cp.startTicks);
-    const launcherExit = alive ? watchPid(cp.pid, cp.startTicks, this.o.recoverPollMs ?? 500) : Promise.resolve(undefined);
+    const launcherExit = (alive ? watchPid(cp.pid, cp.startTicks, this.o.recoverPollMs ?? 500) : Promise.resolve(undefined))
+      .then((e) => this.afterLogs(e, cp.taskId, cp.logger));
     const container = new NativeContainer({ cgroup, checkpoint: cp, launcherExit, tools: avail.tools, log: this.log, onDestroyed: () => this.live.delete(cp.taskId) });
     if (alive) {
       this.log.info({ taskId: cp.taskId, pid: cp.pid }, 'native task re-attached');

@@ -100,6 +100,32 @@ export type CommandInfo = z.infer<typeof CommandInfoSchema>;
 
 export const LabelsSchema = z.record(z.string().max(256), z.string().max(4096));
 
+/** Per-task override of the agent's log rotation (`--log-max-size`, `--log-max-files`); a field left out keeps the agent's. */
+export const LogRotationSchema = z.object({
+  /** stdout/stderr are rotated once a file holds this many MiB. */
+  maxSizeMb: z.number().positive().max(1_000_000).optional(),
+  /** Files kept per stream, the current one included: at most maxSizeMb × maxFiles each for stdout and stderr. */
+  maxFiles: z.number().int().min(1).max(100).optional(),
+});
+export type LogRotation = z.infer<typeof LogRotationSchema>;
+
+/**
+ * A host directory bind-mounted into the task's sandbox at `containerPath` (relative to the sandbox; for Docker
+ * tasks the sandbox is /mnt/agora/sandbox). Only host paths the agent grants to the framework's principal
+ * (`--host-volume-acl`) are allowed; never any by default.
+ */
+export const VolumeSchema = z.object({
+  containerPath: z.string().min(1).max(256)
+    .refine((p) => !p.startsWith('/'), 'must be relative to the sandbox (no leading /)')
+    .refine((p) => !p.split('/').includes('..'), "must stay inside the sandbox (no '..')")
+    .refine((p) => p.split('/').some((s) => s !== '' && s !== '.'), 'must name a directory below the sandbox'),
+  hostPath: z.string().min(2).max(4096)
+    .refine((p) => p.startsWith('/'), 'must be absolute')
+    .refine((p) => !p.split('/').includes('..'), "must not contain '..'"),
+  mode: z.enum(['ro', 'rw']).default('ro'),
+});
+export type Volume = z.infer<typeof VolumeSchema>;
+
 export const TaskInfoSchema = z.object({
   taskId: TaskIdSchema,
   name: z.string().min(1).max(256),
@@ -112,6 +138,8 @@ export const TaskInfoSchema = z.object({
   killGracePeriodMs: z.number().int().nonnegative().max(3_600_000).optional(),
   /** Hard cap on cpu (CFS quota) instead of proportional shares only. */
   cpuHardCap: z.boolean().optional(),
+  logRotation: LogRotationSchema.optional(),
+  volumes: z.array(VolumeSchema).max(32).optional(),
 });
 export type TaskInfo = z.infer<typeof TaskInfoSchema>;
 export type TaskInfoInput = z.input<typeof TaskInfoSchema>;
@@ -119,13 +147,15 @@ export type TaskInfoInput = z.input<typeof TaskInfoSchema>;
 export const TaskReasonSchema = z.enum([
   'EXITED', 'SIGNALED', 'OOM', 'KILLED', 'LAUNCH_FAILED', 'AGENT_RESTART', 'INVALID_TASK', 'INVALID_OFFERS', 'RESOURCES_UNAVAILABLE',
   'AGENT_UNREACHABLE', 'AGENT_REMOVED', 'AGENT_UNKNOWN', 'FRAMEWORK_REMOVED', 'RECONCILIATION', 'HEALTH_CHECK_FAILED',
-  'KILLED_BY_OPERATOR', 'TASK_UNKNOWN', 'AGENT_DRAINED', 'TIMEOUT',
+  'KILLED_BY_OPERATOR', 'TASK_UNKNOWN', 'AGENT_DRAINED', 'TIMEOUT', 'DISK_LIMIT',
 ]);
 export type TaskReason = z.infer<typeof TaskReasonSchema>;
 
 export const UsageSchema = z.object({
   cpuUserSeconds: nonNeg, cpuSystemSeconds: nonNeg, memBytes: nonNeg, memPeakBytes: nonNeg,
   memLimitBytes: nonNeg.optional(), cpusLimit: nonNeg.optional(), timestamp: z.number(),
+  /** The sandbox's size on disk at the last disk check (MiB), and the task's `disk` limit. */
+  diskUsedMb: nonNeg.optional(), diskLimitMb: nonNeg.optional(),
 });
 export type Usage = z.infer<typeof UsageSchema>;
 

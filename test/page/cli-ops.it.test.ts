@@ -102,6 +102,26 @@ it('prints and follows logs through the files API', async () => {
   expect(Date.now() - started).toBeGreaterThan(800); // it waited for the task to write and end
 });
 
+it('follows logs across rotations, losing nothing, and reads the newest output of a rotated log', async () => {
+  // ~1 KiB files, 3 kept; 400 lines of 9 bytes written 4 every 50 ms: three rotations while the CLI follows
+  // (it polls every 500 ms, far less than the 3 KiB kept between two of its reads).
+  fw.add({ taskId: 'rotating', resources: 'cpus:0.1;mem:32', logRotation: { maxSizeMb: 1 / 1024, maxFiles: 3 },
+    command: 'i=0; while [ $i -lt 400 ]; do printf "row-%04d\\n" $i; i=$((i+1)); [ $((i % 4)) -eq 0 ] && sleep 0.05; done' });
+  await eventually(() => fw.latest.get('rotating')?.state === 'TASK_RUNNING', 'rotating running');
+  const followed = await cli('logs', 'rotating', '--follow');
+  const rows = Array.from({ length: 400 }, (_, i) => `row-${String(i).padStart(4, '0')}\n`).join('');
+  expect(followed.stdout).toBe(rows);
+  const tail = await cli('logs', 'rotating', '--tail', '18');
+  expect(tail.stdout).toBe('row-0398\nrow-0399\n');
+  const list = (await fetch(`${cluster.masterHttpUrl}/api/v1/tasks/rotating/files`).then((r) => r.json())) as { files: { path: string; size: number }[] };
+  const kept = list.files.filter((f) => /^stdout(\.\d+)?$/.test(f.path));
+  expect(kept.map((f) => f.path).sort()).toEqual(['stdout', 'stdout.1', 'stdout.2']);
+  expect(kept.reduce((n, f) => n + f.size, 0)).toBeLessThanOrEqual(3 * 1024);
+  const whole = await cli('logs', 'rotating');
+  expect(whole.stdout).toBe(rows.slice(3600 - kept.reduce((n, f) => n + f.size, 0)));
+  expect(whole.stderr).toMatch(/rotated away/);
+});
+
 it('drains and undrains under both `agora agents` and `agora agent`, keeping the daemon passthrough', async () => {
   const id = cluster.agents[0].agent.id;
   const drained = await cli('agent', 'drain', id, '--deadline', '10m');

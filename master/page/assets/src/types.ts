@@ -10,7 +10,7 @@ export interface FrameworkView {
   disconnectedAt?: number; failoverDeadline?: number; registeredAt: number; allocated: string;
   allocatedScalars: Record<string, number>; offered: string; taskCount: number; apiSubject?: string; webuiUrl?: string;
 }
-export interface Usage { cpuUserSeconds: number; cpuSystemSeconds: number; memBytes: number; memPeakBytes: number; memLimitBytes?: number; cpusLimit?: number; timestamp: number }
+export interface Usage { cpuUserSeconds: number; cpuSystemSeconds: number; memBytes: number; memPeakBytes: number; memLimitBytes?: number; cpusLimit?: number; timestamp: number; diskUsedMb?: number; diskLimitMb?: number }
 export interface TaskView {
   id: string; name: string; frameworkId: string; agentId: string; hostname?: string; state: string; role: string;
   resources: string; reason?: string; message?: string; exitCode?: number; healthy?: boolean;

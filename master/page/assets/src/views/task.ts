@@ -33,7 +33,7 @@ export function taskView(id: string, framework: string): View {
         ['resources', t.resources], ['ports', t.ports?.length ? t.ports.join(', ') : '-'], ['container', t.container],
         ['command', h('code', {}, t.command ?? '-')], ['reason', t.reason ?? '-'], ['message', t.message ?? '-'],
         ['exit code', t.exitCode === undefined ? '-' : String(t.exitCode)], ['created', time(t.createdAt)],
-        ['usage', u ? `cpu ${num(u.cpuUserSeconds + u.cpuSystemSeconds)} s · mem ${bytes(u.memBytes)} (peak ${bytes(u.memPeakBytes)}${u.memLimitBytes ? `, limit ${bytes(u.memLimitBytes)}` : ''}) · sampled ${time(u.timestamp)}` : 'no sample yet'],
+        ['usage', u ? `cpu ${num(u.cpuUserSeconds + u.cpuSystemSeconds)} s · mem ${bytes(u.memBytes)} (peak ${bytes(u.memPeakBytes)}${u.memLimitBytes ? `, limit ${bytes(u.memLimitBytes)}` : ''})${u.diskUsedMb !== undefined ? ` · disk ${num(u.diskUsedMb)} MB${u.diskLimitMb ? ` of ${num(u.diskLimitMb)}` : ''}` : ''} · sampled ${time(u.timestamp)}` : 'no sample yet'],
       ])));
       history.setRows(t.statuses);
       await logs.start();

@@ -1,0 +1,54 @@
+/**
+ * Enforces each task's `disk` on its sandbox, as Mesos's posix/disk isolator does: every `intervalMs` the
+ * sandbox of each running task is measured (a du-style walk), the figure kept for the usage reports
+ * (`diskUsedMb`), and a task over its limit is killed at once and ends TASK_FAILED with reason DISK_LIMIT.
+ * The decision is `diskVerdict` (pure); this is the timer and the IO around it. One round at a time: a
+ * slow walk never overlaps the next.
+ */
+import type { Logger } from '../sdk';
+import { diskVerdict, measureDiskBytes } from '../isolation';
+import type { TaskRunner } from './task-runner';
+
+export interface DiskWatchOptions {
+  intervalMs: number;
+  runners: () => Iterable<TaskRunner>;
+  log: Logger;
+  measure?: (dir: string) => Promise<number>;
+}
+
+export class DiskWatch {
+  private timer?: NodeJS.Timeout;
+  private round?: Promise<void>;
+
+  constructor(private readonly o: DiskWatchOptions) {}
+
+  start(): void {
+    if (this.o.intervalMs <= 0 || this.timer) return;
+    this.timer = setInterval(() => { this.round ??= this.check().finally(() => { this.round = undefined; }); }, this.o.intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.round;
+  }
+
+  /** One round over the running tasks; never rejects (each task's failure is logged). */
+  async check(): Promise<void> {
+    const measure = this.o.measure ?? measureDiskBytes;
+    for (const r of [...this.o.runners()]) {
+      if (r.endedAt !== undefined || !r.container) continue;
+      try {
+        r.diskUsedBytes = await measure(r.sandboxDir);
+      } catch (err) {
+        this.o.log.warn({ err, taskId: r.taskId, sandbox: r.sandboxDir }, 'cannot measure the sandbox');
+        continue;
+      }
+      const verdict = diskVerdict(r.diskUsedBytes, r.diskLimitMb);
+      if (!verdict.over) continue;
+      this.o.log.warn({ taskId: r.taskId, frameworkId: r.frameworkId, usedBytes: r.diskUsedBytes, limitMb: r.diskLimitMb }, 'task over its disk limit; killing it');
+      await r.failForDisk(verdict.message).catch((err: unknown) => this.o.log.error({ err, taskId: r.taskId }, 'cannot kill a task over its disk limit'));
+    }
+  }
+}
