@@ -78,8 +78,14 @@ function adoptTasks(m: Master, agent: AgentRecord, reported: AgentTask[]): { fra
       if (!isTerminal(r.state)) kill.push({ frameworkId: r.frameworkId, taskId: r.task.taskId });
       continue;
     }
-    if (isTerminal(r.state)) continue;
     const known = m.state.tasks.get(key);
+    if (isTerminal(r.state)) {
+      // Ended while the master was not looking (its final update is still on its way through the stream). The
+      // agent is re-added to the allocator below with only its live tasks as used, so this task's resources are
+      // free again from now on: it no longer holds them, and its final update must not give them back twice.
+      if (known && known.agentId === agent.info.id) known.holdsResources = false;
+      continue;
+    }
     if (known) {
       agent.tasks.add(key);
       const wasUnreachable = known.state === 'TASK_UNREACHABLE';

@@ -163,16 +163,28 @@ export class Master {
 
   /** Applies a status to a task's record, releasing its resources when it ends. */
   onTaskStatus(task: TaskRecord, status: TaskStatus): void {
-    const wasHolding = task.holdsResources;
+    const wasLive = this.state.tasks.has(task.key);
     const changed = this.state.applyStatus(task, status, this.clock.now());
-    if (wasHolding && !this.state.tasks.has(task.key)) {
-      task.holdsResources = false;
-      if (this.state.agents.get(task.agentId)?.state !== 'REMOVED' && this.state.frameworks.has(task.frameworkId)) {
-        this.allocator.recoverResources(task.frameworkId, task.agentId, task.role, task.resources);
-      }
+    if (wasLive && !this.state.tasks.has(task.key)) {
+      if (task.holdsResources) this.releaseResources(task);
       this.allocation.soon();
       this.liveness.onTaskEnded(task.agentId);
     }
     if (changed) this.events.emit({ type: 'TASK_UPDATED', task: { id: task.info.taskId, frameworkId: task.frameworkId, agentId: task.agentId, state: task.state, healthy: status.healthy, reason: status.reason } });
+  }
+
+  /**
+   * Gives an ended task's resources back to the allocator, once. An accounting mismatch here is a bug, but it
+   * must not stop the update from reaching its framework (a throw would have the update redelivered forever):
+   * it is logged with the task and the allocator's view, and the update goes on.
+   */
+  private releaseResources(task: TaskRecord): void {
+    task.holdsResources = false;
+    if (this.state.agents.get(task.agentId)?.state === 'REMOVED' || !this.state.frameworks.has(task.frameworkId)) return;
+    try {
+      this.allocator.recoverResources(task.frameworkId, task.agentId, task.role, task.resources);
+    } catch (e) {
+      this.log.error({ taskId: task.info.taskId, frameworkId: task.frameworkId, agentId: task.agentId, resources: task.resources.format(), err: (e as Error).message }, 'resources of an ended task were not held by the allocator (accounting bug); update forwarded anyway');
+    }
   }
 }

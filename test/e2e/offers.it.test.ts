@@ -24,7 +24,8 @@ describe('offers', () => {
   it('rescinds an offer held past --offer-timeout, and the resources are offered again', async () => {
     const first = await eventually(() => offers[0], 'an offer');
     await eventually(() => rescinded.includes(first.id), 'the offer to be rescinded', 5000);
-    expect(Date.now() - first.at).toBeGreaterThanOrEqual(600);
+    // Not before the timeout is a property of the master on its injected clock (master/offer-timeout.test.ts):
+    // measured here from the framework's receipt, delivery delay on a busy machine makes any bound unreliable.
     const again = await eventually(() => offers.find((o) => o.id !== first.id), 'the resources offered again');
     expect(again.resources).toEqual(first.resources);
     const late = await driver.decline([first.id]).catch((e: Error) => e);

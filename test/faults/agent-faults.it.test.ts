@@ -53,7 +53,9 @@ describe('agent faults: kill -9, SIGSTOP, removal', () => {
     nats = await NatsServer.start();
     master = await startMaster({
       natsUrl: nats.url, httpHost: '127.0.0.1', httpPort: 0, dataDir: join(dir, 'master'), allocationIntervalMs: 100,
-      agentPingTimeoutMs: 300, maxAgentPingTimeouts: 3, agentRemovalTimeoutMs: 6000,
+      // Long enough that a restarted agent is back before it (starting node and recovering 20 tasks takes seconds
+      // on a busy machine); the removal test shortens it for itself.
+      agentPingTimeoutMs: 300, maxAgentPingTimeouts: 3, agentRemovalTimeoutMs: 10 * 60_000,
     });
     nc = await connectNats({ servers: nats.url, name: 'agent-faults-test' });
     agentId = await startAgent();
@@ -130,6 +132,7 @@ describe('agent faults: kill -9, SIGSTOP, removal', () => {
 
   it('removal: stopped past --agent-removal-timeout, its tasks are TASK_GONE; when it returns it kills them', async () => {
     const live = ids.filter((id) => fw.latest.get(id)?.state === 'TASK_RUNNING');
+    (master.master.config as { agentRemovalTimeoutMs: number }).agentRemovalTimeoutMs = 3000; // --agent-removal-timeout 3s from here on
     agent.signal('SIGSTOP');
     await eventually(() => live.every((id) => fw.latest.get(id)?.state === 'TASK_GONE'), 'TASK_GONE for every task', 15_000);
     const removed = await (await fetch(`${master.httpUrl}/api/v1/state`)).json() as { agents: { id: string }[]; tasks: { id: string; state: string }[] };
