@@ -6,8 +6,9 @@
  *   const exit = await task.wait();                // { reason: 'EXITED', exitCode: 0, … }
  *   await task.destroy();                          // cgroup removed
  *
- * Tasks are forked by a small launch server (see launch-server.ts) into their own sessions, with
- * stdout/stderr going straight to sandbox files, so they outlive the agent; `recover(checkpoint)` finds them again by launcher pid (+ start time) and cgroup.
+ * Tasks are created by a small launch server (launch-server.pl) as the init of their own namespaces, in
+ * their own sessions, with stdout/stderr going straight to sandbox files, so they outlive the agent;
+ * `recover(checkpoint)` finds them again by the init's host pid (+ start time) and cgroup.
  */
 import * as path from 'node:path';
 import { createLogger, type Logger } from '../../sdk/log';
@@ -19,8 +20,8 @@ import { kernelCgroupFs } from '../cgroups/cgroup-fs';
 import { CheckpointError, LaunchError, describeError } from '../errors';
 import { launchOrFail } from '../failed-container';
 import { watchPid } from './exit-watch';
-import { LaunchServer } from './launch-server';
-import { launchChain, prctlSyscall, taskArgv } from './launcher';
+import { LaunchServer, launchServerScriptPresent } from './launch-server';
+import { taskArgv } from './task-command';
 import { NativeContainer, type NativeCheckpoint } from './native-container';
 import { isSameProcessAlive, readProcStat } from './proc';
 import { prepareSandbox, taskEnv } from './sandbox';
@@ -38,7 +39,7 @@ export interface NativeContainerizerOptions {
   taskUser?: string;
   /** pids.max for a task that sets no pidsLimit. Default 1024. */
   defaultPidsLimit?: number;
-  /** How often a recovered task's launcher is checked for exit. Default 500 ms. */
+  /** How often a recovered task's init is checked for exit. Default 500 ms. */
   recoverPollMs?: number;
   log?: Logger;
 }
@@ -80,8 +81,8 @@ export class NativeContainerizer implements Containerizer {
     const host = this.host;
     if (!host.ok) return { ok: false, reason: host.reason };
     const tools = this.tools;
-    if ('missing' in tools) return { ok: false, reason: `util-linux programs missing: ${tools.missing.join(', ')}` };
-    return { ok: true };
+    if ('missing' in tools) return { ok: false, reason: `programs missing: ${tools.missing.join(', ')}` };
+    return launchServerScriptPresent();
   }
 
   /** Tasks launched or recovered by this instance and not yet destroyed. */
@@ -124,20 +125,19 @@ export class NativeContainerizer implements Containerizer {
     const statusFile = path.join(spec.sandboxDir, STATUS_FILE);
     const files = prepareSandbox(spec.sandboxDir, statusFile, user);
     const env = taskEnv(spec);
-    const chain = launchChain(argv, { statusFile, user, unshareBin: avail.tools.unshareBin });
     const server = this.server(avail.tools);
     const pid = await server.launch({
-      argv: chain, cwd: spec.sandboxDir, env, ...files, owner: user, join: cgroup.procsFiles, prctlSyscall: prctlSyscall(),
+      argv, cwd: spec.sandboxDir, env, ...files, statusFile, user: user ? { uid: user.uid, gid: user.gid } : undefined, join: cgroup.procsFiles,
     });
-    // A launcher that already ended (and was reaped) has no /proc entry: its exit is known from the server.
+    // An init that already ended (and was reaped) has no /proc entry: its exit is known from the server.
     const startTicks = readProcStat(pid)?.startTicks ?? 0;
-    const launcherExit = server.exited(pid).then((e) => e ?? watchPid(pid, startTicks, this.o.recoverPollMs ?? 500));
+    const initExit = server.exited(pid).then((e) => e ?? watchPid(pid, startTicks, this.o.recoverPollMs ?? 500));
     const checkpoint: NativeCheckpoint = {
       kind: 'native', taskId: spec.taskId, pid, startTicks, cgroupVersion: avail.host.version,
       cgroupPath: cgroup.path, sandboxDir: spec.sandboxDir, statusFile, user: user ? { uid: user.uid, gid: user.gid } : undefined, env,
     };
     this.log.debug({ taskId: spec.taskId, pid, cgroup: cgroup.path }, 'native task launched');
-    return this.track(new NativeContainer({ cgroup, checkpoint, launcherExit, tools: avail.tools, log: this.log, onDestroyed: () => this.live.delete(spec.taskId) }));
+    return this.track(new NativeContainer({ cgroup, checkpoint, initExit, tools: avail.tools, log: this.log, onDestroyed: () => this.live.delete(spec.taskId) }));
   }
 
   private server(tools: NativeTools): LaunchServer {
@@ -164,7 +164,7 @@ export class NativeContainerizer implements Containerizer {
     const host = this.host;
     if (!host.ok) throw new LaunchError(`no usable cgroups: ${host.reason}`);
     const tools = this.tools;
-    if ('missing' in tools) throw new LaunchError(`util-linux programs missing: ${tools.missing.join(', ')}`);
+    if ('missing' in tools) throw new LaunchError(`programs missing: ${tools.missing.join(', ')}`);
     return { host, tools };
   }
 
@@ -185,8 +185,8 @@ export class NativeContainerizer implements Containerizer {
     }
     const cgroup = openCgroup(avail.host, cp.cgroupPath);
     const alive = isSameProcessAlive(cp.pid, cp.startTicks);
-    const launcherExit = alive ? watchPid(cp.pid, cp.startTicks, this.o.recoverPollMs ?? 500) : Promise.resolve(undefined);
-    const container = new NativeContainer({ cgroup, checkpoint: cp, launcherExit, tools: avail.tools, log: this.log, onDestroyed: () => this.live.delete(cp.taskId) });
+    const initExit = alive ? watchPid(cp.pid, cp.startTicks, this.o.recoverPollMs ?? 500) : Promise.resolve(undefined);
+    const container = new NativeContainer({ cgroup, checkpoint: cp, initExit, tools: avail.tools, log: this.log, onDestroyed: () => this.live.delete(cp.taskId) });
     if (alive) {
       this.log.info({ taskId: cp.taskId, pid: cp.pid }, 'native task re-attached');
       return this.track(container);
