@@ -11,7 +11,25 @@ import type { TaskCgroup } from '../cgroups/task-cgroup';
 import { sleep } from '../cgroups/task-cgroup';
 import { isSameProcessAlive, signalProcess } from './proc';
 
-export interface InitHandle { pid: number; startTicks: number; ended(): boolean }
+export interface InitHandle {
+  pid: number;
+  startTicks: number;
+  ended(): boolean;
+  /** Settles when the init has ended. When pid 1 of a namespace exits, the kernel kills and reaps every other
+   *  process in it first: so the cgroup is empty by then, and waiting for this beats polling the cgroup. */
+  exited?: Promise<unknown>;
+}
+
+/** Resolves when `p` settles or after `ms`, whichever comes first (the timer does not outlive it). */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<void>((r) => { timer = setTimeout(r, ms); });
+  try {
+    await Promise.race([p.then(() => undefined, () => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 function isEmpty(cg: TaskCgroup): boolean {
   return !cg.exists() || cg.pids().length === 0;
@@ -20,6 +38,7 @@ function isEmpty(cg: TaskCgroup): boolean {
 /** Polls until nothing of the task runs, or `timeoutMs` passes; true when nothing runs. */
 export async function waitGone(cg: TaskCgroup, init: InitHandle | undefined, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
+  if (init?.exited && !init.ended() && !isEmpty(cg)) await within(init.exited, timeoutMs);
   let delay = 2;
   for (;;) {
     if (isEmpty(cg) && (!init || init.ended())) return true;

@@ -89,11 +89,17 @@ it('fails the task (125, no status) when it cannot join its cgroup', async () =>
   expect(fs.existsSync(path.join(dir, '.agora-exit'))).toBe(false);
 });
 
-it('fails the task (126) when the task user cannot enter the sandbox', async () => {
+it('enters a sandbox below a directory closed to the task user, and fails (126) without one', async () => {
   const dir = tempSandbox(); // 0700, root's
-  const pid = await server.launch({ ...request(dir, ['/bin/true']), user: { uid: 65534, gid: 65534 } });
-  expect(await server.exited(pid)).toEqual({ code: 126, signal: null });
-  expect(read(dir, 'stderr')).toMatch(/^agora: cannot enter .*: Permission denied$/m);
+  const sandbox = path.join(dir, 'sandbox');
+  fs.mkdirSync(sandbox);
+  fs.chownSync(sandbox, 65534, 65534);
+  const pid = await server.launch({ ...request(sandbox, ['/bin/pwd']), user: { uid: 65534, gid: 65534 } });
+  expect(await server.exited(pid)).toEqual({ code: 0, signal: null });
+  expect(read(sandbox, 'stdout')).toBe(`${sandbox}\n`);
+  const gone = await server.launch({ ...request(sandbox, ['/bin/true']), cwd: path.join(dir, 'missing') });
+  expect(await server.exited(gone)).toEqual({ code: 126, signal: null });
+  expect(read(sandbox, 'stderr')).toMatch(/^agora: cannot enter .*missing: No such file or directory$/m);
 });
 
 it('never follows a symlink planted in place of an output file', async () => {

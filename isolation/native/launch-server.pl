@@ -18,7 +18,7 @@
 #          setsid; stdin </dev/null; stdout/stderr -> sandbox files (O_NOFOLLOW, owned by the task user)
 #          joins every cgroup of the task (writes 0, "myself", to each cgroup.procs) before anything else runs
 #          unshare(mount, ipc, uts); / made rprivate; a fresh /proc; no_new_privs
-#          setgroups(none), setgid, setuid (the task user); chdir to the sandbox; the task's environment
+#          chdir to the sandbox; setgroups(none), setgid, setuid (the task user); the task's environment
 #          `- fork -> exec the command (argv; `sh -c` only when the task asked for a shell)
 #          waits for it (reaping orphans meanwhile), writes its status (code, or 128+signal) to the status
 #          file, and exits with it; the kernel then kills whatever is left in the namespace.
@@ -129,8 +129,9 @@ sub init_task {
     give_up(125, "cannot join cgroup $f: $!") if !$ok;
   }
   isolate();
-  drop_privileges($t->{user}) if $t->{user} ne '-';
+  # Entered as root, as the agent made it: the task user owns the sandbox, not every directory above it.
   chdir($t->{cwd}) or give_up(126, "cannot enter $t->{cwd}: $!");
+  drop_privileges($t->{user}) if $t->{user} ne '-';
   %ENV = map { split(/=/, $_, 2) } @{ $t->{env} };
   my @argv = @{ $t->{argv} };
   my $cmd = fork();

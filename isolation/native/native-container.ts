@@ -49,7 +49,7 @@ export class NativeContainer implements Container {
   constructor(private readonly d: NativeContainerDeps) {
     this.checkpoint = d.checkpoint;
     this.taskId = d.checkpoint.taskId;
-    this.init = { pid: d.checkpoint.pid, startTicks: d.checkpoint.startTicks, ended: () => this.initEnded };
+    this.init = { pid: d.checkpoint.pid, startTicks: d.checkpoint.startTicks, ended: () => this.initEnded, exited: d.initExit };
     this.exit = d.initExit.then((init) => {
       this.initEnded = true;
       return this.conclude(init);
