@@ -81,6 +81,18 @@ it('lets SIGTERM to the init pass (pid 1 ignores it) while the command gets its 
   expect(await exited).toEqual({ code: 143, signal: null });
 });
 
+it('makes the planned cgroup directories and writes its limits before joining', async () => {
+  const dir = tempSandbox();
+  const cg = path.join(dir, 'hierarchy', 'agora', 'task');
+  const pid = await server.launch({ ...request(dir, ['/bin/true']), cgroupOps: [['m', cg], ['w', path.join(cg, 'pids.max'), '100']], join: [path.join(cg, 'cgroup.procs')] });
+  expect(await server.exited(pid)).toEqual({ code: 0, signal: null });
+  expect(read(cg, 'pids.max')).toBe('100');
+  expect(read(cg, 'cgroup.procs')).toBe('0\n');
+  const bad = await server.launch({ ...request(dir, ['/bin/true']), cgroupOps: [['w', path.join(dir, 'nowhere', 'pids.max'), '1']] });
+  expect(await server.exited(bad)).toEqual({ code: 125, signal: null });
+  expect(read(dir, 'stderr')).toMatch(/^agora: cannot set up the task cgroup: cannot write 1 to .*nowhere\/pids.max: No such file or directory$/m);
+});
+
 it('fails the task (125, no status) when it cannot join its cgroup', async () => {
   const dir = tempSandbox();
   const pid = await server.launch({ ...request(dir, ['/bin/true']), join: [path.join(dir, 'missing-dir', 'cgroup.procs')] });

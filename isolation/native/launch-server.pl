@@ -4,7 +4,8 @@
 # It reads one launch request per line on stdin and answers on stdout; every field is hex-encoded and the
 # fields are separated by one space:
 #
-#   -> <id> <cwd> <stdout> <stderr> <status file> <uid:gid|-> <njoin> <cgroup.procs ...> <argc> <argv ...> <NAME=value ...>
+#   -> <id> <cwd> <stdout> <stderr> <status file> <uid:gid|-> <nops> <cgroup op ...> <njoin> <cgroup.procs ...>
+#      <argc> <argv ...> <NAME=value ...>          a cgroup op is "m <dir>" (mkdir -p) or "w <file> <value>" 
 #   <- pid <id> <host pid>                    the task's init was created (pid 1 of its own pid namespace)
 #   <- fail <id> <hex message>                nothing was created
 #   <- exit <host pid> <code|-> <signal|->    an init ended and was reaped here
@@ -16,7 +17,8 @@
 #   launch server (root, host namespaces)
 #     `- clone(CLONE_NEWPID) -> the task's init, pid 1 of a new pid namespace; its host pid is the checkpoint's
 #          setsid; stdin </dev/null; stdout/stderr -> sandbox files (O_NOFOLLOW, owned by the task user)
-#          joins every cgroup of the task (writes 0, "myself", to each cgroup.procs) before anything else runs
+#          creates the task's cgroups (the ops the agent planned: directories, limits) and joins every one
+#          (writes 0, "myself", to each cgroup.procs) before anything else runs
 #          unshare(mount, ipc, uts); / made rprivate; a fresh /proc; no_new_privs
 #          chdir to the sandbox; setgroups(none), setgid, setuid (the task user); the task's environment
 #          `- fork -> exec the command (argv; `sh -c` only when the task asked for a shell)
@@ -87,8 +89,10 @@ $SIG{CHLD} = sub {
 
 while (defined(my $line = <STDIN>)) {
   chomp $line;
-  my ($id, $cwd, $out, $err, $status, $user, $njoin, @rest) = map { pack('H*', $_) } split / /, $line;
-  if (!defined $njoin || $njoin !~ /^\d+$/) { print "fail ", ($id // '-'), " ", hex_of('malformed request'), "\n"; next }
+  my ($id, $cwd, $out, $err, $status, $user, $nops, @rest) = map { pack('H*', $_) } split / /, $line;
+  if (!defined $nops || $nops !~ /^\d+$/) { print "fail ", ($id // '-'), " ", hex_of('malformed request'), "\n"; next }
+  my @ops = splice(@rest, 0, $nops);
+  my $njoin = shift(@rest) // 0;
   my @join = splice(@rest, 0, $njoin);
   my $argc = shift(@rest) // 0;
   my @argv = splice(@rest, 0, $argc);
@@ -100,7 +104,7 @@ while (defined(my $line = <STDIN>)) {
   if ($pid < 0) { print "fail $id ", hex_of("cannot create the task's pid namespace: $!"), "\n"; next }
   if ($pid == 0) {
     init_task({ cwd => $cwd, out => $out, err => $err, status => $status, user => $user,
-      join => \@join, argv => \@argv, env => \@env });
+      ops => \@ops, join => \@join, argv => \@argv, env => \@env });
   }
   print "pid $id $pid\n";
 }
@@ -121,6 +125,15 @@ sub init_task {
     if ($t->{user} ne '-') { my ($uid, $gid) = split /:/, $t->{user}; chown($uid, $gid, $fh) or POSIX::_exit(126) }
     POSIX::dup2(fileno($fh), $pair->[1]) or POSIX::_exit(126);
     close($fh);
+  }
+  for my $op (@{ $t->{ops} }) {
+    my ($kind, $file, $value) = split / /, $op, 3;
+    if ($kind eq 'm') { mkdir_p($file) or give_up(125, "cannot set up the task cgroup: cannot create $file: $!") }
+    else {
+      my $fh;
+      my $ok = open($fh, '>', $file) && print({$fh} $value) && close($fh);
+      give_up(125, "cannot set up the task cgroup: cannot write $value to $file: $!") if !$ok;
+    }
   }
   for my $f (@{ $t->{join} }) {
     my $fh;
@@ -150,6 +163,14 @@ sub init_task {
   if (open(my $fh, '>', $t->{status})) { print {$fh} "$code\n"; close($fh) }
   else { print STDERR "agora: cannot write $t->{status}: $!\n" }
   POSIX::_exit($code);
+}
+
+sub mkdir_p {
+  my ($dir) = @_;
+  return 1 if -d $dir;
+  my ($parent) = $dir =~ m{^(.+)/[^/]+$};
+  mkdir_p($parent) if defined $parent;
+  return mkdir($dir) || $!{EEXIST};
 }
 
 # Mount, ipc and uts namespaces of our own, and a /proc that shows only the task's pid namespace.

@@ -15,6 +15,7 @@ import type { Logger } from '../../sdk/log';
 import { LaunchError } from '../errors';
 import { signalName } from '../exit-codes';
 import type { InitExit } from './exit-watch';
+import type { CgroupOp } from './planned-cgroup';
 
 /**
  * The Perl program. From source (tsx, jest) it sits beside this file; `npm run build` copies it beside the
@@ -38,6 +39,8 @@ export interface LaunchRequest {
   statusFile: string;
   /** Run as this user (and give it the stdout/stderr files); absent: stay root. */
   user?: { uid: number; gid: number };
+  /** Directories and limit files the init creates and writes first (planned-cgroup.ts); none: they exist. */
+  cgroupOps?: readonly CgroupOp[];
   /** cgroup.procs files the init joins before anything of the task runs. */
   join: readonly string[];
 }
@@ -60,7 +63,8 @@ export class LaunchServer {
     const proc = this.ensure();
     const id = String(++this.seq);
     const user = req.user ? `${req.user.uid}:${req.user.gid}` : '-';
-    const fields = [id, req.cwd, req.stdoutFile, req.stderrFile, req.statusFile, user,
+    const ops = (req.cgroupOps ?? []).map((op) => op.join(' '));
+    const fields = [id, req.cwd, req.stdoutFile, req.stderrFile, req.statusFile, user, String(ops.length), ...ops,
       String(req.join.length), ...req.join, String(req.argv.length), ...req.argv,
       ...Object.entries(req.env).map(([k, v]) => `${k}=${v}`)];
     return new Promise((resolve, reject) => {

@@ -85,15 +85,28 @@ export class NativeContainer implements Container {
     await this.exit;
   }
 
-  usage(): Promise<ContainerUsage> {
+  async usage(): Promise<ContainerUsage> {
+    await this.cgroupSettled(Date.now() + 5_000);
     try {
       const s = this.d.cgroup.stats();
-      return Promise.resolve({
+      return {
         cpuUserSeconds: s.cpuUserSeconds, cpuSystemSeconds: s.cpuSystemSeconds, memBytes: s.memBytes,
         memPeakBytes: s.memPeakBytes, memLimitBytes: s.memLimitBytes, cpusLimit: s.cpusLimit, timestamp: Date.now(),
-      });
+      };
     } catch (err) {
-      return Promise.reject(new IsolationError(`no usage for task ${this.taskId}: ${describeError(err)}`, { cause: err }));
+      throw new IsolationError(`no usage for task ${this.taskId}: ${describeError(err)}`, { cause: err });
+    }
+  }
+
+  /**
+   * launch() resolves once the init is cloned; the init then makes its cgroup, writes the limits and joins
+   * it. Its pid in the cgroup means all of that is done (or the init has ended, or the deadline passed).
+   */
+  private async cgroupSettled(deadline: number): Promise<void> {
+    for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+      if (this.initEnded || Date.now() >= deadline) return;
+      if (this.d.cgroup.exists() && this.d.cgroup.pids().includes(this.init.pid)) return;
+      await sleep(delay);
     }
   }
 

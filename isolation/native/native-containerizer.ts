@@ -23,6 +23,7 @@ import { watchPid } from './exit-watch';
 import { LaunchServer, launchServerScriptPresent } from './launch-server';
 import { taskArgv } from './task-command';
 import { NativeContainer, type NativeCheckpoint } from './native-container';
+import { PlannedCgroupFs, type CgroupOp } from './planned-cgroup';
 import { isSameProcessAlive, readProcStat } from './proc';
 import { prepareSandbox, taskEnv } from './sandbox';
 import { findExecutable, findNativeTools, type NativeTools } from './tools';
@@ -101,10 +102,13 @@ export class NativeContainerizer implements Containerizer {
     if (!spec.command.shell && (argv.length === 0 || !findExecutable(argv[0]!, spec.env.PATH))) {
       throw new LaunchError(`command not found: ${argv[0] ?? '(none)'}`);
     }
-    const cgroup = openCgroup(avail.host, `${this.cgroupRoot}/${spec.taskId}`);
+    const cgroupPath = `${this.cgroupRoot}/${spec.taskId}`;
+    const cgroup = openCgroup(avail.host, cgroupPath);
     if (cgroup.exists() && cgroup.pids().length > 0) throw new LaunchError(`task ${spec.taskId} already has running processes in ${cgroup.path}`);
+    // The cgroup is made by the task's init, in parallel with other launches (planned-cgroup.ts).
+    const planned = new PlannedCgroupFs(avail.host.fs, cgroup.procsFiles.map((f) => path.dirname(f)));
     try {
-      cgroup.create({
+      openCgroup({ ...avail.host, fs: planned }, cgroupPath).create({
         cpus: spec.cpus, cpuHardCap: spec.cpuHardCap ?? false,
         memLimitBytes: Math.max(4, spec.memMb) * MiB, pidsMax: spec.pidsLimit ?? this.o.defaultPidsLimit ?? 1024,
       });
@@ -112,7 +116,7 @@ export class NativeContainerizer implements Containerizer {
       throw new LaunchError(`cannot set up the task cgroup: ${describeError(err)}`, { cause: err });
     }
     try {
-      return await this.spawnInto(cgroup, spec, argv, user, avail);
+      return await this.spawnInto(cgroup, planned.ops, spec, argv, user, avail);
     } catch (err) {
       // Nothing runs in the new cgroup yet: remove it, so a failed launch leaves nothing behind.
       await cgroup.destroy().catch((rmErr: unknown) => this.log.warn({ err: rmErr, taskId: spec.taskId }, 'cannot remove the cgroup of a failed launch'));
@@ -120,14 +124,14 @@ export class NativeContainerizer implements Containerizer {
     }
   }
 
-  private async spawnInto(cgroup: TaskCgroup, spec: ContainerSpec, argv: string[], user: UnixUser | undefined,
+  private async spawnInto(cgroup: TaskCgroup, cgroupOps: CgroupOp[], spec: ContainerSpec, argv: string[], user: UnixUser | undefined,
     avail: { host: Extract<CgroupHost, { ok: true }>; tools: NativeTools }): Promise<NativeContainer> {
     const statusFile = path.join(spec.sandboxDir, STATUS_FILE);
     const files = prepareSandbox(spec.sandboxDir, statusFile, user);
     const env = taskEnv(spec);
     const server = this.server(avail.tools);
     const pid = await server.launch({
-      argv, cwd: spec.sandboxDir, env, ...files, statusFile, user: user ? { uid: user.uid, gid: user.gid } : undefined, join: cgroup.procsFiles,
+      argv, cwd: spec.sandboxDir, env, ...files, statusFile, user: user ? { uid: user.uid, gid: user.gid } : undefined, cgroupOps, join: cgroup.procsFiles,
     });
     // An init that already ended (and was reaped) has no /proc entry: its exit is known from the server.
     const startTicks = readProcStat(pid)?.startTicks ?? 0;
