@@ -75,7 +75,12 @@ type NativeHost = Extract<NativeContainerizer['host'], { ok: true }>;
 /** The processes of a task's cgroup (freezer on v1: the hierarchy the kill path uses). */
 function taskPids(host: NativeHost, cgroupPath: string): number[] {
   const dir = host.version === 1 ? `${host.mounts.freezer}/${cgroupPath}` : `${host.mount}/${cgroupPath}`;
-  return fs.readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
+  try {
+    return fs.readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []; // the task's init has not made it yet
+    throw err;
+  }
 }
 
 async function destroyAll(containers: Container[]): Promise<number> {
