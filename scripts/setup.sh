@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Agora needs on this machine when it is missing, then returns.
 #   scripts/setup.sh            npm deps + nats-server (for `npm start`)
-#   scripts/setup.sh --test     also docker.io (daemon started), busybox-static, chromium (for `npm test`)
+#   scripts/setup.sh --test     also docker.io (daemon started), busybox-static, chromium, perl (for `npm test`)
 # Idempotent and quiet when everything is present. Root on Debian installs packages with apt;
 # anyone else gets a message saying what to install.
 set -euo pipefail
@@ -19,6 +19,8 @@ if [ "$want_test" = 1 ]; then
   command -v dockerd >/dev/null 2>&1 || missing_pkgs+=(docker.io)
   [ -x /bin/busybox ] && /bin/busybox --help 2>&1 | grep -q 'statically linked\|BusyBox' && [ -f /usr/share/doc/busybox-static/copyright ] || missing_pkgs+=(busybox-static)
   [ -x /usr/bin/chromium ] || missing_pkgs+=(chromium)
+  # The launch server's test checks its syscall table against syscall.ph (Debian's perl, beyond perl-base).
+  perl -e 'require "syscall.ph"' >/dev/null 2>&1 || missing_pkgs+=(perl)
 fi
 
 if [ "${#missing_pkgs[@]}" -gt 0 ]; then
