@@ -7,7 +7,8 @@
  *   await task.destroy();                          // cgroup removed
  *
  * Tasks are created by a small launch server (launch-server.pl) as the init of their own namespaces, in
- * their own sessions, with stdout/stderr going straight to sandbox files, so they outlive the agent;
+ * their own sessions, with stdout/stderr going straight to sandbox files (or to their log rotator's FIFOs,
+ * log-rotator.ts), never to the agent, so they outlive it;
  * `recover(checkpoint)` finds them again by the init's host pid (+ start time) and cgroup.
  */
 import * as path from 'node:path';
