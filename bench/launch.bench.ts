@@ -3,13 +3,16 @@
  *
  *   1. native, on one NativeContainerizer:
  *      a. latency: S tasks (default 100) launched one at a time: launch() call → resolved (the agent could
- *         report TASK_RUNNING) and → the command running in its namespace, p50/p99;
- *      b. throughput: N tasks (`sleep 600`, default 1,000) launched as one batch: time until every launch()
- *         resolved and until every command runs; then kill (SIGTERM, grace 3 s) + destroy of all N.
+ *         report TASK_RUNNING) and → the command itself running, p50/p99;
+ *      b. throughput, R rounds (default 1): N tasks (`sleep 600`, default 1,000) launched as one batch until
+ *         every command runs, then kill (SIGTERM, grace 3 s) + destroy of all N; and, in the same round, the
+ *         naive floor (bench/native-baseline.ts: N × `unshare … -- sh -c 'exec sleep 600'` from a bash loop)
+ *         until all run, then killed. Prints the ratio Agora / floor. Rounds alternate which goes first.
  *   2. docker: M tasks (default 50) through DockerContainerizer, then M plain `docker run -d` of the same
  *      image and command, sequentially; per-launch latency and totals, and the ratio.
  *
- * Options: --native N  --sample S  --docker M  (0 skips a part). Cleans up everything it made, even on failure.
+ * Options: --native N  --sample S  --rounds R  --docker M  (0 skips a part). Cleans up everything it made,
+ * even on failure.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,8 +22,9 @@ import { promisify } from 'node:util';
 import type { Container, ContainerSpec } from '../isolation/containerizer';
 import { DockerContainerizer } from '../isolation/docker/docker-containerizer';
 import { NativeContainerizer } from '../isolation/native/native-containerizer';
-import { findNamespaceInit } from '../isolation/native/proc';
+import { findExecutable } from '../isolation/native/tools';
 import { sweepCgroups } from '../isolation/testing/fixtures';
+import { ProgramCounter, runBaseline, until, type BaselineResult } from './native-baseline';
 
 const run = promisify(execFile);
 const IMAGE = 'agora-busybox:latest';
@@ -33,6 +37,12 @@ function arg(name: string, dflt: number): number {
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+}
+
+function median(xs: number[]): number {
+  const v = [...xs].sort((x, y) => x - y);
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid]! : (v[mid - 1]! + v[mid]!) / 2;
 }
 
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
@@ -62,15 +72,15 @@ async function launchAll(c: { launch(s: ContainerSpec): Promise<Container> }, sp
 
 type NativeHost = Extract<NativeContainerizer['host'], { ok: true }>;
 
-/** Whether the task's command is up: launcher, pid 1 and the command in the cgroup, pid 1 found. */
-function commandRunning(host: NativeHost, cgroupPath: string): boolean {
+/** The processes of a task's cgroup (freezer on v1: the hierarchy the kill path uses). */
+function taskPids(host: NativeHost, cgroupPath: string): number[] {
   const dir = host.version === 1 ? `${host.mounts.freezer}/${cgroupPath}` : `${host.mount}/${cgroupPath}`;
-  const pids = fs.readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
-  return pids.length >= 3 && findNamespaceInit(pids) !== undefined;
-}
-
-async function until(pred: () => boolean, stepMs: number): Promise<void> {
-  while (!pred()) await new Promise((r) => setTimeout(r, stepMs));
+  try {
+    return fs.readFileSync(`${dir}/cgroup.procs`, 'utf8').split('\n').filter(Boolean).map(Number);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return []; // the task's init has not made it yet
+    throw err;
+  }
 }
 
 async function destroyAll(containers: Container[]): Promise<number> {
@@ -87,64 +97,105 @@ function cpuOfTree(pid: number): { self: number; children: number } {
   return { self: (Number(f[11]) + Number(f[12])) / tick, children: (Number(f[13]) + Number(f[14])) / tick };
 }
 
-async function benchNative(n: number, sample: number): Promise<void> {
+/** Throws once any of `containers` has ended (a launch that failed would otherwise be waited for forever). */
+function endWatch(containers: Container[]): { check(): void } {
+  const ended: string[] = [];
+  for (const k of containers) {
+    k.wait().then((e) => ended.push(`${k.taskId}: ${e.reason} ${e.message}`), (err: unknown) => ended.push(`${k.taskId}: wait failed: ${String(err)}`));
+  }
+  return { check: () => { if (ended.length > 0) throw new Error(`task ended before its command ran — ${ended[0]}`); } };
+}
+
+interface AgoraBatch { launchedMs: number; allRunningMs: number; destroyMs: number; killed: number; cpu: { agent: number; server: number; tasks: number } }
+
+/** N tasks launched as one batch (as an agent does for the tasks of one accept), until every command runs; then all killed. */
+async function agoraBatch(c: NativeContainerizer, host: NativeHost, specs: ContainerSpec[], made: Container[]): Promise<AgoraBatch> {
+  const serverPid = c.launchServerPid()!;
+  const cpu0 = { agent: process.cpuUsage(), tree: cpuOfTree(serverPid) };
+  const t0 = performance.now();
+  const containers = await Promise.all(specs.map((sp) => c.launch(sp)));
+  made.push(...containers);
+  const launchedMs = performance.now() - t0;
+  const sleeps = new ProgramCounter('sleep');
+  const pending = new Set(containers);
+  const ended = endWatch(containers);
+  await until(() => {
+    ended.check();
+    for (const k of pending) if (sleeps.scan(taskPids(host, String(k.checkpoint.cgroupPath)))) pending.delete(k);
+    return pending.size === 0;
+  }, 100);
+  const allRunningMs = performance.now() - t0;
+  const destroyMs = await destroyAll(containers);
+  made.length = 0;
+  const exits = await Promise.all(containers.map((k) => k.wait()));
+  const agentCpu = process.cpuUsage(cpu0.agent);
+  const tree = cpuOfTree(serverPid);
+  return {
+    launchedMs, allRunningMs, destroyMs, killed: exits.filter((e) => e.reason === 'KILLED').length,
+    cpu: { agent: (agentCpu.user + agentCpu.system) / 1e6, server: tree.self - cpu0.tree.self, tasks: tree.children - cpu0.tree.children },
+  };
+}
+
+/** One at a time: launch() call → resolved, and → the command running. */
+async function latencies(c: NativeContainerizer, host: NativeHost, specs: ContainerSpec[], made: Container[]): Promise<{ resolved: number[]; running: number[] }> {
+  const resolved: number[] = [];
+  const running: number[] = [];
+  for (const sp of specs) {
+    const a = performance.now();
+    const k = await c.launch(sp);
+    made.push(k);
+    resolved.push(performance.now() - a);
+    const sleeps = new ProgramCounter('sleep');
+    const ended = endWatch([k]);
+    await until(() => ended.check() ?? sleeps.scan(taskPids(host, String(k.checkpoint.cgroupPath))), 1);
+    running.push(performance.now() - a);
+  }
+  await destroyAll(made.splice(0));
+  return { resolved: resolved.sort((x, y) => x - y), running: running.sort((x, y) => x - y) };
+}
+
+async function benchNative(n: number, sample: number, rounds: number): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'agora-bench-'));
-  const c = new NativeContainerizer({ agentId: 'bench-agent', cgroupRoot: `agora-bench/${process.pid}` });
+  const c = new NativeContainerizer({ agentId: 'bench-agent', cgroupRoot: `agora-bench/${process.pid}/agora` });
   const avail = await c.available();
   const host = c.host;
   if (!avail.ok || !host.ok) throw new Error(`native containerizer unavailable: ${avail.ok ? '' : avail.reason}`);
-  let containers: Container[] = [];
+  const unshareBin = findExecutable('unshare');
+  if (!unshareBin) throw new Error('unshare (util-linux) is needed for the baseline');
+  const made: Container[] = [];
+  let next = 0;
+  const specs = (count: number): ContainerSpec[] => Array.from({ length: count }, () => spec(root, next++));
   try {
-    // A. Latency: one task at a time, launch() call → resolved, and → its command running.
-    const resolved: number[] = [];
-    const running: number[] = [];
-    for (let i = 0; i < sample; i++) {
-      const a = performance.now();
-      const k = await c.launch(spec(root, i));
-      containers.push(k);
-      resolved.push(performance.now() - a);
-      await until(() => commandRunning(host, String(k.checkpoint.cgroupPath)), 1);
-      running.push(performance.now() - a);
-    }
-    await destroyAll(containers);
-    containers = [];
-    resolved.sort((x, y) => x - y);
-    running.sort((x, y) => x - y);
-
-    // B. Throughput: n tasks launched as one batch (as an agent does for a batch of launches).
-    const specs = Array.from({ length: n }, (_, i) => spec(root, sample + i));
-    const serverPid = c.launchServerPid()!;
-    const cpu0 = { agent: process.cpuUsage(), tree: cpuOfTree(serverPid) };
-    const t0 = performance.now();
-    containers = await Promise.all(specs.map((sp) => c.launch(sp)));
-    const launchedMs = performance.now() - t0;
-    const agentLaunchCpu = process.cpuUsage(cpu0.agent);
-    const pending = new Set(containers);
-    await until(() => {
-      for (const k of pending) if (commandRunning(host, String(k.checkpoint.cgroupPath))) pending.delete(k);
-      return pending.size === 0;
-    }, 100);
-    const allRunningMs = performance.now() - t0;
-    const destroyMs = await destroyAll(containers);
-    const exits = await Promise.all(containers.map((k) => k.wait()));
-    const killed = exits.filter((e) => e.reason === 'KILLED').length;
-    const agentCpu = process.cpuUsage(cpu0.agent);
-    const tree = cpuOfTree(serverPid);
-    const agentS = (agentCpu.user + agentCpu.system) / 1e6;
-    const tasksS = tree.children - cpu0.tree.children;
-    const serverS = tree.self - cpu0.tree.self;
-    containers = [];
     console.log(`\n## native (cgroup v${host.version})`);
-    console.log(`latency, ${sample} tasks one at a time: launch() p50 ${ms(pct(resolved, 50))} p99 ${ms(pct(resolved, 99))}; to command running p50 ${ms(pct(running, 50))} p99 ${ms(pct(running, 99))}`);
-    console.log(`${n} × sleep 600 as one batch: all launch() resolved ${s(launchedMs)}; all commands running ${s(allRunningMs)}`);
-    console.log(`kill (SIGTERM, grace 3 s) + destroy all ${n}: ${s(destroyMs)} (${killed}/${n} ended as KILLED, cgroups removed)`);
-    console.log(`agent cpu until every launch() resolved: ${((agentLaunchCpu.user + agentLaunchCpu.system) / 1e6).toFixed(2)} s`);
-    console.log(`cpu for the batch (launch → destroy): agent ${agentS.toFixed(2)} s, launch server ${serverS.toFixed(2)} s, task processes ${tasksS.toFixed(2)} s = ${(agentS + serverS + tasksS).toFixed(2)} cpu-s`);
+    if (sample > 0) {
+      const { resolved, running } = await latencies(c, host, specs(sample), made);
+      console.log(`latency, ${sample} tasks one at a time: launch() p50 ${ms(pct(resolved, 50))} p99 ${ms(pct(resolved, 99))}; to command running p50 ${ms(pct(running, 50))} p99 ${ms(pct(running, 99))}`);
+    }
+    const ratios: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const load = os.loadavg()[0]!.toFixed(2);
+      const runBase = () => runBaseline(host, `agora-bench/${process.pid}/baseline-${r}`, n, unshareBin);
+      const runOurs = async () => {
+        const batch = specs(n); // sandboxes made before the clock starts, as the agent makes them before launch()
+        if (!c.launchServerPid()) await latencies(c, host, specs(1), made); // start the launch server outside the clock
+        return agoraBatch(c, host, batch, made);
+      };
+      let base: BaselineResult;
+      let ours: AgoraBatch;
+      if (r % 2 === 0) { base = await runBase(); ours = await runOurs(); } else { ours = await runOurs(); base = await runBase(); }
+      const ratio = ours.allRunningMs / base.allRunningMs;
+      ratios.push(ratio);
+      const cpu = ours.cpu.agent + ours.cpu.server + ours.cpu.tasks;
+      console.log(`round ${r + 1} (load ${load} → ${os.loadavg()[0]!.toFixed(2)}, ${r % 2 === 0 ? 'baseline first' : 'agora first'}):`);
+      console.log(`  agora    ${n} × sleep 600: all launch() resolved ${s(ours.launchedMs)}; all running ${s(ours.allRunningMs)}; kill (SIGTERM, grace 3 s) + destroy all ${s(ours.destroyMs)} (${ours.killed}/${n} KILLED); cpu: agent ${ours.cpu.agent.toFixed(2)} + launch server ${ours.cpu.server.toFixed(2)} + tasks ${ours.cpu.tasks.toFixed(2)} = ${cpu.toFixed(2)} s`);
+      console.log(`  baseline ${n} × unshare … sh -c 'exec sleep 600' from a bash loop: all running ${s(base.allRunningMs)}; SIGKILL all ${s(base.destroyMs)}; cpu ${base.cpuSeconds.toFixed(2)} s`);
+      console.log(`  ratio agora / baseline, launch until all running: ${ratio.toFixed(2)}×`);
+    }
+    if (rounds > 1) console.log(`ratios: ${ratios.map((x) => x.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}×`);
   } finally {
-    await Promise.all(containers.map(async (k) => { await k.kill(0); await k.destroy(); }));
+    await Promise.all(made.map(async (k) => { await k.kill(0); await k.destroy(); }));
     c.close();
-    await sweepCgroups(c.cgroupRoot);
-    await sweepCgroups('agora-bench');
+    await sweepCgroups(`agora-bench/${process.pid}`);
     fs.rmSync(root, { recursive: true, force: true });
   }
 }
@@ -205,7 +256,7 @@ async function main(): Promise<void> {
   const n = arg('native', 1_000);
   const m = arg('docker', 50);
   console.log(`# launch benchmark — ${os.cpus().length} cpus, ${os.cpus()[0]?.model ?? '?'}, node ${process.version}, load ${os.loadavg()[0]!.toFixed(2)}`);
-  if (n > 0) await benchNative(n, arg('sample', 100));
+  if (n > 0) await benchNative(n, arg('sample', 100), arg('rounds', 1));
   if (m > 0) await benchDocker(m);
 }
 

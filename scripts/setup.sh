@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Agora needs on this machine when it is missing, then returns.
 #   scripts/setup.sh            npm deps + nats-server and haproxy (for `npm start`; `agora up` runs agora lb with it)
-#   scripts/setup.sh --test     also docker.io (daemon started), busybox-static, chromium, prometheus, dnsutils (for `npm test`)
+#   scripts/setup.sh --test     also docker.io (daemon started), busybox-static, chromium, prometheus, dnsutils, perl (for `npm test`)
 # Idempotent and quiet when everything is present. Root on Debian installs packages with apt;
 # anyone else gets a message saying what to install.
 set -euo pipefail
@@ -22,6 +22,8 @@ if [ "$want_test" = 1 ]; then
   [ -x /usr/bin/chromium ] || missing_pkgs+=(chromium)
   { command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; } || missing_pkgs+=(prometheus)
   command -v dig >/dev/null 2>&1 || missing_pkgs+=(dnsutils)   # dig, for the DNS tests
+  # The launch server's test checks its syscall table against syscall.ph (Debian's perl, beyond perl-base).
+  perl -e 'require "syscall.ph"' >/dev/null 2>&1 || missing_pkgs+=(perl)
 fi
 
 if [ "${#missing_pkgs[@]}" -gt 0 ]; then

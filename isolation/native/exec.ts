@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { IsolationError } from '../errors';
 import { EXEC_TIMEOUT_CODE } from '../exit-codes';
-import { shQuote } from './launcher';
+import { shQuote } from './task-command';
 
 export interface ExecContext {
   procsFiles: readonly string[];

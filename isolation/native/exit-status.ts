@@ -1,6 +1,6 @@
 /**
  * How a native task ended, from what is known afterwards: the status its pid 1 wrote to the sandbox,
- * the launcher's own exit (only while the agent that spawned it lives), the cgroup's OOM counter, and
+ * the init's own exit (only while the agent that spawned it lives), the cgroup's OOM counter, and
  * whether the agent asked for the kill. A pure function, so every combination is unit-tested.
  */
 import type { ContainerExit } from '../containerizer';
@@ -9,8 +9,8 @@ import { decodeStatus as decode } from '../exit-codes';
 export interface ExitEvidence {
   /** Text of the status file, undefined when pid 1 never wrote one (killed with SIGKILL, never started). */
   statusText?: string;
-  /** The launcher's exit as seen by the agent that spawned it; undefined after an agent restart. */
-  launcher?: { code: number | null; signal: string | null };
+  /** The init's exit as seen by the agent that spawned it; undefined after an agent restart. */
+  init?: { code: number | null; signal: string | null };
   oomKills: number;
   memLimitBytes?: number;
   memPeakBytes: number;
@@ -27,7 +27,7 @@ function parseStatus(text: string | undefined): number | undefined {
 
 export function classifyExit(e: ExitEvidence): ContainerExit {
   const status = parseStatus(e.statusText);
-  const decoded = status !== undefined ? decode(status) : { exitCode: null, signal: e.launcher?.signal ?? null };
+  const decoded = status !== undefined ? decode(status) : { exitCode: null, signal: e.init?.signal ?? null };
   if (e.oomKills > 0) {
     return {
       exitCode: null, signal: decoded.signal ?? 'SIGKILL', reason: 'OOM',
@@ -44,9 +44,9 @@ export function classifyExit(e: ExitEvidence): ContainerExit {
       ? { ...decoded, reason: 'SIGNALED', message: `ended by ${decoded.signal}` }
       : { ...decoded, reason: 'EXITED', message: `exited with code ${decoded.exitCode}` };
   }
-  if (!e.launcher) {
+  if (!e.init) {
     return { exitCode: null, signal: null, reason: 'AGENT_RESTART', message: 'task ended while the agent was away; its exit status is unknown' };
   }
-  const how = e.launcher.signal ? `launcher ended by ${e.launcher.signal}` : `launcher exited with code ${e.launcher.code}`;
-  return { exitCode: null, signal: e.launcher.signal, reason: 'LAUNCH_FAILED', message: `task did not start (${how}; see stderr)` };
+  const how = e.init.signal ? `init ended by ${e.init.signal}` : `init exited with code ${e.init.code}`;
+  return { exitCode: null, signal: e.init.signal, reason: 'LAUNCH_FAILED', message: `task did not start (${how}; see stderr)` };
 }

@@ -34,8 +34,20 @@ it('a volume whose host path is missing fails the launch, with the reason on std
   const spec = shellSpec('echo never', { volumes: [{ hostPath: '/no/such/dir', containerPath: 'x', readOnly: true }] });
   const k = await c.launch(spec);
   const exit = await k.wait();
-  expect(exit).toMatchObject({ reason: 'LAUNCH_FAILED', message: 'task did not start (launcher exited with code 125; see stderr)' });
+  expect(exit).toMatchObject({ reason: 'LAUNCH_FAILED', message: 'task did not start (init exited with code 125; see stderr)' });
   expect(readSandboxFile(spec, 'stdout')).toBe('');
   expect(readSandboxFile(spec, 'stderr')).toMatch(/agora: cannot mount a volume/);
+  await k.destroy();
+});
+
+it('never mounts through a symlink the sandbox holds (the mount would land outside it)', async () => {
+  const host = tempSandbox();
+  const outside = tempSandbox();
+  const spec = shellSpec('echo never', { volumes: [{ hostPath: host, containerPath: 'link/data', readOnly: false }] });
+  fs.symlinkSync(outside, path.join(spec.sandboxDir, 'link'));
+  const k = await c.launch(spec);
+  expect(await k.wait()).toMatchObject({ reason: 'LAUNCH_FAILED' });
+  expect(readSandboxFile(spec, 'stderr')).toMatch(/agora: cannot mount a volume: .* is a symlink/);
+  expect(fs.readdirSync(outside)).toEqual([]);
   await k.destroy();
 });

@@ -1,84 +1,53 @@
 /**
- * A small fork server for native tasks. Forking the agent itself (Node, hundreds of MB mapped) costs
- * 2–10 ms per task and blocks the event loop; a long-lived Perl helper (perl-base is Essential on
- * Debian, so it is always there) forks cheaply, puts each task in its own session with its sandbox
- * files as stdout/stderr, reaps it and reports its exit status. The agent only writes a line per launch.
+ * The agent's side of the native launch server (launch-server.pl, beside this file — read its header for
+ * what a task's init does). Forking the agent itself (Node, hundreds of MB mapped) costs 2–10 ms per task
+ * and blocks the event loop; a long-lived Perl helper (perl-base is Essential on Debian) clones cheaply,
+ * and each task's init does its own isolation work in parallel with the next launch. The agent only writes
+ * a line per launch, and hears back the init's pid, then its exit.
  *
- * The child writes its pid into the task's cgroups *before* exec, so nothing of the task runs unconfined.
- *
- * Protocol (one line each way, fields hex-encoded, space-separated):
- *   → id cwd stdout stderr owner(uid:gid|-) prctl-nr(|-) njoin join… argc argv… env…
- *                                               ← pid <id> <pid> | fail <id> <hex message>
- *                                               ← exit <pid> <code|-> <signal number|->
  * If the helper dies, launches in flight fail and exit watchers resolve `undefined`: the caller then
  * watches the pid itself (as after an agent restart). The next launch starts a new helper.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { Logger } from '../../sdk/log';
 import { LaunchError } from '../errors';
 import { signalName } from '../exit-codes';
-import type { LauncherExit } from './exit-watch';
+import type { InitExit } from './exit-watch';
+import type { CgroupOp } from './planned-cgroup';
 
-const SCRIPT = String.raw`
-use strict; use warnings; use POSIX (); use Fcntl qw(O_WRONLY O_APPEND O_CREAT O_NOFOLLOW);
-$| = 1;
-sub hex_of { unpack('H*', $_[0]) }
-$SIG{CHLD} = sub {
-  while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
-    my $st = $?;
-    if ($st & 127) { print "exit $pid - ", ($st & 127), "\n" } else { print "exit $pid ", ($st >> 8), " -\n" }
-  }
-};
-while (defined(my $line = <STDIN>)) {
-  chomp $line;
-  my ($id, $cwd, $out, $err, $owner, $prctl, $njoin, @rest) = map { pack('H*', $_) } split / /, $line;
-  my @join = splice(@rest, 0, $njoin);
-  my $argc = shift @rest;
-  my @argv = splice(@rest, 0, $argc);
-  my $pid = fork();
-  if (!defined $pid) { print "fail $id ", hex_of("fork failed: $!"), "\n"; next; }
-  if ($pid == 0) {
-    $SIG{CHLD} = 'DEFAULT';
-    POSIX::setsid();
-    open(STDIN, '<', '/dev/null');
-    # O_NOFOLLOW: the sandbox belongs to the task user; a planted symlink must not redirect root's writes.
-    for my $pair ([$out, 1], [$err, 2]) {
-      my $fh;
-      sysopen($fh, $pair->[0], O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW, 0644) or POSIX::_exit(126);
-      if ($owner ne '-') { my ($uid, $gid) = split /:/, $owner; chown($uid, $gid, $fh) or POSIX::_exit(126); }
-      POSIX::dup2(fileno($fh), $pair->[1]) or POSIX::_exit(126);
-      close($fh);
-    }
-    for my $f (@join) {
-      my $fh;
-      my $ok = open($fh, '>', $f) && print({$fh} "$$\n") && close($fh);
-      if (!$ok) { print STDERR "agora: cannot join cgroup $f: $!\n"; POSIX::_exit(125) }
-    }
-    if ($prctl ne '-') {
-      syscall($prctl + 0, 38, 1, 0, 0, 0) == 0 or do { print STDERR "agora: cannot set no_new_privs: $!\n"; POSIX::_exit(125) };
-    }
-    chdir($cwd) or do { print STDERR "agora: cannot enter $cwd: $!\n"; POSIX::_exit(126) };
-    %ENV = map { split(/=/, $_, 2) } @rest;
-    { no warnings; exec { $argv[0] } @argv; }
-    print STDERR "agora: cannot exec $argv[0]: $!\n";
-    POSIX::_exit(127);
-  }
-  print "pid $id $pid\n";
+/**
+ * The Perl program. From source (tsx, jest) it sits beside this file; `npm run build` copies it beside the
+ * compiled .js in dist/ (scripts/copy-runtime-files.js).
+ */
+export const LAUNCH_SERVER_SCRIPT = path.join(__dirname, 'launch-server.pl');
+
+/** Whether the launch server's program is where the code expects it; the reason when not. */
+export function launchServerScriptPresent(script = LAUNCH_SERVER_SCRIPT): { ok: true } | { ok: false; reason: string } {
+  return fs.existsSync(script) ? { ok: true } : { ok: false, reason: `the native launch server ${script} is missing (npm run build copies it)` };
 }
-`;
 
 export interface LaunchRequest {
+  /** The task's command, executed as is (PATH searched in `env`): `['/bin/sh', '-c', …]` for a shell task. */
   argv: string[];
   cwd: string;
   env: Record<string, string>;
   stdoutFile: string;
   stderrFile: string;
-  /** Owner given to the stdout/stderr files (the task user). */
-  owner?: { uid: number; gid: number };
-  /** cgroup.procs files the child writes its pid to before exec. */
+  /** Where the init writes the command's status (code, or 128+signal) once it ends. */
+  statusFile: string;
+  /** Run as this user (and give it the stdout/stderr files); absent: stay root. */
+  user?: { uid: number; gid: number };
+  /** Directories and limit files the init creates and writes first (planned-cgroup.ts); none: they exist. */
+  cgroupOps?: readonly CgroupOp[];
+  /** cgroup.procs files the init joins before anything of the task runs. */
   join: readonly string[];
-  /** prctl syscall number to set no_new_privs before exec; undefined: not set. */
-  prctlSyscall?: number;
+  /**
+   * Host directories the init bind-mounts at `<cwd>/<containerPath>` in the task's mount namespace, as root,
+   * before it drops to the task user (already granted by the agent's ACL; containerPath relative, no `..`).
+   */
+  volumes?: readonly { hostPath: string; containerPath: string; readOnly: boolean }[];
 }
 
 const hex = (s: string): string => Buffer.from(s, 'utf8').toString('hex');
@@ -89,18 +58,21 @@ export class LaunchServer {
   private buffer = '';
   private seq = 0;
   private readonly replies = new Map<string, { resolve(pid: number): void; reject(err: Error): void }>();
-  private readonly exitWaiters = new Map<number, (e: LauncherExit | undefined) => void>();
-  private readonly earlyExits = new Map<number, LauncherExit>();
+  private readonly exitWaiters = new Map<number, (e: InitExit | undefined) => void>();
+  private readonly earlyExits = new Map<number, InitExit>();
 
-  constructor(private readonly perlBin: string, private readonly log: Logger) {}
+  constructor(private readonly perlBin: string, private readonly log: Logger, private readonly script = LAUNCH_SERVER_SCRIPT) {}
 
-  /** Starts `argv` detached; resolves with its pid once forked. */
+  /** Starts the task's init (pid 1 of its own namespaces, in its cgroups); resolves with its host pid once cloned. */
   launch(req: LaunchRequest): Promise<number> {
     const proc = this.ensure();
     const id = String(++this.seq);
-    const owner = req.owner ? `${req.owner.uid}:${req.owner.gid}` : '-';
-    const fields = [id, req.cwd, req.stdoutFile, req.stderrFile, owner, req.prctlSyscall === undefined ? '-' : String(req.prctlSyscall),
-      String(req.join.length), ...req.join, String(req.argv.length), ...req.argv,
+    const user = req.user ? `${req.user.uid}:${req.user.gid}` : '-';
+    const ops = (req.cgroupOps ?? []).map((op) => op.join(' '));
+    const vols = req.volumes ?? [];
+    const fields = [id, req.cwd, req.stdoutFile, req.stderrFile, req.statusFile, user, String(ops.length), ...ops,
+      String(req.join.length), ...req.join, String(vols.length), ...vols.flatMap((v) => [v.readOnly ? 'ro' : 'rw', v.hostPath, v.containerPath]),
+      String(req.argv.length), ...req.argv,
       ...Object.entries(req.env).map(([k, v]) => `${k}=${v}`)];
     return new Promise((resolve, reject) => {
       this.replies.set(id, { resolve, reject });
@@ -110,7 +82,7 @@ export class LaunchServer {
   }
 
   /** The exit of a process this server forked; undefined if the server went away first. */
-  exited(pid: number): Promise<LauncherExit | undefined> {
+  exited(pid: number): Promise<InitExit | undefined> {
     const early = this.earlyExits.get(pid);
     if (early) {
       this.earlyExits.delete(pid);
@@ -131,7 +103,7 @@ export class LaunchServer {
 
   private ensure(): ChildProcess {
     if (this.proc) return this.proc;
-    const proc = spawn(this.perlBin, ['-e', SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const proc = spawn(this.perlBin, [this.script], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.proc = proc;
     proc.stdout!.setEncoding('utf8');
     proc.stdout!.on('data', (chunk: string) => this.onData(chunk));
@@ -174,7 +146,7 @@ export class LaunchServer {
       this.replies.delete(a);
     } else if (kind === 'exit' && a) {
       const pid = Number(a);
-      const exit: LauncherExit = { code: b === '-' ? null : Number(b), signal: c === '-' || c === undefined ? null : signalName(Number(c)) };
+      const exit: InitExit = { code: b === '-' ? null : Number(b), signal: c === '-' || c === undefined ? null : signalName(Number(c)) };
       const waiter = this.exitWaiters.get(pid);
       if (waiter) {
         this.exitWaiters.delete(pid);

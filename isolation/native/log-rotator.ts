@@ -11,7 +11,7 @@
  *
  * Like the launch server, rotators are forked by a long-lived Perl helper (perl-base is Essential on
  * Debian; ~2 MB per rotator), not by the agent: forking Node per task is slow and blocks the event loop.
- * The helper creates the two FIFOs *before* it answers, so the task (forked next by the launch server)
+ * The helper creates the two FIFOs *before* it answers, so the task's init (cloned next by the launch server)
  * opens existing FIFOs; each open blocks until the other side opens, so neither can start alone.
  *
  * Protocol (one line each way, fields hex-encoded): → id dir maxBytes maxFiles owner(uid:gid|-)

@@ -6,8 +6,10 @@
  *   const exit = await task.wait();                // { reason: 'EXITED', exitCode: 0, … }
  *   await task.destroy();                          // cgroup removed
  *
- * Tasks are forked by a small launch server (see launch-server.ts) into their own sessions, with
- * stdout/stderr going straight to sandbox files, so they outlive the agent; `recover(checkpoint)` finds them again by launcher pid (+ start time) and cgroup.
+ * Tasks are created by a small launch server (launch-server.pl) as the init of their own namespaces, in
+ * their own sessions, with stdout/stderr going straight to sandbox files (or to their log rotator's FIFOs,
+ * log-rotator.ts), never to the agent, so they outlive it;
+ * `recover(checkpoint)` finds them again by the init's host pid (+ start time) and cgroup.
  */
 import * as path from 'node:path';
 import { createLogger, type Logger } from '../../sdk/log';
@@ -20,10 +22,11 @@ import { CheckpointError, LaunchError, describeError } from '../errors';
 import { launchOrFail } from '../failed-container';
 import { removeAgentCgroup } from './agent-cgroup';
 import { watchPid } from './exit-watch';
-import { LaunchServer } from './launch-server';
+import { LaunchServer, launchServerScriptPresent } from './launch-server';
 import { LogRotatorServer, ROTATOR_DRAIN_MS, rotatorDrained, stopUnusedRotator } from './log-rotator';
-import { launchChain, prctlSyscall, taskArgv } from './launcher';
+import { taskArgv } from './task-command';
 import { NativeContainer, type NativeCheckpoint } from './native-container';
+import { PlannedCgroupFs, type CgroupOp } from './planned-cgroup';
 import { isSameProcessAlive, readProcStat } from './proc';
 import { prepareSandbox, taskEnv } from './sandbox';
 import { findExecutable, findNativeTools, type NativeTools } from './tools';
@@ -40,7 +43,7 @@ export interface NativeContainerizerOptions {
   taskUser?: string;
   /** pids.max for a task that sets no pidsLimit. Default 1024. */
   defaultPidsLimit?: number;
-  /** How often a recovered task's launcher is checked for exit. Default 500 ms. */
+  /** How often a recovered task's init is checked for exit. Default 500 ms. */
   recoverPollMs?: number;
   log?: Logger;
 }
@@ -83,8 +86,8 @@ export class NativeContainerizer implements Containerizer {
     const host = this.host;
     if (!host.ok) return { ok: false, reason: host.reason };
     const tools = this.tools;
-    if ('missing' in tools) return { ok: false, reason: `util-linux programs missing: ${tools.missing.join(', ')}` };
-    return { ok: true };
+    if ('missing' in tools) return { ok: false, reason: `programs missing: ${tools.missing.join(', ')}` };
+    return launchServerScriptPresent();
   }
 
   /** Tasks launched or recovered by this instance and not yet destroyed. */
@@ -103,10 +106,13 @@ export class NativeContainerizer implements Containerizer {
     if (!spec.command.shell && (argv.length === 0 || !findExecutable(argv[0]!, spec.env.PATH))) {
       throw new LaunchError(`command not found: ${argv[0] ?? '(none)'}`);
     }
-    const cgroup = openCgroup(avail.host, `${this.cgroupRoot}/${spec.taskId}`);
+    const cgroupPath = `${this.cgroupRoot}/${spec.taskId}`;
+    const cgroup = openCgroup(avail.host, cgroupPath);
     if (cgroup.exists() && cgroup.pids().length > 0) throw new LaunchError(`task ${spec.taskId} already has running processes in ${cgroup.path}`);
+    // The cgroup is made by the task's init, in parallel with other launches (planned-cgroup.ts).
+    const planned = new PlannedCgroupFs(avail.host.fs, cgroup.procsFiles.map((f) => path.dirname(f)));
     try {
-      cgroup.create({
+      openCgroup({ ...avail.host, fs: planned }, cgroupPath).create({
         cpus: spec.cpus, cpuHardCap: spec.cpuHardCap ?? false,
         memLimitBytes: Math.max(4, spec.memMb) * MiB, pidsMax: spec.pidsLimit ?? this.o.defaultPidsLimit ?? 1024,
       });
@@ -114,7 +120,7 @@ export class NativeContainerizer implements Containerizer {
       throw new LaunchError(`cannot set up the task cgroup: ${describeError(err)}`, { cause: err });
     }
     try {
-      return await this.spawnInto(cgroup, spec, argv, user, avail);
+      return await this.spawnInto(cgroup, planned.ops, spec, argv, user, avail);
     } catch (err) {
       // Nothing runs in the new cgroup yet: remove it, so a failed launch leaves nothing behind.
       await cgroup.destroy().catch((rmErr: unknown) => this.log.warn({ err: rmErr, taskId: spec.taskId }, 'cannot remove the cgroup of a failed launch'));
@@ -122,39 +128,38 @@ export class NativeContainerizer implements Containerizer {
     }
   }
 
-  private async spawnInto(cgroup: TaskCgroup, spec: ContainerSpec, argv: string[], user: UnixUser | undefined,
+  private async spawnInto(cgroup: TaskCgroup, cgroupOps: CgroupOp[], spec: ContainerSpec, argv: string[], user: UnixUser | undefined,
     avail: { host: Extract<CgroupHost, { ok: true }>; tools: NativeTools }): Promise<NativeContainer> {
     const statusFile = path.join(spec.sandboxDir, STATUS_FILE);
     const files = prepareSandbox(spec.sandboxDir, statusFile, user);
     const env = taskEnv(spec);
-    const chain = launchChain(argv, { statusFile, user, unshareBin: avail.tools.unshareBin, volumes: spec.volumes, sandboxDir: spec.sandboxDir, setprivBin: avail.tools.setprivBin });
     const server = this.server(avail.tools);
-    // With rotation, the task's stdout/stderr are FIFOs owned by its rotator; the launch path is unchanged.
+    // With rotation, the task's stdout/stderr are FIFOs owned by its rotator; the init opens them as it would the files.
     const rotator = spec.logRotation
       ? await this.rotators(avail.tools).start({ dir: spec.sandboxDir, rotation: spec.logRotation, owner: user })
       : undefined;
     let pid: number;
     try {
       pid = await server.launch({
-        argv: chain, cwd: spec.sandboxDir, env, stdoutFile: rotator?.stdoutFile ?? files.stdoutFile,
-        stderrFile: rotator?.stderrFile ?? files.stderrFile, owner: user, join: cgroup.procsFiles, prctlSyscall: prctlSyscall(),
+        argv, cwd: spec.sandboxDir, env, stdoutFile: rotator?.stdoutFile ?? files.stdoutFile, stderrFile: rotator?.stderrFile ?? files.stderrFile,
+        statusFile, user: user ? { uid: user.uid, gid: user.gid } : undefined, cgroupOps, join: cgroup.procsFiles, volumes: spec.volumes,
       });
     } catch (err) {
       if (rotator) stopUnusedRotator(rotator, this.log, spec.taskId);
       throw err;
     }
-    // A launcher that already ended (and was reaped) has no /proc entry: its exit is known from the server.
+    // An init that already ended (and was reaped) has no /proc entry: its exit is known from the server.
     const startTicks = readProcStat(pid)?.startTicks ?? 0;
     const logger = rotator ? { pid: rotator.pid, startTicks: readProcStat(rotator.pid)?.startTicks ?? 0 } : undefined;
     const loggerEnded = rotator ? this.rotators(avail.tools).exited(rotator.pid) : undefined;
-    const launcherExit = server.exited(pid).then((e) => e ?? watchPid(pid, startTicks, this.o.recoverPollMs ?? 500))
+    const initExit = server.exited(pid).then((e) => e ?? watchPid(pid, startTicks, this.o.recoverPollMs ?? 500))
       .then((e) => this.afterLogs(e, spec.taskId, logger, loggerEnded));
     const checkpoint: NativeCheckpoint = {
       kind: 'native', taskId: spec.taskId, pid, startTicks, cgroupVersion: avail.host.version,
       cgroupPath: cgroup.path, sandboxDir: spec.sandboxDir, statusFile, user: user ? { uid: user.uid, gid: user.gid } : undefined, env, logger,
     };
     this.log.debug({ taskId: spec.taskId, pid, cgroup: cgroup.path, logger: logger?.pid }, 'native task launched');
-    return this.track(new NativeContainer({ cgroup, checkpoint, launcherExit, tools: avail.tools, log: this.log, onDestroyed: () => this.live.delete(spec.taskId) }));
+    return this.track(new NativeContainer({ cgroup, checkpoint, initExit, tools: avail.tools, log: this.log, onDestroyed: () => this.live.delete(spec.taskId) }));
   }
 
   /** The task's exit is reported once its rotator wrote the last output (so a read after the end sees it all). */
@@ -213,7 +218,7 @@ export class NativeContainerizer implements Containerizer {
     const host = this.host;
     if (!host.ok) throw new LaunchError(`no usable cgroups: ${host.reason}`);
     const tools = this.tools;
-    if ('missing' in tools) throw new LaunchError(`util-linux programs missing: ${tools.missing.join(', ')}`);
+    if ('missing' in tools) throw new LaunchError(`programs missing: ${tools.missing.join(', ')}`);
     return { host, tools };
   }
 
@@ -234,9 +239,9 @@ export class NativeContainerizer implements Containerizer {
     }
     const cgroup = openCgroup(avail.host, cp.cgroupPath);
     const alive = isSameProcessAlive(cp.pid, cp.startTicks);
-    const launcherExit = (alive ? watchPid(cp.pid, cp.startTicks, this.o.recoverPollMs ?? 500) : Promise.resolve(undefined))
+    const initExit = (alive ? watchPid(cp.pid, cp.startTicks, this.o.recoverPollMs ?? 500) : Promise.resolve(undefined))
       .then((e) => this.afterLogs(e, cp.taskId, cp.logger));
-    const container = new NativeContainer({ cgroup, checkpoint: cp, launcherExit, tools: avail.tools, log: this.log, onDestroyed: () => this.live.delete(cp.taskId) });
+    const container = new NativeContainer({ cgroup, checkpoint: cp, initExit, tools: avail.tools, log: this.log, onDestroyed: () => this.live.delete(cp.taskId) });
     if (alive) {
       this.log.info({ taskId: cp.taskId, pid: cp.pid }, 'native task re-attached');
       return this.track(container);

@@ -31,6 +31,7 @@ it('ends a memory hog over its limit as OOM, with the limit and the peak', async
 it('holds a fork bomb at the pids limit and kills it cleanly', async () => {
   const spec = shellSpec(`perl -e 'while (1) { fork }'`, { pidsLimit: 40, memMb: 512, cpus: 0.5, cpuHardCap: true });
   const k = await c.launch(spec);
+  await k.usage(); // the task's init makes its cgroup after launch() resolves; usage() waits until it has joined it
   const pidsDir = `/sys/fs/cgroup/pids/${root}/${spec.taskId}`;
   for (let i = 0; i < 10; i++) {
     await sleep(100);
@@ -49,6 +50,7 @@ it('caps a cpu hog at 0.5 cpu with a hard cap: throttled, and never above the qu
   // and the kernel's own throttling counters show that the quota (not contention) is what held it back.
   const spec = shellSpec('while :; do :; done', { cpus: 0.5, cpuHardCap: true });
   const k = await c.launch(spec);
+  await k.usage(); // its cgroup exists once the init has joined it
   const cpuDir = `/sys/fs/cgroup/cpu/${root}/${spec.taskId}`;
   expect(fs.readFileSync(`${cpuDir}/cpu.cfs_quota_us`, 'utf8').trim()).toBe(String(Number(fs.readFileSync(`${cpuDir}/cpu.cfs_period_us`, 'utf8')) / 2));
   await sleep(300);

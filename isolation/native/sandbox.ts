@@ -9,9 +9,9 @@ export interface SandboxFiles { stdoutFile: string; stderrFile: string }
 
 /**
  * Makes the sandbox the task user's and clears a stale exit status. `stdout` and `stderr` are created by
- * the launch server's child (owned by the task user, opened without following symlinks) and become the
+ * the task's init (launch-server.pl; owned by the task user, opened without following symlinks) and become the
  * task's own descriptors, never a pipe to the agent: output keeps flowing while the agent is down.
- * Creating files costs ~1 ms each on this disk; doing it in the child keeps it off the agent's event loop.
+ * Creating files costs ~1 ms each on this disk; doing it in the init keeps it off the agent's event loop.
  */
 export function prepareSandbox(dir: string, statusFile: string, user?: { uid: number; gid: number }): SandboxFiles {
   try {

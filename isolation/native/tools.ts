@@ -1,4 +1,4 @@
-/** Locating the programs the native containerizer drives: util-linux unshare, setpriv, nsenter; perl for the launch server. */
+/** Locating the programs the native containerizer drives: perl for the launch server; util-linux setpriv and nsenter for exec into a task. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -26,12 +26,12 @@ function isExecutable(file: string): boolean {
   }
 }
 
-export interface NativeTools { unshareBin: string; setprivBin: string; nsenterBin: string; perlBin: string }
+export interface NativeTools { setprivBin: string; nsenterBin: string; perlBin: string }
 
 /** The tools, or the names of the missing ones. */
 export function findNativeTools(): NativeTools | { missing: string[] } {
   const found = {
-    unshareBin: findExecutable('unshare'), setprivBin: findExecutable('setpriv'), nsenterBin: findExecutable('nsenter'), perlBin: findExecutable('perl'),
+    setprivBin: findExecutable('setpriv'), nsenterBin: findExecutable('nsenter'), perlBin: findExecutable('perl'),
   };
   const missing = Object.entries(found).filter(([, v]) => !v).map(([k]) => k.replace(/Bin$/, ''));
   if (missing.length > 0) return { missing };

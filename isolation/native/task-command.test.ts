@@ -1,4 +1,4 @@
-import { INIT_SCRIPT, launchChain, prctlSyscall, shQuote, taskArgv } from './launcher';
+import { shQuote, taskArgv } from './task-command';
 import { parseProcStat } from './proc';
 import { parsePasswd } from './users';
 
@@ -9,21 +9,6 @@ it('quotes words for sh', () => {
 it('builds the task argv from a shell or plain command', () => {
   expect(taskArgv({ shell: true, value: 'echo hi' })).toEqual(['/bin/sh', '-c', 'echo hi']);
   expect(taskArgv({ shell: false, value: '/bin/echo', arguments: ['a', 'b c'] })).toEqual(['/bin/echo', 'a', 'b c']);
-});
-
-it('creates the namespaces, drops to the task user, and runs a pid 1 that records the status', () => {
-  const argv = launchChain(['/bin/sleep', '5'], { statusFile: '/sbx/.agora-exit', user: { uid: 65534, gid: 65534 }, unshareBin: '/usr/bin/unshare' });
-  expect(argv).toEqual([
-    '/usr/bin/unshare', '--pid', '--fork', '--mount-proc', '--ipc', '--uts', '--kill-child', '--setgid=65534', '--setuid=65534', '--',
-    '/bin/sh', '-c', INIT_SCRIPT, 'agora-init', '/sbx/.agora-exit', '/bin/sleep', '5',
-  ]);
-  expect(launchChain(['x'], { statusFile: '/s', unshareBin: 'unshare' })).not.toContain('--setuid=65534');
-});
-
-it('knows the prctl syscall on the common architectures', () => {
-  expect(prctlSyscall('x64')).toBe(157);
-  expect(prctlSyscall('arm64')).toBe(167);
-  expect(prctlSyscall('mips')).toBeUndefined();
 });
 
 it('parses /proc/<pid>/stat even when the command name has spaces and parentheses', () => {

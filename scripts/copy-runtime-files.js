@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// Copies the non-TypeScript files the compiled code loads at run time into dist/, beside their .js:
+// today the native launch server (isolation/native/launch-server.pl, found through __dirname).
+const { copyFileSync, chmodSync, mkdirSync } = require('node:fs');
+const { dirname, join } = require('node:path');
+
+const root = join(__dirname, '..');
+const FILES = ['isolation/native/launch-server.pl'];
+
+for (const rel of FILES) {
+  const to = join(root, 'dist', rel);
+  mkdirSync(dirname(to), { recursive: true });
+  copyFileSync(join(root, rel), to);
+  chmodSync(to, 0o755);
+  process.stdout.write(`copied ${rel} into dist/\n`);
+}
