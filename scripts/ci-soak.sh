@@ -29,7 +29,10 @@ echo "soak: $n run(s) of .ci/run on fresh clones of $head$([ "$busy" = 1 ] && ec
 burners=()
 start_burners() { for _ in $(seq "$(nproc)"); do (exec sh -c 'while :; do :; done') & burners+=($!); done; }
 stop_burners() { [ "${#burners[@]}" -gt 0 ] && kill "${burners[@]}" 2>/dev/null; wait "${burners[@]}" 2>/dev/null; burners=(); }
-trap 'stop_burners' EXIT INT TERM
+run_pid=""
+# Interrupted: end the run in progress (its own process group) as well, not only this loop.
+trap 'stop_burners' EXIT
+trap '[ -n "$run_pid" ] && kill -TERM -- "-$run_pid" 2>/dev/null; echo "soak: interrupted"; exit 130' INT TERM
 
 passed=0 failed=0
 for i in $(seq "$n"); do
@@ -38,8 +41,11 @@ for i in $(seq "$n"); do
   git clone -q "$repo" "$dir/agora"
   [ "$busy" = 1 ] && start_burners
   started=$(date +%s)
-  (cd "$dir/agora" && env -i PATH="$PATH" HOME="$HOME" LANG=C.UTF-8 CI=true bash .ci/run </dev/null >"$log" 2>&1)
+  (cd "$dir/agora" && exec setsid env -i PATH="$PATH" HOME="$HOME" LANG=C.UTF-8 CI=true bash .ci/run </dev/null >"$log" 2>&1) &
+  run_pid=$!
+  wait "$run_pid"
   rc=$?
+  run_pid=
   took=$(( $(date +%s) - started ))
   stop_burners
   counts="$(grep -E '^Tests: ' "$log" | tail -n 1 | sed 's/^Tests: *//')"

@@ -4,6 +4,8 @@
  * framework receives all 200 TASK_FINISHED updates; nothing is launched twice.
  */
 import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { MASTER_UPDATES_CONSUMER, connectNats, frameworkConsumerName, streams, type NatsConnection } from 'agora/sdk';
 import { eventually, startCluster, type TestCluster } from '../harness/cluster';
 import { FaultFramework } from './fault-framework';
 import { StartsLog, report } from './processes';
@@ -15,7 +17,16 @@ describe('nats-server restart during 200 task completions', () => {
   let fw: FaultFramework | undefined;
 
   beforeAll(async () => { cluster = await startCluster({ agents: [{ resources: 'cpus:8;mem:8192;disk:1000' }] }); });
-  afterAll(async () => { await fw?.stop(false).catch(() => undefined); await cluster?.stop(); });
+  let diagNc: NatsConnection | undefined;
+  // Everything this test opened is closed whatever happened: an open NATS connection would keep jest alive.
+  // If the test failed while NATS was down, bring it back first: closing a connection that is still reconnecting
+  // would wait for a server that never returns.
+  afterAll(async () => {
+    if (cluster && !cluster.nats.running) await cluster.nats.startProcess();
+    await diagNc?.close();
+    await fw?.stop(false).catch(() => undefined);
+    await cluster?.stop();
+  });
 
   it('the framework receives all 200 TASK_FINISHED', async () => {
     const starts = new StartsLog(join(cluster.dir, 'starts'));
@@ -31,7 +42,20 @@ describe('nats-server restart during 200 task completions', () => {
     const restartedAt = Date.now();
     await cluster.nats.startProcess();
 
-    await eventually(() => fw!.inState('TASK_FINISHED').length === TASKS, `all ${TASKS} TASK_FINISHED at the framework`, 40_000);
+    // On a timeout, say where the missing updates are: still in the agent's outbox, or past the master.
+    diagNc = await connectNats({ servers: cluster.natsUrl, name: 'nats-restart-diag' });
+    const jsm = await jetstreamManager(diagNc);
+    let consumerInfo = '';
+    await eventually(async () => {
+      if (fw!.inState('TASK_FINISHED').length === TASKS) return true;
+      const c = await jsm.consumers.info(streams.frameworkUpdates.name, frameworkConsumerName(fw!.driver.frameworkId)).catch((e: Error) => e);
+      const mc = await jsm.consumers.info(streams.agentUpdates.name, MASTER_UPDATES_CONSUMER).catch((e: Error) => e);
+      consumerInfo = c instanceof Error ? c.message : `fw consumer pending=${c.num_pending} ackPending=${c.num_ack_pending} redelivered=${c.num_redelivered} waiting=${c.num_waiting} delivered=${c.delivered.stream_seq}`;
+      consumerInfo += mc instanceof Error ? mc.message : `; master consumer pending=${mc.num_pending} ackPending=${mc.num_ack_pending} waiting=${mc.num_waiting}`;
+      const missing = Array.from({ length: TASKS }, (_, i) => `t-${i}`).filter((id) => fw!.latest.get(id)?.state !== 'TASK_FINISHED');
+      const where = missing.slice(0, 5).map((id) => `${id}: framework ${fw!.latest.get(id)?.state}, master ${cluster.master.master.state.findTask(id, fw!.driver.frameworkId)?.state}`);
+      throw new Error(`${missing.length} missing, ${cluster.agents[0].agent.outbox.pending()} in the outbox; ${consumerInfo}; ${where.join('; ')}`);
+    }, `all ${TASKS} TASK_FINISHED at the framework`, 40_000);
     const deliveredAllAfterMs = Date.now() - restartedAt;
     const lost = TASKS - new Set(fw.updates.filter((u) => u.state === 'TASK_FINISHED').map((u) => u.taskId)).size;
     const duplicatedUpdates = fw.updates.filter((u) => u.state === 'TASK_FINISHED').length - (TASKS - lost);

@@ -31,6 +31,9 @@ export class NatsServer {
 
   get url(): string { return `nats://127.0.0.1:${this.port}`; }
 
+  /** Whether the server process is up (a fault test may have killed it). */
+  get running(): boolean { return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null; }
+
   static async start(): Promise<NatsServer> {
     const s = new NatsServer(await freePort());
     await s.startProcess();
@@ -54,7 +57,9 @@ export class NatsServer {
   /** Stops the server process (storage kept). */
   async stopProcess(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const p = this.proc;
-    if (!p || p.exitCode !== null) return;
+    // A process killed by a signal has signalCode set and exitCode null: it is gone too, and its 'exit' event has
+    // already fired — waiting for it again would hang (the teardown of a fault test that failed after SIGKILL).
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
     await new Promise<void>((resolve) => { p.once('exit', () => resolve()); p.kill(signal); });
   }
 
