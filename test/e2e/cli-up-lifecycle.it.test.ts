@@ -74,8 +74,10 @@ describe('agora up: one per data dir, and nothing left behind when it ends', () 
   it('SIGKILL of agora up: every process under it ends (its task too), its ports are free, and agora up starts again', async () => {
     const seconds = 7000 + Math.floor(Math.random() * 1000);
     clients.push(await runLongTask(up!, seconds));
-    const tree = processTree(up!.proc.pid!);
-    expect(describePids(tree)).toMatch(new RegExp(`nats-server.*agora-master.*agora-agent.*sleep ${seconds}`, 's'));
+    // The task's init execs its command after launch() returns: wait until the command is in the tree.
+    const wanted = new RegExp(`nats-server.*agora-master.*agora-agent.*sleep ${seconds}`, 's');
+    const tree = await eventually(() => { const t = processTree(up!.proc.pid!); return wanted.test(describePids(t)) ? t : undefined; }, `the task's sleep ${seconds} under agora up`, 20_000, 100);
+    expect(describePids(tree)).toMatch(wanted);
     const { natsPort, httpPort } = up!;
 
     process.kill(up!.proc.pid!, 'SIGKILL');
