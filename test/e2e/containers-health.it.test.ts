@@ -62,9 +62,10 @@ describe('containers and health through the stack', () => {
 
   it('reports an HTTP check passing against the task\'s own port', async () => {
     const hc = { type: 'HTTP' as const, portIndex: 0, path: '/', gracePeriodSeconds: 5, intervalSeconds: 0.3, timeoutSeconds: 2, consecutiveFailures: 1 };
-    fw.add({ taskId: 'web', resources: 'cpus:0.1;mem:64;ports:[31500-31500]', command: 'exec python3 -m http.server $PORT0 --bind 127.0.0.1', healthCheck: hc });
+    const port = Number(/ports:\[(\d+)-/.exec(cluster.agents[0].agent.config.resources ?? '')?.[1]); // one of the agent's own
+    fw.add({ taskId: 'web', resources: `cpus:0.1;mem:64;ports:[${port}-${port}]`, command: 'exec python3 -m http.server $PORT0 --bind 127.0.0.1', healthCheck: hc });
     await eventually(() => fw.updates.some((u) => u.taskId === 'web' && u.healthy === true), 'the HTTP check to pass', 20_000);
-    expect(fw.latest.get('web')?.ports).toEqual([31500]);
+    expect(fw.latest.get('web')?.ports).toEqual([port]);
     await fw.driver.kill('web');
   });
 

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { dockerClient } from '../../isolation/docker/docker-containerizer';
 import { processesUnder, sweepCgroups } from '../../isolation/testing/fixtures';
 import { eventually } from '../harness/cluster';
+import { leasePortRange, type PortRange } from '../harness/port-ranges';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -57,6 +58,7 @@ export class Proc {
 
 export class Processes {
   private readonly all: Proc[] = [];
+  private readonly ranges = new Map<string, PortRange>();
 
   start(name: string, argv: string[], env: Record<string, string> = {}): Proc {
     const child = spawn(process.execPath, argv, {
@@ -73,9 +75,12 @@ export class Processes {
       '--http-port', String(httpPort), '--allocation-interval', '100ms', ...flags]);
   }
 
+  /** An agent; restarted on the same work dir, it offers the same ports (its kept tasks still hold theirs). */
   agent(natsUrl: string, workDir: string, flags: string[] = []): Proc {
+    let range = this.ranges.get(workDir);
+    if (!range) { range = leasePortRange(); this.ranges.set(workDir, range); }
     return this.start('agent', [join(ROOT, 'bin/agora-agent'), '--nats', natsUrl, '--work-dir', workDir,
-      '--resources', 'cpus:8;mem:8192;disk:10000;ports:[31000-31999]', '--keep-tasks-on-exit', ...flags]);
+      '--resources', `cpus:8;mem:8192;disk:10000;${range.text}`, '--keep-tasks-on-exit', ...flags]);
   }
 
   /** A TypeScript script under test/faults run with tsx (agora/sdk resolved by tsconfig paths). */
@@ -85,6 +90,8 @@ export class Processes {
 
   async killAll(): Promise<void> {
     await Promise.all(this.all.map((p) => p.kill('SIGKILL')));
+    for (const r of this.ranges.values()) r.release();
+    this.ranges.clear();
   }
 }
 

@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from './nats-server';
 import { eventually } from './cluster';
+import { leasePortRange } from './port-ranges';
 
 export const ROOT = join(__dirname, '..', '..');
 export const AGORA = join(ROOT, 'bin', 'agora');
@@ -59,12 +60,14 @@ export async function startAgoraUp(o: AgoraUpOptions): Promise<AgoraUp> {
   const natsPort = o.natsPort ?? await freePort();
   const httpPort = o.httpPort ?? await freePort();
   const dnsPort = o.dnsPort ?? await freePort();
+  const ports = o.agentResources === undefined ? leasePortRange() : undefined;
   const proc = spawn(process.execPath, [AGORA, 'up', '--nats-port', String(natsPort), '--http-port', String(httpPort), '--dns-port', String(dnsPort), '--data-dir', o.dataDir,
-    '--agent-resources', o.agentResources ?? 'cpus:2;mem:2048;disk:1000;ports:[32000-32100]', ...(o.extraArgs ?? [])],
+    '--agent-resources', o.agentResources ?? `cpus:2;mem:2048;disk:1000;${ports!.text}`, ...(o.extraArgs ?? [])],
   { env: { ...process.env, AGORA_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   proc.stdout!.on('data', (d) => { out += d; });
   proc.stderr!.on('data', (d) => { out += d; });
+  proc.once('exit', () => ports?.release());
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once('exit', (code, signal) => r({ code, signal })));
   const up: AgoraUp = { proc, natsPort, httpPort, dnsPort, natsUrl: `nats://127.0.0.1:${natsPort}`, masterUrl: `http://127.0.0.1:${httpPort}`, output: () => out, exited };
   await eventually(() => /cluster is up/.test(out) || proc.exitCode !== null, `agora up to be ready (output so far: ${out})`, 45_000, 100);

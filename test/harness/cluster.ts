@@ -15,6 +15,7 @@ import { startAgent, type RunningAgent } from '../../agent/main';
 import type { AgentConfig } from '../../agent/config';
 import { NatsServer } from './nats-server';
 import { removeAgentCgroups } from './cgroups';
+import { leasePortRange, type PortRange } from './port-ranges';
 import { DEADLINE_SCALE } from './deadline';
 
 export { DEADLINE_SCALE };
@@ -36,10 +37,10 @@ export interface TestCluster {
 }
 
 /**
- * Small resources by default so tests never depend on the machine's size; each agent of a cluster gets its
- * own port range, since all of them share this host's network.
+ * Small resources by default so tests never depend on the machine's size; each agent gets its own port range,
+ * leased across processes, since every agent of every test on this machine shares its network.
  */
-const defaultAgentResources = (i: number) => `cpus:4;mem:4096;disk:10000;ports:[${31000 + i * 1000}-${31999 + i * 1000}]`;
+const defaultAgentResources = (ports: PortRange) => `cpus:4;mem:4096;disk:10000;${ports.text}`;
 
 export async function startCluster(opts: ClusterOptions = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'agora-test-'));
@@ -50,11 +51,18 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     frameworkHeartbeatIntervalMs: 1000, agentPingTimeoutMs: 1000, maxAgentPingTimeouts: 3, ...opts.master,
   });
   const agents: RunningAgent[] = [];
+  const leases: PortRange[] = [];
   let n = 0;
   const addAgent = async (config: Partial<AgentConfig> = {}) => {
     const i = n++;
+    let resources = config.resources;
+    if (resources === undefined) {
+      const ports = leasePortRange();
+      leases.push(ports);
+      resources = defaultAgentResources(ports);
+    }
     const a = await startAgent({
-      natsUrl: nats.url, hostname: `agent-${i}`, workDir: join(dir, `agent-${i}`), resources: defaultAgentResources(i),
+      natsUrl: nats.url, hostname: `agent-${i}`, workDir: join(dir, `agent-${i}`), resources,
       containerizers: ['native'], usageIntervalMs: 2000, ...config,
     });
     agents.push(a);
@@ -68,6 +76,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       for (const a of agents) removeAgentCgroups(a.agent.id);
       await master.stop().catch(() => undefined);
       await nats.stop();
+      for (const l of leases) l.release();
       rmSync(dir, { recursive: true, force: true });
     },
   };
