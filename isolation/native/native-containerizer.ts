@@ -186,9 +186,18 @@ export class NativeContainerizer implements Containerizer {
   /**
    * The agent is stopping: removes the cgroups of tasks that ended, then the agent's own cgroup
    * (`agora/<agentId>` in every hierarchy) unless a task still runs in it — tasks left running for the next
-   * agent keep theirs. An operator-chosen `cgroupRoot` is kept; only its empty task cgroups go.
+   * agent keep theirs. An operator-chosen `cgroupRoot` is kept; only its empty task cgroups go. Then the
+   * launch and log-rotator servers stop (running tasks and their rotators live on in their own sessions).
    */
   async shutdown(): Promise<void> {
+    try {
+      await this.removeCgroups();
+    } finally {
+      this.close();
+    }
+  }
+
+  private async removeCgroups(): Promise<void> {
     const host = this.host;
     if (!host.ok) return;
     const running = new Set<string>();
