@@ -39,7 +39,7 @@ describe('re-registration reporting a task that ended meanwhile', () => {
     for (const o of h.m.offers.forFramework('f1' as never)) await h.call('f1', { type: 'DECLINE', offerIds: [o.id], filters: { refuseSeconds: 0 } });
 
     const final: TaskStatus = { taskId: t1.info.taskId, frameworkId: 'f1' as never, agentId: A, state: 'TASK_FINISHED', source: 'AGENT', timestamp: h.clock.now(), uuid: 'u-final' };
-    expect(() => h.m.onTaskStatus(t1, final)).not.toThrow();
+    expect(() => h.m.run(h.m.core.statusUpdate(final, h.clock.now()))).not.toThrow();
     expect(h.m.state.tasks.has('f1/t1')).toBe(false);
     expect(offered(h, 'f1')).toBe(TOTAL); // not more than the agent has: nothing was given back twice
   });
