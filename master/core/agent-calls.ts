@@ -47,11 +47,12 @@ export function agentRegistered(c: MasterCore, caller: AgentId, call: Register, 
   const killTasks = wasRemoved
     ? call.tasks.filter((t) => !isTerminal(t.state)).map((t) => ({ frameworkId: t.frameworkId, taskId: t.task.taskId }))
     : adoptTasks(c, tx, agent, reported);
+  // Before the allocator learns what is used: a launch still in flight counts as used, a lost task does not.
+  settleMissingTasks(c, tx, agent, new Set(call.tasks.map((t) => taskKey(t.frameworkId, t.task.taskId))));
   const used = [...agent.tasks].map((k) => c.state.tasks.get(k)!).filter((t) => t.holdsResources && c.state.frameworks.has(t.frameworkId))
     .map((t) => ({ frameworkId: t.frameworkId, role: t.role, resources: t.resources }));
   c.allocator.addAgent({ id: info.id, hostname: info.hostname, total: agent.total, attributes: info.attributes }, used);
   if (agent.drain) c.allocator.deactivateAgent(info.id);
-  settleMissingTasks(c, tx, agent, new Set(call.tasks.map((t) => taskKey(t.frameworkId, t.task.taskId))));
   c.sendPendingKills(tx);
   c.settleDrain(tx, info.id);
   tx.cluster({ type: previous ? 'AGENT_REACTIVATED' : 'AGENT_ADDED', agent: { id: info.id, hostname: info.hostname } });
@@ -102,6 +103,7 @@ function settleMissingTasks(c: MasterCore, tx: Tx, agent: AgentRecord, reported:
     if (t.agentId !== agent.info.id) continue;
     if (reported.has(t.key) || (t.state === 'TASK_STAGING' && tx.now - t.createdAt < LAUNCH_IN_FLIGHT_MS)) { agent.tasks.add(t.key); continue; }
     const state = t.state === 'TASK_STAGING' ? 'TASK_DROPPED' : 'TASK_LOST';
+    t.holdsResources = false; // the agent is re-added to the allocator without it: nothing to give back
     c.masterStatusUpdate(tx, t, { taskId: t.info.taskId, frameworkId: t.frameworkId, agentId: agent.info.id, state, reason: 'AGENT_RESTART', message: 'the agent re-registered without this task' });
   }
 }
