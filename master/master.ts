@@ -129,15 +129,19 @@ export class Master {
     return result.reply;
   }
 
-  /** `run`, and waits for the transition's SURFACE appends; rejects when one fails (the caller's message is redelivered). */
-  async runAwaiting<R>(result: Result<R>): Promise<R> {
-    const surfaced = this.carryOut(result.effects, {});
+  /**
+   * `run`, and waits for the transition's SURFACE appends, rejecting when one fails (the caller's message is
+   * redelivered). With `settle`, also waits for its agent commands and cleanups to be over (TEARDOWN answers
+   * once its agents were told to shut the framework down).
+   */
+  async runAwaiting<R>(result: Result<R>, opts: { settle?: boolean } = {}): Promise<R> {
+    const surfaced = this.carryOut(result.effects, { settle: opts.settle });
     await Promise.all(surfaced);
     if (result.error) throw result.error;
     return result.reply;
   }
 
-  private carryOut(effects: Effect[], opts: { deferMessages?: boolean }): Promise<void>[] {
+  private carryOut(effects: Effect[], opts: { deferMessages?: boolean; settle?: boolean }): Promise<void>[] {
     for (const e of effects) {
       if (e.type !== 'PERSIST') continue;
       try {
@@ -148,12 +152,13 @@ export class Master {
       }
     }
     const surfaced: Promise<void>[] = [];
-    const rest = () => { for (const e of effects) if (e.type !== 'PERSIST') this.effect(e, surfaced); };
+    const settling: Promise<void>[] = [];
+    const rest = () => { for (const e of effects) if (e.type !== 'PERSIST') this.effect(e, surfaced, settling); };
     if (opts.deferMessages) setImmediate(rest); else rest();
-    return surfaced;
+    return opts.settle ? [...surfaced, ...settling] : surfaced;
   }
 
-  private effect(e: Effect, surfaced: Promise<void>[]): void {
+  private effect(e: Effect, surfaced: Promise<void>[], settling: Promise<void>[]): void {
     switch (e.type) {
       case 'PERSIST': return;
       case 'SEND_EVENT':
@@ -163,12 +168,12 @@ export class Master {
           this.log.warn({ frameworkId: e.frameworkId, event: e.event.type, err: (err as Error).message }, 'event not published (the framework reconciles)');
         }
         return;
-      case 'SEND_COMMAND': this.command(e.agentId, e.command, e.timeoutMs, e.purpose); return;
+      case 'SEND_COMMAND': settling.push(this.command(e.agentId, e.command, e.timeoutMs, e.purpose)); return;
       case 'APPEND_UPDATE':
         if (e.policy === 'SURFACE') surfaced.push(this.append(e.status));
         else this.appendWithRetry(e.status).catch((err: Error) => this.log.error({ taskId: e.status.taskId, err: err.stack }, 'status update append crashed'));
         return;
-      case 'DELETE_UPDATES': this.deleteUpdates(e.frameworkId).catch((err: Error) => this.log.error({ frameworkId: e.frameworkId, err: err.stack }, 'update cleanup crashed')); return;
+      case 'DELETE_UPDATES': settling.push(this.deleteUpdates(e.frameworkId).catch((err: Error) => this.log.error({ frameworkId: e.frameworkId, err: err.stack }, 'update cleanup crashed'))); return;
       case 'CLUSTER_EVENT': this.events.emit(e.event); return;
       case 'ALLOCATE_SOON': this.allocation.soon(); return;
       case 'WAKE_AT': this.wakeAt(e.at); return;
@@ -182,8 +187,8 @@ export class Master {
   }
 
   /** A command the core asked for; its outcome goes back to the core, which decides what follows. */
-  private command(agentId: AgentId, command: AgentCommandInput, timeoutMs: number, purpose: Parameters<MasterCore['commandSettled']>[1]): void {
-    this.sendToAgent(agentId, command, timeoutMs)
+  private command(agentId: AgentId, command: AgentCommandInput, timeoutMs: number, purpose: Parameters<MasterCore['commandSettled']>[1]): Promise<void> {
+    return this.sendToAgent(agentId, command, timeoutMs)
       .then((): CommandOutcome => ({ ok: true }), (e: Error): CommandOutcome => {
         if (e instanceof ApiError && e.code === 'UNAVAILABLE') return { ok: false, failure: /nobody answers/.test(e.message) ? 'NO_RESPONDERS' : 'TIMEOUT', message: e.message };
         return { ok: false, failure: e instanceof ApiError ? 'REFUSED' : 'TIMEOUT', message: e.message };

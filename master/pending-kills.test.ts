@@ -2,8 +2,10 @@
  * A KILL for a task on an unreachable agent is kept until the agent is back and confirms it: a send that
  * fails is retried at the next liveness check, never dropped.
  */
-import { Resources, type AgentId, type AgentTask, type TaskInfo } from '../sdk';
+import { FrameworkIdSchema, Resources, type AgentId, type AgentTask, type TaskInfo } from '../sdk';
 import { testMaster, type TestMaster } from './test-support';
+
+const F1 = FrameworkIdSchema.parse('f1');
 
 const A = 'a1' as AgentId;
 const RES = 'cpus:4;mem:1024';
@@ -31,7 +33,7 @@ describe('pending kills', () => {
     expect(h.m.state.agents.get(A)!.state).toBe('UNREACHABLE');
     h.nats.requests.length = 0;
   }
-  const running: () => AgentTask[] = () => [{ task, frameworkId: 'f1' as never, state: 'TASK_RUNNING', role: '*' }];
+  const running: () => AgentTask[] = () => [{ task, frameworkId: F1, state: 'TASK_RUNNING', role: '*' }];
   const kills = () => h.nats.requests.filter((r) => r.data.type === 'KILL').map((r) => r.data);
 
   it('is kept when the send at re-registration fails, and sent again at the next check', async () => {

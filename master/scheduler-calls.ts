@@ -23,6 +23,6 @@ export async function handleSchedulerCall(m: Master, frameworkId: FrameworkId, c
     case 'RECONCILE': return m.run(core.reconcile(caller, frameworkId, call, now));
     case 'REVIVE': return m.run(core.revive(caller, frameworkId, call, now));
     case 'SUPPRESS': return m.run(core.suppress(caller, frameworkId, call, now));
-    case 'TEARDOWN': return m.run(core.teardown(caller, frameworkId, now));
+    case 'TEARDOWN': return m.runAwaiting(core.teardown(caller, frameworkId, now), { settle: true });
   }
 }
