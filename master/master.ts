@@ -1,28 +1,30 @@
 /**
- * The master: a router plus the services its handlers share. Calls arrive on NATS, are decoded and
- * validated at the edge (sdk/rpc.ts), looked up, and dispatched to one handler per call in handlers/.
+ * The master's shell around its core (core/core.ts). Calls arrive on NATS, are decoded and validated at the
+ * edge (sdk/rpc.ts), passed to one core transition each, and the effects the core returns are carried out here,
+ * in order, each with its failure policy (core/effects.ts):
  *
- *   framework ──SUBSCRIBE/ACCEPT/…──▶ scheduler-calls.ts ──▶ handlers/*.ts ──▶ state, offer book, allocator
- *   agent ─────REGISTER/PING────────▶ agent-calls.ts
- *   agent ─────status (JetStream)───▶ status-updates.ts ──▶ framework's update stream (JetStream)
- *   timers: allocation cycle, agent liveness, framework failover, offer timeouts
+ *   framework ──SUBSCRIBE/ACCEPT/…──▶ scheduler-calls.ts ─┐
+ *   agent ─────REGISTER/PING/USAGE─▶ agent-calls.ts ─────┼─▶ core.<transition>(caller, …, now) ─▶ { reply, effects }
+ *   agent ─────status (JetStream)──▶ status-updates.ts ──┤                                              │
+ *   timers: tick (liveness, failover, offer expiry, drains, pending kills), allocation-loop.ts            │
+ *        ◀── PERSIST (registry) · SEND_EVENT · SEND_COMMAND (outcome → core.commandSettled) · APPEND_UPDATE ◀┘
+ *            DELETE_UPDATES · CLUSTER_EVENT · LOG · ALLOCATE_SOON · WAKE_AT
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
-  AgentCallSchema, SchedulerCallSchema, encode, request, serveRequests, subjects, type AgentCommandInput, type AgentId,
-  type Clock, type FrameworkId, type TimerHandle, type Logger, type SchedulerEvent, type TaskStatus,
+  AgentCallSchema, ApiError, AgentIdSchema, FrameworkIdSchema, SchedulerCallSchema, encode, ensureUpdateConsumer, frameworkConsumerName, request,
+  serveRequests, streams, subjects, type AgentCommandInput, type AgentId, type Clock, type FrameworkId, type Logger, type TaskStatus, type TimerHandle,
 } from '../sdk';
 import type { Allocator } from './allocator/allocator';
 import type { MasterConfig } from './config';
 import { ClusterEvents } from './cluster-events';
 import { handleAgentCall } from './agent-calls';
-import { Liveness } from './liveness';
-import { OfferBook } from './offer-book';
+import { MasterCore } from './core/core';
+import type { CommandOutcome, Effect, Result } from './core/effects';
 import { Registry } from './registry';
 import { handleSchedulerCall } from './scheduler-calls';
-import { ClusterState, type TaskRecord } from './state';
 import { StatusUpdates, ensureStreams } from './status-updates';
 import { AllocationLoop } from './allocation-loop';
 import { DrainController } from './drain';
@@ -33,22 +35,22 @@ export interface MasterDeps {
   clock: Clock;
   allocator: Allocator;
   log: Logger;
+  /** A registry write failed: the default logs at fatal and exits 1 (a restart recovers from the registry). */
+  onFatal?: (err: Error) => void;
 }
 
 export class Master {
   readonly id = `master-${randomBytes(4).toString('hex')}`;
-  readonly state: ClusterState;
-  readonly offers = new OfferBook();
+  /** The one owner of the cluster's state; rebuilt from the registry at start. */
+  core: MasterCore;
   readonly registry: Registry;
   readonly events = new ClusterEvents();
   readonly nc: NatsConnection;
   readonly clock: Clock;
-  readonly allocator: Allocator;
   readonly log: Logger;
   readonly startedAt: number;
   readonly allocation: AllocationLoop;
-  readonly liveness: Liveness;
-  /** Maintenance: drain deadlines run with the master, not with its HTTP server. */
+  /** Maintenance: drain and undrain, for the HTTP API. */
   readonly drains: DrainController;
   /** Cluster utilization sampled over the last hour (for the page's chart). */
   readonly utilization: UtilizationSampler;
@@ -57,39 +59,44 @@ export class Master {
   private readonly subs: Subscription[] = [];
   private updates?: StatusUpdates;
   private stopped = false;
-  /** Timers of master-made updates waiting to be appended again (see appendUpdate). */
+  private tickTimer?: TimerHandle;
+  private wake?: { at: number; timer: TimerHandle };
+  /** Timers of master-made updates waiting to be appended again (see appendWithRetry). */
   private readonly retryTimers = new Set<TimerHandle>();
-  readonly counters = { offersDeclined: 0, offersRescinded: 0, offersAccepted: 0, tasksLaunched: 0, badMessages: 0, frameworksFailoverExpired: 0 };
+  private readonly onFatal: (err: Error) => void;
 
   constructor(readonly config: MasterConfig, deps: MasterDeps) {
     this.nc = deps.nc;
     this.clock = deps.clock;
-    this.allocator = deps.allocator;
     this.log = deps.log;
     this.startedAt = deps.clock.now();
-    this.state = new ClusterState(config.completedTaskHistory);
     this.registry = new Registry(config.dataDir);
+    this.core = MasterCore.fromSnapshot(this.id, config, deps.allocator, this.registry.load(), deps.clock.now());
+    this.onFatal = deps.onFatal ?? ((err) => { this.log.fatal({ err: err.stack }, 'registry write failed; exiting so a restart recovers from the registry'); process.exit(1); });
     this.allocation = new AllocationLoop(this);
-    this.liveness = new Liveness(this);
     this.drains = new DrainController(this);
     this.utilization = new UtilizationSampler(this);
   }
+
+  get state() { return this.core.state; }
+  get offers() { return this.core.offers; }
+  get allocator() { return this.core.allocator; }
+  get counters() { return this.core.counters; }
 
   async start(): Promise<void> {
     this.jsm = await jetstreamManager(this.nc);
     this.js = jetstream(this.nc);
     await ensureStreams(this.jsm);
-    this.liveness.recoverFromRegistry();
+    this.log.info({ frameworks: this.core.state.frameworks.size, agents: this.core.awaitingAgents.size, roles: this.core.roles.size }, 'recovered registry');
     const opts = { maxMessageBytes: this.config.maxMessageBytes };
     this.subs.push(serveRequests(this.nc, subjects.schedulerCallWildcard, SchedulerCallSchema,
-      (call, subject) => handleSchedulerCall(this, subject.slice(subject.lastIndexOf('.') + 1) as FrameworkId, call), this.log, opts));
+      (call, subject) => handleSchedulerCall(this, idFromSubject(FrameworkIdSchema, subject), call), this.log, opts));
     this.subs.push(serveRequests(this.nc, subjects.agentCallWildcard, AgentCallSchema,
-      (call, subject) => handleAgentCall(this, subject.slice(subject.lastIndexOf('.') + 1) as AgentId, call), this.log, opts));
+      (call, subject) => handleAgentCall(this, idFromSubject(AgentIdSchema, subject), call), this.log, opts));
     this.updates = new StatusUpdates(this);
     await this.updates.start();
     this.allocation.start();
-    this.liveness.start();
-    this.drains.start();
+    this.scheduleTick();
     this.utilization.start();
     this.log.info({ masterId: this.id }, 'master started');
   }
@@ -99,54 +106,106 @@ export class Master {
     for (const t of this.retryTimers) this.clock.clearTimeout(t);
     if (this.retryTimers.size > 0) this.log.error({ updates: this.retryTimers.size }, 'stopping with status updates not yet appended (frameworks learn these states by reconciling)');
     this.retryTimers.clear();
+    if (this.tickTimer) this.clock.clearTimeout(this.tickTimer);
+    if (this.wake) this.clock.clearTimeout(this.wake.timer);
     this.allocation.stop();
-    this.liveness.stop();
-    this.drains.stop();
     this.utilization.stop();
     for (const s of this.subs) s.unsubscribe();
     await this.updates?.stop();
     this.registry.close();
   }
 
-  /** Publishes one event to a framework. */
-  sendEvent(frameworkId: FrameworkId, event: SchedulerEvent): void {
-    this.nc.publish(subjects.schedulerEvents(frameworkId), encode(event));
+  /** Runs the core's `tick` now (timers call it; tests may too). */
+  tick(): void { this.run(this.core.tick(this.clock.now())); }
+
+  /**
+   * Carries out a transition's effects and returns its reply (or throws its error). PERSIST effects first and
+   * synchronously (a failure is fatal); the rest in order. With `deferMessages`, the rest runs after the reply
+   * has gone out (SUBSCRIBE: the driver must see its reply before the SUBSCRIBED event).
+   */
+  run<R>(result: Result<R>, opts: { deferMessages?: boolean } = {}): R {
+    for (const p of this.carryOut(result.effects, opts)) p.catch((err: Error) => this.log.error({ err: err.message }, 'status update not appended (nobody waits for it; the framework reconciles)'));
+    if (result.error) throw result.error;
+    return result.reply;
   }
 
-  /** Sends a command to an agent and waits for its reply. */
+  /**
+   * `run`, and waits for the transition's SURFACE appends, rejecting when one fails (the caller's message is
+   * redelivered). With `settle`, also waits for its agent commands and cleanups to be over (TEARDOWN answers
+   * once its agents were told to shut the framework down).
+   */
+  async runAwaiting<R>(result: Result<R>, opts: { settle?: boolean } = {}): Promise<R> {
+    const surfaced = this.carryOut(result.effects, { settle: opts.settle });
+    await Promise.all(surfaced);
+    if (result.error) throw result.error;
+    return result.reply;
+  }
+
+  private carryOut(effects: Effect[], opts: { deferMessages?: boolean; settle?: boolean }): Promise<void>[] {
+    for (const e of effects) {
+      if (e.type !== 'PERSIST') continue;
+      try {
+        this.registry.apply(e.change);
+      } catch (err) {
+        this.onFatal(err as Error);
+        throw err;
+      }
+    }
+    const surfaced: Promise<void>[] = [];
+    const settling: Promise<void>[] = [];
+    const rest = () => { for (const e of effects) if (e.type !== 'PERSIST') this.effect(e, surfaced, settling); };
+    if (opts.deferMessages) setImmediate(rest); else rest();
+    return opts.settle ? [...surfaced, ...settling] : surfaced;
+  }
+
+  private effect(e: Effect, surfaced: Promise<void>[], settling: Promise<void>[]): void {
+    switch (e.type) {
+      case 'PERSIST': return;
+      case 'SEND_EVENT':
+        try {
+          this.nc.publish(subjects.schedulerEvents(e.frameworkId), encode(e.event));
+        } catch (err) {
+          this.log.warn({ frameworkId: e.frameworkId, event: e.event.type, err: (err as Error).message }, 'event not published (the framework reconciles)');
+        }
+        return;
+      case 'SEND_COMMAND': settling.push(this.command(e.agentId, e.command, e.timeoutMs, e.purpose)); return;
+      case 'APPEND_UPDATE':
+        if (e.policy === 'SURFACE') surfaced.push(this.append(e.status));
+        else this.appendWithRetry(e.status).catch((err: Error) => this.log.error({ taskId: e.status.taskId, err: err.stack }, 'status update append crashed'));
+        return;
+      case 'DELETE_UPDATES': settling.push(this.deleteUpdates(e.frameworkId).catch((err: Error) => this.log.error({ frameworkId: e.frameworkId, err: err.stack }, 'update cleanup crashed'))); return;
+      case 'CLUSTER_EVENT': this.events.emit(e.event); return;
+      case 'ALLOCATE_SOON': this.allocation.soon(); return;
+      case 'WAKE_AT': this.wakeAt(e.at); return;
+      case 'LOG': this.log[e.level](e.ctx, e.msg); return;
+    }
+  }
+
+  /** Sends a command to an agent and waits for its reply (also used by the HTTP file proxy). */
   sendToAgent<T extends object = object>(agentId: AgentId, command: AgentCommandInput, timeoutMs = 5000): Promise<T> {
     return request<T>(this.nc, subjects.agentCommand(agentId), command, { timeoutMs });
   }
 
-  /**
-   * A status the master itself produces (TASK_ERROR, TASK_DROPPED, TASK_UNREACHABLE, TASK_GONE…): applied to
-   * its view at once and delivered through the framework's acknowledged update stream, like an agent's.
-   * Resolves once the first append attempt is over and never rejects: a failed append is retried in the
-   * background (see appendUpdate), so callers need no error path and the update is not lost.
-   */
-  async masterUpdate(task: TaskRecord | undefined, status: Omit<TaskStatus, 'source' | 'timestamp' | 'uuid'>): Promise<void> {
-    const full: TaskStatus = { ...status, source: 'MASTER', timestamp: this.clock.now(), uuid: randomUUID() };
-    if (task) this.onTaskStatus(task, full);
-    await this.appendUpdate(full);
-  }
-
-  /** masterUpdate for callers that do not wait for the append (timers, re-registration): applied now, appended in the background. */
-  reportUpdate(task: TaskRecord | undefined, status: Omit<TaskStatus, 'source' | 'timestamp' | 'uuid'>): void {
-    this.masterUpdate(task, status).catch((e: Error) => this.log.error({ taskId: status.taskId, frameworkId: status.frameworkId, state: status.state, err: e.stack }, 'could not apply a master-made status update'));
+  /** A command the core asked for; its outcome goes back to the core, which decides what follows. */
+  private command(agentId: AgentId, command: AgentCommandInput, timeoutMs: number, purpose: Parameters<MasterCore['commandSettled']>[1]): Promise<void> {
+    return this.sendToAgent(agentId, command, timeoutMs)
+      .then((): CommandOutcome => ({ ok: true }), (e: Error): CommandOutcome => {
+        if (e instanceof ApiError && e.code === 'UNAVAILABLE') return { ok: false, failure: /nobody answers/.test(e.message) ? 'NO_RESPONDERS' : 'TIMEOUT', message: e.message };
+        return { ok: false, failure: e instanceof ApiError ? 'REFUSED' : 'TIMEOUT', message: e.message };
+      })
+      .then((outcome) => { if (!this.stopped) this.run(this.core.commandSettled(agentId, purpose, outcome, this.clock.now())); })
+      .catch((err: Error) => this.log.error({ agentId, command: command.type, err: err.stack }, 'could not settle an agent command'));
   }
 
   /** Appends an update to the framework's durable stream (deduplicated by uuid). Rejects when the append fails. */
-  async forwardUpdate(status: TaskStatus): Promise<void> {
+  private async append(status: TaskStatus): Promise<void> {
     await this.js.publish(subjects.frameworkUpdates(status.frameworkId), encode({ status }), { msgID: status.uuid });
   }
 
-  /**
-   * Appends a master-made update; when that fails, retries with backoff (0.5 s doubling to 30 s) until it is
-   * stored or the master stops. Safe to repeat: the stream deduplicates by the update's uuid. Never rejects.
-   */
-  private async appendUpdate(status: TaskStatus, attempt = 1): Promise<void> {
+  /** Appends a master-made update; retries with backoff (0.5 s doubling to 30 s) until stored or the master stops. Never rejects. */
+  private async appendWithRetry(status: TaskStatus, attempt = 1): Promise<void> {
     try {
-      await this.forwardUpdate(status);
+      await this.append(status);
       if (attempt > 1) this.log.info({ taskId: status.taskId, frameworkId: status.frameworkId, state: status.state, attempt }, 'status update appended after retrying');
     } catch (e) {
       const retryInMs = Math.min(30_000, 500 * 2 ** Math.min(attempt - 1, 6));
@@ -155,36 +214,50 @@ export class Master {
       if (attempt === 1 || attempt % 10 === 0) this.log.warn(ctx, 'could not append status update; retrying');
       const timer = this.clock.setTimeout(() => {
         this.retryTimers.delete(timer);
-        this.appendUpdate(status, attempt + 1).catch((err: Error) => this.log.error({ taskId: status.taskId, err: err.stack }, 'status update retry crashed'));
+        this.appendWithRetry(status, attempt + 1).catch((err: Error) => this.log.error({ taskId: status.taskId, err: err.stack }, 'status update retry crashed'));
       }, retryInMs);
       this.retryTimers.add(timer);
     }
   }
 
-  /** Applies a status to a task's record, releasing its resources when it ends. */
-  onTaskStatus(task: TaskRecord, status: TaskStatus): void {
-    const wasLive = this.state.tasks.has(task.key);
-    const changed = this.state.applyStatus(task, status, this.clock.now());
-    if (wasLive && !this.state.tasks.has(task.key)) {
-      if (task.holdsResources) this.releaseResources(task);
-      this.allocation.soon();
-      this.liveness.onTaskEnded(task.agentId);
-    }
-    if (changed) this.events.emit({ type: 'TASK_UPDATED', task: { id: task.info.taskId, frameworkId: task.frameworkId, agentId: task.agentId, state: task.state, healthy: status.healthy, reason: status.reason } });
+  /** Creates the framework's durable update consumer (before SUBSCRIBE is answered, so no update is missed). */
+  async ensureConsumer(frameworkId: FrameworkId): Promise<void> {
+    await ensureUpdateConsumer(this.jsm, {
+      stream: streams.frameworkUpdates.name, durable: frameworkConsumerName(frameworkId), filterSubject: subjects.frameworkUpdates(frameworkId), maxAckPending: 1024,
+    });
   }
 
-  /**
-   * Gives an ended task's resources back to the allocator, once. An accounting mismatch here is a bug, but it
-   * must not stop the update from reaching its framework (a throw would have the update redelivered forever):
-   * it is logged with the task and the allocator's view, and the update goes on.
-   */
-  private releaseResources(task: TaskRecord): void {
-    task.holdsResources = false;
-    if (this.state.agents.get(task.agentId)?.state === 'REMOVED' || !this.state.frameworks.has(task.frameworkId)) return;
-    try {
-      this.allocator.recoverResources(task.frameworkId, task.agentId, task.role, task.resources);
-    } catch (e) {
-      this.log.error({ taskId: task.info.taskId, frameworkId: task.frameworkId, agentId: task.agentId, resources: task.resources.format(), err: (e as Error).message }, 'resources of an ended task were not held by the allocator (accounting bug); update forwarded anyway');
-    }
+  /** Best effort: a consumer or updates left behind hold no resources; a failure is logged, not retried. */
+  private async deleteUpdates(fid: FrameworkId): Promise<void> {
+    await this.jsm.consumers.delete(streams.frameworkUpdates.name, frameworkConsumerName(fid))
+      .catch((e: Error) => this.log.warn({ frameworkId: fid, err: e.message }, 'could not delete the removed framework\'s update consumer'));
+    await this.jsm.streams.purge(streams.frameworkUpdates.name, { filter: subjects.frameworkUpdates(fid) })
+      .catch((e: Error) => this.log.warn({ frameworkId: fid, err: e.message }, 'could not purge the removed framework\'s updates'));
   }
+
+  private scheduleTick(): void {
+    const c = this.config;
+    const period = Math.max(50, Math.min(c.agentPingTimeoutMs / 2, c.frameworkHeartbeatIntervalMs / 2, 1000));
+    this.tickTimer = this.clock.setTimeout(() => { this.guardedTick(); this.scheduleTick(); }, period);
+  }
+
+  private guardedTick(): void {
+    try { this.tick(); } catch (err) { this.log.error({ err: (err as Error).stack }, 'tick failed'); }
+  }
+
+  /** WAKE_AT: one timer at the earliest time asked for. */
+  private wakeAt(at: number): void {
+    if (this.stopped || (this.wake && this.wake.at <= at)) return;
+    if (this.wake) this.clock.clearTimeout(this.wake.timer);
+    const timer = this.clock.setTimeout(() => { this.wake = undefined; this.guardedTick(); }, Math.max(0, at - this.clock.now()));
+    this.wake = { at, timer };
+  }
+}
+
+/** The framework or agent id a call's subject names (NATS permissions confine each to its own subject). */
+function idFromSubject<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, subject: string): T {
+  const token = subject.slice(subject.lastIndexOf('.') + 1);
+  const parsed = schema.safeParse(token);
+  if (!parsed.success) throw new ApiError('INVALID', `subject '${subject}' does not end in a valid id`);
+  return parsed.data;
 }

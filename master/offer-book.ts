@@ -3,7 +3,7 @@
  * and by framework. An offer leaves the book when accepted, declined, rescinded or timed out — exactly once.
  */
 import { randomBytes } from 'node:crypto';
-import type { AgentId, FrameworkId, OfferId } from '../sdk';
+import { OfferIdSchema, type AgentId, type FrameworkId, type OfferId } from '../sdk';
 import type { Resources } from '../sdk';
 
 export interface OfferRecord {
@@ -13,7 +13,8 @@ export interface OfferRecord {
   role: string;
   resources: Resources;
   createdAt: number;
-  timer?: unknown;
+  /** When the offer is rescinded if still outstanding (--offer-timeout); data, not a timer: the core's tick acts on it. */
+  expiresAt?: number;
 }
 
 export class OfferBook {
@@ -24,9 +25,9 @@ export class OfferBook {
   private seq = 0;
   made = 0;
 
-  create(frameworkId: FrameworkId, agentId: AgentId, role: string, resources: Resources, now: number): OfferRecord {
-    const id = `${this.prefix}-O${++this.seq}` as OfferId;
-    const o: OfferRecord = { id, frameworkId, agentId, role, resources, createdAt: now };
+  create(frameworkId: FrameworkId, agentId: AgentId, role: string, resources: Resources, now: number, expiresAt?: number): OfferRecord {
+    const id = OfferIdSchema.parse(`${this.prefix}-O${++this.seq}`);
+    const o: OfferRecord = { id, frameworkId, agentId, role, resources, createdAt: now, expiresAt };
     this.offers.set(id, o);
     index(this.byAgent, agentId).add(o);
     index(this.byFramework, frameworkId).add(o);
@@ -34,11 +35,11 @@ export class OfferBook {
     return o;
   }
 
-  get(id: string): OfferRecord | undefined { return this.offers.get(id as OfferId); }
+  get(id: OfferId): OfferRecord | undefined { return this.offers.get(id); }
 
   /** Removes and returns the offer (undefined if it is not outstanding). */
-  take(id: string): OfferRecord | undefined {
-    const o = this.offers.get(id as OfferId);
+  take(id: OfferId): OfferRecord | undefined {
+    const o = this.offers.get(id);
     if (!o) return undefined;
     this.offers.delete(o.id);
     unindex(this.byAgent, o.agentId, o);

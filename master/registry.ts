@@ -7,6 +7,8 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AgentInfo, FrameworkInfo } from '../sdk';
+import type { RegistryChange } from './core/effects';
+import type { CoreSnapshot } from './core/snapshot';
 
 export interface RegistryFramework { info: FrameworkInfo; registeredAt: number; removedAt?: number }
 export interface RegistryAgent { info: AgentInfo; registeredAt: number; removedAt?: number; reservations: string; drain?: { deadline: number; drained: boolean } }
@@ -80,6 +82,24 @@ export class Registry {
   roles(): RegistryRole[] {
     return (this.db.prepare('SELECT * FROM roles').all() as { role: string; weight: number; guarantee: string | null; quota_limit: string | null }[])
       .map((r) => ({ role: r.role, weight: r.weight, guarantee: r.guarantee ?? undefined, limit: r.quota_limit ?? undefined }));
+  }
+
+  /** Carries out one PERSIST effect of the core. Throws when SQLite does (the shell's policy: fatal). */
+  apply(c: RegistryChange): void {
+    switch (c.type) {
+      case 'UPSERT_FRAMEWORK': this.upsertFramework(c.info, c.at); break;
+      case 'REMOVE_FRAMEWORK': this.removeFramework(c.frameworkId, c.at); break;
+      case 'UPSERT_AGENT': this.upsertAgent(c.info, c.at); break;
+      case 'REMOVE_AGENT': this.removeAgent(c.agentId, c.at); break;
+      case 'SET_RESERVATIONS': this.setReservations(c.agentId, c.reservations); break;
+      case 'SET_DRAIN': this.setDrain(c.agentId, c.drain); break;
+      case 'SET_ROLE': this.setRole(c.role); break;
+    }
+  }
+
+  /** Everything stored, as the core's snapshot (MasterCore.fromSnapshot rebuilds a core from it). */
+  load(): CoreSnapshot {
+    return { frameworks: this.frameworks(), agents: this.agents(), roles: this.roles().map((r) => ({ role: r.role, weight: r.weight, ...(r.guarantee ? { guarantee: r.guarantee } : {}), ...(r.limit ? { limit: r.limit } : {}) })) };
   }
 
   close(): void { this.db.close(); }

@@ -5,8 +5,10 @@
  * update gave the ended task's resources back a second time — the allocator refused ("more than allocated"),
  * the update was redelivered forever and never reached the framework.
  */
-import { Resources, type AgentId, type TaskStatus } from '../sdk';
+import { FrameworkIdSchema, Resources, type AgentId, type TaskStatus } from '../sdk';
 import { testMaster, type TestMaster } from './test-support';
+
+const F1 = FrameworkIdSchema.parse('f1');
 
 const A = 'a1' as AgentId;
 const TOTAL = 'cpus:4;mem:1024';
@@ -32,14 +34,14 @@ describe('re-registration reporting a task that ended meanwhile', () => {
     const t1 = h.m.state.tasks.get('f1/t1')!;
     expect(t1.holdsResources).toBe(true);
     expect(offered(h, 'f1')).toBe('cpus:3;mem:896');
-    for (const o of h.m.offers.forFramework('f1' as never)) await h.call('f1', { type: 'DECLINE', offerIds: [o.id], filters: { refuseSeconds: 0 } });
+    for (const o of h.m.offers.forFramework(F1)) await h.call('f1', { type: 'DECLINE', offerIds: [o.id], filters: { refuseSeconds: 0 } });
 
-    await h.registerAgent(A, TOTAL, [{ task: t1.info, frameworkId: 'f1' as never, state: 'TASK_FINISHED', role: '*' }]);
+    await h.registerAgent(A, TOTAL, [{ task: t1.info, frameworkId: F1, state: 'TASK_FINISHED', role: '*' }]);
     expect(offered(h, 'f1')).toBe(TOTAL); // the ended task's share is free again at once
-    for (const o of h.m.offers.forFramework('f1' as never)) await h.call('f1', { type: 'DECLINE', offerIds: [o.id], filters: { refuseSeconds: 0 } });
+    for (const o of h.m.offers.forFramework(F1)) await h.call('f1', { type: 'DECLINE', offerIds: [o.id], filters: { refuseSeconds: 0 } });
 
-    const final: TaskStatus = { taskId: t1.info.taskId, frameworkId: 'f1' as never, agentId: A, state: 'TASK_FINISHED', source: 'AGENT', timestamp: h.clock.now(), uuid: 'u-final' };
-    expect(() => h.m.onTaskStatus(t1, final)).not.toThrow();
+    const final: TaskStatus = { taskId: t1.info.taskId, frameworkId: F1, agentId: A, state: 'TASK_FINISHED', source: 'AGENT', timestamp: h.clock.now(), uuid: 'u-final' };
+    expect(() => h.m.run(h.m.core.statusUpdate(final, h.clock.now()))).not.toThrow();
     expect(h.m.state.tasks.has('f1/t1')).toBe(false);
     expect(offered(h, 'f1')).toBe(TOTAL); // not more than the agent has: nothing was given back twice
   });

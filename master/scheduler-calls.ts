@@ -1,35 +1,28 @@
 /**
- * Router for framework calls: looks up the framework named by the subject, checks the call may be made,
- * dispatches to one handler per call. The subject's framework id is authoritative (NATS permissions confine
- * each framework to its own subject), so a framework can never act as another.
+ * Shell for framework calls: each decoded call goes to one core transition, and the effects it returns are
+ * carried out (Master.run). The caller is the principal the call comes from; today that is the framework id of
+ * the subject (NATS permissions confine each framework to its own subject), so a framework can never act as another.
  */
-import { ApiError, type FrameworkId, type SchedulerCall } from '../sdk';
+import type { FrameworkId, SchedulerCall } from '../sdk';
 import type { Master } from './master';
-import { handleSubscribe } from './handlers/subscribe';
-import { handleAccept } from './handlers/accept';
-import { handleDecline } from './handlers/decline';
-import { handleKill } from './handlers/kill';
-import { handleReconcile } from './handlers/reconcile';
-import { handleTeardown } from './handlers/teardown';
-import { handleRevive, handleSuppress } from './handlers/revive-suppress';
 
 export async function handleSchedulerCall(m: Master, frameworkId: FrameworkId, call: SchedulerCall): Promise<object> {
-  if (call.type === 'SUBSCRIBE') {
-    if (call.framework.id !== frameworkId) throw new ApiError('FORBIDDEN', `framework.id '${call.framework.id}' does not match the subject's framework '${frameworkId}'`, 'framework.id');
-    return handleSubscribe(m, call.framework);
-  }
-  const fw = m.state.frameworks.get(frameworkId);
-  if (!fw) throw new ApiError('NOT_SUBSCRIBED', `framework '${frameworkId}' is not subscribed; send SUBSCRIBE first`);
-  fw.lastSeenAt = m.clock.now();
-  if (!fw.connected) m.liveness.reconnectFramework(fw);
+  const caller: string = frameworkId;
+  const core = m.core;
+  const now = m.clock.now();
   switch (call.type) {
-    case 'HEARTBEAT': return { masterId: m.id };
-    case 'ACCEPT': return handleAccept(m, fw, call);
-    case 'DECLINE': return handleDecline(m, fw, call);
-    case 'KILL': return handleKill(m, fw, call);
-    case 'RECONCILE': return handleReconcile(m, fw, call);
-    case 'REVIVE': return handleRevive(m, fw, call);
-    case 'SUPPRESS': return handleSuppress(m, fw, call);
-    case 'TEARDOWN': return handleTeardown(m, fw);
+    case 'SUBSCRIBE':
+      core.checkSubscribe(caller, call.framework);
+      await m.ensureConsumer(call.framework.id);
+      // SUBSCRIBED is published after the reply so the driver sees the reply first.
+      return m.run(core.subscribe(caller, call.framework, m.clock.now()), { deferMessages: true });
+    case 'HEARTBEAT': return m.run(core.heartbeat(caller, frameworkId, now));
+    case 'ACCEPT': return m.run(core.accept(caller, frameworkId, call, now));
+    case 'DECLINE': return m.run(core.decline(caller, frameworkId, call, now));
+    case 'KILL': return m.run(core.kill(caller, frameworkId, call, now));
+    case 'RECONCILE': return m.run(core.reconcile(caller, frameworkId, call, now));
+    case 'REVIVE': return m.run(core.revive(caller, frameworkId, call, now));
+    case 'SUPPRESS': return m.run(core.suppress(caller, frameworkId, call, now));
+    case 'TEARDOWN': return m.runAwaiting(core.teardown(caller, frameworkId, now), { settle: true });
   }
 }

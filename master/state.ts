@@ -1,6 +1,7 @@
 /**
- * The master's in-memory view of the cluster: agents, frameworks, tasks (live and a bounded history of
- * completed ones). Handlers mutate it; the HTTP API and metrics read it. Offers live in the OfferBook.
+ * The records the master core (core/core.ts) owns: agents, frameworks, tasks (live and a bounded history of
+ * completed ones). Only the core's transitions change them; the HTTP API and metrics read them. Offers live in
+ * the OfferBook, also owned by the core.
  */
 import type {
   AgentId, AgentInfo, FrameworkId, FrameworkInfo, TaskInfo, TaskState, TaskStatus, Usage,
@@ -11,13 +12,18 @@ export type AgentState = 'ACTIVE' | 'UNREACHABLE' | 'REMOVED';
 
 export interface AgentRecord {
   info: AgentInfo;
-  /** Total after dynamic reservations were applied. */
-  total: Resources;
+  /** What the agent declared at registration (its --resources, static reservations included). */
+  declared: Resources;
+  /** Dynamic reservations (RESERVE operations): the one owner of this fact; the registry stores a copy. */
+  reservations: Resources;
+  /** declared with the dynamic reservations applied: derived, never stored. */
+  readonly total: Resources;
   state: AgentState;
   registeredAt: number;
   lastPingAt: number;
   unreachableSince?: number;
-  /** Maintenance: `draining` stops offers; `drained` once its tasks are gone. */
+  removedAt?: number;
+  /** Maintenance: `draining` stops offers; `drained` once its tasks are gone. The one drained flag. */
   drain?: { deadline: number; drained: boolean };
   /** Keys of live tasks on this agent. */
   tasks: Set<string>;
@@ -51,6 +57,17 @@ export interface TaskRecord {
 }
 
 export const taskKey = (frameworkId: string, taskId: string) => `${frameworkId}/${taskId}`;
+
+/** An agent's total: its declared resources with the dynamic reservations moved from '*' to their roles. */
+export function withReservations(declared: Resources, dynamic: Resources): Resources {
+  const base = dynamic.withRole('*');
+  return declared.contains(base) ? declared.subtract(base).add(dynamic) : declared;
+}
+
+/** A new agent record; `total` is derived from `declared` and `reservations` on every read. */
+export function newAgentRecord(fields: Omit<AgentRecord, 'total'>): AgentRecord {
+  return Object.defineProperty({ ...fields }, 'total', { get(this: AgentRecord) { return withReservations(this.declared, this.reservations); }, enumerable: true }) as AgentRecord;
+}
 
 export class ClusterState {
   readonly agents = new Map<AgentId, AgentRecord>();

@@ -1,8 +1,8 @@
 /**
  * Status updates, agent → master → framework, through JetStream so nothing is lost across restarts:
  *
- *   agent ──publish (msgID = uuid)──▶ AGORA_AGENT_UPDATES ──durable "master"──▶ here: apply to state,
- *     append to AGORA_FRAMEWORK_UPDATES (msgID = uuid) ──▶ ack the agent's message
+ *   agent ──publish (msgID = uuid)──▶ AGORA_AGENT_UPDATES ──durable "master"──▶ here: core.statusUpdate,
+ *     its APPEND_UPDATE to AGORA_FRAMEWORK_UPDATES (msgID = uuid) awaited ──▶ ack the agent's message
  *   framework ◀── durable "fw-<id>" ── AGORA_FRAMEWORK_UPDATES  (acked by the framework)
  *
  * The master acks an agent's update only after it is stored on the framework's stream, so a master killed
@@ -10,10 +10,9 @@
  */
 import { RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import {
-  AgentUpdateSchema, MASTER_UPDATES_CONSUMER, RateLimitedLog, consumeUpdates, decode, ensureUpdateConsumer, isTerminal, streams, type TaskStatus,
+  AgentUpdateSchema, MASTER_UPDATES_CONSUMER, RateLimitedLog, consumeUpdates, decode, ensureUpdateConsumer, streams, type TaskStatus,
 } from '../sdk';
 import type { Master } from './master';
-import { taskKey } from './state';
 
 const DUPLICATE_WINDOW_NS = 10 * 60 * 1_000_000_000;
 
@@ -39,7 +38,7 @@ export class StatusUpdates {
 
   async start(): Promise<void> {
     this.messages = await consumeUpdates(this.m.js, streams.agentUpdates.name, MASTER_UPDATES_CONSUMER, 512);
-    void (async () => {
+    (async () => {
       for await (const msg of this.messages!) await this.handle(msg);
     })().catch((err) => { if (!this.stopped) this.m.log.error({ err }, 'agent update consumer ended'); });
   }
@@ -73,30 +72,8 @@ export class StatusUpdates {
     }
   }
 
+  /** The core applies the update and asks for its append (SURFACE): awaited, so the agent's message is acked only once stored. */
   private async apply(status: TaskStatus): Promise<void> {
-    const m = this.m;
-    const task = m.state.tasks.get(taskKey(status.frameworkId, status.taskId));
-    const stored = m.registry.framework(status.frameworkId);
-    if (!stored || stored.removedAt !== undefined) {
-      // The framework is gone: nobody will ever acknowledge; make sure the task does not outlive it.
-      // If this KILL is lost, the agent's next re-registration kills the task (its framework is removed).
-      if (!isTerminal(status.state)) {
-        m.sendToAgent(status.agentId!, { type: 'KILL', frameworkId: status.frameworkId, taskId: status.taskId, reason: 'FRAMEWORK_REMOVED' })
-          .catch((e: Error) => m.log.warn({ agentId: status.agentId, taskId: status.taskId, frameworkId: status.frameworkId, err: e.message }, 'could not kill a task of a removed framework'));
-      }
-      return;
-    }
-    if (!task && settledAsGone(m, status)) return;
-    if (task && task.agentId === status.agentId) m.onTaskStatus(task, status);
-    await m.forwardUpdate(status);
+    await this.m.runAwaiting(this.m.core.statusUpdate(status, this.m.clock.now()));
   }
-}
-
-/**
- * A task the master declared TASK_GONE (its agent was removed) is over for its framework: TASK_GONE is terminal.
- * When the agent returns it is told to kill such tasks; its TASK_KILLING/TASK_KILLED are not news to anyone.
- */
-function settledAsGone(m: Master, status: TaskStatus): boolean {
-  const done = m.state.findTask(status.taskId, status.frameworkId);
-  return done !== undefined && done.agentId === status.agentId && (done.state === 'TASK_GONE' || done.state === 'TASK_GONE_BY_OPERATOR');
 }

@@ -1,8 +1,9 @@
 /**
- * A master for handler unit tests: the real Master, handlers, allocator, offer book and SQLite registry (in a
- * temp dir), with NATS replaced by a recording fake and time by a FakeClock — no server, no sleeping. The
- * fake's stream publisher and agent replies can be made to fail, to test what a handler does when an effect
- * fails. Not started: tests drive allocation cycles and liveness checks themselves.
+ * A master for shell unit tests: the real Master shell, its core, allocator and SQLite registry (in a temp dir),
+ * with NATS replaced by a recording fake and time by a FakeClock — no server, no sleeping. The fake's stream
+ * publisher and agent replies can be made to fail, to test the shell's policy for an effect that fails. Not
+ * started: tests drive allocation cycles (`offerCycle`) and ticks (`m.tick()`) themselves. (The core alone is
+ * driven by core/test-support.ts.)
  *
  *   const h = testMaster();
  *   await h.registerAgent('a1', 'cpus:8;mem:8192');

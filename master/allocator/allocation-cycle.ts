@@ -11,7 +11,7 @@
  * is re-placed in the sorter; a client that finds nothing is out for the rest of the cycle. So the work is about
  * (offers + clients) · log(clients) plus the filtered pairs actually met — never frameworks × agents.
  */
-import { Resources } from '../../sdk/resources';
+import { type Resources } from '../../sdk/resources';
 import type { Allocation } from './allocator';
 import { AgentPool } from './agent-pool';
 import type { DrfSorter, RoleNode, SortNode } from './drf-sorter';

@@ -4,7 +4,7 @@
  * again. Apps and jobs are proxied to the service and cron frameworks: 503 while nobody answers, then 200/404.
  */
 import { join } from 'node:path';
-import { CRON_API_SUBJECT, SERVICE_API_SUBJECT, connectNats, createLogger, request, type NatsConnection } from '../../sdk';
+import { AgentIdSchema, CRON_API_SUBJECT, SERVICE_API_SUBJECT, connectNats, createLogger, request, type NatsConnection } from '../../sdk';
 import { startCronFramework, type CronFramework } from '../../frameworks/cron/framework';
 import { startService, type RunningService } from '../../frameworks/service/main';
 import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
@@ -61,7 +61,7 @@ describe('drain and undrain', () => {
     expect(m.registry.agent(agentId)?.drain).toMatchObject({ drained: false });
     fw.add({ taskId: 'waiting', resources: 'cpus:0.1;mem:32', command: 'sleep 600' });
     await new Promise((r) => setTimeout(r, 400));
-    expect(m.offers.forAgent(agentId as never)).toHaveLength(0);
+    expect(m.offers.forAgent(AgentIdSchema.parse(agentId))).toHaveLength(0);
     expect(fw.latest.has('waiting')).toBe(false);
 
     const killed = await eventually(() => { const s = fw.latest.get('resident'); return s?.state === 'TASK_KILLED' ? s : undefined; }, 'resident killed after the deadline', 10_000);

@@ -1,6 +1,6 @@
 /** Maintenance: `POST /api/v1/agents/:id/drain` { deadline: '10m' | ms } and `POST /api/v1/agents/:id/undrain`. */
 import type { FastifyInstance } from 'fastify';
-import { DrainController, DrainError, parseDeadline } from '../drain';
+import { DrainError, parseDeadline, type DrainController } from '../drain';
 import type { Master } from '../master';
 import { badRequest, notFound } from './errors';
 import { agentView } from './views';

@@ -1,6 +1,6 @@
 /** A task's sandbox, read through its agent's file API: list, and read with offset/length (offset -1: the tail). */
 import type { FastifyInstance } from 'fastify';
-import { ApiError, type FileEntry } from '../../sdk';
+import { AgentIdSchema, ApiError, type FileEntry } from '../../sdk';
 import type { Master } from '../master';
 import { badRequest, notFound, HttpError } from './errors';
 
@@ -27,7 +27,9 @@ export function registerFileRoutes(app: FastifyInstance, m: Master): void {
 
 async function agentCall<T extends object>(m: Master, agentId: string, cmd: Parameters<Master['sendToAgent']>[1]): Promise<T> {
   try {
-    return await m.sendToAgent<T>(agentId as never, cmd);
+    const id = AgentIdSchema.safeParse(agentId);
+    if (!id.success) throw notFound(`no agent '${agentId}'`);
+    return await m.sendToAgent<T>(id.data, cmd);
   } catch (e) {
     if (e instanceof ApiError && e.code === 'NOT_FOUND') throw notFound(e.message);
     if (e instanceof ApiError && e.code === 'INVALID') throw badRequest(e.message);

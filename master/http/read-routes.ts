@@ -1,6 +1,6 @@
 /** Read-only API routes: state, agents, frameworks, tasks (with filters and paging). */
 import type { FastifyInstance } from 'fastify';
-import { TaskStateSchema } from '../../sdk';
+import { AgentIdSchema, FrameworkIdSchema, TaskStateSchema } from '../../sdk';
 import type { Master } from '../master';
 import { badRequest, notFound } from './errors';
 import type { TaskRecord } from '../state';
@@ -38,14 +38,16 @@ export function registerReadRoutes(app: FastifyInstance, m: Master): void {
   app.get('/api/v1/state', async () => stateView(m));
   app.get('/api/v1/agents', async () => ({ agents: [...m.state.agents.values()].filter((a) => a.state !== 'REMOVED').map((a) => agentView(m, a)) }));
   app.get<{ Params: { id: string } }>('/api/v1/agents/:id', async (req) => {
-    const a = m.state.agents.get(req.params.id as never);
+    const id = AgentIdSchema.safeParse(req.params.id);
+    const a = id.success ? m.state.agents.get(id.data) : undefined;
     if (!a || a.state === 'REMOVED') throw notFound(`no agent '${req.params.id}'`);
     const tasks = [...a.tasks].map((k) => m.state.tasks.get(k)!).filter(Boolean).map((t) => taskView(m, t));
     return { ...agentView(m, a), tasks };
   });
   app.get('/api/v1/frameworks', async () => ({ frameworks: [...m.state.frameworks.values()].map((f) => frameworkView(m, f)) }));
   app.get<{ Params: { id: string } }>('/api/v1/frameworks/:id', async (req) => {
-    const f = m.state.frameworks.get(req.params.id as never);
+    const id = FrameworkIdSchema.safeParse(req.params.id);
+    const f = id.success ? m.state.frameworks.get(id.data) : undefined;
     if (!f) throw notFound(`no framework '${req.params.id}'`);
     return { ...frameworkView(m, f), tasks: [...f.tasks].map((k) => m.state.tasks.get(k)!).filter(Boolean).map((t) => taskView(m, t)) };
   });

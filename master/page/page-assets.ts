@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type * as EsbuildModule from 'esbuild';
 
 export interface PageFile { body: string | Buffer; type: string }
 
@@ -75,7 +76,7 @@ export class PageAssets {
       return out;
     }
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const esbuild = require('esbuild') as typeof import('esbuild');
+    const esbuild = require('esbuild') as typeof EsbuildModule;
     const result = await esbuild.build({ ...bundleOptions(this.sourceDir), write: false });
     out.set('app.js', { body: Buffer.from(result.outputFiles[0].contents), type: TYPES['.js'] });
     return out;

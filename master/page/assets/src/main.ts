@@ -68,7 +68,7 @@ async function refresh(): Promise<void> {
 /** Coalesces bursts of events into at most one refresh a second. */
 function refreshSoon(): void {
   if (pending !== undefined) return;
-  pending = window.setTimeout(() => { pending = undefined; void refresh(); }, Math.max(0, REFRESH_MIN_MS - (Date.now() - lastRefresh)));
+  pending = window.setTimeout(() => { pending = undefined; refresh().catch((e: unknown) => console.error('page:', e)); }, Math.max(0, REFRESH_MIN_MS - (Date.now() - lastRefresh)));
 }
 
 function connectEvents(): void {
@@ -78,7 +78,7 @@ function connectEvents(): void {
   es.addEventListener('hello', (m) => {
     const hello = JSON.parse((m as MessageEvent).data) as { masterId: string };
     setReachable(true);
-    if (wasDown || (masterId && masterId !== hello.masterId)) void refresh();
+    if (wasDown || (masterId && masterId !== hello.masterId)) refresh().catch((e: unknown) => console.error('page:', e));
     masterId = hello.masterId;
     wasDown = false;
   });
@@ -115,6 +115,6 @@ document.body.append(
   h('header', {}, h('a', { class: 'brand', href: '#/' }, 'Agora'), h('nav', { 'aria-label': 'Sections' }, ...navLinks),
     h('span', { class: 'hint', title: 'keys 1–5 switch sections, / searches tasks' }, 'keys: 1–5, /')),
   banner, main);
-window.addEventListener('hashchange', () => void show());
-void show();
+window.addEventListener('hashchange', () => { show().catch((e: unknown) => console.error('page:', e)); });
+show().catch((e: unknown) => console.error('page:', e));
 connectEvents();

@@ -75,12 +75,12 @@ class LogPane {
     this.pre.textContent = '';
     for (const b of this.el.querySelectorAll('[role=tab]')) b.setAttribute('aria-selected', String(b.id === `tab-${p}`));
     clearTimeout(this.timer);
-    void this.poll();
+    this.poll().catch((e: unknown) => console.error('page:', e));
   }
 
   private schedule(): void {
     clearTimeout(this.timer);
-    if (this.follow.checked && this.started) this.timer = window.setTimeout(() => void this.poll(), FOLLOW_MS);
+    if (this.follow.checked && this.started) this.timer = window.setTimeout(() => { this.poll().catch((e: unknown) => console.error('page:', e)); }, FOLLOW_MS);
   }
 
   private async poll(): Promise<void> {

@@ -1,8 +1,0 @@
-/** TEARDOWN: the framework leaves for good; its tasks are killed and its offers rescinded. */
-import type { Master } from '../master';
-import type { FrameworkRecord } from '../state';
-
-export async function handleTeardown(m: Master, fw: FrameworkRecord): Promise<object> {
-  await m.liveness.removeFramework(fw, 'framework tore itself down');
-  return {};
-}
