@@ -98,7 +98,17 @@ export class Master {
     this.allocation.start();
     this.scheduleTick();
     this.utilization.start();
+    this.watchConnection().catch((err: Error) => this.log.error({ err: err.stack }, 'NATS connection watch ended; liveness no longer pauses during outages'));
     this.log.info({ masterId: this.id }, 'master started');
+  }
+
+  /** Tells the core when the master's own NATS connection drops and comes back (its liveness pauses meanwhile). */
+  private async watchConnection(): Promise<void> {
+    for await (const s of this.nc.status()) {
+      if (this.stopped) return;
+      if (s.type === 'disconnect') this.run(this.core.busDown(this.clock.now()));
+      else if (s.type === 'reconnect') this.run(this.core.busUp(this.clock.now()));
+    }
   }
 
   async stop(): Promise<void> {

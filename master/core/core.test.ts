@@ -81,6 +81,46 @@ describe('agent liveness', () => {
   });
 });
 
+describe("the master's own NATS outage", () => {
+  it('is not counted as anyone\'s silence: no agent UNREACHABLE, no framework disconnected, however long', () => {
+    const h = new CoreHarness(CFG);
+    running(h, { failoverTimeoutMs: 5000 });
+    pass(h, 1000);
+    h.clear();
+    h.take(h.core.busDown(h.now));
+    pass(h, 60_000, { agent: false, framework: false }); // far past ping, removal and failover timeouts
+    expect(h.core.state.agents.get(A)?.state).toBe('ACTIVE');
+    expect(h.core.state.frameworks.get(fid('f1'))?.connected).toBe(true);
+    expect(h.appended()).toEqual([]);
+    h.take(h.core.busUp(h.now));
+    // Back: the silence before the outage (none) plus what follows counts, so a ping right away keeps it ACTIVE…
+    pass(h, 2900, { agent: false, framework: false });
+    expect(h.core.state.agents.get(A)?.state).toBe('ACTIVE');
+    expect(h.core.state.frameworks.get(fid('f1'))?.connected).toBe(true);
+    // …and an agent that stays silent once the master hears again is UNREACHABLE as usual.
+    pass(h, 300, { agent: false, framework: false });
+    expect(h.core.state.agents.get(A)?.state).toBe('UNREACHABLE');
+    expect(h.core.state.frameworks.get(fid('f1'))?.connected).toBe(false);
+  });
+
+  it('pauses a removal and a failover already under way, by the outage\'s length', () => {
+    const h = new CoreHarness(CFG);
+    running(h, { failoverTimeoutMs: 5000 });
+    pass(h, 3200, { agent: false, framework: false });
+    expect(h.core.state.agents.get(A)?.state).toBe('UNREACHABLE');
+    expect(h.core.state.frameworks.get(fid('f1'))?.connected).toBe(false);
+    pass(h, 4000, { agent: false, framework: false }); // 4 s of the 10 s removal and ~4 s of the 5 s failover used
+    h.take(h.core.busDown(h.now));
+    pass(h, 30_000, { agent: false, framework: false });
+    h.take(h.core.busUp(h.now));
+    expect(h.core.state.agents.get(A)?.state).toBe('UNREACHABLE');
+    expect(h.core.state.frameworks.has(fid('f1'))).toBe(true);
+    pass(h, 6500, { agent: false, framework: false });
+    expect(h.core.state.frameworks.has(fid('f1'))).toBe(false); // failover ran out: ~5 s heard in all
+    expect(h.core.state.agents.get(A)?.state).toBe('REMOVED');
+  });
+});
+
 describe('re-registration', () => {
   it('adopts running tasks, frees ended ones once, and reports tasks the agent lost', () => {
     const h = new CoreHarness(CFG);

@@ -26,7 +26,7 @@ import { drain, undrain } from './drain';
 import type { CommandOutcome, CommandPurpose, Result, StoredRole } from './effects';
 import { decline, frameworkHeartbeat, kill, reconcile, revive, subscribe, suppress, teardown } from './framework-calls';
 import { restore, snapshot, type CoreSnapshot, type StoredAgent, type StoredFramework } from './snapshot';
-import { allocate, commandSettled, setRole, tick, type RoleUpdate } from './timers';
+import { allocate, busDown, busUp, commandSettled, setRole, tick, type RoleUpdate } from './timers';
 import { Tx } from './tx';
 
 export type CoreConfig = Pick<MasterConfig,
@@ -55,6 +55,8 @@ export class MasterCore {
   /** Tasks a drain already asked to kill, so a tick does not ask again. */
   readonly drainKills = new Set<string>();
   lastHeartbeatAt = 0;
+  /** Since when the master's own NATS connection is down (undefined: connected). Silence is not counted meanwhile. */
+  busDownSince?: number;
   readonly counters = { offersDeclined: 0, offersRescinded: 0, offersAccepted: 0, tasksLaunched: 0, badMessages: 0, frameworksFailoverExpired: 0 };
 
   constructor(readonly masterId: string, readonly config: CoreConfig, readonly allocator: Allocator) {
@@ -86,6 +88,10 @@ export class MasterCore {
   // ── Transitions: time and allocation ──
   /** Liveness, failover, offer expiry, drain deadlines, pending kills, framework heartbeats — everything due at `now`. */
   tick(now: number): Result { return tick(this, now); }
+  /** The master lost its NATS connection: agents and frameworks it cannot hear are not silent, it is deaf. */
+  busDown(now: number): Result { return busDown(this, now); }
+  /** The connection is back: every liveness clock moves on by the outage, so only silence heard counts. */
+  busUp(now: number): Result { return busUp(this, now); }
   /** One allocation cycle: the allocator's decisions become offers (with their expiry). */
   allocate(now: number): Result<{ offers: number }> { return allocate(this, now); }
 

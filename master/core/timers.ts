@@ -12,11 +12,12 @@ import { Tx } from './tx';
 export function tick(c: MasterCore, now: number): Result {
   const tx = new Tx(now);
   const cfg = c.config;
-  for (const a of c.state.agents.values()) {
+  // While the master's own connection is down it hears nobody: no agent or framework is judged silent.
+  for (const a of c.busDownSince === undefined ? c.state.agents.values() : []) {
     if (a.state === 'ACTIVE' && now - a.lastPingAt > cfg.agentPingTimeoutMs * cfg.maxAgentPingTimeouts) markUnreachable(c, tx, a);
     else if (a.state === 'UNREACHABLE' && now - (a.unreachableSince ?? now) > cfg.agentRemovalTimeoutMs) removeAgent(c, tx, a);
   }
-  for (const fw of [...c.state.frameworks.values()]) {
+  for (const fw of c.busDownSince === undefined ? [...c.state.frameworks.values()] : []) {
     if (fw.connected && now - fw.lastSeenAt > cfg.frameworkHeartbeatIntervalMs * cfg.maxMissedFrameworkHeartbeats) c.disconnect(tx, fw);
     else if (!fw.connected && now - (fw.disconnectedAt ?? now) >= fw.info.failoverTimeoutMs) {
       c.counters.frameworksFailoverExpired++;
@@ -33,6 +34,40 @@ export function tick(c: MasterCore, now: number): Result {
     c.lastHeartbeatAt = now;
     for (const fw of c.state.frameworks.values()) if (fw.connected) tx.event(fw.info.id, { type: 'HEARTBEAT', masterId: c.masterId });
   }
+  return tx.done({});
+}
+
+/**
+ * The master's NATS connection dropped. Agents keep running their tasks and frameworks keep their state; what
+ * failed may be only the master's own link (or the NATS server it uses), so nobody is marked UNREACHABLE or
+ * disconnected for what the master cannot hear (Mesos rate-limits agent removal for the same reason: a master
+ * that loses many agents at once is more likely the one partitioned).
+ */
+export function busDown(c: MasterCore, now: number): Result {
+  const tx = new Tx(now);
+  if (c.busDownSince === undefined) {
+    c.busDownSince = now;
+    tx.log('warn', {}, 'NATS connection lost: agent and framework liveness paused until it is back');
+  }
+  return tx.done({});
+}
+
+/** The connection is back: every liveness clock moves on by the outage's length (silence is measured while connected). */
+export function busUp(c: MasterCore, now: number): Result {
+  const tx = new Tx(now);
+  const since = c.busDownSince;
+  if (since === undefined) return tx.done({});
+  c.busDownSince = undefined;
+  const outage = Math.max(0, now - since);
+  for (const a of c.state.agents.values()) {
+    a.lastPingAt += outage;
+    if (a.unreachableSince !== undefined) a.unreachableSince += outage;
+  }
+  for (const fw of c.state.frameworks.values()) {
+    fw.lastSeenAt += outage;
+    if (fw.disconnectedAt !== undefined) fw.disconnectedAt += outage;
+  }
+  tx.log('info', { outageMs: outage }, 'NATS connection back: liveness resumed, the outage not counted as silence');
   return tx.done({});
 }
 
