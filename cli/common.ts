@@ -3,7 +3,8 @@
  * and for scripts (`--json`), exit codes that mean something, and turning errors into one clear line.
  */
 import type { Command } from 'commander';
-import { ApiError, connectNats, createLogger, parseDurationMs, type NatsConnection } from 'agora/sdk';
+import { ApiError, connectNats, createLogger, type NatsConnection } from 'agora/sdk';
+import { parseDurationMs } from 'agora/sdk/operator';
 
 /** Exit codes: 0 ok, 1 the thing failed (task/job/deployment), 2 usage or invalid input, 3 cluster unreachable, 4 not found, 5 timed out. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, UNAVAILABLE: 3, NOT_FOUND: 4, TIMEOUT: 5 } as const;

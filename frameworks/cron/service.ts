@@ -6,9 +6,8 @@
  * It talks to the cluster through `DriverPort` (the SDK's SchedulerDriver in production, a fake in tests) and
  * reads time from a `Clock`, so the whole flow is testable without NATS and without sleeping.
  */
-import {
-  ApiError, type Clock, type JobSpec, type Logger, type Offer, type RunReason, type TaskInfoInput, type TaskStatus, type TimerHandle,
-} from 'agora/sdk';
+import { ApiError, type Clock, type Logger, type Offer, type TaskInfoInput, type TaskStatus, type TimerHandle } from 'agora/sdk';
+import { type JobSpec, type RunReason } from 'agora/sdk/cron';
 import { dispatch, type Action, type JobState } from './dispatcher';
 import { durationMs } from './duration';
 import { manualRun, outcomeOf, retryAfter } from './lifecycle';

@@ -10,7 +10,8 @@
  * repaired on restart by reconciliation with the master.
  */
 import { randomBytes } from 'node:crypto';
-import { drainSecondsOf, validateApp, ApiError, type AppDefinition, type Clock, type Logger, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
+import { ApiError, type Clock, type Logger, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
+import { drainSecondsOf, validateApp, type AppDefinition } from 'agora/sdk/service';
 import { recordFailure } from './core/backoff';
 import * as deployments from './core/deployments';
 import { trackStatus } from './core/instance-tracker';

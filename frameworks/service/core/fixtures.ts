@@ -1,5 +1,6 @@
 /** Builders for the cores' unit tests (not used at run time). */
-import { Resources, validateApp, type AppDefinitionInput, type Offer } from 'agora/sdk';
+import { Resources, type Offer } from 'agora/sdk';
+import { validateApp, type AppDefinitionInput } from 'agora/sdk/service';
 import { NO_BACKOFF, type App, type Instance } from './types';
 
 export function def(overrides: Partial<AppDefinitionInput> = {}) {
