@@ -3,7 +3,14 @@
 const base = {
   transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] },
   transformIgnorePatterns: ['/node_modules/(?!(cookie)/)'],
-  moduleNameMapper: { '^agora/sdk$': '<rootDir>/sdk/index.ts' },
+  // The SDK's entries (package.json "exports", tsconfig "paths").
+  moduleNameMapper: {
+    '^agora/sdk$': '<rootDir>/sdk/public.ts',
+    '^agora/sdk/service$': '<rootDir>/sdk/apps.ts',
+    '^agora/sdk/cron$': '<rootDir>/sdk/jobs.ts',
+    '^agora/sdk/operator$': '<rootDir>/sdk/operator.ts',
+    '^agora/sdk/internal$': '<rootDir>/sdk/index.ts',
+  },
   testEnvironment: 'node',
 };
 module.exports = {

@@ -2,19 +2,22 @@
  * The agent: offers its host's resources to the master and runs the tasks it is sent.
  *
  *   start: checkpoint (id, tasks) → recover running tasks → REGISTER (retry until the master answers) → PING loop
+ *          (master-link.ts; every timer here runs on the injected clock, `AgentDeps.clock`)
  *   master ──LAUNCH/KILL/SHUTDOWN_FRAMEWORK/FILES_*──▶ commands below ──▶ TaskRunner ──▶ containerizer
  *   TaskRunner ──status──▶ outbox (SQLite) ──▶ JetStream AGORA_AGENT_UPDATES ──▶ master
  */
 import { randomBytes } from 'node:crypto';
 import {
-  AgentCommandSchema, ApiError, TaskReasonSchema, isTerminal, request, serveRequests, subjects, type AgentCommand, type AgentInfo, type AgentTask,
+  AgentCommandSchema, AgentIdSchema, ApiError, FrameworkIdSchema, TaskIdSchema, TaskReasonSchema, isTerminal, request, serveRequests, subjects, type AgentCommand, type AgentInfo, type AgentTask,
   type Logger, type NatsConnection, type TaskReason, type TaskStatus, type Usage,
 } from '../sdk';
+import { every, sleep, systemClock, type Clock } from '../sdk/clock';
 import type { Container, ContainerExit, Containerizer, ContainerizerKind } from '../isolation';
 import { Checkpoint } from './checkpoint';
 import type { AgentConfig } from './config';
 import { listSandbox, readSandboxFile } from './files';
 import { hostResources, parseAttributes } from './host-resources';
+import { MasterLink, type PingReply, type RegisterReply } from './master-link';
 import { UpdateOutbox } from './outbox';
 import { sandboxPath, TaskRunner, type TaskContext } from './task-runner';
 import type { HealthMonitor } from './health';
@@ -29,6 +32,8 @@ export interface AgentDeps {
   log: Logger;
   containerizers: Partial<Record<ContainerizerKind, Containerizer>>;
   health?: HealthMonitor;
+  /** Default: the system clock. */
+  clock?: Clock;
 }
 
 export class Agent {
@@ -43,9 +48,11 @@ export class Agent {
    */
   private readonly endedSinceRegistration = new Map<string, TaskRunner>();
   private readonly ctx: TaskContext;
-  private pingTimer?: NodeJS.Timeout;
-  private usageTimer?: NodeJS.Timeout;
-  private registered = false;
+  private readonly clock: Clock;
+  private readonly link: MasterLink;
+  /** The tasks the REGISTER in flight reports (its reply settles the ended ones among them). */
+  private reporting: TaskRunner[] = [];
+  private usageTimer?: { stop(): void };
   private stopped = false;
   /** The checkpoint is closed: nothing may be written any more. */
   private closed = false;
@@ -54,11 +61,15 @@ export class Agent {
   readonly sandboxRoot: string;
   private readonly taskUserAcl: TaskUserAcl;
   private readonly hostVolumeAcl: HostVolumeAcl;
-  masterId?: string;
   /** Launch figures for the agent's /metrics; `onLaunched` (set by agent/http.ts) observes each launch's duration. */
   readonly metrics = { launches: 0, launchFailures: 0, onLaunched: undefined as ((ms: number) => void) | undefined };
 
   constructor(readonly config: AgentConfig, private readonly deps: AgentDeps, available: ContainerizerKind[]) {
+    this.clock = deps.clock ?? systemClock;
+    this.link = new MasterLink({
+      clock: this.clock, log: deps.log, register: () => this.sendRegister(), registered: (r) => this.onRegistered(r),
+      ping: (timeoutMs) => request<PingReply>(this.deps.nc, subjects.agentCall(this.id), { type: 'PING' }, { timeoutMs }),
+    });
     this.checkpoint = new Checkpoint(config.workDir);
     this.id = config.agentId ?? this.checkpoint.get('agentId') ?? `${config.hostname.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${randomBytes(4).toString('hex')}`;
     this.checkpoint.set('agentId', this.id);
@@ -68,17 +79,17 @@ export class Agent {
     this.hostVolumeAcl = parseHostVolumeAcl(config.hostVolumeAcl);
     const resources = hostResources(config.workDir, config.resources);
     this.info = {
-      id: this.id as never, hostname: config.hostname, resources: resources.toWire(), version: '0.1.0', containerizers: available,
+      id: AgentIdSchema.parse(this.id), hostname: config.hostname, resources: resources.toWire(), version: '0.1.0', containerizers: available,
       attributes: [...parseAttributes(config.attributes), { name: 'containerizers', text: available.join(',') }],
     };
-    this.outbox = new UpdateOutbox(this.checkpoint.db, deps.nc, this.id, deps.log);
-    this.gc = new SandboxGc(config, this.checkpoint, deps.log);
-    this.diskWatch = new DiskWatch({ intervalMs: config.diskCheckIntervalMs ?? 0, runners: () => this.runners.values(), log: deps.log });
+    this.outbox = new UpdateOutbox(this.checkpoint.db, deps.nc, this.id, deps.log, this.clock);
+    this.gc = new SandboxGc(config, this.checkpoint, deps.log, this.clock);
+    this.diskWatch = new DiskWatch({ intervalMs: config.diskCheckIntervalMs ?? 0, runners: () => this.runners.values(), log: deps.log, clock: this.clock });
     // Once stopped (tasks left running for the next agent to recover), watchers still firing must not touch
     // the closed checkpoint: the next agent learns how those tasks ended from the containerizer's recovery.
     const live = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => { if (!this.closed) fn(...a); };
     this.ctx = {
-      agentId: this.id, hostname: config.hostname, now: () => Date.now(),
+      agentId: this.id, hostname: config.hostname, now: () => this.clock.now(), log: deps.log,
       logRotation: { maxBytes: config.logMaxBytes ?? 0, maxFiles: config.logMaxFiles ?? 1 },
       emit: live((s) => this.outbox.add(s)),
       checkpointState: live((f, t, state, endedAt) => this.checkpoint.setState(f, t, state, endedAt)),
@@ -88,14 +99,15 @@ export class Agent {
   }
 
   get log(): Logger { return this.deps.log; }
+  /** The master this agent last registered with. */
+  get masterId(): string | undefined { return this.link.masterId; }
 
   async start(): Promise<void> {
     this.outbox.start();
     await this.recover();
     serveRequests(this.deps.nc, subjects.agentCommand(this.id), AgentCommandSchema, (cmd) => this.command(cmd), this.log, { maxMessageBytes: this.config.maxMessageBytes });
-    await this.register();
-    this.usageTimer = setInterval(() => void this.reportUsage(), this.config.usageIntervalMs);
-    this.usageTimer.unref();
+    await this.link.register();
+    this.scheduleUsage();
     this.gc.start();
     this.diskWatch.start();
   }
@@ -103,14 +115,16 @@ export class Agent {
   /** Stops the agent; with killTasks, ends every running task first (its updates are flushed if NATS allows). */
   async stop(opts: { killTasks: boolean } = { killTasks: false }): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.pingTimer);
-    clearInterval(this.usageTimer);
+    this.link.stop();
+    this.usageTimer?.stop();
     this.gc.stop();
     await this.diskWatch.stop();
     if (opts.killTasks) {
-      await Promise.all([...this.runners.values()].map((r) => r.kill(this.config.defaultKillGracePeriodMs).catch(() => undefined)));
-      const deadline = Date.now() + 3000;
-      while (this.outbox.pending() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await Promise.all([...this.runners.values()].map((r) => r.kill(this.config.defaultKillGracePeriodMs)
+        .catch((err: Error) => this.log.error({ taskId: r.taskId, err: err.message }, 'kill on agent stop failed'))));
+      const deadline = this.clock.now() + 3000;
+      while (this.outbox.pending() > 0 && this.clock.now() < deadline) await sleep(this.clock, 50);
+      if (this.outbox.pending() > 0) this.log.warn({ pending: this.outbox.pending() }, 'stopping with updates not yet sent; the next agent on this work dir sends them');
     }
     this.deps.health?.stopAll();
     this.outbox.stop();
@@ -151,48 +165,18 @@ export class Agent {
     this.log.info({ recovered: this.runners.size }, 'agent recovered its tasks');
   }
 
-  private async register(): Promise<void> {
-    let delay = 200;
-    while (!this.stopped) {
-      try {
-        this.pruneEnded();
-        const reported = [...this.runners.values(), ...this.endedSinceRegistration.values()];
-        const tasks: AgentTask[] = reported.map((r) => ({ task: r.info, frameworkId: r.frameworkId as never, frameworkInfo: r.framework, state: r.state, role: r.role }));
-        const reply = await request<{ masterId: string; pingIntervalMs: number; killTasks: { frameworkId: string; taskId: string }[] }>(
-          this.deps.nc, subjects.agentCall(this.id), { type: 'REGISTER', agent: this.info, tasks }, { timeoutMs: 5000 });
-        this.masterId = reply.masterId;
-        this.registered = true;
-        for (const r of reported) if (r.endedAt !== undefined) this.endedSinceRegistration.delete(key(r.frameworkId, r.taskId));
-        for (const k of reply.killTasks) { const r = this.runners.get(key(k.frameworkId, k.taskId)); if (r) this.killQuietly(r, undefined, 'FRAMEWORK_REMOVED'); }
-        this.log.info({ agentId: this.id, masterId: reply.masterId, tasks: tasks.length }, 'registered with master');
-        this.schedulePing(reply.pingIntervalMs);
-        return;
-      } catch (e) {
-        if (e instanceof ApiError && e.code !== 'UNAVAILABLE') this.log.error({ err: e.message }, 'master refused registration');
-        else if (delay === 200 || delay >= 5000) this.log.warn({ err: (e as Error).message }, 'master not answering registration yet; retrying');
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 5000);
-      }
-    }
+  /** Sends REGISTER with the running tasks and the recently ended ones (master-link.ts retries it). */
+  private sendRegister(): Promise<RegisterReply> {
+    this.pruneEnded();
+    this.reporting = [...this.runners.values(), ...this.endedSinceRegistration.values()];
+    const tasks: AgentTask[] = this.reporting.map((r) => ({ task: r.info, frameworkId: FrameworkIdSchema.parse(r.frameworkId), frameworkInfo: r.framework, state: r.state, role: r.role }));
+    return request<RegisterReply>(this.deps.nc, subjects.agentCall(this.id), { type: 'REGISTER', agent: this.info, tasks }, { timeoutMs: 5000 });
   }
 
-  private schedulePing(intervalMs: number): void {
-    clearTimeout(this.pingTimer);
-    this.pingTimer = setTimeout(async () => {
-      if (this.stopped) return;
-      try {
-        const r = await request<{ masterId: string; reregister: boolean }>(this.deps.nc, subjects.agentCall(this.id), { type: 'PING' }, { timeoutMs: Math.max(1000, intervalMs) });
-        if (r.reregister || r.masterId !== this.masterId) {
-          this.log.info({ masterId: r.masterId }, 'master asks for re-registration');
-          this.registered = false;
-          return void this.register();
-        }
-      } catch (e) {
-        this.log.warn({ err: (e as Error).message }, 'master did not answer ping');
-      }
-      this.schedulePing(intervalMs);
-    }, intervalMs);
-    this.pingTimer.unref();
+  private onRegistered(reply: RegisterReply): void {
+    for (const r of this.reporting) if (r.endedAt !== undefined) this.endedSinceRegistration.delete(key(r.frameworkId, r.taskId));
+    for (const k of reply.killTasks) { const r = this.runners.get(key(k.frameworkId, k.taskId)); if (r) this.killQuietly(r, undefined, 'FRAMEWORK_REMOVED'); }
+    this.log.info({ agentId: this.id, masterId: reply.masterId, tasks: this.reporting.length }, 'registered with master');
   }
 
   private async command(cmd: AgentCommand): Promise<object> {
@@ -228,19 +212,19 @@ export class Agent {
     const user = taskUserFor(cmd.task, cmd.framework, kind === 'native' ? this.config.taskUser : undefined, this.taskUserAcl);
     checkHostVolumes(cmd.task, cmd.framework, this.hostVolumeAcl);
     const task = { ...cmd.task, command: { ...cmd.task.command, user } };
-    const started = Date.now();
+    const started = this.clock.now();
     const sandbox = sandboxPath(this.sandboxRoot, cmd.frameworkId, cmd.task.taskId);
     const runner = new TaskRunner(task, cmd.frameworkId, cmd.framework, cmd.role, sandbox, this.ctx);
     this.runners.set(k, runner);
     this.checkpoint.putTask({ taskId: cmd.task.taskId, frameworkId: cmd.frameworkId, info: task, framework: cmd.framework, role: cmd.role, state: 'TASK_STAGING', sandboxDir: sandbox, createdAt: started });
     this.metrics.launches++;
-    void runner.launch(cz).then(() => {
-      this.metrics.onLaunched?.(Date.now() - started);
+    runner.launch(cz).then(() => {
+      this.metrics.onLaunched?.(this.clock.now() - started);
       this.deps.health?.watch(runner);
-    }).catch((e: Error) => {
+    }, (e: Error) => {
       this.metrics.launchFailures++;
       runner.finish({ exitCode: null, signal: null, reason: 'LAUNCH_FAILED', message: e.message });
-    });
+    }).catch((err: Error) => this.log.error({ taskId: runner.taskId, err: err.message }, 'after launch: recording the outcome failed'));
     return { accepted: true };
   }
 
@@ -259,7 +243,7 @@ export class Agent {
 
   /** Keeps the recently ended tasks only (the master has long read older updates), at most ENDED_REPORT_MAX. */
   private pruneEnded(): void {
-    const cutoff = Date.now() - ENDED_REPORT_MS;
+    const cutoff = this.clock.now() - ENDED_REPORT_MS;
     for (const [k, r] of this.endedSinceRegistration) {
       if (this.endedSinceRegistration.size <= ENDED_REPORT_MAX && (r.endedAt ?? 0) >= cutoff) break;
       this.endedSinceRegistration.delete(k);
@@ -274,11 +258,21 @@ export class Agent {
   }
 
   private statusFor(frameworkId: string, taskId: string, state: TaskStatus['state'], message: string): TaskStatus {
-    return { taskId: taskId as never, frameworkId: frameworkId as never, agentId: this.id as never, state, source: 'AGENT', message, timestamp: Date.now(), uuid: randomBytes(16).toString('hex') };
+    return {
+      taskId: TaskIdSchema.parse(taskId), frameworkId: FrameworkIdSchema.parse(frameworkId), agentId: AgentIdSchema.parse(this.id), state, source: 'AGENT', message,
+      timestamp: this.clock.now(), uuid: randomBytes(16).toString('hex'),
+    };
+  }
+
+  /** Reports usage every usageIntervalMs (on the agent's clock) while the agent runs. */
+  private scheduleUsage(): void {
+    this.usageTimer = every(this.clock, this.config.usageIntervalMs, () => {
+      this.reportUsage().catch((err: Error) => this.log.debug({ err: err.message }, 'usage report failed; the next round sends fresh figures'));
+    });
   }
 
   private async reportUsage(): Promise<void> {
-    if (!this.registered) return;
+    if (!this.link.registered) return;
     const usage = [];
     for (const r of this.runners.values()) {
       if (!r.container || r.endedAt !== undefined) continue;
@@ -286,9 +280,12 @@ export class Agent {
         const u: Usage = { ...await r.container.usage(), ...diskFigures(r) };
         r.lastUsage = u;
         usage.push({ taskId: r.taskId, frameworkId: r.frameworkId, usage: u });
-      } catch { /* the task may be ending; the next round tries again */ }
+      } catch (err) {
+        // The task may be ending; the next round tries again.
+        this.log.debug({ taskId: r.taskId, err: (err as Error).message }, 'no usage figures for a task this round');
+      }
     }
-    if (usage.length > 0) await request(this.deps.nc, subjects.agentCall(this.id), { type: 'USAGE', usage }).catch(() => undefined);
+    if (usage.length > 0) await request(this.deps.nc, subjects.agentCall(this.id), { type: 'USAGE', usage });
   }
 }
 

@@ -14,7 +14,7 @@ const log = createLogger('test', { level: 'silent' });
 function runner(taskId: string, resources: string, statuses: TaskStatus[]): TaskRunner {
   const info = TaskInfoSchema.parse({ taskId, name: taskId, agentId: 'a1', resources: Resources.parse(resources).toWire(), command: { value: 'sleep 600' } });
   const ctx: TaskContext = {
-    agentId: 'a1', hostname: 'h', now: () => Date.now(), logRotation: { maxBytes: 0, maxFiles: 1 }, emit: (s) => statuses.push(s),
+    agentId: 'a1', hostname: 'h', now: () => Date.now(), log: createLogger('test', { level: 'silent' }), logRotation: { maxBytes: 0, maxFiles: 1 }, emit: (s) => statuses.push(s),
     checkpointState: () => undefined, checkpointContainer: () => undefined, onEnded: () => undefined,
   };
   return new TaskRunner(info, 'fw', { name: 'fw', roles: ['*'] } as never, '*', join(root, taskId), ctx);

@@ -6,6 +6,7 @@
  * slow walk never overlaps the next.
  */
 import type { Logger } from '../sdk';
+import { every, systemClock, type Clock } from '../sdk/clock';
 import { diskVerdict, measureDiskBytes } from '../isolation';
 import type { TaskRunner } from './task-runner';
 
@@ -14,22 +15,23 @@ export interface DiskWatchOptions {
   runners: () => Iterable<TaskRunner>;
   log: Logger;
   measure?: (dir: string) => Promise<number>;
+  /** Default: the system clock. */
+  clock?: Clock;
 }
 
 export class DiskWatch {
-  private timer?: NodeJS.Timeout;
+  private timer?: { stop(): void };
   private round?: Promise<void>;
 
   constructor(private readonly o: DiskWatchOptions) {}
 
   start(): void {
     if (this.o.intervalMs <= 0 || this.timer) return;
-    this.timer = setInterval(() => { this.round ??= this.check().finally(() => { this.round = undefined; }); }, this.o.intervalMs);
-    this.timer.unref();
+    this.timer = every(this.o.clock ?? systemClock, this.o.intervalMs, () => { this.round ??= this.check().finally(() => { this.round = undefined; }); });
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
+    this.timer?.stop();
     this.timer = undefined;
     await this.round;
   }

@@ -34,6 +34,7 @@ export class AgentHealthMonitor implements HealthMonitor {
         this.log.info({ taskId: runner.taskId, healthy, message: snap.lastMessage }, 'task health changed');
         runner.setHealth(healthy, snap.lastMessage);
       },
+      onError: (err) => this.log.error({ taskId: runner.taskId, err: (err as Error).message }, 'health check stopped: reporting a change failed'),
     });
     this.checkers.set(runner, checker);
     checker.start();

@@ -16,7 +16,9 @@ import { parseAttributes } from './host-resources';
 import { parseTaskUserAcl } from './task-users';
 import { parseHostVolumeAcl } from './host-volumes';
 import { AgentHealthMonitor } from './health';
-import { parseByteSize } from '../isolation';
+import { parseByteSize, type ContainerizerKind } from '../isolation';
+
+const isContainerizerKind = (s: string): s is ContainerizerKind => s === 'native' || s === 'docker';
 
 export interface RunningAgent { agent: Agent; stop(opts?: { killTasks: boolean }): Promise<void> }
 
@@ -31,14 +33,14 @@ export async function startAgent(partial: Partial<AgentConfig>, opts: { log?: Lo
   const nc = opts.nc ?? await connectNats({ servers: config.natsUrl, name: `agora-agent:${config.hostname}`, log });
   const provisionalId = agentId ?? `${config.hostname.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${Math.random().toString(16).slice(2, 10)}`;
   const containerizers = await buildContainerizers(config, provisionalId, log);
-  const agent = new Agent({ ...config, agentId: provisionalId }, { nc, log, containerizers, health: new AgentHealthMonitor(log) }, Object.keys(containerizers) as never);
+  const agent = new Agent({ ...config, agentId: provisionalId }, { nc, log, containerizers, health: new AgentHealthMonitor(log) }, Object.keys(containerizers).filter(isContainerizerKind));
   if (config.httpPort !== undefined) await startAgentHttp(agent, config.httpPort);
   await agent.start();
   return {
     agent,
     async stop(o = { killTasks: config.killTasksOnExit }) {
       await agent.stop(o);
-      if (!opts.nc) await nc.drain().catch(() => undefined);
+      if (!opts.nc) await nc.drain().catch((err: Error) => log.warn({ err: err.message }, 'draining the NATS connection on stop failed'));
     },
   };
 }
@@ -90,7 +92,7 @@ export async function main(argv = process.argv): Promise<void> {
   const running = await startAgent({
     natsUrl: o.nats, hostname: o.hostname, agentId: o.agentId, resources: o.resources, attributes: o.attributes, workDir: o.workDir,
     taskUser: o.taskUser, taskUserAcl: o.taskUserAcl, hostVolumeAcl: o.hostVolumeAcl, cgroupRoot: o.cgroupRoot, dockerHost: o.dockerHost,
-    containerizers: String(o.containerizers).split(',').map((s: string) => s.trim()).filter((s: string) => s === 'native' || s === 'docker') as never,
+    containerizers: String(o.containerizers).split(',').map((s: string) => s.trim()).filter(isContainerizerKind),
     sandboxGcDelayMs: Number(o.sandboxGcDelay) * 3_600_000, killTasksOnExit: !o.keepTasksOnExit,
     httpPort: o.httpPort === undefined ? undefined : Number(o.httpPort),
     logMaxBytes: parseByteSize(o.logMaxSize)!, logMaxFiles: Number(o.logMaxFiles), diskCheckIntervalMs: parseDurationMs(o.diskCheckInterval)!,

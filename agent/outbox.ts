@@ -7,6 +7,7 @@ import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type Database from 'better-sqlite3';
 import { encode, subjects, type Logger, type TaskStatus } from '../sdk';
+import { systemClock, type Clock } from '../sdk/clock';
 
 export class UpdateOutbox {
   private readonly js: JetStreamClient;
@@ -15,7 +16,8 @@ export class UpdateOutbox {
   private wake?: () => void;
   published = 0;
 
-  constructor(private readonly db: Database.Database, nc: NatsConnection, private readonly agentId: string, private readonly log: Logger) {
+  constructor(private readonly db: Database.Database, nc: NatsConnection, private readonly agentId: string, private readonly log: Logger,
+    private readonly clock: Clock = systemClock) {
     this.db.exec('CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE, payload BLOB NOT NULL)');
     this.js = jetstream(nc);
     this.watchReconnects(nc);
@@ -39,9 +41,14 @@ export class UpdateOutbox {
 
   pending(): number { return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n; }
 
-  start(): void { void this.run(); }
+  start(): void { this.send(); }
   stop(): void { this.stopped = true; this.wake?.(); }
-  kick(): void { this.wake?.(); if (!this.sending) void this.run(); }
+  kick(): void { this.wake?.(); if (!this.sending) this.send(); }
+
+  /** Starts the sender; it retries publishes itself, so only a database failure ends it (the next kick restarts it). */
+  private send(): void {
+    this.run().catch((err: Error) => this.log.error({ err: err.message, agentId: this.agentId }, 'outbox sender stopped; the next update restarts it'));
+  }
 
   private async run(): Promise<void> {
     if (this.sending) return;
@@ -60,7 +67,7 @@ export class UpdateOutbox {
           failures++;
           const delay = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
           if (failures === 1 || failures % 20 === 0) this.log.warn({ err: (e as Error).message, pending: this.pending(), retryInMs: delay }, 'status updates waiting for NATS');
-          await new Promise<void>((r) => { const t = setTimeout(r, delay); this.wake = () => { clearTimeout(t); r(); }; });
+          await new Promise<void>((r) => { const t = this.clock.setTimeout(r, delay); this.wake = () => { this.clock.clearTimeout(t); r(); }; });
           this.wake = undefined;
         }
       }

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../sdk';
+import { FakeClock } from '../sdk/clock';
 import { Checkpoint } from './checkpoint';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config';
 import { SandboxGc } from './sandbox-gc';
@@ -21,16 +22,16 @@ describe('sandbox garbage collection', () => {
   afterEach(() => { cp.close(); rmSync(dir, { recursive: true, force: true }); });
 
   it('removes finished sandboxes once the delay has passed, never running ones', () => {
-    let now = 100_000;
+    const clock = new FakeClock(100_000);
     const old = task('old', 10_000);
     const recent = task('recent', 90_000);
     const running = task('running');
-    const gc = new SandboxGc(config(), cp, log, () => now, () => 0.1);
+    const gc = new SandboxGc(config(), cp, log, clock, () => 0.1);
     expect(gc.collect()).toBe(1);
     expect(existsSync(old)).toBe(false);
     expect(existsSync(recent)).toBe(true);
     expect(cp.tasks().map((t) => t.taskId).sort()).toEqual(['recent', 'running']);
-    now = 150_001;
+    clock.advance(50_001);
     expect(gc.collect()).toBe(1);
     expect(existsSync(running)).toBe(true);
   });
@@ -40,7 +41,7 @@ describe('sandbox garbage collection', () => {
     const b = task('b', 2000);
     const c = task('c', 3000);
     let fullness = 0.95;
-    const gc = new SandboxGc(config(), cp, log, () => 5000, () => { const f = fullness; fullness -= 0.04; return f; });
+    const gc = new SandboxGc(config(), cp, log, new FakeClock(5000), () => { const f = fullness; fullness -= 0.04; return f; });
     gc.collect();
     expect([existsSync(a), existsSync(b), existsSync(c)]).toEqual([false, false, true]);
   });

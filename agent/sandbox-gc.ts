@@ -4,22 +4,22 @@
  */
 import { rmSync, statfsSync } from 'node:fs';
 import type { Logger } from '../sdk';
+import { every, systemClock, type Clock } from '../sdk/clock';
 import type { Checkpoint } from './checkpoint';
 import type { AgentConfig } from './config';
 
 export class SandboxGc {
-  private timer?: NodeJS.Timeout;
+  private timer?: { stop(): void };
   removed = 0;
 
   constructor(private readonly config: AgentConfig, private readonly checkpoint: Checkpoint, private readonly log: Logger,
-    private readonly now: () => number = Date.now, private readonly diskUsedFraction: () => number = () => usedFraction(config.workDir)) {}
+    private readonly clock: Clock = systemClock, private readonly diskUsedFraction: () => number = () => usedFraction(config.workDir)) {}
 
   start(): void {
-    const every = Math.max(1000, Math.min(60_000, this.config.sandboxGcDelayMs / 10));
-    this.timer = setInterval(() => this.collect(), every);
-    this.timer.unref();
+    const period = Math.max(1000, Math.min(60_000, this.config.sandboxGcDelayMs / 10));
+    this.timer = every(this.clock, period, () => this.collect());
   }
-  stop(): void { clearInterval(this.timer); }
+  stop(): void { this.timer?.stop(); }
   /** A task just ended; run a pass soon if disk is already tight. */
   noteFinished(): void { if (this.diskUsedFraction() > this.config.sandboxGcDiskFraction) this.collect(); }
 
@@ -28,7 +28,7 @@ export class SandboxGc {
     const finished = this.checkpoint.tasks().filter((t) => t.endedAt !== undefined).sort((a, b) => a.endedAt! - b.endedAt!);
     let n = 0;
     for (const t of finished) {
-      const expired = this.now() - t.endedAt! >= this.config.sandboxGcDelayMs;
+      const expired = this.clock.now() - t.endedAt! >= this.config.sandboxGcDelayMs;
       if (!expired && this.diskUsedFraction() <= this.config.sandboxGcDiskFraction) break;
       rmSync(t.sandboxDir, { recursive: true, force: true });
       this.checkpoint.deleteTask(t.frameworkId, t.taskId);

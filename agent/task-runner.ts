@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  Resources, type FrameworkInfo, type TaskInfo, type TaskReason, type TaskState, type TaskStatus, type Usage,
+  Resources, type FrameworkInfo, type Logger, type TaskInfo, type TaskReason, type TaskState, type TaskStatus, type Usage,
 } from '../sdk';
 import { volumeSpecs } from './host-volumes';
 import type { Container, ContainerExit, Containerizer, ContainerSpec, LogRotation } from '../isolation';
@@ -16,7 +16,9 @@ export interface TaskContext {
   /** The agent's log rotation (`--log-max-size`, `--log-max-files`); maxBytes 0: none. */
   logRotation: LogRotation;
   hostname: string;
+  /** The agent's clock (injected). */
   now(): number;
+  log: Logger;
   emit(status: TaskStatus): void;
   checkpointState(frameworkId: string, taskId: string, state: TaskState, endedAt?: number): void;
   checkpointContainer(frameworkId: string, taskId: string, container: Container): void;
@@ -36,12 +38,13 @@ export class TaskRunner {
   readonly ports: number[];
   endedAt?: number;
   /** When the task started (for the health check's grace period, also after an agent restart). */
-  startedAt: number = Date.now();
+  startedAt: number;
 
   constructor(
     readonly info: TaskInfo, readonly frameworkId: string, readonly framework: FrameworkInfo, readonly role: string,
     readonly sandboxDir: string, private readonly ctx: TaskContext,
   ) {
+    this.startedAt = ctx.now();
     this.ports = Resources.fromWire(info.resources).rangesOf('ports').flatMap(([a, b]) => Array.from({ length: Math.min(b - a + 1, 1000) }, (_, i) => a + i));
   }
 
@@ -86,9 +89,12 @@ export class TaskRunner {
   /** Watches a launched or recovered container until it ends. */
   attach(container: Container, recovered: boolean): void {
     this.container = container;
-    if (this.killRequested) container.kill(this.info.killGracePeriodMs).catch(() => undefined); // its exit is reported by wait()
+    if (this.killRequested) container.kill(this.info.killGracePeriodMs).catch((err: Error) => this.ctx.log.warn({ taskId: this.taskId, err: err.message }, 'kill of a recovered task failed; its exit is still reported by wait()'));
     if (!recovered || this.state !== 'TASK_RUNNING') this.update('TASK_RUNNING', {});
-    void container.wait().then((exit) => this.finish(exit));
+    container.wait()
+      .catch((err: Error): ContainerExit => ({ exitCode: null, signal: null, reason: 'AGENT_RESTART', message: `lost track of the container: ${err.message}` }))
+      .then((exit) => this.finish(exit))
+      .catch((err: Error) => this.ctx.log.error({ taskId: this.taskId, err: err.message }, 'reporting the end of a task failed'));
   }
 
   /** A container that ended while the agent was away (or never started). */
@@ -97,7 +103,7 @@ export class TaskRunner {
     const { state, reason } = this.classify(exit);
     this.endedAt = this.ctx.now();
     this.update(state, { reason, message: reason === 'DISK_LIMIT' ? this.failMessage ?? exit.message : exit.message, exitCode: exit.exitCode ?? undefined, signal: exit.signal ?? undefined });
-    void this.container?.destroy().catch(() => undefined);
+    this.container?.destroy().catch((err: Error) => this.ctx.log.warn({ taskId: this.taskId, err: err.message }, 'destroying the ended container failed; the sandbox GC and agent shutdown clean up'));
     this.ctx.onEnded(this);
   }
 

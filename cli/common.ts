@@ -3,7 +3,8 @@
  * and for scripts (`--json`), exit codes that mean something, and turning errors into one clear line.
  */
 import type { Command } from 'commander';
-import { ApiError, connectNats, createLogger, parseDurationMs, type NatsConnection } from 'agora/sdk';
+import { ApiError, connectNats, createLogger, type NatsConnection } from 'agora/sdk';
+import { parseDurationMs } from 'agora/sdk/operator';
 
 /** Exit codes: 0 ok, 1 the thing failed (task/job/deployment), 2 usage or invalid input, 3 cluster unreachable, 4 not found, 5 timed out. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, UNAVAILABLE: 3, NOT_FOUND: 4, TIMEOUT: 5 } as const;
@@ -38,10 +39,15 @@ export async function withNats<T>(opts: { nats?: string }, fn: (nc: NatsConnecti
   let nc: NatsConnection;
   try {
     nc = await connectNats({ servers: url, name: 'agora-cli', startTimeoutMs: 3000, log: createLogger('cli', { level: 'silent' }) });
-  } catch {
-    throw new CliError(`cannot reach the cluster's NATS server at ${url} (is the cluster up? set --nats or AGORA_NATS)`, EXIT.UNAVAILABLE);
+  } catch (e) {
+    throw new CliError(`cannot reach the cluster's NATS server at ${url}: ${(e as Error).message} (is the cluster up? set --nats or AGORA_NATS)`, EXIT.UNAVAILABLE);
   }
-  try { return await fn(nc); } finally { await nc.drain().catch(() => undefined); }
+  try {
+    return await fn(nc);
+  } finally {
+    // The command's answer is already in hand: a connection that will not drain is closed instead.
+    await nc.drain().catch(() => nc.close());
+  }
 }
 
 /** JSON over HTTP against the master; maps failures to CliError with meaningful exit codes. */
@@ -50,8 +56,9 @@ export async function httpJson<T = unknown>(opts: { master?: string }, method: s
   let res: Response;
   try {
     res = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    throw new CliError(`cannot reach the master at ${masterUrlOf(opts)} (is the cluster up? set --master or AGORA_MASTER)`, EXIT.UNAVAILABLE);
+  } catch (e) {
+    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
+    throw new CliError(`cannot reach the master at ${masterUrlOf(opts)}: ${cause} (is the cluster up? set --master or AGORA_MASTER)`, EXIT.UNAVAILABLE);
   }
   const text = await res.text();
   const data = text === '' ? undefined : JSON.parse(text);

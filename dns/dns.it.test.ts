@@ -6,7 +6,8 @@
  */
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectNats, createLogger, type InstanceView, type NatsConnection } from 'agora/sdk';
+import { connectNats, createLogger, type NatsConnection } from 'agora/sdk';
+import { type InstanceView } from 'agora/sdk/service';
 import { eventually, startCluster, type TestCluster } from '../test/harness/cluster';
 import { serviceClient } from '../test/harness/service-client';
 import { dig, type DigResult } from '../test/harness/dig';

@@ -11,10 +11,8 @@
  */
 import { lookup } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
-import {
-  decode, EndpointsChangedSchema, RateLimitedLog, request, SERVICE_API_SUBJECT, SERVICE_ENDPOINTS_SUBJECT,
-  type Logger, type NatsConnection, type ServiceReplies,
-} from 'agora/sdk';
+import { decode, RateLimitedLog, request, type Logger, type NatsConnection } from 'agora/sdk';
+import { EndpointsChangedSchema, SERVICE_API_SUBJECT, SERVICE_ENDPOINTS_SUBJECT, type ServiceReplies } from 'agora/sdk/service';
 import { buildZone, type AppEndpoints, type Zone } from './zone';
 
 export type LookupIPv4 = (hostname: string) => Promise<string[]>;

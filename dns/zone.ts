@@ -11,7 +11,7 @@
  * Names are kept lower-case, without the final dot. Every name that exists has an entry, including the empty
  * ones in between (`shop.agora`, `_tcp.cart.shop.agora`): those answer NODATA, not NXDOMAIN (RFC 8020).
  */
-import { appDnsName, appIdDnsProblems, DNS_AGENTS_LABEL, DNS_ZONE } from 'agora/sdk';
+import { appDnsName, appIdDnsProblems, DNS_AGENTS_LABEL, DNS_ZONE } from 'agora/sdk/service';
 
 export interface SrvTarget { port: number; target: string }
 export interface NameRecords { a: string[]; srv: SrvTarget[] }

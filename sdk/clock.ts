@@ -43,3 +43,21 @@ export class FakeClock implements Clock {
   }
   pending(): number { return this.timers.size; }
 }
+
+/** Resolves after `ms` on `clock` (a FakeClock resolves it inside `advance`). */
+export function sleep(clock: Clock, ms: number): Promise<void> {
+  return new Promise((resolve) => { clock.setTimeout(resolve, ms); });
+}
+
+/** Calls `fn` every `ms` (> 0) on `clock` until `stop()`: setInterval on an injected clock. */
+export function every(clock: Clock, ms: number, fn: () => void): { stop(): void } {
+  let handle: TimerHandle | undefined;
+  let stopped = false;
+  const tick = (): void => {
+    if (stopped) return;
+    handle = clock.setTimeout(tick, ms);
+    fn();
+  };
+  handle = clock.setTimeout(tick, ms);
+  return { stop: () => { stopped = true; if (handle) clock.clearTimeout(handle); } };
+}

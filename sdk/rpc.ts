@@ -5,7 +5,7 @@
  */
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { z } from 'zod';
-import { decode, DecodeError, encode, DEFAULT_MAX_MESSAGE_BYTES } from './codec';
+import { decode, type DecodeError, encode, DEFAULT_MAX_MESSAGE_BYTES } from './codec';
 import { ApiError, validationIssues } from './errors';
 import { RateLimitedLog, type Logger } from './log';
 import { ErrorBodySchema } from './protocol/common';

@@ -7,10 +7,11 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { request, type NatsConnection } from 'agora/sdk';
 import {
-  appDnsName, appIdDnsProblems, parseAppText, request, SERVICE_API_SUBJECT, validateApp,
-  type AppDetail, type DeploymentView, type NatsConnection, type ServiceReplies, type ServiceRequest,
-} from 'agora/sdk';
+  appDnsName, appIdDnsProblems, parseAppText, SERVICE_API_SUBJECT, validateApp, type AppDetail,
+  type DeploymentView, type ServiceReplies, type ServiceRequest,
+} from 'agora/sdk/service';
 import { action, color, CliError, examples, EXIT, jsonOption, natsOption, parseDuration, printJson, printTable, stateColor, withNats } from '../common';
 
 async function call<K extends ServiceRequest['type']>(nc: NatsConnection, body: Extract<ServiceRequest, { type: K }>): Promise<ServiceReplies[K]> {

@@ -5,10 +5,11 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import YAML from 'yaml';
+import { ApiError, request, type NatsConnection } from 'agora/sdk';
 import {
-  ApiError, CRON_API_SUBJECT, isFinalRunState, renderJobGraph, request,
-  type CronReplies, type CronRequest, type JobDetail, type JobSpecInput, type JobSummary, type NatsConnection, type RunView,
-} from 'agora/sdk';
+  CRON_API_SUBJECT, isFinalRunState, renderJobGraph, type CronReplies, type CronRequest, type JobDetail,
+  type JobSpecInput, type JobSummary, type RunView,
+} from 'agora/sdk/cron';
 import {
   action, collectKeyValue, color, examples, httpJson, jsonOption, masterOption, natsOption, printJson, printTable, stateColor,
   withNats, CliError, EXIT,

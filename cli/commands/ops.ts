@@ -10,7 +10,7 @@
  * dispatches `agora agent drain <id>` to them and hands anything else (`agora agent --nats …`) to the daemon.
  */
 import type { Command } from 'commander';
-import type { AgentView, FrameworkView, TaskView } from 'agora/sdk';
+import type { AgentView, FrameworkView, TaskView } from 'agora/sdk/operator';
 import {
   CliError, EXIT, action, color, examples, httpJson, jsonOption, masterOption, masterUrlOf, parseDuration, printJson, printTable, stateColor,
 } from '../common';

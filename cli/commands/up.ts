@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DataDirInUseError, lockDataDir, type DataDirLock } from 'agora/sdk';
+import { DataDirInUseError, lockDataDir, type DataDirLock } from 'agora/sdk/operator';
 import { action, color, examples, CliError, EXIT } from '../common';
 import { BIN_DIR } from './passthrough';
 import { findSetpriv, Supervisor } from '../up/supervisor';

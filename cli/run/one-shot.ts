@@ -1,15 +1,15 @@
 /**
  * The one-shot framework behind `agora run`, written only against agora/sdk: register, launch one task on the
- * first offer that fits, follow its sandbox output through the agent's file API, and leave when it ends.
+ * first offer that fits, follow its sandbox output through the master's file API (HTTP
+ * `/api/v1/tasks/:id/files/read`, which the master proxies to the task's agent: a client never speaks to an
+ * agent), and leave when it ends.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  Resources, SchedulerDriver, isTerminal, request, subjects, createLogger, type Offer, type TaskStatus,
-} from 'agora/sdk';
-import { CliError, EXIT, color, stateColor } from '../common';
+import { Resources, SchedulerDriver, isTerminal, createLogger, type Offer, type TaskStatus } from 'agora/sdk';
+import { CliError, EXIT, color, httpJson, masterUrlOf, stateColor } from '../common';
 
 export interface RunOptions {
-  natsUrl: string; command: string[]; cpus: number; memMb: number; diskMb?: number; env: Record<string, string>;
+  natsUrl: string; masterUrl: string; command: string[]; cpus: number; memMb: number; diskMb?: number; env: Record<string, string>;
   name: string; image?: string; role: string; waitForOfferMs: number; quiet: boolean;
 }
 
@@ -40,7 +40,7 @@ export async function runOnce(o: RunOptions): Promise<number> {
             command: o.command.length === 1 ? { shell: true, value: o.command[0], env: o.env } : { shell: false, value: o.command[0], arguments: o.command.slice(1), env: o.env },
             container: o.image ? { type: 'DOCKER', image: o.image } : { type: 'NATIVE' },
           }], { refuseSeconds: 3600 });
-          await d.suppress().catch(() => undefined);
+          await d.suppress().catch((err: Error) => say(`suppressing further offers failed (they are declined): ${err.message}`));
         }
       },
       statusUpdate(_d, s) {
@@ -54,21 +54,24 @@ export async function runOnce(o: RunOptions): Promise<number> {
   try {
     await Promise.race([driver.start(), timeout(10_000, `no master answers on ${o.natsUrl} (is the cluster up? set --nats or AGORA_NATS)`, EXIT.UNAVAILABLE)]);
   } catch (e) {
-    await driver.stop({ failover: true }).catch(() => undefined);
+    await driver.stop({ failover: true }).catch((err: Error) => say(`leaving the cluster failed: ${err.message}`));
     if (e instanceof CliError) throw e;
     throw new CliError(`cannot reach the cluster at ${o.natsUrl}: ${(e as Error).message} (is it up? set --nats or AGORA_NATS)`, EXIT.UNAVAILABLE);
   }
   say(`registered as framework ${driver.frameworkId}; waiting for an offer with ${need.format()}`);
-  const onSignal = () => { say('interrupted: killing the task'); if (launched) void driver.kill(taskId, launched.agentId); else void finishEarly(); };
-  const finishEarly = async () => { await driver.stop({ failover: false }).catch(() => undefined); process.exit(130); };
+  const onSignal = () => {
+    say('interrupted: killing the task');
+    if (launched) driver.kill(taskId, launched.agentId).catch((err: Error) => say(color.red(`kill failed: ${err.message}`)));
+    else driver.stop({ failover: false }).catch((err: Error) => say(`leaving the cluster failed: ${err.message}`)).finally(() => process.exit(130));
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const offerTimer = setTimeout(() => { if (!launched) { say(color.red(`no offer with ${need.format()} within ${o.waitForOfferMs / 1000}s`)); done({ state: 'TASK_DROPPED' } as TaskStatus); } }, o.waitForOfferMs);
-  const tail = followOutput(driver, () => launched, taskId, finished);
+  const tail = followOutput(o.masterUrl, driver.frameworkId, () => launched !== undefined, taskId, finished, say);
   const final = await finished;
   clearTimeout(offerTimer);
   await tail;
-  await driver.stop({ failover: false }).catch(() => undefined);
+  await driver.stop({ failover: false }).catch((err: Error) => say(`leaving the cluster failed: ${err.message}`));
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
   if (final.state === 'TASK_FINISHED') return 0;
@@ -77,25 +80,32 @@ export async function runOnce(o: RunOptions): Promise<number> {
   return EXIT.FAILED;
 }
 
-/** Copies the task's stdout/stderr to ours as they grow, until the task ended and everything was read. */
-async function followOutput(driver: SchedulerDriver, where: () => Offer | undefined, taskId: string, finished: Promise<TaskStatus>): Promise<void> {
+/**
+ * Copies the task's stdout/stderr to ours as they grow, until the task ended and everything was read. A file
+ * not there yet (the task is launching) is tried again next round; any other failure is said once.
+ */
+async function followOutput(masterUrl: string, frameworkId: string, launched: () => boolean, taskId: string, finished: Promise<TaskStatus>, say: (line: string) => void): Promise<void> {
   const offsets = { stdout: 0, stderr: 0 };
   let ended = false;
-  void finished.then(() => { ended = true; });
+  let warned = false;
+  const master = { master: masterUrl };
+  finished.then(() => { ended = true; }, () => { ended = true; });
   for (;;) {
-    const offer = where();
     const wasEnded = ended;
-    if (offer) {
+    if (launched()) {
       for (const file of ['stdout', 'stderr'] as const) {
         try {
           for (;;) {
-            const r = await request<{ data: string; offset: number; eof: boolean }>(driver.connection, subjects.agentCommand(offer.agentId),
-              { type: 'FILES_READ', taskId, path: file, offset: offsets[file], length: 65536 }, { timeoutMs: 3000 });
+            const q = `framework=${encodeURIComponent(frameworkId)}&path=${file}&offset=${offsets[file]}&length=65536`;
+            const r = await httpJson<{ data: string; offset: number; eof: boolean }>(master, 'GET', `/api/v1/tasks/${encodeURIComponent(taskId)}/files/read?${q}`);
             if (r.data.length > 0) (file === 'stdout' ? process.stdout : process.stderr).write(r.data);
             offsets[file] += Buffer.byteLength(r.data);
             if (r.eof || r.data.length === 0) break;
           }
-        } catch { /* not there yet (launching) */ }
+        } catch (e) {
+          const notYet = e instanceof CliError && e.exitCode === EXIT.NOT_FOUND;
+          if (!notYet && !warned) { warned = true; say(color.red(`cannot read the task's ${file} from the master at ${masterUrlOf(master)}: ${(e as Error).message} (set --master or AGORA_MASTER)`)); }
+        }
       }
     }
     if (wasEnded) return;

@@ -3,7 +3,8 @@
  * the service and the store. Replies are the shapes declared in sdk/jobs.ts; refusals are ApiErrors that
  * name the field at fault.
  */
-import { ApiError, type CronReplies, type CronRequestParsed, type JobDetail, type JobSummary, type RunView } from 'agora/sdk';
+import { ApiError } from 'agora/sdk';
+import { type CronReplies, type CronRequestParsed, type JobDetail, type JobSummary, type RunView } from 'agora/sdk/cron';
 import { childrenOf } from './dag';
 import { nextAfter, nextSlots } from './schedule';
 import type { CronService } from './service';

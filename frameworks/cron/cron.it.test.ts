@@ -2,9 +2,8 @@
  * The cron framework end to end on a real cluster (nats-server, master, one agent running real processes).
  * All jobs are submitted up front and run side by side; each test waits for its own job's history.
  */
-import {
-  connectNats, createLogger, CRON_API_SUBJECT, request, type CronReplies, type CronRequest, type JobSpecInput, type NatsConnection, type RunView,
-} from 'agora/sdk';
+import { connectNats, createLogger, request, type NatsConnection } from 'agora/sdk';
+import { CRON_API_SUBJECT, type CronReplies, type CronRequest, type JobSpecInput, type RunView } from 'agora/sdk/cron';
 import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
 import { startCronFramework, type CronFramework } from './framework';
 

@@ -1,6 +1,6 @@
 import { backoffMs, dispatch, MAX_SLOTS_PER_TICK, type ActiveRun, type JobState } from './dispatcher';
 import { durationMs } from './duration';
-import { JobSpecSchema, type JobSpecInput } from 'agora/sdk';
+import { JobSpecSchema, type JobSpecInput } from 'agora/sdk/cron';
 import { parseSchedule } from './schedule';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');

@@ -10,7 +10,7 @@
  *
  * `wakeAt` is when the answer next changes by itself (a slot, a retry's backoff ending, a deadline).
  */
-import type { ConcurrencyPolicy, JobSpec, RunReason, RunTrigger } from 'agora/sdk';
+import type { ConcurrencyPolicy, JobSpec, RunReason, RunTrigger } from 'agora/sdk/cron';
 import { nextAfter, slotsBetween, type Schedule } from './schedule';
 
 export interface JobState {

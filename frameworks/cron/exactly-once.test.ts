@@ -4,7 +4,8 @@
  * slot between the job's creation and now left undecided.
  */
 import fc from 'fast-check';
-import { createLogger, FakeClock, JobSpecSchema, type Offer, type TaskStatus } from 'agora/sdk';
+import { createLogger, FakeClock, type Offer, type TaskStatus } from 'agora/sdk';
+import { JobSpecSchema } from 'agora/sdk/cron';
 import { parseSchedule, slotsBetween } from './schedule';
 import { CronService, type DriverPort } from './service';
 import { CronStore } from './store';

@@ -11,9 +11,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  connectNats, createLogger, CRON_API_SUBJECT, CronRequestSchema, SchedulerDriver, serveRequests, systemClock, type Clock, type Logger, type NatsConnection,
-} from 'agora/sdk';
+import { connectNats, createLogger, SchedulerDriver, serveRequests, systemClock, type Clock, type Logger, type NatsConnection } from 'agora/sdk';
+import { CRON_API_SUBJECT, CronRequestSchema } from 'agora/sdk/cron';
 import { cronApi } from './api';
 import { httpAndNats, Notifier } from './notifier';
 import type { DeliveryPolicy } from './notify-core';

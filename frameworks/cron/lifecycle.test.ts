@@ -1,4 +1,5 @@
-import { JobSpecSchema, type Offer, type TaskStatus } from 'agora/sdk';
+import { type Offer, type TaskStatus } from 'agora/sdk';
+import { JobSpecSchema } from 'agora/sdk/cron';
 import { manualRun, outcomeOf, retryAfter } from './lifecycle';
 import { matchOffers, runIdOfTask, taskIdOf, type QueuedRun } from './matcher';
 

@@ -2,7 +2,8 @@
  * A run's life after launch, as pure functions: what a task status means for the run, whether a finished run
  * earns a retry (and when), and what a manual `run` does under the job's concurrency policy.
  */
-import { type ConcurrencyPolicy, type JobSpec, type RunReason, type RunState, type TaskStatus } from 'agora/sdk';
+import { type TaskStatus } from 'agora/sdk';
+import { type ConcurrencyPolicy, type JobSpec, type RunReason, type RunState } from 'agora/sdk/cron';
 import { backoffMs, type ActiveRun } from './dispatcher';
 import { durationMs } from './duration';
 

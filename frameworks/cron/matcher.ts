@@ -3,7 +3,8 @@
  * resources (reserved to the offer's role first, then unreserved) and its containerizer. Offers left unused
  * are declined by the shell.
  */
-import { Resources, RUN_ENV, type JobSpec, type Offer, type TaskInfoInput } from 'agora/sdk';
+import { Resources, type Offer, type TaskInfoInput } from 'agora/sdk';
+import { RUN_ENV, type JobSpec } from 'agora/sdk/cron';
 
 export interface QueuedRun {
   id: number;

@@ -1,4 +1,5 @@
-import { createLogger, FakeClock, JobSpecSchema } from 'agora/sdk';
+import { createLogger, FakeClock } from 'agora/sdk';
+import { JobSpecSchema } from 'agora/sdk/cron';
 import { notificationsFor, type DeliveryPolicy } from './notify-core';
 import { Notifier, type NotifyTransport } from './notifier';
 import { CronStore } from './store';

@@ -1,4 +1,4 @@
-import { JobSpecSchema, type RunView } from 'agora/sdk';
+import { JobSpecSchema, type RunView } from 'agora/sdk/cron';
 import { afterAttempt, deliveryBackoffMs, dueDeliveries, notificationsFor, type DeliveryPolicy, type NotificationRecord } from './notify-core';
 
 const T0 = Date.parse('2026-12-01T02:00:00Z');

@@ -7,7 +7,7 @@
  *   const { send, wakeAt } = dueDeliveries(store.pendingNotifications(), inFlight, now);
  *   const next = afterAttempt(record.attempts, { ok: false, status: 503 }, now, DEFAULT_DELIVERY_POLICY);
  */
-import type { DeliveryAttempt, JobNotificationBody, JobSpec, NotifyEvent, RunView } from 'agora/sdk';
+import type { DeliveryAttempt, JobNotificationBody, JobSpec, NotifyEvent, RunView } from 'agora/sdk/cron';
 
 export interface DeliveryPolicy {
   /** Attempts in all (the first included) before a notification is given up as FAILED. */

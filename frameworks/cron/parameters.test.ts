@@ -1,4 +1,4 @@
-import { JobSpecSchema } from 'agora/sdk';
+import { JobSpecSchema } from 'agora/sdk/cron';
 import { defaultParameters, resolveParameters } from './parameters';
 import { validateJob, type Problem } from './validate';
 

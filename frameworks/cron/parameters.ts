@@ -4,7 +4,7 @@
  *
  *   resolveParameters(spec.parameters, { DATE: '2026-12-01' })  // → { ok: true, values: { DATE: '2026-12-01', MODE: 'full' } }
  */
-import type { JobParameter } from 'agora/sdk';
+import type { JobParameter } from 'agora/sdk/cron';
 
 export interface ParameterProblem { field: string; message: string }
 

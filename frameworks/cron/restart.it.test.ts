@@ -10,9 +10,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  connectNats, CRON_API_SUBJECT, request, type CronReplies, type CronRequest, type NatsConnection, type RunView,
-} from 'agora/sdk';
+import { connectNats, request, type NatsConnection } from 'agora/sdk';
+import { CRON_API_SUBJECT, type CronReplies, type CronRequest, type RunView } from 'agora/sdk/cron';
 import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
 
 const BIN = join(__dirname, '..', '..', 'bin', 'agora-cron');

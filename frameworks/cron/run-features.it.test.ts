@@ -7,10 +7,8 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  connectNats, createLogger, CRON_API_SUBJECT, request, type CronReplies, type CronRequest, type JobNotificationBody, type JobSpecInput, type NatsConnection,
-  type RunView,
-} from 'agora/sdk';
+import { connectNats, createLogger, request, type NatsConnection } from 'agora/sdk';
+import { CRON_API_SUBJECT, type CronReplies, type CronRequest, type JobNotificationBody, type JobSpecInput, type RunView } from 'agora/sdk/cron';
 import { runAgora } from '../../test/harness/agora-cli';
 import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
 import { startCronFramework, type CronFramework } from './framework';

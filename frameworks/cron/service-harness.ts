@@ -2,9 +2,8 @@
  * The cron service against a fake driver and a fake clock, for the service's unit tests: submit through the
  * real API handlers, feed offers and task statuses by hand, read history back.
  */
-import {
-  createLogger, CronRequestSchema, FakeClock, type CronRequestParsed, type JobSpecInput, type Offer, type TaskInfoInput, type TaskStatus,
-} from 'agora/sdk';
+import { createLogger, FakeClock, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
+import { CronRequestSchema, type CronRequestParsed, type JobSpecInput } from 'agora/sdk/cron';
 import { cronApi } from './api';
 import { CronService, type DriverPort, type ServiceOptions } from './service';
 import { CronStore } from './store';

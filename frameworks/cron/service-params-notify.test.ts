@@ -2,7 +2,7 @@
  * Run parameters and outcome notifications through the whole service (API → ledger → launch → status), against
  * a fake driver and a fake clock.
  */
-import { ApiError } from 'agora/sdk';
+import { type ApiError } from 'agora/sdk';
 import { offer, setup } from './service-harness';
 
 const err = (fn: () => unknown): ApiError => { try { fn(); } catch (e) { return e as ApiError; } throw new Error('no error'); };

@@ -2,7 +2,7 @@
  * The cron framework's whole flow (dispatcher → ledger → offers → launches → statuses → retries) against a fake
  * driver and a fake clock: every behaviour of the issue, in milliseconds, without NATS.
  */
-import { ApiError, FakeClock } from 'agora/sdk';
+import { type ApiError, FakeClock } from 'agora/sdk';
 import { CronStore } from './store';
 import { offer, settle, setup, T0 } from './service-harness';
 

@@ -6,9 +6,8 @@
  * It talks to the cluster through `DriverPort` (the SDK's SchedulerDriver in production, a fake in tests) and
  * reads time from a `Clock`, so the whole flow is testable without NATS and without sleeping.
  */
-import {
-  ApiError, type Clock, type JobSpec, type Logger, type Offer, type RunReason, type TaskInfoInput, type TaskStatus, type TimerHandle,
-} from 'agora/sdk';
+import { ApiError, type Clock, type Logger, type Offer, type TaskInfoInput, type TaskStatus, type TimerHandle } from 'agora/sdk';
+import { type JobSpec, type RunReason } from 'agora/sdk/cron';
 import { dispatch, type Action, type JobState } from './dispatcher';
 import { durationMs } from './duration';
 import { manualRun, outcomeOf, retryAfter } from './lifecycle';
@@ -16,7 +15,7 @@ import { matchOffers, runIdOfTask, taskIdOf, type QueuedRun } from './matcher';
 import { notificationsFor } from './notify-core';
 import { defaultParameters, resolveParameters } from './parameters';
 import { nextAfter, parseSchedule, type Schedule } from './schedule';
-import { CronStore, toActive, type NotifyOnEnd, type RunRow, type StoredJob } from './store';
+import { type CronStore, toActive, type NotifyOnEnd, type RunRow, type StoredJob } from './store';
 
 export interface DriverPort {
   launch(offerIds: string[], tasks: TaskInfoInput[], filters?: { refuseSeconds: number }): Promise<void>;
@@ -76,7 +75,7 @@ export class CronService {
       await this.call('reconcile', () => driver.reconcile(running.map((r) => ({ taskId: r.taskId!, agentId: r.agentId }))));
     }
     // Kills asked for while we were away are asked for again.
-    for (const r of running) if (r.killReason) void this.call('kill', () => driver.kill(r.taskId!, r.agentId));
+    for (const r of running) if (r.killReason) this.send('kill', () => driver.kill(r.taskId!, r.agentId));
     this.tick();
   }
 
@@ -194,7 +193,7 @@ export class CronService {
     this.store.setKillReason(runId, reason);
     this.log.info({ run: runId, taskId: run.taskId, reason }, message);
     const driver = this.driver;
-    if (driver) void this.call('kill', () => driver.kill(run.taskId!, run.agentId));
+    if (driver) this.send('kill', () => driver.kill(run.taskId!, run.agentId));
   }
 
   /** Due, launchable runs (their backoff over, not being killed, their job still present). */
@@ -222,7 +221,7 @@ export class CronService {
     if (want === this.wantingOffers && !(want && fresh)) return;
     this.wantingOffers = want;
     this.log.debug({ want }, want ? 'reviving offers' : 'suppressing offers');
-    void this.call(want ? 'revive' : 'suppress', () => (want ? driver.revive() : driver.suppress()));
+    this.send(want ? 'revive' : 'suppress', () => (want ? driver.revive() : driver.suppress()));
   }
 
   /** Places due runs on offers. Each run is marked RUNNING with its task id before the launch is sent. */
@@ -259,7 +258,7 @@ export class CronService {
     if (refused) { for (const id of runIds) this.store.unlaunch(id); return; }
     const driver = this.driver;
     const tasks = runIds.map((id) => this.store.getRun(id)).filter((r): r is RunRow => !!r?.taskId).map((r) => ({ taskId: r.taskId!, agentId: r.agentId }));
-    if (driver) void this.call('reconcile', () => driver.reconcile(tasks));
+    if (driver) this.send('reconcile', () => driver.reconcile(tasks));
   }
 
   /** Applies a task status to its run (duplicates are no-ops), schedules a retry when one is earned. */
@@ -336,7 +335,17 @@ export class CronService {
     this.timer = this.clock.setTimeout(() => { this.timer = null; this.timerAt = null; this.tick(); }, Math.max(0, at - this.clock.now()));
   }
 
+  /** Makes a call to the master and waits for it; a failure is logged (the next tick or reconciliation repairs it). */
   private async call(what: string, fn: () => Promise<void>): Promise<void> {
-    try { await fn(); } catch (err) { this.log.warn({ err: (err as Error).message, call: what }, 'call to the master failed'); }
+    try { await fn(); } catch (err) { this.callFailed(what, err); }
+  }
+
+  /** Makes a call to the master without waiting; a failure is logged like call's. */
+  private send(what: string, fn: () => Promise<void>): void {
+    fn().catch((err: unknown) => this.callFailed(what, err));
+  }
+
+  private callFailed(what: string, err: unknown): void {
+    this.log.warn({ err: (err as Error).message, call: what }, 'call to the master failed');
   }
 }

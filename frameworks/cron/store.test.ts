@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { JobSpecSchema } from 'agora/sdk';
+import { JobSpecSchema } from 'agora/sdk/cron';
 import { CronStore } from './store';
 
 const spec = (name: string, extra: object = {}) => JobSpecSchema.parse({ name, cmd: 'true', schedule: '*/2 * * * * *', ...extra });

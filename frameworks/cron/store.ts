@@ -9,8 +9,9 @@
 import Database from 'better-sqlite3';
 import type { ActiveRun } from './dispatcher';
 import type {
-  DeliveryAttempt, JobNotificationBody, JobSpec, NotificationView, NotifyEvent, RunReason, RunState, RunTrigger, RunView,
-} from 'agora/sdk';
+  DeliveryAttempt, JobNotificationBody, JobSpec, NotificationView, NotifyEvent, RunReason, RunState, RunTrigger,
+  RunView,
+} from 'agora/sdk/cron';
 import type { NewNotification, NotificationRecord, NotificationTarget } from './notify-core';
 
 export interface StoredJob { spec: JobSpec; createdAt: number; updatedAt: number; cursorMs: number; depWatermarkMs: number }

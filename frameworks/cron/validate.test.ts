@@ -1,5 +1,5 @@
 import { findCycle } from './dag';
-import { renderJobGraph } from 'agora/sdk';
+import { renderJobGraph } from 'agora/sdk/cron';
 import { validateJob, type Problem } from './validate';
 
 const graph = new Map<string, string[]>([['extract', []], ['load', []], ['transform', ['extract', 'load']], ['report', ['transform']]]);

@@ -2,7 +2,7 @@
  * Job validation: every problem in a submitted job, each named by its field path, in one answer
  * (`schedule: '61 * * * *' is not a valid cron expression: …; e.g. '0 2 * * *' …`), not the first one only.
  */
-import { JobSpecSchema, NOTIFY_SUBJECT_RE, type JobSpec } from 'agora/sdk';
+import { JobSpecSchema, NOTIFY_SUBJECT_RE, type JobSpec } from 'agora/sdk/cron';
 import { findCycle, type ParentsOf } from './dag';
 import { DurationError, durationMs } from './duration';
 import { parseSchedule, ScheduleError, type Schedule } from './schedule';

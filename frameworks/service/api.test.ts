@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiError, createLogger, FakeClock, ServiceRequestSchema, type TaskInfoInput } from 'agora/sdk';
+import { ApiError, createLogger, FakeClock, type TaskInfoInput } from 'agora/sdk';
+import { ServiceRequestSchema } from 'agora/sdk/service';
 import { handleServiceRequest } from './api';
 import { offer } from './core/fixtures';
 import { ServiceFramework, type DriverPort } from './service';

@@ -2,7 +2,8 @@
  * The service framework's request/reply API on `agora.v1.api.service` (see API.md): decode and validate with
  * the SDK's `ServiceRequestSchema`, dispatch to one small handler per call, reply `{ ok, ... }`.
  */
-import { ApiError, serveRequests, SERVICE_API_SUBJECT, ServiceRequestSchema, type Logger, type NatsConnection, type ServiceReplies, type ServiceRequestParsed } from 'agora/sdk';
+import { ApiError, serveRequests, type Logger, type NatsConnection } from 'agora/sdk';
+import { SERVICE_API_SUBJECT, ServiceRequestSchema, type ServiceReplies, type ServiceRequestParsed } from 'agora/sdk/service';
 import type { ServiceFramework } from './service';
 import { appDetail, appSummary, deploymentView, endpointsOf, listDeployments, loadBalancedApps } from './views';
 

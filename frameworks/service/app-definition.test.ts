@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { drainSecondsOf, parseAppText, validateApp, appTaskPrefix, ServiceRequestSchema } from 'agora/sdk';
+import { drainSecondsOf, parseAppText, validateApp, appTaskPrefix, ServiceRequestSchema } from 'agora/sdk/service';
 
 describe('app definition', () => {
   it('fills Marathon-like defaults', () => {

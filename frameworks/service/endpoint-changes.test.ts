@@ -1,7 +1,7 @@
 import { changedApps, endpointSignatures } from './endpoint-changes';
 import type { App, Instance } from './core/types';
 import { NO_BACKOFF } from './core/types';
-import { AppDefinitionSchema } from 'agora/sdk';
+import { AppDefinitionSchema } from 'agora/sdk/service';
 
 const app = (id: string, ports: number[] = [0]): App => ({ def: AppDefinitionSchema.parse({ id, cmd: 'x', ports }), version: 1, backoff: NO_BACKOFF });
 const inst = (id: string, appId: string, over: Partial<Instance> = {}): Instance => ({

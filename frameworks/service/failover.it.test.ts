@@ -6,7 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectNats, request, SERVICE_API_SUBJECT, type AppDetail, type NatsConnection, type ServiceReplies, type ServiceRequest } from 'agora/sdk';
+import { connectNats, request, type NatsConnection } from 'agora/sdk';
+import { SERVICE_API_SUBJECT, type AppDetail, type ServiceReplies, type ServiceRequest } from 'agora/sdk/service';
 import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
 
 jest.setTimeout(360_000);

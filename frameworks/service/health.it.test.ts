@@ -13,7 +13,8 @@
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectNats, createLogger, type InstanceView, type NatsConnection } from 'agora/sdk';
+import { connectNats, createLogger, type NatsConnection } from 'agora/sdk';
+import { type InstanceView } from 'agora/sdk/service';
 import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
 import { serviceClient } from '../../test/harness/service-client';
 import { sandboxPath } from '../../agent/task-runner';

@@ -7,7 +7,8 @@
  * its apps, instances and unfinished deployments. SIGINT/SIGTERM stop it with failover (its tasks keep running).
  */
 import { Command } from 'commander';
-import { connectNats, createLogger, encode, SchedulerDriver, SERVICE_API_SUBJECT, SERVICE_ENDPOINTS_SUBJECT, stopOnSignals, systemClock, type EndpointsChanged, type Logger } from 'agora/sdk';
+import { connectNats, createLogger, encode, SchedulerDriver, stopOnSignals, systemClock, type Logger } from 'agora/sdk';
+import { SERVICE_API_SUBJECT, SERVICE_ENDPOINTS_SUBJECT, type EndpointsChanged } from 'agora/sdk/service';
 import { serveServiceApi } from './api';
 import { ServiceFramework } from './service';
 import { ServiceStore } from './store';

@@ -2,7 +2,8 @@
  * End to end: a real nats-server, a master and three agents (hostnames agent-0..2, attribute rack r1..r3),
  * the service framework in this process, spoken to only through its NATS API.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectNats, createLogger, type NatsConnection } from 'agora/sdk';
 import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
@@ -114,8 +115,6 @@ it('replaces an instance whose process is killed directly', async () => {
 });
 
 describe('the agora app CLI', () => {
-  const { execFile } = require('node:child_process') as typeof import('node:child_process');
-  const { writeFileSync } = require('node:fs') as typeof import('node:fs');
   const cli = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(process.execPath, [join(__dirname, '..', '..', 'bin', 'agora'), ...args, '--nats', cluster.natsUrl],
       { env: { ...process.env, AGORA_FROM_SOURCE: '1' }, timeout: 60_000 },

@@ -10,7 +10,8 @@
  * repaired on restart by reconciliation with the master.
  */
 import { randomBytes } from 'node:crypto';
-import { drainSecondsOf, validateApp, ApiError, type AppDefinition, type Clock, type Logger, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
+import { ApiError, type Clock, type Logger, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
+import { drainSecondsOf, validateApp, type AppDefinition } from 'agora/sdk/service';
 import { recordFailure } from './core/backoff';
 import * as deployments from './core/deployments';
 import { trackStatus } from './core/instance-tracker';
@@ -202,8 +203,8 @@ export class ServiceFramework {
     this.delayed = r.delayed;
     for (const appId of this.waiting.keys()) if (!r.demands.some((d) => d.appId === appId)) this.waiting.delete(appId);
     for (const d of r.demands) if (!this.waiting.has(d.appId)) this.waiting.set(d.appId, formatReasons([]));
-    if (!hadDemand && r.demands.length > 0) void this.driver?.revive().catch(() => undefined);
-    if (this.driver && now - this.lastReconcileAt > RECONCILE_EVERY_MS) void this.reconcileWithMaster();
+    if (!hadDemand && r.demands.length > 0) this.driver?.revive().catch((e) => this.log.warn({ err: (e as Error).message }, 'revive failed; the next tick with demand asks again'));
+    if (this.driver && now - this.lastReconcileAt > RECONCILE_EVERY_MS) this.reconcileWithMaster().catch((e) => this.log.warn({ err: (e as Error).message }, 'reconciliation failed'));
     return structural;
   }
 
@@ -233,7 +234,7 @@ export class ServiceFramework {
     this.instances.set(i.instanceId, next);
     const grace = this.apps.get(i.appId)?.def.killGracePeriodSeconds;
     this.log.info({ taskId: i.taskId, app: i.appId, reason: i.killReason }, 'killing instance');
-    void this.driver?.kill(i.taskId, i.agentId, grace !== undefined ? grace * 1000 : undefined)
+    this.driver?.kill(i.taskId, i.agentId, grace !== undefined ? grace * 1000 : undefined)
       .catch((e) => this.log.warn({ taskId: i.taskId, err: (e as Error).message }, 'kill failed; will retry'));
   }
 

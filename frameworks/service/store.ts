@@ -10,7 +10,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AppDefinition } from 'agora/sdk';
+import type { AppDefinition } from 'agora/sdk/service';
 import type { Change } from './core/deployments';
 import type { App, Deployment, Instance } from './core/types';
 

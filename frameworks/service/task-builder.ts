@@ -4,7 +4,8 @@
  * `AGORA_INSTANCE_ID` beside the app's own env; labels `agora.app`, `agora.version`, `agora.instance` mark it.
  */
 import { randomBytes } from 'node:crypto';
-import { appTaskPrefix, type AppDefinition, type TaskInfoInput } from 'agora/sdk';
+import { type TaskInfoInput } from 'agora/sdk';
+import { appTaskPrefix, type AppDefinition } from 'agora/sdk/service';
 import type { PlacedInstance } from './core/offer-match';
 
 /** `shop_cart.3f9a0c2b1d4e`: the app's prefix and a random suffix; an instance's id is its task's id. */

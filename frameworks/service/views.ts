@@ -1,5 +1,5 @@
 /** What the API shows of the framework's state: app summaries and details, deployments, endpoints. Pure reads. */
-import type { AppDetail, AppSummary, DeploymentView, Endpoint, InstanceView, LoadBalancedApp } from 'agora/sdk';
+import type { AppDetail, AppSummary, DeploymentView, Endpoint, InstanceView, LoadBalancedApp } from 'agora/sdk/service';
 import { activeDeployment } from './core/deployments';
 import { isDraining, isReady, type App, type Deployment, type Instance } from './core/types';
 import type { ServiceFramework } from './service';

@@ -22,12 +22,14 @@ describe('fake containerizer controls', () => {
     const c = new FakeContainerizer({ clock });
     const k = await c.launch(shellSpec('echo a; sleep 600; exit 2'));
     let exited = false;
-    void k.wait().then(() => { exited = true; });
+    const waited = k.wait().then(() => { exited = true; });
     clock.advance(599_999);
     await Promise.resolve();
     expect(exited).toBe(false);
     clock.advance(1);
     expect(await k.wait()).toMatchObject({ reason: 'EXITED', exitCode: 2 });
+    await waited;
+    expect(exited).toBe(true);
   });
 
   it('lets a test script endings, launch failures, exec answers and unavailability', async () => {

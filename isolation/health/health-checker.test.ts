@@ -15,7 +15,7 @@ function setup(results: (boolean | 'hang')[], over: object = {}) {
     const r = results.shift() ?? true;
     return r === 'hang' ? new Promise(() => {}) : Promise.resolve({ ok: r, message: r ? 'up' : 'down' });
   };
-  const checker = new HealthChecker({ check, probe, clock, onChange: (h) => changes.push([h, clock.now()]) });
+  const checker = new HealthChecker({ check, probe, clock, onChange: (h) => changes.push([h, clock.now()]), onError: (err) => { throw err; } });
   const step = async (ms: number): Promise<void> => { clock.advance(ms); await flush(); };
   return { clock, checker, calls, changes, step };
 }
@@ -48,10 +48,45 @@ it('grants the grace period from the task start, not the checker start (agent re
   const clock = new FakeClock(100_000);
   const check = HealthCheckSchema.parse({ type: 'TCP', port: 1, gracePeriodSeconds: 60, intervalSeconds: 1, consecutiveFailures: 1 });
   const changes: boolean[] = [];
-  const checker = new HealthChecker({ check, clock, startedAt: 0, probe: () => Promise.resolve({ ok: false, message: 'down' }), onChange: (h) => changes.push(h) });
+  const checker = new HealthChecker({ check, clock, startedAt: 0, probe: () => Promise.resolve({ ok: false, message: 'down' }), onChange: (h) => changes.push(h), onError: (err) => { throw err; } });
   checker.start();
   clock.advance(0);
   await flush();
   expect(changes).toEqual([false]);
   checker.stop();
+});
+
+it('counts a probe that throws as a failed probe and keeps checking', async () => {
+  const clock = new FakeClock(100_000);
+  const check = HealthCheckSchema.parse({ type: 'TCP', port: 1, gracePeriodSeconds: 0, intervalSeconds: 1, consecutiveFailures: 1 });
+  const changes: [boolean, string | undefined][] = [];
+  let calls = 0;
+  const probe = (): Promise<ProbeResult> => (++calls === 1 ? Promise.reject(new Error('socket exploded')) : Promise.resolve({ ok: true, message: 'up' }));
+  const checker = new HealthChecker({ check, clock, probe, onChange: (h, snap) => changes.push([h, snap.lastMessage]), onError: (err) => { throw err; } });
+  checker.start();
+  clock.advance(0);
+  await flush();
+  expect(changes).toEqual([[false, 'probe threw: socket exploded']]);
+  clock.advance(1000);
+  await flush();
+  expect(changes.at(-1)?.[0]).toBe(true);
+  checker.stop();
+});
+
+it('stops checking and reports when onChange throws', async () => {
+  const clock = new FakeClock(0);
+  const check = HealthCheckSchema.parse({ type: 'TCP', port: 1, gracePeriodSeconds: 0, intervalSeconds: 1, consecutiveFailures: 1 });
+  const errors: unknown[] = [];
+  let calls = 0;
+  const checker = new HealthChecker({
+    check, clock, probe: () => { calls++; return Promise.resolve({ ok: false, message: 'down' }); },
+    onChange: () => { throw new Error('sink closed'); }, onError: (err) => errors.push(err),
+  });
+  checker.start();
+  clock.advance(0);
+  await flush();
+  expect((errors[0] as Error).message).toBe('sink closed');
+  clock.advance(5000);
+  await flush();
+  expect(calls).toBe(1);
 });

@@ -20,6 +20,8 @@ export interface HealthCheckerOptions {
   probe: Probe;
   clock: Clock;
   onChange: (healthy: boolean, snapshot: HealthSnapshot) => void;
+  /** onChange threw: checking has stopped. */
+  onError: (err: unknown) => void;
   /** When the task started (default: now). */
   startedAt?: number;
 }
@@ -53,7 +55,14 @@ export class HealthChecker {
   }
 
   private schedule(ms: number): void {
-    this.timer = this.o.clock.setTimeout(() => void this.runOnce(), ms);
+    this.timer = this.o.clock.setTimeout(() => {
+      this.runOnce().catch((err: unknown) => {
+        // Only onChange can throw here (a rejecting probe counts as a failed probe): checking stops, and the
+        // owner hears why instead of an unhandled rejection.
+        this.running = false;
+        this.o.onError(err);
+      });
+    }, ms);
   }
 
   /** One probe, bounded by the check's timeout on the injected clock; then the next is scheduled. */
@@ -64,7 +73,8 @@ export class HealthChecker {
     const timedOut = new Promise<ProbeResult>((resolve) => {
       timeout = clock.setTimeout(() => resolve({ ok: false, message: `timed out after ${this.policy.timeoutMs} ms` }), this.policy.timeoutMs);
     });
-    const result = await Promise.race([this.o.probe(this.policy.timeoutMs), timedOut]);
+    const probed = this.o.probe(this.policy.timeoutMs).catch((err: unknown): ProbeResult => ({ ok: false, message: `probe threw: ${(err as Error).message ?? String(err)}` }));
+    const result = await Promise.race([probed, timedOut]);
     if (timeout) clock.clearTimeout(timeout);
     if (!this.running) return;
     this.probes++;

@@ -33,6 +33,7 @@ function watch(check: HealthCheck, container: Container, hostPorts: number[] = [
   const checker = new HealthChecker({
     check, clock: systemClock, probe: probeFor(check, { container, hostPorts }),
     onChange: (h) => { seen.push(h); waiters.splice(0).forEach((w) => w()); },
+    onError: (err) => { throw err; },
   });
   checker.start();
   const next = async (count: number): Promise<boolean[]> => {

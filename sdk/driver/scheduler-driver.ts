@@ -23,6 +23,8 @@
 import { randomBytes } from 'node:crypto';
 import { jetstream, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import { retryWithBackoff } from '../backoff';
+import { systemClock, type Clock } from '../clock';
 import { decode } from '../codec';
 import { ApiError } from '../errors';
 import { createLogger, type Logger } from '../log';
@@ -36,6 +38,7 @@ import {
 } from '../protocol/scheduler';
 import { frameworkConsumerName, streams, subjects } from '../protocol/subjects';
 import { consumeUpdates, keepWorking } from '../update-consumer';
+import { MasterWatch, type MasterLoss } from './master-watch';
 
 type Maybe<T> = T | Promise<T>;
 
@@ -61,6 +64,8 @@ export interface SchedulerDriverOptions {
   callTimeoutMs?: number;
   /** Give up connecting to NATS at start after this long (default: keep trying). */
   connectTimeoutMs?: number;
+  /** Time for the SUBSCRIBE backoff and the heartbeat watch (default: the system clock; tests pass a FakeClock). */
+  clock?: Clock;
 }
 
 export class SchedulerDriver {
@@ -70,9 +75,8 @@ export class SchedulerDriver {
   private eventsSub?: Subscription;
   private updates?: ConsumerMessages;
   private chain: Promise<void> = Promise.resolve();
-  private heartbeatTimer?: NodeJS.Timeout;
-  private lastMasterHeartbeat = Date.now();
-  private heartbeatIntervalMs = 5000;
+  private readonly clock: Clock;
+  private readonly watch: MasterWatch;
   private subscribed = false;
   private stopped = false;
   private resubscribing = false;
@@ -84,6 +88,11 @@ export class SchedulerDriver {
     const id = opts.framework.id ?? `${opts.framework.name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80)}-${randomBytes(6).toString('hex')}`;
     this.framework = FrameworkInfoSchema.parse({ ...opts.framework, id });
     this.log = opts.log ?? createLogger(`framework:${this.framework.name}`);
+    this.clock = opts.clock ?? systemClock;
+    this.watch = new MasterWatch({
+      clock: this.clock, log: this.log, beat: () => this.call({ type: 'HEARTBEAT' }), paused: () => this.stopped || this.resubscribing,
+      lost: (why, err) => this.onMasterLost(why, err),
+    });
   }
 
   get frameworkId(): string { return this.framework.id; }
@@ -113,11 +122,11 @@ export class SchedulerDriver {
     if (this.stopped) return;
     if (opts.failover === false && this.subscribed) await this.teardown().catch((e) => this.log.warn({ err: e.message }, 'teardown failed'));
     this.stopped = true;
-    clearInterval(this.heartbeatTimer);
+    this.watch.stop();
     this.eventsSub?.unsubscribe();
-    await this.updates?.close().catch(() => undefined);
-    await this.chain.catch(() => undefined);
-    if (this.ownsConnection) await this.nc?.drain().catch(() => undefined);
+    await this.updates?.close().catch((err: unknown) => this.log.debug({ err }, 'closing the update consumer failed'));
+    await this.chain; // enqueue() already logs a callback's failure: the chain never rejects
+    if (this.ownsConnection) await this.nc?.drain().catch((err: unknown) => this.log.warn({ err }, 'draining the NATS connection failed'));
   }
 
   launch(offerIds: string[], tasks: TaskInfoInput[], filters?: { refuseSeconds: number }): Promise<void> {
@@ -157,19 +166,14 @@ export class SchedulerDriver {
   }
 
   private async subscribeUntilAnswered(): Promise<void> {
-    let delay = 200;
-    for (;;) {
-      try {
-        await this.call({ type: 'SUBSCRIBE', framework: this.framework });
-        return;
-      } catch (e) {
-        if (this.stopped) return;
+    await retryWithBackoff({
+      clock: this.clock, stopped: () => this.stopped,
+      attempt: () => this.call({ type: 'SUBSCRIBE', framework: this.framework }),
+      onFailure: (e, retryInMs) => {
         if (e instanceof ApiError && e.code !== 'UNAVAILABLE') throw e;
-        this.log.warn({ err: (e as Error).message, retryInMs: delay }, 'master not answering SUBSCRIBE yet; retrying');
-        await new Promise((r) => setTimeout(r, delay));
-        delay = Math.min(delay * 2, 5000);
-      }
-    }
+        this.log.warn({ err: (e as Error).message, retryInMs }, 'master not answering SUBSCRIBE yet; retrying');
+      },
+    });
   }
 
   private async onEvent(data: Uint8Array): Promise<void> {
@@ -188,16 +192,14 @@ export class SchedulerDriver {
       case 'UPDATE': return s.statusUpdate?.(this, ev.status);
       case 'FAILURE': return s.agentLost?.(this, ev.agentId);
       case 'ERROR': return s.error?.(this, ev.message);
-      case 'HEARTBEAT': this.lastMasterHeartbeat = Date.now(); this.masterId = ev.masterId; return;
+      case 'HEARTBEAT': this.watch.heard(); this.masterId = ev.masterId; return;
     }
   }
 
   private async onSubscribed(ev: Extract<SchedulerEvent, { type: 'SUBSCRIBED' }>): Promise<void> {
     this.subscribed = true;
     this.masterId = ev.masterId;
-    this.heartbeatIntervalMs = ev.heartbeatIntervalMs;
-    this.lastMasterHeartbeat = Date.now();
-    this.startHeartbeats();
+    this.watch.start(ev.heartbeatIntervalMs);
     await this.startUpdates();
     this.log.info({ frameworkId: ev.frameworkId, masterId: ev.masterId, reregistered: ev.reregistered }, 'subscribed');
     await this.opts.scheduler.registered?.(this, { frameworkId: ev.frameworkId, masterId: ev.masterId, reregistered: ev.reregistered });
@@ -208,7 +210,7 @@ export class SchedulerDriver {
     if (this.updates) return;
     const messages = await consumeUpdates(jetstream(this.connection), streams.frameworkUpdates.name, frameworkConsumerName(this.frameworkId), 64);
     this.updates = messages;
-    void (async () => {
+    (async () => {
       for await (const m of messages) await this.onUpdateMessage(m);
     })().catch((err) => { if (!this.stopped) this.log.error({ err }, 'update stream ended'); }).finally(() => { this.updates = undefined; });
   }
@@ -235,34 +237,22 @@ export class SchedulerDriver {
     }));
   }
 
-  private startHeartbeats(): void {
-    clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatIntervalMs);
-    this.heartbeatTimer.unref();
+  /** The watch saw the master lose us (NOT_SUBSCRIBED) or go silent (then the scheduler hears `disconnected`). */
+  private async onMasterLost(why: MasterLoss, _err: Error): Promise<void> {
+    if (why === 'SILENT') this.enqueue(() => this.opts.scheduler.disconnected?.(this));
+    await this.resubscribe(why === 'SILENT' ? 'master unreachable' : 'master does not know this framework');
   }
 
-  private async heartbeat(): Promise<void> {
-    if (this.stopped || this.resubscribing) return;
-    try {
-      await this.call({ type: 'HEARTBEAT' });
-    } catch (e) {
-      if (e instanceof ApiError && e.code === 'NOT_SUBSCRIBED') return this.resubscribe('master does not know this framework');
-      if (Date.now() - this.lastMasterHeartbeat > this.heartbeatIntervalMs * 3) {
-        this.log.warn({ err: (e as Error).message }, 'master unreachable');
-        this.enqueue(() => this.opts.scheduler.disconnected?.(this));
-        return this.resubscribe('master unreachable');
-      }
-    }
+  private onReconnect(): void {
+    this.watch.check().catch((err: unknown) => this.log.error({ err }, 'heartbeat after reconnect failed'));
   }
-
-  private onReconnect(): void { void this.heartbeat(); }
 
   private async resubscribe(why: string): Promise<void> {
     if (this.resubscribing || this.stopped) return;
     this.resubscribing = true;
     this.log.info({ why }, 're-subscribing');
     try {
-      await this.updates?.close().catch(() => undefined);
+      await this.updates?.close().catch((err: unknown) => this.log.debug({ err }, 'closing the update consumer failed'));
       this.updates = undefined;
       await this.subscribeUntilAnswered();
     } catch (e) {

@@ -3,9 +3,8 @@
  * problem (or field), nothing crashes, and the cluster's state is unchanged.
  */
 import { jetstream } from '@nats-io/jetstream';
-import {
-  ApiError, Resources, SchedulerDriver, connectNats, encode, request, subjects, type NatsConnection, type Offer, type TaskStatus,
-} from 'agora/sdk';
+import { ApiError, Resources, SchedulerDriver, connectNats, encode, request, type NatsConnection, type Offer, type TaskStatus } from 'agora/sdk';
+import { subjects } from 'agora/sdk/internal';
 import { eventually, startCluster, type TestCluster } from '../harness/cluster';
 
 async function refusal(nc: NatsConnection, subject: string, body: Uint8Array | unknown): Promise<ApiError> {

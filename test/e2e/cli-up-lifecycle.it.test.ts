@@ -30,7 +30,7 @@ async function json<T>(url: string): Promise<T> {
 
 /** Starts a long task through `agora run` (a client that waits for it) and resolves once the master has it running. */
 async function runLongTask(up: AgoraUp, seconds: number): Promise<ChildProcess> {
-  const client = spawn(process.execPath, [AGORA, 'run', '--nats', up.natsUrl, '--quiet', '--', 'sleep', String(seconds)],
+  const client = spawn(process.execPath, [AGORA, 'run', '--nats', up.natsUrl, '--master', up.masterUrl, '--quiet', '--', 'sleep', String(seconds)],
     { stdio: 'ignore', env: { ...process.env, AGORA_LOG_LEVEL: 'warn' } });
   await eventually(async () => (await json<{ total: number }>(`${up.masterUrl}/api/v1/tasks?state=running`)).total === 1, 'the long task to run', 30_000);
   return client;

@@ -63,15 +63,15 @@ describe('agora up + agora run (subprocesses)', () => {
   });
 
   it('prints the task output, its life, and exits with its exit code', () => {
-    const r = agora(['run', '--nats', natsUrl, '--', 'sh', '-c', 'echo hello; exit 3']);
+    const r = agora(['run', '--nats', natsUrl, '--master', `http://127.0.0.1:${httpPort}`, '--', 'sh', '-c', 'echo hello; exit 3']);
     expect(r.stdout).toBe('hello\n');
     expect(r.stderr).toMatch(/TASK_RUNNING/);
     expect(r.stderr).toMatch(/TASK_FAILED exit code 3/);
     expect(r.status).toBe(3);
   });
 
-  it('passes --env, --name, --cpus and --mem, and reaches the cluster through AGORA_NATS', async () => {
-    const r = agora(['run', '--name', 'greeter', '--cpus', '0.2', '--mem', '48', '--env', 'GREETING=hi there', '--', 'echo "$GREETING from $AGORA_TASK_NAME"'], { AGORA_NATS: natsUrl });
+  it('passes --env, --name, --cpus and --mem, and reaches the cluster through AGORA_NATS and AGORA_MASTER', async () => {
+    const r = agora(['run', '--name', 'greeter', '--cpus', '0.2', '--mem', '48', '--env', 'GREETING=hi there', '--', 'echo "$GREETING from $AGORA_TASK_NAME"'], { AGORA_NATS: natsUrl, AGORA_MASTER: `http://127.0.0.1:${httpPort}` });
     expect(r.stdout).toBe('hi there from greeter\n');
     expect(r.status).toBe(0);
     const tasks = await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/tasks?name=greeter`)).json() as { tasks: { resources: string; state: string }[] };

@@ -71,7 +71,7 @@ describe('containers and health through the stack', () => {
 
   it('runs agora run --image in Docker', async () => {
     // Not spawnSync: the master runs in this process and must keep answering.
-    const r = await run(['run', '--quiet', '--nats', cluster.natsUrl, '--image', IMAGE, '--', 'sh', '-c', 'echo hi from $(readlink /bin/sh); exit 2']);
+    const r = await run(['run', '--quiet', '--nats', cluster.natsUrl, '--master', cluster.masterHttpUrl, '--image', IMAGE, '--', 'sh', '-c', 'echo hi from $(readlink /bin/sh); exit 2']);
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('hi from busybox\n');
     expect(r.code).toBe(2);

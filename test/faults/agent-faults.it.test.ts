@@ -8,7 +8,8 @@
 import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectNats, request, subjects, type NatsConnection } from 'agora/sdk';
+import { connectNats, request, type NatsConnection } from 'agora/sdk';
+import { subjects } from 'agora/sdk/internal';
 import { startMaster, type RunningMaster } from '../../master/main';
 import { dockerClient } from '../../isolation/docker/docker-containerizer';
 import { processesUnder } from '../../isolation/testing/fixtures';

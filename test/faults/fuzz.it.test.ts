@@ -11,10 +11,8 @@ import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import {
-  AgentCallSchema, AgentCommandSchema, ErrorBodySchema, SchedulerCallSchema, connectNats, decode, request, streams, subjects,
-  MASTER_UPDATES_CONSUMER, type NatsConnection,
-} from 'agora/sdk';
+import { ErrorBodySchema, SchedulerCallSchema, connectNats, decode, request, type NatsConnection } from 'agora/sdk';
+import { AgentCallSchema, AgentCommandSchema, streams, subjects, MASTER_UPDATES_CONSUMER } from 'agora/sdk/internal';
 import { startMaster, type RunningMaster } from '../../master/main';
 import { startAgent, type RunningAgent } from '../../agent/main';
 import { eventually } from '../harness/cluster';

@@ -6,7 +6,8 @@
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectNats, request, subjects, type NatsConnection } from 'agora/sdk';
+import { connectNats, request, type NatsConnection } from 'agora/sdk';
+import { subjects } from 'agora/sdk/internal';
 import { eventually } from '../harness/cluster';
 import { NatsServer, freePort } from '../harness/nats-server';
 import { FaultFramework } from './fault-framework';

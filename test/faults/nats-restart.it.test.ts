@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { MASTER_UPDATES_CONSUMER, connectNats, frameworkConsumerName, streams, type NatsConnection } from 'agora/sdk';
+import { connectNats, type NatsConnection } from 'agora/sdk';
+import { MASTER_UPDATES_CONSUMER, frameworkConsumerName, streams } from 'agora/sdk/internal';
 import { eventually, startCluster, type TestCluster } from '../harness/cluster';
 import { FaultFramework } from './fault-framework';
 import { StartsLog, report } from './processes';

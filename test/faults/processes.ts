@@ -136,7 +136,6 @@ export class StartsLog {
 
 /** One line a reader can grep in the test output: what a fault cost. */
 export function report(test: string, figures: Record<string, number>): void {
-  // eslint-disable-next-line no-console
   console.log(`FAULT ${test}: ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(' ')}`);
 }
 

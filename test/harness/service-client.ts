@@ -1,5 +1,6 @@
 /** The service framework's NATS API as the e2e tests use it (requests through agora/sdk only). */
-import { request, SERVICE_API_SUBJECT, type AppDetail, type DeploymentView, type NatsConnection, type ServiceReplies, type ServiceRequest } from 'agora/sdk';
+import { request, type NatsConnection } from 'agora/sdk';
+import { SERVICE_API_SUBJECT, type AppDetail, type DeploymentView, type ServiceReplies, type ServiceRequest } from 'agora/sdk/service';
 import { eventually } from './cluster';
 
 export function serviceClient(connection: () => NatsConnection) {

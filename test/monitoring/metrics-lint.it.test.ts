@@ -6,7 +6,8 @@
  * are asserted present with the right values.
  */
 import { join } from 'node:path';
-import { connectNats, createLogger, CRON_API_SUBJECT, request, type NatsConnection } from 'agora/sdk';
+import { connectNats, createLogger, request, type NatsConnection } from 'agora/sdk';
+import { CRON_API_SUBJECT } from 'agora/sdk/cron';
 import { eventually, startCluster, type TestCluster } from '../harness/cluster';
 import { serviceClient } from '../harness/service-client';
 import { startService, type RunningService } from '../../frameworks/service/main';

@@ -5,7 +5,9 @@
  */
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { CRON_API_SUBJECT, SERVICE_API_SUBJECT, connectNats, createLogger, request, type NatsConnection } from 'agora/sdk';
+import { connectNats, createLogger, request, type NatsConnection } from 'agora/sdk';
+import { SERVICE_API_SUBJECT } from 'agora/sdk/service';
+import { CRON_API_SUBJECT } from 'agora/sdk/cron';
 import { startCronFramework, type CronFramework } from '../../frameworks/cron/framework';
 import { startService, type RunningService } from '../../frameworks/service/main';
 import { startHttp } from '../../master/http/server';

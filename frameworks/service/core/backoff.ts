@@ -3,7 +3,7 @@
  * multiplies the wait by `backoffFactor`, up to `maxLaunchDelaySeconds`. The delay resets when an instance has
  * been ready (healthy, or running without checks) for `resetAfterSeconds`, and when a new version is deployed.
  */
-import type { AppDefinition } from 'agora/sdk';
+import type { AppDefinition } from 'agora/sdk/service';
 import { NO_BACKOFF, type BackoffState, type Instance } from './types';
 
 export function recordFailure(state: BackoffState, def: AppDefinition, now: number): BackoffState {

@@ -1,4 +1,4 @@
-import { validateApp, type Constraint } from 'agora/sdk';
+import { validateApp, type Constraint } from 'agora/sdk/service';
 import { attributeText, describeConstraint, firstViolated, meetsConstraint } from './constraints';
 import type { Placement } from './types';
 

@@ -14,7 +14,8 @@
  * `placed` are the app's instances that hold an agent now (every version: a rolling upgrade must not break
  * UNIQUE), plus those placed earlier in the same offer round.
  */
-import type { Attribute, Constraint } from 'agora/sdk';
+import type { Attribute } from 'agora/sdk';
+import type { Constraint } from 'agora/sdk/service';
 import type { Placement } from './types';
 
 /** An attribute as text, the way Marathon compares them: scalar as a number, ranges as `[a-b,c-d]`. */

@@ -1,4 +1,5 @@
-import { ApiError, type AppDefinition } from 'agora/sdk';
+import { ApiError } from 'agora/sdk';
+import { type AppDefinition } from 'agora/sdk/service';
 import { def } from './fixtures';
 import { activeDeployment, deploy, observe, remove, restart, rollBack, type Change, type ServiceState } from './deployments';
 import type { App, Deployment } from './types';

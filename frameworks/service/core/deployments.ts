@@ -7,7 +7,8 @@
  * Cancel rolls back: to the previous version and instance count (reusing that version, so its instances still
  * running are kept, not restarted); cancelling an app's first deployment removes the app.
  */
-import { ApiError, type AppDefinition } from 'agora/sdk';
+import { ApiError } from 'agora/sdk';
+import { type AppDefinition } from 'agora/sdk/service';
 import type { App, Deployment, DeploymentKind } from './types';
 import { NO_BACKOFF } from './types';
 

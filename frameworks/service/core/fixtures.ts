@@ -1,5 +1,6 @@
 /** Builders for the cores' unit tests (not used at run time). */
-import { validateApp, type AppDefinitionInput, type Offer } from 'agora/sdk';
+import { Resources, type Offer } from 'agora/sdk';
+import { validateApp, type AppDefinitionInput } from 'agora/sdk/service';
 import { NO_BACKOFF, type App, type Instance } from './types';
 
 export function def(overrides: Partial<AppDefinitionInput> = {}) {
@@ -24,7 +25,6 @@ export function instance(over: Partial<Instance> = {}): Instance {
 
 export function offer(hostname: string, over: Partial<Offer> & { res?: string } = {}): Offer {
   const { res, ...rest } = over;
-  const { Resources } = require('agora/sdk') as typeof import('agora/sdk');
   return {
     id: `o-${hostname}-${++seq}`, frameworkId: 'fw', agentId: `agent-${hostname}`, hostname, role: '*',
     resources: Resources.parse(res ?? 'cpus:4;mem:4096;disk:1000;ports:[31000-31010]').toWire(),

@@ -4,7 +4,7 @@
  * With a GROUP_BY field, ready instances are taken from the fullest group first, so scaling down keeps the
  * spread even (as Marathon's selectTasksToKill does).
  */
-import type { KillSelection } from 'agora/sdk';
+import type { KillSelection } from 'agora/sdk/service';
 import { fieldValue } from './constraints';
 import type { Instance } from './types';
 

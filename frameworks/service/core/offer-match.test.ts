@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { Resources, type Offer } from 'agora/sdk';
 import { def, offer, rack } from './fixtures';
 import { formatReasons, matchOffers, pickPorts, type Demand } from './offer-match';
@@ -61,7 +62,6 @@ describe('offer matching', () => {
 });
 
 describe('offer matching (property)', () => {
-  const fc = require('fast-check') as typeof import('fast-check');
   it('never overcommits an offer, never breaks a constraint, and accounts for every wanted instance', () => {
     fc.assert(fc.property(
       fc.array(fc.record({ host: fc.integer({ min: 0, max: 4 }), cpus: fc.integer({ min: 0, max: 4 }), mem: fc.integer({ min: 0, max: 1024 }) }), { maxLength: 6 }),

@@ -5,7 +5,8 @@
  * Pure: (offers, demands, placed instances) → placements + reasons. Spreads an app across agents by trying
  * the agents holding the fewest of its instances first; many instances may share one offer.
  */
-import { Resources, type AppDefinition, type Offer, type ResourceWire } from 'agora/sdk';
+import { Resources, type Offer, type ResourceWire } from 'agora/sdk';
+import { type AppDefinition } from 'agora/sdk/service';
 import { describeConstraint, firstViolated } from './constraints';
 import type { Placement } from './types';
 

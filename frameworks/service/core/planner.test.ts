@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { app, instance } from './fixtures';
+import { killOrder } from './kill-selection';
 import { effectiveMinReady, killBudgetOf, maxTotalOf, minReadyOf, planApp } from './planner';
 import { isReady, type App, type Instance } from './types';
 
@@ -103,7 +104,6 @@ describe('rolling planner', () => {
 
 describe('kill selection', () => {
   it('scaling down a GROUP_BY app takes from the fullest group, unready first', () => {
-    const { killOrder } = require('./kill-selection') as typeof import('./kill-selection');
     const at = (r: string, launchedAt: number, over: Partial<Instance> = {}) => instance({ attributes: [{ name: 'rack', text: r }], launchedAt, ...over });
     const list = [at('r1', 1), at('r1', 2), at('r1', 3), at('r2', 4), at('r3', 5), at('r2', 6, { state: 'STAGING' })];
     const order = killOrder(list, 'YOUNGEST_FIRST', isReady, 'rack');

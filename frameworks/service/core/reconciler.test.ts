@@ -1,4 +1,4 @@
-import type { AppDefinition } from 'agora/sdk';
+import type { AppDefinition } from 'agora/sdk/service';
 import { recordFailure } from './backoff';
 import { app, instance } from './fixtures';
 import { KILL_RETRY_MS, reconcile } from './reconciler';

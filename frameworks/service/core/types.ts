@@ -2,7 +2,8 @@
  * The service framework's vocabulary as plain data. The pure cores (constraints, offer matching, backoff,
  * the deployment planner, the reconciler) take and return these; only the shell touches the driver and the store.
  */
-import type { AppDefinition, Attribute, DeploymentState, InstanceState } from 'agora/sdk';
+import type { Attribute } from 'agora/sdk';
+import type { AppDefinition, DeploymentState, InstanceState } from 'agora/sdk/service';
 
 /** One running copy of an app: exactly one task (a replacement is a new instance). */
 export interface Instance {
