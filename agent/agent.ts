@@ -94,7 +94,7 @@ export class Agent {
     await this.recover();
     serveRequests(this.deps.nc, subjects.agentCommand(this.id), AgentCommandSchema, (cmd) => this.command(cmd), this.log, { maxMessageBytes: this.config.maxMessageBytes });
     await this.register();
-    this.usageTimer = setInterval(() => void this.reportUsage(), this.config.usageIntervalMs);
+    this.usageTimer = setInterval(() => { this.reportUsage().catch((err: Error) => this.log.warn({ err: err.message }, 'usage report failed')); }, this.config.usageIntervalMs);
     this.usageTimer.unref();
     this.gc.start();
     this.diskWatch.start();
@@ -178,21 +178,26 @@ export class Agent {
 
   private schedulePing(intervalMs: number): void {
     clearTimeout(this.pingTimer);
-    this.pingTimer = setTimeout(async () => {
-      if (this.stopped) return;
-      try {
-        const r = await request<{ masterId: string; reregister: boolean }>(this.deps.nc, subjects.agentCall(this.id), { type: 'PING' }, { timeoutMs: Math.max(1000, intervalMs) });
-        if (r.reregister || r.masterId !== this.masterId) {
-          this.log.info({ masterId: r.masterId }, 'master asks for re-registration');
-          this.registered = false;
-          return void this.register();
-        }
-      } catch (e) {
-        this.log.warn({ err: (e as Error).message }, 'master did not answer ping');
-      }
-      this.schedulePing(intervalMs);
+    this.pingTimer = setTimeout(() => {
+      this.ping(intervalMs).catch((err: Error) => this.log.error({ err: err.message }, 'ping loop failed'));
     }, intervalMs);
     this.pingTimer.unref();
+  }
+
+  private async ping(intervalMs: number): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const r = await request<{ masterId: string; reregister: boolean }>(this.deps.nc, subjects.agentCall(this.id), { type: 'PING' }, { timeoutMs: Math.max(1000, intervalMs) });
+      if (r.reregister || r.masterId !== this.masterId) {
+        this.log.info({ masterId: r.masterId }, 'master asks for re-registration');
+        this.registered = false;
+        await this.register();
+        return;
+      }
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'master did not answer ping');
+    }
+    this.schedulePing(intervalMs);
   }
 
   private async command(cmd: AgentCommand): Promise<object> {
@@ -213,8 +218,8 @@ export class Agent {
         for (const r of mine) this.killQuietly(r, undefined, 'FRAMEWORK_REMOVED');
         return { killed: mine.length };
       }
-      case 'FILES_LIST': return { files: listSandbox(this.sandboxOf(cmd.taskId)) };
-      case 'FILES_READ': return readSandboxFile(this.sandboxOf(cmd.taskId), cmd.path, cmd.offset, cmd.length);
+      case 'FILES_LIST': return { files: listSandbox(this.sandboxOf(cmd.frameworkId, cmd.taskId)) };
+      case 'FILES_READ': return readSandboxFile(this.sandboxOf(cmd.frameworkId, cmd.taskId), cmd.path, cmd.offset, cmd.length);
       case 'STATE': return { id: this.id, info: this.info, tasks: [...this.runners.values()].map((r) => ({ taskId: r.taskId, frameworkId: r.frameworkId, state: r.state, healthy: r.healthy, usage: r.lastUsage })) };
     }
   }
@@ -226,8 +231,8 @@ export class Agent {
     const cz = this.deps.containerizers[kind];
     if (!cz) throw new ApiError('INVALID', `task.container: this agent has no ${kind} containerizer`, 'task.container');
     const user = taskUserFor(cmd.task, cmd.framework, kind === 'native' ? this.config.taskUser : undefined, this.taskUserAcl);
-    checkHostVolumes(cmd.task, cmd.framework, this.hostVolumeAcl);
-    const task = { ...cmd.task, command: { ...cmd.task.command, user } };
+    const volumes = checkHostVolumes(cmd.task, cmd.framework, this.hostVolumeAcl);
+    const task = { ...cmd.task, command: { ...cmd.task.command, user }, ...(volumes ? { volumes } : {}) };
     const started = Date.now();
     const sandbox = sandboxPath(this.sandboxRoot, cmd.frameworkId, cmd.task.taskId);
     const runner = new TaskRunner(task, cmd.frameworkId, cmd.framework, cmd.role, sandbox, this.ctx);
@@ -266,10 +271,12 @@ export class Agent {
     }
   }
 
-  private sandboxOf(taskId: string): string {
-    for (const r of this.runners.values()) if (r.taskId === taskId) return r.sandboxDir;
-    const t = this.checkpoint.tasks().find((x) => x.taskId === taskId);
-    if (!t) throw new ApiError('NOT_FOUND', `no task '${taskId}' on agent ${this.id}`);
+  /** The sandbox of one framework's task: by framework AND task id, so frameworks never read each other's. */
+  private sandboxOf(frameworkId: string, taskId: string): string {
+    const running = this.runners.get(key(frameworkId, taskId));
+    if (running) return running.sandboxDir;
+    const t = this.checkpoint.tasks().find((x) => x.taskId === taskId && x.frameworkId === frameworkId);
+    if (!t) throw new ApiError('NOT_FOUND', `no task '${taskId}' of framework '${frameworkId}' on agent ${this.id}`);
     return t.sandboxDir;
   }
 

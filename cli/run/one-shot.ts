@@ -59,7 +59,11 @@ export async function runOnce(o: RunOptions): Promise<number> {
     throw new CliError(`cannot reach the cluster at ${o.natsUrl}: ${(e as Error).message} (is it up? set --nats or AGORA_NATS)`, EXIT.UNAVAILABLE);
   }
   say(`registered as framework ${driver.frameworkId}; waiting for an offer with ${need.format()}`);
-  const onSignal = () => { say('interrupted: killing the task'); if (launched) void driver.kill(taskId, launched.agentId); else void finishEarly(); };
+  const onSignal = () => {
+    say('interrupted: killing the task');
+    if (launched) driver.kill(taskId, launched.agentId).catch((err: Error) => say(`could not kill the task: ${err.message}`));
+    else finishEarly().catch((err: Error) => say(`could not stop: ${err.message}`));
+  };
   const finishEarly = async () => { await driver.stop({ failover: false }).catch(() => undefined); process.exit(130); };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -81,7 +85,7 @@ export async function runOnce(o: RunOptions): Promise<number> {
 async function followOutput(driver: SchedulerDriver, where: () => Offer | undefined, taskId: string, finished: Promise<TaskStatus>): Promise<void> {
   const offsets = { stdout: 0, stderr: 0 };
   let ended = false;
-  void finished.then(() => { ended = true; });
+  finished.then(() => { ended = true; }, () => { ended = true; }); // a failed wait ends the follow too
   for (;;) {
     const offer = where();
     const wasEnded = ended;
@@ -90,7 +94,7 @@ async function followOutput(driver: SchedulerDriver, where: () => Offer | undefi
         try {
           for (;;) {
             const r = await request<{ data: string; offset: number; eof: boolean }>(driver.connection, subjects.agentCommand(offer.agentId),
-              { type: 'FILES_READ', taskId, path: file, offset: offsets[file], length: 65536 }, { timeoutMs: 3000 });
+              { type: 'FILES_READ', frameworkId: driver.frameworkId, taskId, path: file, offset: offsets[file], length: 65536 }, { timeoutMs: 3000 });
             if (r.data.length > 0) (file === 'stdout' ? process.stdout : process.stderr).write(r.data);
             offsets[file] += Buffer.byteLength(r.data);
             if (r.eof || r.data.length === 0) break;

@@ -45,8 +45,9 @@ export const AgentCommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('LAUNCH'), frameworkId: FrameworkIdSchema, framework: FrameworkInfoSchema, role: z.string().max(128), task: TaskInfoSchema }),
   z.object({ type: z.literal('KILL'), frameworkId: FrameworkIdSchema, taskId: TaskIdSchema, gracePeriodMs: z.number().int().nonnegative().optional(), reason: z.string().max(64).optional() }),
   z.object({ type: z.literal('SHUTDOWN_FRAMEWORK'), frameworkId: FrameworkIdSchema }),
-  z.object({ type: z.literal('FILES_LIST'), taskId: TaskIdSchema }),
-  z.object({ type: z.literal('FILES_READ'), taskId: TaskIdSchema, path: z.string().min(1).max(1024), offset: z.number().int().min(-1).default(0), length: z.number().int().nonnegative().max(4 * 1024 * 1024).default(65536) }),
+  /** FILES_*: a sandbox is found by framework and task id (two frameworks may use one task id). */
+  z.object({ type: z.literal('FILES_LIST'), frameworkId: FrameworkIdSchema, taskId: TaskIdSchema }),
+  z.object({ type: z.literal('FILES_READ'), frameworkId: FrameworkIdSchema, taskId: TaskIdSchema, path: z.string().min(1).max(1024), offset: z.number().int().min(-1).default(0), length: z.number().int().nonnegative().max(4 * 1024 * 1024).default(65536) }),
   z.object({ type: z.literal('STATE') }),
 ]);
 export type AgentCommand = z.infer<typeof AgentCommandSchema>;

@@ -110,7 +110,7 @@ describe('bad input is refused clearly and changes nothing', () => {
     expect((await refusal(nc, subjects.agentCall(agentId), { type: 'REGISTER', agent: { id: agentId } })).field).toMatch(/^agent\./);
     expect((await refusal(nc, subjects.agentCall('stranger'), { type: 'REGISTER', agent: { id: agentId, hostname: 'h', resources: [], attributes: [], containerizers: [], version: '1' }, tasks: [] })).code).toBe('FORBIDDEN');
     expect((await refusal(nc, subjects.agentCommand(agentId), new Uint8Array([0xc1]))).code).toBe('INVALID');
-    expect((await refusal(nc, subjects.agentCommand(agentId), { type: 'FILES_READ', taskId: 'nope', path: 'stdout' })).code).toBe('NOT_FOUND');
+    expect((await refusal(nc, subjects.agentCommand(agentId), { type: 'FILES_READ', frameworkId: 'nope', taskId: 'nope', path: 'stdout' })).code).toBe('NOT_FOUND');
     expect((await refusal(nc, subjects.agentCommand(agentId), { type: 'LAUNCH' })).code).toBe('INVALID');
     const js = jetstream(nc);
     await js.publish(subjects.agentUpdates(agentId), new Uint8Array([0xc1, 0xc1]));
