@@ -3,10 +3,10 @@
  * status with exit code and reason → destroy. Kills, health and usage go through the same record.
  */
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  Resources, type FrameworkInfo, type TaskInfo, type TaskReason, type TaskState, type TaskStatus, type Usage,
+  NO_LAUNCH_GRANTS, Resources, type FrameworkInfo, type LaunchGrants, type TaskInfo, type TaskReason, type TaskState, type TaskStatus, type Usage,
 } from '../sdk';
 import { volumeSpecs } from './host-volumes';
 import type { Container, ContainerExit, Containerizer, ContainerSpec, LogRotation } from '../isolation';
@@ -40,7 +40,7 @@ export class TaskRunner {
 
   constructor(
     readonly info: TaskInfo, readonly frameworkId: string, readonly framework: FrameworkInfo, readonly role: string,
-    readonly sandboxDir: string, private readonly ctx: TaskContext,
+    readonly sandboxDir: string, private readonly ctx: TaskContext, private readonly grants: LaunchGrants = NO_LAUNCH_GRANTS,
   ) {
     this.ports = Resources.fromWire(info.resources).rangesOf('ports').flatMap(([a, b]) => Array.from({ length: Math.min(b - a + 1, 1000) }, (_, i) => a + i));
   }
@@ -61,23 +61,34 @@ export class TaskRunner {
     this.ports.forEach((p, i) => { env[`PORT${i}`] = String(p); });
     if (this.ports.length > 0) { env.PORT = String(this.ports[0]); env.PORTS = this.ports.join(','); }
     const c = this.info.container;
+    // Mappings without a hostPort take the task's ports in order, skipping those other mappings name.
+    const named = new Set(c.type === 'DOCKER' ? c.portMappings.map((pm) => pm.hostPort).filter(Boolean) : []);
+    const free = this.ports.filter((p) => !named.has(p));
     let next = 0;
     return {
       taskId: this.info.taskId, frameworkId: this.frameworkId, agentId: this.ctx.agentId, sandboxDir: this.sandboxDir,
       command: { shell: this.info.command.shell, value: this.info.command.value, arguments: this.info.command.arguments },
-      env, user: this.info.command.user, cpus: r.scalar('cpus'), memMb: r.scalar('mem'), diskMb: r.scalar('disk') || undefined,
+      env, user: this.info.command.user, rootAllowed: this.grants.runAsRoot, cpus: r.scalar('cpus'), memMb: r.scalar('mem'), diskMb: r.scalar('disk') || undefined,
       cpuHardCap: this.info.cpuHardCap, hostPorts: this.ports, labels: this.info.labels,
       logRotation: logRotationFor(this.info, this.ctx.logRotation), volumes: volumeSpecs(this.info.volumes),
       docker: c.type === 'DOCKER' ? {
         image: c.image, pullPolicy: c.pullPolicy, network: c.network, readOnlyRootfs: c.readOnlyRootfs,
-        portMappings: c.portMappings.map((pm) => ({ containerPort: pm.containerPort, hostPort: pm.hostPort || this.ports[next++], protocol: pm.protocol })),
+        portMappings: c.portMappings.map((pm) => ({ containerPort: pm.containerPort, hostPort: pm.hostPort || free[next++]!, protocol: pm.protocol })),
       } : undefined,
     };
   }
 
+  /**
+   * The sandbox is the task's alone: 0700, owned by the task's uid when the agent knows it (a per-task uid;
+   * native tasks of a named user are chowned by the containerizer). A Docker task of a user named inside its
+   * image (no uid known here) gets a 0755 sandbox it can read but not write.
+   */
   async launch(containerizer: Containerizer): Promise<void> {
     mkdirSync(this.sandboxDir, { recursive: true });
-    chmodSync(this.sandboxDir, 0o755);
+    const user = this.info.command.user;
+    const uid = user !== undefined && /^\d+$/.test(user) ? Number(user) : undefined;
+    if (uid !== undefined && process.getuid?.() === 0) chownSync(this.sandboxDir, uid, uid);
+    chmodSync(this.sandboxDir, this.info.container.type === 'DOCKER' && user !== undefined && uid === undefined ? 0o755 : 0o700);
     this.container = await containerizer.launch(this.spec());
     this.ctx.checkpointContainer(this.frameworkId, this.taskId, this.container);
     this.attach(this.container, false);
@@ -88,7 +99,7 @@ export class TaskRunner {
     this.container = container;
     if (this.killRequested) container.kill(this.info.killGracePeriodMs).catch(() => undefined); // its exit is reported by wait()
     if (!recovered || this.state !== 'TASK_RUNNING') this.update('TASK_RUNNING', {});
-    void container.wait().then((exit) => this.finish(exit));
+    container.wait().then((exit) => this.finish(exit), (err: Error) => this.finish({ exitCode: null, signal: null, reason: 'AGENT_RESTART', message: `lost track of the task: ${err.message}` }));
   }
 
   /** A container that ended while the agent was away (or never started). */
@@ -97,7 +108,7 @@ export class TaskRunner {
     const { state, reason } = this.classify(exit);
     this.endedAt = this.ctx.now();
     this.update(state, { reason, message: reason === 'DISK_LIMIT' ? this.failMessage ?? exit.message : exit.message, exitCode: exit.exitCode ?? undefined, signal: exit.signal ?? undefined });
-    void this.container?.destroy().catch(() => undefined);
+    this.container?.destroy().catch(() => undefined); // best effort: what is left is swept on the next agent start
     this.ctx.onEnded(this);
   }
 

@@ -14,7 +14,7 @@
  *               is settled by the agent's re-registration.
  */
 import {
-  ApiError, Resources, ResourceError, type Operation, type SchedulerCall, type TaskInfo, type TaskStatus,
+  ApiError, NO_LAUNCH_GRANTS, Resources, ResourceError, type Operation, type SchedulerCall, type TaskInfo, type TaskStatus,
 } from '../../sdk';
 import type { Master } from '../master';
 import type { OfferRecord } from '../offer-book';
@@ -146,7 +146,8 @@ function addTask(m: Master, fw: FrameworkRecord, task: TaskInfo, role: string, r
 /** Phase 3: LAUNCH to the agent. Not awaited (the reply does not wait for the agent); every outcome is handled. */
 function sendLaunch(m: Master, fw: FrameworkRecord, rec: TaskRecord, role: string): void {
   const task = rec.info;
-  m.sendToAgent(task.agentId, { type: 'LAUNCH', frameworkId: fw.info.id, framework: fw.info, role, task }, 10_000)
+  // grants: set here only, never from the framework (master/authz's principal grants replace NO_LAUNCH_GRANTS).
+  m.sendToAgent(task.agentId, { type: 'LAUNCH', frameworkId: fw.info.id, framework: fw.info, role, task, grants: NO_LAUNCH_GRANTS }, 10_000)
     .catch(async (e: Error) => {
       // No responder means the agent cannot have received it; a timeout may mean it did, so re-registration decides.
       if (e instanceof ApiError && e.code === 'UNAVAILABLE' && /nobody answers/.test(e.message)) {

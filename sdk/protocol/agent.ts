@@ -41,8 +41,25 @@ export const AgentCallSchema = z.discriminatedUnion('type', [
 export type AgentCall = z.infer<typeof AgentCallSchema>;
 export type AgentCallInput = z.input<typeof AgentCallSchema>;
 
+/**
+ * What the framework's principal is granted for this task, attached to each LAUNCH by the master from its ACLs.
+ * Never taken from the framework: an ACCEPT carries TaskInfos only (unknown keys are stripped), and the master
+ * builds every LAUNCH itself. Absent: nothing granted (agent/task-confinement.ts).
+ */
+export const LaunchGrantsSchema = z.object({
+  /** A Docker task may use `network: host`. */
+  hostNetwork: z.boolean().default(false),
+  /** A task may run as root (user `root` / uid 0). */
+  runAsRoot: z.boolean().default(false),
+}).strict();
+export type LaunchGrants = z.infer<typeof LaunchGrantsSchema>;
+export const NO_LAUNCH_GRANTS: LaunchGrants = Object.freeze({ hostNetwork: false, runAsRoot: false });
+
 export const AgentCommandSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('LAUNCH'), frameworkId: FrameworkIdSchema, framework: FrameworkInfoSchema, role: z.string().max(128), task: TaskInfoSchema }),
+  z.object({
+    type: z.literal('LAUNCH'), frameworkId: FrameworkIdSchema, framework: FrameworkInfoSchema, role: z.string().max(128), task: TaskInfoSchema,
+    grants: LaunchGrantsSchema.default({ hostNetwork: false, runAsRoot: false }),
+  }),
   z.object({ type: z.literal('KILL'), frameworkId: FrameworkIdSchema, taskId: TaskIdSchema, gracePeriodMs: z.number().int().nonnegative().optional(), reason: z.string().max(64).optional() }),
   z.object({ type: z.literal('SHUTDOWN_FRAMEWORK'), frameworkId: FrameworkIdSchema }),
   /** FILES_*: a sandbox is found by framework and task id (two frameworks may use one task id). */

@@ -100,7 +100,7 @@ describe('bad input is refused clearly and changes nothing', () => {
     await driver.launch([offer.id], [{ taskId: 'as-root', name: 'as-root', agentId: offer.agentId, resources: Resources.parse('cpus:0.1;mem:32').toWire(), command: { value: 'id -u', user: 'root' } }]);
     const s = await eventually(() => updates.find((u) => u.taskId === 'as-root' && u.state !== 'TASK_STAGING'), 'the refusal');
     expect(s.state).toBe('TASK_ERROR');
-    expect(s.message).toMatch(/task.command.user: principal '\*' may not run tasks as 'root'/);
+    expect(s.message).toMatch(/task.command.user: principal '\*' may not run tasks as root \('root'\): not granted runAsRoot/);
   });
 
   it('refuses garbage on agent subjects and on the update stream, and keeps working', async () => {
