@@ -241,7 +241,7 @@ export class Agent {
     const task = { ...cmd.task, command: { ...cmd.task.command, user }, ...(volumes ? { volumes } : {}) };
     const started = Date.now();
     const sandbox = sandboxPath(this.sandboxRoot, cmd.frameworkId, cmd.task.taskId);
-    const runner = new TaskRunner(task, cmd.frameworkId, cmd.framework, cmd.role, sandbox, this.ctx, cmd.grants);
+    const runner = new TaskRunner(task, cmd.frameworkId, cmd.framework, cmd.role, sandbox, this.ctx, cmd.grants, cmd.secretEnv);
     this.runners.set(k, runner);
     this.checkpoint.putTask({ taskId: cmd.task.taskId, frameworkId: cmd.frameworkId, info: task, framework: cmd.framework, role: cmd.role, state: 'TASK_STAGING', sandboxDir: sandbox, createdAt: started });
     this.metrics.launches++;

@@ -41,6 +41,8 @@ export class TaskRunner {
   constructor(
     readonly info: TaskInfo, readonly frameworkId: string, readonly framework: FrameworkInfo, readonly role: string,
     readonly sandboxDir: string, private readonly ctx: TaskContext, private readonly grants: LaunchGrants = NO_LAUNCH_GRANTS,
+    /** Secret values for the task's environment (LAUNCH `secretEnv`): memory only, never checkpointed or reported. */
+    private readonly secretEnv: Readonly<Record<string, string>> = {},
   ) {
     this.ports = Resources.fromWire(info.resources).rangesOf('ports').flatMap(([a, b]) => Array.from({ length: Math.min(b - a + 1, 1000) }, (_, i) => a + i));
   }
@@ -55,6 +57,7 @@ export class TaskRunner {
     const r = Resources.fromWire(this.info.resources);
     const env: Record<string, string> = {
       ...this.info.command.env,
+      ...this.secretEnv,
       AGORA_TASK_ID: this.info.taskId, AGORA_TASK_NAME: this.info.name, AGORA_FRAMEWORK_ID: this.frameworkId,
       AGORA_AGENT_ID: this.ctx.agentId, AGORA_HOSTNAME: this.ctx.hostname, MESOS_SANDBOX: this.sandboxDir, AGORA_SANDBOX: this.sandboxDir,
     };

@@ -59,6 +59,12 @@ export const AgentCommandSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('LAUNCH'), frameworkId: FrameworkIdSchema, framework: FrameworkInfoSchema, role: z.string().max(128), task: TaskInfoSchema,
     grants: LaunchGrantsSchema.default({ hostNetwork: false, runAsRoot: false }),
+    /**
+     * Environment variables holding secret values (master/secrets/: resolved by the master from the task's
+     * references, for this LAUNCH only). The agent passes them to the task and keeps them in memory only:
+     * never in its checkpoint, its REGISTER, its logs or a status.
+     */
+    secretEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/), z.string().max(64 * 1024)).optional(),
   }),
   z.object({ type: z.literal('KILL'), frameworkId: FrameworkIdSchema, taskId: TaskIdSchema, gracePeriodMs: z.number().int().nonnegative().optional(), reason: z.string().max(64).optional() }),
   z.object({ type: z.literal('SHUTDOWN_FRAMEWORK'), frameworkId: FrameworkIdSchema }),
