@@ -26,6 +26,8 @@ import { DiskWatch } from './disk-watch';
 import { checkHostVolumes, parseHostVolumeAcl, type HostVolumeAcl } from './host-volumes';
 import { chooseSandboxRoot } from './sandbox-root';
 import { parseTaskUserAcl, taskUserFor, type TaskUserAcl } from './task-users';
+import { checkConfinement, checkRootUser, isRootUser } from './task-confinement';
+import { allocateUid, parseUidRange, type UidRange } from './task-uids';
 
 export interface AgentDeps {
   nc: NatsConnection;
@@ -61,6 +63,8 @@ export class Agent {
   readonly sandboxRoot: string;
   private readonly taskUserAcl: TaskUserAcl;
   private readonly hostVolumeAcl: HostVolumeAcl;
+  /** Per-task uids (task-uids.ts); undefined: tasks share --task-user. */
+  private readonly uidRange?: UidRange;
   /** Launch figures for the agent's /metrics; `onLaunched` (set by agent/http.ts) observes each launch's duration. */
   readonly metrics = { launches: 0, launchFailures: 0, onLaunched: undefined as ((ms: number) => void) | undefined };
 
@@ -77,6 +81,7 @@ export class Agent {
     this.sandboxRoot = chooseSandboxRoot(config.workDir, this.id, othersRunTasks, deps.log);
     this.taskUserAcl = parseTaskUserAcl(config.taskUserAcl);
     this.hostVolumeAcl = parseHostVolumeAcl(config.hostVolumeAcl);
+    this.uidRange = parseUidRange(config.taskUidRange);
     const resources = hostResources(config.workDir, config.resources);
     this.info = {
       id: AgentIdSchema.parse(this.id), hostname: config.hostname, resources: resources.toWire(), version: '0.1.0', containerizers: available,
@@ -197,8 +202,8 @@ export class Agent {
         for (const r of mine) this.killQuietly(r, undefined, 'FRAMEWORK_REMOVED');
         return { killed: mine.length };
       }
-      case 'FILES_LIST': return { files: listSandbox(this.sandboxOf(cmd.taskId)) };
-      case 'FILES_READ': return readSandboxFile(this.sandboxOf(cmd.taskId), cmd.path, cmd.offset, cmd.length);
+      case 'FILES_LIST': return { files: listSandbox(this.sandboxOf(cmd.frameworkId, cmd.taskId)) };
+      case 'FILES_READ': return readSandboxFile(this.sandboxOf(cmd.frameworkId, cmd.taskId), cmd.path, cmd.offset, cmd.length);
       case 'STATE': return { id: this.id, info: this.info, tasks: [...this.runners.values()].map((r) => ({ taskId: r.taskId, frameworkId: r.frameworkId, state: r.state, healthy: r.healthy, usage: r.lastUsage })) };
     }
   }
@@ -209,12 +214,13 @@ export class Agent {
     const kind: ContainerizerKind = cmd.task.container.type === 'DOCKER' ? 'docker' : 'native';
     const cz = this.deps.containerizers[kind];
     if (!cz) throw new ApiError('INVALID', `task.container: this agent has no ${kind} containerizer`, 'task.container');
-    const user = taskUserFor(cmd.task, cmd.framework, kind === 'native' ? this.config.taskUser : undefined, this.taskUserAcl);
-    checkHostVolumes(cmd.task, cmd.framework, this.hostVolumeAcl);
-    const task = { ...cmd.task, command: { ...cmd.task.command, user } };
+    checkConfinement(cmd.task, cmd.grants);
+    const user = this.userFor(cmd, kind);
+    const volumes = checkHostVolumes(cmd.task, cmd.framework, this.hostVolumeAcl);
+    const task = { ...cmd.task, command: { ...cmd.task.command, user }, ...(volumes ? { volumes } : {}) };
     const started = this.clock.now();
     const sandbox = sandboxPath(this.sandboxRoot, cmd.frameworkId, cmd.task.taskId);
-    const runner = new TaskRunner(task, cmd.frameworkId, cmd.framework, cmd.role, sandbox, this.ctx);
+    const runner = new TaskRunner(task, cmd.frameworkId, cmd.framework, cmd.role, sandbox, this.ctx, cmd.grants, cmd.secretEnv);
     this.runners.set(k, runner);
     this.checkpoint.putTask({ taskId: cmd.task.taskId, frameworkId: cmd.frameworkId, info: task, framework: cmd.framework, role: cmd.role, state: 'TASK_STAGING', sandboxDir: sandbox, createdAt: started });
     this.metrics.launches++;
@@ -226,6 +232,34 @@ export class Agent {
       runner.finish({ exitCode: null, signal: null, reason: 'LAUNCH_FAILED', message: e.message });
     }).catch((err: Error) => this.log.error({ taskId: runner.taskId, err: err.message }, 'after launch: recording the outcome failed'));
     return { accepted: true };
+  }
+
+  /**
+   * Who the task runs as: the user it (or its framework) names — root only when granted (LAUNCH grants or the
+   * agent's --task-user-acl), any other user than --task-user only by the ACL — else a uid of its own
+   * (task-uids.ts) when the agent can switch users, else --task-user (native) or the image's user (Docker).
+   */
+  private userFor(cmd: Extract<AgentCommand, { type: 'LAUNCH' }>, kind: ContainerizerKind): string | undefined {
+    const named = cmd.task.command.user ?? cmd.framework.user;
+    if (named !== undefined && isRootUser(named)) {
+      const principal = cmd.framework.principal ?? '*';
+      const acl = this.taskUserAcl.get(principal)?.has(named) || this.taskUserAcl.get('*')?.has(named);
+      checkRootUser(named, cmd.task.command.user !== undefined ? 'task.command.user' : 'framework.user', principal, cmd.grants, acl === true);
+      return named;
+    }
+    if (named !== undefined) return taskUserFor(cmd.task, cmd.framework, kind === 'native' ? this.config.taskUser : undefined, this.taskUserAcl);
+    if (this.uidRange && (kind === 'docker' || process.getuid?.() === 0)) return String(this.nextTaskUid(this.uidRange));
+    return kind === 'native' ? this.config.taskUser : undefined;
+  }
+
+  /** A uid no running task has, in turn through the range; where to go on is checkpointed. */
+  private nextTaskUid(range: UidRange): number {
+    const inUse = new Set<number>();
+    for (const r of this.runners.values()) if (/^\d+$/.test(r.info.command.user ?? '')) inUse.add(Number(r.info.command.user));
+    const kept = this.checkpoint.get('nextTaskUid');
+    const { uid, next } = allocateUid(range, kept === undefined ? undefined : Number(kept), inUse);
+    this.checkpoint.set('nextTaskUid', String(next));
+    return uid;
   }
 
   /** Starts a kill without waiting; a failure is logged (the task's own exit still reports its end), never thrown. */
@@ -250,10 +284,12 @@ export class Agent {
     }
   }
 
-  private sandboxOf(taskId: string): string {
-    for (const r of this.runners.values()) if (r.taskId === taskId) return r.sandboxDir;
-    const t = this.checkpoint.tasks().find((x) => x.taskId === taskId);
-    if (!t) throw new ApiError('NOT_FOUND', `no task '${taskId}' on agent ${this.id}`);
+  /** The sandbox of one framework's task: by framework AND task id, so frameworks never read each other's. */
+  private sandboxOf(frameworkId: string, taskId: string): string {
+    const running = this.runners.get(key(frameworkId, taskId));
+    if (running) return running.sandboxDir;
+    const t = this.checkpoint.tasks().find((x) => x.taskId === taskId && x.frameworkId === frameworkId);
+    if (!t) throw new ApiError('NOT_FOUND', `no task '${taskId}' of framework '${frameworkId}' on agent ${this.id}`);
     return t.sandboxDir;
   }
 

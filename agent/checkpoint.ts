@@ -1,6 +1,10 @@
 /**
  * The agent's checkpoint (better-sqlite3, WAL): its id, and every task it launched with its container
- * checkpoint, so an agent killed with SIGKILL re-attaches to its tasks when it starts again.
+ * checkpoint, so an agent killed with SIGKILL re-attaches to its tasks when it starts again. The update outbox
+ * (outbox.ts) lives in the same file. synchronous=FULL: each commit is fsynced before it returns, because the
+ * outbox promises that an update written is delivered — with NORMAL the last commits of a WAL database can be
+ * lost to a power cut, and a task's terminal status with them. (One connection, one setting: the task rows get
+ * FULL too; an fsync per status update is a few ms at most, off the launch path's critical section.)
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -28,7 +32,7 @@ export class Checkpoint {
     mkdirSync(workDir, { recursive: true });
     this.db = new Database(join(workDir, 'agent.db'));
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('synchronous = FULL');
     this.db.exec(`
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS tasks (framework_id TEXT NOT NULL, task_id TEXT NOT NULL, info TEXT NOT NULL, framework TEXT NOT NULL,

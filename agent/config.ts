@@ -15,6 +15,8 @@ export interface AgentConfig {
   taskUser: string;
   /** Principal → users its frameworks' tasks may run as besides taskUser: `ci=builder,deploy;*=www-data`. */
   taskUserAcl?: string;
+  /** uids given one per task run as the default user (`200000-265535`, the default; `off`: all share taskUser). */
+  taskUidRange?: string;
   /** Principal → host paths its frameworks' tasks may mount as volumes: `ci=/data/*,/srv/cache;*=/tmp/shared`. None by default. */
   hostVolumeAcl?: string;
   cgroupRoot?: string;

@@ -42,3 +42,23 @@ it('the schema refuses container paths outside the sandbox, naming the field', (
   expect(parse('data/sub').success).toBe(true);
   expect(volumeSpecs(parse('data/sub/').data!.volumes)).toEqual([{ hostPath: '/data', containerPath: 'data/sub', readOnly: true }]);
 });
+
+it('resolves symlinks before checking: a link inside a granted directory does not escape the grant', () => {
+  const links: Record<string, string> = { '/data/evil': '/etc', '/alias': '/data' };
+  const realpath = (p: string): string => {
+    for (const [from, to] of Object.entries(links)) if (p === from || p.startsWith(`${from}/`)) return realpath(to + p.slice(from.length));
+    if (['/', '/data', '/data/x', '/etc', '/etc/ssh', '/srv', '/srv/cache'].includes(p)) return p;
+    throw Object.assign(new Error(`ENOENT: ${p}`), { code: 'ENOENT' });
+  };
+  const task = (hostPath: string) => ({ volumes: [VolumeSchema.parse({ containerPath: 'd', hostPath })] });
+  let err: unknown;
+  try { checkHostVolumes(task('/data/evil/ssh'), { principal: 'ci' }, acl, realpath); } catch (e) { err = e; }
+  expect(err).toMatchObject({ code: 'FORBIDDEN', field: 'task.volumes[0].hostPath' });
+  expect((err as Error).message).toContain("'/data/evil/ssh' (a symbolic link to '/etc/ssh')");
+  // What is mounted is the resolved path; a missing tail stays as written.
+  expect(checkHostVolumes(task('/data/x/new/dir'), { principal: 'ci' }, acl, realpath)).toEqual([expect.objectContaining({ hostPath: '/data/x/new/dir' })]);
+  // A path through a link that stays inside the grant is fine, and mounted by its resolved path.
+  const viaAlias = parseHostVolumeAcl('ci=/alias/*');
+  expect(checkHostVolumes(task('/alias/x'), { principal: 'ci' }, viaAlias, realpath)).toEqual([expect.objectContaining({ hostPath: '/data/x' })]);
+  expect(() => checkHostVolumes(task('/alias/evil'), { principal: 'ci' }, viaAlias, realpath)).toThrow(/symbolic link to '\/etc'/);
+});

@@ -7,7 +7,12 @@
  *
  * A volume not granted is refused with FORBIDDEN naming the field (the master reports it as TASK_ERROR).
  * The shapes (relative containerPath without `..`, absolute hostPath) are checked by the sdk schema.
+ *
+ * Symlinks are resolved before the check, on both sides: a link inside a granted directory (which a task with
+ * that directory mounted rw may plant) pointing to /etc resolves to /etc, which is not granted. The task is
+ * then mounted from the resolved path, so what was checked is what is mounted.
  */
+import { realpathSync } from 'node:fs';
 import { posix } from 'node:path';
 import { ApiError, type TaskInfo, type Volume } from '../sdk';
 
@@ -36,14 +41,42 @@ export function grants(pattern: string, hostPath: string): boolean {
   return path === (posix.normalize(pattern).replace(/\/+$/, '') || '/');
 }
 
-/** Throws FORBIDDEN naming the first of the task's volumes its framework's principal was not granted. */
-export function checkHostVolumes(task: Pick<TaskInfo, 'volumes'>, framework: { principal?: string }, acl: HostVolumeAcl): void {
+export type Realpath = (path: string) => string;
+
+/**
+ * The path with every symlink resolved: the longest existing prefix through `realpath`, the missing rest
+ * appended as written (a missing host path fails the launch later, as before).
+ */
+export function resolveHostPath(path: string, realpath: Realpath = realpathSync.native): string {
+  const parts = posix.normalize(path).split('/').filter(Boolean);
+  for (let n = parts.length; n >= 0; n--) {
+    try {
+      return posix.join(realpath(`/${parts.slice(0, n).join('/')}`), ...parts.slice(n));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+    }
+  }
+  return posix.normalize(path);
+}
+
+/** A grant pattern with its directory resolved the same way (`/data/*` where /data links to /mnt/d: `/mnt/d/*`). */
+function resolvePattern(pattern: string, realpath: Realpath): string {
+  return pattern.endsWith('/*') ? `${resolveHostPath(pattern.slice(0, -2) || '/', realpath).replace(/\/$/, '')}/*` : resolveHostPath(pattern, realpath);
+}
+
+/**
+ * Throws FORBIDDEN naming the first of the task's volumes its framework's principal was not granted; returns
+ * the volumes with their host paths resolved (what the containerizer mounts).
+ */
+export function checkHostVolumes(task: Pick<TaskInfo, 'volumes'>, framework: { principal?: string }, acl: HostVolumeAcl, realpath: Realpath = realpathSync.native): Volume[] | undefined {
   const principal = framework.principal ?? '*';
   const allowed = [...(acl.get(principal) ?? []), ...(principal === '*' ? [] : acl.get('*') ?? [])];
-  (task.volumes ?? []).forEach((v, i) => {
-    if (allowed.some((p) => grants(p, v.hostPath))) return;
+  return task.volumes?.map((v, i) => {
+    const resolved = resolveHostPath(v.hostPath, realpath);
+    if (allowed.some((p) => grants(p, v.hostPath) && grants(resolvePattern(p, realpath), resolved))) return { ...v, hostPath: resolved };
     const field = `task.volumes[${i}].hostPath`;
-    throw new ApiError('FORBIDDEN', `${field}: principal '${principal}' may not mount '${v.hostPath}' on this agent (grant it with --host-volume-acl '${principal}=${v.hostPath}')`, field);
+    const via = resolved === posix.normalize(v.hostPath).replace(/\/+$/, '') ? '' : ` (a symbolic link to '${resolved}')`;
+    throw new ApiError('FORBIDDEN', `${field}: principal '${principal}' may not mount '${v.hostPath}'${via} on this agent (grant it with --host-volume-acl '${principal}=${v.hostPath}')`, field);
   });
 }
 

@@ -14,6 +14,7 @@ import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config';
 import { buildContainerizers } from './containerizers';
 import { parseAttributes } from './host-resources';
 import { parseTaskUserAcl } from './task-users';
+import { DEFAULT_TASK_UID_RANGE, parseUidRange } from './task-uids';
 import { parseHostVolumeAcl } from './host-volumes';
 import { AgentHealthMonitor } from './health';
 import { parseByteSize, type ContainerizerKind } from '../isolation';
@@ -62,6 +63,7 @@ export function agentProgram(): Command {
     .option('--work-dir <dir>', 'checkpoints and sandboxes (env AGORA_HOME/agent)', process.env.AGORA_HOME ? `${process.env.AGORA_HOME}/agent` : d.workDir)
     .option('--task-user <user>', 'user tasks run as when the agent is root', d.taskUser)
     .option('--task-user-acl <acl>', "users a principal's tasks may run as besides --task-user, e.g. 'ci=builder,deploy;*=www-data'", (v: string) => { try { parseTaskUserAcl(v); return v; } catch (e) { throw new InvalidArgumentError((e as Error).message); } })
+    .option('--task-uid-range <first-last|off>', `uids given one per task that names no user, so tasks cannot read each other's files (default ${DEFAULT_TASK_UID_RANGE}; off: every task runs as --task-user)`, (v: string) => { try { parseUidRange(v); return v; } catch (e) { throw new InvalidArgumentError((e as Error).message); } })
     .option('--host-volume-acl <acl>', "host paths a principal's tasks may mount as volumes (none by default), e.g. 'ci=/data/*,/srv/cache;*=/tmp/shared'", (v: string) => { try { parseHostVolumeAcl(v); return v; } catch (e) { throw new InvalidArgumentError((e as Error).message); } })
     .option('--cgroup-root <path>', 'cgroup path for tasks (default agora/<agent-id>, removed when the agent stops with no task left; a path you choose is kept)')
     .option('--docker-host <url>', 'Docker engine (default /var/run/docker.sock)')
@@ -91,7 +93,7 @@ export async function main(argv = process.argv): Promise<void> {
   handleProcessFailures(log, 'tasks keep running; a restarted agent recovers them from its checkpoint and re-registers');
   const running = await startAgent({
     natsUrl: o.nats, hostname: o.hostname, agentId: o.agentId, resources: o.resources, attributes: o.attributes, workDir: o.workDir,
-    taskUser: o.taskUser, taskUserAcl: o.taskUserAcl, hostVolumeAcl: o.hostVolumeAcl, cgroupRoot: o.cgroupRoot, dockerHost: o.dockerHost,
+    taskUser: o.taskUser, taskUserAcl: o.taskUserAcl, taskUidRange: o.taskUidRange, hostVolumeAcl: o.hostVolumeAcl, cgroupRoot: o.cgroupRoot, dockerHost: o.dockerHost,
     containerizers: String(o.containerizers).split(',').map((s: string) => s.trim()).filter(isContainerizerKind),
     sandboxGcDelayMs: Number(o.sandboxGcDelay) * 3_600_000, killTasksOnExit: !o.keepTasksOnExit,
     httpPort: o.httpPort === undefined ? undefined : Number(o.httpPort),

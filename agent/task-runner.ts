@@ -3,10 +3,10 @@
  * status with exit code and reason → destroy. Kills, health and usage go through the same record.
  */
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  Resources, type FrameworkInfo, type Logger, type TaskInfo, type TaskReason, type TaskState, type TaskStatus, type Usage,
+  NO_LAUNCH_GRANTS, Resources, type FrameworkInfo, type LaunchGrants, type Logger, type TaskInfo, type TaskReason, type TaskState, type TaskStatus, type Usage,
 } from '../sdk';
 import { volumeSpecs } from './host-volumes';
 import type { Container, ContainerExit, Containerizer, ContainerSpec, LogRotation } from '../isolation';
@@ -42,7 +42,9 @@ export class TaskRunner {
 
   constructor(
     readonly info: TaskInfo, readonly frameworkId: string, readonly framework: FrameworkInfo, readonly role: string,
-    readonly sandboxDir: string, private readonly ctx: TaskContext,
+    readonly sandboxDir: string, private readonly ctx: TaskContext, private readonly grants: LaunchGrants = NO_LAUNCH_GRANTS,
+    /** Secret values for the task's environment (LAUNCH `secretEnv`): memory only, never checkpointed or reported. */
+    private readonly secretEnv: Readonly<Record<string, string>> = {},
   ) {
     this.startedAt = ctx.now();
     this.ports = Resources.fromWire(info.resources).rangesOf('ports').flatMap(([a, b]) => Array.from({ length: Math.min(b - a + 1, 1000) }, (_, i) => a + i));
@@ -58,29 +60,41 @@ export class TaskRunner {
     const r = Resources.fromWire(this.info.resources);
     const env: Record<string, string> = {
       ...this.info.command.env,
+      ...this.secretEnv,
       AGORA_TASK_ID: this.info.taskId, AGORA_TASK_NAME: this.info.name, AGORA_FRAMEWORK_ID: this.frameworkId,
       AGORA_AGENT_ID: this.ctx.agentId, AGORA_HOSTNAME: this.ctx.hostname, MESOS_SANDBOX: this.sandboxDir, AGORA_SANDBOX: this.sandboxDir,
     };
     this.ports.forEach((p, i) => { env[`PORT${i}`] = String(p); });
     if (this.ports.length > 0) { env.PORT = String(this.ports[0]); env.PORTS = this.ports.join(','); }
     const c = this.info.container;
+    // Mappings without a hostPort take the task's ports in order, skipping those other mappings name.
+    const named = new Set(c.type === 'DOCKER' ? c.portMappings.map((pm) => pm.hostPort).filter(Boolean) : []);
+    const free = this.ports.filter((p) => !named.has(p));
     let next = 0;
     return {
       taskId: this.info.taskId, frameworkId: this.frameworkId, agentId: this.ctx.agentId, sandboxDir: this.sandboxDir,
       command: { shell: this.info.command.shell, value: this.info.command.value, arguments: this.info.command.arguments },
-      env, user: this.info.command.user, cpus: r.scalar('cpus'), memMb: r.scalar('mem'), diskMb: r.scalar('disk') || undefined,
+      env, user: this.info.command.user, rootAllowed: this.grants.runAsRoot, cpus: r.scalar('cpus'), memMb: r.scalar('mem'), diskMb: r.scalar('disk') || undefined,
       cpuHardCap: this.info.cpuHardCap, hostPorts: this.ports, labels: this.info.labels,
       logRotation: logRotationFor(this.info, this.ctx.logRotation), volumes: volumeSpecs(this.info.volumes),
       docker: c.type === 'DOCKER' ? {
         image: c.image, pullPolicy: c.pullPolicy, network: c.network, readOnlyRootfs: c.readOnlyRootfs,
-        portMappings: c.portMappings.map((pm) => ({ containerPort: pm.containerPort, hostPort: pm.hostPort || this.ports[next++], protocol: pm.protocol })),
+        portMappings: c.portMappings.map((pm) => ({ containerPort: pm.containerPort, hostPort: pm.hostPort || free[next++]!, protocol: pm.protocol })),
       } : undefined,
     };
   }
 
+  /**
+   * The sandbox is the task's alone: 0700, owned by the task's uid when the agent knows it (a per-task uid;
+   * native tasks of a named user are chowned by the containerizer). A Docker task of a user named inside its
+   * image (no uid known here) gets a 0755 sandbox it can read but not write.
+   */
   async launch(containerizer: Containerizer): Promise<void> {
     mkdirSync(this.sandboxDir, { recursive: true });
-    chmodSync(this.sandboxDir, 0o755);
+    const user = this.info.command.user;
+    const uid = user !== undefined && /^\d+$/.test(user) ? Number(user) : undefined;
+    if (uid !== undefined && process.getuid?.() === 0) chownSync(this.sandboxDir, uid, uid);
+    chmodSync(this.sandboxDir, this.info.container.type === 'DOCKER' && user !== undefined && uid === undefined ? 0o755 : 0o700);
     this.container = await containerizer.launch(this.spec());
     this.ctx.checkpointContainer(this.frameworkId, this.taskId, this.container);
     this.attach(this.container, false);

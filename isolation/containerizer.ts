@@ -21,8 +21,14 @@ export interface ContainerSpec {
   /** shell: `/bin/sh -c value`; otherwise argv = [value, ...arguments] (docker: value may be absent → image default entrypoint + arguments). */
   command: { shell: boolean; value?: string; arguments?: string[] };
   env: Record<string, string>;
-  /** Unix user to run as (native). Absent: the containerizer's default task user. */
+  /**
+   * Unix user to run as: a name, or a number (a per-task uid with no passwd entry runs as uid:uid). Absent:
+   * native, the containerizer's default task user; Docker, the image's own user, refused when that is root
+   * unless `rootAllowed`.
+   */
   user?: string;
+  /** The principal was granted running as root (the agent checked a named user already; Docker: the image's user). */
+  rootAllowed?: boolean;
   cpus: number;
   memMb: number;
   diskMb?: number;

@@ -21,6 +21,7 @@ export { probeFor, commandProbe, httpProbe, tcpProbe, type Probe, type ProbeResu
 export { detectCgroups } from './cgroups/detect';
 export { type LogRotation, ROTATED_STREAMS, parseByteSize } from './logs/log-state';
 export { readRotatedLog, type LogRead } from './logs/read-log';
+export { openConfined, insideRoot, isPlainRelative, ConfinedOpenError, type ConfinedOpenFailure } from './logs/confined-open';
 export { diskVerdict, measureDiskBytes, type DiskVerdict } from './disk/disk-usage';
 export {
   CgroupError, CheckpointError, DockerEngineError, HealthCheckConfigError, IsolationError, LaunchError, UnavailableError, describeError,

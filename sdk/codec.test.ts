@@ -50,8 +50,8 @@ const agentCommands = {
   LAUNCH: { type: 'LAUNCH', frameworkId: 'f-1', framework, role: '*', task },
   KILL: { type: 'KILL', frameworkId: 'f-1', taskId: 't-1', gracePeriodMs: u, reason: u },
   SHUTDOWN_FRAMEWORK: { type: 'SHUTDOWN_FRAMEWORK', frameworkId: 'f-1' },
-  FILES_LIST: { type: 'FILES_LIST', taskId: 't-1' },
-  FILES_READ: { type: 'FILES_READ', taskId: 't-1', path: 'stdout', offset: 0, length: 10 },
+  FILES_LIST: { type: 'FILES_LIST', frameworkId: 'fw-1', taskId: 't-1' },
+  FILES_READ: { type: 'FILES_READ', frameworkId: 'fw-1', taskId: 't-1', path: 'stdout', offset: 0, length: 10 },
   STATE: { type: 'STATE' },
 };
 

@@ -26,6 +26,7 @@ export {
 } from './protocol/scheduler';
 export {
   AgentCallSchema, AgentCommandSchema, AgentInfoSchema, AgentTaskSchema, AgentUpdateSchema, FileEntrySchema,
+  LaunchGrantsSchema, NO_LAUNCH_GRANTS, type LaunchGrants,
   type AgentCall, type AgentCallInput, type AgentCommand, type AgentCommandInput, type AgentInfo, type AgentTask,
   type AgentUpdate, type FileEntry,
 } from './protocol/agent';

@@ -5,6 +5,10 @@
  * (a MISSED run) — in the same transaction that writes the ledger row, before anything is launched, and the
  * primary key makes a second decision of the same slot a no-op. That is what keeps a restarted framework from
  * running a slot twice. Retries are further runs of the same slot and write no ledger row.
+ *
+ * synchronous=FULL: the ledger row must be on disk before the run it claims is launched, or a power cut after the
+ * launch would forget the claim and the restarted framework would run the slot again (NORMAL, in WAL mode, keeps
+ * commits across a process crash but not across power loss). Writes are per run, not per second: cheap.
  */
 import Database from 'better-sqlite3';
 import type { ActiveRun } from './dispatcher';
@@ -90,7 +94,7 @@ export class CronStore {
   constructor(path: string) {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('synchronous = FULL'); // the fire ledger's exactly-once promise (above)
     this.db.exec(SCHEMA);
     // Databases made before run parameters existed get the column.
     const columns = this.db.prepare('PRAGMA table_info(runs)').all() as { name: string }[];

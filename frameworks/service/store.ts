@@ -6,6 +6,11 @@
  * Rows hold JSON bodies beside the keys they are looked up by; every multi-row change is one transaction.
  * An instance is written before its task is launched, so a crash between the two is found by reconciliation
  * (TASK_UNKNOWN) rather than leaving a task nobody knows.
+ *
+ * synchronous=FULL: that promise needs the instance row on disk before the launch (in WAL mode NORMAL loses the
+ * last commits to a power cut, and the task would then run on another host with no instance knowing it), and an
+ * app definition acknowledged to `agora app deploy` must not vanish. One fsync per change; changes are per
+ * deployment step, not per second.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
@@ -40,7 +45,7 @@ export class ServiceStore {
     mkdirSync(dataDir, { recursive: true });
     const db = new Database(join(dataDir, 'service.db'));
     db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
+    db.pragma('synchronous = FULL');
     db.exec(SCHEMA);
     return new ServiceStore(db);
   }

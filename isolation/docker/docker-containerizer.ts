@@ -16,7 +16,7 @@ import { CheckpointError, DockerEngineError, LaunchError, describeError } from '
 import { launchOrFail } from '../failed-container';
 import { DockerContainer, type DockerCheckpoint } from './docker-container';
 import { classifyDockerExit } from './docker-exit';
-import { LABEL_AGENT, LABEL_TASK, createOptions } from './docker-options';
+import { LABEL_AGENT, LABEL_TASK, createOptions, runsAsRoot } from './docker-options';
 import { pullImage, type PullPolicy } from './image-pull';
 import { pumpLogs } from './log-pump';
 
@@ -84,15 +84,25 @@ export class DockerContainerizer implements Containerizer {
     const options = createOptions(spec, { capAdd: this.o.capAdd, defaultPidsLimit: this.o.defaultPidsLimit ?? 1024 });
     const container = await this.create(options, spec.docker!.pullPolicy);
     try {
+      if (spec.user === undefined && !spec.rootAllowed) await this.refuseRootImage(container, spec.docker.image);
       await container.start();
     } catch (err) {
       await container.remove({ force: true, v: true }).catch((rmErr: unknown) =>
         this.log.warn({ err: rmErr, taskId: spec.taskId }, 'cannot remove a container whose start failed'));
+      if (err instanceof LaunchError) throw err;
       throw new LaunchError(`cannot start container: ${engineMessage(err)}`, { cause: err });
     }
     const checkpoint: DockerCheckpoint = { kind: 'docker', taskId: spec.taskId, containerId: container.id, sandboxDir: spec.sandboxDir, logRotation: spec.logRotation };
     this.log.debug({ taskId: spec.taskId, container: container.id }, 'docker task launched');
     return this.attach(container, checkpoint);
+  }
+
+  /** A task that names no user runs as the image's: refused when that is root and root was not granted. */
+  private async refuseRootImage(container: Dockerode.Container, image: string): Promise<void> {
+    const user = (await container.inspect()).Config.User;
+    if (runsAsRoot(user)) {
+      throw new LaunchError(`image ${image} runs as root (its USER is '${user || 'unset'}') and running as root is not granted: name an unprivileged user in task.command.user, or have the principal granted runAsRoot`);
+    }
   }
 
   /**

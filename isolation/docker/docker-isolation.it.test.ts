@@ -1,5 +1,6 @@
 /** The Docker containerizer against the real engine: limits, ports, security, pull policies, failures. */
 import * as net from 'node:net';
+import * as fs from 'node:fs';
 import type { Container } from '../containerizer';
 import { TEST_LABEL, dockerSpec, readSandboxFile, removeTempSandboxes, uniqueId } from '../testing/fixtures';
 import { containersOfTask, removeTestContainers } from '../testing/docker-cleanup';
@@ -112,4 +113,24 @@ it('removes a container whose start failed (host port taken) and reports the eng
 it('says why it is unavailable when the engine cannot be reached', async () => {
   const away = new DockerContainerizer({ agentId: 'agent-test', dockerHost: '/tmp/agora-no-docker.sock' });
   expect(await away.available()).toEqual({ ok: false, reason: expect.stringMatching(/^Docker engine unreachable at \/tmp\/agora-no-docker.sock: .*ENOENT/) });
+});
+
+it('refuses an image whose user is root when the task names no user and root is not granted, saying why', async () => {
+  const spec = dockerSpec('echo never', { labels, rootAllowed: false });
+  const k = await c.launch(spec);
+  const exit = await k.wait();
+  expect(exit).toMatchObject({ reason: 'LAUNCH_FAILED' });
+  expect(exit.message).toMatch(/image agora-busybox:latest runs as root \(its USER is 'unset'\) and running as root is not granted/);
+  await k.destroy();
+  expect(await containersOfTask(c.docker, spec.taskId)).toEqual([]);
+});
+
+it('runs a task as the unprivileged uid it names, without a passwd entry, in its own sandbox', async () => {
+  const spec = dockerSpec('id -u; id -g; touch /mnt/agora/sandbox/mine && echo wrote', { labels, user: '200123:200123', rootAllowed: false });
+  fs.chownSync(spec.sandboxDir, 200123, 200123);
+  fs.chmodSync(spec.sandboxDir, 0o700);
+  const k = await c.launch(spec);
+  expect(await k.wait()).toMatchObject({ reason: 'EXITED', exitCode: 0 });
+  expect(readSandboxFile(spec, 'stdout')).toBe('200123\n200123\nwrote\n');
+  await k.destroy();
 });

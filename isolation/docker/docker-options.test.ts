@@ -1,5 +1,5 @@
 import { removeTempSandboxes, shellSpec } from '../testing/fixtures';
-import { DEFAULT_CAPS, SANDBOX_MOUNT, commandFields, createOptions } from './docker-options';
+import { DEFAULT_CAPS, SANDBOX_MOUNT, commandFields, createOptions, runsAsRoot } from './docker-options';
 import { classifyDockerExit } from './docker-exit';
 afterAll(removeTempSandboxes);
 
@@ -50,4 +50,9 @@ it('classifies Docker exits', () => {
   expect(classifyDockerExit({ ...base, exitCode: 127, stderrTail: '[FATAL tini (7)] exec nope failed: No such file or directory\n' }))
     .toMatchObject({ reason: 'LAUNCH_FAILED', message: 'command not found: nope (No such file or directory)' });
   expect(classifyDockerExit({ ...base, exitCode: 127, stderrTail: 'sh: nope: not found\n' })).toMatchObject({ reason: 'EXITED', exitCode: 127 });
+});
+
+it('recognises a root image user: unset, root, 0, 0:gid', () => {
+  for (const u of [undefined, '', 'root', '0', '0:0', 'root:root']) expect(runsAsRoot(u)).toBe(true);
+  for (const u of ['1000', 'nobody', '65534:65534', 'app']) expect(runsAsRoot(u)).toBe(false);
 });

@@ -44,6 +44,12 @@ export function portFields(spec: ContainerSpec): { ExposedPorts: Record<string, 
   return { ExposedPorts: exposed, PortBindings: bindings };
 }
 
+/** Pure: whether a Docker `User` (the image's, or a container's config) means root: empty, `root`, `0`, `0:…`. */
+export function runsAsRoot(user: string | undefined): boolean {
+  const who = (user ?? '').split(':')[0]!.trim();
+  return who === '' || who === 'root' || /^0+$/.test(who);
+}
+
 export function taskLabels(spec: ContainerSpec): Record<string, string> {
   return { ...spec.labels, [LABEL_TASK]: spec.taskId, [LABEL_FRAMEWORK]: spec.frameworkId, [LABEL_AGENT]: spec.agentId };
 }

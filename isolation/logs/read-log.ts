@@ -1,10 +1,11 @@
 /**
  * Reads a rotated stream (`stdout`, `stderr`) of a sandbox by logical offset (see log-state.ts). A writer
  * may rotate between our reads: every file opened is checked against the inode the state names, and on
- * a mismatch (a rotation in flight) the read starts over with the new state.
+ * a mismatch (a rotation in flight) the read starts over with the new state. Every file is opened confined to
+ * the sandbox (confined-open.ts): a state file or a stream the task replaced by a symlink is never followed.
  */
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, fstatSync, readFileSync, readSync } from 'node:fs';
+import { ConfinedOpenError, openConfined } from './confined-open';
 import { LogStateSchema, logStateFile, planLogRead, rotatedName, type LogState } from './log-state';
 
 export interface LogRead {
@@ -40,9 +41,11 @@ export async function readRotatedLog(dir: string, stream: string, offset: number
 function readState(dir: string, stream: string): LogState | undefined {
   let text: string;
   try {
-    text = readFileSync(join(dir, logStateFile(stream)), 'utf8');
+    const fd = openConfined(dir, logStateFile(stream));
+    try { text = readFileSync(fd, 'utf8'); } finally { closeSync(fd); }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    // None, or one the task replaced by a link or a FIFO: no rotation state (the stream is then read as a plain file).
+    if (err instanceof ConfinedOpenError) return undefined;
     throw err;
   }
   const parsed = LogStateSchema.safeParse(safeJson(text));
@@ -57,9 +60,9 @@ function safeJson(text: string): unknown {
 function openChecked(dir: string, stream: string, state: LogState, index: number): { fd: number; size: number } {
   let fd: number;
   try {
-    fd = openSync(join(dir, rotatedName(stream, index)), 'r');
+    fd = openConfined(dir, rotatedName(stream, index));
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new Moved();
+    if (err instanceof ConfinedOpenError && err.kind === 'missing') throw new Moved();
     throw err;
   }
   const st = fstatSync(fd);

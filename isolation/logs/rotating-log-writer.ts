@@ -1,12 +1,17 @@
 /**
- * Writes one stream (`stdout` or `stderr`) of a sandbox with rotation by size, in this process (the Docker
- * log pump uses it; native tasks have their own per-task rotator process, native/log-rotator.ts, with the
- * same file layout and state). `written` is the stream's logical size, kept across agent restarts by the
- * state file, so the pump can skip what an earlier agent already wrote.
+ * Writes one stream (`stdout` or `stderr`) of a sandbox, in this process, with rotation by size or (rotation
+ * undefined) as one growing file with no state file. The Docker log pump is its only user; native tasks have
+ * their own per-task rotator process, native/log-rotator.ts, with the same file layout and state. `written`
+ * is the stream's logical size, kept across agent restarts by the state file (or the file's own size without
+ * rotation), so the pump can skip what an earlier agent already wrote.
+ *
+ * The agent runs this as root in a directory the task writes to: every file is opened O_NOFOLLOW (a link the
+ * task planted as `stdout` is refused, never written through) and rotated files with O_EXCL.
  */
 import { closeSync, fstatSync, openSync, readFileSync, renameSync, unlinkSync, writeSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { ConfinedOpenError, openConfined } from './confined-open';
 import { LogStateSchema, logStateFile, rotatedName, rotatedState, type LogRotation, type LogState } from './log-state';
 
 const OPEN_FLAGS = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW;
@@ -16,10 +21,12 @@ export class RotatingLogWriter {
   private size: number;
   private state: LogState;
 
-  constructor(private readonly dir: string, private readonly stream: string, private readonly rotation: LogRotation) {
+  constructor(private readonly dir: string, private readonly stream: string, private readonly rotation: LogRotation | undefined) {
     this.fd = openSync(join(dir, stream), OPEN_FLAGS, 0o644);
     const st = fstatSync(this.fd);
     this.size = st.size;
+    if (!st.isFile()) { closeSync(this.fd); throw new Error(`${join(dir, stream)} is not a regular file`); }
+    if (!rotation) { this.state = { files: [{ ino: st.ino, start: 0 }] }; return; }
     const kept = this.readState();
     // Continue an earlier writer's stream when the state still describes this file; else start one here.
     this.state = kept && kept.files[0]!.ino === st.ino ? kept : { files: [{ ino: st.ino, start: 0 }] };
@@ -34,7 +41,7 @@ export class RotatingLogWriter {
   write(data: Buffer): void {
     let rest = data;
     while (rest.length > 0) {
-      const room = this.rotation.maxBytes - this.size;
+      const room = (this.rotation?.maxBytes ?? Infinity) - this.size;
       if (room <= 0) { this.rotate(); continue; }
       const part = rest.subarray(0, room);
       let done = 0;
@@ -49,6 +56,7 @@ export class RotatingLogWriter {
   }
 
   private rotate(): void {
+    if (!this.rotation) return;
     closeSync(this.fd);
     const kept = this.rotation.maxFiles - 1;
     const path = (i: number) => join(this.dir, rotatedName(this.stream, i));
@@ -66,10 +74,13 @@ export class RotatingLogWriter {
 
   private readState(): LogState | undefined {
     try {
-      const parsed = LogStateSchema.safeParse(JSON.parse(readFileSync(join(this.dir, logStateFile(this.stream)), 'utf8')));
+      const fd = openConfined(this.dir, logStateFile(this.stream));
+      let text: string;
+      try { text = readFileSync(fd, 'utf8'); } finally { closeSync(fd); }
+      const parsed = LogStateSchema.safeParse(JSON.parse(text));
       return parsed.success ? parsed.data : undefined;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || err instanceof SyntaxError) return undefined; // none yet, or unreadable: start over
+      if (err instanceof ConfinedOpenError || err instanceof SyntaxError) return undefined; // none yet, a link, or unreadable: start over
       throw err;
     }
   }

@@ -18,13 +18,17 @@ export class UserDirectory {
   private cache?: { users: Map<string, UnixUser>; mtimeMs: number };
   constructor(private readonly passwdFile = '/etc/passwd') {}
 
-  /** The user named `nameOrUid` (a name, or a number present in the file). */
+  /**
+   * The user named `nameOrUid`: a name in the file, or a number — its entry if it has one, else that uid with
+   * the group of the same number (the agent's per-task uids, agent/task-uids.ts, have no entry).
+   */
   resolve(nameOrUid: string): UnixUser {
     const users = this.load();
     const byName = users.get(nameOrUid);
     if (byName) return byName;
     if (/^\d+$/.test(nameOrUid)) {
       for (const u of users.values()) if (u.uid === Number(nameOrUid)) return u;
+      return { name: nameOrUid, uid: Number(nameOrUid), gid: Number(nameOrUid), home: '/' };
     }
     throw new LaunchError(`unknown user ${nameOrUid} (not in ${this.passwdFile})`);
   }

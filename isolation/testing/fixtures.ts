@@ -101,9 +101,14 @@ export async function sweepCgroups(relRoot: string): Promise<void> {
 
 export const TEST_IMAGE = 'agora-busybox:latest';
 
-/** A Docker spec of the busybox test image running `value` under sh. */
+/**
+ * A Docker spec of the busybox test image running `value` under sh. The image's user is root, which a task
+ * naming no user may use only when granted: these containerizer tests grant it unless `over` says otherwise
+ * (the agent gives every task a uid of its own; see docker-isolation.it.test.ts for the refusal).
+ */
 export function dockerSpec(value: string, over: Partial<ContainerSpec> = {}, docker: Partial<NonNullable<ContainerSpec['docker']>> = {}): ContainerSpec {
   return shellSpec(value, {
+    rootAllowed: true,
     ...over,
     docker: { image: TEST_IMAGE, pullPolicy: 'never', portMappings: [], network: 'bridge', readOnlyRootfs: false, ...docker },
   });

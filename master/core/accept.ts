@@ -12,7 +12,7 @@
  * Offers that are not all valid fail the call, changing nothing; its tasks get TASK_DROPPED so the framework
  * can launch them again.
  */
-import { ApiError, ResourceError, Resources, type FrameworkId, type Operation, type TaskInfo } from '../../sdk';
+import { ApiError, NO_LAUNCH_GRANTS, ResourceError, Resources, type FrameworkId, type Operation, type TaskInfo } from '../../sdk';
 import { taskKey, type FrameworkRecord, type TaskRecord } from '../state';
 import type { Call, MasterCore, MasterStatus } from './core';
 import type { Result } from './effects';
@@ -66,7 +66,8 @@ export function accept(c: MasterCore, caller: string, frameworkId: FrameworkId, 
   c.counters.offersAccepted += offers.length;
   tx.soon();
   for (const rec of records) {
-    tx.push({ type: 'SEND_COMMAND', agentId, timeoutMs: 10_000, purpose: { kind: 'LAUNCH', taskKey: rec.key }, command: { type: 'LAUNCH', frameworkId: fw.info.id, framework: fw.info, role, task: rec.info } });
+    tx.push({ type: 'SEND_COMMAND', agentId, timeoutMs: 10_000, purpose: { kind: 'LAUNCH', taskKey: rec.key }, // grants: set here only, never from the framework (the principal's ACL grants replace NO_LAUNCH_GRANTS).
+    command: { type: 'LAUNCH', frameworkId: fw.info.id, framework: fw.info, role, task: rec.info, grants: NO_LAUNCH_GRANTS } });
   }
   for (const s of plan.refused) c.masterStatusUpdate(tx, undefined, s);
   return tx.done({ launched: plan.launches.map((l) => l.task.taskId), errors: plan.errors });

@@ -41,12 +41,36 @@ export const AgentCallSchema = z.discriminatedUnion('type', [
 export type AgentCall = z.infer<typeof AgentCallSchema>;
 export type AgentCallInput = z.input<typeof AgentCallSchema>;
 
+/**
+ * What the framework's principal is granted for this task, attached to each LAUNCH by the master from its ACLs.
+ * Never taken from the framework: an ACCEPT carries TaskInfos only (unknown keys are stripped), and the master
+ * builds every LAUNCH itself. Absent: nothing granted (agent/task-confinement.ts).
+ */
+export const LaunchGrantsSchema = z.object({
+  /** A Docker task may use `network: host`. */
+  hostNetwork: z.boolean().default(false),
+  /** A task may run as root (user `root` / uid 0). */
+  runAsRoot: z.boolean().default(false),
+}).strict();
+export type LaunchGrants = z.infer<typeof LaunchGrantsSchema>;
+export const NO_LAUNCH_GRANTS: LaunchGrants = Object.freeze({ hostNetwork: false, runAsRoot: false });
+
 export const AgentCommandSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('LAUNCH'), frameworkId: FrameworkIdSchema, framework: FrameworkInfoSchema, role: z.string().max(128), task: TaskInfoSchema }),
+  z.object({
+    type: z.literal('LAUNCH'), frameworkId: FrameworkIdSchema, framework: FrameworkInfoSchema, role: z.string().max(128), task: TaskInfoSchema,
+    grants: LaunchGrantsSchema.default({ hostNetwork: false, runAsRoot: false }),
+    /**
+     * Environment variables holding secret values (master/secrets/: resolved by the master from the task's
+     * references, for this LAUNCH only). The agent passes them to the task and keeps them in memory only:
+     * never in its checkpoint, its REGISTER, its logs or a status.
+     */
+    secretEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/), z.string().max(64 * 1024)).optional(),
+  }),
   z.object({ type: z.literal('KILL'), frameworkId: FrameworkIdSchema, taskId: TaskIdSchema, gracePeriodMs: z.number().int().nonnegative().optional(), reason: z.string().max(64).optional() }),
   z.object({ type: z.literal('SHUTDOWN_FRAMEWORK'), frameworkId: FrameworkIdSchema }),
-  z.object({ type: z.literal('FILES_LIST'), taskId: TaskIdSchema }),
-  z.object({ type: z.literal('FILES_READ'), taskId: TaskIdSchema, path: z.string().min(1).max(1024), offset: z.number().int().min(-1).default(0), length: z.number().int().nonnegative().max(4 * 1024 * 1024).default(65536) }),
+  /** FILES_*: a sandbox is found by framework and task id (two frameworks may use one task id). */
+  z.object({ type: z.literal('FILES_LIST'), frameworkId: FrameworkIdSchema, taskId: TaskIdSchema }),
+  z.object({ type: z.literal('FILES_READ'), frameworkId: FrameworkIdSchema, taskId: TaskIdSchema, path: z.string().min(1).max(1024), offset: z.number().int().min(-1).default(0), length: z.number().int().nonnegative().max(4 * 1024 * 1024).default(65536) }),
   z.object({ type: z.literal('STATE') }),
 ]);
 export type AgentCommand = z.infer<typeof AgentCommandSchema>;

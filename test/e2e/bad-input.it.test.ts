@@ -99,7 +99,7 @@ describe('bad input is refused clearly and changes nothing', () => {
     await driver.launch([offer.id], [{ taskId: 'as-root', name: 'as-root', agentId: offer.agentId, resources: Resources.parse('cpus:0.1;mem:32').toWire(), command: { value: 'id -u', user: 'root' } }]);
     const s = await eventually(() => updates.find((u) => u.taskId === 'as-root' && u.state !== 'TASK_STAGING'), 'the refusal');
     expect(s.state).toBe('TASK_ERROR');
-    expect(s.message).toMatch(/task.command.user: principal '\*' may not run tasks as 'root'/);
+    expect(s.message).toMatch(/task.command.user: principal '\*' may not run tasks as root \('root'\): not granted runAsRoot/);
   });
 
   it('refuses garbage on agent subjects and on the update stream, and keeps working', async () => {
@@ -109,7 +109,7 @@ describe('bad input is refused clearly and changes nothing', () => {
     expect((await refusal(nc, subjects.agentCall(agentId), { type: 'REGISTER', agent: { id: agentId } })).field).toMatch(/^agent\./);
     expect((await refusal(nc, subjects.agentCall('stranger'), { type: 'REGISTER', agent: { id: agentId, hostname: 'h', resources: [], attributes: [], containerizers: [], version: '1' }, tasks: [] })).code).toBe('FORBIDDEN');
     expect((await refusal(nc, subjects.agentCommand(agentId), new Uint8Array([0xc1]))).code).toBe('INVALID');
-    expect((await refusal(nc, subjects.agentCommand(agentId), { type: 'FILES_READ', taskId: 'nope', path: 'stdout' })).code).toBe('NOT_FOUND');
+    expect((await refusal(nc, subjects.agentCommand(agentId), { type: 'FILES_READ', frameworkId: 'nope', taskId: 'nope', path: 'stdout' })).code).toBe('NOT_FOUND');
     expect((await refusal(nc, subjects.agentCommand(agentId), { type: 'LAUNCH' })).code).toBe('INVALID');
     const js = jetstream(nc);
     await js.publish(subjects.agentUpdates(agentId), new Uint8Array([0xc1, 0xc1]));

@@ -32,8 +32,8 @@ export const agentCommandTemplates = (): Template[] => [
   { type: 'LAUNCH', frameworkId: 'no-such-fw', framework: { id: 'no-such-fw' }, role: '*', task: { taskId: 'fuzz-task', name: 'fuzz', agentId: 'fuzz-agent', command: { value: 'true' } } },
   { type: 'KILL', frameworkId: 'no-such-fw', taskId: 'fuzz-task' },
   { type: 'SHUTDOWN_FRAMEWORK', frameworkId: 'no-such-fw' },
-  { type: 'FILES_LIST', taskId: 'no-such-task' },
-  { type: 'FILES_READ', taskId: 'no-such-task', path: 'stdout', offset: 0, length: 10 },
+  { type: 'FILES_LIST', frameworkId: 'no-such-framework', taskId: 'no-such-task' },
+  { type: 'FILES_READ', frameworkId: 'no-such-framework', taskId: 'no-such-task', path: 'stdout', offset: 0, length: 10 },
 ];
 
 export const updateTemplates = (agentId: string): Template[] => [
