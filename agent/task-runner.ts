@@ -6,13 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  Resources, type FrameworkInfo, type Logger, type TaskInfo, type TaskReason, type TaskState, type TaskStatus, type Usage,
+  Resources, type AgentId, type FrameworkId, type FrameworkInfo, type Logger, type TaskInfo, type TaskReason, type TaskState, type TaskStatus, type Usage,
 } from '../sdk';
 import { volumeSpecs } from './host-volumes';
 import type { Container, ContainerExit, Containerizer, ContainerSpec, LogRotation } from '../isolation';
 
 export interface TaskContext {
-  agentId: string;
+  agentId: AgentId;
   /** The agent's log rotation (`--log-max-size`, `--log-max-files`); maxBytes 0: none. */
   logRotation: LogRotation;
   hostname: string;
@@ -41,7 +41,7 @@ export class TaskRunner {
   startedAt: number;
 
   constructor(
-    readonly info: TaskInfo, readonly frameworkId: string, readonly framework: FrameworkInfo, readonly role: string,
+    readonly info: TaskInfo, readonly frameworkId: FrameworkId, readonly framework: FrameworkInfo, readonly role: string,
     readonly sandboxDir: string, private readonly ctx: TaskContext,
   ) {
     this.startedAt = ctx.now();
@@ -144,7 +144,7 @@ export class TaskRunner {
     this.state = state;
     this.ctx.checkpointState(this.frameworkId, this.taskId, state, this.endedAt);
     this.ctx.emit({
-      taskId: this.info.taskId, frameworkId: this.frameworkId as never, agentId: this.ctx.agentId as never, state, source: 'AGENT',
+      taskId: this.info.taskId, frameworkId: this.frameworkId, agentId: this.ctx.agentId, state, source: 'AGENT',
       timestamp: this.ctx.now(), uuid: randomUUID(), healthy: this.healthy, hostname: this.ctx.hostname,
       ports: this.ports.length > 0 ? this.ports : undefined, ...extra,
     });
