@@ -8,8 +8,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  AgentCommandSchema, AgentIdSchema, ApiError, FrameworkIdSchema, TaskIdSchema, TaskReasonSchema, isTerminal, request, serveRequests, subjects, type AgentCommand, type AgentInfo, type AgentTask,
-  type Logger, type NatsConnection, type TaskReason, type TaskStatus, type Usage,
+  AgentCommandSchema, AgentIdSchema, ApiError, TaskReasonSchema, isTerminal, request, serveRequests, subjects, type AgentCommand, type AgentInfo, type AgentTask,
+  type AgentId, type FrameworkId, type Logger, type TaskId, type NatsConnection, type TaskReason, type TaskStatus, type Usage,
 } from '../sdk';
 import { every, sleep, systemClock, type Clock } from '../sdk/clock';
 import type { Container, ContainerExit, Containerizer, ContainerizerKind } from '../isolation';
@@ -39,7 +39,7 @@ export interface AgentDeps {
 }
 
 export class Agent {
-  readonly id: string;
+  readonly id: AgentId;
   readonly info: AgentInfo;
   readonly checkpoint: Checkpoint;
   readonly outbox: UpdateOutbox;
@@ -75,7 +75,7 @@ export class Agent {
       ping: (timeoutMs) => request<PingReply>(this.deps.nc, subjects.agentCall(this.id), { type: 'PING' }, { timeoutMs }),
     });
     this.checkpoint = new Checkpoint(config.workDir);
-    this.id = config.agentId ?? this.checkpoint.get('agentId') ?? `${config.hostname.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${randomBytes(4).toString('hex')}`;
+    this.id = AgentIdSchema.parse(config.agentId ?? this.checkpoint.get('agentId') ?? `${config.hostname.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${randomBytes(4).toString('hex')}`);
     this.checkpoint.set('agentId', this.id);
     const othersRunTasks = process.getuid?.() === 0 && config.taskUser !== 'root';
     this.sandboxRoot = chooseSandboxRoot(config.workDir, this.id, othersRunTasks, deps.log);
@@ -84,7 +84,7 @@ export class Agent {
     this.uidRange = parseUidRange(config.taskUidRange);
     const resources = hostResources(config.workDir, config.resources);
     this.info = {
-      id: AgentIdSchema.parse(this.id), hostname: config.hostname, resources: resources.toWire(), version: '0.1.0', containerizers: available,
+      id: this.id, hostname: config.hostname, resources: resources.toWire(), version: '0.1.0', containerizers: available,
       attributes: [...parseAttributes(config.attributes), { name: 'containerizers', text: available.join(',') }],
     };
     this.outbox = new UpdateOutbox(this.checkpoint.db, deps.nc, this.id, deps.log, this.clock);
@@ -174,7 +174,7 @@ export class Agent {
   private sendRegister(): Promise<RegisterReply> {
     this.pruneEnded();
     this.reporting = [...this.runners.values(), ...this.endedSinceRegistration.values()];
-    const tasks: AgentTask[] = this.reporting.map((r) => ({ task: r.info, frameworkId: FrameworkIdSchema.parse(r.frameworkId), frameworkInfo: r.framework, state: r.state, role: r.role }));
+    const tasks: AgentTask[] = this.reporting.map((r) => ({ task: r.info, frameworkId: r.frameworkId, frameworkInfo: r.framework, state: r.state, role: r.role }));
     return request<RegisterReply>(this.deps.nc, subjects.agentCall(this.id), { type: 'REGISTER', agent: this.info, tasks }, { timeoutMs: 5000 });
   }
 
@@ -293,9 +293,9 @@ export class Agent {
     return t.sandboxDir;
   }
 
-  private statusFor(frameworkId: string, taskId: string, state: TaskStatus['state'], message: string): TaskStatus {
+  private statusFor(frameworkId: FrameworkId, taskId: TaskId, state: TaskStatus['state'], message: string): TaskStatus {
     return {
-      taskId: TaskIdSchema.parse(taskId), frameworkId: FrameworkIdSchema.parse(frameworkId), agentId: AgentIdSchema.parse(this.id), state, source: 'AGENT', message,
+      taskId, frameworkId, agentId: this.id, state, source: 'AGENT', message,
       timestamp: this.clock.now(), uuid: randomBytes(16).toString('hex'),
     };
   }

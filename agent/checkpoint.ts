@@ -9,12 +9,12 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FrameworkInfo, TaskInfo, TaskState } from '../sdk';
+import { FrameworkIdSchema, TaskIdSchema, type FrameworkId, type FrameworkInfo, type TaskId, type TaskInfo, type TaskState } from '../sdk';
 import type { ContainerCheckpoint } from '../isolation';
 
 export interface CheckpointedTask {
-  taskId: string;
-  frameworkId: string;
+  taskId: TaskId;
+  frameworkId: FrameworkId;
   info: TaskInfo;
   framework: FrameworkInfo;
   role: string;
@@ -65,7 +65,7 @@ export class Checkpoint {
   }
   tasks(): CheckpointedTask[] {
     return (this.db.prepare('SELECT * FROM tasks').all() as Record<string, string | number | null>[]).map((r) => ({
-      frameworkId: r.framework_id as string, taskId: r.task_id as string, info: JSON.parse(r.info as string), framework: JSON.parse(r.framework as string),
+      frameworkId: FrameworkIdSchema.parse(r.framework_id), taskId: TaskIdSchema.parse(r.task_id), info: JSON.parse(r.info as string), framework: JSON.parse(r.framework as string),
       role: r.role as string, state: r.state as TaskState, container: r.container ? JSON.parse(r.container as string) : undefined,
       sandboxDir: r.sandbox as string, createdAt: r.created_at as number, endedAt: (r.ended_at as number | null) ?? undefined,
     }));

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeContainerizer, FakeWorld } from '../isolation';
-import { createLogger, Resources, TaskInfoSchema, type TaskStatus } from '../sdk';
+import { AgentIdSchema, createLogger, FrameworkIdSchema, FrameworkInfoSchema, Resources, TaskInfoSchema, type TaskStatus } from '../sdk';
 import { DiskWatch } from './disk-watch';
 import { logRotationFor, TaskRunner, type TaskContext } from './task-runner';
 
@@ -14,10 +14,10 @@ const log = createLogger('test', { level: 'silent' });
 function runner(taskId: string, resources: string, statuses: TaskStatus[]): TaskRunner {
   const info = TaskInfoSchema.parse({ taskId, name: taskId, agentId: 'a1', resources: Resources.parse(resources).toWire(), command: { value: 'sleep 600' } });
   const ctx: TaskContext = {
-    agentId: 'a1', hostname: 'h', now: () => Date.now(), log: createLogger('test', { level: 'silent' }), logRotation: { maxBytes: 0, maxFiles: 1 }, emit: (s) => statuses.push(s),
+    agentId: AgentIdSchema.parse('a1'), hostname: 'h', now: () => Date.now(), log: createLogger('test', { level: 'silent' }), logRotation: { maxBytes: 0, maxFiles: 1 }, emit: (s) => statuses.push(s),
     checkpointState: () => undefined, checkpointContainer: () => undefined, onEnded: () => undefined,
   };
-  return new TaskRunner(info, 'fw', { name: 'fw', roles: ['*'] } as never, '*', join(root, taskId), ctx);
+  return new TaskRunner(info, FrameworkIdSchema.parse('fw'), FrameworkInfoSchema.parse({ id: 'fw', name: 'fw', roles: ['*'] }), '*', join(root, taskId), ctx);
 }
 
 it('kills a task over its disk limit: TASK_FAILED, DISK_LIMIT, with the figures in the message', async () => {

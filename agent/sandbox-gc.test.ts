@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger } from '../sdk';
+import { createLogger, FrameworkIdSchema, FrameworkInfoSchema, Resources, TaskIdSchema, TaskInfoSchema } from '../sdk';
 import { FakeClock } from '../sdk/clock';
 import { Checkpoint } from './checkpoint';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from './config';
@@ -15,7 +15,8 @@ describe('sandbox garbage collection', () => {
   const task = (id: string, endedAt?: number) => {
     const sandboxDir = join(dir, 'sandboxes', id);
     mkdirSync(sandboxDir, { recursive: true });
-    cp.putTask({ taskId: id, frameworkId: 'f', info: { taskId: id } as never, framework: {} as never, role: '*', state: endedAt ? 'TASK_FINISHED' : 'TASK_RUNNING', sandboxDir, createdAt: 0, endedAt });
+    const info = TaskInfoSchema.parse({ taskId: id, name: id, agentId: 'a1', resources: Resources.parse('cpus:0.1').toWire(), command: { value: 'true' } });
+    cp.putTask({ taskId: TaskIdSchema.parse(id), frameworkId: FrameworkIdSchema.parse('f'), info, framework: FrameworkInfoSchema.parse({ id: 'f', name: 'f' }), role: '*', state: endedAt ? 'TASK_FINISHED' : 'TASK_RUNNING', sandboxDir, createdAt: 0, endedAt });
     return sandboxDir;
   };
   beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'gc-')); cp = new Checkpoint(dir); });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeContainerizer, FakeWorld } from '../isolation';
-import { AgentCommandSchema, createLogger, FrameworkInfoSchema, NO_LAUNCH_GRANTS, Resources, TaskInfoSchema, type TaskStatus } from '../sdk';
+import { AgentCommandSchema, AgentIdSchema, createLogger, FrameworkIdSchema, FrameworkInfoSchema, NO_LAUNCH_GRANTS, Resources, TaskInfoSchema, type TaskStatus } from '../sdk';
 import { TaskRunner, type TaskContext } from './task-runner';
 
 const root = mkdtempSync(join(tmpdir(), 'agora-secret-env-'));
@@ -15,10 +15,10 @@ it('puts LAUNCH secretEnv into the task environment only: not in the task info, 
   const statuses: TaskStatus[] = [];
   const kept: unknown[] = [];
   const ctx: TaskContext = {
-    agentId: 'a1', hostname: 'h', now: () => Date.now(), log: createLogger('test', { level: 'silent' }), logRotation: { maxBytes: 0, maxFiles: 1 }, emit: (s) => statuses.push(s),
+    agentId: AgentIdSchema.parse('a1'), hostname: 'h', now: () => Date.now(), log: createLogger('test', { level: 'silent' }), logRotation: { maxBytes: 0, maxFiles: 1 }, emit: (s) => statuses.push(s),
     checkpointState: (...a) => kept.push(a), checkpointContainer: (f, t, c) => kept.push(c.checkpoint), onEnded: () => undefined,
   };
-  const runner = new TaskRunner(info, 'fw', FrameworkInfoSchema.parse({ id: 'fw', name: 'fw', roles: ['*'] }), '*', join(root, 't'), ctx, NO_LAUNCH_GRANTS, { DB_PASSWORD: VALUE });
+  const runner = new TaskRunner(info, FrameworkIdSchema.parse('fw'), FrameworkInfoSchema.parse({ id: 'fw', name: 'fw', roles: ['*'] }), '*', join(root, 't'), ctx, NO_LAUNCH_GRANTS, { DB_PASSWORD: VALUE });
   expect(runner.spec().env).toMatchObject({ PLAIN: 'x', DB_PASSWORD: VALUE });
   await runner.launch(new FakeContainerizer({ world: new FakeWorld() }));
   await runner.kill(0);

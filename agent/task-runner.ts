@@ -6,13 +6,13 @@ import { randomUUID } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  NO_LAUNCH_GRANTS, Resources, type FrameworkInfo, type LaunchGrants, type Logger, type TaskInfo, type TaskReason, type TaskState, type TaskStatus, type Usage,
+  NO_LAUNCH_GRANTS, Resources, type AgentId, type FrameworkId, type FrameworkInfo, type LaunchGrants, type Logger, type TaskInfo, type TaskReason, type TaskState, type TaskStatus, type Usage,
 } from '../sdk';
 import { volumeSpecs } from './host-volumes';
 import type { Container, ContainerExit, Containerizer, ContainerSpec, LogRotation } from '../isolation';
 
 export interface TaskContext {
-  agentId: string;
+  agentId: AgentId;
   /** The agent's log rotation (`--log-max-size`, `--log-max-files`); maxBytes 0: none. */
   logRotation: LogRotation;
   hostname: string;
@@ -41,7 +41,7 @@ export class TaskRunner {
   startedAt: number;
 
   constructor(
-    readonly info: TaskInfo, readonly frameworkId: string, readonly framework: FrameworkInfo, readonly role: string,
+    readonly info: TaskInfo, readonly frameworkId: FrameworkId, readonly framework: FrameworkInfo, readonly role: string,
     readonly sandboxDir: string, private readonly ctx: TaskContext, private readonly grants: LaunchGrants = NO_LAUNCH_GRANTS,
     /** Secret values for the task's environment (LAUNCH `secretEnv`): memory only, never checkpointed or reported. */
     private readonly secretEnv: Readonly<Record<string, string>> = {},
@@ -158,7 +158,7 @@ export class TaskRunner {
     this.state = state;
     this.ctx.checkpointState(this.frameworkId, this.taskId, state, this.endedAt);
     this.ctx.emit({
-      taskId: this.info.taskId, frameworkId: this.frameworkId as never, agentId: this.ctx.agentId as never, state, source: 'AGENT',
+      taskId: this.info.taskId, frameworkId: this.frameworkId, agentId: this.ctx.agentId, state, source: 'AGENT',
       timestamp: this.ctx.now(), uuid: randomUUID(), healthy: this.healthy, hostname: this.ctx.hostname,
       ports: this.ports.length > 0 ? this.ports : undefined, ...extra,
     });

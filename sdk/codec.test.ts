@@ -64,10 +64,10 @@ const withoutUndefined = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 
 describe('the wire is plain msgpack', () => {
   const groups: [string, { options: readonly { shape: { type: { value: string } } }[]; safeParse(v: unknown): { success: boolean } }, Record<string, unknown>][] = [
-    ['scheduler call', SchedulerCallSchema as never, schedulerCalls],
-    ['scheduler event', SchedulerEventSchema as never, schedulerEvents],
-    ['agent call', AgentCallSchema as never, agentCalls],
-    ['agent command', AgentCommandSchema as never, agentCommands],
+    ['scheduler call', SchedulerCallSchema, schedulerCalls],
+    ['scheduler event', SchedulerEventSchema, schedulerEvents],
+    ['agent call', AgentCallSchema, agentCalls],
+    ['agent command', AgentCommandSchema, agentCommands],
   ];
 
   it.each(groups)('has a sample of every %s kind', (_what, schema, samples) => {

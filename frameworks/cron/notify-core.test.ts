@@ -1,4 +1,4 @@
-import { JobSpecSchema, type RunView } from 'agora/sdk/cron';
+import { JobSpecSchema, type JobNotificationBody, type RunView } from 'agora/sdk/cron';
 import { afterAttempt, deliveryBackoffMs, dueDeliveries, notificationsFor, type DeliveryPolicy, type NotificationRecord } from './notify-core';
 
 const T0 = Date.parse('2026-12-01T02:00:00Z');
@@ -33,7 +33,8 @@ describe('notificationsFor', () => {
 
 describe('delivery decisions', () => {
   const rec = (id: number, nextAt: number, state: NotificationRecord['state'] = 'PENDING'): NotificationRecord =>
-    ({ id, runId: 1, event: 'FAILED', target: { subject: 's' }, body: {} as never, state, nextAt, attempts: [] });
+    ({ id, runId: 1, event: 'FAILED', target: { subject: 's' }, body, state, nextAt, attempts: [] });
+  const body: JobNotificationBody = { job: 'nightly', runId: 1, slot: '2026-12-01T02:00:00.000Z', state: 'FAILED', event: 'FAILED', trigger: 'schedule', attempt: 1, retries: 0, parameters: {} };
 
   it('sends the due ones within maxInFlight and wakes for the next retry', () => {
     const pending = [rec(1, T0), rec(2, T0 - 5), rec(3, T0 + 500), rec(4, T0), rec(5, T0 + 200)];

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, FakeClock, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
+import { AgentIdSchema, createLogger, FakeClock, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
 import { offer, rack } from './core/fixtures';
 import { isReady } from './core/types';
 import { ServiceFramework, type DriverPort } from './service';
@@ -129,7 +129,7 @@ describe('service framework shell', () => {
   });
 
   it('kills a running task no instance owns; forgets a staged instance the master never saw', async () => {
-    await fw.statusUpdate(status('stray.1', 'TASK_RUNNING', { agentId: 'a1' as never }));
+    await fw.statusUpdate(status('stray.1', 'TASK_RUNNING', { agentId: AgentIdSchema.parse('a1') }));
     expect(driver.killed).toEqual(['stray.1']);
     fw.deploy({ id: '/one', cmd: 'x', instances: 1 });
     await fw.resourceOffers([offer('h1')]);

@@ -3,7 +3,7 @@
  * problem (or field), nothing crashes, and the cluster's state is unchanged.
  */
 import { jetstream } from '@nats-io/jetstream';
-import { ApiError, Resources, SchedulerDriver, connectNats, encode, request, type NatsConnection, type Offer, type TaskStatus } from 'agora/sdk';
+import { ApiError, ErrorBodySchema, Resources, SchedulerDriver, connectNats, encode, request, type NatsConnection, type Offer, type TaskStatus } from 'agora/sdk';
 import { subjects } from 'agora/sdk/internal';
 import { eventually, startCluster, type TestCluster } from '../harness/cluster';
 
@@ -12,9 +12,9 @@ async function refusal(nc: NatsConnection, subject: string, body: Uint8Array | u
     if (body instanceof Uint8Array) {
       const msg = await nc.request(subject, body, { timeout: 3000 });
       const { decode } = await import('agora/sdk');
-      const r = decode(msg.data) as { ok: boolean; error: { code: string; message: string; field?: string } };
+      const r = decode(msg.data) as { ok: boolean; error: unknown };
       if (r.ok) throw new Error(`expected a refusal on ${subject}, got ok`);
-      return new ApiError(r.error.code as never, r.error.message, r.error.field, { issues: (r.error as { issues?: { field: string; message: string }[] }).issues });
+      return ApiError.fromBody(ErrorBodySchema.parse(r.error));
     }
     await request(nc, subject, body);
   } catch (e) {

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Resources, type Offer } from 'agora/sdk';
+import { OfferIdSchema, Resources } from 'agora/sdk';
 import { def, offer, rack } from './fixtures';
 import { formatReasons, matchOffers, pickPorts, type Demand } from './offer-match';
 
@@ -67,8 +67,8 @@ describe('offer matching (property)', () => {
       fc.array(fc.record({ host: fc.integer({ min: 0, max: 4 }), cpus: fc.integer({ min: 0, max: 4 }), mem: fc.integer({ min: 0, max: 1024 }) }), { maxLength: 6 }),
       fc.integer({ min: 0, max: 8 }), fc.constantFrom<unknown[]>(['hostname', 'UNIQUE'], ['hostname', 'MAX_PER', '2'], ['rack', 'GROUP_BY'], ['rack', 'CLUSTER']),
       (specs, count, constraint) => {
-        const offers = specs.map((s, k) => ({ ...offer(`h${s.host}`, { res: `cpus:${s.cpus};mem:${s.mem};ports:[31000-31005]`, attributes: rack(`r${s.host % 2}`) }), id: `o${k}` as Offer['id'] }));
-        const d = demand(count, { cpus: 1, mem: 200, ports: [0], constraints: [constraint as never] });
+        const offers = specs.map((s, k) => ({ ...offer(`h${s.host}`, { res: `cpus:${s.cpus};mem:${s.mem};ports:[31000-31005]`, attributes: rack(`r${s.host % 2}`) }), id: OfferIdSchema.parse(`o${k}`) }));
+        const d = demand(count, { cpus: 1, mem: 200, ports: [0], constraints: [constraint] });
         const r = matchOffers(offers, [d], new Map());
         for (const o of offers) {
           const used = r.placed.filter((p) => p.offerId === o.id).reduce((acc, p) => acc.add(Resources.fromWire(p.resources)), Resources.EMPTY);
