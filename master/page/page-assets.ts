@@ -75,7 +75,6 @@ export class PageAssets {
       out.set('app.js', { body: readFileSync(built), type: TYPES['.js'] });
       return out;
     }
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const esbuild = require('esbuild') as typeof EsbuildModule;
     const result = await esbuild.build({ ...bundleOptions(this.sourceDir), write: false });
     out.set('app.js', { body: Buffer.from(result.outputFiles[0].contents), type: TYPES['.js'] });
