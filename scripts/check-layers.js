@@ -8,6 +8,7 @@
 //   cli/         only the public SDK ('agora/sdk')
 //   dns/         only the public SDK ('agora/sdk') — the cluster's DNS server is a client, like the CLI
 //   lb/          only the public SDK ('agora/sdk'), like a framework
+//   page/        the status page (runs in the browser): its own files and only *types* from 'agora/sdk'
 // Tests and benchmarks may import anything.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -22,6 +23,7 @@ const rules = {
   cli: { allow: ['cli'], publicSdkOnly: true },
   dns: { allow: ['dns'], publicSdkOnly: true },
   lb: { allow: ['lb'], publicSdkOnly: true },
+  page: { allow: ['page'], publicSdkOnly: true, sdkTypesOnly: true },
 };
 
 function* walk(dir) {
@@ -43,7 +45,10 @@ for (const [top, rule] of Object.entries(rules)) {
     const src = fs.readFileSync(file, 'utf8');
     for (const m of src.matchAll(importRe)) {
       const spec = m[1] ?? m[2] ?? m[3];
-      if (spec === 'agora/sdk') continue;
+      if (spec === 'agora/sdk') {
+        if (rule.sdkTypesOnly && !/^(?:import|export)\s+type\s/.test(m[0])) problems.push(`${rel}: imports values from 'agora/sdk' — ${top}/ runs in the browser and may import only types ('import type')`);
+        continue;
+      }
       if (spec.startsWith('agora/')) { problems.push(`${rel}: imports '${spec}' (only 'agora/sdk' is public)`); continue; }
       if (!spec.startsWith('.')) continue;
       const target = path.relative(root, path.resolve(path.dirname(file), spec));

@@ -1,12 +1,12 @@
 /** The status page at `/` (a single page; views are addressed by `#/…`) and its assets. */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Master } from '../master';
-import { PageAssets } from '../page/page-assets';
+import { PageAssets } from './page-assets';
 import { HttpError } from './errors';
 
 export function registerPageRoutes(app: FastifyInstance, m: Master, assets = new PageAssets()): void {
   assets.warm();
-  const serve = (name: string) => async (_req: unknown, reply: import('fastify').FastifyReply) => {
+  const serve = (name: string) => async (_req: unknown, reply: FastifyReply) => {
     let file;
     try { file = await assets.get(name); } catch (e) {
       m.log.error({ err: e }, 'status page unavailable');

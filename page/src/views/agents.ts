@@ -2,7 +2,7 @@
 import { get } from '../api';
 import { ago, bar, dl, h, link, num, replace, section, stateBadge } from '../dom';
 import { DataTable } from '../table';
-import type { AgentView, TaskView } from '../types';
+import type { AgentDetailView, AgentView, TaskView } from '../types';
 import { taskColumns } from './tasks';
 import type { View } from './view';
 
@@ -36,13 +36,13 @@ export function agentView(id: string): View {
   return {
     el, title: 'Agent',
     async refresh() {
-      const a = await get<AgentView>(`/api/v1/agents/${encodeURIComponent(id)}`);
+      const a = await get<AgentDetailView>(`/api/v1/agents/${encodeURIComponent(id)}`);
       replace(head, section(`Agent ${a.hostname}`,
         dl([['id', a.id], ['state', stateBadge(a.state)], ['attributes', attrText(a) || '-'], ['containerizers', a.containerizers.join(', ')],
           ['resources', a.resources.total], ['offered', a.resources.offered || '-'], ['registered', ago(a.registeredAt)],
           ['last heartbeat', ago(a.lastHeartbeatAt)], ['metrics', a.httpUrl ? h('a', { href: `${a.httpUrl}/metrics` }, `${a.httpUrl}/metrics`) : '-']]),
         ...['cpus', 'mem', 'disk'].filter((k) => a.totalScalars[k] !== undefined).map((k) => bar(k, a.usedScalars[k] ?? 0, a.totalScalars[k]))));
-      tasks.setRows(a.tasks ?? []);
+      tasks.setRows(a.tasks);
     },
     wants: (e) => e.type.startsWith('AGENT_') || e.type === 'TASK_UPDATED',
   };
