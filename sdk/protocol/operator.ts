@@ -56,3 +56,40 @@ export interface UtilizationSample {
 }
 /** One event of `GET /api/v1/events` (server-sent events; the SSE event name is `type`). */
 export interface ClusterEventView { type: string; seq: number; timestamp: number; [k: string]: unknown }
+
+/**
+ * The HTTP API's roles and what each may do (docs/security.md, "HTTP API and tokens"). Each role has the
+ * permissions of the one before it.
+ */
+export const HTTP_ROLES = ['viewer', 'operator', 'admin'] as const;
+export type HttpRole = (typeof HTTP_ROLES)[number];
+export const HTTP_PERMISSIONS = {
+  /** State, agents, frameworks, tasks, roles, events, apps and jobs as the page shows them. */
+  'cluster:read': 'viewer',
+  /** /metrics, /metrics/frameworks and the agents' service discovery for Prometheus. */
+  'metrics:read': 'viewer',
+  /** A task's sandbox files (its output may hold anything the task printed). */
+  'sandbox:read': 'operator',
+  'agent:drain': 'operator',
+  'task:kill': 'operator',
+  /** Apps and jobs: scale, restart, suspend, remove, run now, cancel a deployment; any framework API call. */
+  'framework:operate': 'operator',
+  /** Role weights and quotas. */
+  'role:write': 'admin',
+  'token:manage': 'admin',
+} as const satisfies Record<string, HttpRole>;
+export type HttpPermission = keyof typeof HTTP_PERMISSIONS;
+
+/** The permissions a role holds (its own and those of the roles below it). */
+export function permissionsOf(role: HttpRole | undefined): HttpPermission[] {
+  if (role === undefined) return [];
+  const rank = HTTP_ROLES.indexOf(role);
+  return (Object.keys(HTTP_PERMISSIONS) as HttpPermission[]).filter((p) => HTTP_ROLES.indexOf(HTTP_PERMISSIONS[p]) <= rank);
+}
+
+/** A token as the API lists it: never its secret (that is shown once, by `POST /api/v1/tokens`). */
+export interface TokenView { accessor: string; name: string; role: HttpRole; createdAt: number }
+/** `GET /api/v1/auth/self`: who the request's token is and what it may do (anonymous when no token was sent). */
+export interface AuthSelfView { anonymous: boolean; accessor?: string; name: string; role?: HttpRole; permissions: HttpPermission[] }
+/** A refused request: 401 (no or unknown token) or 403 (the token's role lacks the permission). */
+export interface AuthErrorBody { error: 'unauthorized' | 'forbidden'; permission: HttpPermission; message: string }

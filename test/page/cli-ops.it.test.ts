@@ -113,7 +113,7 @@ it('follows logs across rotations, losing nothing, and reads the newest output o
   expect(followed.stdout).toBe(rows);
   const tail = await cli('logs', 'rotating', '--tail', '18');
   expect(tail.stdout).toBe('row-0398\nrow-0399\n');
-  const list = (await fetch(`${cluster.masterHttpUrl}/api/v1/tasks/rotating/files`).then((r) => r.json())) as { files: { path: string; size: number }[] };
+  const list = (await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/tasks/rotating/files`).then((r) => r.json())) as { files: { path: string; size: number }[] };
   const kept = list.files.filter((f) => /^stdout(\.\d+)?$/.test(f.path));
   expect(kept.map((f) => f.path).sort()).toEqual(['stdout', 'stdout.1', 'stdout.2']);
   expect(kept.reduce((n, f) => n + f.size, 0)).toBeLessThanOrEqual(3 * 1024);
