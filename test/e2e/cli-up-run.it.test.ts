@@ -7,7 +7,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../harness/cluster';
-import { AGORA, agora, killAgoraUp, startAgoraUp, type AgoraUp } from '../harness/agora-up';
+import { AGORA, agora, agoraAsync, killAgoraUp, startAgoraUp, type AgoraUp } from '../harness/agora-up';
 import { dig } from '../harness/dig';
 
 describe('agora up + agora run (subprocesses)', () => {
@@ -63,30 +63,31 @@ describe('agora up + agora run (subprocesses)', () => {
     expect(bad.stderr).toMatch(/guarantee: resource 'cpus:many'/);
   });
 
-  it('manages HTTP tokens through agora token; a revoked or too weak token is refused with exit code 6', () => {
+  it('manages HTTP tokens through agora token; a revoked or too weak token is refused with exit code 6', async () => {
+    // agoraAsync, not spawnSync: a blocked event loop would leave this process's idle HTTP connections to the master stale.
     const env = { AGORA_MASTER: `http://127.0.0.1:${httpPort}`, AGORA_HOME: dir };
-    const none = agora(['role', 'list'], { AGORA_MASTER: env.AGORA_MASTER, AGORA_HOME: join(dir, 'elsewhere') });
+    const none = await agoraAsync(['role', 'list'], { AGORA_MASTER: env.AGORA_MASTER, AGORA_HOME: join(dir, 'elsewhere') });
     expect(none.status).toBe(6);
     expect(none.stderr).toMatch(/permission 'cluster:read' required/);
-    const created = agora(['token', 'create', '--role', 'viewer', '--name', 'ci', '--json'], env);
+    const created = await agoraAsync(['token', 'create', '--role', 'viewer', '--name', 'ci', '--json'], env);
     expect(created.stderr).toBe('');
     const ci = JSON.parse(created.stdout) as { secret: string; accessor: string; role: string };
     expect(ci.role).toBe('viewer');
-    const table = agora(['token', 'list'], env);
+    const table = await agoraAsync(['token', 'list'], env);
     expect(table.stdout).toMatch(/^ACCESSOR\s+NAME\s+ROLE\s+CREATED/m);
     expect(table.stdout).toMatch(new RegExp(`^${ci.accessor}\\s+ci\\s+viewer`, 'm'));
     expect(table.stdout).not.toContain(ci.secret);
     const asViewer = { ...env, AGORA_TOKEN: ci.secret };
-    expect(agora(['role', 'list', '--json'], asViewer).status).toBe(0);
-    const denied = agora(['role', 'set', 'ci-role', '--weight', '5'], asViewer);
+    expect((await agoraAsync(['role', 'list', '--json'], asViewer)).status).toBe(0);
+    const denied = await agoraAsync(['role', 'set', 'ci-role', '--weight', '5'], asViewer);
     expect(denied.status).toBe(6);
     expect(denied.stderr).toMatch(/token 'ci' \(viewer\) lacks permission 'role:write'/);
-    expect(JSON.parse(agora(['role', 'list', '--json'], env).stdout).map((r: { role: string }) => r.role)).not.toContain('ci-role');
-    expect(agora(['token', 'revoke', 'ci'], env).stdout).toMatch(/revoked token ci \(viewer/);
-    const revoked = agora(['role', 'list'], asViewer);
+    expect(JSON.parse((await agoraAsync(['role', 'list', '--json'], env)).stdout).map((r: { role: string }) => r.role)).not.toContain('ci-role');
+    expect((await agoraAsync(['token', 'revoke', 'ci'], env)).stdout).toMatch(/revoked token ci \(viewer/);
+    const revoked = await agoraAsync(['role', 'list'], asViewer);
     expect(revoked.status).toBe(6);
     expect(revoked.stderr).toMatch(/unknown or revoked/);
-    expect((JSON.parse(agora(['token', 'list', '--json'], env).stdout) as { name: string }[]).map((t) => t.name)).toEqual(['bootstrap']);
+    expect((JSON.parse((await agoraAsync(['token', 'list', '--json'], env)).stdout) as { name: string }[]).map((t) => t.name)).toEqual(['bootstrap']);
   });
 
   it('prints the task output, its life, and exits with its exit code', () => {
