@@ -16,7 +16,8 @@ import { loadavg } from 'node:os';
 import type { Browser } from 'playwright-core';
 import { startCluster } from '../test/harness/cluster';
 import { addBulkTasks, removeBulkTasks } from '../test/harness/bulk-tasks';
-import { launchBrowser } from '../test/page/browser';
+import { launchBrowser, openPage } from '../test/page/browser';
+import { withToken } from '../test/harness/auth';
 
 const ROUNDS = 5;
 const args = process.argv.slice(2);
@@ -28,8 +29,8 @@ interface Row { tasks: number; firstScreenMs: number; apiMs: number; rounds: num
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function firstScreen(browser: Browser, url: string, tasks: number): Promise<number> {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+async function firstScreen(browser: Browser, url: string, token: string, tasks: number): Promise<number> {
+  const page = await openPage(browser, token, { viewport: { width: 1280, height: 900 } });
   try {
     // The first screen is the rows drawn from the view's own /api/v1/tasks answer (for 0 tasks, the empty row).
     const answered = page.waitForResponse((r) => r.url().includes('/api/v1/tasks?'), { timeout: 120_000 });
@@ -40,11 +41,11 @@ async function firstScreen(browser: Browser, url: string, tasks: number): Promis
   } finally { await page.close(); }
 }
 
-async function apiTime(url: string): Promise<number> {
+async function apiTime(url: string, token: string): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < ROUNDS; i++) {
     const t0 = performance.now();
-    const res = await fetch(`${url}/api/v1/tasks?limit=100`);
+    const res = await fetch(`${url}/api/v1/tasks?limit=100`, withToken(token));
     await res.arrayBuffer();
     times.push(performance.now() - t0);
   }
@@ -59,13 +60,13 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   try {
     // Warm: the page's assets are built on first request and then cached.
-    await firstScreen(browser, cluster.masterHttpUrl, 0).catch(() => 0);
+    await firstScreen(browser, cluster.masterHttpUrl, cluster.token, 0).catch(() => 0);
     for (const n of SIZES) {
       removeBulkTasks(m);
       if (n > 0) addBulkTasks(m, n);
       const rounds: number[] = [];
-      for (let i = 0; i < ROUNDS; i++) rounds.push(await firstScreen(browser, cluster.masterHttpUrl, n));
-      rows.push({ tasks: n, firstScreenMs: median(rounds), apiMs: await apiTime(cluster.masterHttpUrl), rounds });
+      for (let i = 0; i < ROUNDS; i++) rounds.push(await firstScreen(browser, cluster.masterHttpUrl, cluster.token, n));
+      rows.push({ tasks: n, firstScreenMs: median(rounds), apiMs: await apiTime(cluster.masterHttpUrl, cluster.token), rounds });
       if (!json) process.stderr.write(`  ${n} tasks: ${rounds.map((r) => r.toFixed(0)).join(' ')} ms\n`);
     }
   } finally {

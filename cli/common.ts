@@ -5,9 +5,10 @@
 import type { Command } from 'commander';
 import { ApiError, connectNats, createLogger, type NatsConnection } from 'agora/sdk';
 import { parseDurationMs } from 'agora/sdk/operator';
+import { authHeaders } from './auth';
 
-/** Exit codes: 0 ok, 1 the thing failed (task/job/deployment), 2 usage or invalid input, 3 cluster unreachable, 4 not found, 5 timed out. */
-export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, UNAVAILABLE: 3, NOT_FOUND: 4, TIMEOUT: 5 } as const;
+/** Exit codes: 0 ok, 1 the thing failed (task/job/deployment), 2 usage or invalid input, 3 cluster unreachable, 4 not found, 5 timed out, 6 not allowed (no, wrong or too weak a token). */
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, UNAVAILABLE: 3, NOT_FOUND: 4, TIMEOUT: 5, DENIED: 6 } as const;
 
 export class CliError extends Error {
   constructor(message: string, readonly exitCode: number = EXIT.FAILED) { super(message); this.name = 'CliError'; }
@@ -23,9 +24,10 @@ export function masterUrlOf(opts: { master?: string }): string { return (opts.ma
 export function natsOption(cmd: Command): Command {
   return cmd.option('--nats <url>', `NATS server of the cluster (env AGORA_NATS, default ${DEFAULT_NATS})`);
 }
-/** Adds `--master <url>` (env AGORA_MASTER). */
+/** Adds `--master <url>` (env AGORA_MASTER) and `--token <secret>` (env AGORA_TOKEN; cli/auth.ts). */
 export function masterOption(cmd: Command): Command {
-  return cmd.option('--master <url>', `master HTTP API (env AGORA_MASTER, default ${DEFAULT_MASTER})`);
+  return cmd.option('--master <url>', `master HTTP API (env AGORA_MASTER, default ${DEFAULT_MASTER})`)
+    .option('--token <secret>', 'HTTP API token (env AGORA_TOKEN; default: the admin token of the `agora up` cluster in AGORA_HOME)');
 }
 export function jsonOption(cmd: Command): Command { return cmd.option('--json', 'print JSON for scripts instead of a table'); }
 
@@ -51,11 +53,11 @@ export async function withNats<T>(opts: { nats?: string }, fn: (nc: NatsConnecti
 }
 
 /** JSON over HTTP against the master; maps failures to CliError with meaningful exit codes. */
-export async function httpJson<T = unknown>(opts: { master?: string }, method: string, path: string, body?: unknown): Promise<T> {
+export async function httpJson<T = unknown>(opts: { master?: string; token?: string }, method: string, path: string, body?: unknown): Promise<T> {
   const url = `${masterUrlOf(opts)}${path}`;
   let res: Response;
   try {
-    res = await fetch(url, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(url, { method, headers: { ...authHeaders(opts), ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
     throw new CliError(`cannot reach the master at ${masterUrlOf(opts)}: ${cause} (is the cluster up? set --master or AGORA_MASTER)`, EXIT.UNAVAILABLE);
@@ -64,6 +66,7 @@ export async function httpJson<T = unknown>(opts: { master?: string }, method: s
   const data = text === '' ? undefined : JSON.parse(text);
   if (res.ok) return data as T;
   const message = (data as { message?: string })?.message ?? `${res.status} ${res.statusText}`;
+  if (res.status === 401 || res.status === 403) throw new CliError(`${message} (--token or AGORA_TOKEN)`, EXIT.DENIED);
   throw new CliError(message, res.status === 404 ? EXIT.NOT_FOUND : res.status === 400 ? EXIT.USAGE : EXIT.FAILED);
 }
 

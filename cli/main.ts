@@ -10,6 +10,7 @@ import { registerRunCommand } from './commands/run';
 import { registerUpCommand } from './commands/up';
 import { registerPassthrough } from './commands/passthrough';
 import { registerRoleCommands } from './commands/role';
+import { registerTokenCommands } from './commands/token';
 
 export function buildProgram(): Command {
   const program = new Command('agora')
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerPassthrough(program, 'lb', 'run the load balancer (HAProxy) on this host (see: agora lb --help)');
   registerRunCommand(program);
   registerRoleCommands(program);
+  registerTokenCommands(program);
   for (const extra of ['./commands/app', './commands/job', './commands/ops']) {
     // Command groups of the frameworks and the operator API register themselves when present.
     const mod = optionalModule(extra);
@@ -34,6 +36,7 @@ Examples:
   $ agora run -- sh -c 'echo hello; exit 3'
   $ agora role set eng --weight 2 --quota 'cpus:4;mem:8192'
   $ agora role list
+  $ agora token create --role operator --name ci
 `);
   return program;
 }

@@ -1,8 +1,16 @@
 /** Master settings, with the defaults an operator gets from `agora master`. */
 export interface MasterConfig {
   natsUrl: string;
+  /** 127.0.0.1 by default: the API is opened to the network only on purpose (`--http-host 0.0.0.0`). */
   httpHost: string;
   httpPort: number;
+  /** HTTPS: PEM certificate and key files (both or neither). */
+  httpTlsCert?: string;
+  httpTlsKey?: string;
+  /** The role of HTTP requests without a token; undefined: refused (only `/health` and the page's files are open). */
+  httpAnonymousRole?: 'viewer';
+  /** Prometheus may scrape /metrics without a token. */
+  metricsAnonymous: boolean;
   dataDir: string;
   allocationIntervalMs: number;
   /** Outstanding offers are rescinded after this long; 0 = never. */
@@ -19,8 +27,9 @@ export interface MasterConfig {
 
 export const DEFAULT_MASTER_CONFIG: MasterConfig = {
   natsUrl: 'nats://127.0.0.1:4222',
-  httpHost: '0.0.0.0',
+  httpHost: '127.0.0.1',
   httpPort: 5050,
+  metricsAnonymous: false,
   dataDir: './.agora/master',
   allocationIntervalMs: 1000,
   offerTimeoutMs: 0,

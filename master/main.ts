@@ -25,10 +25,13 @@ export async function startMaster(partial: Partial<MasterConfig>, opts: { clock?
   const nc = opts.nc ?? await connectNats({ servers: config.natsUrl, name: 'agora-master', log });
   const master = new Master(config, { nc, clock: opts.clock ?? systemClock, allocator: new HierarchicalDrfAllocator(), log });
   await master.start();
-  const http = await startHttp(master, config.httpHost, config.httpPort);
+  const http = await startHttp(master, {
+    host: config.httpHost, port: config.httpPort, tlsCert: config.httpTlsCert, tlsKey: config.httpTlsKey,
+    anonymousRole: config.httpAnonymousRole, metricsAnonymous: config.metricsAnonymous,
+  });
   const addr = http.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.httpPort;
-  const httpUrl = `http://${config.httpHost === '0.0.0.0' ? '127.0.0.1' : config.httpHost}:${port}`;
+  const httpUrl = `${config.httpTlsCert ? 'https' : 'http'}://${config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost}:${port}`;
   log.info({ http: httpUrl, nats: config.natsUrl, dataDir: config.dataDir }, 'master listening');
   return {
     master, http, httpUrl,
@@ -44,6 +47,10 @@ const int = (name: string) => (v: string) => {
   if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number`);
   return Number(v);
 };
+const anonymousRole = (v: string) => {
+  if (v !== 'none' && v !== 'viewer') throw new InvalidArgumentError(`--anonymous: '${v}' must be none or viewer (operator and admin need a token)`);
+  return v;
+};
 const ms = (name: string) => (v: string) => {
   const n = parseDurationMs(v, 'ms');
   if (n === undefined) throw new InvalidArgumentError(`${name} must be a duration like 500ms, 15s, 10m`);
@@ -55,8 +62,12 @@ export function masterProgram(): Command {
   return new Command('agora master')
     .description('Run an Agora master: admits agents, offers their resources to frameworks (hierarchical DRF), tracks tasks, serves the operator API.')
     .option('--nats <url>', 'NATS server (env AGORA_NATS)', process.env.AGORA_NATS ?? d.natsUrl)
-    .option('--http-host <host>', 'HTTP listen address', d.httpHost)
+    .option('--http-host <host>', 'HTTP listen address (0.0.0.0 opens the API to the network)', d.httpHost)
     .option('--http-port <port>', 'HTTP port for the API and status page', int('--http-port'), d.httpPort)
+    .option('--http-tls-cert <file>', 'serve HTTPS with this PEM certificate (with --http-tls-key)')
+    .option('--http-tls-key <file>', 'PEM private key for --http-tls-cert')
+    .option('--anonymous <role>', 'role of requests without a token: none (default) or viewer', anonymousRole, 'none')
+    .option('--metrics-anonymous', 'let Prometheus scrape /metrics without a token (default: a viewer token)', false)
     .option('--data-dir <dir>', 'where the registry lives (env AGORA_HOME/master)', process.env.AGORA_HOME ? `${process.env.AGORA_HOME}/master` : d.dataDir)
     .option('--allocation-interval <duration>', 'batch allocation interval', ms('--allocation-interval'), d.allocationIntervalMs)
     .option('--offer-timeout <duration>', 'rescind offers outstanding this long (0 = never)', ms('--offer-timeout'), d.offerTimeoutMs)
@@ -69,6 +80,8 @@ export function masterProgram(): Command {
 Examples:
   $ agora master
   $ agora master --nats nats://10.0.0.5:4222 --http-port 5050 --data-dir /var/lib/agora/master
+  $ agora master --http-host 0.0.0.0 --http-tls-cert master.crt --http-tls-key master.key
+  $ agora master --anonymous viewer --metrics-anonymous     # read-only page and scrapes without a token
   $ agora master --allocation-interval 500ms --offer-timeout 30s --agent-ping-timeout 5s
 `);
 }
@@ -82,7 +95,8 @@ export async function main(argv = process.argv): Promise<void> {
   const lock = lockDataDir(o.dataDir, 'agora master');
   handleProcessFailures(log, 'a restarted master recovers frameworks and roles from its registry and tasks from re-registering agents');
   const running = await startMaster({
-    natsUrl: o.nats, httpHost: o.httpHost, httpPort: o.httpPort, dataDir: o.dataDir, allocationIntervalMs: o.allocationInterval,
+    natsUrl: o.nats, httpHost: o.httpHost, httpPort: o.httpPort, httpTlsCert: o.httpTlsCert, httpTlsKey: o.httpTlsKey,
+    httpAnonymousRole: o.anonymous === 'viewer' ? 'viewer' : undefined, metricsAnonymous: o.metricsAnonymous, dataDir: o.dataDir, allocationIntervalMs: o.allocationInterval,
     offerTimeoutMs: o.offerTimeout, agentPingTimeoutMs: o.agentPingTimeout, maxAgentPingTimeouts: o.maxAgentPingTimeouts,
     agentRemovalTimeoutMs: o.agentRemovalTimeout, frameworkHeartbeatIntervalMs: o.frameworkHeartbeatInterval, completedTaskHistory: o.completedTaskHistory,
   }, { log });

@@ -1,17 +1,17 @@
 #!/usr/bin/env node
-// Bundles the status page (master/page/assets) into dist/page with esbuild: app.js plus the static files.
+// Bundles the status page (page/) into dist/page with esbuild: app.js plus the static files.
 // The master serves dist/page when it is current and otherwise builds the sources itself on first use
-// (master/page/page-assets.ts), so this step is for packaging, not a prerequisite for running.
+// (master/http/page-assets.ts), so this step is for packaging, not a prerequisite for running.
 const { copyFileSync, existsSync, mkdirSync } = require('node:fs');
 const { join } = require('node:path');
 const esbuild = require('esbuild');
 
 const root = join(__dirname, '..');
-const src = join(root, 'master', 'page', 'assets');
+const src = join(root, 'page');
 const out = join(root, 'dist', 'page');
 // The same options the master uses when it builds on demand, read from the TypeScript source through tsx.
 require('tsx/cjs');
-const { bundleOptions, STATIC_FILES } = require(join(root, 'master', 'page', 'page-assets.ts'));
+const { bundleOptions, STATIC_FILES } = require(join(root, 'master', 'http', 'page-assets.ts'));
 
 mkdirSync(out, { recursive: true });
 esbuild.buildSync({ ...bundleOptions(src), outfile: join(out, 'app.js') });

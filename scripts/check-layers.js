@@ -12,6 +12,8 @@
 //   dns/, lb/         'agora/sdk' and 'agora/sdk/service' (they follow the service framework's apps)
 // 'agora/sdk/internal' (the master↔agent protocol, subjects, streams) is for tests and benchmarks only, which
 // may import anything.
+//   page/             the status page (runs in the browser): its own files and only *types* from 'agora/sdk'
+//                     and 'agora/sdk/operator' (the API shapes it shows)
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -29,6 +31,7 @@ const rules = {
   cli: { entries: [PUBLIC, 'agora/sdk/service', 'agora/sdk/cron', 'agora/sdk/operator'] },
   dns: { entries: [PUBLIC, 'agora/sdk/service'] },
   lb: { entries: [PUBLIC, 'agora/sdk/service'] },
+  page: { allow: ['page'], entries: [PUBLIC, 'agora/sdk/operator'], typesOnly: true },
 };
 const ruleOf = (owner, top) => rules[owner] ?? rules[top];
 
@@ -54,6 +57,7 @@ for (const top of Object.keys(rules).filter((k) => !k.includes('/'))) {
       const spec = m[1] ?? m[2] ?? m[3];
       if (spec === 'agora' || spec.startsWith('agora/')) {
         if (rule.entries && !rule.entries.includes(spec)) problems.push(`${rel}: imports '${spec}' — ${owner} may use only ${rule.entries.map((e) => `'${e}'`).join(', ')}`);
+        else if (rule.typesOnly && !/^(?:import|export)\s+type\s/.test(m[0])) problems.push(`${rel}: imports values from '${spec}' — ${owner}/ runs in the browser and may import only types ('import type')`);
         continue;
       }
       if (!spec.startsWith('.')) continue;

@@ -34,7 +34,9 @@ export {
   MASTER_UPDATES_CONSUMER, PREFIX, frameworkConsumerName, streams, subjects,
 } from './protocol/subjects';
 export {
-  RoleNameSchema, RoleUpdateSchema, type AgentView, type FrameworkView, type RoleUpdate, type TaskView,
+  HTTP_PERMISSIONS, HTTP_ROLES, RoleNameSchema, RoleUpdateSchema, permissionsOf, type AgentDetailView, type AgentView,
+  type AuthErrorBody, type AuthSelfView, type ClusterEventView, type FrameworkView, type HttpPermission, type HttpRole,
+  type RoleUpdate, type RoleView, type SummaryView, type TaskView, type TokenView, type UtilizationSample,
 } from './protocol/operator';
 export {
   DEFAULT_MAX_MESSAGE_BYTES, DecodeError, decode, encode,

@@ -16,6 +16,32 @@ export {
   type FrameworkView,
   /** A task as `GET /api/v1/tasks` shows it. */
   type TaskView,
+  /** An agent with its tasks (`GET /api/v1/agents/:id`). */
+  type AgentDetailView,
+  /** A role with its weight, quota and allocation (`GET /api/v1/roles`). */
+  type RoleView,
+  /** The cluster summary (`GET /api/v1/summary`). */
+  type SummaryView,
+  /** One utilization sample of the cluster (the page charts them). */
+  type UtilizationSample,
+  /** A cluster event as the event stream (`GET /api/v1/events`) sends it. */
+  type ClusterEventView,
+  /** The HTTP API's roles: viewer ⊂ operator ⊂ admin. */
+  HTTP_ROLES,
+  /** An HTTP API role. */
+  type HttpRole,
+  /** Every permission of the HTTP API, with what it allows. */
+  HTTP_PERMISSIONS,
+  /** An HTTP API permission. */
+  type HttpPermission,
+  /** The permissions a role holds (none for undefined: anonymous without a grant). */
+  permissionsOf,
+  /** A bearer token as `agora token list` shows it (never its secret). */
+  type TokenView,
+  /** Who the presented token is and what it may do (`GET /api/v1/auth/self`). */
+  type AuthSelfView,
+  /** The body of a 401/403 answer: the permission that was missing. */
+  type AuthErrorBody,
 } from './protocol/operator';
 export {
   /** Takes a data dir for one process (refuses, naming the holder's pid, if another live process has it). */

@@ -11,6 +11,7 @@
  */
 import type { Command } from 'commander';
 import type { AgentView, FrameworkView, TaskView } from 'agora/sdk/operator';
+import { authHeaders } from '../auth';
 import {
   CliError, EXIT, action, color, examples, httpJson, jsonOption, masterOption, masterUrlOf, parseDuration, printJson, printTable, stateColor,
 } from '../common';
@@ -162,10 +163,10 @@ export function registerEventsCommand(program: Command): void {
   cmd.action(action(async (o) => {
     const url = `${masterUrlOf(o)}/api/v1/events${o.types ? `?types=${enc(o.types)}` : ''}`;
     let res: Response;
-    try { res = await fetch(url, { headers: { accept: 'text/event-stream' } }); } catch {
+    try { res = await fetch(url, { headers: { accept: 'text/event-stream', ...authHeaders(o) } }); } catch {
       throw new CliError(`cannot reach the master at ${masterUrlOf(o)} (is the cluster up? set --master or AGORA_MASTER)`, EXIT.UNAVAILABLE);
     }
-    if (!res.ok) throw new CliError(((await res.json().catch(() => ({}))) as { message?: string }).message ?? `${res.status}`, res.status === 400 ? EXIT.USAGE : EXIT.FAILED);
+    if (!res.ok) throw new CliError(((await res.json().catch(() => ({}))) as { message?: string }).message ?? `${res.status}`, res.status === 400 ? EXIT.USAGE : res.status === 401 || res.status === 403 ? EXIT.DENIED : EXIT.FAILED);
     const decoder = new TextDecoder();
     let buf = '';
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {

@@ -9,6 +9,7 @@ import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { DataDirInUseError, lockDataDir, type DataDirLock } from 'agora/sdk/operator';
+import { DEFAULT_HOME, upTokenFile } from '../auth';
 import { action, color, examples, CliError, EXIT } from '../common';
 import { BIN_DIR } from './passthrough';
 import { findSetpriv, Supervisor } from '../up/supervisor';
@@ -20,6 +21,8 @@ export function registerUpCommand(program: Command): void {
     .description('run a whole local cluster: nats-server, master, agent and the shipped frameworks (Ctrl-C stops it all; if `agora up` itself dies, they all end with it)')
     .option('--nats-port <port>', 'NATS client port', '4222')
     .option('--http-port <port>', "master's HTTP port (API and status page)", '5050')
+    .option('--http-host <host>', "master's HTTP listen address (0.0.0.0 opens the API to the network; it needs a token either way)", '127.0.0.1')
+    .option('--anonymous <role>', 'role of HTTP requests without a token: none or viewer', 'none')
     .option('--data-dir <dir>', 'where everything keeps its state (env AGORA_HOME)', process.env.AGORA_HOME ?? './.agora')
     .option('--agent-resources <text>', "resources for the agent instead of detected ones, e.g. 'cpus:4;mem:8192'")
     .option('--no-frameworks', 'do not start the service and cron frameworks')
@@ -31,6 +34,7 @@ export function registerUpCommand(program: Command): void {
     const httpPort = port(o.httpPort, '--http-port');
     const dnsPort = port(o.dnsPort, '--dns-port');
     const dataDir = resolve(o.dataDir);
+    if (o.anonymous !== 'none' && o.anonymous !== 'viewer') throw new CliError(`--anonymous: '${o.anonymous}' must be none or viewer`, EXIT.USAGE);
     const setpriv = findSetpriv();
     if (!setpriv) throw new CliError('setpriv (util-linux) is not installed; agora up needs it so that its children end with it. Run `npm run setup` or install util-linux.', EXIT.UNAVAILABLE);
     // Before anything else touches the data dir: a second `agora up` on it refuses here, and the first is unharmed.
@@ -55,7 +59,7 @@ export function registerUpCommand(program: Command): void {
     }
     let started: string[];
     try {
-      started = await startAll(sup, { natsPort, httpPort, dataDir, natsUrl, agentResources: o.agentResources, frameworks: o.frameworks, dnsPort: o.dns ? dnsPort : undefined });
+      started = await startAll(sup, { natsPort, httpPort, httpHost: o.httpHost, anonymous: o.anonymous, dataDir, natsUrl, agentResources: o.agentResources, frameworks: o.frameworks, dnsPort: o.dns ? dnsPort : undefined });
     } catch (err) {
       // A component that did not come up: stop the ones that did, so a failed start leaves nothing running.
       stopping = true;
@@ -65,7 +69,8 @@ export function registerUpCommand(program: Command): void {
     }
     say(`cluster is up
   NATS        ${natsUrl}
-  master      http://127.0.0.1:${httpPort}   (status page; API at /api/v1/state)
+  master      http://${o.httpHost === '0.0.0.0' ? '127.0.0.1' : o.httpHost}:${httpPort}   (status page; API at /api/v1/state)
+  admin token ${upTokenFile(dataDir)}   (the CLI reads it${resolve(process.env.AGORA_HOME ?? DEFAULT_HOME) === dataDir ? '' : ` with AGORA_HOME=${dataDir}`}; paste it into the page)
   metrics     http://127.0.0.1:${httpPort}/metrics   (Prometheus: deploy/prometheus/, docs/monitoring.md)
   agent       ${hostname()}
   frameworks  ${started.length > 0 ? started.join(', ') : 'none'}
@@ -76,7 +81,7 @@ Try: npx agora run -- sh -c 'echo hello; exit 3'    (Ctrl-C here stops everythin
   }));
 }
 
-interface UpPlan { natsPort: number; httpPort: number; dataDir: string; natsUrl: string; agentResources?: string; frameworks: boolean; dnsPort?: number }
+interface UpPlan { natsPort: number; httpPort: number; httpHost: string; anonymous: string; dataDir: string; natsUrl: string; agentResources?: string; frameworks: boolean; dnsPort?: number }
 
 /** Starts nats-server, the master, the agent, the frameworks and the DNS server in order; returns the frameworks started. */
 async function startAll(sup: Supervisor, p: UpPlan): Promise<string[]> {
@@ -84,7 +89,7 @@ async function startAll(sup: Supervisor, p: UpPlan): Promise<string[]> {
   const env = { AGORA_NATS: p.natsUrl };
   const { dataDir, natsUrl } = p;
   await sup.start({ name: 'nats-server', command: natsServer(), args: ['-a', '127.0.0.1', '-p', String(p.natsPort), '-js', '-sd', join(dataDir, 'nats'), '-l', join(dataDir, 'nats', 'nats-server.log')], ready: () => waitPort(p.natsPort, 'nats-server') });
-  await sup.start({ name: 'master', command: node, env, args: [join(BIN_DIR, 'agora-master'), '--nats', natsUrl, '--http-port', String(p.httpPort), '--data-dir', join(dataDir, 'master')], ready: () => waitHttp(`http://127.0.0.1:${p.httpPort}/health`) });
+  await sup.start({ name: 'master', command: node, env, args: [join(BIN_DIR, 'agora-master'), '--nats', natsUrl, '--http-host', p.httpHost, '--http-port', String(p.httpPort), '--anonymous', p.anonymous, '--data-dir', join(dataDir, 'master')], ready: () => waitHttp(`http://${p.httpHost === '0.0.0.0' ? '127.0.0.1' : p.httpHost}:${p.httpPort}/health`) });
   await sup.start({ name: 'agent', command: node, env, args: [join(BIN_DIR, 'agora-agent'), '--nats', natsUrl, '--work-dir', join(dataDir, 'agent'), '--http-port', '0', ...(p.agentResources ? ['--resources', p.agentResources] : [])] });
   const started: string[] = [];
   if (p.frameworks) {

@@ -15,7 +15,7 @@ const call = <K extends keyof CronReplies>(req: CronRequest & { type: K }) => re
 const history = async (name: string): Promise<RunView[]> => (await call({ type: 'history', name, limit: 100 })).runs.slice().reverse();
 const submit = (job: JobSpecInput) => call({ type: 'submit', job: { cpus: 0.1, mem: 32, ...job } });
 const readStdout = async (taskId: string) => {
-  const res = await fetch(`${cluster.masterHttpUrl}/api/v1/tasks/${taskId}/files/read?path=stdout`);
+  const res = await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/tasks/${taskId}/files/read?path=stdout`);
   return ((await res.json()) as { data: string }).data;
 };
 

@@ -24,7 +24,7 @@ import { accept } from './accept';
 import { agentPing, agentRegistered, agentUsage } from './agent-calls';
 import { drain, undrain } from './drain';
 import type { CommandOutcome, CommandPurpose, Result, StoredRole } from './effects';
-import { decline, frameworkHeartbeat, kill, reconcile, revive, subscribe, suppress, teardown } from './framework-calls';
+import { decline, frameworkHeartbeat, kill, operatorKill, reconcile, revive, subscribe, suppress, teardown } from './framework-calls';
 import { restore, snapshot, type CoreSnapshot, type StoredAgent, type StoredFramework } from './snapshot';
 import { allocate, busDown, busUp, commandSettled, setRole, tick, type RoleUpdate } from './timers';
 import { Tx } from './tx';
@@ -74,6 +74,8 @@ export class MasterCore {
   revive(caller: string, frameworkId: FrameworkId, call: Call<'REVIVE'>, now: number): Result { return revive(this, caller, frameworkId, call, now); }
   suppress(caller: string, frameworkId: FrameworkId, call: Call<'SUPPRESS'>, now: number): Result { return suppress(this, caller, frameworkId, call, now); }
   teardown(caller: string, frameworkId: FrameworkId, now: number): Result { return teardown(this, caller, frameworkId, now); }
+  /** An operator (not the framework) kills one of its tasks. */
+  operatorKill(operator: string, frameworkId: FrameworkId, taskId: string, now: number): Result<{ known: boolean; pending?: boolean }> { return operatorKill(this, operator, frameworkId, taskId, now); }
   heartbeat(caller: string, frameworkId: FrameworkId, now: number): Result<{ masterId: string }> { return frameworkHeartbeat(this, caller, frameworkId, now); }
 
   // ── Transitions: agents ──

@@ -92,6 +92,20 @@ export function decline(c: MasterCore, caller: string, frameworkId: FrameworkId,
  * KILL: kept as a pending kill until the task's agent confirms it (sent now when the agent is reachable, else
  * at its re-registration; retried on every tick). An unknown task is answered with TASK_UNKNOWN.
  */
+/**
+ * An operator's kill (HTTP `POST /api/v1/tasks/:id/kill`, Mesos's operator KILL): the same pending kill as the
+ * framework's, but it says nothing about the framework being alive. `_operator`: the token's name (the HTTP
+ * layer has authorized it; an ACL on frameworks an operator may touch goes here).
+ */
+export function operatorKill(c: MasterCore, _operator: string, frameworkId: FrameworkId, taskId: string, now: number): Result<{ known: boolean; pending?: boolean }> {
+  const task = c.state.tasks.get(taskKey(frameworkId, taskId));
+  if (!task || isTerminal(task.state)) throw new ApiError('NOT_FOUND', `no live task '${taskId}' of framework '${frameworkId}'`, 'taskId');
+  const tx = new Tx(now);
+  c.addPendingKill(tx, task, { frameworkId, taskId: task.info.taskId, gracePeriodMs: task.info.killGracePeriodMs });
+  const reachable = c.state.agents.get(task.agentId)?.state === 'ACTIVE';
+  return tx.done(reachable ? { known: true } : { known: true, pending: true });
+}
+
 export function kill(c: MasterCore, caller: string, frameworkId: FrameworkId, call: Call<'KILL'>, now: number): Result<{ known: boolean; pending?: boolean }> {
   const fw = c.framework(caller, frameworkId);
   const tx = new Tx(now);

@@ -13,7 +13,7 @@ let fw: QueueFramework;
 let agentId: string;
 const url = (p: string) => `${cluster.masterHttpUrl}${p}`;
 const getJson = async (p: string, init?: RequestInit) => {
-  const res = await fetch(url(p), init);
+  const res = await cluster.fetch(url(p), init);
   return { status: res.status, body: await res.json() as Record<string, any> };
 };
 
@@ -130,7 +130,7 @@ describe('bad requests and unknown ids', () => {
 describe('event stream', () => {
   it('sends hello, then cluster events as they happen, and replays after Last-Event-ID', async () => {
     const ctrl = new AbortController();
-    const res = await fetch(url('/api/v1/events?types=TASK_UPDATED'), { signal: ctrl.signal });
+    const res = await cluster.fetch(url('/api/v1/events?types=TASK_UPDATED'), { signal: ctrl.signal });
     expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/);
     const reader = res.body!.getReader();
     let text = '';
@@ -145,7 +145,7 @@ describe('event stream', () => {
     ctrl.abort();
     const firstId = Number(/id: (\d+)\nevent: TASK_UPDATED/.exec(text)![1]);
     const replay = new AbortController();
-    const again = await fetch(url('/api/v1/events?types=TASK_UPDATED'), { signal: replay.signal, headers: { 'last-event-id': String(firstId - 1) } });
+    const again = await cluster.fetch(url('/api/v1/events?types=TASK_UPDATED'), { signal: replay.signal, headers: { 'last-event-id': String(firstId - 1) } });
     const r2 = again.body!.getReader();
     let t2 = '';
     while (!/"id":"evented"[^\n]*TASK_FINISHED/.test(t2)) t2 += new TextDecoder().decode((await r2.read()).value);
@@ -156,7 +156,7 @@ describe('event stream', () => {
 
 describe('metrics and the page', () => {
   it('exposes the master metrics in Prometheus text', async () => {
-    const res = await fetch(url('/metrics'));
+    const res = await cluster.fetch(url('/metrics'));
     expect(res.headers.get('content-type')).toMatch(/text\/plain/);
     const text = await res.text();
     expect(text).toMatch(/agora_agents\{state="ACTIVE",master="master-[0-9a-f]+"\} 1/);
@@ -184,13 +184,13 @@ describe('metrics and the page', () => {
   });
 
   it('serves the status page and its assets locally', async () => {
-    const html = await (await fetch(url('/'))).text();
+    const html = await (await cluster.fetch(url('/'))).text();
     expect(html).toContain('<script src="/app.js"');
     expect(html).not.toMatch(/https?:\/\//);
-    const js = await fetch(url('/app.js'));
+    const js = await cluster.fetch(url('/app.js'));
     expect(js.headers.get('content-type')).toMatch(/javascript/);
     expect((await js.text()).length).toBeGreaterThan(5000);
-    expect((await fetch(url('/style.css'))).headers.get('content-type')).toMatch(/css/);
-    expect((await fetch(url('/favicon.svg'))).headers.get('content-type')).toMatch(/svg/);
+    expect((await cluster.fetch(url('/style.css'))).headers.get('content-type')).toMatch(/css/);
+    expect((await cluster.fetch(url('/favicon.svg'))).headers.get('content-type')).toMatch(/svg/);
   });
 });

@@ -15,7 +15,7 @@ jest.setTimeout(180_000);
 let cluster: TestCluster;
 let fw: QueueFramework;
 const call = async (method: string, p: string, body?: unknown) => {
-  const res = await fetch(`${cluster.masterHttpUrl}${p}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await cluster.fetch(`${cluster.masterHttpUrl}${p}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   return { status: res.status, body: await res.json() as Record<string, any> };
 };
 

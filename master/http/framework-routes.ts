@@ -45,17 +45,17 @@ export function registerFrameworkRoutes(app: FastifyInstance, m: Master): void {
 }
 
 /** `subject` when a subscribed framework declares it as its apiSubject; otherwise 503. */
-function declared(m: Master, subject: string): string {
+export function declared(m: Master, subject: string): string {
   for (const fw of m.state.frameworks.values()) if (fw.info.apiSubject === subject) return subject;
   throw new FrameworkUnavailable(`nobody answers on ${subject}: no subscribed framework declares it as its apiSubject`);
 }
 
-function jobName(name: string): string {
+export function jobName(name: string): string {
   if (!JobNameSchema.safeParse(name).success) throw badRequest(`name: '${name}' is not a job name (1–63 of a-z 0-9 - _)`);
   return name;
 }
 
-async function proxy(m: Master, subject: string, body: object): Promise<object> {
+export async function proxy(m: Master, subject: string, body: object): Promise<object> {
   try {
     const reply = await request<Record<string, unknown>>(m.nc, subject, body, { timeoutMs: TIMEOUT_MS });
     const { ok: _ok, ...rest } = reply;

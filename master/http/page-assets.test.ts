@@ -6,7 +6,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeF
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PAGE_SOURCE_DIR, PageAssets } from '../page/page-assets';
+import { PAGE_SOURCE_DIR, PageAssets } from './page-assets';
 import { parseDeadline } from '../drain';
 
 let dir: string;

@@ -1,7 +1,7 @@
 /** The status page at `/` (a single page; views are addressed by `#/…`) and its assets. */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Master } from '../master';
-import { PageAssets } from '../page/page-assets';
+import { PageAssets } from './page-assets';
 import { HttpError } from './errors';
 
 export function registerPageRoutes(app: FastifyInstance, m: Master, assets = new PageAssets()): void {

@@ -44,7 +44,7 @@ describe('bad input is refused clearly and changes nothing', () => {
   afterAll(async () => { await driver?.stop({ failover: false }); await nc?.drain(); await cluster?.stop(); });
 
   const snapshot = async () => {
-    const s = await (await fetch(`${cluster.masterHttpUrl}/api/v1/state`)).json() as { agents: { id: string; resources: { total: string } }[]; frameworks: { id: string }[]; tasks: unknown[] };
+    const s = await (await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/state`)).json() as { agents: { id: string; resources: { total: string } }[]; frameworks: { id: string }[]; tasks: unknown[] };
     return { agents: s.agents.map((a) => [a.id, a.resources.total]), frameworks: s.frameworks.map((f) => f.id).sort(), tasks: s.tasks.length };
   };
 

@@ -24,15 +24,15 @@ function agentCgroupDirs(agentId: string): string[] {
   return dirs.filter((d) => existsSync(d));
 }
 
-async function json<T>(url: string): Promise<T> {
-  return (await fetch(url)).json() as Promise<T>;
+async function json<T>(u: AgoraUp, url: string): Promise<T> {
+  return (await u.fetch(url)).json() as Promise<T>;
 }
 
 /** Starts a long task through `agora run` (a client that waits for it) and resolves once the master has it running. */
 async function runLongTask(up: AgoraUp, seconds: number): Promise<ChildProcess> {
   const client = spawn(process.execPath, [AGORA, 'run', '--nats', up.natsUrl, '--master', up.masterUrl, '--quiet', '--', 'sleep', String(seconds)],
     { stdio: 'ignore', env: { ...process.env, AGORA_LOG_LEVEL: 'warn' } });
-  await eventually(async () => (await json<{ total: number }>(`${up.masterUrl}/api/v1/tasks?state=running`)).total === 1, 'the long task to run', 30_000);
+  await eventually(async () => (await json<{ total: number }>(up, `${up.masterUrl}/api/v1/tasks?state=running`)).total === 1, 'the long task to run', 30_000);
   return client;
 }
 
@@ -45,7 +45,7 @@ describe('agora up: one per data dir, and nothing left behind when it ends', () 
     dir = mkdtempSync(join(tmpdir(), 'agora-up-life-'));
     chmodSync(dir, 0o755); // sandboxes stay in the data dir (the task user must reach them)
     up = await startAgoraUp({ dataDir: dir });
-    await eventually(async () => (await json<{ agents: unknown[] }>(`${up!.masterUrl}/api/v1/agents`)).agents.length === 1, 'the agent to register', 30_000);
+    await eventually(async () => (await json<{ agents: unknown[] }>(up!, `${up!.masterUrl}/api/v1/agents`)).agents.length === 1, 'the agent to register', 30_000);
   }, 300_000);
 
   afterAll(() => {
@@ -92,9 +92,9 @@ describe('agora up: one per data dir, and nothing left behind when it ends', () 
   }, 300_000);
 
   it('SIGHUP is an orderly stop: exit 0, nothing left running, the agent\'s cgroups removed, the lock released', async () => {
-    await eventually(async () => (await json<{ agents: unknown[] }>(`${up!.masterUrl}/api/v1/agents`)).agents.length >= 1, 'the agent to register', 30_000);
+    await eventually(async () => (await json<{ agents: unknown[] }>(up!, `${up!.masterUrl}/api/v1/agents`)).agents.length >= 1, 'the agent to register', 30_000);
     clients.push(await runLongTask(up!, 7000 + Math.floor(Math.random() * 1000)));
-    const { agents } = await json<{ agents: { id: string }[] }>(`${up!.masterUrl}/api/v1/agents`);
+    const { agents } = await json<{ agents: { id: string }[] }>(up!, `${up!.masterUrl}/api/v1/agents`);
     const agentId = agents[0]!.id;
     expect(agentCgroupDirs(agentId).length).toBeGreaterThan(0);
     const tree = processTree(up!.proc.pid!);

@@ -33,7 +33,7 @@ describe('containers and health through the stack', () => {
   afterAll(async () => { await fw?.driver.stop({ failover: false }); await cluster?.stop(); });
 
   it('advertises both containerizers and runs a Docker task to completion with its output', async () => {
-    const agents = await (await fetch(`${cluster.masterHttpUrl}/api/v1/agents`)).json() as { agents: { containerizers: string[] }[] };
+    const agents = await (await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/agents`)).json() as { agents: { containerizers: string[] }[] };
     expect(agents.agents[0].containerizers).toEqual(['native', 'docker']);
     fw.add({ taskId: 'in-docker', resources: 'cpus:0.2;mem:64', command: 'echo "sh is $(readlink /bin/sh)"; exit 4', container: { type: 'DOCKER', image: IMAGE } });
     const s = await eventually(() => fw.finished().find((x) => x.taskId === 'in-docker'), 'the docker task to end', 30_000);

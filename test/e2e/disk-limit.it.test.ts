@@ -22,7 +22,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const task = async (id: string) => (await fetch(`${cluster.masterHttpUrl}/api/v1/tasks/${id}`).then((r) => r.json())) as { state: string; usage?: { diskUsedMb?: number; diskLimitMb?: number } };
+const task = async (id: string) => (await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/tasks/${id}`).then((r) => r.json())) as { state: string; usage?: { diskUsedMb?: number; diskLimitMb?: number } };
 
 it('a native task writing past its disk limit ends TASK_FAILED with reason DISK_LIMIT', async () => {
   fw.add({ taskId: 'filler', resources: 'cpus:0.1;mem:64;disk:4', command: 'dd if=/dev/zero of=big bs=1M count=16 2>/dev/null; sleep 600' });

@@ -31,7 +31,7 @@ afterAll(async () => {
 });
 
 const ended = (id: string) => eventually(() => { const s = fw.latest.get(id); return s && ['TASK_FINISHED', 'TASK_FAILED', 'TASK_ERROR', 'TASK_KILLED'].includes(s.state) ? s : undefined; }, `${id} to end`, 60_000);
-const stdout = async (id: string) => ((await fetch(`${cluster.masterHttpUrl}/api/v1/tasks/${id}/files/read?path=stdout`).then((r) => r.json())) as { data: string }).data;
+const stdout = async (id: string) => ((await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/tasks/${id}/files/read?path=stdout`).then((r) => r.json())) as { data: string }).data;
 
 it('mounts a granted host directory into a native task (ro) and a Docker task (rw)', async () => {
   fw.add({ taskId: 'native-vol', resources: 'cpus:0.1;mem:32', command: 'cat etc/config; touch etc/x 2>/dev/null || echo read-only',

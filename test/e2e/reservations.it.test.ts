@@ -36,7 +36,7 @@ describe('reservations', () => {
 
   it('refuses to UNRESERVE a static reservation or an ancestor role\'s, naming the field and changing nothing', async () => {
     cluster = await startCluster({ agents: [{ resources: 'cpus:1;mem:1024;cpus(eng):2;mem(eng):2048;disk:100' }] });
-    const totalOf = async () => ((await (await fetch(`${cluster.masterHttpUrl}/api/v1/agents`)).json()) as { agents: { resources: { total: string } }[] }).agents[0].resources.total;
+    const totalOf = async () => ((await (await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/agents`)).json()) as { agents: { resources: { total: string } }[] }).agents[0].resources.total;
     const before = await totalOf();
     for (const [name, role, message] of [
       ['eng', 'eng', /^operations\[0\]\.resources: only dynamic reservations can be unreserved/],
@@ -55,7 +55,7 @@ describe('reservations', () => {
 
   it('applies a dynamic RESERVE, keeps it and role settings across a master restart', async () => {
     cluster = await startCluster({ agents: [{ resources: 'cpus:4;mem:4096;disk:100' }] });
-    await fetch(`${cluster.masterHttpUrl}/api/v1/roles/web`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ weight: 3, guarantee: 'cpus:1;mem:512' }) });
+    await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/roles/web`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ weight: 3, guarantee: 'cpus:1;mem:512' }) });
     const web = collector(cluster.natsUrl, 'web', 'web');
     await web.driver.start();
     // The quota stage offers the guarantee apart from the fair-share rest: accept all of the agent's offers together.
@@ -72,11 +72,11 @@ describe('reservations', () => {
     cluster.master = await startMaster({ natsUrl: cluster.natsUrl, httpHost: '127.0.0.1', httpPort: 0, dataDir, allocationIntervalMs: 100, agentPingTimeoutMs: 1000, maxAgentPingTimeouts: 3 });
     const url = cluster.master.httpUrl;
     const agents = await eventually(async () => {
-      const r = await (await fetch(`${url}/api/v1/agents`)).json() as { agents: { resources: { total: string } }[] };
+      const r = await (await cluster.fetch(`${url}/api/v1/agents`)).json() as { agents: { resources: { total: string } }[] };
       return r.agents.length === 1 ? r.agents : undefined;
     }, 'the agent to re-register with the new master');
     expect(agents[0].resources.total).toBe('cpus:2;cpus(web):2;disk:100;mem:3072;mem(web):1024;ports:[31000-32000]');
-    const roles = await (await fetch(`${url}/api/v1/roles`)).json() as { roles: { role: string; weight: number; guarantee: string }[] };
+    const roles = await (await cluster.fetch(`${url}/api/v1/roles`)).json() as { roles: { role: string; weight: number; guarantee: string }[] };
     expect(roles.roles.find((r) => r.role === 'web')).toMatchObject({ weight: 3, guarantee: 'cpus:1;mem:512' });
   });
 
@@ -88,11 +88,11 @@ describe('reservations', () => {
     const r = await fw.driver.call<{ errors: string[] }>({ type: 'ACCEPT', offerIds: [offer.id], operations: [{ type: 'RESERVE', resources: Resources.parse('cpus(ops):1').toWire() }] });
     expect(r.errors[0]).toMatch(/operations\[0\]\.resources: cannot reserve for role 'ops'/);
     for (const [role, body, msg] of [['eng', { weight: -1 }, /weight/], ['eng', { guarantee: 'cpus:lots' }, /guarantee/], ['eng', { guarantee: 'cpus:4', limit: 'cpus:2' }, /exceeds limit/], ['bad role!', { weight: 1 }, /role/]] as const) {
-      const res = await fetch(`${cluster.masterHttpUrl}/api/v1/roles/${encodeURIComponent(role)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/roles/${encodeURIComponent(role)}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       expect(res.status).toBe(400);
       expect(((await res.json()) as { message: string }).message).toMatch(msg);
     }
-    const roles = await (await fetch(`${cluster.masterHttpUrl}/api/v1/roles`)).json() as { roles: { role: string }[] };
+    const roles = await (await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/roles`)).json() as { roles: { role: string }[] };
     expect(roles.roles.map((x) => x.role)).not.toContain('eng');
     await fw.driver.stop({ failover: false });
   });

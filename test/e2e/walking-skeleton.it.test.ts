@@ -27,7 +27,7 @@ describe('walking skeleton: offer → accept → launch → status', () => {
       expect(fw.statesOf(id)).toEqual(expect.arrayContaining(['TASK_RUNNING', 'TASK_FINISHED']));
       expect(readFileSync(`${sandboxPath(agent.sandboxRoot, fw.driver.frameworkId, id)}/stdout`, 'utf8')).toBe(`${id}\n`);
     }
-    const state = await (await fetch(`${cluster.masterHttpUrl}/api/v1/state`)).json() as { agents: { id: string; resources: { total: string } }[]; tasks: { id: string; state: string }[]; frameworks: { id: string }[] };
+    const state = await (await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/state`)).json() as { agents: { id: string; resources: { total: string } }[]; tasks: { id: string; state: string }[]; frameworks: { id: string }[] };
     expect(state.agents).toHaveLength(1);
     expect(state.agents[0].resources.total).toContain('cpus:4');
     expect(state.frameworks.map((f) => f.id)).toContain(fw.driver.frameworkId);
@@ -39,7 +39,7 @@ describe('walking skeleton: offer → accept → launch → status', () => {
     const s = await eventually(() => { const x = fw.latest.get('fails'); return x && x.state !== 'TASK_RUNNING' && x.state !== 'TASK_STAGING' ? x : undefined; }, 'terminal update');
     expect(s.state).toBe('TASK_FAILED');
     expect(s.exitCode).toBe(3);
-    const health = await fetch(`${cluster.masterHttpUrl}/health`);
+    const health = await cluster.fetch(`${cluster.masterHttpUrl}/health`);
     expect(health.status).toBe(200);
   });
 });

@@ -39,9 +39,9 @@ describe('every message on the wire is plain msgpack', () => {
     await fw.driver.start();
     fw.add({ taskId: 'done', resources: 'cpus:0.1;mem:32', command: 'echo hi' }, { taskId: 'long', resources: 'cpus:0.1;mem:32', command: 'sleep 600' });
     await eventually(() => fw!.latest.get('done')?.state === 'TASK_FINISHED' && fw!.latest.get('long')?.state === 'TASK_RUNNING', 'done finished, long running', 30_000);
-    const files = await fetch(`${cluster.masterHttpUrl}/api/v1/tasks/done/files`);
+    const files = await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/tasks/done/files`);
     expect(files.status).toBe(200);
-    const read = await fetch(`${cluster.masterHttpUrl}/api/v1/tasks/done/files/read?path=stdout`);
+    const read = await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/tasks/done/files/read?path=stdout`);
     expect(read.status).toBe(200);
     await eventually(() => kinds().has('agent call USAGE') && kinds().has('scheduler call HEARTBEAT') && kinds().has('scheduler event HEARTBEAT'), 'usage of the running task and heartbeats', 30_000);
     await fw.driver.reconcile([{ taskId: 'long' }, { taskId: 'never-was' }]);

@@ -17,6 +17,7 @@ import { eventually } from '../harness/cluster';
 import { NatsServer } from '../harness/nats-server';
 import { FaultFramework } from './fault-framework';
 import { Processes, StartsLog, agentIdOf, containersOf, killTaskProcesses, pidsRunning, removeAgentLeftovers, report, type Proc } from './processes';
+import { readAdminToken, withToken } from '../harness/auth';
 
 /** Tasks test (2) ends on purpose: two while the agent is dead, two after it restarted. */
 const ENDED = ['native-3', 'docker-13', 'native-5', 'docker-15'];
@@ -96,7 +97,7 @@ describe('agent faults: kill -9, SIGSTOP, removal', () => {
     const pidsAfter = sleeps();
     expect(natives.filter((id) => id !== 'native-3').map((id) => [id, pidsAfter.get(id)])).toEqual(natives.filter((id) => id !== 'native-3').map((id) => [id, pidsBefore.get(id)]));
     expect((await containersOf(agentId)).map((c) => c.id).sort()).toEqual(containersBefore.filter((id) => id !== dockerVictimId));
-    const state = await (await fetch(`${master.httpUrl}/api/v1/state`)).json() as { tasks: { id: string; state: string }[] };
+    const state = await (await fetch(`${master.httpUrl}/api/v1/state`, withToken(readAdminToken(join(dir, 'master'))))).json() as { tasks: { id: string; state: string }[] };
     expect(state.tasks.filter((t) => t.state === 'TASK_RUNNING').map((t) => t.id).sort()).toEqual(ids.filter((id) => id !== 'native-3' && id !== 'docker-13').sort());
     // Re-attached, not merely remembered: exits after the restart are still seen and reported.
     expect(killTaskProcesses(`agora/${agentId}/native-5`)).toBeGreaterThan(0);
@@ -136,7 +137,7 @@ describe('agent faults: kill -9, SIGSTOP, removal', () => {
     (master.master.config as { agentRemovalTimeoutMs: number }).agentRemovalTimeoutMs = 3000; // --agent-removal-timeout 3s from here on
     agent.signal('SIGSTOP');
     await eventually(() => live.every((id) => fw.latest.get(id)?.state === 'TASK_GONE'), 'TASK_GONE for every task', 15_000);
-    const removed = await (await fetch(`${master.httpUrl}/api/v1/state`)).json() as { agents: { id: string }[]; tasks: { id: string; state: string }[] };
+    const removed = await (await fetch(`${master.httpUrl}/api/v1/state`, withToken(readAdminToken(join(dir, 'master'))))).json() as { agents: { id: string }[]; tasks: { id: string; state: string }[] };
     expect(removed.agents.map((a) => a.id)).not.toContain(agentId);
     expect(await reconcile([live[0], 'never-launched-2'])).toEqual({ [live[0]]: 'TASK_GONE', 'never-launched-2': 'TASK_GONE' });
     agent.signal('SIGCONT');

@@ -11,6 +11,7 @@ import { eventually } from '../harness/cluster';
 import { NatsServer, freePort } from '../harness/nats-server';
 import { QueueFramework } from '../harness/queue-framework';
 import { Processes, removeAgentLeftovers } from './processes';
+import { readAdminToken, withToken } from '../harness/auth';
 
 describe('completed task history is bounded by --completed-task-history', () => {
   const procs = new Processes();
@@ -41,7 +42,7 @@ describe('completed task history is bounded by --completed-task-history', () => 
       fw.add({ taskId: `done-${i}`, resources: 'cpus:0.1;mem:16', command: `exit ${i % 2}` });
       await eventually(() => ['TASK_FINISHED', 'TASK_FAILED'].includes(fw!.latest.get(`done-${i}`)?.state ?? ''), `done-${i} ended`);
     }
-    const state = await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/state`)).json() as { tasks: { id: string; state: string }[] };
+    const state = await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/state`, withToken(readAdminToken(join(dir, 'master'))))).json() as { tasks: { id: string; state: string }[] };
     expect(state.tasks.map((t) => t.id).sort()).toEqual(['done-10', 'done-11', 'done-7', 'done-8', 'done-9']);
     expect(state.tasks.find((t) => t.id === 'done-8')?.state).toBe('TASK_FINISHED');
     expect(state.tasks.find((t) => t.id === 'done-9')?.state).toBe('TASK_FAILED');

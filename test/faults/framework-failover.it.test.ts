@@ -47,11 +47,11 @@ describe('framework kill -9 and failover', () => {
     // fw-b's timeout (1.5 s after the master notices, ~0.9 s) passes: it is removed and its tasks killed.
     await eventually(() => bTasks.every((t) => !runners.has(`fw-b/${t.taskId}`)), "fw-b's tasks killed on the agent", 15_000);
     await eventually(() => bTasks.every((t) => processesUnder(`agora/${agentId}/${t.taskId}`).length === 0), "fw-b's processes gone", 10_000);
-    const state = await (await fetch(`${cluster.masterHttpUrl}/api/v1/state`)).json() as { frameworks: { id: string }[]; tasks: { id: string; frameworkId: string; state: string }[] };
+    const state = await (await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/state`)).json() as { frameworks: { id: string }[]; tasks: { id: string; frameworkId: string; state: string }[] };
     expect(state.frameworks.map((f) => f.id)).not.toContain('fw-b');
     expect(state.tasks.filter((t) => t.frameworkId === 'fw-b').map((t) => t.state)).toEqual(['TASK_KILLED', 'TASK_KILLED', 'TASK_KILLED']);
     // What AgoraFrameworkFailoverExpired (deploy/prometheus/agora-rules.yml) alerts on; fw-a is away but within its timeout.
-    const metrics = await (await fetch(`${cluster.masterHttpUrl}/metrics`)).text();
+    const metrics = await (await cluster.fetch(`${cluster.masterHttpUrl}/metrics`)).text();
     expect(metrics).toMatch(/agora_frameworks_failover_expired_total\{[^}]*\} 1\n/);
     expect(metrics).toMatch(/agora_framework_connected\{framework="fw-a",[^}]*\} 0\n/);
     // Meanwhile fw-a's two short tasks finished with nobody listening.

@@ -20,6 +20,7 @@ import { NatsServer } from '../harness/nats-server';
 import { QueueFramework } from '../harness/queue-framework';
 import { removeAgentLeftovers, report } from './processes';
 import { agentCallTemplates, agentCommandTemplates, badMessage, schedulerTemplates, updateTemplates, type BadMessage } from './fuzz-messages';
+import { readAdminToken, withToken } from '../harness/auth';
 
 const MAX_BYTES = 64 * 1024;
 const PER_FAMILY = 2500;
@@ -64,7 +65,7 @@ describe('fuzz: 10,000 bad messages to the master and the agent', () => {
   });
 
   const masterState = async () => {
-    const s = await (await fetch(`${master.httpUrl}/api/v1/state`)).json() as { agents: { id: string; state: string; resources: { total: string } }[]; frameworks: { id: string }[]; tasks: { id: string; state: string; agentId: string }[] };
+    const s = await (await fetch(`${master.httpUrl}/api/v1/state`, withToken(readAdminToken(join(dir, 'master'))))).json() as { agents: { id: string; state: string; resources: { total: string } }[]; frameworks: { id: string }[]; tasks: { id: string; state: string; agentId: string }[] };
     return { agents: s.agents.map((a) => [a.id, a.state, a.resources.total]), frameworks: s.frameworks.map((f) => f.id).sort(), tasks: s.tasks.map((t) => [t.id, t.state, t.agentId]) };
   };
   const agentState = async () => {

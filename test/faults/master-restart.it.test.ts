@@ -12,6 +12,7 @@ import { eventually } from '../harness/cluster';
 import { NatsServer, freePort } from '../harness/nats-server';
 import { FaultFramework } from './fault-framework';
 import { Processes, StartsLog, agentIdOf, removeAgentLeftovers, report, type Proc } from './processes';
+import { readAdminToken, withToken } from '../harness/auth';
 
 const TASKS = 100;
 
@@ -66,7 +67,7 @@ describe('master kill -9 during a launch of 100 tasks', () => {
     await eventually(() => fw!.neverRunning().length === 0 && fw!.inState('TASK_RUNNING').length === TASKS, `all ${TASKS} RUNNING at the framework`, 45_000);
     const onAgent = (await request<{ tasks: { taskId: string; state: string }[] }>(nc, subjects.agentCommand(agentId), { type: 'STATE' })).tasks;
     expect(onAgent.filter((t) => t.state === 'TASK_RUNNING')).toHaveLength(TASKS);
-    const state = await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/state`)).json() as { tasks: { id: string; state: string }[] };
+    const state = await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/state`, withToken(readAdminToken(join(dir, 'master'))))).json() as { tasks: { id: string; state: string }[] };
     expect(state.tasks.filter((t) => t.state === 'TASK_RUNNING')).toHaveLength(TASKS);
 
     // RUNNING is reported once the process is launched; give the last shells a moment to write their line.

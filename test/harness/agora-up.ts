@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { freePort } from './nats-server';
 import { eventually } from './cluster';
 import { leasePortRange } from './port-ranges';
+import { authFetch, readAdminToken } from './auth';
 
 export const ROOT = join(__dirname, '..', '..');
 export const AGORA = join(ROOT, 'bin', 'agora');
@@ -40,6 +41,10 @@ export interface AgoraUp {
   dnsPort: number;
   natsUrl: string;
   masterUrl: string;
+  /** The admin token `agora up` created on first start (`<data dir>/master/admin.token`). */
+  token: string;
+  /** `fetch` with that token. */
+  fetch(url: string, init?: RequestInit): Promise<Response>;
   /** Everything it printed so far (stdout and stderr). */
   output(): string;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -69,10 +74,10 @@ export async function startAgoraUp(o: AgoraUpOptions): Promise<AgoraUp> {
   proc.stderr!.on('data', (d) => { out += d; });
   proc.once('exit', () => ports?.release());
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once('exit', (code, signal) => r({ code, signal })));
-  const up: AgoraUp = { proc, natsPort, httpPort, dnsPort, natsUrl: `nats://127.0.0.1:${natsPort}`, masterUrl: `http://127.0.0.1:${httpPort}`, output: () => out, exited };
   await eventually(() => /cluster is up/.test(out) || proc.exitCode !== null, `agora up to be ready (output so far: ${out})`, 45_000, 100);
   if (proc.exitCode !== null) throw new Error(`agora up exited with ${proc.exitCode}: ${out}`);
-  return up;
+  const token = readAdminToken(join(o.dataDir, 'master'));
+  return { proc, natsPort, httpPort, dnsPort, natsUrl: `nats://127.0.0.1:${natsPort}`, masterUrl: `http://127.0.0.1:${httpPort}`, token, fetch: authFetch(token), output: () => out, exited };
 }
 
 /** Ends an `agora up` left running by a failed test (its whole tree: it may have been stopped half-way). */

@@ -3,7 +3,7 @@
  * NATS, real cgroups, real SQLite files in a temp dir). `stop()` ends everything and removes what it made.
  *
  *   const c = await startCluster({ agents: [{ hostname: 'a1', attributes: 'rack:r1' }] });
- *   … frameworks connect to c.natsUrl; the operator API is at c.masterHttpUrl …
+ *   … frameworks connect to c.natsUrl; the operator API is at c.masterHttpUrl (c.fetch sends the admin token) …
  *   await c.stop();
  */
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,6 +17,7 @@ import { NatsServer } from './nats-server';
 import { removeAgentCgroups } from './cgroups';
 import { leasePortRange, type PortRange } from './port-ranges';
 import { DEADLINE_SCALE } from './deadline';
+import { authFetch, readAdminToken } from './auth';
 
 export { DEADLINE_SCALE };
 
@@ -30,6 +31,10 @@ export interface TestCluster {
   natsUrl: string;
   master: RunningMaster;
   masterHttpUrl: string;
+  /** The master's bootstrap admin token (its secret). */
+  token: string;
+  /** `fetch` with the admin token. */
+  fetch(url: string, init?: RequestInit): Promise<Response>;
   agents: RunningAgent[];
   dir: string;
   addAgent(config?: Partial<AgentConfig>): Promise<RunningAgent>;
@@ -50,6 +55,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     natsUrl: nats.url, httpHost: '127.0.0.1', httpPort: 0, dataDir: join(dir, 'master'), allocationIntervalMs: 100,
     frameworkHeartbeatIntervalMs: 1000, agentPingTimeoutMs: 1000, maxAgentPingTimeouts: 3, ...opts.master,
   });
+  const token = readAdminToken(join(dir, 'master'));
   const agents: RunningAgent[] = [];
   const leases: PortRange[] = [];
   let n = 0;
@@ -70,7 +76,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   };
   for (const a of opts.agents ?? [{}]) await addAgent(a);
   return {
-    nats, natsUrl: nats.url, master, masterHttpUrl: master.httpUrl, agents, dir, addAgent,
+    nats, natsUrl: nats.url, master, masterHttpUrl: master.httpUrl, token, fetch: authFetch(token), agents, dir, addAgent,
     async stop() {
       for (const a of agents) await a.stop({ killTasks: true }).catch(() => undefined);
       for (const a of agents) removeAgentCgroups(a.agent.id);

@@ -9,6 +9,7 @@ import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { eventually, startCluster, type TestCluster } from '../harness/cluster';
+import { createToken } from '../harness/auth';
 import { Processes, agentIdOf, removeAgentLeftovers, type Proc } from '../faults/processes';
 import { DEPLOY_DIR, Prometheus, type AlertView } from './prometheus';
 
@@ -49,7 +50,9 @@ beforeAll(async () => {
   agentId = await agentIdOf(agent);
   const dir = join(cluster.dir, 'prometheus');
   mkdirSync(dir);
-  prometheus = await Prometheus.start(dir, testConfig(cluster.masterHttpUrl), { 'agora-rules.yml': testRules() });
+  // The shipped config reads a viewer token from agora-metrics.token beside it, as docs/monitoring.md says.
+  const { secret } = await createToken(cluster.masterHttpUrl, cluster.token, 'prometheus', 'viewer');
+  prometheus = await Prometheus.start(dir, testConfig(cluster.masterHttpUrl), { 'agora-rules.yml': testRules(), 'agora-metrics.token': secret });
 }, 90_000);
 
 afterAll(async () => {

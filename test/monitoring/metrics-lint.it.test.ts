@@ -21,7 +21,7 @@ let svc: RunningService;
 let cron: CronFramework;
 let nc: NatsConnection;
 const text = async (url: string) => {
-  const res = await fetch(url);
+  const res = await cluster.fetch(url);
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
   return res.text();

@@ -3,7 +3,10 @@
  * their unit tests say (`test rules agora-rules.test.yml`: each alert fires when it should and not before),
  * and the scrape configuration is valid (`check config`).
  */
-import { promtool } from './prometheus';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DEPLOY_DIR, promtool } from './prometheus';
 
 jest.setTimeout(30_000);
 
@@ -19,8 +22,16 @@ it('promtool test rules: every alert fires on its inputs, and only then', async 
   expect(r.code).toBe(0);
 });
 
-it('promtool check config accepts prometheus.yml (with its rule file)', async () => {
-  const r = await promtool(['check', 'config', 'prometheus.yml']);
-  expect(`${r.stdout}${r.stderr}`).toMatch(/is valid prometheus config file syntax/);
-  expect(r.code).toBe(0);
+it('promtool check config accepts prometheus.yml (with its rule file and the viewer token file it reads)', async () => {
+  // As installed per docs/monitoring.md: the token file (git-ignored, made by `agora token create`) beside the config.
+  const dir = mkdtempSync(join(tmpdir(), 'agora-prom-config-'));
+  try {
+    for (const f of ['prometheus.yml', 'agora-rules.yml']) copyFileSync(join(DEPLOY_DIR, f), join(dir, f));
+    writeFileSync(join(dir, 'agora-metrics.token'), 'agora_example\n', { mode: 0o600 });
+    const r = await promtool(['check', 'config', 'prometheus.yml'], undefined, dir);
+    expect(`${r.stdout}${r.stderr}`).toMatch(/is valid prometheus config file syntax/);
+    expect(r.code).toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

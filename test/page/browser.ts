@@ -4,7 +4,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const SCREENSHOTS = join(__dirname, '..', '..', 'test-output', 'page');
 
@@ -17,3 +17,15 @@ export async function launchBrowser(): Promise<Browser> {
 }
 
 export const shot = (name: string) => join(SCREENSHOTS, `${name}.png`);
+
+/** A new page whose session already holds `token` (as after logging in), or none: the login screen. */
+export async function openPage(browser: Browser, token: string | undefined, options: Parameters<Browser['newPage']>[0] = {}): Promise<Page> {
+  const page = await browser.newPage(options);
+  if (token !== undefined) {
+    await page.addInitScript((t) => {
+      const w = globalThis as unknown as { location: { protocol: string }; sessionStorage: { setItem(k: string, v: string): void } };
+      if (w.location.protocol.startsWith('http')) w.sessionStorage.setItem('agora.token', t);
+    }, token);
+  }
+  return page;
+}

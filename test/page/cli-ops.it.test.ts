@@ -19,7 +19,7 @@ let fw: QueueFramework;
 
 function agora(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [AGORA, ...args], { env: { ...process.env, AGORA_MASTER: cluster.masterHttpUrl, NO_COLOR: '1' } });
+    const p = spawn(process.execPath, [AGORA, ...args], { env: { ...process.env, AGORA_MASTER: cluster.masterHttpUrl, AGORA_TOKEN: cluster.token, NO_COLOR: '1' } });
     let stdout = '', stderr = '';
     p.stdout.on('data', (d) => { stdout += d; });
     p.stderr.on('data', (d) => { stderr += d; });
@@ -32,6 +32,7 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   const out: string[] = [], err: string[] = [];
   const write = { out: process.stdout.write, err: process.stderr.write };
   process.env.AGORA_MASTER = cluster.masterHttpUrl;
+  process.env.AGORA_TOKEN = cluster.token;
   process.stdout.write = ((s: string | Uint8Array) => { out.push(String(s)); return true; }) as typeof process.stdout.write;
   process.stderr.write = ((s: string | Uint8Array) => { err.push(String(s)); return true; }) as typeof process.stderr.write;
   process.exitCode = undefined;
@@ -113,7 +114,7 @@ it('follows logs across rotations, losing nothing, and reads the newest output o
   expect(followed.stdout).toBe(rows);
   const tail = await cli('logs', 'rotating', '--tail', '18');
   expect(tail.stdout).toBe('row-0398\nrow-0399\n');
-  const list = (await fetch(`${cluster.masterHttpUrl}/api/v1/tasks/rotating/files`).then((r) => r.json())) as { files: { path: string; size: number }[] };
+  const list = (await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/tasks/rotating/files`).then((r) => r.json())) as { files: { path: string; size: number }[] };
   const kept = list.files.filter((f) => /^stdout(\.\d+)?$/.test(f.path));
   expect(kept.map((f) => f.path).sort()).toEqual(['stdout', 'stdout.1', 'stdout.2']);
   expect(kept.reduce((n, f) => n + f.size, 0)).toBeLessThanOrEqual(3 * 1024);
@@ -135,7 +136,7 @@ it('drains and undrains under both `agora agents` and `agora agent`, keeping the
 });
 
 it('follows the event stream', async () => {
-  const p = spawn(process.execPath, [AGORA, 'events', '--types', 'TASK_UPDATED'], { env: { ...process.env, AGORA_MASTER: cluster.masterHttpUrl, NO_COLOR: '1' } });
+  const p = spawn(process.execPath, [AGORA, 'events', '--types', 'TASK_UPDATED'], { env: { ...process.env, AGORA_MASTER: cluster.masterHttpUrl, AGORA_TOKEN: cluster.token, NO_COLOR: '1' } });
   let out = '', err = '';
   p.stdout.on('data', (d) => { out += d; });
   p.stderr.on('data', (d) => { err += d; });

@@ -7,7 +7,7 @@
 import type { Browser } from 'playwright-core';
 import { startCluster, type TestCluster } from '../harness/cluster';
 import { addBulkTasks, removeBulkTasks } from '../harness/bulk-tasks';
-import { launchBrowser, shot } from './browser';
+import { launchBrowser, openPage, shot } from './browser';
 
 jest.setTimeout(360_000);
 
@@ -28,7 +28,7 @@ afterAll(async () => {
 });
 
 it('shows the first screen of 10,000 tasks, filters by state and pages', async () => {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await openPage(browser, cluster.token, { viewport: { width: 1280, height: 900 } });
   await page.goto(`${cluster.masterHttpUrl}/#/tasks`);
   await page.locator('tbody tr[data-key]').first().waitFor();
   expect(await page.locator('tbody tr[data-key]').count()).toBe(100);

@@ -13,7 +13,7 @@ import { startService, type RunningService } from '../../frameworks/service/main
 import { startHttp } from '../../master/http/server';
 import { eventually, startCluster, type TestCluster } from '../harness/cluster';
 import { QueueFramework } from '../harness/queue-framework';
-import { launchBrowser, shot } from './browser';
+import { launchBrowser, openPage, shot } from './browser';
 
 jest.setTimeout(180_000);
 
@@ -39,7 +39,7 @@ beforeAll(async () => {
   await request(nc, CRON_API_SUBJECT, { type: 'submit', job: { name: 'nightly-report', schedule: '0 3 * * *', cmd: 'echo report', cpus: 0.1, mem: 32 } });
   await eventually(() => fw.latest.get('talker')?.state === 'TASK_RUNNING' && fw.latest.get('quick')?.state === 'TASK_FINISHED', 'tasks running and finished');
   browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  page = await openPage(browser, cluster.token, { viewport: { width: 1280, height: 860 } });
 }, 180_000);
 
 afterAll(async () => {
@@ -125,7 +125,7 @@ it('shows an app of the service framework and a job of the cron framework', asyn
 });
 
 it('reads well in dark mode and shows the frameworks and roles', async () => {
-  const dark = await browser.newPage({ viewport: { width: 1280, height: 700 }, colorScheme: 'dark' });
+  const dark = await openPage(browser, cluster.token, { viewport: { width: 1280, height: 700 }, colorScheme: 'dark' });
   await dark.goto(`${cluster.masterHttpUrl}/#/frameworks`);
   await dark.getByRole('link', { name: 'page-test' }).waitFor();
   await dark.getByRole('table', { name: 'Roles' }).waitFor();
@@ -144,7 +144,7 @@ it('says when the master is unreachable and recovers when it returns', async () 
   await banner.waitFor({ state: 'visible' });
   expect(await banner.textContent()).toContain('The master is unreachable');
   await page.screenshot({ path: shot('unreachable') });
-  const again = await startHttp(cluster.master.master, '127.0.0.1', port);
+  const again = await startHttp(cluster.master.master, { host: '127.0.0.1', port });
   try {
     await banner.waitFor({ state: 'hidden', timeout: 10_000 });
     await page.getByText('1 up').waitFor();

@@ -1,12 +1,12 @@
 /**
- * The status page's files. Sources live in master/page/assets (index.html, style.css, src/*.ts for the
- * browser); `npm run build` (scripts/build-page.js) bundles them into dist/page. The master serves dist/page
+ * The status page's files. The page is a client of this API with its own folder (page/: index.html,
+ * style.css, src/*.ts for the browser); `npm run build` (scripts/build-page.js) bundles them into dist/page. The master serves dist/page
  * when it is at least as new as the sources, and otherwise bundles the sources itself in memory with esbuild
  * on first use (~50 ms), so a fresh checkout needs no separate build step. Nothing is fetched from a CDN.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type * as EsbuildModule from 'esbuild';
+import type * as Esbuild from 'esbuild';
 
 export interface PageFile { body: string | Buffer; type: string }
 
@@ -26,7 +26,7 @@ function packageRoot(): string {
   return dir;
 }
 
-export const PAGE_SOURCE_DIR = join(packageRoot(), 'master', 'page', 'assets');
+export const PAGE_SOURCE_DIR = join(packageRoot(), 'page');
 export const PAGE_BUILD_DIR = join(packageRoot(), 'dist', 'page');
 /** Files copied as they are besides the bundle. */
 export const STATIC_FILES = ['index.html', 'style.css', 'favicon.svg'];
@@ -75,7 +75,7 @@ export class PageAssets {
       out.set('app.js', { body: readFileSync(built), type: TYPES['.js'] });
       return out;
     }
-    const esbuild = require('esbuild') as typeof EsbuildModule;
+    const esbuild = require('esbuild') as typeof Esbuild;
     const result = await esbuild.build({ ...bundleOptions(this.sourceDir), write: false });
     out.set('app.js', { body: Buffer.from(result.outputFiles[0].contents), type: TYPES['.js'] });
     return out;

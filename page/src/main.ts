@@ -2,9 +2,13 @@
  * The Agora status page: a hash-routed single page (#/, #/agents, #/agents/<id>, #/frameworks, #/tasks?…,
  * #/tasks/<id>?framework=, #/apps, #/apps/<app-id>, #/jobs/<name>) that reloads the current view when the
  * master's event stream (/api/v1/events) reports something it shows, and says when the master is unreachable.
+ * It first asks for a token (login.ts) unless the master lets anonymous users read; the header shows who the
+ * token is and what it may do, and the views offer the actions it allows (actions.ts).
  */
-import { onReachability, setReachable } from './api';
+import { authHeader, background, onReachability, setReachable, whenUnauthorized } from './api';
 import { h, notice, replace } from './dom';
+import { identity, showLogin } from './login';
+import { forget, lookup, setSelf, storedToken } from './session';
 import type { ClusterEvent } from './types';
 import { agentsView, agentView } from './views/agents';
 import { appsView, appView, jobView } from './views/apps';
@@ -68,32 +72,59 @@ async function refresh(): Promise<void> {
 /** Coalesces bursts of events into at most one refresh a second. */
 function refreshSoon(): void {
   if (pending !== undefined) return;
-  pending = window.setTimeout(() => { pending = undefined; refresh().catch((e: unknown) => console.error('page:', e)); }, Math.max(0, REFRESH_MIN_MS - (Date.now() - lastRefresh)));
+  pending = window.setTimeout(() => { pending = undefined; background(refresh(), 'refresh'); }, Math.max(0, REFRESH_MIN_MS - (Date.now() - lastRefresh)));
 }
 
+const RECONNECT_MS = 2000;
+
+/**
+ * Follows /api/v1/events. EventSource cannot send an Authorization header, so this reads the server-sent
+ * events with fetch and reconnects (with Last-Event-ID) every 2 s while the master is away.
+ */
 function connectEvents(): void {
-  const es = new EventSource('/api/v1/events');
   let masterId: string | undefined;
   let wasDown = false;
-  es.addEventListener('hello', (m) => {
-    const hello = JSON.parse((m as MessageEvent).data) as { masterId: string };
-    setReachable(true);
-    if (wasDown || (masterId && masterId !== hello.masterId)) refresh().catch((e: unknown) => console.error('page:', e));
-    masterId = hello.masterId;
-    wasDown = false;
-  });
-  es.onmessage = () => undefined;
-  const onEvent = (m: Event) => {
-    const e = JSON.parse((m as MessageEvent).data) as ClusterEvent;
+  let lastId: string | undefined;
+  const onBlock = (block: string) => {
+    const type = /^event: (.*)$/m.exec(block)?.[1];
+    const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+    lastId = /^id: (.*)$/m.exec(block)?.[1] ?? lastId;
+    if (!type || !data) return;
+    if (type === 'hello') {
+      const hello = JSON.parse(data) as { masterId: string };
+      setReachable(true);
+      if (wasDown || (masterId && masterId !== hello.masterId)) background(refresh(), 'refresh');
+      masterId = hello.masterId;
+      wasDown = false;
+      return;
+    }
+    const e = JSON.parse(data) as ClusterEvent;
     const wants = view?.wants ? view.wants(e) : e.type !== 'OFFERS_MADE' && e.type !== 'OFFER_RESCINDED';
     if (wants) refreshSoon();
   };
-  for (const t of ['AGENT_ADDED', 'AGENT_REACTIVATED', 'AGENT_UNREACHABLE', 'AGENT_REMOVED', 'AGENT_DRAINING', 'AGENT_DRAINED', 'AGENT_UNDRAINED',
-    'FRAMEWORK_ADDED', 'FRAMEWORK_REMOVED', 'FRAMEWORK_DISCONNECTED', 'FRAMEWORK_RECONNECTED', 'TASK_UPDATED', 'OFFERS_MADE', 'OFFER_RESCINDED', 'ROLE_UPDATED']) {
-    es.addEventListener(t, onEvent);
-  }
-  // EventSource reconnects by itself (retry: 2000 from the server); until then the page says so.
-  es.onerror = () => { wasDown = true; setReachable(false); };
+  const follow = async () => {
+    const res = await fetch('/api/v1/events', { headers: { accept: 'text/event-stream', ...authHeader(), ...(lastId ? { 'last-event-id': lastId } : {}) } });
+    if (res.status === 401) { signOut(); return false; }
+    if (!res.ok || !res.body) throw new Error(`event stream: ${res.status}`);
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += value;
+      let i: number;
+      while ((i = buf.indexOf('\n\n')) >= 0) { onBlock(buf.slice(0, i)); buf = buf.slice(i + 2); }
+    }
+    return true;
+  };
+  const loop = () => {
+    follow().then((again) => { if (again) { wasDown = true; setReachable(false); window.setTimeout(loop, RECONNECT_MS); } }, () => {
+      wasDown = true;
+      setReachable(false);
+      window.setTimeout(loop, RECONNECT_MS);
+    });
+  };
+  loop();
 }
 
 onReachability((ok) => {
@@ -110,11 +141,33 @@ document.addEventListener('keydown', (e) => {
   if (n >= 1 && n <= NAV.length) location.hash = NAV[n - 1][0];
 });
 
-document.body.append(
-  h('a', { class: 'skip', href: '#main', onclick: (e: Event) => { e.preventDefault(); main.focus(); } }, 'Skip to content'),
-  h('header', {}, h('a', { class: 'brand', href: '#/' }, 'Agora'), h('nav', { 'aria-label': 'Sections' }, ...navLinks),
-    h('span', { class: 'hint', title: 'keys 1–5 switch sections, / searches tasks' }, 'keys: 1–5, /')),
-  banner, main);
-window.addEventListener('hashchange', () => { show().catch((e: unknown) => console.error('page:', e)); });
-show().catch((e: unknown) => console.error('page:', e));
-connectEvents();
+/** The token stopped working (or the user logged out): back to the login screen. */
+function signOut(): void {
+  forget();
+  location.reload();
+}
+
+function startConsole(): void {
+  const toast = h('p', { id: 'toast', role: 'status', hidden: true });
+  document.body.append(
+    h('a', { class: 'skip', href: '#main', onclick: (e: Event) => { e.preventDefault(); main.focus(); } }, 'Skip to content'),
+    h('header', {}, h('a', { class: 'brand', href: '#/' }, 'Agora'), h('nav', { 'aria-label': 'Sections' }, ...navLinks),
+      h('span', { class: 'hint', title: 'keys 1–5 switch sections, / searches tasks' }, 'keys: 1–5, /'), identity(signOut)),
+    banner, toast, main);
+  whenUnauthorized(signOut);
+  window.addEventListener('hashchange', () => background(show(), 'showing the view'));
+  window.addEventListener('agora:changed', () => background(refresh(), 'refresh'));
+  background(show(), 'showing the view');
+  connectEvents();
+}
+
+/** A stored token the master still knows, or anonymous access the master grants; otherwise the login screen. */
+async function boot(): Promise<void> {
+  const token = storedToken();
+  const self = await lookup(token);
+  if (token && !self) forget();
+  if (self && self.permissions.includes('cluster:read')) { setSelf(self); startConsole(); return; }
+  showLogin(token && !self ? 'That token is unknown or was revoked.' : undefined);
+}
+
+boot().catch((e: unknown) => { document.body.append(notice(`cannot start: ${(e as Error).message}`, 'error')); });

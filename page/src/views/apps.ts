@@ -2,7 +2,8 @@
  * The service framework's apps and the cron framework's jobs, through the master's proxy routes
  * (/api/v1/apps, /api/v1/jobs). A framework nobody answers for shows as unavailable; the rest still works.
  */
-import { get, HttpError } from '../api';
+import { actionBar, changed } from '../actions';
+import { get, HttpError, send } from '../api';
 import { ago, dl, h, link, notice, replace, section, stateBadge, time } from '../dom';
 import { DataTable } from '../table';
 import type { View } from './view';
@@ -74,7 +75,7 @@ export function appView(appId: string): View {
       const d = app.deployment;
       replace(head, section(`App ${app.id}`, dl([['version', String(app.version)], ['instances', `${app.running} running, ${app.ready} ready of ${app.instances}`],
         ['deployment', d ? h('span', {}, stateBadge(d.state), ` ${d.kind}: ${d.ready}/${d.target} ready, ${d.old} old${d.message ? ` — ${d.message}` : ''}`) : 'none in progress'],
-        ['waiting', app.waiting ?? '-']])));
+        ['waiting', app.waiting ?? '-']]), appActions(app)));
       instances.setRows(app.instanceList);
     },
   };
@@ -101,9 +102,41 @@ export function jobView(name: string): View {
       ]);
       const s = job.summary;
       replace(head, section(`Job ${s.name}`, dl([['schedule', s.schedule ?? '-'], ['time zone', s.timezone], ['state', s.disabled ? 'disabled' : 'enabled'],
-        ['next runs', job.nextRuns.slice(0, 3).map((t) => time(t)).join(' · ') || '-'], ['after', s.parents.join(', ') || '-'], ['children', job.children.join(', ') || '-']])));
+        ['next runs', job.nextRuns.slice(0, 3).map((t) => time(t)).join(' · ') || '-'], ['after', s.parents.join(', ') || '-'], ['children', job.children.join(', ') || '-']]),
+      actionBar({
+        label: 'Run now', permission: 'framework:operate', done: `${s.name}: run started`, after: changed,
+        confirm: `Run job ${s.name} now (outside its schedule)?`,
+        run: () => send('POST', `/api/v1/jobs/${encodeURIComponent(s.name)}/run`, {}),
+      })));
       runs.setRows(list);
     },
     wants: (e) => e.type === 'TASK_UPDATED',
   };
+}
+
+/** Scale, restart, suspend, remove, and cancel the deployment in progress — Marathon's app actions. */
+function appActions(app: AppDetail): HTMLElement {
+  const path = `/api/v1/apps${app.id}`;
+  const d = app.deployment;
+  return actionBar({
+    label: 'Scale', permission: 'framework:operate', done: `${app.id}: scaling`, after: changed,
+    confirm: `Scale ${app.id} to how many instances?`, input: { label: 'instances', value: app.instances, min: 0, max: 10_000 },
+    run: (instances) => send('POST', `${path}/scale`, { instances }),
+  }, {
+    label: 'Restart', permission: 'framework:operate', done: `${app.id}: restarting`, after: changed,
+    confirm: `Restart ${app.id}? Its instances are replaced by a rolling deployment.`,
+    run: () => send('POST', `${path}/restart`, {}),
+  }, app.instances > 0 && {
+    label: 'Suspend', permission: 'framework:operate', danger: true, done: `${app.id}: suspended`, after: changed,
+    confirm: `Suspend ${app.id}? It is scaled to 0 instances (scale it up again to resume).`,
+    run: () => send('POST', `${path}/suspend`, {}),
+  }, d && d.state !== 'SUCCEEDED' && d.state !== 'CANCELLED' && d.state !== 'FAILED' && {
+    label: 'Cancel deployment', permission: 'framework:operate', danger: true, done: `deployment ${d.id} cancelled`, after: changed,
+    confirm: `Cancel deployment ${d.id} (${d.kind}) of ${app.id}?`,
+    run: () => send('POST', `/api/v1/deployments/${encodeURIComponent(d.id)}/cancel`, {}),
+  }, {
+    label: 'Remove', permission: 'framework:operate', danger: true, done: `${app.id}: removed`, after: () => { location.hash = '#/apps'; },
+    confirm: `Remove ${app.id}? Every instance is killed and the app is forgotten.`,
+    run: () => send('DELETE', path),
+  });
 }

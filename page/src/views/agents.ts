@@ -1,8 +1,9 @@
 /** Agents: the list, and one agent's page with its tasks. */
-import { get } from '../api';
+import { actionBar, changed } from '../actions';
+import { get, send } from '../api';
 import { ago, bar, dl, h, link, num, replace, section, stateBadge } from '../dom';
 import { DataTable } from '../table';
-import type { AgentView, TaskView } from '../types';
+import type { AgentDetailView, AgentView, TaskView } from '../types';
 import { taskColumns } from './tasks';
 import type { View } from './view';
 
@@ -36,13 +37,23 @@ export function agentView(id: string): View {
   return {
     el, title: 'Agent',
     async refresh() {
-      const a = await get<AgentView>(`/api/v1/agents/${encodeURIComponent(id)}`);
+      const a = await get<AgentDetailView>(`/api/v1/agents/${encodeURIComponent(id)}`);
       replace(head, section(`Agent ${a.hostname}`,
         dl([['id', a.id], ['state', stateBadge(a.state)], ['attributes', attrText(a) || '-'], ['containerizers', a.containerizers.join(', ')],
           ['resources', a.resources.total], ['offered', a.resources.offered || '-'], ['registered', ago(a.registeredAt)],
           ['last heartbeat', ago(a.lastHeartbeatAt)], ['metrics', a.httpUrl ? h('a', { href: `${a.httpUrl}/metrics` }, `${a.httpUrl}/metrics`) : '-']]),
-        ...['cpus', 'mem', 'disk'].filter((k) => a.totalScalars[k] !== undefined).map((k) => bar(k, a.usedScalars[k] ?? 0, a.totalScalars[k]))));
-      tasks.setRows(a.tasks ?? []);
+        ...['cpus', 'mem', 'disk'].filter((k) => a.totalScalars[k] !== undefined).map((k) => bar(k, a.usedScalars[k] ?? 0, a.totalScalars[k])),
+        actionBar(a.state === 'ACTIVE' && {
+          label: 'Drain', permission: 'agent:drain', danger: true, done: `${a.hostname} is draining`, after: changed,
+          confirm: `Drain ${a.hostname}? It gets no new tasks; its tasks are killed if still running after the deadline.`,
+          input: { label: 'deadline (minutes)', value: 10, min: 0, max: 43_200 },
+          run: (minutes) => send('POST', `/api/v1/agents/${encodeURIComponent(a.id)}/drain`, { deadline: `${minutes ?? 10}m` }),
+        }, (a.state === 'DRAINING' || a.state === 'DRAINED') && {
+          label: 'Undrain', permission: 'agent:drain', done: `${a.hostname} takes tasks again`, after: changed,
+          confirm: `Undrain ${a.hostname}? Its resources are offered again.`,
+          run: () => send('POST', `/api/v1/agents/${encodeURIComponent(a.id)}/undrain`, {}),
+        })));
+      tasks.setRows(a.tasks);
     },
     wants: (e) => e.type.startsWith('AGENT_') || e.type === 'TASK_UPDATED',
   };

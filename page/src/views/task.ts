@@ -1,5 +1,7 @@
 /** One task: its status history, resources, usage, health, and its sandbox's stdout/stderr (tail and follow). */
-import { get, q } from '../api';
+import { actionBar, changed } from '../actions';
+import { background, get, q, send } from '../api';
+import { can } from '../session';
 import { bytes, dl, h, link, num, replace, section, stateBadge, time } from '../dom';
 import { DataTable } from '../table';
 import type { TaskView } from '../types';
@@ -8,6 +10,7 @@ import type { View } from './view';
 type Status = TaskView['statuses'][number];
 const TAIL_BYTES = 64 * 1024;
 const FOLLOW_MS = 1000;
+const ENDED = new Set(['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_LOST', 'TASK_ERROR', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR', 'TASK_UNKNOWN']);
 
 export function taskView(id: string, framework: string): View {
   const head = h('div', {});
@@ -34,7 +37,11 @@ export function taskView(id: string, framework: string): View {
         ['command', h('code', {}, t.command ?? '-')], ['reason', t.reason ?? '-'], ['message', t.message ?? '-'],
         ['exit code', t.exitCode === undefined ? '-' : String(t.exitCode)], ['created', time(t.createdAt)],
         ['usage', u ? `cpu ${num(u.cpuUserSeconds + u.cpuSystemSeconds)} s · mem ${bytes(u.memBytes)} (peak ${bytes(u.memPeakBytes)}${u.memLimitBytes ? `, limit ${bytes(u.memLimitBytes)}` : ''})${u.diskUsedMb !== undefined ? ` · disk ${num(u.diskUsedMb)} MB${u.diskLimitMb ? ` of ${num(u.diskLimitMb)}` : ''}` : ''} · sampled ${time(u.timestamp)}` : 'no sample yet'],
-      ])));
+      ]), actionBar(!ENDED.has(t.state) && {
+        label: 'Kill task', permission: 'task:kill', danger: true, done: `kill of ${t.id} sent`, after: changed,
+        confirm: `Kill task ${t.id} on ${t.hostname ?? t.agentId}? Its framework sees it as TASK_KILLED (a service framework starts a replacement).`,
+        run: () => send('POST', `/api/v1/tasks/${encodeURIComponent(t.id)}/kill${q({ framework: t.frameworkId })}`, {}),
+      })));
       history.setRows(t.statuses);
       await logs.start();
     },
@@ -63,6 +70,7 @@ class LogPane {
 
   async start(): Promise<void> {
     if (this.started) return;
+    if (!can('sandbox:read')) { this.status.textContent = 'reading a sandbox needs an operator token'; return; }
     this.started = true;
     await this.poll();
   }
@@ -75,12 +83,12 @@ class LogPane {
     this.pre.textContent = '';
     for (const b of this.el.querySelectorAll('[role=tab]')) b.setAttribute('aria-selected', String(b.id === `tab-${p}`));
     clearTimeout(this.timer);
-    this.poll().catch((e: unknown) => console.error('page:', e));
+    background(this.poll(), 'reading the sandbox');
   }
 
   private schedule(): void {
     clearTimeout(this.timer);
-    if (this.follow.checked && this.started) this.timer = window.setTimeout(() => { this.poll().catch((e: unknown) => console.error('page:', e)); }, FOLLOW_MS);
+    if (this.follow.checked && this.started) this.timer = window.setTimeout(() => background(this.poll(), 'reading the sandbox'), FOLLOW_MS);
   }
 
   private async poll(): Promise<void> {

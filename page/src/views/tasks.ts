@@ -2,7 +2,7 @@
  * Tasks: filter by state, framework, agent and name; sorted and paginated by the master (`/api/v1/tasks`
  * with sort/order/limit/offset), so 10,000 tasks cost one page of rows. Filters live in the URL hash.
  */
-import { get, q } from '../api';
+import { background, get, q } from '../api';
 import { ago, h, link, replace, section, stateBadge } from '../dom';
 import { DataTable, type Column, type SortState } from '../table';
 import type { AgentView, FrameworkView, TaskView } from '../types';
@@ -36,16 +36,16 @@ export function tasksView(params: URLSearchParams): View {
     state: params.get('state') ?? '', framework: params.get('framework') ?? '', agent: params.get('agent') ?? '', name: params.get('name') ?? '',
     sort: params.get('sort') ?? 'updated', order: params.get('order') ?? 'desc', page: Number(params.get('page') ?? 0) || 0,
   };
-  const onSort = (s: SortState) => { f.sort = s.key; f.order = s.order; f.page = 0; load().catch((e: unknown) => console.error('page:', e)); };
+  const onSort = (s: SortState) => { f.sort = s.key; f.order = s.order; f.page = 0; background(load(), 'loading tasks'); };
   const table = new DataTable<TaskView>(taskColumns(), { key: f.sort, order: f.order as 'asc' }, { label: 'Tasks', empty: 'no tasks match', onSort, rowKey: (t) => `${t.frameworkId}/${t.id}` });
   const select = (label: string, key: 'state' | 'framework' | 'agent', options: [string, string][]) => {
-    const el = h('select', { id: `filter-${key}`, onchange: () => { f[key] = el.value; f.page = 0; load().catch((e: unknown) => console.error('page:', e)); } },
+    const el = h('select', { id: `filter-${key}`, onchange: () => { f[key] = el.value; f.page = 0; background(load(), 'loading tasks'); } },
       h('option', { value: '' }, `any ${label}`), ...options.map(([v, text]) => h('option', { value: v, selected: v === f[key] }, text)));
     return h('label', {}, `${label} `, el);
   };
   let nameTimer: number | undefined;
   const name = h('input', { id: 'filter-name', type: 'search', placeholder: 'name or id contains…', value: f.name,
-    oninput: () => { clearTimeout(nameTimer); nameTimer = window.setTimeout(() => { f.name = name.value; f.page = 0; load().catch((e: unknown) => console.error('page:', e)); }, 200); } });
+    oninput: () => { clearTimeout(nameTimer); nameTimer = window.setTimeout(() => { f.name = name.value; f.page = 0; background(load(), 'loading tasks'); }, 200); } });
   const filters = h('form', { class: 'filters', role: 'search', onsubmit: (e: Event) => e.preventDefault() });
   const pager = h('nav', { class: 'pager', 'aria-label': 'Pages of tasks' });
   const el = h('div', {}, section('Tasks', filters, table.el, pager));
@@ -64,7 +64,7 @@ export function tasksView(params: URLSearchParams): View {
     const res = await get<{ total: number; tasks: TaskView[] }>(`/api/v1/tasks${q({ ...query, limit: PAGE_SIZE, offset: f.page * PAGE_SIZE })}`);
     table.setRows(res.tasks);
     const pages = Math.max(1, Math.ceil(res.total / PAGE_SIZE));
-    const go = (p: number) => () => { f.page = p; load().catch((e: unknown) => console.error('page:', e)); };
+    const go = (p: number) => () => { f.page = p; background(load(), 'loading tasks'); };
     replace(pager,
       h('button', { type: 'button', disabled: f.page === 0, onclick: go(f.page - 1), 'aria-label': 'previous page' }, '‹ prev'),
       h('span', { class: 'count', 'aria-live': 'polite' }, res.total === 0 ? '0 tasks' : `${f.page * PAGE_SIZE + 1}–${Math.min(res.total, (f.page + 1) * PAGE_SIZE)} of ${res.total} · page ${f.page + 1} of ${pages}`),
