@@ -12,6 +12,7 @@ import { handleKill } from './handlers/kill';
 import { handleReconcile } from './handlers/reconcile';
 import { handleTeardown } from './handlers/teardown';
 import { handleRevive, handleSuppress } from './handlers/revive-suppress';
+import { handleUsage } from './handlers/usage';
 
 export async function handleSchedulerCall(m: Master, frameworkId: FrameworkId, call: SchedulerCall): Promise<object> {
   if (call.type === 'SUBSCRIBE') {
@@ -31,5 +32,6 @@ export async function handleSchedulerCall(m: Master, frameworkId: FrameworkId, c
     case 'REVIVE': return handleRevive(m, fw, call);
     case 'SUPPRESS': return handleSuppress(m, fw, call);
     case 'TEARDOWN': return handleTeardown(m, fw);
+    case 'USAGE': return handleUsage(m, fw, call);
   }
 }

@@ -130,6 +130,26 @@ export const LoadBalancerSchema = z.object({
 }).strict();
 export type LoadBalancer = z.infer<typeof LoadBalancerSchema>;
 
+/**
+ * Autoscaling (Kubernetes HPA's algorithm): the service framework reads the usage of the app's ready instances
+ * and keeps `instances` between `min` and `max` so that the average usage — CPU time per second over `cpus`, or
+ * memory over `mem` — approaches `target`. Scale-up happens at once; a scale-down takes the highest
+ * recommendation of the last `stabilizationSeconds`, so a short dip does not remove instances.
+ */
+export const AUTOSCALE_METRICS = ['cpu', 'mem'] as const;
+export const AutoscaleSchema = z.object({
+  min: z.number({ message: 'autoscale.min is a whole number ≥ 1' }).int('autoscale.min is a whole number ≥ 1').min(1, 'autoscale.min is a whole number ≥ 1').max(10_000),
+  max: z.number({ message: 'autoscale.max is a whole number ≥ 1' }).int('autoscale.max is a whole number ≥ 1').min(1, 'autoscale.max is a whole number ≥ 1').max(10_000),
+  metric: z.enum(AUTOSCALE_METRICS, { message: "autoscale.metric is 'cpu' or 'mem'" }).default('cpu'),
+  /** The wanted average usage as a share of what each instance asks for: 0 < target ≤ 1. */
+  target: z.number({ message: 'autoscale.target is a number above 0 and at most 1' })
+    .gt(0, 'autoscale.target is a share of the requested resource: above 0 and at most 1')
+    .max(1, 'autoscale.target is a share of the requested resource: above 0 and at most 1'),
+  /** A scale-down uses the highest recommendation over this many seconds (Kubernetes's default: 300). */
+  stabilizationSeconds: z.number().min(0, 'autoscale.stabilizationSeconds is 0–3600').max(3600, 'autoscale.stabilizationSeconds is 0–3600').default(300),
+}).strict();
+export type Autoscale = z.infer<typeof AutoscaleSchema>;
+
 /** Drain delay when an app has a load balancer and sets no `drainSeconds`: several of the balancer's polls. */
 export const DEFAULT_LB_DRAIN_SECONDS = 2;
 
@@ -176,7 +196,12 @@ export const AppDefinitionSchema = z.object({
    * balancer, 0 without.
    */
   drainSeconds: z.number().min(0).max(3600).optional(),
+  /** Scale `instances` with load between `min` and `max` (see `AutoscaleSchema`); `agora app scale` is then refused. */
+  autoscale: AutoscaleSchema.optional(),
 }).strict().superRefine((app, ctx) => {
+  if (app.autoscale && app.autoscale.min > app.autoscale.max) {
+    ctx.addIssue({ code: 'custom', path: ['autoscale', 'min'], message: `autoscale.min ${app.autoscale.min} is above autoscale.max ${app.autoscale.max}` });
+  }
   for (const message of appIdDnsProblems(app.id)) ctx.addIssue({ code: 'custom', path: ['id'], message });
   if (app.cmd === undefined && app.args === undefined) ctx.addIssue({ code: 'custom', path: ['cmd'], message: 'cmd or args is required (in a docker container too: the image\'s own entrypoint is not used)' });
   if (app.cmd !== undefined && app.args !== undefined) ctx.addIssue({ code: 'custom', path: ['args'], message: 'give cmd or args, not both' });
@@ -312,11 +337,25 @@ export const AppSummarySchema = z.object({
 });
 export type AppSummary = z.infer<typeof AppSummarySchema>;
 
+/** What the autoscaler of an app thinks and last did (`autoscale` in the app's detail). */
+export const AutoscaleViewSchema = z.object({
+  min: z.number().int(), max: z.number().int(), metric: z.enum(AUTOSCALE_METRICS), target: z.number(), stabilizationSeconds: z.number(),
+  /** The last average usage of the ready instances, as a share of what each asks for, and how many were measured. */
+  usage: z.number().optional(),
+  measured: z.number().int(),
+  /** In words: `steady at 3: cpu 0.48 of 0.5 target`, `holding 4: …`, `waiting: …`, or the last decision. */
+  status: z.string(),
+  lastDecision: z.object({ at: z.number(), from: z.number().int(), to: z.number().int(), message: z.string() }).optional(),
+});
+export type AutoscaleView = z.infer<typeof AutoscaleViewSchema>;
+
 export const AppDetailSchema = AppSummarySchema.extend({
   definition: z.unknown(),
   instanceList: z.array(InstanceViewSchema),
   endpoints: z.array(EndpointSchema),
   deployment: DeploymentViewSchema.optional(),
+  /** Present on an autoscaled app. */
+  autoscale: AutoscaleViewSchema.optional(),
 });
 export type AppDetail = Omit<z.infer<typeof AppDetailSchema>, 'definition'> & { definition: AppDefinition };
 

@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { drainSecondsOf, validateApp, ApiError, type AppDefinition, type Clock, type Logger, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
+import { instancesOnDeploy, manualScaleRefusal, type AutoscaleState, type UsageSample } from './core/autoscaler';
 import { recordFailure } from './core/backoff';
 import * as deployments from './core/deployments';
 import { trackStatus } from './core/instance-tracker';
@@ -50,6 +51,10 @@ export class ServiceFramework {
   /** Told the apps whose ready endpoints changed, after the tick that changed them (main.ts publishes it). */
   onEndpointsChanged?: (appIds: string[]) => void;
   private endpointsSeen = new Map<string, string>();
+  /** Per autoscaled app: recommendations, status and last decision (memory only; see autoscale.ts). */
+  readonly autoscale = new Map<string, AutoscaleState>();
+  /** Per task: the last usage report and CPU rate (memory only). */
+  usageSamples = new Map<string, UsageSample>();
 
   constructor(private readonly store: ServiceStore, private readonly clock: Clock, private readonly log: Logger) {
     const loaded = store.load();
@@ -202,8 +207,8 @@ export class ServiceFramework {
     this.delayed = r.delayed;
     for (const appId of this.waiting.keys()) if (!r.demands.some((d) => d.appId === appId)) this.waiting.delete(appId);
     for (const d of r.demands) if (!this.waiting.has(d.appId)) this.waiting.set(d.appId, formatReasons([]));
-    if (!hadDemand && r.demands.length > 0) void this.driver?.revive().catch(() => undefined);
-    if (this.driver && now - this.lastReconcileAt > RECONCILE_EVERY_MS) void this.reconcileWithMaster();
+    if (!hadDemand && r.demands.length > 0) this.driver?.revive().catch((e: Error) => this.log.warn({ err: e.message }, 'revive failed'));
+    if (this.driver && now - this.lastReconcileAt > RECONCILE_EVERY_MS) this.reconcileWithMaster().catch((e: Error) => this.log.warn({ err: e.message }, 'reconcile failed'));
     return structural;
   }
 
@@ -233,7 +238,7 @@ export class ServiceFramework {
     this.instances.set(i.instanceId, next);
     const grace = this.apps.get(i.appId)?.def.killGracePeriodSeconds;
     this.log.info({ taskId: i.taskId, app: i.appId, reason: i.killReason }, 'killing instance');
-    void this.driver?.kill(i.taskId, i.agentId, grace !== undefined ? grace * 1000 : undefined)
+    this.driver?.kill(i.taskId, i.agentId, grace !== undefined ? grace * 1000 : undefined)
       .catch((e) => this.log.warn({ taskId: i.taskId, err: (e as Error).message }, 'kill failed; will retry'));
   }
 
@@ -258,17 +263,34 @@ export class ServiceFramework {
   deploy(input: unknown, force = false): { deploymentId?: string; version: number; unchanged: boolean } {
     const v = validateApp(input);
     if (!v.ok) throw new ApiError('INVALID', `invalid app definition: ${v.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, v.issues[0]?.field, { issues: v.issues });
-    const c = deployments.deploy(this.state, v.app, { now: this.now(), depId: this.newDeploymentId(), force });
-    if (c.unchanged) return { version: this.apps.get(v.app.id)!.version, unchanged: true };
+    const existing = this.apps.get(v.app.id);
+    const app = { ...v.app, instances: instancesOnDeploy(v.app, existing?.def) };
+    const c = deployments.deploy(this.state, app, { now: this.now(), depId: this.newDeploymentId(), force });
+    if (c.unchanged) return { version: existing!.version, unchanged: true };
     this.applyChange(c);
     this.tick();
     return { deploymentId: c.deployments[c.deployments.length - 1].id, version: c.app!.version, unchanged: false };
   }
 
+  /** By hand: refused for an autoscaled app (the autoscaler owns its count; see `autoscaleTo`). */
   scale(appId: string, instances: number, force = false): { deploymentId?: string } {
     const app = this.mustApp(appId);
+    const refusal = manualScaleRefusal(app.def);
+    if (refusal) throw new ApiError('CONFLICT', refusal, 'instances');
     const r = this.deploy({ ...app.def, instances }, force);
     return r.deploymentId ? { deploymentId: r.deploymentId } : {};
+  }
+
+  /** The autoscaler's scale: a scale deployment whose message says why. */
+  autoscaleTo(appId: string, instances: number, why: string): { deploymentId?: string } {
+    const app = this.mustApp(appId);
+    const c = deployments.deploy(this.state, { ...app.def, instances }, { now: this.now(), depId: this.newDeploymentId(), force: false });
+    if (c.unchanged) return {};
+    const last = c.deployments[c.deployments.length - 1];
+    this.applyChange({ ...c, deployments: [...c.deployments.slice(0, -1), { ...last, message: `autoscaler: ${why}` }] });
+    this.log.info({ app: appId, deployment: last.id, instances, why }, 'autoscaled');
+    this.tick();
+    return { deploymentId: last.id };
   }
 
   restart(appId: string, force = false): { deploymentId: string; version: number } {

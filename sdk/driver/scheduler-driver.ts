@@ -32,7 +32,7 @@ import type { AgentId, OfferId, TaskId, TaskInfoInput, TaskStatus } from '../pro
 import { TaskStatusSchema } from '../protocol/common';
 import {
   FrameworkInfoSchema, SchedulerEventSchema, type FrameworkInfo, type FrameworkInfoInput, type Offer, type OperationInput,
-  type SchedulerCallInput, type SchedulerEvent,
+  type SchedulerCallInput, type SchedulerEvent, type TaskUsageReply,
 } from '../protocol/scheduler';
 import { frameworkConsumerName, streams, subjects } from '../protocol/subjects';
 import { consumeUpdates, keepWorking } from '../update-consumer';
@@ -136,6 +136,10 @@ export class SchedulerDriver {
   async reconcile(tasks: { taskId: string; agentId?: string }[] = []): Promise<void> {
     await this.call({ type: 'RECONCILE', tasks } as SchedulerCallInput);
   }
+  /** The latest usage the agents reported for the framework's live tasks (all, or those named). */
+  async usage(taskIds: string[] = []): Promise<TaskUsageReply['usage']> {
+    return (await this.call<TaskUsageReply>({ type: 'USAGE', taskIds })).usage;
+  }
   async revive(roles?: string[]): Promise<void> { await this.call({ type: 'REVIVE', roles }); }
   async suppress(roles?: string[]): Promise<void> { await this.call({ type: 'SUPPRESS', roles }); }
   async teardown(): Promise<void> { await this.call({ type: 'TEARDOWN' }); this.subscribed = false; }
@@ -237,7 +241,7 @@ export class SchedulerDriver {
 
   private startHeartbeats(): void {
     clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatIntervalMs);
+    this.heartbeatTimer = setInterval(() => { this.heartbeat().catch((e: Error) => this.log.warn({ err: e.message }, 'heartbeat failed')); }, this.heartbeatIntervalMs);
     this.heartbeatTimer.unref();
   }
 
@@ -255,7 +259,7 @@ export class SchedulerDriver {
     }
   }
 
-  private onReconnect(): void { void this.heartbeat(); }
+  private onReconnect(): void { this.heartbeat().catch((e: Error) => this.log.warn({ err: e.message }, 'heartbeat after reconnect failed')); }
 
   private async resubscribe(why: string): Promise<void> {
     if (this.resubscribing || this.stopped) return;
