@@ -10,7 +10,7 @@ import {
   AgentCommandSchema, ApiError, TaskReasonSchema, isTerminal, request, serveRequests, subjects, type AgentCommand, type AgentInfo, type AgentTask,
   type Logger, type NatsConnection, type TaskReason, type TaskStatus, type Usage,
 } from '../sdk';
-import type { Container, ContainerExit, Containerizer, ContainerizerKind } from '../isolation';
+import { UserDirectory, type Container, type ContainerExit, type Containerizer, type ContainerizerKind } from '../isolation';
 import { Checkpoint } from './checkpoint';
 import type { AgentConfig } from './config';
 import { listSandbox, readSandboxFile } from './files';
@@ -21,6 +21,7 @@ import type { HealthMonitor } from './health';
 import { SandboxGc } from './sandbox-gc';
 import { DiskWatch } from './disk-watch';
 import { checkHostVolumes, parseHostVolumeAcl, type HostVolumeAcl } from './host-volumes';
+import { PersistentVolumes } from './persistent-volumes';
 import { chooseSandboxRoot } from './sandbox-root';
 import { parseTaskUserAcl, taskUserFor, type TaskUserAcl } from './task-users';
 
@@ -54,6 +55,8 @@ export class Agent {
   readonly sandboxRoot: string;
   private readonly taskUserAcl: TaskUserAcl;
   private readonly hostVolumeAcl: HostVolumeAcl;
+  readonly volumes: PersistentVolumes;
+  private readonly users = new UserDirectory();
   masterId?: string;
   /** Launch figures for the agent's /metrics; `onLaunched` (set by agent/http.ts) observes each launch's duration. */
   readonly metrics = { launches: 0, launchFailures: 0, onLaunched: undefined as ((ms: number) => void) | undefined };
@@ -73,7 +76,9 @@ export class Agent {
     };
     this.outbox = new UpdateOutbox(this.checkpoint.db, deps.nc, this.id, deps.log);
     this.gc = new SandboxGc(config, this.checkpoint, deps.log);
-    this.diskWatch = new DiskWatch({ intervalMs: config.diskCheckIntervalMs ?? 0, runners: () => this.runners.values(), log: deps.log });
+    this.volumes = new PersistentVolumes(config.workDir, resources.scalar('disk'));
+    this.diskWatch = new DiskWatch({ intervalMs: config.diskCheckIntervalMs ?? 0, runners: () => this.runners.values(), log: deps.log,
+      extraDirs: (r) => (r.info.persistentVolumes ?? []).map((v) => this.volumes.dirOf(v.persistenceId)) });
     // Once stopped (tasks left running for the next agent to recover), watchers still firing must not touch
     // the closed checkpoint: the next agent learns how those tasks ended from the containerizer's recovery.
     const live = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => { if (!this.closed) fn(...a); };
@@ -94,7 +99,7 @@ export class Agent {
     await this.recover();
     serveRequests(this.deps.nc, subjects.agentCommand(this.id), AgentCommandSchema, (cmd) => this.command(cmd), this.log, { maxMessageBytes: this.config.maxMessageBytes });
     await this.register();
-    this.usageTimer = setInterval(() => void this.reportUsage(), this.config.usageIntervalMs);
+    this.usageTimer = setInterval(() => { this.reportUsage().catch((e: Error) => this.log.warn({ err: e.message }, 'usage report failed')); }, this.config.usageIntervalMs);
     this.usageTimer.unref();
     this.gc.start();
     this.diskWatch.start();
@@ -178,7 +183,7 @@ export class Agent {
 
   private schedulePing(intervalMs: number): void {
     clearTimeout(this.pingTimer);
-    this.pingTimer = setTimeout(async () => {
+    const pingOnce = async (): Promise<void> => {
       if (this.stopped) return;
       try {
         const r = await request<{ masterId: string; reregister: boolean }>(this.deps.nc, subjects.agentCall(this.id), { type: 'PING' }, { timeoutMs: Math.max(1000, intervalMs) });
@@ -191,7 +196,8 @@ export class Agent {
         this.log.warn({ err: (e as Error).message }, 'master did not answer ping');
       }
       this.schedulePing(intervalMs);
-    }, intervalMs);
+    };
+    this.pingTimer = setTimeout(() => { pingOnce().catch((e: Error) => this.log.error({ err: e.message }, 'ping round failed')); }, intervalMs);
     this.pingTimer.unref();
   }
 
@@ -215,6 +221,12 @@ export class Agent {
       }
       case 'FILES_LIST': return { files: listSandbox(this.sandboxOf(cmd.taskId)) };
       case 'FILES_READ': return readSandboxFile(this.sandboxOf(cmd.taskId), cmd.path, cmd.offset, cmd.length);
+      case 'DESTROY_VOLUMES': {
+        const inUse = new Set([...this.runners.values()].filter((r) => r.endedAt === undefined).flatMap((r) => (r.info.persistentVolumes ?? []).map((v) => v.persistenceId)));
+        const r = this.volumes.destroy(cmd.frameworkId, cmd.persistenceIds, inUse);
+        this.log.info({ frameworkId: cmd.frameworkId, ...r }, 'persistent volumes destroyed');
+        return r;
+      }
       case 'STATE': return { id: this.id, info: this.info, tasks: [...this.runners.values()].map((r) => ({ taskId: r.taskId, frameworkId: r.frameworkId, state: r.state, healthy: r.healthy, usage: r.lastUsage })) };
     }
   }
@@ -227,7 +239,9 @@ export class Agent {
     if (!cz) throw new ApiError('INVALID', `task.container: this agent has no ${kind} containerizer`, 'task.container');
     const user = taskUserFor(cmd.task, cmd.framework, kind === 'native' ? this.config.taskUser : undefined, this.taskUserAcl);
     checkHostVolumes(cmd.task, cmd.framework, this.hostVolumeAcl);
-    const task = { ...cmd.task, command: { ...cmd.task.command, user } };
+    const owner = user !== undefined && process.getuid?.() === 0 ? this.users.resolve(user) : undefined;
+    const persistent = this.volumes.prepare(cmd.task, cmd.frameworkId, cmd.role, owner);
+    const task = { ...cmd.task, command: { ...cmd.task.command, user }, ...(persistent.length > 0 ? { volumes: [...(cmd.task.volumes ?? []), ...persistent] } : {}) };
     const started = Date.now();
     const sandbox = sandboxPath(this.sandboxRoot, cmd.frameworkId, cmd.task.taskId);
     const runner = new TaskRunner(task, cmd.frameworkId, cmd.framework, cmd.role, sandbox, this.ctx);

@@ -22,4 +22,5 @@ export { detectCgroups } from './cgroups/detect';
 export { type LogRotation, ROTATED_STREAMS, parseByteSize } from './logs/log-state';
 export { readRotatedLog, type LogRead } from './logs/read-log';
 export { diskVerdict, measureDiskBytes, type DiskVerdict } from './disk/disk-usage';
-export * from './errors';
+export { UserDirectory } from './native/users';
+export { IsolationError, CgroupError, UnavailableError, LaunchError, DockerEngineError, CheckpointError, HealthCheckConfigError, describeError } from './errors';

@@ -13,6 +13,7 @@ import { handleReconcile } from './handlers/reconcile';
 import { handleTeardown } from './handlers/teardown';
 import { handleRevive, handleSuppress } from './handlers/revive-suppress';
 import { handleUsage } from './handlers/usage';
+import { handleDestroyVolumes } from './handlers/volumes';
 
 export async function handleSchedulerCall(m: Master, frameworkId: FrameworkId, call: SchedulerCall): Promise<object> {
   if (call.type === 'SUBSCRIBE') {
@@ -33,5 +34,6 @@ export async function handleSchedulerCall(m: Master, frameworkId: FrameworkId, c
     case 'SUPPRESS': return handleSuppress(m, fw, call);
     case 'TEARDOWN': return handleTeardown(m, fw);
     case 'USAGE': return handleUsage(m, fw, call);
+    case 'DESTROY_VOLUMES': return handleDestroyVolumes(m, fw, call);
   }
 }

@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { AttributeSchema, ContainerInfoSchema, HealthCheckSchema, LabelsSchema, RoleSchema } from './protocol/common';
+import { AttributeSchema, ContainerInfoSchema, HealthCheckSchema, LabelsSchema, RoleSchema, VolumeSchema } from './protocol/common';
 
 export const SERVICE_API_SUBJECT = 'agora.v1.api.service';
 
@@ -150,6 +150,23 @@ export const AutoscaleSchema = z.object({
 }).strict();
 export type Autoscale = z.infer<typeof AutoscaleSchema>;
 
+/**
+ * A local persistent volume per instance (Marathon's): `containerPath` inside the sandbox, `sizeMb` of the
+ * agent's disk. Created on the agent at the instance's first launch; a replacement of the instance (after a
+ * crash, a restart, an upgrade) goes back to the same agent and finds the same data; destroyed when the app is
+ * removed (or by `destroyVolumes`).
+ */
+export const AppVolumeSchema = z.object({
+  containerPath: VolumeSchema.shape.containerPath,
+  persistent: z.object({
+    sizeMb: z.number({ message: 'persistent.sizeMb is a size in MB above 0' }).positive('persistent.sizeMb is a size in MB above 0').max(1e9),
+  }).strict(),
+}).strict();
+export type AppVolume = z.infer<typeof AppVolumeSchema>;
+
+/** The disk an instance's persistent volumes take (MB), on top of the app's `disk`. */
+export const volumeDiskMb = (def: { volumes?: readonly AppVolume[] }): number => (def.volumes ?? []).reduce((n, v) => n + v.persistent.sizeMb, 0);
+
 /** Drain delay when an app has a load balancer and sets no `drainSeconds`: several of the balancer's polls. */
 export const DEFAULT_LB_DRAIN_SECONDS = 2;
 
@@ -162,7 +179,15 @@ const AppContainerSchema = z.preprocess(
   ContainerInfoSchema,
 );
 
-export const AppDefinitionSchema = z.object({
+/** Marathon's defaults for apps with persistent volumes: kill first, then relaunch where the volume is. */
+export const RESIDENT_UPGRADE_STRATEGY = { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 } as const;
+const withResidentDefaults = (v: unknown): unknown => {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  const o = v as { volumes?: unknown; upgradeStrategy?: unknown };
+  return Array.isArray(o.volumes) && o.volumes.length > 0 && o.upgradeStrategy === undefined ? { ...o, upgradeStrategy: RESIDENT_UPGRADE_STRATEGY } : v;
+};
+
+const AppDefinitionObject = z.object({
   id: AppIdSchema,
   /** A shell command (`/bin/sh -c`); `$PORT0`…, `$PORTS` (comma-separated), `$HOST`, `$AGORA_APP_ID`, `$AGORA_APP_VERSION` are set. */
   cmd: z.string().min(1).max(65_536).optional(),
@@ -196,9 +221,19 @@ export const AppDefinitionSchema = z.object({
    * balancer, 0 without.
    */
   drainSeconds: z.number().min(0).max(3600).optional(),
+  /** Local persistent volumes, one set per instance (see `AppVolumeSchema`). */
+  volumes: z.array(AppVolumeSchema).max(32).optional(),
   /** Scale `instances` with load between `min` and `max` (see `AutoscaleSchema`); `agora app scale` is then refused. */
   autoscale: AutoscaleSchema.optional(),
 }).strict().superRefine((app, ctx) => {
+  if ((app.volumes ?? []).length > 0 && app.upgradeStrategy.maximumOverCapacity > 0) {
+    ctx.addIssue({ code: 'custom', path: ['upgradeStrategy', 'maximumOverCapacity'], message: 'must be 0 for an app with persistent volumes: a replacement goes where its volume is, once the instance holding it is gone (the default for such apps is minimumHealthCapacity 0.5, maximumOverCapacity 0)' });
+  }
+  (app.volumes ?? []).forEach((v, i) => {
+    if ((app.volumes ?? []).findIndex((w) => w.containerPath.replace(/\/+$/, '') === v.containerPath.replace(/\/+$/, '')) !== i) {
+      ctx.addIssue({ code: 'custom', path: ['volumes', i, 'containerPath'], message: `${v.containerPath} is mounted twice` });
+    }
+  });
   if (app.autoscale && app.autoscale.min > app.autoscale.max) {
     ctx.addIssue({ code: 'custom', path: ['autoscale', 'min'], message: `autoscale.min ${app.autoscale.min} is above autoscale.max ${app.autoscale.max}` });
   }
@@ -220,12 +255,14 @@ export const AppDefinitionSchema = z.object({
     }
   });
 });
+/** An app definition; apps with persistent volumes get Marathon's resident upgrade strategy unless they give one. */
+export const AppDefinitionSchema = z.preprocess(withResidentDefaults, AppDefinitionObject);
 export type AppDefinition = z.infer<typeof AppDefinitionSchema>;
 
 /** The drain delay of an app's instances, in seconds (see `drainSeconds`). */
 export const drainSecondsOf = (def: Pick<AppDefinition, 'drainSeconds' | 'loadBalancer'>): number =>
   def.drainSeconds ?? (def.loadBalancer ? DEFAULT_LB_DRAIN_SECONDS : 0);
-export type AppDefinitionInput = z.input<typeof AppDefinitionSchema>;
+export type AppDefinitionInput = z.input<typeof AppDefinitionObject>;
 
 export interface AppIssue { field: string; message: string }
 export type AppValidation = { ok: true; app: AppDefinition } | { ok: false; issues: AppIssue[] };
@@ -349,6 +386,16 @@ export const AutoscaleViewSchema = z.object({
 });
 export type AutoscaleView = z.infer<typeof AutoscaleViewSchema>;
 
+/** One persistent volume of an app (`volumes` in the app's detail). */
+export const VolumeViewSchema = z.object({
+  persistenceId: z.string(), containerPath: z.string(), sizeMb: z.number(), agentId: z.string(), hostname: z.string(), createdAt: z.number(),
+  /** The instance holding it now; absent while free (its next instance goes to this agent). */
+  instanceId: z.string().optional(),
+  /** Its app was removed or an operator destroyed it: being deleted on the agent. */
+  destroying: z.boolean().optional(),
+});
+export type VolumeView = z.infer<typeof VolumeViewSchema>;
+
 export const AppDetailSchema = AppSummarySchema.extend({
   definition: z.unknown(),
   instanceList: z.array(InstanceViewSchema),
@@ -356,6 +403,8 @@ export const AppDetailSchema = AppSummarySchema.extend({
   deployment: DeploymentViewSchema.optional(),
   /** Present on an autoscaled app. */
   autoscale: AutoscaleViewSchema.optional(),
+  /** Present on an app with persistent volumes. */
+  volumes: z.array(VolumeViewSchema).optional(),
 });
 export type AppDetail = Omit<z.infer<typeof AppDetailSchema>, 'definition'> & { definition: AppDefinition };
 
@@ -375,6 +424,11 @@ export const ServiceRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('deployment'), deploymentId: z.string().min(1).max(64) }),
   z.object({ type: z.literal('cancel'), deploymentId: z.string().min(1).max(64) }),
   z.object({ type: z.literal('endpoints'), appId: AppIdSchema.optional() }),
+  /**
+   * Destroys persistent volumes of an app by hand: those named (or all) that no instance holds. Their slots are
+   * gone: the next instance that needs one makes a new, empty volume.
+   */
+  z.object({ type: z.literal('destroyVolumes'), ...app, persistenceIds: z.array(z.string().min(1).max(200)).max(1000).optional() }),
   /** Every app with a `loadBalancer`, with its instances (what `agora lb` polls). */
   z.object({ type: z.literal('loadBalancers') }),
 ]);
@@ -395,5 +449,6 @@ export interface ServiceReplies {
   /** `portCount`: how many ports the app's current version asks for (its SRV names in DNS exist even with no ready instance). */
   endpoints: { endpoints: { appId: string; portCount: number; endpoints: Endpoint[] }[] };
   loadBalancers: { loadBalancers: LoadBalancedApp[] };
+  destroyVolumes: { destroying: string[] };
 }
 export type ServiceRequestType = keyof ServiceReplies;

@@ -84,6 +84,9 @@ function printApp(a: AppDetail): void {
     out(`autoscale: ${s.min}–${s.max} instances, ${s.metric} target ${s.target}, stabilization ${s.stabilizationSeconds} s — ${s.status}`);
     if (s.lastDecision && s.lastDecision.message !== s.status) out(`  last: ${s.lastDecision.message} (${new Date(s.lastDecision.at).toISOString()})`);
   }
+  for (const v of a.volumes ?? []) {
+    out(`volume ${v.persistenceId}: ${v.containerPath} ${v.sizeMb} MB on ${v.hostname} — ${v.destroying ? color.yellow('destroying') : v.instanceId ? `held by ${v.instanceId}` : 'free (the next instance goes there)'}`);
+  }
   if (a.definition.loadBalancer) out(`load balancer: port ${a.definition.loadBalancer.port} (${a.definition.loadBalancer.mode}) on every agora lb host`);
   out(`endpoints: ${a.endpoints.length ? a.endpoints.map((e) => (e.ports.length > 0 ? `${e.host}:${e.ports.join(',')}` : e.host)).join(' ') : '-'}`);
   if (appIdDnsProblems(a.id).length === 0) {

@@ -63,6 +63,7 @@ export function appDetail(fw: ServiceFramework, app: App): AppDetail {
     ...summary, definition: app.def, instanceList: instancesOf(fw, app.def.id).map(instanceView), endpoints: endpointsOf(fw, app.def.id),
     ...(dep ? { deployment: deploymentView(fw, dep) } : {}),
     ...(app.def.autoscale ? { autoscale: autoscaleView(fw, app) } : {}),
+    ...((app.def.volumes ?? []).length > 0 || fw.volumeBook.views(app.def.id, []).length > 0 ? { volumes: fw.volumeBook.views(app.def.id, fw.instances.values()) } : {}),
   };
 }
 

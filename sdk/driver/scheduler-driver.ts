@@ -140,6 +140,10 @@ export class SchedulerDriver {
   async usage(taskIds: string[] = []): Promise<TaskUsageReply['usage']> {
     return (await this.call<TaskUsageReply>({ type: 'USAGE', taskIds })).usage;
   }
+  /** Deletes persistent volumes of this framework on an agent; answers which were destroyed and which were not there. */
+  async destroyVolumes(agentId: string, persistenceIds: string[]): Promise<{ destroyed: string[]; missing: string[] }> {
+    return this.call<{ destroyed: string[]; missing: string[] }>({ type: 'DESTROY_VOLUMES', agentId, persistenceIds } as SchedulerCallInput);
+  }
   async revive(roles?: string[]): Promise<void> { await this.call({ type: 'REVIVE', roles }); }
   async suppress(roles?: string[]): Promise<void> { await this.call({ type: 'SUPPRESS', roles }); }
   async teardown(): Promise<void> { await this.call({ type: 'TEARDOWN' }); this.subscribed = false; }

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import {
   AgentIdSchema, AttributeSchema, FrameworkIdSchema, OfferIdSchema, ResourceListSchema, RoleSchema, TaskIdSchema,
-  TaskInfoSchema, TaskStatusSchema, UsageSchema,
+  PERSISTENCE_ID_RE, TaskInfoSchema, TaskStatusSchema, UsageSchema,
 } from './common';
 
 export const FrameworkInfoSchema = z.object({
@@ -51,6 +51,8 @@ export const SchedulerCallSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('HEARTBEAT') }),
   /** The latest resource usage the agents reported for the framework's live tasks (all of them, or those named). */
   z.object({ type: z.literal('USAGE'), taskIds: z.array(TaskIdSchema).max(100_000).default([]) }),
+  /** Deletes persistent volumes of the framework on an agent (forwarded as the agent command DESTROY_VOLUMES). */
+  z.object({ type: z.literal('DESTROY_VOLUMES'), agentId: AgentIdSchema, persistenceIds: z.array(z.string().regex(PERSISTENCE_ID_RE)).min(1).max(1000) }),
 ]);
 export type SchedulerCall = z.infer<typeof SchedulerCallSchema>;
 export type SchedulerCallInput = z.input<typeof SchedulerCallSchema>;
