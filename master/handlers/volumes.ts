@@ -12,6 +12,6 @@ export async function handleDestroyVolumes(m: Master, fw: FrameworkRecord, call:
   if (!agent) throw new ApiError('NOT_FOUND', `agentId: no agent '${call.agentId}'`, 'agentId');
   if (agent.state !== 'ACTIVE') throw new ApiError('UNAVAILABLE', `agentId: agent '${call.agentId}' is ${agent.state}; retry when it is back`, 'agentId');
   const r = await m.sendToAgent<{ destroyed: string[]; missing: string[] }>(call.agentId, { type: 'DESTROY_VOLUMES', frameworkId: fw.info.id, persistenceIds: call.persistenceIds });
-  m.log.info({ frameworkId: fw.info.id, agentId: call.agentId, ...r }, 'persistent volumes destroyed');
-  return r;
+  m.log.info({ frameworkId: fw.info.id, agentId: call.agentId, destroyed: r.destroyed, missing: r.missing }, 'persistent volumes destroyed');
+  return { destroyed: r.destroyed, missing: r.missing };
 }
