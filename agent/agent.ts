@@ -12,7 +12,7 @@ import {
   type AgentId, type FrameworkId, type Logger, type TaskId, type NatsConnection, type TaskReason, type TaskStatus, type Usage,
 } from '../sdk';
 import { every, sleep, systemClock, type Clock } from '../sdk/clock';
-import type { Container, ContainerExit, Containerizer, ContainerizerKind } from '../isolation';
+import { UserDirectory, type Container, type ContainerExit, type Containerizer, type ContainerizerKind } from '../isolation';
 import { Checkpoint } from './checkpoint';
 import type { AgentConfig } from './config';
 import { listSandbox, readSandboxFile } from './files';
@@ -24,6 +24,7 @@ import type { HealthMonitor } from './health';
 import { SandboxGc } from './sandbox-gc';
 import { DiskWatch } from './disk-watch';
 import { checkHostVolumes, parseHostVolumeAcl, type HostVolumeAcl } from './host-volumes';
+import { PersistentVolumes } from './persistent-volumes';
 import { chooseSandboxRoot } from './sandbox-root';
 import { parseTaskUserAcl, taskUserFor, type TaskUserAcl } from './task-users';
 import { checkConfinement, checkRootUser, isRootUser } from './task-confinement';
@@ -65,6 +66,8 @@ export class Agent {
   private readonly hostVolumeAcl: HostVolumeAcl;
   /** Per-task uids (task-uids.ts); undefined: tasks share --task-user. */
   private readonly uidRange?: UidRange;
+  readonly volumes: PersistentVolumes;
+  private readonly users = new UserDirectory();
   /** Launch figures for the agent's /metrics; `onLaunched` (set by agent/http.ts) observes each launch's duration. */
   readonly metrics = { launches: 0, launchFailures: 0, onLaunched: undefined as ((ms: number) => void) | undefined };
 
@@ -89,7 +92,9 @@ export class Agent {
     };
     this.outbox = new UpdateOutbox(this.checkpoint.db, deps.nc, this.id, deps.log, this.clock);
     this.gc = new SandboxGc(config, this.checkpoint, deps.log, this.clock);
-    this.diskWatch = new DiskWatch({ intervalMs: config.diskCheckIntervalMs ?? 0, runners: () => this.runners.values(), log: deps.log, clock: this.clock });
+    this.volumes = new PersistentVolumes(config.workDir, resources.scalar('disk'));
+    this.diskWatch = new DiskWatch({ intervalMs: config.diskCheckIntervalMs ?? 0, runners: () => this.runners.values(), log: deps.log, clock: this.clock,
+      extraDirs: (r) => (r.info.persistentVolumes ?? []).map((v) => this.volumes.dirOf(v.persistenceId)) });
     // Once stopped (tasks left running for the next agent to recover), watchers still firing must not touch
     // the closed checkpoint: the next agent learns how those tasks ended from the containerizer's recovery.
     const live = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => { if (!this.closed) fn(...a); };
@@ -204,6 +209,12 @@ export class Agent {
       }
       case 'FILES_LIST': return { files: listSandbox(this.sandboxOf(cmd.frameworkId, cmd.taskId)) };
       case 'FILES_READ': return readSandboxFile(this.sandboxOf(cmd.frameworkId, cmd.taskId), cmd.path, cmd.offset, cmd.length);
+      case 'DESTROY_VOLUMES': {
+        const inUse = new Set([...this.runners.values()].filter((r) => r.endedAt === undefined).flatMap((r) => (r.info.persistentVolumes ?? []).map((v) => v.persistenceId)));
+        const r = this.volumes.destroy(cmd.frameworkId, cmd.persistenceIds, inUse);
+        this.log.info({ frameworkId: cmd.frameworkId, ...r }, 'persistent volumes destroyed');
+        return r;
+      }
       case 'STATE': return { id: this.id, info: this.info, tasks: [...this.runners.values()].map((r) => ({ taskId: r.taskId, frameworkId: r.frameworkId, state: r.state, healthy: r.healthy, usage: r.lastUsage })) };
     }
   }
@@ -216,8 +227,11 @@ export class Agent {
     if (!cz) throw new ApiError('INVALID', `task.container: this agent has no ${kind} containerizer`, 'task.container');
     checkConfinement(cmd.task, cmd.grants);
     const user = this.userFor(cmd, kind);
-    const volumes = checkHostVolumes(cmd.task, cmd.framework, this.hostVolumeAcl);
-    const task = { ...cmd.task, command: { ...cmd.task.command, user }, ...(volumes ? { volumes } : {}) };
+    const hostVolumes = checkHostVolumes(cmd.task, cmd.framework, this.hostVolumeAcl);
+    const owner = user !== undefined && process.getuid?.() === 0 ? this.users.resolve(user) : undefined;
+    const persistent = this.volumes.prepare(cmd.task, cmd.frameworkId, cmd.role, owner);
+    const volumes = [...(hostVolumes ?? cmd.task.volumes ?? []), ...persistent];
+    const task = { ...cmd.task, command: { ...cmd.task.command, user }, ...(volumes.length > 0 ? { volumes } : {}) };
     const started = this.clock.now();
     const sandbox = sandboxPath(this.sandboxRoot, cmd.frameworkId, cmd.task.taskId);
     const runner = new TaskRunner(task, cmd.frameworkId, cmd.framework, cmd.role, sandbox, this.ctx, cmd.grants, cmd.secretEnv);

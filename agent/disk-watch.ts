@@ -1,6 +1,6 @@
 /**
- * Enforces each task's `disk` on its sandbox, as Mesos's posix/disk isolator does: every `intervalMs` the
- * sandbox of each running task is measured (a du-style walk), the figure kept for the usage reports
+ * Enforces each task's `disk` on its sandbox and its persistent volumes, as Mesos's posix/disk isolator does:
+ * every `intervalMs` the sandbox (and volumes) of each running task is measured (a du-style walk), the figure kept for the usage reports
  * (`diskUsedMb`), and a task over its limit is killed at once and ends TASK_FAILED with reason DISK_LIMIT.
  * The decision is `diskVerdict` (pure); this is the timer and the IO around it. One round at a time: a
  * slow walk never overlaps the next.
@@ -17,6 +17,8 @@ export interface DiskWatchOptions {
   measure?: (dir: string) => Promise<number>;
   /** Default: the system clock. */
   clock?: Clock;
+  /** More directories counted against a task's `disk` beside its sandbox: its persistent volumes. */
+  extraDirs?: (r: TaskRunner) => string[];
 }
 
 export class DiskWatch {
@@ -42,7 +44,9 @@ export class DiskWatch {
     for (const r of [...this.o.runners()]) {
       if (r.endedAt !== undefined || !r.container) continue;
       try {
-        r.diskUsedBytes = await measure(r.sandboxDir);
+        let used = await measure(r.sandboxDir);
+        for (const dir of this.o.extraDirs?.(r) ?? []) used += await measure(dir);
+        r.diskUsedBytes = used;
       } catch (err) {
         this.o.log.warn({ err, taskId: r.taskId, sandbox: r.sandboxDir }, 'cannot measure the sandbox');
         continue;

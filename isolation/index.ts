@@ -23,6 +23,7 @@ export { type LogRotation, ROTATED_STREAMS, parseByteSize } from './logs/log-sta
 export { readRotatedLog, type LogRead } from './logs/read-log';
 export { openConfined, insideRoot, isPlainRelative, ConfinedOpenError, type ConfinedOpenFailure } from './logs/confined-open';
 export { diskVerdict, measureDiskBytes, type DiskVerdict } from './disk/disk-usage';
+export { UserDirectory } from './native/users';
 export {
   CgroupError, CheckpointError, DockerEngineError, HealthCheckConfigError, IsolationError, LaunchError, UnavailableError, describeError,
 } from './errors';

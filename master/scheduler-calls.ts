@@ -24,5 +24,12 @@ export async function handleSchedulerCall(m: Master, frameworkId: FrameworkId, c
     case 'REVIVE': return m.run(core.revive(caller, frameworkId, call, now));
     case 'SUPPRESS': return m.run(core.suppress(caller, frameworkId, call, now));
     case 'TEARDOWN': return m.runAwaiting(core.teardown(caller, frameworkId, now), { settle: true });
+    case 'USAGE': return m.run(core.usage(caller, frameworkId, call, now));
+    case 'DESTROY_VOLUMES': {
+      core.checkDestroyVolumes(caller, frameworkId, call);
+      const r = await m.sendToAgent<{ destroyed: string[]; missing: string[] }>(call.agentId, { type: 'DESTROY_VOLUMES', frameworkId, persistenceIds: call.persistenceIds });
+      m.log.info({ frameworkId, agentId: call.agentId, destroyed: r.destroyed, missing: r.missing }, 'persistent volumes destroyed');
+      return { destroyed: r.destroyed, missing: r.missing };
+    }
   }
 }

@@ -17,7 +17,7 @@
  */
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
-import { AttributeSchema, ContainerInfoSchema, HealthCheckSchema, LabelsSchema, RoleSchema } from './protocol/common';
+import { AttributeSchema, ContainerInfoSchema, HealthCheckSchema, LabelsSchema, RoleSchema, VolumeSchema } from './protocol/common';
 
 export const SERVICE_API_SUBJECT = 'agora.v1.api.service';
 
@@ -130,6 +130,43 @@ export const LoadBalancerSchema = z.object({
 }).strict();
 export type LoadBalancer = z.infer<typeof LoadBalancerSchema>;
 
+/**
+ * Autoscaling (Kubernetes HPA's algorithm): the service framework reads the usage of the app's ready instances
+ * and keeps `instances` between `min` and `max` so that the average usage — CPU time per second over `cpus`, or
+ * memory over `mem` — approaches `target`. Scale-up happens at once; a scale-down takes the highest
+ * recommendation of the last `stabilizationSeconds`, so a short dip does not remove instances.
+ */
+export const AUTOSCALE_METRICS = ['cpu', 'mem'] as const;
+export const AutoscaleSchema = z.object({
+  min: z.number({ message: 'autoscale.min is a whole number ≥ 1' }).int('autoscale.min is a whole number ≥ 1').min(1, 'autoscale.min is a whole number ≥ 1').max(10_000),
+  max: z.number({ message: 'autoscale.max is a whole number ≥ 1' }).int('autoscale.max is a whole number ≥ 1').min(1, 'autoscale.max is a whole number ≥ 1').max(10_000),
+  metric: z.enum(AUTOSCALE_METRICS, { message: "autoscale.metric is 'cpu' or 'mem'" }).default('cpu'),
+  /** The wanted average usage as a share of what each instance asks for: 0 < target ≤ 1. */
+  target: z.number({ message: 'autoscale.target is a number above 0 and at most 1' })
+    .gt(0, 'autoscale.target is a share of the requested resource: above 0 and at most 1')
+    .max(1, 'autoscale.target is a share of the requested resource: above 0 and at most 1'),
+  /** A scale-down uses the highest recommendation over this many seconds (Kubernetes's default: 300). */
+  stabilizationSeconds: z.number().min(0, 'autoscale.stabilizationSeconds is 0–3600').max(3600, 'autoscale.stabilizationSeconds is 0–3600').default(300),
+}).strict();
+export type Autoscale = z.infer<typeof AutoscaleSchema>;
+
+/**
+ * A local persistent volume per instance (Marathon's): `containerPath` inside the sandbox, `sizeMb` of the
+ * agent's disk. Created on the agent at the instance's first launch; a replacement of the instance (after a
+ * crash, a restart, an upgrade) goes back to the same agent and finds the same data; destroyed when the app is
+ * removed (or by `destroyVolumes`).
+ */
+export const AppVolumeSchema = z.object({
+  containerPath: VolumeSchema.shape.containerPath,
+  persistent: z.object({
+    sizeMb: z.number({ message: 'persistent.sizeMb is a size in MB above 0' }).positive('persistent.sizeMb is a size in MB above 0').max(1e9),
+  }).strict(),
+}).strict();
+export type AppVolume = z.infer<typeof AppVolumeSchema>;
+
+/** The disk an instance's persistent volumes take (MB), on top of the app's `disk`. */
+export const volumeDiskMb = (def: { volumes?: readonly AppVolume[] }): number => (def.volumes ?? []).reduce((n, v) => n + v.persistent.sizeMb, 0);
+
 /** Drain delay when an app has a load balancer and sets no `drainSeconds`: several of the balancer's polls. */
 export const DEFAULT_LB_DRAIN_SECONDS = 2;
 
@@ -142,7 +179,15 @@ const AppContainerSchema = z.preprocess(
   ContainerInfoSchema,
 );
 
-export const AppDefinitionSchema = z.object({
+/** Marathon's defaults for apps with persistent volumes: kill first, then relaunch where the volume is. */
+export const RESIDENT_UPGRADE_STRATEGY = { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 } as const;
+const withResidentDefaults = (v: unknown): unknown => {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return v;
+  const o = v as { volumes?: unknown; upgradeStrategy?: unknown };
+  return Array.isArray(o.volumes) && o.volumes.length > 0 && o.upgradeStrategy === undefined ? { ...o, upgradeStrategy: RESIDENT_UPGRADE_STRATEGY } : v;
+};
+
+const AppDefinitionObject = z.object({
   id: AppIdSchema,
   /** A shell command (`/bin/sh -c`); `$PORT0`…, `$PORTS` (comma-separated), `$HOST`, `$AGORA_APP_ID`, `$AGORA_APP_VERSION` are set. */
   cmd: z.string().min(1).max(65_536).optional(),
@@ -176,7 +221,22 @@ export const AppDefinitionSchema = z.object({
    * balancer, 0 without.
    */
   drainSeconds: z.number().min(0).max(3600).optional(),
+  /** Local persistent volumes, one set per instance (see `AppVolumeSchema`). */
+  volumes: z.array(AppVolumeSchema).max(32).optional(),
+  /** Scale `instances` with load between `min` and `max` (see `AutoscaleSchema`); `agora app scale` is then refused. */
+  autoscale: AutoscaleSchema.optional(),
 }).strict().superRefine((app, ctx) => {
+  if ((app.volumes ?? []).length > 0 && app.upgradeStrategy.maximumOverCapacity > 0) {
+    ctx.addIssue({ code: 'custom', path: ['upgradeStrategy', 'maximumOverCapacity'], message: 'must be 0 for an app with persistent volumes: a replacement goes where its volume is, once the instance holding it is gone (the default for such apps is minimumHealthCapacity 0.5, maximumOverCapacity 0)' });
+  }
+  (app.volumes ?? []).forEach((v, i) => {
+    if ((app.volumes ?? []).findIndex((w) => w.containerPath.replace(/\/+$/, '') === v.containerPath.replace(/\/+$/, '')) !== i) {
+      ctx.addIssue({ code: 'custom', path: ['volumes', i, 'containerPath'], message: `${v.containerPath} is mounted twice` });
+    }
+  });
+  if (app.autoscale && app.autoscale.min > app.autoscale.max) {
+    ctx.addIssue({ code: 'custom', path: ['autoscale', 'min'], message: `autoscale.min ${app.autoscale.min} is above autoscale.max ${app.autoscale.max}` });
+  }
   for (const message of appIdDnsProblems(app.id)) ctx.addIssue({ code: 'custom', path: ['id'], message });
   if (app.cmd === undefined && app.args === undefined) ctx.addIssue({ code: 'custom', path: ['cmd'], message: 'cmd or args is required (in a docker container too: the image\'s own entrypoint is not used)' });
   if (app.cmd !== undefined && app.args !== undefined) ctx.addIssue({ code: 'custom', path: ['args'], message: 'give cmd or args, not both' });
@@ -195,12 +255,14 @@ export const AppDefinitionSchema = z.object({
     }
   });
 });
+/** An app definition; apps with persistent volumes get Marathon's resident upgrade strategy unless they give one. */
+export const AppDefinitionSchema = z.preprocess(withResidentDefaults, AppDefinitionObject);
 export type AppDefinition = z.infer<typeof AppDefinitionSchema>;
 
 /** The drain delay of an app's instances, in seconds (see `drainSeconds`). */
 export const drainSecondsOf = (def: Pick<AppDefinition, 'drainSeconds' | 'loadBalancer'>): number =>
   def.drainSeconds ?? (def.loadBalancer ? DEFAULT_LB_DRAIN_SECONDS : 0);
-export type AppDefinitionInput = z.input<typeof AppDefinitionSchema>;
+export type AppDefinitionInput = z.input<typeof AppDefinitionObject>;
 
 export interface AppIssue { field: string; message: string }
 export type AppValidation = { ok: true; app: AppDefinition } | { ok: false; issues: AppIssue[] };
@@ -312,11 +374,37 @@ export const AppSummarySchema = z.object({
 });
 export type AppSummary = z.infer<typeof AppSummarySchema>;
 
+/** What the autoscaler of an app thinks and last did (`autoscale` in the app's detail). */
+export const AutoscaleViewSchema = z.object({
+  min: z.number().int(), max: z.number().int(), metric: z.enum(AUTOSCALE_METRICS), target: z.number(), stabilizationSeconds: z.number(),
+  /** The last average usage of the ready instances, as a share of what each asks for, and how many were measured. */
+  usage: z.number().optional(),
+  measured: z.number().int(),
+  /** In words: `steady at 3: cpu 0.48 of 0.5 target`, `holding 4: …`, `waiting: …`, or the last decision. */
+  status: z.string(),
+  lastDecision: z.object({ at: z.number(), from: z.number().int(), to: z.number().int(), message: z.string() }).optional(),
+});
+export type AutoscaleView = z.infer<typeof AutoscaleViewSchema>;
+
+/** One persistent volume of an app (`volumes` in the app's detail). */
+export const VolumeViewSchema = z.object({
+  persistenceId: z.string(), containerPath: z.string(), sizeMb: z.number(), agentId: z.string(), hostname: z.string(), createdAt: z.number(),
+  /** The instance holding it now; absent while free (its next instance goes to this agent). */
+  instanceId: z.string().optional(),
+  /** Its app was removed or an operator destroyed it: being deleted on the agent. */
+  destroying: z.boolean().optional(),
+});
+export type VolumeView = z.infer<typeof VolumeViewSchema>;
+
 export const AppDetailSchema = AppSummarySchema.extend({
   definition: z.unknown(),
   instanceList: z.array(InstanceViewSchema),
   endpoints: z.array(EndpointSchema),
   deployment: DeploymentViewSchema.optional(),
+  /** Present on an autoscaled app. */
+  autoscale: AutoscaleViewSchema.optional(),
+  /** Present on an app with persistent volumes. */
+  volumes: z.array(VolumeViewSchema).optional(),
 });
 export type AppDetail = Omit<z.infer<typeof AppDetailSchema>, 'definition'> & { definition: AppDefinition };
 
@@ -336,6 +424,11 @@ export const ServiceRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('deployment'), deploymentId: z.string().min(1).max(64) }),
   z.object({ type: z.literal('cancel'), deploymentId: z.string().min(1).max(64) }),
   z.object({ type: z.literal('endpoints'), appId: AppIdSchema.optional() }),
+  /**
+   * Destroys persistent volumes of an app by hand: those named (or all) that no instance holds. Their slots are
+   * gone: the next instance that needs one makes a new, empty volume.
+   */
+  z.object({ type: z.literal('destroyVolumes'), ...app, persistenceIds: z.array(z.string().min(1).max(200)).max(1000).optional() }),
   /** Every app with a `loadBalancer`, with its instances (what `agora lb` polls). */
   z.object({ type: z.literal('loadBalancers') }),
 ]);
@@ -356,5 +449,6 @@ export interface ServiceReplies {
   /** `portCount`: how many ports the app's current version asks for (its SRV names in DNS exist even with no ready instance). */
   endpoints: { endpoints: { appId: string; portCount: number; endpoints: Endpoint[] }[] };
   loadBalancers: { loadBalancers: LoadBalancedApp[] };
+  destroyVolumes: { destroying: string[] };
 }
 export type ServiceRequestType = keyof ServiceReplies;

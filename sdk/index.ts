@@ -17,12 +17,12 @@ export {
   TaskStateSchema, TaskStatusSchema, UsageSchema, VolumeSchema, isTerminal, type AgentId, type Attribute,
   type CommandInfo, type ContainerInfo, type ErrorBody, type FrameworkId, type HealthCheck, type LogRotation,
   type OfferId, type Reply, type ResourceWire, type TaskId, type TaskInfo, type TaskInfoInput, type TaskReason,
-  type TaskState, type TaskStatus, type Usage, type Volume,
+  type TaskState, type TaskStatus, type Usage, type Volume, PersistentVolumeSchema, type PersistentVolume,
 } from './protocol/common';
 export {
   FiltersSchema, FrameworkInfoSchema, OfferSchema, OperationSchema, SchedulerCallSchema, SchedulerEventSchema,
   type Filters, type FrameworkInfo, type FrameworkInfoInput, type Offer, type Operation, type OperationInput,
-  type SchedulerCall, type SchedulerCallInput, type SchedulerCallType, type SchedulerEvent,
+  type SchedulerCall, type SchedulerCallInput, type SchedulerCallType, type SchedulerEvent, TaskUsageReplySchema, type TaskUsageReply,
 } from './protocol/scheduler';
 export {
   AgentCallSchema, AgentCommandSchema, AgentInfoSchema, AgentTaskSchema, AgentUpdateSchema, FileEntrySchema,

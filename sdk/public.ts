@@ -55,6 +55,8 @@ export {
   SchedulerEventSchema,
   /** A master → framework event. */
   type SchedulerEvent,
+  /** The reply to USAGE (`driver.usage()`): the agents' latest usage reports of the framework's live tasks. */
+  type TaskUsageReply,
 } from './protocol/scheduler';
 
 // ---- tasks, statuses, ids ----------------------------------------------------------------------------------
@@ -93,6 +95,8 @@ export {
   type HealthCheck,
   /** A host path mounted into a task. */
   type Volume,
+  /** A persistent volume of a task (`task.persistentVolumes[]`): kept on its agent across the task's restarts. */
+  type PersistentVolume,
   /** A task's own stdout/stderr rotation (overrides the agent's). */
   type LogRotation,
   /** Validates a task status update. */

@@ -80,6 +80,14 @@ function printApp(a: AppDetail): void {
   if (a.waiting) out(color.yellow(a.waiting));
   if (a.delayedUntil) out(color.yellow(`launches delayed by crash backoff until ${new Date(a.delayedUntil).toISOString()}`));
   if (a.deployment) out(`deployment: ${progressLine(a.deployment)}`);
+  if (a.autoscale) {
+    const s = a.autoscale;
+    out(`autoscale: ${s.min}–${s.max} instances, ${s.metric} target ${s.target}, stabilization ${s.stabilizationSeconds} s — ${s.status}`);
+    if (s.lastDecision && s.lastDecision.message !== s.status) out(`  last: ${s.lastDecision.message} (${new Date(s.lastDecision.at).toISOString()})`);
+  }
+  for (const v of a.volumes ?? []) {
+    out(`volume ${v.persistenceId}: ${v.containerPath} ${v.sizeMb} MB on ${v.hostname} — ${v.destroying ? color.yellow('destroying') : v.instanceId ? `held by ${v.instanceId}` : 'free (the next instance goes there)'}`);
+  }
   if (a.definition.loadBalancer) out(`load balancer: port ${a.definition.loadBalancer.port} (${a.definition.loadBalancer.mode}) on every agora lb host`);
   out(`endpoints: ${a.endpoints.length ? a.endpoints.map((e) => (e.ports.length > 0 ? `${e.host}:${e.ports.join(',')}` : e.host)).join(' ') : '-'}`);
   if (appIdDnsProblems(a.id).length === 0) {
@@ -143,7 +151,7 @@ export function registerAppCommands(program: Command): void {
     if (o.json) printJson(a); else printApp(a);
   })));
 
-  const scale = common(withWait(app.command('scale <appId> <instances>').description('change the number of instances (same version)')
+  const scale = common(withWait(app.command('scale <appId> <instances>').description('change the number of instances (same version); refused for an autoscaled app')
     .option('--force', 'replace a deployment of the app that is still running')));
   examples(scale, ['agora app scale /shop/cart 5 --wait', 'agora app scale /shop/cart 0   # suspend']);
   scale.action(action(async (appId: string, n: string, o: Opts) => {

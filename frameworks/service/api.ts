@@ -28,6 +28,7 @@ const handlers: Handlers = {
     return { endpoints: ids.map((appId) => ({ appId, portCount: fw.apps.get(appId)!.def.ports.length, endpoints: endpointsOf(fw, appId) })) };
   },
   loadBalancers: (fw) => ({ loadBalancers: loadBalancedApps(fw) }),
+  destroyVolumes: (fw, r) => fw.destroyVolumes(r.appId, r.persistenceIds),
 };
 
 export function handleServiceRequest(fw: ServiceFramework, req: ServiceRequestParsed): object {

@@ -10,6 +10,7 @@ import { Command } from 'commander';
 import { connectNats, createLogger, encode, SchedulerDriver, stopOnSignals, systemClock, type Logger } from 'agora/sdk';
 import { SERVICE_API_SUBJECT, SERVICE_ENDPOINTS_SUBJECT, type EndpointsChanged } from 'agora/sdk/service';
 import { serveServiceApi } from './api';
+import { startAutoscaler } from './autoscale';
 import { ServiceFramework } from './service';
 import { ServiceStore } from './store';
 
@@ -22,6 +23,8 @@ export interface ServiceOptions {
   failoverTimeoutMs?: number;
   /** Reconciler tick while nothing happens (default 1 s). */
   tickMs?: number;
+  /** How often autoscaled apps' usage is read and evaluated (default 5 s). */
+  autoscaleIntervalMs?: number;
   log?: Logger;
 }
 
@@ -53,11 +56,13 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   };
   await driver.start();
   const tick = setInterval(() => { try { framework.tick(); } catch (e) { log.error({ err: e }, 'tick failed'); } }, opts.tickMs ?? 1000);
+  const autoscaler = startAutoscaler({ framework, usage: () => driver.usage(), clock: systemClock, log, intervalMs: opts.autoscaleIntervalMs });
   log.info({ frameworkId: driver.frameworkId, dataDir: opts.dataDir }, 'service framework up');
   return {
     framework, driver,
     async stop() {
       clearInterval(tick);
+      autoscaler.stop();
       api.unsubscribe();
       await apiConnection.drain().catch(() => undefined);
       await driver.stop({ failover: true });

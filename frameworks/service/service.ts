@@ -12,6 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { ApiError, type Clock, type Logger, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
 import { drainSecondsOf, validateApp, type AppDefinition } from 'agora/sdk/service';
+import { instancesOnDeploy, manualScaleRefusal, type AutoscaleState, type UsageSample } from './core/autoscaler';
 import { recordFailure } from './core/backoff';
 import * as deployments from './core/deployments';
 import { trackStatus } from './core/instance-tracker';
@@ -21,9 +22,11 @@ import { isReady, type App, type Deployment, type Instance, type KillReason, typ
 import type { ServiceStore } from './store';
 import { changedApps, endpointSignatures } from './endpoint-changes';
 import { buildTask, newInstanceId } from './task-builder';
+import { volumeProblems } from './core/volumes';
+import { VolumeBook, type VolumeDriver } from './volume-book';
 
 /** What the shell needs of the SDK's SchedulerDriver (a fake in unit tests). */
-export interface DriverPort {
+export interface DriverPort extends VolumeDriver {
   launch(offerIds: string[], tasks: TaskInfoInput[], filters?: { refuseSeconds: number }): Promise<void>;
   decline(offerIds: string[], filters?: { refuseSeconds: number }): Promise<void>;
   kill(taskId: string, agentId?: string, gracePeriodMs?: number): Promise<void>;
@@ -51,10 +54,17 @@ export class ServiceFramework {
   /** Told the apps whose ready endpoints changed, after the tick that changed them (main.ts publishes it). */
   onEndpointsChanged?: (appIds: string[]) => void;
   private endpointsSeen = new Map<string, string>();
+  /** Per autoscaled app: recommendations, status and last decision (memory only; see autoscale.ts). */
+  readonly autoscale = new Map<string, AutoscaleState>();
+  /** Per task: the last usage report and CPU rate (memory only). */
+  usageSamples = new Map<string, UsageSample>();
+  /** Persistent volumes of apps (volume-book.ts). */
+  readonly volumeBook: VolumeBook;
 
   constructor(private readonly store: ServiceStore, private readonly clock: Clock, private readonly log: Logger) {
     const loaded = store.load();
     this.apps = loaded.apps; this.versions = loaded.versions; this.deployments = loaded.deployments; this.instances = loaded.instances;
+    this.volumeBook = new VolumeBook(store, log);
   }
 
   private get state(): deployments.ServiceState { return { apps: this.apps, versions: this.versions, deployments: this.deployments }; }
@@ -87,7 +97,9 @@ export class ServiceFramework {
     this.tick();
     const placedByApp = new Map<string, Placement[]>();
     for (const i of this.instances.values()) if (i.state !== 'UNREACHABLE') placedByApp.set(i.appId, [...(placedByApp.get(i.appId) ?? []), i]);
-    const result = matchOffers(offers, this.demands, placedByApp);
+    this.volumeBook.noteOffers(offers);
+    const demands = this.demands.map((d) => ((d.def.volumes ?? []).length > 0 ? { ...d, slots: this.volumeBook.slotsFor(d.appId, this.instances.values()) } : d));
+    const result = matchOffers(offers, demands, placedByApp);
     for (const d of this.demands) {
       const w = result.waiting.get(d.appId);
       if (w) this.waiting.set(d.appId, w.reason); else this.waiting.delete(d.appId);
@@ -97,9 +109,12 @@ export class ServiceFramework {
     for (const p of result.placed) {
       const app = this.apps.get(p.appId)!;
       const instanceId = newInstanceId(p.appId);
+      const volumeSlot = p.volumeSlot === 'new' ? randomBytes(4).toString('hex') : p.volumeSlot;
+      // A new slot's records are written before the launch that creates its volumes on the agent.
+      if (p.volumeSlot === 'new' && volumeSlot) this.volumeBook.create(app.def, volumeSlot, p, now);
       const instance: Instance = { instanceId, taskId: instanceId, appId: p.appId, version: p.version, agentId: p.agentId, hostname: p.hostname,
-        attributes: p.attributes, ports: p.ports, checked: app.def.healthChecks.length > 0, state: 'STAGING', launchedAt: now };
-      byOffer.set(p.offerId, [...(byOffer.get(p.offerId) ?? []), { instance, task: buildTask(app.def, p.version, p, instanceId) }]);
+        attributes: p.attributes, ports: p.ports, checked: app.def.healthChecks.length > 0, state: 'STAGING', launchedAt: now, ...(volumeSlot ? { volumeSlot } : {}) };
+      byOffer.set(p.offerId, [...(byOffer.get(p.offerId) ?? []), { instance, task: buildTask(app.def, p.version, p, instanceId, volumeSlot) }]);
     }
     const launching = [...byOffer.values()].flat().map((x) => x.instance);
     this.store.putInstances(launching); // written before the launch: a crash in between is found by reconciliation
@@ -193,8 +208,10 @@ export class ServiceFramework {
     for (const appId of r.removed) {
       this.store.deleteApp(appId);
       this.apps.delete(appId); this.versions.delete(appId); this.waiting.delete(appId);
-      this.log.info({ app: appId }, 'app removed');
+      const doomed = this.volumeBook.doom(appId);
+      this.log.info({ app: appId, volumes: doomed.map((v) => v.persistenceId) }, 'app removed');
     }
+    this.volumeBook.destroyOrphans((id) => this.apps.has(id), this.driver, now);
     for (const k of r.kills) this.killInstance(k.instanceId, k.reason, now);
     for (const i of r.rekills) this.killInstance(i.instanceId, i.killReason ?? 'SCALE', now);
     for (const i of r.drained) this.sendKill(i, now);
@@ -259,17 +276,51 @@ export class ServiceFramework {
   deploy(input: unknown, force = false): { deploymentId?: string; version: number; unchanged: boolean } {
     const v = validateApp(input);
     if (!v.ok) throw new ApiError('INVALID', `invalid app definition: ${v.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, v.issues[0]?.field, { issues: v.issues });
-    const c = deployments.deploy(this.state, v.app, { now: this.now(), depId: this.newDeploymentId(), force });
-    if (c.unchanged) return { version: this.apps.get(v.app.id)!.version, unchanged: true };
+    const existing = this.apps.get(v.app.id);
+    const issues = volumeProblems(v.app, existing?.def, this.volumeBook.largestDiskMb());
+    if (issues.length > 0) throw new ApiError('INVALID', `invalid app definition: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues[0].field, { issues });
+    const app = { ...v.app, instances: instancesOnDeploy(v.app, existing?.def) };
+    const c = deployments.deploy(this.state, app, { now: this.now(), depId: this.newDeploymentId(), force });
+    if (c.unchanged) return { version: existing!.version, unchanged: true };
     this.applyChange(c);
     this.tick();
     return { deploymentId: c.deployments[c.deployments.length - 1].id, version: c.app!.version, unchanged: false };
   }
 
+  /** By hand: refused for an autoscaled app (the autoscaler owns its count; see `autoscaleTo`). */
   scale(appId: string, instances: number, force = false): { deploymentId?: string } {
     const app = this.mustApp(appId);
+    const refusal = manualScaleRefusal(app.def);
+    if (refusal) throw new ApiError('CONFLICT', refusal, 'instances');
     const r = this.deploy({ ...app.def, instances }, force);
     return r.deploymentId ? { deploymentId: r.deploymentId } : {};
+  }
+
+  /** The autoscaler's scale: a scale deployment whose message says why. */
+  autoscaleTo(appId: string, instances: number, why: string): { deploymentId?: string } {
+    const app = this.mustApp(appId);
+    const c = deployments.deploy(this.state, { ...app.def, instances }, { now: this.now(), depId: this.newDeploymentId(), force: false });
+    if (c.unchanged) return {};
+    const last = c.deployments[c.deployments.length - 1];
+    this.applyChange({ ...c, deployments: [...c.deployments.slice(0, -1), { ...last, message: `autoscaler: ${why}` }] });
+    this.log.info({ app: appId, deployment: last.id, instances, why }, 'autoscaled');
+    this.tick();
+    return { deploymentId: last.id };
+  }
+
+  /** An operator's destroy: the app's volumes named (or all) that no instance holds; refused for a held one. */
+  destroyVolumes(appId: string, persistenceIds?: string[]): { destroying: string[] } {
+    this.mustApp(appId);
+    const views = this.volumeBook.views(appId, this.instances.values());
+    const unknown = (persistenceIds ?? []).filter((id) => !views.some((v) => v.persistenceId === id));
+    if (unknown.length > 0) throw new ApiError('NOT_FOUND', `persistenceIds: ${appId} has no volume ${unknown.join(', ')}`, 'persistenceIds');
+    const held = views.filter((v) => v.instanceId && (!persistenceIds || persistenceIds.includes(v.persistenceId)));
+    if (held.length > 0) {
+      throw new ApiError('CONFLICT', `persistenceIds: ${held.map((v) => `${v.persistenceId} (held by ${v.instanceId})`).join(', ')} in use: scale the app down or remove it first`, 'persistenceIds');
+    }
+    const doomed = this.volumeBook.doom(appId, persistenceIds);
+    this.tick();
+    return { destroying: doomed.map((v) => v.persistenceId) };
   }
 
   restart(appId: string, force = false): { deploymentId: string; version: number } {

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { AppDefinition } from 'agora/sdk/service';
 import type { Change } from './core/deployments';
 import type { App, Deployment, Instance } from './core/types';
+import type { VolumeRecord } from './core/volumes';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -26,6 +27,7 @@ CREATE TABLE IF NOT EXISTS versions (app_id TEXT NOT NULL, version INTEGER NOT N
   PRIMARY KEY (app_id, version));
 CREATE TABLE IF NOT EXISTS deployments (id TEXT PRIMARY KEY, app_id TEXT NOT NULL, state TEXT NOT NULL, created_at INTEGER NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS instances (instance_id TEXT PRIMARY KEY, task_id TEXT NOT NULL UNIQUE, app_id TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS volumes (persistence_id TEXT PRIMARY KEY, app_id TEXT NOT NULL, body TEXT NOT NULL);
 `;
 
 /** Finished deployments kept for `agora deployments --all`. */
@@ -135,6 +137,21 @@ export class ServiceStore {
   instanceByTask(taskId: string): Instance | undefined {
     const row = this.db.prepare('SELECT body FROM instances WHERE task_id = ?').get(taskId) as { body: string } | undefined;
     return row ? (JSON.parse(row.body) as Instance) : undefined;
+  }
+
+  /** Persistent volumes the framework made (core/volumes.ts). */
+  loadVolumes(): VolumeRecord[] {
+    return (this.db.prepare('SELECT body FROM volumes').all() as { body: string }[]).map((r) => JSON.parse(r.body) as VolumeRecord);
+  }
+
+  putVolumes(list: readonly VolumeRecord[]): void {
+    const put = this.db.prepare('INSERT OR REPLACE INTO volumes (persistence_id, app_id, body) VALUES (?, ?, ?)');
+    this.db.transaction(() => { for (const v of list) put.run(v.persistenceId, v.appId, JSON.stringify(v)); })();
+  }
+
+  deleteVolumes(ids: readonly string[]): void {
+    const del = this.db.prepare('DELETE FROM volumes WHERE persistence_id = ?');
+    this.db.transaction(() => { for (const id of ids) del.run(id); })();
   }
 
   close(): void { this.db.close(); }

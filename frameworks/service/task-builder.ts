@@ -7,11 +7,12 @@ import { randomBytes } from 'node:crypto';
 import { type TaskInfoInput } from 'agora/sdk';
 import { appTaskPrefix, type AppDefinition } from 'agora/sdk/service';
 import type { PlacedInstance } from './core/offer-match';
+import { taskVolumes } from './core/volumes';
 
 /** `shop_cart.3f9a0c2b1d4e`: the app's prefix and a random suffix; an instance's id is its task's id. */
 export const newInstanceId = (appId: string): string => `${appTaskPrefix(appId)}.${randomBytes(6).toString('hex')}`;
 
-export function buildTask(def: AppDefinition, version: number, placed: PlacedInstance, instanceId: string): TaskInfoInput {
+export function buildTask(def: AppDefinition, version: number, placed: PlacedInstance, instanceId: string, volumeSlot?: string): TaskInfoInput {
   const portEnv: Record<string, string> = {};
   placed.ports.forEach((p, k) => { portEnv[`PORT${k}`] = String(p); });
   const env = {
@@ -29,5 +30,6 @@ export function buildTask(def: AppDefinition, version: number, placed: PlacedIns
     ...(def.healthChecks[0] ? { healthCheck: def.healthChecks[0] } : {}),
     labels: { ...def.labels, 'agora.app': def.id, 'agora.version': String(version), 'agora.instance': instanceId },
     ...(def.killGracePeriodSeconds !== undefined ? { killGracePeriodMs: Math.round(def.killGracePeriodSeconds * 1000) } : {}),
+    ...(volumeSlot ? { persistentVolumes: taskVolumes(def, volumeSlot) } : {}),
   } as TaskInfoInput;
 }

@@ -1,5 +1,6 @@
 /** What the API shows of the framework's state: app summaries and details, deployments, endpoints. Pure reads. */
-import type { AppDetail, AppSummary, DeploymentView, Endpoint, InstanceView, LoadBalancedApp } from 'agora/sdk/service';
+import type { AppDetail, AppSummary, AutoscaleView, DeploymentView, Endpoint, InstanceView, LoadBalancedApp } from 'agora/sdk/service';
+import { NEW_AUTOSCALE_STATE } from './core/autoscaler';
 import { activeDeployment } from './core/deployments';
 import { isDraining, isReady, type App, type Deployment, type Instance } from './core/types';
 import type { ServiceFramework } from './service';
@@ -61,6 +62,18 @@ export function appDetail(fw: ServiceFramework, app: App): AppDetail {
   return {
     ...summary, definition: app.def, instanceList: instancesOf(fw, app.def.id).map(instanceView), endpoints: endpointsOf(fw, app.def.id),
     ...(dep ? { deployment: deploymentView(fw, dep) } : {}),
+    ...(app.def.autoscale ? { autoscale: autoscaleView(fw, app) } : {}),
+    ...((app.def.volumes ?? []).length > 0 || fw.volumeBook.views(app.def.id, []).length > 0 ? { volumes: fw.volumeBook.views(app.def.id, fw.instances.values()) } : {}),
+  };
+}
+
+export function autoscaleView(fw: ServiceFramework, app: App): AutoscaleView {
+  const a = app.def.autoscale!;
+  const s = fw.autoscale.get(app.def.id) ?? NEW_AUTOSCALE_STATE;
+  return {
+    min: a.min, max: a.max, metric: a.metric, target: a.target, stabilizationSeconds: a.stabilizationSeconds,
+    ...(s.usage !== undefined ? { usage: s.usage } : {}), measured: s.measured, status: s.status,
+    ...(s.lastDecision ? { lastDecision: s.lastDecision } : {}),
   };
 }
 

@@ -14,7 +14,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   ApiError, isTerminal, type AgentCall, type AgentId, type FrameworkId, type FrameworkInfo,
-  type SchedulerCall, type TaskId, type TaskStatus,
+  type SchedulerCall, type TaskId, type TaskStatus, type TaskUsageReply,
 } from '../../sdk';
 import type { Allocator } from '../allocator/allocator';
 import type { MasterConfig } from '../config';
@@ -24,7 +24,7 @@ import { accept } from './accept';
 import { agentPing, agentRegistered, agentUsage } from './agent-calls';
 import { drain, undrain } from './drain';
 import type { CommandOutcome, CommandPurpose, Result, StoredRole } from './effects';
-import { decline, frameworkHeartbeat, kill, operatorKill, reconcile, revive, subscribe, suppress, teardown } from './framework-calls';
+import { checkDestroyVolumes, decline, frameworkHeartbeat, kill, operatorKill, usage, reconcile, revive, subscribe, suppress, teardown } from './framework-calls';
 import { restore, snapshot, type CoreSnapshot, type StoredAgent, type StoredFramework } from './snapshot';
 import { allocate, busDown, busUp, commandSettled, setRole, tick, type RoleUpdate } from './timers';
 import { Tx } from './tx';
@@ -74,6 +74,9 @@ export class MasterCore {
   revive(caller: string, frameworkId: FrameworkId, call: Call<'REVIVE'>, now: number): Result { return revive(this, caller, frameworkId, call, now); }
   suppress(caller: string, frameworkId: FrameworkId, call: Call<'SUPPRESS'>, now: number): Result { return suppress(this, caller, frameworkId, call, now); }
   teardown(caller: string, frameworkId: FrameworkId, now: number): Result { return teardown(this, caller, frameworkId, now); }
+  usage(caller: string, frameworkId: FrameworkId, call: Call<'USAGE'>, now: number): Result<TaskUsageReply> { return usage(this, caller, frameworkId, call, now); }
+  /** Validation of DESTROY_VOLUMES (the shell then asks the agent). */
+  checkDestroyVolumes(caller: string, frameworkId: FrameworkId, call: Call<'DESTROY_VOLUMES'>): void { checkDestroyVolumes(this, caller, frameworkId, call); }
   /** An operator (not the framework) kills one of its tasks. */
   operatorKill(operator: string, frameworkId: FrameworkId, taskId: string, now: number): Result<{ known: boolean; pending?: boolean }> { return operatorKill(this, operator, frameworkId, taskId, now); }
   heartbeat(caller: string, frameworkId: FrameworkId, now: number): Result<{ masterId: string }> { return frameworkHeartbeat(this, caller, frameworkId, now); }

@@ -2,7 +2,7 @@
  * The core's transitions for framework calls other than ACCEPT (accept.ts): SUBSCRIBE, DECLINE, KILL, RECONCILE,
  * REVIVE, SUPPRESS, TEARDOWN, HEARTBEAT. Each: validate (caller, framework, call) → change state → effects.
  */
-import { ApiError, isTerminal, type AgentId, type FrameworkId, type FrameworkInfo, type OfferId, type TaskState, type TaskStatus } from '../../sdk';
+import { ApiError, isTerminal, type TaskUsageReply, type AgentId, type FrameworkId, type FrameworkInfo, type OfferId, type TaskState, type TaskStatus } from '../../sdk';
 import type { OfferRecord } from '../offer-book';
 import { taskKey, type FrameworkRecord, type TaskRecord } from '../state';
 import type { Call, MasterCore } from './core';
@@ -104,6 +104,35 @@ export function operatorKill(c: MasterCore, _operator: string, frameworkId: Fram
   c.addPendingKill(tx, task, { frameworkId, taskId: task.info.taskId, gracePeriodMs: task.info.killGracePeriodMs });
   const reachable = c.state.agents.get(task.agentId)?.state === 'ACTIVE';
   return tx.done(reachable ? { known: true } : { known: true, pending: true });
+}
+
+/**
+ * USAGE: the latest usage the agents reported for the caller's own live tasks (all, or those named). Reads the
+ * state; the call counts as hearing from the framework.
+ */
+export function usage(c: MasterCore, caller: string, frameworkId: FrameworkId, call: Call<'USAGE'>, now: number): Result<TaskUsageReply> {
+  const fw = c.framework(caller, frameworkId);
+  const tx = new Tx(now);
+  c.seen(tx, fw);
+  const keys = call.taskIds.length > 0 ? call.taskIds.map((id) => taskKey(fw.info.id, id)).filter((k) => fw.tasks.has(k)) : [...fw.tasks];
+  const out: TaskUsageReply['usage'] = [];
+  for (const k of keys) {
+    const t = c.state.tasks.get(k);
+    if (t?.usage) out.push({ taskId: t.info.taskId, agentId: t.agentId, usage: t.usage });
+  }
+  return tx.done({ usage: out });
+}
+
+/**
+ * DESTROY_VOLUMES, validated: the shell then asks the agent, which deletes the framework's persistent volumes
+ * named (refusing while a running task uses one, or when they are another framework's). The agent must be
+ * ACTIVE: a volume on an unreachable agent cannot be destroyed now (UNAVAILABLE: retry later).
+ */
+export function checkDestroyVolumes(c: MasterCore, caller: string, frameworkId: FrameworkId, call: Call<'DESTROY_VOLUMES'>): void {
+  c.framework(caller, frameworkId);
+  const agent = c.state.agents.get(call.agentId);
+  if (!agent) throw new ApiError('NOT_FOUND', `agentId: no agent '${call.agentId}'`, 'agentId');
+  if (agent.state !== 'ACTIVE') throw new ApiError('UNAVAILABLE', `agentId: agent '${call.agentId}' is ${agent.state}; retry when it is back`, 'agentId');
 }
 
 export function kill(c: MasterCore, caller: string, frameworkId: FrameworkId, call: Call<'KILL'>, now: number): Result<{ known: boolean; pending?: boolean }> {

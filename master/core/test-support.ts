@@ -52,6 +52,8 @@ export class CoreHarness {
       case 'TEARDOWN': return this.take(this.core.teardown(id, f, this.now));
       case 'HEARTBEAT': return this.take(this.core.heartbeat(id, f, this.now));
       case 'SUBSCRIBE': return this.take(this.core.subscribe(id, call.framework, this.now));
+      case 'USAGE': return this.take(this.core.usage(id, f, call, this.now));
+      case 'DESTROY_VOLUMES': this.core.checkDestroyVolumes(id, f, call); return {};
     }
   }
   /** One allocation cycle; the framework's outstanding offers. */

@@ -34,7 +34,7 @@ import type { AgentId, OfferId, TaskId, TaskInfoInput, TaskStatus } from '../pro
 import { TaskStatusSchema } from '../protocol/common';
 import {
   FrameworkInfoSchema, SchedulerEventSchema, type FrameworkInfo, type FrameworkInfoInput, type Offer, type OperationInput,
-  type SchedulerCallInput, type SchedulerEvent,
+  type SchedulerCallInput, type SchedulerEvent, type TaskUsageReply,
 } from '../protocol/scheduler';
 import { frameworkConsumerName, streams, subjects } from '../protocol/subjects';
 import { consumeUpdates, keepWorking } from '../update-consumer';
@@ -144,6 +144,14 @@ export class SchedulerDriver {
   /** Asks for the latest state of the named tasks (or, with none, of all the framework's tasks); answers arrive as statusUpdate. */
   async reconcile(tasks: { taskId: string; agentId?: string }[] = []): Promise<void> {
     await this.call({ type: 'RECONCILE', tasks } as SchedulerCallInput);
+  }
+  /** The latest usage the agents reported for the framework's live tasks (all, or those named). */
+  async usage(taskIds: string[] = []): Promise<TaskUsageReply['usage']> {
+    return (await this.call<TaskUsageReply>({ type: 'USAGE', taskIds })).usage;
+  }
+  /** Deletes persistent volumes of this framework on an agent; answers which were destroyed and which were not there. */
+  async destroyVolumes(agentId: string, persistenceIds: string[]): Promise<{ destroyed: string[]; missing: string[] }> {
+    return this.call<{ destroyed: string[]; missing: string[] }>({ type: 'DESTROY_VOLUMES', agentId, persistenceIds } as SchedulerCallInput);
   }
   async revive(roles?: string[]): Promise<void> { await this.call({ type: 'REVIVE', roles }); }
   async suppress(roles?: string[]): Promise<void> { await this.call({ type: 'SUPPRESS', roles }); }

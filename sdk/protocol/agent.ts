@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import {
   AgentIdSchema, AttributeSchema, FrameworkIdSchema, ResourceListSchema, TaskIdSchema, TaskInfoSchema, TaskStateSchema,
-  TaskStatusSchema, UsageSchema,
+  PERSISTENCE_ID_RE, TaskStatusSchema, UsageSchema,
 } from './common';
 import { FrameworkInfoSchema } from './scheduler';
 
@@ -72,6 +72,8 @@ export const AgentCommandSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('FILES_LIST'), frameworkId: FrameworkIdSchema, taskId: TaskIdSchema }),
   z.object({ type: z.literal('FILES_READ'), frameworkId: FrameworkIdSchema, taskId: TaskIdSchema, path: z.string().min(1).max(1024), offset: z.number().int().min(-1).default(0), length: z.number().int().nonnegative().max(4 * 1024 * 1024).default(65536) }),
   z.object({ type: z.literal('STATE') }),
+  /** Deletes the framework's persistent volumes named (refused with CONFLICT while a running task uses one). */
+  z.object({ type: z.literal('DESTROY_VOLUMES'), frameworkId: FrameworkIdSchema, persistenceIds: z.array(z.string().regex(PERSISTENCE_ID_RE)).min(1).max(1000) }),
 ]);
 export type AgentCommand = z.infer<typeof AgentCommandSchema>;
 export type AgentCommandInput = z.input<typeof AgentCommandSchema>;

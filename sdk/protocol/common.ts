@@ -126,6 +126,21 @@ export const VolumeSchema = z.object({
 });
 export type Volume = z.infer<typeof VolumeSchema>;
 
+/**
+ * A local persistent volume (Mesos's): a directory the agent keeps under its work dir
+ * (`<workDir>/volumes/<persistenceId>`), created at the first launch that names it, mounted read-write at
+ * `<sandbox>/<containerPath>`, and kept when the task ends, so a later task of the same framework naming the same
+ * id on the same agent finds the data. Its `sizeMb` is part of the task's `disk` (enforced on sandbox and volumes
+ * together). Only `DESTROY_VOLUMES` removes it.
+ */
+export const PERSISTENCE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+export const PersistentVolumeSchema = z.object({
+  containerPath: VolumeSchema.shape.containerPath,
+  persistenceId: z.string().regex(PERSISTENCE_ID_RE, 'a persistence id is 1–128 letters, digits, ., _ or - (starting with a letter or digit)'),
+  sizeMb: z.number().positive().max(1e9),
+});
+export type PersistentVolume = z.infer<typeof PersistentVolumeSchema>;
+
 export const TaskInfoSchema = z.object({
   taskId: TaskIdSchema,
   name: z.string().min(1).max(256),
@@ -140,6 +155,7 @@ export const TaskInfoSchema = z.object({
   cpuHardCap: z.boolean().optional(),
   logRotation: LogRotationSchema.optional(),
   volumes: z.array(VolumeSchema).max(32).optional(),
+  persistentVolumes: z.array(PersistentVolumeSchema).max(32).optional(),
 });
 export type TaskInfo = z.infer<typeof TaskInfoSchema>;
 export type TaskInfoInput = z.input<typeof TaskInfoSchema>;

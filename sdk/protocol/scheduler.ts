@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import {
   AgentIdSchema, AttributeSchema, FrameworkIdSchema, OfferIdSchema, ResourceListSchema, RoleSchema, TaskIdSchema,
-  TaskInfoSchema, TaskStatusSchema,
+  PERSISTENCE_ID_RE, TaskInfoSchema, TaskStatusSchema, UsageSchema,
 } from './common';
 
 export const FrameworkInfoSchema = z.object({
@@ -49,10 +49,20 @@ export const SchedulerCallSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('KILL'), taskId: TaskIdSchema, agentId: AgentIdSchema.optional(), gracePeriodMs: z.number().int().nonnegative().max(3_600_000).optional() }),
   z.object({ type: z.literal('RECONCILE'), tasks: z.array(z.object({ taskId: TaskIdSchema, agentId: AgentIdSchema.optional() })).max(100_000).default([]) }),
   z.object({ type: z.literal('HEARTBEAT') }),
+  /** The latest resource usage the agents reported for the framework's live tasks (all of them, or those named). */
+  z.object({ type: z.literal('USAGE'), taskIds: z.array(TaskIdSchema).max(100_000).default([]) }),
+  /** Deletes persistent volumes of the framework on an agent (forwarded as the agent command DESTROY_VOLUMES). */
+  z.object({ type: z.literal('DESTROY_VOLUMES'), agentId: AgentIdSchema, persistenceIds: z.array(z.string().regex(PERSISTENCE_ID_RE)).min(1).max(1000) }),
 ]);
 export type SchedulerCall = z.infer<typeof SchedulerCallSchema>;
 export type SchedulerCallInput = z.input<typeof SchedulerCallSchema>;
 export type SchedulerCallType = SchedulerCall['type'];
+
+/** The reply to `USAGE`: one entry per live task of the framework that has a usage report (tasks without one are left out). */
+export const TaskUsageReplySchema = z.object({
+  usage: z.array(z.object({ taskId: TaskIdSchema, agentId: AgentIdSchema, usage: UsageSchema })),
+});
+export type TaskUsageReply = z.infer<typeof TaskUsageReplySchema>;
 
 export const OfferSchema = z.object({
   id: OfferIdSchema,

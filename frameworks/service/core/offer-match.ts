@@ -6,7 +6,7 @@
  * the agents holding the fewest of its instances first; many instances may share one offer.
  */
 import { Resources, type Offer, type ResourceWire } from 'agora/sdk';
-import { type AppDefinition } from 'agora/sdk/service';
+import { volumeDiskMb, type AppDefinition } from 'agora/sdk/service';
 import { describeConstraint, firstViolated } from './constraints';
 import type { Placement } from './types';
 
@@ -16,6 +16,8 @@ export interface Demand {
   readonly version: number;
   readonly def: AppDefinition;
   readonly count: number;
+  /** Free persistent-volume slots of the app (core/volumes.ts): a placement takes one, on its agent, before a new one is made. */
+  readonly slots?: readonly { readonly slot: string; readonly agentId: string }[];
 }
 
 export interface PlacedInstance {
@@ -27,6 +29,8 @@ export interface PlacedInstance {
   readonly version: number;
   readonly resources: ResourceWire[];
   readonly ports: number[];
+  /** The free slot the instance takes, or (apps with volumes) `new` when it makes one on this agent. */
+  readonly volumeSlot?: string | 'new';
 }
 
 export interface MatchResult {
@@ -97,7 +101,7 @@ function fit(d: Demand, slot: OfferSlot, placed: readonly Placement[]): Fit {
   if (!offer.containerizers.includes(kind)) return { ok: false, reason: `had no ${kind} containerizer` };
   let resources = Resources.EMPTY;
   for (const [name, field] of SCALARS) {
-    const amount = d.def[field];
+    const amount = d.def[field] + (name === 'disk' ? volumeDiskMb(d.def) : 0);
     if (amount <= 0) continue;
     if (usable(remaining, name, offer.role) + 1e-9 < amount) return { ok: false, reason: `lacked ${name}` };
     resources = resources.add(takeScalar(remaining, name, amount, offer.role));
@@ -131,19 +135,24 @@ export function matchOffers(offers: readonly Offer[], demands: readonly Demand[]
   for (const d of demands) {
     const onAgents = [...(placedByApp.get(d.appId) ?? [])];
     let left = d.count;
+    const freeSlots = [...(d.slots ?? [])];
+    const hasVolumes = (d.def.volumes ?? []).length > 0;
     while (left > 0) {
       const perHost = (h: string) => onAgents.filter((p) => p.hostname === h).length;
       const order = [...slots].sort((a, b) => perHost(a.offer.hostname) - perHost(b.offer.hostname));
       const reasons: string[] = [];
       let done = false;
       for (const slot of order) {
+        const pinned = freeSlots.length > 0 ? freeSlots.findIndex((s) => s.agentId === slot.offer.agentId) : -1;
+        if (freeSlots.length > 0 && pinned < 0) { reasons.push('held none of its persistent volumes'); continue; }
         const f = fit(d, slot, onAgents);
         if (!f.ok) { reasons.push(f.reason); continue; }
+        const volumeSlot = pinned >= 0 ? freeSlots.splice(pinned, 1)[0].slot : hasVolumes ? 'new' : undefined;
         slot.remaining = slot.remaining.subtract(f.resources);
         slot.used = true;
         const { offer } = slot;
         placed.push({ offerId: offer.id, agentId: offer.agentId, hostname: offer.hostname, attributes: offer.attributes,
-          appId: d.appId, version: d.version, resources: f.resources.toWire(), ports: f.ports });
+          appId: d.appId, version: d.version, resources: f.resources.toWire(), ports: f.ports, ...(volumeSlot ? { volumeSlot } : {}) });
         onAgents.push({ hostname: offer.hostname, attributes: offer.attributes });
         done = true;
         break;

@@ -30,6 +30,8 @@ export interface Instance {
   readonly killRequestedAt?: number;
   /** Set on a ready instance chosen to go: it drains (out of the ready set, still running) until then, then is killed. */
   readonly drainUntil?: number;
+  /** The persistent-volume slot the instance holds (apps with `volumes`; see core/volumes.ts). */
+  readonly volumeSlot?: string;
 }
 
 export type KillReason = 'SCALE' | 'UPGRADE' | 'UNHEALTHY' | 'REMOVE' | 'UNKNOWN_TASK';
