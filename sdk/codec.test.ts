@@ -31,6 +31,8 @@ const schedulerCalls = {
   KILL: { type: 'KILL', taskId: 't-1', agentId: u, gracePeriodMs: u },
   RECONCILE: { type: 'RECONCILE', tasks: [{ taskId: 't-1', agentId: u }] },
   HEARTBEAT: { type: 'HEARTBEAT' },
+  USAGE: { type: 'USAGE', taskIds: ['t-1'] },
+  DESTROY_VOLUMES: { type: 'DESTROY_VOLUMES', agentId: 'a-1', persistenceIds: ['v-1'] },
 };
 const schedulerEvents = {
   SUBSCRIBED: { type: 'SUBSCRIBED', frameworkId: 'f-1', masterId: 'm', heartbeatIntervalMs: 1000, reregistered: false },
@@ -53,6 +55,7 @@ const agentCommands = {
   FILES_LIST: { type: 'FILES_LIST', frameworkId: 'fw-1', taskId: 't-1' },
   FILES_READ: { type: 'FILES_READ', frameworkId: 'fw-1', taskId: 't-1', path: 'stdout', offset: 0, length: 10 },
   STATE: { type: 'STATE' },
+  DESTROY_VOLUMES: { type: 'DESTROY_VOLUMES', frameworkId: 'f-1', persistenceIds: ['v-1'] },
 };
 
 function typesOf(schema: { options: readonly { shape: { type: { value: string } } }[] }): string[] {
