@@ -3,7 +3,7 @@
  *
  *   start: checkpoint (id, tasks) → recover running tasks → REGISTER (retry until the master answers) → PING loop
  *   master ──LAUNCH/KILL/SHUTDOWN_FRAMEWORK/FILES_*──▶ commands below ──▶ TaskRunner ──▶ containerizer
- *   TaskRunner ──status──▶ outbox (SQLite) ──▶ JetStream AGORA_AGENT_UPDATES ──▶ master
+ *   TaskRunner ──status──▶ outbox (checkpoint store: SQLite, or memory in agora sim) ──▶ JetStream AGORA_AGENT_UPDATES ──▶ master
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -11,7 +11,7 @@ import {
   type Logger, type NatsConnection, type TaskReason, type TaskStatus, type Usage,
 } from '../sdk';
 import type { Container, ContainerExit, Containerizer, ContainerizerKind } from '../isolation';
-import { Checkpoint } from './checkpoint';
+import { Checkpoint, type CheckpointStore } from './checkpoint';
 import type { AgentConfig } from './config';
 import { listSandbox, readSandboxFile } from './files';
 import { hostResources, parseAttributes } from './host-resources';
@@ -29,12 +29,14 @@ export interface AgentDeps {
   log: Logger;
   containerizers: Partial<Record<ContainerizerKind, Containerizer>>;
   health?: HealthMonitor;
+  /** Where the checkpoint and outbox live: default SQLite in the work dir; `agora sim` passes a MemoryCheckpoint. */
+  checkpoint?: CheckpointStore;
 }
 
 export class Agent {
   readonly id: string;
   readonly info: AgentInfo;
-  readonly checkpoint: Checkpoint;
+  readonly checkpoint: CheckpointStore;
   readonly outbox: UpdateOutbox;
   readonly runners = new Map<string, TaskRunner>();
   /**
@@ -59,7 +61,7 @@ export class Agent {
   readonly metrics = { launches: 0, launchFailures: 0, onLaunched: undefined as ((ms: number) => void) | undefined };
 
   constructor(readonly config: AgentConfig, private readonly deps: AgentDeps, available: ContainerizerKind[]) {
-    this.checkpoint = new Checkpoint(config.workDir);
+    this.checkpoint = deps.checkpoint ?? new Checkpoint(config.workDir);
     this.id = config.agentId ?? this.checkpoint.get('agentId') ?? `${config.hostname.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${randomBytes(4).toString('hex')}`;
     this.checkpoint.set('agentId', this.id);
     const othersRunTasks = process.getuid?.() === 0 && config.taskUser !== 'root';
@@ -71,7 +73,7 @@ export class Agent {
       id: this.id as never, hostname: config.hostname, resources: resources.toWire(), version: '0.1.0', containerizers: available,
       attributes: [...parseAttributes(config.attributes), { name: 'containerizers', text: available.join(',') }],
     };
-    this.outbox = new UpdateOutbox(this.checkpoint.db, deps.nc, this.id, deps.log);
+    this.outbox = new UpdateOutbox(this.checkpoint.outbox, deps.nc, this.id, deps.log);
     this.gc = new SandboxGc(config, this.checkpoint, deps.log);
     this.diskWatch = new DiskWatch({ intervalMs: config.diskCheckIntervalMs ?? 0, runners: () => this.runners.values(), log: deps.log });
     // Once stopped (tasks left running for the next agent to recover), watchers still firing must not touch
@@ -94,7 +96,9 @@ export class Agent {
     await this.recover();
     serveRequests(this.deps.nc, subjects.agentCommand(this.id), AgentCommandSchema, (cmd) => this.command(cmd), this.log, { maxMessageBytes: this.config.maxMessageBytes });
     await this.register();
-    this.usageTimer = setInterval(() => void this.reportUsage(), this.config.usageIntervalMs);
+    this.usageTimer = setInterval(() => {
+      this.reportUsage().catch((err: Error) => this.log.warn({ err: err.message }, 'usage report failed'));
+    }, this.config.usageIntervalMs);
     this.usageTimer.unref();
     this.gc.start();
     this.diskWatch.start();
@@ -178,21 +182,26 @@ export class Agent {
 
   private schedulePing(intervalMs: number): void {
     clearTimeout(this.pingTimer);
-    this.pingTimer = setTimeout(async () => {
-      if (this.stopped) return;
-      try {
-        const r = await request<{ masterId: string; reregister: boolean }>(this.deps.nc, subjects.agentCall(this.id), { type: 'PING' }, { timeoutMs: Math.max(1000, intervalMs) });
-        if (r.reregister || r.masterId !== this.masterId) {
-          this.log.info({ masterId: r.masterId }, 'master asks for re-registration');
-          this.registered = false;
-          return void this.register();
-        }
-      } catch (e) {
-        this.log.warn({ err: (e as Error).message }, 'master did not answer ping');
-      }
-      this.schedulePing(intervalMs);
+    this.pingTimer = setTimeout(() => {
+      this.ping(intervalMs).catch((err: Error) => this.log.error({ err: err.message }, 'heartbeat failed'));
     }, intervalMs);
     this.pingTimer.unref();
+  }
+
+  private async ping(intervalMs: number): Promise<void> {
+    if (this.stopped) return;
+    try {
+      const r = await request<{ masterId: string; reregister: boolean }>(this.deps.nc, subjects.agentCall(this.id), { type: 'PING' }, { timeoutMs: Math.max(1000, intervalMs) });
+      if (r.reregister || r.masterId !== this.masterId) {
+        this.log.info({ masterId: r.masterId }, 'master asks for re-registration');
+        this.registered = false;
+        await this.register();
+        return;
+      }
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message }, 'master did not answer ping');
+    }
+    this.schedulePing(intervalMs);
   }
 
   private async command(cmd: AgentCommand): Promise<object> {
