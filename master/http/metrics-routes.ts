@@ -1,11 +1,12 @@
 /**
  * Prometheus's side of the master (docs/monitoring.md):
- *   GET /metrics             the master's metrics (master/metrics.ts)
+ *   GET /metrics             the master's metrics (master/metrics.ts), and Node's process metrics (heap, RSS, CPU, event-loop lag)
  *   GET /metrics/frameworks  the service and cron frameworks' metrics, asked over NATS at scrape time
  *   GET /api/v1/sd/agents    the agents' /metrics endpoints in Prometheus's HTTP service discovery format
  *                            (`http_sd_configs`): `[{ targets: ['host:port'], labels: { agent, hostname } }]`
  */
 import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics } from 'prom-client';
 import type { Master } from '../master';
 import { frameworkMetricsText } from '../framework-metrics';
 import { createMasterMetrics } from '../metrics';
@@ -14,6 +15,8 @@ export interface SdTargetGroup { targets: string[]; labels: Record<string, strin
 
 export function registerMetricsRoutes(app: FastifyInstance, m: Master): void {
   const metrics = createMasterMetrics(m);
+  // The process's own figures (process_resident_memory_bytes, nodejs_heap_size_used_bytes, event-loop lag, CPU).
+  collectDefaultMetrics({ register: metrics.registry });
   app.addHook('onClose', async () => metrics.stop());
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
   app.get('/metrics/frameworks', async (_req, reply) => {

@@ -1,0 +1,172 @@
+/**
+ * Scale benchmark (issue 15): a real nats-server, a real master process, `agora sim` processes hosting N simulated
+ * agents, and a framework on the SDK (bench/scale/framework.ts) launching M tasks as offers arrive, then killing
+ * them all. Figures per size: registration, master RSS/heap idle and with every task running, CPU of master,
+ * nats-server and the simulators, tasks launched per second (first ACCEPT → last TASK_RUNNING at the framework),
+ * offer → TASK_RUNNING p50/p99/max, status updates per second end to end during the kill of all tasks (agent
+ * outbox → JetStream → master → framework stream → ack) with the backlog, allocation cycle time, and the read API.
+ *
+ *   npm run bench:scale                                       1,000 agents / 10,000 tasks
+ *   npm run bench:scale -- --agents 10000 --tasks 50000 --sims 2 --json
+ *   npm run bench:scale -- --agents 5000 --tasks 5000 --cpu-prof /tmp/prof   # the master's CPU profile (--cpu-prof)
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { connectNats, createLogger, streams } from 'agora/sdk';
+import { NatsServer, freePort } from '../test/harness/nats-server';
+import { ScaleFramework } from './scale/framework';
+import { cpuSeconds, cpuShare, metric, rssMb, runBin, timedGet, type Child } from './scale/procs';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: number) => { const i = args.indexOf(`--${name}`); return i >= 0 ? Number(args[i + 1]) : dflt; };
+const AGENTS = opt('agents', 1000);
+const TASKS = opt('tasks', 10_000);
+const SIMS = Math.max(1, opt('sims', 1));
+const json = args.includes('--json');
+const profIdx = args.indexOf('--cpu-prof');
+const PROF_DIR = profIdx >= 0 ? args[profIdx + 1] : undefined;
+const TIMEOUT_S = opt('timeout', 600);
+
+const progress = (msg: string) => process.stderr.write(`[bench:scale ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const r1 = (x: number) => Math.round(x * 10) / 10;
+const pct = (xs: number[], p: number) => xs.length ? xs[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : NaN;
+
+async function until(what: string, cond: () => Promise<boolean> | boolean, report: () => string, timeoutS = TIMEOUT_S): Promise<number> {
+  const t0 = performance.now();
+  let last = 0;
+  while (!(await cond())) {
+    if (performance.now() - t0 > timeoutS * 1000) throw new Error(`timed out waiting for ${what}: ${report()}`);
+    if (performance.now() - last > 3000) { last = performance.now(); progress(`${what}: ${report()}`); }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+async function main(): Promise<void> {
+  process.env.AGORA_LOG_LEVEL ??= 'warn';
+  const dir = mkdtempSync(join(tmpdir(), 'agora-scale-'));
+  const nats = await NatsServer.start();
+  const natsPid = Number((nats as unknown as { proc: { pid: number } }).proc.pid);
+  const httpPort = await freePort();
+  const http = `http://127.0.0.1:${httpPort}`;
+  const master = runBin('agora-master', ['--nats', nats.url, '--http-host', '127.0.0.1', '--http-port', String(httpPort), '--data-dir', join(dir, 'master')],
+    {}, PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : []);
+  const masterPid = master.proc.pid!;
+  const sims: Child[] = [];
+  let fw: ScaleFramework | undefined;
+  try {
+    await until('master HTTP', () => fetch(`${http}/metrics`).then((r) => r.ok, () => false), () => master.stderr.slice(-300), 60);
+    const activeAgents = async () => (await metric(http, 'agora_agents').catch(() => [0]))[0] ?? 0;
+
+    // 1. Register N agents from SIMS simulator processes; the clock starts when the first simulator begins.
+    const simStats = new Map<string, { cpu: number; loopDelayMaxMs: number; outboxBacklog: number; rssMb: number }>();
+    const simPeak = { cpu: 0, loopDelayMaxMs: 0, backlog: 0 };
+    let simStartedAt: number | undefined;
+    for (let k = 0; k < SIMS; k++) {
+      const n = Math.floor(AGENTS / SIMS) + (k < AGENTS % SIMS ? 1 : 0);
+      const sim = runBin('agora-sim', ['--nats', nats.url, '--agents', String(n), '--prefix', `s${k}`, '--connections', String(Math.max(1, Math.ceil(n / 2500))), '--stats-interval', '1s']);
+      sim.onLine((l) => {
+        if (!l.startsWith('{"kind":"sim-')) return;
+        const o = JSON.parse(l) as Record<string, number | string>;
+        if (o.kind === 'sim-starting') simStartedAt ??= performance.now();
+        if (o.kind === 'sim-stats') {
+          simStats.set(String(o.prefix), o as never);
+          simPeak.cpu = Math.max(simPeak.cpu, Number(o.cpu));
+          simPeak.loopDelayMaxMs = Math.max(simPeak.loopDelayMaxMs, Number(o.loopDelayMaxMs));
+        }
+      });
+      sims.push(sim);
+    }
+    const simBacklog = () => [...simStats.values()].reduce((s, x) => s + Number(x.outboxBacklog), 0);
+    await until('simulators loaded', () => simStartedAt !== undefined, () => sims.map((s) => s.stderr.slice(-200)).join(' | '), 120);
+    let active = 0;
+    await until('agents registered', async () => (active = await activeAgents()) >= AGENTS, () => `${active}/${AGENTS}`);
+    const registerSeconds = (performance.now() - simStartedAt!) / 1000;
+    progress(`${AGENTS} agents registered in ${r1(registerSeconds)} s`);
+
+    // 2. Idle: heartbeats only.
+    await new Promise((r) => setTimeout(r, 3000));
+    const [masterIdleCpu, natsIdleCpu] = await cpuShare([masterPid, natsPid], 10_000);
+    const idle = { rssMb: rssMb(masterPid), heapMb: Math.round(((await metric(http, 'nodejs_heap_size_used_bytes'))[0] ?? 0) / 1048576) };
+    const idleApi = await timedGet(`${http}/api/v1/agents`, 1);
+    progress(`idle: master ${idle.rssMb} MB RSS, ${idle.heapMb} MB heap, ${r1(masterIdleCpu! * 100)} % CPU; nats ${r1(natsIdleCpu! * 100)} %`);
+
+    // 3. Launch M tasks as offers arrive.
+    const cyclesBefore = await metric(http, 'agora_allocation_cycle_seconds_sum');
+    const cycleCountBefore = await metric(http, 'agora_allocation_cycle_seconds_count');
+    const cpuBefore = [cpuSeconds(masterPid), cpuSeconds(natsPid), ...sims.map((s) => cpuSeconds(s.proc.pid!))];
+    simPeak.cpu = 0; simPeak.loopDelayMaxMs = 0;
+    const perOffer = Math.max(1, Math.ceil(TASKS / AGENTS));
+    fw = new ScaleFramework(nats.url, TASKS, perOffer);
+    const launchT0 = performance.now();
+    await fw.driver.start();
+    const f = fw;
+    await until('tasks running', () => f.running >= TASKS, () => `${f.running}/${TASKS} running, ${f.times.size} launched, sim backlog ${simBacklog()}`);
+    const launchS = (performance.now() - launchT0) / 1000;
+    const cpuAfter = [cpuSeconds(masterPid), cpuSeconds(natsPid), ...sims.map((s) => cpuSeconds(s.proc.pid!))];
+    const launchCpu = cpuAfter.map((c, i) => Math.round(((c - cpuBefore[i]!) / launchS) * 1000) / 1000);
+    const tasksPerSecond = TASKS / ((fw.lastRunningAt! - fw.firstAcceptAt!) / 1000);
+    const lat = fw.latencies();
+    const cycles = ((await metric(http, 'agora_allocation_cycle_seconds_sum'))[0]! - (cyclesBefore[0] ?? 0)) / Math.max(1, (await metric(http, 'agora_allocation_cycle_seconds_count'))[0]! - (cycleCountBefore[0] ?? 0));
+    const launchSimPeak = { ...simPeak };
+    progress(`${TASKS} running: ${Math.round(tasksPerSecond)} tasks/s, offer→running p50 ${r1(pct(lat, 50))} ms p99 ${r1(pct(lat, 99))} ms`);
+
+    // 4. All running: memory and the read API.
+    await new Promise((r) => setTimeout(r, 2000));
+    const busy = { rssMb: rssMb(masterPid), heapMb: Math.round(((await metric(http, 'nodejs_heap_size_used_bytes'))[0] ?? 0) / 1048576) };
+    const state = await timedGet(`${http}/api/v1/state`);
+    const tasksPage = await timedGet(`${http}/api/v1/tasks?limit=100`);
+    const agentsApi = await timedGet(`${http}/api/v1/agents`);
+    progress(`all running: master ${busy.rssMb} MB RSS; state ${state.ms} ms (${state.bytes} B), tasks page ${tasksPage.ms} ms, agents ${agentsApi.ms} ms`);
+
+    // 5. Status updates end to end: kill every task (TASK_KILLING + TASK_KILLED each), backlog sampled meanwhile.
+    const nc = await connectNats({ servers: nats.url, name: 'bench-scale', log: createLogger('bench', { level: 'warn' }) });
+    const jsm = await jetstreamManager(nc);
+    const backlog = async () => {
+      let n = 0;
+      for (const s of [streams.agentUpdates.name, streams.frameworkUpdates.name]) {
+        for await (const c of jsm.consumers.list(s)) n += c.num_pending + c.num_ack_pending;
+      }
+      return n;
+    };
+    const backlogs: number[] = [];
+    const updatesBefore = fw.updates;
+    simPeak.cpu = 0; simPeak.loopDelayMaxMs = 0;
+    const killT0 = performance.now();
+    const sampler = setInterval(() => { backlog().then((b) => backlogs.push(b + simBacklog()), () => undefined); }, 500);
+    await fw.killAll();
+    await until('tasks killed', () => f.killed >= TASKS, () => `${f.killed}/${TASKS} killed, backlog ${backlogs.at(-1) ?? '?'}`);
+    const killS = (performance.now() - killT0) / 1000;
+    clearInterval(sampler);
+    const statusUpdatesPerSecond = (fw.updates - updatesBefore) / killS;
+    const finalBacklog = await backlog();
+    await nc.close();
+
+    const row = {
+      agents: AGENTS, tasks: TASKS, sims: SIMS, registerSeconds: r1(registerSeconds),
+      masterIdleRssMb: idle.rssMb, masterIdleHeapMb: idle.heapMb, masterIdleCpu, natsIdleCpu,
+      masterRssMb: busy.rssMb, masterHeapMb: busy.heapMb,
+      tasksPerSecond: Math.round(tasksPerSecond), launchSeconds: r1(launchS),
+      offerToRunningP50Ms: r1(pct(lat, 50)), offerToRunningP99Ms: r1(pct(lat, 99)), offerToRunningMaxMs: r1(lat.at(-1) ?? NaN),
+      launchCpu: { master: launchCpu[0], nats: launchCpu[1], sims: launchCpu.slice(2) },
+      simPeakDuringLaunch: launchSimPeak, simPeakDuringKill: { ...simPeak },
+      statusUpdatesPerSecond: Math.round(statusUpdatesPerSecond), statusUpdates: fw.updates - updatesBefore, killSeconds: r1(killS),
+      backlogMax: Math.max(0, ...backlogs), backlogFinal: finalBacklog,
+      allocationCycleMs: r1(cycles * 1000),
+      stateApiMs: state.ms, stateApiBytes: state.bytes, tasksPageMs: tasksPage.ms, tasksPageBytes: tasksPage.bytes,
+      agentsApiMs: agentsApi.ms, agentsApiBytes: agentsApi.bytes, agentsApiIdleMs: idleApi.ms,
+    };
+    if (!json) console.table(Object.entries(row).map(([k, v]) => ({ figure: k, value: typeof v === 'object' ? JSON.stringify(v) : v })));
+    if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
+  } finally {
+    await fw?.driver.stop().catch((e: Error) => progress(`framework stop: ${e.message}`));
+    await Promise.all(sims.map((s) => s.stop()));
+    await master.stop();
+    await nats.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(() => process.exit(0), (err: Error) => { process.stderr.write(`bench:scale failed: ${err.stack}\n`); process.exit(1); });
