@@ -124,20 +124,20 @@ async function main(): Promise<void> {
     // 5. Status updates end to end: kill every task (TASK_KILLING + TASK_KILLED each), backlog sampled meanwhile.
     const nc = await connectNats({ servers: nats.url, name: 'bench-scale', log: createLogger('bench', { level: 'warn' }) });
     const jsm = await jetstreamManager(nc);
+    // Where updates wait: agents' outboxes (not yet stored by JetStream), the master's consumer, the framework's.
     const backlog = async () => {
-      let n = 0;
-      for (const s of [streams.agentUpdates.name, streams.frameworkUpdates.name]) {
-        for await (const c of jsm.consumers.list(s)) n += c.num_pending + c.num_ack_pending;
-      }
+      const n = { outbox: simBacklog(), master: 0, framework: 0 };
+      for await (const c of jsm.consumers.list(streams.agentUpdates.name)) n.master += c.num_pending + c.num_ack_pending;
+      for await (const c of jsm.consumers.list(streams.frameworkUpdates.name)) n.framework += c.num_pending + c.num_ack_pending;
       return n;
     };
-    const backlogs: number[] = [];
+    const backlogs: { outbox: number; master: number; framework: number }[] = [];
     const updatesBefore = fw.updates;
     simPeak.cpu = 0; simPeak.loopDelayMaxMs = 0;
     const killT0 = performance.now();
-    const sampler = setInterval(() => { backlog().then((b) => backlogs.push(b + simBacklog()), () => undefined); }, 500);
+    const sampler = setInterval(() => { backlog().then((b) => backlogs.push(b), (e: Error) => progress(`backlog sample failed: ${e.message}`)); }, 500);
     await fw.killAll();
-    await until('tasks killed', () => f.killed >= TASKS, () => `${f.killed}/${TASKS} killed, backlog ${backlogs.at(-1) ?? '?'}`);
+    await until('tasks killed', () => f.killed >= TASKS, () => `${f.killed}/${TASKS} killed, backlog ${JSON.stringify(backlogs.at(-1) ?? {})}`);
     const killS = (performance.now() - killT0) / 1000;
     clearInterval(sampler);
     const statusUpdatesPerSecond = (fw.updates - updatesBefore) / killS;
@@ -153,7 +153,8 @@ async function main(): Promise<void> {
       launchCpu: { master: launchCpu[0], nats: launchCpu[1], sims: launchCpu.slice(2) },
       simPeakDuringLaunch: launchSimPeak, simPeakDuringKill: { ...simPeak },
       statusUpdatesPerSecond: Math.round(statusUpdatesPerSecond), statusUpdates: fw.updates - updatesBefore, killSeconds: r1(killS),
-      backlogMax: Math.max(0, ...backlogs), backlogFinal: finalBacklog,
+      backlogMax: { outbox: Math.max(0, ...backlogs.map((b) => b.outbox)), master: Math.max(0, ...backlogs.map((b) => b.master)), framework: Math.max(0, ...backlogs.map((b) => b.framework)) },
+      backlogFinal: finalBacklog,
       allocationCycleMs: r1(cycles * 1000),
       stateApiMs: state.ms, stateApiBytes: state.bytes, tasksPageMs: tasksPage.ms, tasksPageBytes: tasksPage.bytes,
       agentsApiMs: agentsApi.ms, agentsApiBytes: agentsApi.bytes, agentsApiIdleMs: idleApi.ms,
