@@ -9,6 +9,7 @@
  *   npm run bench:scale                                       1,000 agents / 10,000 tasks
  *   npm run bench:scale -- --agents 10000 --tasks 50000 --sims 2 --json
  *   npm run bench:scale -- --agents 5000 --tasks 5000 --cpu-prof /tmp/prof   # the master's CPU profile (--cpu-prof)
+ *   npm run bench:scale -- … --logs /tmp/logs                                  # keep master and simulator stderr
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,10 +25,19 @@ const opt = (name: string, dflt: number) => { const i = args.indexOf(`--${name}`
 const AGENTS = opt('agents', 1000);
 const TASKS = opt('tasks', 10_000);
 const SIMS = Math.max(1, opt('sims', 1));
+/**
+ * Frameworks sharing the tasks. The master sends one framework all its offers of a cycle in one OFFERS event, and
+ * above ~3,500 offers that event exceeds NATS's 1 MB max_payload (the master then dies: docs/performance.md), so
+ * by default one framework per 2,000 agents; DRF spreads the agents' offers among them.
+ */
+const FRAMEWORKS = Math.max(1, opt('frameworks', Math.ceil(AGENTS / 2000)));
 const json = args.includes('--json');
 const profIdx = args.indexOf('--cpu-prof');
 const PROF_DIR = profIdx >= 0 ? args[profIdx + 1] : undefined;
 const TIMEOUT_S = opt('timeout', 600);
+const logIdx = args.indexOf('--logs');
+/** Where the master's and simulators' stderr go (kept after the run); default: only shown if one dies. */
+const LOG_DIR = logIdx >= 0 ? args[logIdx + 1] : undefined;
 
 const progress = (msg: string) => process.stderr.write(`[bench:scale ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 const r1 = (x: number) => Math.round(x * 10) / 10;
@@ -52,10 +62,10 @@ async function main(): Promise<void> {
   const httpPort = await freePort();
   const http = `http://127.0.0.1:${httpPort}`;
   const master = runBin('agora-master', ['--nats', nats.url, '--http-host', '127.0.0.1', '--http-port', String(httpPort), '--data-dir', join(dir, 'master')],
-    {}, PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : []);
+    {}, PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : [], LOG_DIR ? join(LOG_DIR, 'master.log') : undefined);
   const masterPid = master.proc.pid!;
   const sims: Child[] = [];
-  let fw: ScaleFramework | undefined;
+  let fws: ScaleFramework[] = [];
   try {
     await until('master HTTP', () => fetch(`${http}/metrics`).then((r) => r.ok, () => false), () => master.stderr.slice(-300), 60);
     const activeAgents = async () => (await metric(http, 'agora_agents').catch(() => [0]))[0] ?? 0;
@@ -66,7 +76,7 @@ async function main(): Promise<void> {
     let simStartedAt: number | undefined;
     for (let k = 0; k < SIMS; k++) {
       const n = Math.floor(AGENTS / SIMS) + (k < AGENTS % SIMS ? 1 : 0);
-      const sim = runBin('agora-sim', ['--nats', nats.url, '--agents', String(n), '--prefix', `s${k}`, '--connections', String(Math.max(1, Math.ceil(n / 2500))), '--stats-interval', '1s']);
+      const sim = runBin('agora-sim', ['--nats', nats.url, '--agents', String(n), '--prefix', `s${k}`, '--connections', String(Math.max(1, Math.ceil(n / 2500))), '--stats-interval', '1s'], {}, [], LOG_DIR ? join(LOG_DIR, `sim-${k}.log`) : undefined);
       sim.onLine((l) => {
         if (!l.startsWith('{"kind":"sim-')) return;
         const o = JSON.parse(l) as Record<string, number | string>;
@@ -99,16 +109,18 @@ async function main(): Promise<void> {
     const cpuBefore = [cpuSeconds(masterPid), cpuSeconds(natsPid), ...sims.map((s) => cpuSeconds(s.proc.pid!))];
     simPeak.cpu = 0; simPeak.loopDelayMaxMs = 0;
     const perOffer = Math.max(1, Math.ceil(TASKS / AGENTS));
-    fw = new ScaleFramework(nats.url, TASKS, perOffer);
+    fws = Array.from({ length: FRAMEWORKS }, (_, k) => new ScaleFramework(nats.url, Math.floor(TASKS / FRAMEWORKS) + (k < TASKS % FRAMEWORKS ? 1 : 0), perOffer));
+    const sum = (f: (x: ScaleFramework) => number) => fws.reduce((s, x) => s + f(x), 0);
     const launchT0 = performance.now();
-    await fw.driver.start();
-    const f = fw;
-    await until('tasks running', () => f.running >= TASKS, () => `${f.running}/${TASKS} running, ${f.times.size} launched, sim backlog ${simBacklog()}`);
+    await Promise.all(fws.map((x) => x.driver.start()));
+    await until('tasks running', () => sum((x) => x.running) >= TASKS, () => `${sum((x) => x.running)}/${TASKS} running, ${sum((x) => x.times.size)} launched, sim backlog ${simBacklog()}`);
     const launchS = (performance.now() - launchT0) / 1000;
     const cpuAfter = [cpuSeconds(masterPid), cpuSeconds(natsPid), ...sims.map((s) => cpuSeconds(s.proc.pid!))];
     const launchCpu = cpuAfter.map((c, i) => Math.round(((c - cpuBefore[i]!) / launchS) * 1000) / 1000);
-    const tasksPerSecond = TASKS / ((fw.lastRunningAt! - fw.firstAcceptAt!) / 1000);
-    const lat = fw.latencies();
+    const firstAccept = Math.min(...fws.map((x) => x.firstAcceptAt ?? Infinity));
+    const lastRunning = Math.max(...fws.map((x) => x.lastRunningAt ?? 0));
+    const tasksPerSecond = TASKS / ((lastRunning - firstAccept) / 1000);
+    const lat = fws.flatMap((x) => x.latencies()).sort((a, b) => a - b);
     const cycles = ((await metric(http, 'agora_allocation_cycle_seconds_sum'))[0]! - (cyclesBefore[0] ?? 0)) / Math.max(1, (await metric(http, 'agora_allocation_cycle_seconds_count'))[0]! - (cycleCountBefore[0] ?? 0));
     const launchSimPeak = { ...simPeak };
     progress(`${TASKS} running: ${Math.round(tasksPerSecond)} tasks/s, offer→running p50 ${r1(pct(lat, 50))} ms p99 ${r1(pct(lat, 99))} ms`);
@@ -132,27 +144,28 @@ async function main(): Promise<void> {
       return n;
     };
     const backlogs: { outbox: number; master: number; framework: number }[] = [];
-    const updatesBefore = fw.updates;
+    const updatesBefore = sum((x) => x.updates);
     simPeak.cpu = 0; simPeak.loopDelayMaxMs = 0;
     const killT0 = performance.now();
     const sampler = setInterval(() => { backlog().then((b) => backlogs.push(b), (e: Error) => progress(`backlog sample failed: ${e.message}`)); }, 500);
-    await fw.killAll();
-    await until('tasks killed', () => f.killed >= TASKS, () => `${f.killed}/${TASKS} killed, backlog ${JSON.stringify(backlogs.at(-1) ?? {})}`);
+    await Promise.all(fws.map((x) => x.killAll(Math.ceil(256 / FRAMEWORKS))));
+    await until('tasks killed', () => sum((x) => x.killed) >= TASKS, () => `${sum((x) => x.killed)}/${TASKS} killed, backlog ${JSON.stringify(backlogs.at(-1) ?? {})}`);
     const killS = (performance.now() - killT0) / 1000;
     clearInterval(sampler);
-    const statusUpdatesPerSecond = (fw.updates - updatesBefore) / killS;
+    const statusUpdates = sum((x) => x.updates) - updatesBefore;
+    const statusUpdatesPerSecond = statusUpdates / killS;
     const finalBacklog = await backlog();
     await nc.close();
 
     const row = {
-      agents: AGENTS, tasks: TASKS, sims: SIMS, registerSeconds: r1(registerSeconds),
+      agents: AGENTS, tasks: TASKS, sims: SIMS, frameworks: FRAMEWORKS, registerSeconds: r1(registerSeconds),
       masterIdleRssMb: idle.rssMb, masterIdleHeapMb: idle.heapMb, masterIdleCpu, natsIdleCpu,
       masterRssMb: busy.rssMb, masterHeapMb: busy.heapMb,
       tasksPerSecond: Math.round(tasksPerSecond), launchSeconds: r1(launchS),
       offerToRunningP50Ms: r1(pct(lat, 50)), offerToRunningP99Ms: r1(pct(lat, 99)), offerToRunningMaxMs: r1(lat.at(-1) ?? NaN),
       launchCpu: { master: launchCpu[0], nats: launchCpu[1], sims: launchCpu.slice(2) },
       simPeakDuringLaunch: launchSimPeak, simPeakDuringKill: { ...simPeak },
-      statusUpdatesPerSecond: Math.round(statusUpdatesPerSecond), statusUpdates: fw.updates - updatesBefore, killSeconds: r1(killS),
+      statusUpdatesPerSecond: Math.round(statusUpdatesPerSecond), statusUpdates, killSeconds: r1(killS),
       backlogMax: { outbox: Math.max(0, ...backlogs.map((b) => b.outbox)), master: Math.max(0, ...backlogs.map((b) => b.master)), framework: Math.max(0, ...backlogs.map((b) => b.framework)) },
       backlogFinal: finalBacklog,
       allocationCycleMs: r1(cycles * 1000),
@@ -162,7 +175,7 @@ async function main(): Promise<void> {
     if (!json) console.table(Object.entries(row).map(([k, v]) => ({ figure: k, value: typeof v === 'object' ? JSON.stringify(v) : v })));
     if (json) process.stdout.write(`${JSON.stringify(row)}\n`);
   } finally {
-    await fw?.driver.stop().catch((e: Error) => progress(`framework stop: ${e.message}`));
+    await Promise.all(fws.map((x) => x.driver.stop().catch((e: Error) => progress(`framework stop: ${e.message}`))));
     await Promise.all(sims.map((s) => s.stop()));
     await master.stop();
     await nats.stop();

@@ -3,7 +3,7 @@
  * window), RSS, the master's Prometheus figures, and the child processes themselves (master, simulators).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const TICK = 100; // USER_HZ on Linux
@@ -38,14 +38,16 @@ export async function metric(httpUrl: string, name: string): Promise<number[]> {
 
 export interface Child { proc: ChildProcess; lines: string[]; stderr: string; onLine(fn: (line: string) => void): void; stop(): Promise<void> }
 
-/** Runs one of the project's executables (bin/…) with its stdout lines kept (and passed to listeners). */
-export function runBin(bin: string, args: string[], env: Record<string, string> = {}, nodeArgs: string[] = []): Child {
+/** Runs one of the project's executables (bin/…) with its last stdout lines kept (and passed to listeners); its output also goes to `logFile`. */
+export function runBin(bin: string, args: string[], env: Record<string, string> = {}, nodeArgs: string[] = [], logFile?: string): Child {
   const proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', bin), ...args], { cwd: ROOT, env: { ...process.env, AGORA_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const listeners: ((l: string) => void)[] = [];
+  let stopping = false;
   const child: Child = {
     proc, lines: [], stderr: '',
     onLine: (fn) => { listeners.push(fn); },
     stop: async () => {
+      stopping = true;
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       const exited = new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
@@ -58,9 +60,20 @@ export function runBin(bin: string, args: string[], env: Record<string, string> 
   proc.stdout!.on('data', (d: Buffer) => {
     buf += d.toString();
     let i;
-    while ((i = buf.indexOf('\n')) >= 0) { const l = buf.slice(0, i); buf = buf.slice(i + 1); child.lines.push(l); listeners.forEach((fn) => fn(l)); }
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const l = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      child.lines.push(l);
+      if (child.lines.length > 1000) child.lines.splice(0, 500);
+      listeners.forEach((fn) => fn(l));
+    }
+    if (logFile) appendFileSync(logFile, d);
   });
-  proc.stderr!.on('data', (d: Buffer) => { child.stderr = (child.stderr + d.toString()).slice(-20_000); });
+  proc.stderr!.on('data', (d: Buffer) => {
+    child.stderr = (child.stderr + d.toString()).slice(-20_000);
+    if (logFile) appendFileSync(logFile, d);
+  });
+  proc.on('exit', (code, signal) => { if (!stopping) process.stderr.write(`[bench:scale] ${bin} exited unexpectedly (${signal ?? code}): ${child.stderr.slice(-2000)} ${child.lines.slice(-5).join('\n')}\n`); });
   return child;
 }
 
