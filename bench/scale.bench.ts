@@ -11,8 +11,8 @@
  *   npm run bench:scale -- --agents 5000 --tasks 5000 --cpu-prof /tmp/prof   # the master's CPU profile (--cpu-prof)
  *   npm run bench:scale -- … --logs /tmp/logs                                  # keep master and simulator stderr
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connectNats, createLogger, streams } from 'agora/sdk';
@@ -35,8 +35,9 @@ const json = args.includes('--json');
 const profIdx = args.indexOf('--cpu-prof');
 const PROF_DIR = profIdx >= 0 ? args[profIdx + 1] : undefined;
 const TIMEOUT_S = opt('timeout', 600);
+const STALL_S = opt('stall', 60);
 const logIdx = args.indexOf('--logs');
-/** Where the master's and simulators' stderr go (kept after the run); default: only shown if one dies. */
+/** Where the master's and simulators' logs go (kept after the run); default: the run's temp dir (removed; a process that dies shows its last lines). */
 const LOG_DIR = logIdx >= 0 ? args[logIdx + 1] : undefined;
 
 const progress = (msg: string) => process.stderr.write(`[bench:scale ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -56,18 +57,21 @@ async function until(what: string, cond: () => Promise<boolean> | boolean, repor
 
 async function main(): Promise<void> {
   process.env.AGORA_LOG_LEVEL ??= 'warn';
+  const loadAtStart = Math.round(loadavg()[0]! * 10) / 10;
   const dir = mkdtempSync(join(tmpdir(), 'agora-scale-'));
   const nats = await NatsServer.start();
   const natsPid = Number((nats as unknown as { proc: { pid: number } }).proc.pid);
   const httpPort = await freePort();
   const http = `http://127.0.0.1:${httpPort}`;
+  const logs = LOG_DIR ?? dir;
+  mkdirSync(logs, { recursive: true });
   const master = runBin('agora-master', ['--nats', nats.url, '--http-host', '127.0.0.1', '--http-port', String(httpPort), '--data-dir', join(dir, 'master')],
-    {}, PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : [], LOG_DIR ? join(LOG_DIR, 'master.log') : undefined);
+    { logFile: join(logs, 'master.log'), nodeArgs: PROF_DIR ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : [] });
   const masterPid = master.proc.pid!;
   const sims: Child[] = [];
   let fws: ScaleFramework[] = [];
   try {
-    await until('master HTTP', () => fetch(`${http}/metrics`).then((r) => r.ok, () => false), () => master.stderr.slice(-300), 60);
+    await until('master HTTP', () => fetch(`${http}/metrics`).then((r) => r.ok, () => false), () => `see ${master.logFile}`, 60);
     const activeAgents = async () => (await metric(http, 'agora_agents').catch(() => [0]))[0] ?? 0;
 
     // 1. Register N agents from SIMS simulator processes; the clock starts when the first simulator begins.
@@ -76,7 +80,8 @@ async function main(): Promise<void> {
     let simStartedAt: number | undefined;
     for (let k = 0; k < SIMS; k++) {
       const n = Math.floor(AGENTS / SIMS) + (k < AGENTS % SIMS ? 1 : 0);
-      const sim = runBin('agora-sim', ['--nats', nats.url, '--agents', String(n), '--prefix', `s${k}`, '--connections', String(Math.max(1, Math.ceil(n / 2500))), '--stats-interval', '1s'], {}, [], LOG_DIR ? join(LOG_DIR, `sim-${k}.log`) : undefined);
+      const sim = runBin('agora-sim', ['--nats', nats.url, '--agents', String(n), '--prefix', `s${k}`, '--connections', String(Math.max(1, Math.ceil(n / 2500))), '--stats-interval', '1s'],
+        { logFile: join(logs, `sim-${k}.log`), readStdout: true });
       sim.onLine((l) => {
         if (!l.startsWith('{"kind":"sim-')) return;
         const o = JSON.parse(l) as Record<string, number | string>;
@@ -90,7 +95,7 @@ async function main(): Promise<void> {
       sims.push(sim);
     }
     const simBacklog = () => [...simStats.values()].reduce((s, x) => s + Number(x.outboxBacklog), 0);
-    await until('simulators loaded', () => simStartedAt !== undefined, () => sims.map((s) => s.stderr.slice(-200)).join(' | '), 120);
+    await until('simulators loaded', () => simStartedAt !== undefined, () => `see ${sims.map((s) => s.logFile).join(', ')}`, 120);
     let active = 0;
     await until('agents registered', async () => (active = await activeAgents()) >= AGENTS, () => `${active}/${AGENTS}`);
     const registerSeconds = (performance.now() - simStartedAt!) / 1000;
@@ -113,13 +118,25 @@ async function main(): Promise<void> {
     const sum = (f: (x: ScaleFramework) => number) => fws.reduce((s, x) => s + f(x), 0);
     const launchT0 = performance.now();
     await Promise.all(fws.map((x) => x.driver.start()));
-    await until('tasks running', () => sum((x) => x.running) >= TASKS, () => `${sum((x) => x.running)}/${TASKS} running, ${sum((x) => x.times.size)} launched, sim backlog ${simBacklog()}`);
-    const launchS = (performance.now() - launchT0) / 1000;
+    // All running, or no task started for STALL_S: a LAUNCH the agent never confirmed leaves its task STAGING at the
+    // master for good (until that agent re-registers), so the run goes on and reports how many were left.
+    let lastRunning = 0;
+    let lastChange = performance.now();
+    await until('tasks running', () => {
+      const n = sum((x) => x.running);
+      if (n !== lastRunning) { lastRunning = n; lastChange = performance.now(); }
+      return n >= TASKS || (n > 0 && performance.now() - lastChange > STALL_S * 1000);
+    }, () => `${sum((x) => x.running)}/${TASKS} running, ${sum((x) => x.times.size)} launched, sim backlog ${simBacklog()}`);
+    const running = sum((x) => x.running);
+    if (running < TASKS) progress(`${TASKS - running} tasks never reached TASK_RUNNING (no progress for ${STALL_S} s)`);
+    const launchS = (running < TASKS ? lastChange - launchT0 : performance.now() - launchT0) / 1000;
     const cpuAfter = [cpuSeconds(masterPid), cpuSeconds(natsPid), ...sims.map((s) => cpuSeconds(s.proc.pid!))];
     const launchCpu = cpuAfter.map((c, i) => Math.round(((c - cpuBefore[i]!) / launchS) * 1000) / 1000);
+    // CPU time per task launched: steadier than wall time on a shared machine (it does not count waiting for a core).
+    const cpuMsPerTask = cpuAfter.map((c, i) => Math.round(((c - cpuBefore[i]!) * 1000 / running) * 100) / 100);
     const firstAccept = Math.min(...fws.map((x) => x.firstAcceptAt ?? Infinity));
-    const lastRunning = Math.max(...fws.map((x) => x.lastRunningAt ?? 0));
-    const tasksPerSecond = TASKS / ((lastRunning - firstAccept) / 1000);
+    const lastRunningAt = Math.max(...fws.map((x) => x.lastRunningAt ?? 0));
+    const tasksPerSecond = running / ((lastRunningAt - firstAccept) / 1000);
     const lat = fws.flatMap((x) => x.latencies()).sort((a, b) => a - b);
     const cycles = ((await metric(http, 'agora_allocation_cycle_seconds_sum'))[0]! - (cyclesBefore[0] ?? 0)) / Math.max(1, (await metric(http, 'agora_allocation_cycle_seconds_count'))[0]! - (cycleCountBefore[0] ?? 0));
     const launchSimPeak = { ...simPeak };
@@ -146,24 +163,31 @@ async function main(): Promise<void> {
     const backlogs: { outbox: number; master: number; framework: number }[] = [];
     const updatesBefore = sum((x) => x.updates);
     simPeak.cpu = 0; simPeak.loopDelayMaxMs = 0;
+    const killCpuBefore = [cpuSeconds(masterPid), cpuSeconds(natsPid), ...sims.map((s) => cpuSeconds(s.proc.pid!))];
     const killT0 = performance.now();
     const sampler = setInterval(() => { backlog().then((b) => backlogs.push(b), (e: Error) => progress(`backlog sample failed: ${e.message}`)); }, 500);
     await Promise.all(fws.map((x) => x.killAll(Math.ceil(256 / FRAMEWORKS))));
-    await until('tasks killed', () => sum((x) => x.killed) >= TASKS, () => `${sum((x) => x.killed)}/${TASKS} killed, backlog ${JSON.stringify(backlogs.at(-1) ?? {})}`);
+    await until('tasks killed', () => sum((x) => x.killed) >= running, () => `${sum((x) => x.killed)}/${TASKS} killed, backlog ${JSON.stringify(backlogs.at(-1) ?? {})}`);
     const killS = (performance.now() - killT0) / 1000;
     clearInterval(sampler);
     const statusUpdates = sum((x) => x.updates) - updatesBefore;
+    const killCpuAfter = [cpuSeconds(masterPid), cpuSeconds(natsPid), ...sims.map((s) => cpuSeconds(s.proc.pid!))];
+    const cpuMsPerUpdate = killCpuAfter.map((c, i) => Math.round(((c - killCpuBefore[i]!) * 1000 / Math.max(1, statusUpdates)) * 100) / 100);
     const statusUpdatesPerSecond = statusUpdates / killS;
     const finalBacklog = await backlog();
     await nc.close();
 
     const row = {
-      agents: AGENTS, tasks: TASKS, sims: SIMS, frameworks: FRAMEWORKS, registerSeconds: r1(registerSeconds),
+      agents: AGENTS, tasks: TASKS, sims: SIMS, frameworks: FRAMEWORKS, loadAvg: [loadAtStart, Math.round(loadavg()[0]! * 10) / 10], registerSeconds: r1(registerSeconds),
       masterIdleRssMb: idle.rssMb, masterIdleHeapMb: idle.heapMb, masterIdleCpu, natsIdleCpu,
+      // Idle master CPU per heartbeat (agents ping every 5 s: the default --agent-ping-timeout 15s / 3), in µs.
+      masterUsPerHeartbeat: Math.round((masterIdleCpu! * 1e6) / (AGENTS / 5)),
       masterRssMb: busy.rssMb, masterHeapMb: busy.heapMb,
-      tasksPerSecond: Math.round(tasksPerSecond), launchSeconds: r1(launchS),
+      tasksRunning: running, tasksPerSecond: Math.round(tasksPerSecond), launchSeconds: r1(launchS),
       offerToRunningP50Ms: r1(pct(lat, 50)), offerToRunningP99Ms: r1(pct(lat, 99)), offerToRunningMaxMs: r1(lat.at(-1) ?? NaN),
       launchCpu: { master: launchCpu[0], nats: launchCpu[1], sims: launchCpu.slice(2) },
+      cpuMsPerTask: { master: cpuMsPerTask[0], nats: cpuMsPerTask[1], sims: cpuMsPerTask.slice(2) },
+      cpuMsPerUpdate: { master: cpuMsPerUpdate[0], nats: cpuMsPerUpdate[1], sims: cpuMsPerUpdate.slice(2) },
       simPeakDuringLaunch: launchSimPeak, simPeakDuringKill: { ...simPeak },
       statusUpdatesPerSecond: Math.round(statusUpdatesPerSecond), statusUpdates, killSeconds: r1(killS),
       backlogMax: { outbox: Math.max(0, ...backlogs.map((b) => b.outbox)), master: Math.max(0, ...backlogs.map((b) => b.master)), framework: Math.max(0, ...backlogs.map((b) => b.framework)) },

@@ -1,7 +1,8 @@
 /**
  * `agora sim` (bin/agora-sim): an agent simulator for load-testing a master — thousands of simulated agents in
  * one process speaking the real protocol over a real NATS server (simulator.ts). Prints one JSON line of its own
- * figures every --stats-interval on stdout (`"kind":"sim-stats"`); logs go to stderr.
+ * figures every --stats-interval on stdout (`"kind":"sim-stats"`); logs go to stderr (errors only, unless
+ * AGORA_SIM_LOG_LEVEL=warn).
  *
  *   agora sim --nats nats://127.0.0.1:4222 --agents 5000 --prefix rack1 --run-time 30s --failure-rate 0.01
  */
@@ -50,7 +51,9 @@ export async function main(argv = process.argv): Promise<void> {
   const program = simProgram();
   program.parse(argv);
   const o = program.opts();
-  const log: Logger = pino({ name: 'sim', level: process.env.AGORA_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  // Errors only by default: thousands of simulated agents each warning about one slow master would flood stderr,
+  // and a synchronous log write blocked on a full pipe stalls every agent of the process.
+  const log: Logger = pino({ name: 'sim', level: process.env.AGORA_SIM_LOG_LEVEL ?? 'error' }, pino.destination(2));
   const sim = new Simulator({
     natsUrl: o.nats, agents: o.agents, prefix: o.prefix, resources: o.resources, attributes: o.attributes, connections: Math.max(1, o.connections),
     behaviour: { runMs: o.runTime, exitCode: o.exitCode, startDelayMs: o.startDelay, failureRate: o.failureRate },

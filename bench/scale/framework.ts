@@ -15,6 +15,8 @@ export class ScaleFramework {
   readonly updateTimes: number[] = [];
   running = 0;
   killed = 0;
+  /** KILL calls the master refused or did not answer (task id: error). */
+  readonly killFailures: string[] = [];
   firstAcceptAt?: number;
   lastRunningAt?: number;
   private launched = 0;
@@ -78,7 +80,7 @@ export class ScaleFramework {
     const worker = async () => {
       while (next < all.length) {
         const [taskId, t] = all[next++]!;
-        await this.driver.kill(taskId, t.agentId);
+        await this.driver.kill(taskId, t.agentId).catch((e: Error) => { this.killFailures.push(`${taskId}: ${e.message}`); });
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));

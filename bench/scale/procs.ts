@@ -3,7 +3,7 @@
  * window), RSS, the master's Prometheus figures, and the child processes themselves (master, simulators).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const TICK = 100; // USER_HZ on Linux
@@ -36,15 +36,23 @@ export async function metric(httpUrl: string, name: string): Promise<number[]> {
   return out;
 }
 
-export interface Child { proc: ChildProcess; lines: string[]; stderr: string; onLine(fn: (line: string) => void): void; stop(): Promise<void> }
+export interface Child { proc: ChildProcess; logFile: string; onLine(fn: (line: string) => void): void; stop(): Promise<void> }
 
-/** Runs one of the project's executables (bin/…) with its last stdout lines kept (and passed to listeners); its output also goes to `logFile`. */
-export function runBin(bin: string, args: string[], env: Record<string, string> = {}, nodeArgs: string[] = [], logFile?: string): Child {
-  const proc = spawn(process.execPath, [...nodeArgs, join(ROOT, 'bin', bin), ...args], { cwd: ROOT, env: { ...process.env, AGORA_LOG_LEVEL: 'warn', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs one of the project's executables (bin/…). Its logs go straight to `logFile` (a pipe the benchmark reads
+ * would block a busy process's synchronous log writes whenever the benchmark falls behind); with `readStdout`,
+ * stdout comes to the benchmark line by line instead (the simulator's figures) and only stderr goes to the file.
+ */
+export function runBin(bin: string, args: string[], opts: { logFile: string; readStdout?: boolean; nodeArgs?: string[] }): Child {
+  const fd = openSync(opts.logFile, 'a');
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(ROOT, 'bin', bin), ...args], {
+    cwd: ROOT, env: { ...process.env, AGORA_LOG_LEVEL: process.env.AGORA_LOG_LEVEL ?? 'warn' }, stdio: ['ignore', opts.readStdout ? 'pipe' : fd, fd],
+  });
+  closeSync(fd);
   const listeners: ((l: string) => void)[] = [];
   let stopping = false;
   const child: Child = {
-    proc, lines: [], stderr: '',
+    proc, logFile: opts.logFile,
     onLine: (fn) => { listeners.push(fn); },
     stop: async () => {
       stopping = true;
@@ -57,23 +65,20 @@ export function runBin(bin: string, args: string[], env: Record<string, string> 
     },
   };
   let buf = '';
-  proc.stdout!.on('data', (d: Buffer) => {
+  proc.stdout?.on('data', (d: Buffer) => {
     buf += d.toString();
     let i;
     while ((i = buf.indexOf('\n')) >= 0) {
       const l = buf.slice(0, i);
       buf = buf.slice(i + 1);
-      child.lines.push(l);
-      if (child.lines.length > 1000) child.lines.splice(0, 500);
       listeners.forEach((fn) => fn(l));
     }
-    if (logFile) appendFileSync(logFile, d);
   });
-  proc.stderr!.on('data', (d: Buffer) => {
-    child.stderr = (child.stderr + d.toString()).slice(-20_000);
-    if (logFile) appendFileSync(logFile, d);
+  proc.on('exit', (code, signal) => {
+    if (stopping) return;
+    const tail = readFileSync(opts.logFile, 'utf8').slice(-2000);
+    process.stderr.write(`[bench:scale] ${bin} exited unexpectedly (${signal ?? code}); the end of ${opts.logFile}:\n${tail}\n`);
   });
-  proc.on('exit', (code, signal) => { if (!stopping) process.stderr.write(`[bench:scale] ${bin} exited unexpectedly (${signal ?? code}): ${child.stderr.slice(-2000)} ${child.lines.slice(-5).join('\n')}\n`); });
   return child;
 }
 
