@@ -4,7 +4,7 @@
  *   start: checkpoint (id, tasks) → recover running tasks → REGISTER (retry until the master answers) → PING loop
  *          (master-link.ts; every timer here runs on the injected clock, `AgentDeps.clock`)
  *   master ──LAUNCH/KILL/SHUTDOWN_FRAMEWORK/FILES_*──▶ commands below ──▶ TaskRunner ──▶ containerizer
- *   TaskRunner ──status──▶ outbox (SQLite) ──▶ JetStream AGORA_AGENT_UPDATES ──▶ master
+ *   TaskRunner ──status──▶ outbox (checkpoint store: SQLite, or memory in agora sim) ──▶ JetStream AGORA_AGENT_UPDATES ──▶ master
  */
 import { randomBytes } from 'node:crypto';
 import {
@@ -13,7 +13,7 @@ import {
 } from '../sdk';
 import { every, sleep, systemClock, type Clock } from '../sdk/clock';
 import { UserDirectory, type Container, type ContainerExit, type Containerizer, type ContainerizerKind } from '../isolation';
-import { Checkpoint } from './checkpoint';
+import { Checkpoint, type CheckpointStore } from './checkpoint';
 import type { AgentConfig } from './config';
 import { listSandbox, readSandboxFile } from './files';
 import { hostResources, parseAttributes } from './host-resources';
@@ -37,12 +37,14 @@ export interface AgentDeps {
   health?: HealthMonitor;
   /** Default: the system clock. */
   clock?: Clock;
+  /** Where the checkpoint and outbox live: default SQLite in the work dir; `agora sim` passes a MemoryCheckpoint. */
+  checkpoint?: CheckpointStore;
 }
 
 export class Agent {
   readonly id: AgentId;
   readonly info: AgentInfo;
-  readonly checkpoint: Checkpoint;
+  readonly checkpoint: CheckpointStore;
   readonly outbox: UpdateOutbox;
   readonly runners = new Map<string, TaskRunner>();
   /**
@@ -77,7 +79,7 @@ export class Agent {
       clock: this.clock, log: deps.log, register: () => this.sendRegister(), registered: (r) => this.onRegistered(r),
       ping: (timeoutMs) => request<PingReply>(this.deps.nc, subjects.agentCall(this.id), { type: 'PING' }, { timeoutMs }),
     });
-    this.checkpoint = new Checkpoint(config.workDir);
+    this.checkpoint = deps.checkpoint ?? new Checkpoint(config.workDir);
     this.id = AgentIdSchema.parse(config.agentId ?? this.checkpoint.get('agentId') ?? `${config.hostname.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${randomBytes(4).toString('hex')}`);
     this.checkpoint.set('agentId', this.id);
     const othersRunTasks = process.getuid?.() === 0 && config.taskUser !== 'root';
@@ -90,7 +92,7 @@ export class Agent {
       id: this.id, hostname: config.hostname, resources: resources.toWire(), version: '0.1.0', containerizers: available,
       attributes: [...parseAttributes(config.attributes), { name: 'containerizers', text: available.join(',') }],
     };
-    this.outbox = new UpdateOutbox(this.checkpoint.db, deps.nc, this.id, deps.log, this.clock);
+    this.outbox = new UpdateOutbox(this.checkpoint.outbox, deps.nc, this.id, deps.log, this.clock);
     this.gc = new SandboxGc(config, this.checkpoint, deps.log, this.clock);
     this.volumes = new PersistentVolumes(config.workDir, resources.scalar('disk'));
     this.diskWatch = new DiskWatch({ intervalMs: config.diskCheckIntervalMs ?? 0, runners: () => this.runners.values(), log: deps.log, clock: this.clock,

@@ -1,13 +1,14 @@
 /**
- * The agent's status-update outbox: every update is written to SQLite first, then published to JetStream
+ * The agent's status-update outbox: every update is written to the checkpoint's outbox store first (SQLite for
+ * `agora agent`, memory for `agora sim`; checkpoint.ts), then published to JetStream
  * (message id = update uuid, so a re-publish is deduplicated) and deleted once the server acknowledges it.
  * One sequential sender keeps updates in order; while NATS is unreachable they wait on disk.
  */
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type Database from 'better-sqlite3';
 import { encode, subjects, type Logger, type TaskStatus } from '../sdk';
 import { systemClock, type Clock } from '../sdk/clock';
+import type { OutboxStore } from './checkpoint';
 
 export class UpdateOutbox {
   private readonly js: JetStreamClient;
@@ -16,9 +17,8 @@ export class UpdateOutbox {
   private wake?: () => void;
   published = 0;
 
-  constructor(private readonly db: Database.Database, nc: NatsConnection, private readonly agentId: string, private readonly log: Logger,
+  constructor(private readonly store: OutboxStore, nc: NatsConnection, private readonly agentId: string, private readonly log: Logger,
     private readonly clock: Clock = systemClock) {
-    this.db.exec('CREATE TABLE IF NOT EXISTS outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, uuid TEXT NOT NULL UNIQUE, payload BLOB NOT NULL)');
     this.js = jetstream(nc);
     this.watchReconnects(nc);
   }
@@ -35,11 +35,11 @@ export class UpdateOutbox {
 
   /** Durably queues an update; it is sent in order, at least once. */
   add(status: TaskStatus): void {
-    this.db.prepare('INSERT OR IGNORE INTO outbox (uuid, payload) VALUES (?, ?)').run(status.uuid!, Buffer.from(encode({ status })));
+    this.store.append(status.uuid!, encode({ status }));
     this.kick();
   }
 
-  pending(): number { return (this.db.prepare('SELECT COUNT(*) AS n FROM outbox').get() as { n: number }).n; }
+  pending(): number { return this.store.count(); }
 
   start(): void { this.send(); }
   stop(): void { this.stopped = true; this.wake?.(); }
@@ -56,11 +56,11 @@ export class UpdateOutbox {
     let failures = 0;
     try {
       while (!this.stopped) {
-        const row = this.db.prepare('SELECT seq, uuid, payload FROM outbox ORDER BY seq LIMIT 1').get() as { seq: number; uuid: string; payload: Buffer } | undefined;
+        const row = this.store.first();
         if (!row) break;
         try {
           await this.js.publish(subjects.agentUpdates(this.agentId), row.payload, { msgID: row.uuid, timeout: 5000 });
-          this.db.prepare('DELETE FROM outbox WHERE seq = ?').run(row.seq);
+          this.store.remove(row.seq);
           this.published++;
           failures = 0;
         } catch (e) {

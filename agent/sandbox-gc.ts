@@ -5,14 +5,14 @@
 import { rmSync, statfsSync } from 'node:fs';
 import type { Logger } from '../sdk';
 import { every, systemClock, type Clock } from '../sdk/clock';
-import type { Checkpoint } from './checkpoint';
+import type { CheckpointStore } from './checkpoint';
 import type { AgentConfig } from './config';
 
 export class SandboxGc {
   private timer?: { stop(): void };
   removed = 0;
 
-  constructor(private readonly config: AgentConfig, private readonly checkpoint: Checkpoint, private readonly log: Logger,
+  constructor(private readonly config: AgentConfig, private readonly checkpoint: CheckpointStore, private readonly log: Logger,
     private readonly clock: Clock = systemClock, private readonly diskUsedFraction: () => number = () => usedFraction(config.workDir)) {}
 
   start(): void {

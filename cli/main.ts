@@ -20,6 +20,7 @@ export function buildProgram(): Command {
   registerUpCommand(program);
   registerPassthrough(program, 'master', 'run a master (see: agora master --help)');
   registerPassthrough(program, 'agent', 'run an agent on this host (see: agora agent --help)');
+  registerPassthrough(program, 'sim', 'simulate thousands of agents against a master, to load-test it (see: agora sim --help)');
   registerPassthrough(program, 'dns', "run the cluster's DNS server: apps as names in agora. (see: agora dns --help)");
   registerPassthrough(program, 'lb', 'run the load balancer (HAProxy) on this host (see: agora lb --help)');
   registerRunCommand(program);

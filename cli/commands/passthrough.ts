@@ -1,5 +1,5 @@
 /**
- * `agora master …`, `agora agent …`, `agora dns …` and `agora lb …` run the daemons' own executables (bin/agora-master, …) as
+ * `agora master …`, `agora agent …`, `agora sim …`, `agora dns …` and `agora lb …` run the daemons' own executables (bin/agora-master, …) as
  * child processes, the way git runs its subcommands: the CLI stays a client of the public SDK only.
  */
 import { spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ import { findSetpriv, lifelineArgv } from '../up/supervisor';
 
 export const BIN_DIR = join(__dirname, '..', '..', 'bin');
 
-export function registerPassthrough(program: Command, name: 'master' | 'agent' | 'dns' | 'lb', description: string): void {
+export function registerPassthrough(program: Command, name: 'master' | 'agent' | 'sim' | 'dns' | 'lb', description: string): void {
   program.command(name)
     .description(description)
     .helpOption(false)

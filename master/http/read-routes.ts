@@ -5,6 +5,7 @@ import type { Master } from '../master';
 import { badRequest, notFound } from './errors';
 import type { TaskRecord } from '../state';
 import { agentView, allTasks, frameworkView, stateView, taskView } from './views';
+import { defaultOrderPage } from './task-page';
 
 const KNOWN_TASK_PARAMS = new Set(['state', 'framework', 'agent', 'name', 'limit', 'offset', 'sort', 'order']);
 /** `?sort=` keys of /api/v1/tasks; the default keeps live tasks first, newest first. */
@@ -62,8 +63,16 @@ export function registerReadRoutes(app: FastifyInstance, m: Master): void {
     const limit = intParam(q, 'limit', 100, 10_000);
     const offset = intParam(q, 'offset', 0, 10_000_000);
     const name = q.name?.toLowerCase();
-    const matches = sortTasks(allTasks(m).filter((t) => (!state || t.state === state) && (!q.framework || t.frameworkId === q.framework)
-      && (!q.agent || t.agentId === q.agent) && (!name || t.info.name.toLowerCase().includes(name) || t.info.taskId.toLowerCase().includes(name))), q);
+    const match = (t: TaskRecord) => (!state || t.state === state) && (!q.framework || t.frameworkId === q.framework)
+      && (!q.agent || t.agentId === q.agent) && (!name || t.info.name.toLowerCase().includes(name) || t.info.taskId.toLowerCase().includes(name));
+    if (q.sort === undefined || q.sort === '') {
+      // The default order (what the page asks for): one page without sorting every task (task-page.ts).
+      const order = q.order ?? 'asc';
+      if (order !== 'asc' && order !== 'desc') throw badRequest(`order: '${order}' must be asc or desc`);
+      const { total, page } = defaultOrderPage({ live: m.state.tasks.values(), completed: m.state.completed }, match, offset, limit, order === 'desc');
+      return { total, offset, limit, tasks: page.map((t) => taskView(m, t)) };
+    }
+    const matches = sortTasks(allTasks(m).filter(match), q);
     return { total: matches.length, offset, limit, tasks: matches.slice(offset, offset + limit).map((t) => taskView(m, t)) };
   });
   app.get<{ Params: { id: string }; Querystring: { framework?: string } }>('/api/v1/tasks/:id', async (req) => {

@@ -4,7 +4,7 @@
  */
 import { Resources, SchedulerDriver, isTerminal, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
 
-export interface QueuedTask { taskId: string; name?: string; resources: string; command: string; container?: TaskInfoInput['container']; env?: Record<string, string>; healthCheck?: TaskInfoInput['healthCheck']; logRotation?: TaskInfoInput['logRotation']; volumes?: TaskInfoInput['volumes'] }
+export interface QueuedTask { taskId: string; name?: string; resources: string; command: string; container?: TaskInfoInput['container']; env?: Record<string, string>; healthCheck?: TaskInfoInput['healthCheck']; logRotation?: TaskInfoInput['logRotation']; volumes?: TaskInfoInput['volumes']; labels?: Record<string, string> }
 
 export class QueueFramework {
   readonly driver: SchedulerDriver;
@@ -39,7 +39,7 @@ export class QueueFramework {
         if (!left.contains(need)) break;
         this.queue.shift();
         left = left.subtract(need);
-        launch.push({ taskId: next.taskId, name: next.name ?? next.taskId, agentId: offer.agentId, resources: need.toWire(), command: { value: next.command, env: next.env ?? {} }, container: next.container, healthCheck: next.healthCheck, logRotation: next.logRotation, volumes: next.volumes });
+        launch.push({ taskId: next.taskId, name: next.name ?? next.taskId, agentId: offer.agentId, resources: need.toWire(), command: { value: next.command, env: next.env ?? {} }, container: next.container, healthCheck: next.healthCheck, logRotation: next.logRotation, volumes: next.volumes, labels: next.labels });
         this.launchedOn.set(next.taskId, offer.agentId);
       }
       if (launch.length > 0) await this.driver.launch([offer.id], launch, { refuseSeconds: this.refuseSeconds });
