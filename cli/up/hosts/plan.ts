@@ -12,10 +12,12 @@
  * side use different slots, bridges and namespaces.
  */
 
+import { natsNodeConfig, NATS_CLIENT_PORT, NATS_CLUSTER_PORT } from '../../deploy/generate';
+
 export const MAX_HOSTS = 32;
 export const MAX_SLOT = 255;
 /** Inside each namespace, every node listens on the standard ports (each "machine" has its own). */
-export const INNER = { nats: 4222, cluster: 6222, http: 5050, dns: 8600 } as const;
+export const INNER = { nats: NATS_CLIENT_PORT, cluster: NATS_CLUSTER_PORT, http: 5050, dns: 8600 } as const;
 
 export interface HostsInput {
   hosts: number;
@@ -120,21 +122,10 @@ function cleanupScript(bridge: string, hosts: HostPlan[], iptables: boolean): st
 
 function shq(s: string): string { return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`; }
 
-/** One node's nats-server config: its own name, client and cluster listeners on its address, routes to the others, JetStream. */
+/** One node's nats-server config (the same generator as `agora deploy nats-config`), the host's hostname as its name. */
 export function natsClusterConfig(h: HostPlan, all: HostPlan[]): string {
-  const routes = all.filter((o) => o !== h).map((o) => `    "nats-route://${o.address}:${INNER.cluster}"`);
-  return [
-    `# nats-server for ${h.hostname} (${h.address}), written by agora up --hosts ${all.length}`,
-    `server_name: ${h.hostname}`,
-    `listen: 0.0.0.0:${INNER.nats}`,
-    `jetstream { store_dir: ${JSON.stringify(`${h.dir}/nats`)} }`,
-    'cluster {',
-    '  name: agora',
-    `  listen: ${h.address}:${INNER.cluster}`,
-    `  routes: [\n${routes.join('\n')}\n  ]`,
-    '}',
-    '',
-  ].join('\n');
+  const asDeploy = (x: HostPlan) => ({ name: x.hostname, address: x.address });
+  return natsNodeConfig(asDeploy(h), all.map(asDeploy), { storeDir: `${h.dir}/nats`, header: `nats-server for ${h.hostname} (${h.address}), written by agora up --hosts ${all.length}` });
 }
 
 /**
