@@ -52,7 +52,7 @@ export interface HostsPlan {
   hosts: HostPlan[];
   /** Replicas for every stream and key-value bucket: min(3, hosts). */
   replicas: number;
-  /** argv lists, run in order; any failure aborts (and the cleanup runs). */
+  /** argv lists, run in order; any failure aborts (and the cleanup runs). The first creates the bridge: it claims the slot. */
   setup: string[][];
   /** A POSIX sh fragment that removes everything `setup` made; every step tolerates an already-missing item. */
   cleanup: string;

@@ -44,15 +44,11 @@ export function checkHostsPrerequisites(): void {
 }
 
 export async function upHosts(sup: Supervisor, o: HostsOptions): Promise<HostsCluster> {
-  const plan = planHosts({ hosts: o.hosts, slot: pickSlot(), dataDir: o.dataDir, iptables: needsForwardRule() });
-  // First: the child that removes it all, so that a failure or a SIGKILL from here on leaves nothing behind.
+  const plan = claimSlot(o);
+  // Next: the child that removes it all, so that a failure or a SIGKILL from here on leaves nothing behind.
   const janitor = `cleanup() {\n${plan.cleanup}\nexit 0\n}\ntrap cleanup TERM INT HUP\nwhile :; do sleep 1; done`;
   await sup.start({ name: 'network', command: '/bin/sh', args: ['-c', janitor] });
-  for (const argv of plan.setup) {
-    try { execFileSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] }); } catch (err) {
-      throw new CliError(`--hosts: \`${argv.join(' ')}\` failed: ${String((err as { stderr?: Buffer }).stderr ?? (err as Error).message).trim()}`, EXIT.FAILED);
-    }
-  }
+  for (const argv of plan.setup.slice(1)) run(argv);
   o.say(`network: bridge ${plan.bridge} ${plan.bridgeAddress}/${plan.prefix}, ${plan.hosts.length} hosts`);
   for (const h of plan.hosts) {
     mkdirSync(join(h.dir, 'nats'), { recursive: true });
@@ -105,6 +101,30 @@ export function describeHosts(c: HostsCluster, o: HostsOptions): string {
     `  dns         ${o.dnsPort !== undefined ? `${c.masterHost.address}:${o.dnsPort}   (dig @${c.masterHost.address} -p ${o.dnsPort} <app>.agora)` : 'off'}`,
     `Try: npx agora agents    (Ctrl-C here stops everything and removes the namespaces and the bridge)`,
   ].join('\n');
+}
+
+function run(argv: readonly string[]): void {
+  try { execFileSync(argv[0]!, argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] }); } catch (err) {
+    throw new CliError(`--hosts: \`${argv.join(' ')}\` failed: ${String((err as { stderr?: Buffer }).stderr ?? (err as Error).message).trim()}`, EXIT.FAILED);
+  }
+}
+
+/**
+ * Plans on a free slot and claims it by creating its bridge (the plan's first step), before any cleanup exists
+ * that could remove it: two `agora up --hosts` starting at once may both see a slot free; the one whose bridge
+ * add fails ("File exists") tries the next, and never runs a cleanup of the other's slot.
+ */
+function claimSlot(o: HostsOptions): HostsPlan {
+  for (let attempt = 0; ; attempt++) {
+    const plan = planHosts({ hosts: o.hosts, slot: pickSlot(), dataDir: o.dataDir, iptables: needsForwardRule() });
+    try {
+      execFileSync(plan.setup[0]![0]!, plan.setup[0]!.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+      return plan;
+    } catch (err) {
+      const stderr = String((err as { stderr?: Buffer }).stderr ?? '');
+      if (!/File exists/.test(stderr) || attempt >= 5) throw new CliError(`--hosts: \`${plan.setup[0]!.join(' ')}\` failed: ${stderr.trim() || (err as Error).message}`, EXIT.FAILED);
+    }
+  }
 }
 
 function pickSlot(): number {
