@@ -26,7 +26,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerRoleCommands(program);
   registerTokenCommands(program);
-  for (const extra of ['./commands/app', './commands/job', './commands/ops']) {
+  for (const extra of ['./commands/app', './commands/job', './commands/ops', './commands/deploy']) {
     // Command groups of the frameworks and the operator API register themselves when present.
     const mod = optionalModule(extra);
     for (const fn of Object.values(mod)) if (typeof fn === 'function' && /^register/.test(fn.name)) (fn as (p: Command) => void)(program);

@@ -13,6 +13,7 @@ import { DEFAULT_HOME, upTokenFile } from '../auth';
 import { action, color, examples, CliError, EXIT } from '../common';
 import { BIN_DIR } from './passthrough';
 import { findSetpriv, Supervisor } from '../up/supervisor';
+import { checkHostsPrerequisites, describeHosts, upHosts, type HostsCluster } from '../up/hosts/run';
 
 const FRAMEWORKS = ['service', 'cron'] as const;
 
@@ -27,7 +28,8 @@ export function registerUpCommand(program: Command): void {
     .option('--agent-resources <text>', "resources for the agent instead of detected ones, e.g. 'cpus:4;mem:8192'")
     .option('--no-frameworks', 'do not start the service and cron frameworks')
     .option('--dns-port <port>', "the cluster's DNS server (apps as <app>.agora., UDP and TCP on 127.0.0.1)", '8600')
-    .option('--no-dns', "do not start the cluster's DNS server");
+    .option('--no-dns', "do not start the cluster's DNS server")
+    .option('--hosts <n>', 'as root: N "machines" (network namespaces on a bridge, 198.18.0.0/15) each with a nats-server node and an agent; the master on host 1 (see docs/deploy.md)');
   examples(cmd, ['agora up', 'agora up --nats-port 4333 --http-port 5151 --dns-port 8700 --data-dir /tmp/agora2   # a second cluster beside the first (one `agora up` per data dir)']);
   cmd.action(action(async (o) => {
     const natsPort = port(o.natsPort, '--nats-port');
@@ -35,6 +37,9 @@ export function registerUpCommand(program: Command): void {
     const dnsPort = port(o.dnsPort, '--dns-port');
     const dataDir = resolve(o.dataDir);
     if (o.anonymous !== 'none' && o.anonymous !== 'viewer') throw new CliError(`--anonymous: '${o.anonymous}' must be none or viewer`, EXIT.USAGE);
+    const hosts = o.hosts === undefined ? undefined : Number(o.hosts);
+    if (hosts !== undefined && (!Number.isInteger(hosts) || hosts < 1 || hosts > 32)) throw new CliError(`--hosts: '${o.hosts}' must be a whole number from 1 to 32`, EXIT.USAGE);
+    if (hosts !== undefined) checkHostsPrerequisites();
     const setpriv = findSetpriv();
     if (!setpriv) throw new CliError('setpriv (util-linux) is not installed; agora up needs it so that its children end with it. Run `npm run setup` or install util-linux.', EXIT.UNAVAILABLE);
     // Before anything else touches the data dir: a second `agora up` on it refuses here, and the first is unharmed.
@@ -44,10 +49,13 @@ export function registerUpCommand(program: Command): void {
     const say = (line: string) => process.stderr.write(`${color.cyan('agora up:')} ${line}\n`);
     const sup = new Supervisor(say, setpriv);
     let stopping = false;
+    let multi: HostsCluster | undefined;
     const stop = async (signal: NodeJS.Signals) => {
       if (stopping) return;
       stopping = true;
       say(`${signal}: stopping every component (tasks included)…`);
+      multi?.stopReplication();
+      await Promise.all(multi?.forwarders.map((f) => f.close()) ?? []);
       await sup.stop();
       lock.release();
       say('stopped');
@@ -59,6 +67,12 @@ export function registerUpCommand(program: Command): void {
     }
     let started: string[];
     try {
+      if (hosts !== undefined) {
+        const ho = { hosts, dataDir, natsPort, httpPort, dnsPort: o.dns ? dnsPort : undefined, frameworks: o.frameworks ? FRAMEWORKS : [], agentResources: o.agentResources, binDir: BIN_DIR, natsServer: natsServer(), say };
+        multi = await upHosts(sup, ho);
+        say(describeHosts(multi, ho));
+        await new Promise(() => undefined);
+      }
       started = await startAll(sup, { natsPort, httpPort, httpHost: o.httpHost, anonymous: o.anonymous, dataDir, natsUrl, agentResources: o.agentResources, frameworks: o.frameworks, dnsPort: o.dns ? dnsPort : undefined });
     } catch (err) {
       // A component that did not come up: stop the ones that did, so a failed start leaves nothing running.
