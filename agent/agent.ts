@@ -8,11 +8,34 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  AgentCommandSchema, AgentIdSchema, ApiError, TaskReasonSchema, isTerminal, request, serveRequests, subjects, type AgentCommand, type AgentInfo, type AgentTask,
-  type AgentId, type FrameworkId, type Logger, type TaskId, type NatsConnection, type TaskReason, type TaskStatus, type Usage,
+  AgentCommandSchema,
+  AgentIdSchema,
+  ApiError,
+  TaskReasonSchema,
+  isTerminal,
+  request,
+  serveRequests,
+  subjects,
+  type AgentCommand,
+  type AgentInfo,
+  type AgentTask,
+  type AgentId,
+  type FrameworkId,
+  type Logger,
+  type TaskId,
+  type NatsConnection,
+  type TaskReason,
+  type TaskStatus,
+  type Usage,
 } from '../sdk';
 import { every, sleep, systemClock, type Clock } from '../sdk/clock';
-import { UserDirectory, type Container, type ContainerExit, type Containerizer, type ContainerizerKind } from '../isolation';
+import {
+  UserDirectory,
+  type Container,
+  type ContainerExit,
+  type Containerizer,
+  type ContainerizerKind,
+} from '../isolation';
 import { Checkpoint, type CheckpointStore } from './checkpoint';
 import type { AgentConfig } from './config';
 import { listSandbox, readSandboxFile } from './files';
@@ -73,14 +96,26 @@ export class Agent {
   /** Launch figures for the agent's /metrics; `onLaunched` (set by agent/http.ts) observes each launch's duration. */
   readonly metrics = { launches: 0, launchFailures: 0, onLaunched: undefined as ((ms: number) => void) | undefined };
 
-  constructor(readonly config: AgentConfig, private readonly deps: AgentDeps, available: ContainerizerKind[]) {
+  constructor(
+    readonly config: AgentConfig,
+    private readonly deps: AgentDeps,
+    available: ContainerizerKind[],
+  ) {
     this.clock = deps.clock ?? systemClock;
     this.link = new MasterLink({
-      clock: this.clock, log: deps.log, register: () => this.sendRegister(), registered: (r) => this.onRegistered(r),
-      ping: (timeoutMs) => request<PingReply>(this.deps.nc, subjects.agentCall(this.id), { type: 'PING' }, { timeoutMs }),
+      clock: this.clock,
+      log: deps.log,
+      register: () => this.sendRegister(),
+      registered: (r) => this.onRegistered(r),
+      ping: (timeoutMs) =>
+        request<PingReply>(this.deps.nc, subjects.agentCall(this.id), { type: 'PING' }, { timeoutMs }),
     });
     this.checkpoint = deps.checkpoint ?? new Checkpoint(config.workDir);
-    this.id = AgentIdSchema.parse(config.agentId ?? this.checkpoint.get('agentId') ?? `${config.hostname.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${randomBytes(4).toString('hex')}`);
+    this.id = AgentIdSchema.parse(
+      config.agentId ??
+        this.checkpoint.get('agentId') ??
+        `${config.hostname.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${randomBytes(4).toString('hex')}`,
+    );
     this.checkpoint.set('agentId', this.id);
     const othersRunTasks = process.getuid?.() === 0 && config.taskUser !== 'root';
     this.sandboxRoot = chooseSandboxRoot(config.workDir, this.id, othersRunTasks, deps.log);
@@ -89,19 +124,35 @@ export class Agent {
     this.uidRange = parseUidRange(config.taskUidRange);
     const resources = hostResources(config.workDir, config.resources);
     this.info = {
-      id: this.id, hostname: config.hostname, resources: resources.toWire(), version: '0.1.0', containerizers: available,
+      id: this.id,
+      hostname: config.hostname,
+      resources: resources.toWire(),
+      version: '0.1.0',
+      containerizers: available,
       attributes: [...parseAttributes(config.attributes), { name: 'containerizers', text: available.join(',') }],
     };
     this.outbox = new UpdateOutbox(this.checkpoint.outbox, deps.nc, this.id, deps.log, this.clock);
     this.gc = new SandboxGc(config, this.checkpoint, deps.log, this.clock);
     this.volumes = new PersistentVolumes(config.workDir, resources.scalar('disk'));
-    this.diskWatch = new DiskWatch({ intervalMs: config.diskCheckIntervalMs ?? 0, runners: () => this.runners.values(), log: deps.log, clock: this.clock,
-      extraDirs: (r) => (r.info.persistentVolumes ?? []).map((v) => this.volumes.dirOf(v.persistenceId)) });
+    this.diskWatch = new DiskWatch({
+      intervalMs: config.diskCheckIntervalMs ?? 0,
+      runners: () => this.runners.values(),
+      log: deps.log,
+      clock: this.clock,
+      extraDirs: (r) => (r.info.persistentVolumes ?? []).map((v) => this.volumes.dirOf(v.persistenceId)),
+    });
     // Once stopped (tasks left running for the next agent to recover), watchers still firing must not touch
     // the closed checkpoint: the next agent learns how those tasks ended from the containerizer's recovery.
-    const live = <A extends unknown[]>(fn: (...a: A) => void) => (...a: A) => { if (!this.closed) fn(...a); };
+    const live =
+      <A extends unknown[]>(fn: (...a: A) => void) =>
+      (...a: A) => {
+        if (!this.closed) fn(...a);
+      };
     this.ctx = {
-      agentId: this.id, hostname: config.hostname, now: () => this.clock.now(), log: deps.log,
+      agentId: this.id,
+      hostname: config.hostname,
+      now: () => this.clock.now(),
+      log: deps.log,
       logRotation: { maxBytes: config.logMaxBytes ?? 0, maxFiles: config.logMaxFiles ?? 1 },
       emit: live((s) => this.outbox.add(s)),
       checkpointState: live((f, t, state, endedAt) => this.checkpoint.setState(f, t, state, endedAt)),
@@ -110,14 +161,25 @@ export class Agent {
     };
   }
 
-  get log(): Logger { return this.deps.log; }
+  get log(): Logger {
+    return this.deps.log;
+  }
   /** The master this agent last registered with. */
-  get masterId(): string | undefined { return this.link.masterId; }
+  get masterId(): string | undefined {
+    return this.link.masterId;
+  }
 
   async start(): Promise<void> {
     this.outbox.start();
     await this.recover();
-    serveRequests(this.deps.nc, subjects.agentCommand(this.id), AgentCommandSchema, (cmd) => this.command(cmd), this.log, { maxMessageBytes: this.config.maxMessageBytes });
+    serveRequests(
+      this.deps.nc,
+      subjects.agentCommand(this.id),
+      AgentCommandSchema,
+      (cmd) => this.command(cmd),
+      this.log,
+      { maxMessageBytes: this.config.maxMessageBytes },
+    );
     await this.link.register();
     this.scheduleUsage();
     this.gc.start();
@@ -132,11 +194,20 @@ export class Agent {
     this.gc.stop();
     await this.diskWatch.stop();
     if (opts.killTasks) {
-      await Promise.all([...this.runners.values()].map((r) => r.kill(this.config.defaultKillGracePeriodMs)
-        .catch((err: Error) => this.log.error({ taskId: r.taskId, err: err.message }, 'kill on agent stop failed'))));
+      await Promise.all(
+        [...this.runners.values()].map((r) =>
+          r
+            .kill(this.config.defaultKillGracePeriodMs)
+            .catch((err: Error) => this.log.error({ taskId: r.taskId, err: err.message }, 'kill on agent stop failed')),
+        ),
+      );
       const deadline = this.clock.now() + 3000;
       while (this.outbox.pending() > 0 && this.clock.now() < deadline) await sleep(this.clock, 50);
-      if (this.outbox.pending() > 0) this.log.warn({ pending: this.outbox.pending() }, 'stopping with updates not yet sent; the next agent on this work dir sends them');
+      if (this.outbox.pending() > 0)
+        this.log.warn(
+          { pending: this.outbox.pending() },
+          'stopping with updates not yet sent; the next agent on this work dir sends them',
+        );
     }
     this.deps.health?.stopAll();
     this.outbox.stop();
@@ -167,12 +238,26 @@ export class Agent {
       const kind = t.container?.kind;
       const cz = kind ? this.deps.containerizers[kind] : undefined;
       if (!t.container || !cz) {
-        runner.finish({ exitCode: null, signal: null, reason: 'AGENT_RESTART', message: t.container ? `containerizer ${kind} is not available after restart` : 'the agent restarted before the task was launched' });
+        runner.finish({
+          exitCode: null,
+          signal: null,
+          reason: 'AGENT_RESTART',
+          message: t.container
+            ? `containerizer ${kind} is not available after restart`
+            : 'the agent restarted before the task was launched',
+        });
         continue;
       }
-      const got = await cz.recover(t.container).catch((e: Error): ContainerExit => ({ exitCode: null, signal: null, reason: 'AGENT_RESTART', message: `recovery failed: ${e.message}` }));
-      if (isContainer(got)) { runner.attach(got, true); this.deps.health?.watch(runner); }
-      else runner.finish(got);
+      const got = await cz.recover(t.container).catch((e: Error): ContainerExit => ({
+        exitCode: null,
+        signal: null,
+        reason: 'AGENT_RESTART',
+        message: `recovery failed: ${e.message}`,
+      }));
+      if (isContainer(got)) {
+        runner.attach(got, true);
+        this.deps.health?.watch(runner);
+      } else runner.finish(got);
     }
     this.log.info({ recovered: this.runners.size }, 'agent recovered its tasks');
   }
@@ -181,19 +266,38 @@ export class Agent {
   private sendRegister(): Promise<RegisterReply> {
     this.pruneEnded();
     this.reporting = [...this.runners.values(), ...this.endedSinceRegistration.values()];
-    const tasks: AgentTask[] = this.reporting.map((r) => ({ task: r.info, frameworkId: r.frameworkId, frameworkInfo: r.framework, state: r.state, role: r.role }));
-    return request<RegisterReply>(this.deps.nc, subjects.agentCall(this.id), { type: 'REGISTER', agent: this.info, tasks }, { timeoutMs: 5000 });
+    const tasks: AgentTask[] = this.reporting.map((r) => ({
+      task: r.info,
+      frameworkId: r.frameworkId,
+      frameworkInfo: r.framework,
+      state: r.state,
+      role: r.role,
+    }));
+    return request<RegisterReply>(
+      this.deps.nc,
+      subjects.agentCall(this.id),
+      { type: 'REGISTER', agent: this.info, tasks },
+      { timeoutMs: 5000 },
+    );
   }
 
   private onRegistered(reply: RegisterReply): void {
-    for (const r of this.reporting) if (r.endedAt !== undefined) this.endedSinceRegistration.delete(key(r.frameworkId, r.taskId));
-    for (const k of reply.killTasks) { const r = this.runners.get(key(k.frameworkId, k.taskId)); if (r) this.killQuietly(r, undefined, 'FRAMEWORK_REMOVED'); }
-    this.log.info({ agentId: this.id, masterId: reply.masterId, tasks: this.reporting.length }, 'registered with master');
+    for (const r of this.reporting)
+      if (r.endedAt !== undefined) this.endedSinceRegistration.delete(key(r.frameworkId, r.taskId));
+    for (const k of reply.killTasks) {
+      const r = this.runners.get(key(k.frameworkId, k.taskId));
+      if (r) this.killQuietly(r, undefined, 'FRAMEWORK_REMOVED');
+    }
+    this.log.info(
+      { agentId: this.id, masterId: reply.masterId, tasks: this.reporting.length },
+      'registered with master',
+    );
   }
 
   private async command(cmd: AgentCommand): Promise<object> {
     switch (cmd.type) {
-      case 'LAUNCH': return this.launch(cmd);
+      case 'LAUNCH':
+        return this.launch(cmd);
       case 'KILL': {
         const r = this.runners.get(key(cmd.frameworkId, cmd.taskId));
         if (!r) {
@@ -209,15 +313,32 @@ export class Agent {
         for (const r of mine) this.killQuietly(r, undefined, 'FRAMEWORK_REMOVED');
         return { killed: mine.length };
       }
-      case 'FILES_LIST': return { files: listSandbox(this.sandboxOf(cmd.frameworkId, cmd.taskId)) };
-      case 'FILES_READ': return readSandboxFile(this.sandboxOf(cmd.frameworkId, cmd.taskId), cmd.path, cmd.offset, cmd.length);
+      case 'FILES_LIST':
+        return { files: listSandbox(this.sandboxOf(cmd.frameworkId, cmd.taskId)) };
+      case 'FILES_READ':
+        return readSandboxFile(this.sandboxOf(cmd.frameworkId, cmd.taskId), cmd.path, cmd.offset, cmd.length);
       case 'DESTROY_VOLUMES': {
-        const inUse = new Set([...this.runners.values()].filter((r) => r.endedAt === undefined).flatMap((r) => (r.info.persistentVolumes ?? []).map((v) => v.persistenceId)));
+        const inUse = new Set(
+          [...this.runners.values()]
+            .filter((r) => r.endedAt === undefined)
+            .flatMap((r) => (r.info.persistentVolumes ?? []).map((v) => v.persistenceId)),
+        );
         const r = this.volumes.destroy(cmd.frameworkId, cmd.persistenceIds, inUse);
         this.log.info({ frameworkId: cmd.frameworkId, ...r }, 'persistent volumes destroyed');
         return r;
       }
-      case 'STATE': return { id: this.id, info: this.info, tasks: [...this.runners.values()].map((r) => ({ taskId: r.taskId, frameworkId: r.frameworkId, state: r.state, healthy: r.healthy, usage: r.lastUsage })) };
+      case 'STATE':
+        return {
+          id: this.id,
+          info: this.info,
+          tasks: [...this.runners.values()].map((r) => ({
+            taskId: r.taskId,
+            frameworkId: r.frameworkId,
+            state: r.state,
+            healthy: r.healthy,
+            usage: r.lastUsage,
+          })),
+        };
     }
   }
 
@@ -236,17 +357,43 @@ export class Agent {
     const task = { ...cmd.task, command: { ...cmd.task.command, user }, ...(volumes.length > 0 ? { volumes } : {}) };
     const started = this.clock.now();
     const sandbox = sandboxPath(this.sandboxRoot, cmd.frameworkId, cmd.task.taskId);
-    const runner = new TaskRunner(task, cmd.frameworkId, cmd.framework, cmd.role, sandbox, this.ctx, cmd.grants, cmd.secretEnv);
+    const runner = new TaskRunner(
+      task,
+      cmd.frameworkId,
+      cmd.framework,
+      cmd.role,
+      sandbox,
+      this.ctx,
+      cmd.grants,
+      cmd.secretEnv,
+    );
     this.runners.set(k, runner);
-    this.checkpoint.putTask({ taskId: cmd.task.taskId, frameworkId: cmd.frameworkId, info: task, framework: cmd.framework, role: cmd.role, state: 'TASK_STAGING', sandboxDir: sandbox, createdAt: started });
+    this.checkpoint.putTask({
+      taskId: cmd.task.taskId,
+      frameworkId: cmd.frameworkId,
+      info: task,
+      framework: cmd.framework,
+      role: cmd.role,
+      state: 'TASK_STAGING',
+      sandboxDir: sandbox,
+      createdAt: started,
+    });
     this.metrics.launches++;
-    runner.launch(cz).then(() => {
-      this.metrics.onLaunched?.(this.clock.now() - started);
-      this.deps.health?.watch(runner);
-    }, (e: Error) => {
-      this.metrics.launchFailures++;
-      runner.finish({ exitCode: null, signal: null, reason: 'LAUNCH_FAILED', message: e.message });
-    }).catch((err: Error) => this.log.error({ taskId: runner.taskId, err: err.message }, 'after launch: recording the outcome failed'));
+    runner
+      .launch(cz)
+      .then(
+        () => {
+          this.metrics.onLaunched?.(this.clock.now() - started);
+          this.deps.health?.watch(runner);
+        },
+        (e: Error) => {
+          this.metrics.launchFailures++;
+          runner.finish({ exitCode: null, signal: null, reason: 'LAUNCH_FAILED', message: e.message });
+        },
+      )
+      .catch((err: Error) =>
+        this.log.error({ taskId: runner.taskId, err: err.message }, 'after launch: recording the outcome failed'),
+      );
     return { accepted: true };
   }
 
@@ -260,18 +407,32 @@ export class Agent {
     if (named !== undefined && isRootUser(named)) {
       const principal = cmd.framework.principal ?? '*';
       const acl = this.taskUserAcl.get(principal)?.has(named) || this.taskUserAcl.get('*')?.has(named);
-      checkRootUser(named, cmd.task.command.user !== undefined ? 'task.command.user' : 'framework.user', principal, cmd.grants, acl === true);
+      checkRootUser(
+        named,
+        cmd.task.command.user !== undefined ? 'task.command.user' : 'framework.user',
+        principal,
+        cmd.grants,
+        acl === true,
+      );
       return named;
     }
-    if (named !== undefined) return taskUserFor(cmd.task, cmd.framework, kind === 'native' ? this.config.taskUser : undefined, this.taskUserAcl);
-    if (this.uidRange && (kind === 'docker' || process.getuid?.() === 0)) return String(this.nextTaskUid(this.uidRange));
+    if (named !== undefined)
+      return taskUserFor(
+        cmd.task,
+        cmd.framework,
+        kind === 'native' ? this.config.taskUser : undefined,
+        this.taskUserAcl,
+      );
+    if (this.uidRange && (kind === 'docker' || process.getuid?.() === 0))
+      return String(this.nextTaskUid(this.uidRange));
     return kind === 'native' ? this.config.taskUser : undefined;
   }
 
   /** A uid no running task has, in turn through the range; where to go on is checkpointed. */
   private nextTaskUid(range: UidRange): number {
     const inUse = new Set<number>();
-    for (const r of this.runners.values()) if (/^\d+$/.test(r.info.command.user ?? '')) inUse.add(Number(r.info.command.user));
+    for (const r of this.runners.values())
+      if (/^\d+$/.test(r.info.command.user ?? '')) inUse.add(Number(r.info.command.user));
     const kept = this.checkpoint.get('nextTaskUid');
     const { uid, next } = allocateUid(range, kept === undefined ? undefined : Number(kept), inUse);
     this.checkpoint.set('nextTaskUid', String(next));
@@ -280,7 +441,9 @@ export class Agent {
 
   /** Starts a kill without waiting; a failure is logged (the task's own exit still reports its end), never thrown. */
   private killQuietly(r: TaskRunner, gracePeriodMs: number | undefined, reason: TaskReason): void {
-    r.kill(gracePeriodMs, reason).catch((err: Error) => this.log.error({ taskId: r.taskId, err: err.message }, 'kill failed'));
+    r.kill(gracePeriodMs, reason).catch((err: Error) =>
+      this.log.error({ taskId: r.taskId, err: err.message }, 'kill failed'),
+    );
   }
 
   private onTaskEnded(r: TaskRunner): void {
@@ -311,15 +474,23 @@ export class Agent {
 
   private statusFor(frameworkId: FrameworkId, taskId: TaskId, state: TaskStatus['state'], message: string): TaskStatus {
     return {
-      taskId, frameworkId, agentId: this.id, state, source: 'AGENT', message,
-      timestamp: this.clock.now(), uuid: randomBytes(16).toString('hex'),
+      taskId,
+      frameworkId,
+      agentId: this.id,
+      state,
+      source: 'AGENT',
+      message,
+      timestamp: this.clock.now(),
+      uuid: randomBytes(16).toString('hex'),
     };
   }
 
   /** Reports usage every usageIntervalMs (on the agent's clock) while the agent runs. */
   private scheduleUsage(): void {
     this.usageTimer = every(this.clock, this.config.usageIntervalMs, () => {
-      this.reportUsage().catch((err: Error) => this.log.debug({ err: err.message }, 'usage report failed; the next round sends fresh figures'));
+      this.reportUsage().catch((err: Error) =>
+        this.log.debug({ err: err.message }, 'usage report failed; the next round sends fresh figures'),
+      );
     });
   }
 
@@ -329,7 +500,7 @@ export class Agent {
     for (const r of this.runners.values()) {
       if (!r.container || r.endedAt !== undefined) continue;
       try {
-        const u: Usage = { ...await r.container.usage(), ...diskFigures(r) };
+        const u: Usage = { ...(await r.container.usage()), ...diskFigures(r) };
         r.lastUsage = u;
         usage.push({ taskId: r.taskId, frameworkId: r.frameworkId, usage: u });
       } catch (err) {

@@ -9,24 +9,45 @@ import { Checkpoint, type CheckpointedTask, type CheckpointStore } from './check
 import { MemoryCheckpoint, MemoryCheckpointBacking } from './memory-checkpoint';
 import { FrameworkIdSchema, FrameworkInfoSchema, Resources, TaskIdSchema, TaskInfoSchema } from '../sdk';
 
-interface StoreFactory { open(): CheckpointStore; cleanup(): void }
+interface StoreFactory {
+  open(): CheckpointStore;
+  cleanup(): void;
+}
 
 const stores: [string, () => StoreFactory][] = [
-  ['sqlite', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'agora-cp-'));
-    return { open: () => new Checkpoint(dir), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
-  }],
-  ['memory', () => {
-    const backing = new MemoryCheckpointBacking();
-    return { open: () => new MemoryCheckpoint(backing), cleanup: () => undefined };
-  }],
+  [
+    'sqlite',
+    () => {
+      const dir = mkdtempSync(join(tmpdir(), 'agora-cp-'));
+      return { open: () => new Checkpoint(dir), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  ],
+  [
+    'memory',
+    () => {
+      const backing = new MemoryCheckpointBacking();
+      return { open: () => new MemoryCheckpoint(backing), cleanup: () => undefined };
+    },
+  ],
 ];
 
 const fw = (id: string) => FrameworkIdSchema.parse(id);
 const task = (taskId: string, over: Partial<CheckpointedTask> = {}): CheckpointedTask => ({
-  taskId: TaskIdSchema.parse(taskId), frameworkId: fw('fw-1'),
-  info: TaskInfoSchema.parse({ taskId, name: taskId, agentId: 'a-1', resources: Resources.parse('cpus:1').toWire(), command: { value: 'sleep 1', shell: true } }),
-  framework: FrameworkInfoSchema.parse({ id: 'fw-1', name: 'fw', roles: ['*'] }), role: '*', state: 'TASK_STAGING', sandboxDir: `/sb/${taskId}`, createdAt: 1000, ...over,
+  taskId: TaskIdSchema.parse(taskId),
+  frameworkId: fw('fw-1'),
+  info: TaskInfoSchema.parse({
+    taskId,
+    name: taskId,
+    agentId: 'a-1',
+    resources: Resources.parse('cpus:1').toWire(),
+    command: { value: 'sleep 1', shell: true },
+  }),
+  framework: FrameworkInfoSchema.parse({ id: 'fw-1', name: 'fw', roles: ['*'] }),
+  role: '*',
+  state: 'TASK_STAGING',
+  sandboxDir: `/sb/${taskId}`,
+  createdAt: 1000,
+  ...over,
 });
 const bytes = (s: string) => new TextEncoder().encode(s);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -34,8 +55,18 @@ const text = (b: Uint8Array) => new TextDecoder().decode(b);
 describe.each(stores)('checkpoint store: %s', (_name, make) => {
   let f: StoreFactory;
   let cp: CheckpointStore;
-  beforeEach(() => { f = make(); cp = f.open(); });
-  afterEach(() => { try { cp.close(); } catch { /* closed by the test */ } f.cleanup(); });
+  beforeEach(() => {
+    f = make();
+    cp = f.open();
+  });
+  afterEach(() => {
+    try {
+      cp.close();
+    } catch {
+      /* closed by the test */
+    }
+    f.cleanup();
+  });
 
   it('keeps meta values, replacing on set', () => {
     expect(cp.get('agentId')).toBeUndefined();
@@ -52,7 +83,12 @@ describe.each(stores)('checkpoint store: %s', (_name, make) => {
     cp.setState('fw-1', 't1', 'TASK_RUNNING');
     cp.setContainer('fw-1', 't1', { kind: 'native', taskId: 't1', pid: 42 });
     const t = cp.tasks().find((x) => x.frameworkId === 'fw-1')!;
-    expect(t).toEqual({ ...task('t1', { role: 'eng' }), state: 'TASK_RUNNING', container: { kind: 'native', taskId: 't1', pid: 42 }, endedAt: undefined });
+    expect(t).toEqual({
+      ...task('t1', { role: 'eng' }),
+      state: 'TASK_RUNNING',
+      container: { kind: 'native', taskId: 't1', pid: 42 },
+      endedAt: undefined,
+    });
     cp.deleteTask('fw-1', 't1');
     expect(cp.tasks().map((x) => x.frameworkId)).toEqual(['fw-2']);
   });
@@ -87,7 +123,10 @@ describe.each(stores)('checkpoint store: %s', (_name, make) => {
     expect(cp.outbox.first()!.uuid).toBe('u2');
     cp.outbox.append('u1', bytes('back'));
     const order: string[] = [];
-    for (let r = cp.outbox.first(); r; r = cp.outbox.first()) { order.push(text(r.payload)); cp.outbox.remove(r.seq); }
+    for (let r = cp.outbox.first(); r; r = cp.outbox.first()) {
+      order.push(text(r.payload));
+      cp.outbox.remove(r.seq);
+    }
     expect(order).toEqual(['two', 'back']);
     expect(cp.outbox.count()).toBe(0);
     expect(cp.outbox.first()).toBeUndefined();

@@ -12,7 +12,15 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FrameworkIdSchema, TaskIdSchema, type FrameworkId, type FrameworkInfo, type TaskId, type TaskInfo, type TaskState } from '../sdk';
+import {
+  FrameworkIdSchema,
+  TaskIdSchema,
+  type FrameworkId,
+  type FrameworkInfo,
+  type TaskId,
+  type TaskInfo,
+  type TaskState,
+} from '../sdk';
 import type { ContainerCheckpoint } from '../isolation';
 
 export interface CheckpointedTask {
@@ -29,7 +37,11 @@ export interface CheckpointedTask {
 }
 
 /** One queued status update: `seq` orders them, `uuid` deduplicates (an update with a uuid already queued is ignored). */
-export interface OutboxRow { seq: number; uuid: string; payload: Uint8Array }
+export interface OutboxRow {
+  seq: number;
+  uuid: string;
+  payload: Uint8Array;
+}
 
 /** The outbox's storage: in order, at most one row per uuid among the rows held. */
 export interface OutboxStore {
@@ -78,19 +90,37 @@ export class Checkpoint implements CheckpointStore {
     this.stmt = statements(this.db);
     const s = this.stmt;
     this.outbox = {
-      append: (uuid, payload) => { s.outboxAppend.run(uuid, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength)); },
+      append: (uuid, payload) => {
+        s.outboxAppend.run(uuid, Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength));
+      },
       first: () => s.outboxFirst.get() as OutboxRow | undefined,
-      remove: (seq) => { s.outboxRemove.run(seq); },
+      remove: (seq) => {
+        s.outboxRemove.run(seq);
+      },
       count: () => (s.outboxCount.get() as { n: number }).n,
     };
   }
 
-  get(key: string): string | undefined { return (this.stmt.getMeta.get(key) as { value: string } | undefined)?.value; }
-  set(key: string, value: string): void { this.stmt.setMeta.run(key, value); }
+  get(key: string): string | undefined {
+    return (this.stmt.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+  set(key: string, value: string): void {
+    this.stmt.setMeta.run(key, value);
+  }
 
   putTask(t: CheckpointedTask): void {
-    this.stmt.putTask.run(t.frameworkId, t.taskId, JSON.stringify(t.info), JSON.stringify(t.framework), t.role, t.state,
-      t.container ? JSON.stringify(t.container) : null, t.sandboxDir, t.createdAt, t.endedAt ?? null);
+    this.stmt.putTask.run(
+      t.frameworkId,
+      t.taskId,
+      JSON.stringify(t.info),
+      JSON.stringify(t.framework),
+      t.role,
+      t.state,
+      t.container ? JSON.stringify(t.container) : null,
+      t.sandboxDir,
+      t.createdAt,
+      t.endedAt ?? null,
+    );
   }
   setState(frameworkId: string, taskId: string, state: TaskState, endedAt?: number): void {
     this.stmt.setState.run(state, endedAt ?? null, frameworkId, taskId);
@@ -98,25 +128,41 @@ export class Checkpoint implements CheckpointStore {
   setContainer(frameworkId: string, taskId: string, container: ContainerCheckpoint): void {
     this.stmt.setContainer.run(JSON.stringify(container), frameworkId, taskId);
   }
-  deleteTask(frameworkId: string, taskId: string): void { this.stmt.deleteTask.run(frameworkId, taskId); }
+  deleteTask(frameworkId: string, taskId: string): void {
+    this.stmt.deleteTask.run(frameworkId, taskId);
+  }
   tasks(): CheckpointedTask[] {
     return (this.stmt.tasks.all() as Record<string, string | number | null>[]).map((r) => ({
-      frameworkId: FrameworkIdSchema.parse(r.framework_id), taskId: TaskIdSchema.parse(r.task_id), info: JSON.parse(r.info as string), framework: JSON.parse(r.framework as string),
-      role: r.role as string, state: r.state as TaskState, container: r.container ? JSON.parse(r.container as string) : undefined,
-      sandboxDir: r.sandbox as string, createdAt: r.created_at as number, endedAt: (r.ended_at as number | null) ?? undefined,
+      frameworkId: FrameworkIdSchema.parse(r.framework_id),
+      taskId: TaskIdSchema.parse(r.task_id),
+      info: JSON.parse(r.info as string),
+      framework: JSON.parse(r.framework as string),
+      role: r.role as string,
+      state: r.state as TaskState,
+      container: r.container ? JSON.parse(r.container as string) : undefined,
+      sandboxDir: r.sandbox as string,
+      createdAt: r.created_at as number,
+      endedAt: (r.ended_at as number | null) ?? undefined,
     }));
   }
-  close(): void { this.db.close(); }
+  close(): void {
+    this.db.close();
+  }
 }
 
 function statements(db: Database.Database) {
   return {
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
-    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
-    putTask: db.prepare(`INSERT INTO tasks (framework_id, task_id, info, framework, role, state, container, sandbox, created_at, ended_at)
+    setMeta: db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+    ),
+    putTask:
+      db.prepare(`INSERT INTO tasks (framework_id, task_id, info, framework, role, state, container, sandbox, created_at, ended_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(framework_id, task_id) DO UPDATE SET info = excluded.info, framework = excluded.framework,
       role = excluded.role, state = excluded.state, container = excluded.container, sandbox = excluded.sandbox, created_at = excluded.created_at, ended_at = excluded.ended_at`),
-    setState: db.prepare('UPDATE tasks SET state = ?, ended_at = COALESCE(?, ended_at) WHERE framework_id = ? AND task_id = ?'),
+    setState: db.prepare(
+      'UPDATE tasks SET state = ?, ended_at = COALESCE(?, ended_at) WHERE framework_id = ? AND task_id = ?',
+    ),
     setContainer: db.prepare('UPDATE tasks SET container = ? WHERE framework_id = ? AND task_id = ?'),
     deleteTask: db.prepare('DELETE FROM tasks WHERE framework_id = ? AND task_id = ?'),
     tasks: db.prepare('SELECT * FROM tasks'),

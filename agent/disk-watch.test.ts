@@ -3,7 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FakeContainerizer, FakeWorld } from '../isolation';
-import { AgentIdSchema, createLogger, FrameworkIdSchema, FrameworkInfoSchema, Resources, TaskInfoSchema, type TaskStatus } from '../sdk';
+import {
+  AgentIdSchema,
+  createLogger,
+  FrameworkIdSchema,
+  FrameworkInfoSchema,
+  Resources,
+  TaskInfoSchema,
+  type TaskStatus,
+} from '../sdk';
 import { DiskWatch } from './disk-watch';
 import { logRotationFor, TaskRunner, type TaskContext } from './task-runner';
 
@@ -12,12 +20,32 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 const log = createLogger('test', { level: 'silent' });
 
 function runner(taskId: string, resources: string, statuses: TaskStatus[]): TaskRunner {
-  const info = TaskInfoSchema.parse({ taskId, name: taskId, agentId: 'a1', resources: Resources.parse(resources).toWire(), command: { value: 'sleep 600' } });
+  const info = TaskInfoSchema.parse({
+    taskId,
+    name: taskId,
+    agentId: 'a1',
+    resources: Resources.parse(resources).toWire(),
+    command: { value: 'sleep 600' },
+  });
   const ctx: TaskContext = {
-    agentId: AgentIdSchema.parse('a1'), hostname: 'h', now: () => Date.now(), log: createLogger('test', { level: 'silent' }), logRotation: { maxBytes: 0, maxFiles: 1 }, emit: (s) => statuses.push(s),
-    checkpointState: () => undefined, checkpointContainer: () => undefined, onEnded: () => undefined,
+    agentId: AgentIdSchema.parse('a1'),
+    hostname: 'h',
+    now: () => Date.now(),
+    log: createLogger('test', { level: 'silent' }),
+    logRotation: { maxBytes: 0, maxFiles: 1 },
+    emit: (s) => statuses.push(s),
+    checkpointState: () => undefined,
+    checkpointContainer: () => undefined,
+    onEnded: () => undefined,
   };
-  return new TaskRunner(info, FrameworkIdSchema.parse('fw'), FrameworkInfoSchema.parse({ id: 'fw', name: 'fw', roles: ['*'] }), '*', join(root, taskId), ctx);
+  return new TaskRunner(
+    info,
+    FrameworkIdSchema.parse('fw'),
+    FrameworkInfoSchema.parse({ id: 'fw', name: 'fw', roles: ['*'] }),
+    '*',
+    join(root, taskId),
+    ctx,
+  );
 }
 
 it('kills a task over its disk limit: TASK_FAILED, DISK_LIMIT, with the figures in the message', async () => {
@@ -32,7 +60,11 @@ it('kills a task over its disk limit: TASK_FAILED, DISK_LIMIT, with the figures 
   await watch.check();
   await big.container!.wait();
   await new Promise((r) => setImmediate(r));
-  expect(statuses.filter((s) => s.taskId === 'big').at(-1)).toMatchObject({ state: 'TASK_FAILED', reason: 'DISK_LIMIT', message: 'disk limit: sandbox uses 11.0 MB, limit 10 MB' });
+  expect(statuses.filter((s) => s.taskId === 'big').at(-1)).toMatchObject({
+    state: 'TASK_FAILED',
+    reason: 'DISK_LIMIT',
+    message: 'disk limit: sandbox uses 11.0 MB, limit 10 MB',
+  });
   expect(small.state).toBe('TASK_RUNNING');
   expect(small.diskUsedBytes).toBe(9 * 1024 * 1024);
   await small.kill(0);
@@ -54,5 +86,8 @@ it('logRotationFor: the task overrides the agent field by field; none when the a
   expect(logRotationFor({ logRotation: { maxFiles: 2 } }, agent)).toEqual({ maxBytes: agent.maxBytes, maxFiles: 2 });
   expect(logRotationFor({ logRotation: { maxSizeMb: 1 } }, agent)).toEqual({ maxBytes: 1024 * 1024, maxFiles: 5 });
   expect(logRotationFor({}, { maxBytes: 0, maxFiles: 1 })).toBeUndefined();
-  expect(logRotationFor({ logRotation: { maxSizeMb: 0.5 } }, { maxBytes: 0, maxFiles: 1 })).toEqual({ maxBytes: 512 * 1024, maxFiles: 1 });
+  expect(logRotationFor({ logRotation: { maxSizeMb: 0.5 } }, { maxBytes: 0, maxFiles: 1 })).toEqual({
+    maxBytes: 512 * 1024,
+    maxFiles: 1,
+  });
 });

@@ -29,7 +29,11 @@ export class DiskWatch {
 
   start(): void {
     if (this.o.intervalMs <= 0 || this.timer) return;
-    this.timer = every(this.o.clock ?? systemClock, this.o.intervalMs, () => { this.round ??= this.check().finally(() => { this.round = undefined; }); });
+    this.timer = every(this.o.clock ?? systemClock, this.o.intervalMs, () => {
+      this.round ??= this.check().finally(() => {
+        this.round = undefined;
+      });
+    });
   }
 
   async stop(): Promise<void> {
@@ -53,8 +57,13 @@ export class DiskWatch {
       }
       const verdict = diskVerdict(r.diskUsedBytes, r.diskLimitMb);
       if (!verdict.over) continue;
-      this.o.log.warn({ taskId: r.taskId, frameworkId: r.frameworkId, usedBytes: r.diskUsedBytes, limitMb: r.diskLimitMb }, 'task over its disk limit; killing it');
-      await r.failForDisk(verdict.message).catch((err: unknown) => this.o.log.error({ err, taskId: r.taskId }, 'cannot kill a task over its disk limit'));
+      this.o.log.warn(
+        { taskId: r.taskId, frameworkId: r.frameworkId, usedBytes: r.diskUsedBytes, limitMb: r.diskLimitMb },
+        'task over its disk limit; killing it',
+      );
+      await r
+        .failForDisk(verdict.message)
+        .catch((err: unknown) => this.o.log.error({ err, taskId: r.taskId }, 'cannot kill a task over its disk limit'));
     }
   }
 }

@@ -11,8 +11,14 @@ import { RotatingLogWriter } from '../isolation/logs/rotating-log-writer';
 import { listSandbox, readSandboxFile } from './files';
 
 const made: string[] = [];
-const tmp = (): string => { const d = fs.mkdtempSync(path.join(os.tmpdir(), 'agora-files-')); made.push(d); return d; };
-afterAll(() => { for (const d of made) fs.rmSync(d, { recursive: true, force: true }); });
+const tmp = (): string => {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'agora-files-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of made) fs.rmSync(d, { recursive: true, force: true });
+});
 
 const SECRET = 'root-only secret\n';
 function world(): { sandbox: string; outside: string } {
@@ -26,14 +32,23 @@ function world(): { sandbox: string; outside: string } {
 }
 
 async function refusal(p: Promise<unknown>): Promise<ApiError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(ApiError);
   return err as ApiError;
 }
 
 it('reads plain files, by offset and from the end', async () => {
   const { sandbox } = world();
-  expect(await readSandboxFile(sandbox, 'stdout', 0, 100)).toEqual({ path: 'stdout', offset: 0, size: 6, data: 'hello\n', eof: true });
+  expect(await readSandboxFile(sandbox, 'stdout', 0, 100)).toEqual({
+    path: 'stdout',
+    offset: 0,
+    size: 6,
+    data: 'hello\n',
+    eof: true,
+  });
   expect(await readSandboxFile(sandbox, 'sub/ok', -1, 3)).toMatchObject({ offset: 4, data: 'de\n', eof: true });
   expect(await readSandboxFile(sandbox, 'stdout', 2, 2)).toMatchObject({ offset: 2, data: 'll', eof: false });
 });

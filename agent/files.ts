@@ -36,7 +36,15 @@ export function listSandbox(dir: string): FileEntry[] {
   return out.sort((a, b) => a.path.localeCompare(b.path));
 }
 
-export interface SandboxRead { path: string; offset: number; size: number; data: string; eof: boolean; first?: number; rotated?: boolean }
+export interface SandboxRead {
+  path: string;
+  offset: number;
+  size: number;
+  data: string;
+  eof: boolean;
+  first?: number;
+  rotated?: boolean;
+}
 
 export async function readSandboxFile(dir: string, path: string, offset: number, length: number): Promise<SandboxRead> {
   if (!existsSync(dir)) throw new ApiError('NOT_FOUND', 'sandbox no longer exists (garbage-collected)');

@@ -16,7 +16,10 @@ export interface HealthMonitor {
 
 export class AgentHealthMonitor implements HealthMonitor {
   private readonly checkers = new Map<TaskRunner, HealthChecker>();
-  constructor(private readonly log: Logger, private readonly clock: Clock = systemClock) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly clock: Clock = systemClock,
+  ) {}
 
   watch(runner: TaskRunner): void {
     const check = runner.info.healthCheck;
@@ -29,12 +32,19 @@ export class AgentHealthMonitor implements HealthMonitor {
       return;
     }
     const checker = new HealthChecker({
-      check, probe, clock: this.clock, startedAt: runner.startedAt,
+      check,
+      probe,
+      clock: this.clock,
+      startedAt: runner.startedAt,
       onChange: (healthy, snap) => {
         this.log.info({ taskId: runner.taskId, healthy, message: snap.lastMessage }, 'task health changed');
         runner.setHealth(healthy, snap.lastMessage);
       },
-      onError: (err) => this.log.error({ taskId: runner.taskId, err: (err as Error).message }, 'health check stopped: reporting a change failed'),
+      onError: (err) =>
+        this.log.error(
+          { taskId: runner.taskId, err: (err as Error).message },
+          'health check stopped: reporting a change failed',
+        ),
     });
     this.checkers.set(runner, checker);
     checker.start();

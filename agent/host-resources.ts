@@ -29,21 +29,28 @@ export function hostResources(workDir: string, declared?: string): Resources {
 /** `rack:r1;zone:a;gen:3;ids:[1-4]` → attributes (text, scalar, ranges). */
 export function parseAttributes(text: string | undefined): Attribute[] {
   if (!text || text.trim() === '') return [];
-  return text.split(';').map((s) => s.trim()).filter(Boolean).map((part) => {
-    const i = part.indexOf(':');
-    if (i <= 0) throw new Error(`attribute '${part}': expected name:value, e.g. rack:r1`);
-    const name = part.slice(0, i).trim();
-    const value = part.slice(i + 1).trim();
-    if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(name)) throw new Error(`attribute '${part}': bad name '${name}'`);
-    if (/^\[.*\]$/.test(value)) {
-      const ranges = value.slice(1, -1).split(',').map((r) => {
-        const m = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(r);
-        if (!m) throw new Error(`attribute '${part}': bad range '${r}'`);
-        return [Number(m[1]), Number(m[2] ?? m[1])] as [number, number];
-      });
-      return { name, ranges };
-    }
-    if (/^-?\d+(\.\d+)?$/.test(value)) return { name, scalar: Number(value) };
-    return { name, text: value };
-  });
+  return text
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const i = part.indexOf(':');
+      if (i <= 0) throw new Error(`attribute '${part}': expected name:value, e.g. rack:r1`);
+      const name = part.slice(0, i).trim();
+      const value = part.slice(i + 1).trim();
+      if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(name)) throw new Error(`attribute '${part}': bad name '${name}'`);
+      if (/^\[.*\]$/.test(value)) {
+        const ranges = value
+          .slice(1, -1)
+          .split(',')
+          .map((r) => {
+            const m = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(r);
+            if (!m) throw new Error(`attribute '${part}': bad range '${r}'`);
+            return [Number(m[1]), Number(m[2] ?? m[1])] as [number, number];
+          });
+        return { name, ranges };
+      }
+      if (/^-?\d+(\.\d+)?$/.test(value)) return { name, scalar: Number(value) };
+      return { name, text: value };
+    });
 }

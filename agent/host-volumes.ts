@@ -20,10 +20,18 @@ export type HostVolumeAcl = ReadonlyMap<string, readonly string[]>;
 
 export function parseHostVolumeAcl(text: string | undefined): HostVolumeAcl {
   const acl = new Map<string, string[]>();
-  for (const part of (text ?? '').split(';').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of (text ?? '')
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([^=\s]+)\s*=\s*(.+)$/.exec(part);
     const paths = m ? m[2].split(',').map((p) => p.trim()) : [];
-    if (!m || paths.some((p) => !p.startsWith('/') || p.split('/').includes('..') || (p.includes('*') && !/^\/[^*]*\/\*$/.test(p)))) {
+    if (
+      !m ||
+      paths.some(
+        (p) => !p.startsWith('/') || p.split('/').includes('..') || (p.includes('*') && !/^\/[^*]*\/\*$/.test(p)),
+      )
+    ) {
       throw new Error(`host volume ACL '${part}': expected principal=/abs/path[,/abs/dir/*…], e.g. ci=/data/*`);
     }
     acl.set(m[1], [...(acl.get(m[1]) ?? []), ...paths]);
@@ -53,7 +61,8 @@ export function resolveHostPath(path: string, realpath: Realpath = realpathSync.
     try {
       return posix.join(realpath(`/${parts.slice(0, n).join('/')}`), ...parts.slice(n));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR')
+        throw err;
     }
   }
   return posix.normalize(path);
@@ -61,27 +70,46 @@ export function resolveHostPath(path: string, realpath: Realpath = realpathSync.
 
 /** A grant pattern with its directory resolved the same way (`/data/*` where /data links to /mnt/d: `/mnt/d/*`). */
 function resolvePattern(pattern: string, realpath: Realpath): string {
-  return pattern.endsWith('/*') ? `${resolveHostPath(pattern.slice(0, -2) || '/', realpath).replace(/\/$/, '')}/*` : resolveHostPath(pattern, realpath);
+  return pattern.endsWith('/*')
+    ? `${resolveHostPath(pattern.slice(0, -2) || '/', realpath).replace(/\/$/, '')}/*`
+    : resolveHostPath(pattern, realpath);
 }
 
 /**
  * Throws FORBIDDEN naming the first of the task's volumes its framework's principal was not granted; returns
  * the volumes with their host paths resolved (what the containerizer mounts).
  */
-export function checkHostVolumes(task: Pick<TaskInfo, 'volumes'>, framework: { principal?: string }, acl: HostVolumeAcl, realpath: Realpath = realpathSync.native): Volume[] | undefined {
+export function checkHostVolumes(
+  task: Pick<TaskInfo, 'volumes'>,
+  framework: { principal?: string },
+  acl: HostVolumeAcl,
+  realpath: Realpath = realpathSync.native,
+): Volume[] | undefined {
   const principal = framework.principal ?? '*';
-  const allowed = [...(acl.get(principal) ?? []), ...(principal === '*' ? [] : acl.get('*') ?? [])];
+  const allowed = [...(acl.get(principal) ?? []), ...(principal === '*' ? [] : (acl.get('*') ?? []))];
   return task.volumes?.map((v, i) => {
     const resolved = resolveHostPath(v.hostPath, realpath);
-    if (allowed.some((p) => grants(p, v.hostPath) && grants(resolvePattern(p, realpath), resolved))) return { ...v, hostPath: resolved };
+    if (allowed.some((p) => grants(p, v.hostPath) && grants(resolvePattern(p, realpath), resolved)))
+      return { ...v, hostPath: resolved };
     const field = `task.volumes[${i}].hostPath`;
-    const via = resolved === posix.normalize(v.hostPath).replace(/\/+$/, '') ? '' : ` (a symbolic link to '${resolved}')`;
-    throw new ApiError('FORBIDDEN', `${field}: principal '${principal}' may not mount '${v.hostPath}'${via} on this agent (grant it with --host-volume-acl '${principal}=${v.hostPath}')`, field);
+    const via =
+      resolved === posix.normalize(v.hostPath).replace(/\/+$/, '') ? '' : ` (a symbolic link to '${resolved}')`;
+    throw new ApiError(
+      'FORBIDDEN',
+      `${field}: principal '${principal}' may not mount '${v.hostPath}'${via} on this agent (grant it with --host-volume-acl '${principal}=${v.hostPath}')`,
+      field,
+    );
   });
 }
 
 /** The volumes as the containerizer takes them (normalized paths). */
-export function volumeSpecs(volumes: readonly Volume[] | undefined): { hostPath: string; containerPath: string; readOnly: boolean }[] | undefined {
+export function volumeSpecs(
+  volumes: readonly Volume[] | undefined,
+): { hostPath: string; containerPath: string; readOnly: boolean }[] | undefined {
   if (!volumes?.length) return undefined;
-  return volumes.map((v) => ({ hostPath: posix.normalize(v.hostPath), containerPath: posix.normalize(v.containerPath).replace(/\/+$/, ''), readOnly: v.mode === 'ro' }));
+  return volumes.map((v) => ({
+    hostPath: posix.normalize(v.hostPath),
+    containerPath: posix.normalize(v.containerPath).replace(/\/+$/, ''),
+    readOnly: v.mode === 'ro',
+  }));
 }

@@ -17,12 +17,25 @@ function setup() {
     return a instanceof Error ? Promise.reject(a) : Promise.resolve(a);
   };
   const link = new MasterLink({
-    clock, log: createLogger('test', { level: 'silent' }),
-    register: () => { registers.push(clock.now()); return next(answers.register, new ApiError('UNAVAILABLE', 'no reply')); },
-    ping: () => { pings.push(clock.now()); return next(answers.ping, { masterId: 'm1', reregister: false }); },
+    clock,
+    log: createLogger('test', { level: 'silent' }),
+    register: () => {
+      registers.push(clock.now());
+      return next(answers.register, new ApiError('UNAVAILABLE', 'no reply'));
+    },
+    ping: () => {
+      pings.push(clock.now());
+      return next(answers.ping, { masterId: 'm1', reregister: false });
+    },
     registered: (r) => accepted.push(r.masterId),
   });
-  const step = async (ms: number): Promise<void> => { await flush(); for (let t = 0; t < ms; t += 100) { clock.advance(100); await flush(); } };
+  const step = async (ms: number): Promise<void> => {
+    await flush();
+    for (let t = 0; t < ms; t += 100) {
+      clock.advance(100);
+      await flush();
+    }
+  };
   return { clock, link, registers, pings, accepted, answers, step };
 }
 const reply = (masterId: string, pingIntervalMs = 1000): RegisterReply => ({ masterId, pingIntervalMs, killTasks: [] });
@@ -55,7 +68,11 @@ describe("the agent's link to the master", () => {
   it('registers again when a new master answers the ping, or the master asks for it', async () => {
     const s = setup();
     s.answers.register.push(reply('m1'), reply('m2', 500), reply('m2', 500));
-    s.answers.ping.push({ masterId: 'm2', reregister: false }, { masterId: 'm2', reregister: false }, { masterId: 'm2', reregister: true });
+    s.answers.ping.push(
+      { masterId: 'm2', reregister: false },
+      { masterId: 'm2', reregister: false },
+      { masterId: 'm2', reregister: true },
+    );
     await s.link.register();
     await s.step(1000);
     expect(s.registers).toEqual([0, 1000]);

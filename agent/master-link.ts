@@ -12,8 +12,15 @@ import type { Clock, TimerHandle } from '../sdk/clock';
 import { ApiError } from '../sdk/errors';
 import type { Logger } from '../sdk/log';
 
-export interface RegisterReply { masterId: string; pingIntervalMs: number; killTasks: { frameworkId: string; taskId: string }[] }
-export interface PingReply { masterId: string; reregister: boolean }
+export interface RegisterReply {
+  masterId: string;
+  pingIntervalMs: number;
+  killTasks: { frameworkId: string; taskId: string }[];
+}
+export interface PingReply {
+  masterId: string;
+  reregister: boolean;
+}
 
 export interface MasterLinkDeps {
   clock: Clock;
@@ -38,10 +45,17 @@ export class MasterLink {
   async register(): Promise<void> {
     this.registered = false;
     const reply = await retryWithBackoff({
-      clock: this.deps.clock, stopped: () => this.stopped, attempt: () => this.deps.register(),
+      clock: this.deps.clock,
+      stopped: () => this.stopped,
+      attempt: () => this.deps.register(),
       onFailure: (e, retryInMs) => {
-        if (e instanceof ApiError && e.code !== 'UNAVAILABLE') this.deps.log.error({ err: e.message, retryInMs }, 'master refused registration');
-        else if (retryInMs === 200 || retryInMs >= 5000) this.deps.log.warn({ err: (e as Error).message, retryInMs }, 'master not answering registration yet; retrying');
+        if (e instanceof ApiError && e.code !== 'UNAVAILABLE')
+          this.deps.log.error({ err: e.message, retryInMs }, 'master refused registration');
+        else if (retryInMs === 200 || retryInMs >= 5000)
+          this.deps.log.warn(
+            { err: (e as Error).message, retryInMs },
+            'master not answering registration yet; retrying',
+          );
       },
     });
     if (!reply || this.stopped) return;
@@ -62,7 +76,7 @@ export class MasterLink {
     this.pingTimer = this.deps.clock.setTimeout(() => {
       this.ping(intervalMs).catch((err: unknown) => {
         // Only `registered` can throw here; the link keeps pinging so the master can ask for registration again.
-        this.deps.log.error({ err }, 'handling the master\'s answer failed');
+        this.deps.log.error({ err }, "handling the master's answer failed");
         if (!this.stopped) this.schedulePing(intervalMs);
       });
     }, intervalMs);

@@ -8,7 +8,12 @@ import type { TaskState } from '../sdk';
 import type { ContainerCheckpoint } from '../isolation';
 import type { CheckpointedTask, CheckpointStore, OutboxRow, OutboxStore } from './checkpoint';
 
-interface StoredTask { json: string; state: TaskState; container?: string; endedAt?: number }
+interface StoredTask {
+  json: string;
+  state: TaskState;
+  container?: string;
+  endedAt?: number;
+}
 
 export class MemoryCheckpointBacking {
   readonly meta = new Map<string, string>();
@@ -44,19 +49,35 @@ export class MemoryCheckpoint implements CheckpointStore {
         b.outbox.delete(seq);
         b.outboxUuids.delete(row.uuid);
       },
-      count: () => { this.open(); return b.outbox.size; },
+      count: () => {
+        this.open();
+        return b.outbox.size;
+      },
     };
   }
 
-  private open(): void { if (this.closed) throw new Error('the checkpoint is closed'); }
+  private open(): void {
+    if (this.closed) throw new Error('the checkpoint is closed');
+  }
 
-  get(key: string): string | undefined { this.open(); return this.b.meta.get(key); }
-  set(key: string, value: string): void { this.open(); this.b.meta.set(key, value); }
+  get(key: string): string | undefined {
+    this.open();
+    return this.b.meta.get(key);
+  }
+  set(key: string, value: string): void {
+    this.open();
+    this.b.meta.set(key, value);
+  }
 
   putTask(t: CheckpointedTask): void {
     this.open();
     const { state, container, endedAt, ...rest } = t;
-    this.b.tasks.set(taskKey(t.frameworkId, t.taskId), { json: JSON.stringify(rest), state, container: container ? JSON.stringify(container) : undefined, endedAt });
+    this.b.tasks.set(taskKey(t.frameworkId, t.taskId), {
+      json: JSON.stringify(rest),
+      state,
+      container: container ? JSON.stringify(container) : undefined,
+      endedAt,
+    });
   }
   setState(frameworkId: string, taskId: string, state: TaskState, endedAt?: number): void {
     this.open();
@@ -70,15 +91,22 @@ export class MemoryCheckpoint implements CheckpointStore {
     const t = this.b.tasks.get(taskKey(frameworkId, taskId));
     if (t) t.container = JSON.stringify(container);
   }
-  deleteTask(frameworkId: string, taskId: string): void { this.open(); this.b.tasks.delete(taskKey(frameworkId, taskId)); }
+  deleteTask(frameworkId: string, taskId: string): void {
+    this.open();
+    this.b.tasks.delete(taskKey(frameworkId, taskId));
+  }
   tasks(): CheckpointedTask[] {
     this.open();
     return [...this.b.tasks.values()].map((t) => ({
       ...(JSON.parse(t.json) as Omit<CheckpointedTask, 'state' | 'container' | 'endedAt'>),
-      state: t.state, container: t.container ? JSON.parse(t.container) as ContainerCheckpoint : undefined, endedAt: t.endedAt,
+      state: t.state,
+      container: t.container ? (JSON.parse(t.container) as ContainerCheckpoint) : undefined,
+      endedAt: t.endedAt,
     }));
   }
-  close(): void { this.closed = true; }
+  close(): void {
+    this.closed = true;
+  }
 }
 
 const taskKey = (frameworkId: string, taskId: string) => `${frameworkId}\u0000${taskId}`;

@@ -17,8 +17,13 @@ export class UpdateOutbox {
   private wake?: () => void;
   published = 0;
 
-  constructor(private readonly store: OutboxStore, nc: NatsConnection, private readonly agentId: string, private readonly log: Logger,
-    private readonly clock: Clock = systemClock) {
+  constructor(
+    private readonly store: OutboxStore,
+    nc: NatsConnection,
+    private readonly agentId: string,
+    private readonly log: Logger,
+    private readonly clock: Clock = systemClock,
+  ) {
     this.js = jetstream(nc);
     this.watchReconnects(nc);
   }
@@ -30,7 +35,9 @@ export class UpdateOutbox {
         if (this.stopped) break;
         if (s.type === 'reconnect') this.kick();
       }
-    })().catch((err: unknown) => this.log.warn({ err: (err as Error).message }, 'outbox stopped watching NATS reconnects'));
+    })().catch((err: unknown) =>
+      this.log.warn({ err: (err as Error).message }, 'outbox stopped watching NATS reconnects'),
+    );
   }
 
   /** Durably queues an update; it is sent in order, at least once. */
@@ -39,15 +46,27 @@ export class UpdateOutbox {
     this.kick();
   }
 
-  pending(): number { return this.store.count(); }
+  pending(): number {
+    return this.store.count();
+  }
 
-  start(): void { this.send(); }
-  stop(): void { this.stopped = true; this.wake?.(); }
-  kick(): void { this.wake?.(); if (!this.sending) this.send(); }
+  start(): void {
+    this.send();
+  }
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+  kick(): void {
+    this.wake?.();
+    if (!this.sending) this.send();
+  }
 
   /** Starts the sender; it retries publishes itself, so only a database failure ends it (the next kick restarts it). */
   private send(): void {
-    this.run().catch((err: Error) => this.log.error({ err: err.message, agentId: this.agentId }, 'outbox sender stopped; the next update restarts it'));
+    this.run().catch((err: Error) =>
+      this.log.error({ err: err.message, agentId: this.agentId }, 'outbox sender stopped; the next update restarts it'),
+    );
   }
 
   private async run(): Promise<void> {
@@ -66,11 +85,23 @@ export class UpdateOutbox {
         } catch (e) {
           failures++;
           const delay = Math.min(5000, 100 * 2 ** Math.min(failures, 6));
-          if (failures === 1 || failures % 20 === 0) this.log.warn({ err: (e as Error).message, pending: this.pending(), retryInMs: delay }, 'status updates waiting for NATS');
-          await new Promise<void>((r) => { const t = this.clock.setTimeout(r, delay); this.wake = () => { this.clock.clearTimeout(t); r(); }; });
+          if (failures === 1 || failures % 20 === 0)
+            this.log.warn(
+              { err: (e as Error).message, pending: this.pending(), retryInMs: delay },
+              'status updates waiting for NATS',
+            );
+          await new Promise<void>((r) => {
+            const t = this.clock.setTimeout(r, delay);
+            this.wake = () => {
+              this.clock.clearTimeout(t);
+              r();
+            };
+          });
           this.wake = undefined;
         }
       }
-    } finally { this.sending = false; }
+    } finally {
+      this.sending = false;
+    }
   }
 }

@@ -14,16 +14,26 @@ import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, wri
 import { join } from 'node:path';
 import { ApiError, Resources, type TaskInfo, type Volume } from '../sdk';
 
-export interface VolumeRecord { frameworkId: string; role: string; sizeMb: number; createdAt: number }
+export interface VolumeRecord {
+  frameworkId: string;
+  role: string;
+  sizeMb: number;
+  createdAt: number;
+}
 
 export class PersistentVolumes {
   readonly root: string;
 
-  constructor(workDir: string, private readonly agentDiskMb: number) {
+  constructor(
+    workDir: string,
+    private readonly agentDiskMb: number,
+  ) {
     this.root = join(workDir, 'volumes');
   }
 
-  dirOf(persistenceId: string): string { return join(this.root, persistenceId); }
+  dirOf(persistenceId: string): string {
+    return join(this.root, persistenceId);
+  }
 
   record(persistenceId: string): VolumeRecord | undefined {
     try {
@@ -38,20 +48,45 @@ export class PersistentVolumes {
    * Checks the task's persistent volumes and creates the new ones; returns them as rw host volumes for the
    * containerizer. Throws ApiError naming the field and creates nothing when any is wrong.
    */
-  prepare(task: Pick<TaskInfo, 'persistentVolumes' | 'resources'>, frameworkId: string, role: string, owner?: { uid: number; gid: number }): Volume[] {
+  prepare(
+    task: Pick<TaskInfo, 'persistentVolumes' | 'resources'>,
+    frameworkId: string,
+    role: string,
+    owner?: { uid: number; gid: number },
+  ): Volume[] {
     const list = task.persistentVolumes ?? [];
     if (list.length === 0) return [];
     const diskMb = Resources.fromWire(task.resources).scalar('disk');
     let total = 0;
     list.forEach((v, i) => {
       const field = `task.persistentVolumes[${i}]`;
-      if (v.sizeMb > this.agentDiskMb) throw new ApiError('INVALID', `${field}.sizeMb: ${v.sizeMb} MB is larger than this agent's disk (${this.agentDiskMb} MB)`, `${field}.sizeMb`);
+      if (v.sizeMb > this.agentDiskMb)
+        throw new ApiError(
+          'INVALID',
+          `${field}.sizeMb: ${v.sizeMb} MB is larger than this agent's disk (${this.agentDiskMb} MB)`,
+          `${field}.sizeMb`,
+        );
       total += v.sizeMb;
       const rec = this.record(v.persistenceId);
-      if (rec && rec.frameworkId !== frameworkId) throw new ApiError('FORBIDDEN', `${field}.persistenceId: volume '${v.persistenceId}' belongs to another framework`, `${field}.persistenceId`);
-      if (list.findIndex((w) => w.persistenceId === v.persistenceId) !== i) throw new ApiError('INVALID', `${field}.persistenceId: '${v.persistenceId}' is named twice`, `${field}.persistenceId`);
+      if (rec && rec.frameworkId !== frameworkId)
+        throw new ApiError(
+          'FORBIDDEN',
+          `${field}.persistenceId: volume '${v.persistenceId}' belongs to another framework`,
+          `${field}.persistenceId`,
+        );
+      if (list.findIndex((w) => w.persistenceId === v.persistenceId) !== i)
+        throw new ApiError(
+          'INVALID',
+          `${field}.persistenceId: '${v.persistenceId}' is named twice`,
+          `${field}.persistenceId`,
+        );
     });
-    if (total > diskMb + 1e-9) throw new ApiError('INVALID', `task.persistentVolumes: ${total} MB of volumes but the task's disk is ${diskMb} MB (a volume's size is part of its disk)`, 'task.persistentVolumes');
+    if (total > diskMb + 1e-9)
+      throw new ApiError(
+        'INVALID',
+        `task.persistentVolumes: ${total} MB of volumes but the task's disk is ${diskMb} MB (a volume's size is part of its disk)`,
+        'task.persistentVolumes',
+      );
     mkdirSync(this.root, { recursive: true, mode: 0o711 });
     return list.map((v) => {
       const dir = this.dirOf(v.persistenceId);
@@ -67,16 +102,36 @@ export class PersistentVolumes {
   }
 
   /** Deletes the framework's volumes named; those missing are reported, one in use refuses the whole call. */
-  destroy(frameworkId: string, ids: readonly string[], inUse: ReadonlySet<string>): { destroyed: string[]; missing: string[] } {
+  destroy(
+    frameworkId: string,
+    ids: readonly string[],
+    inUse: ReadonlySet<string>,
+  ): { destroyed: string[]; missing: string[] } {
     const busy = ids.filter((id) => inUse.has(id));
-    if (busy.length > 0) throw new ApiError('CONFLICT', `persistenceIds: ${busy.join(', ')} in use by a running task; kill it first`, 'persistenceIds');
-    const foreign = ids.filter((id) => { const r = this.record(id); return r !== undefined && r.frameworkId !== frameworkId; });
-    if (foreign.length > 0) throw new ApiError('FORBIDDEN', `persistenceIds: ${foreign.join(', ')} belong to another framework`, 'persistenceIds');
+    if (busy.length > 0)
+      throw new ApiError(
+        'CONFLICT',
+        `persistenceIds: ${busy.join(', ')} in use by a running task; kill it first`,
+        'persistenceIds',
+      );
+    const foreign = ids.filter((id) => {
+      const r = this.record(id);
+      return r !== undefined && r.frameworkId !== frameworkId;
+    });
+    if (foreign.length > 0)
+      throw new ApiError(
+        'FORBIDDEN',
+        `persistenceIds: ${foreign.join(', ')} belong to another framework`,
+        'persistenceIds',
+      );
     const destroyed: string[] = [];
     const missing: string[] = [];
     for (const id of ids) {
       const dir = this.dirOf(id);
-      if (!existsSync(`${dir}.json`) && !existsSync(dir)) { missing.push(id); continue; }
+      if (!existsSync(`${dir}.json`) && !existsSync(dir)) {
+        missing.push(id);
+        continue;
+      }
       rmSync(dir, { recursive: true, force: true });
       rmSync(`${dir}.json`, { force: true });
       destroyed.push(id);

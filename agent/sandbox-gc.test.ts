@@ -11,16 +11,45 @@ describe('sandbox garbage collection', () => {
   let dir: string;
   let cp: Checkpoint;
   const log = createLogger('test', { level: 'silent' });
-  const config = (over: Partial<AgentConfig> = {}): AgentConfig => ({ ...DEFAULT_AGENT_CONFIG, hostname: 'h', workDir: dir, sandboxGcDelayMs: 60_000, sandboxGcDiskFraction: 0.9, ...over });
+  const config = (over: Partial<AgentConfig> = {}): AgentConfig => ({
+    ...DEFAULT_AGENT_CONFIG,
+    hostname: 'h',
+    workDir: dir,
+    sandboxGcDelayMs: 60_000,
+    sandboxGcDiskFraction: 0.9,
+    ...over,
+  });
   const task = (id: string, endedAt?: number) => {
     const sandboxDir = join(dir, 'sandboxes', id);
     mkdirSync(sandboxDir, { recursive: true });
-    const info = TaskInfoSchema.parse({ taskId: id, name: id, agentId: 'a1', resources: Resources.parse('cpus:0.1').toWire(), command: { value: 'true' } });
-    cp.putTask({ taskId: TaskIdSchema.parse(id), frameworkId: FrameworkIdSchema.parse('f'), info, framework: FrameworkInfoSchema.parse({ id: 'f', name: 'f' }), role: '*', state: endedAt ? 'TASK_FINISHED' : 'TASK_RUNNING', sandboxDir, createdAt: 0, endedAt });
+    const info = TaskInfoSchema.parse({
+      taskId: id,
+      name: id,
+      agentId: 'a1',
+      resources: Resources.parse('cpus:0.1').toWire(),
+      command: { value: 'true' },
+    });
+    cp.putTask({
+      taskId: TaskIdSchema.parse(id),
+      frameworkId: FrameworkIdSchema.parse('f'),
+      info,
+      framework: FrameworkInfoSchema.parse({ id: 'f', name: 'f' }),
+      role: '*',
+      state: endedAt ? 'TASK_FINISHED' : 'TASK_RUNNING',
+      sandboxDir,
+      createdAt: 0,
+      endedAt,
+    });
     return sandboxDir;
   };
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'gc-')); cp = new Checkpoint(dir); });
-  afterEach(() => { cp.close(); rmSync(dir, { recursive: true, force: true }); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gc-'));
+    cp = new Checkpoint(dir);
+  });
+  afterEach(() => {
+    cp.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   it('removes finished sandboxes once the delay has passed, never running ones', () => {
     const clock = new FakeClock(100_000);
@@ -31,7 +60,12 @@ describe('sandbox garbage collection', () => {
     expect(gc.collect()).toBe(1);
     expect(existsSync(old)).toBe(false);
     expect(existsSync(recent)).toBe(true);
-    expect(cp.tasks().map((t) => t.taskId).sort()).toEqual(['recent', 'running']);
+    expect(
+      cp
+        .tasks()
+        .map((t) => t.taskId)
+        .sort(),
+    ).toEqual(['recent', 'running']);
     clock.advance(50_001);
     expect(gc.collect()).toBe(1);
     expect(existsSync(running)).toBe(true);
@@ -42,7 +76,11 @@ describe('sandbox garbage collection', () => {
     const b = task('b', 2000);
     const c = task('c', 3000);
     let fullness = 0.95;
-    const gc = new SandboxGc(config(), cp, log, new FakeClock(5000), () => { const f = fullness; fullness -= 0.04; return f; });
+    const gc = new SandboxGc(config(), cp, log, new FakeClock(5000), () => {
+      const f = fullness;
+      fullness -= 0.04;
+      return f;
+    });
     gc.collect();
     expect([existsSync(a), existsSync(b), existsSync(c)]).toEqual([false, false, true]);
   });

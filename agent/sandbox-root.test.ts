@@ -7,12 +7,16 @@ import { chooseSandboxRoot, traversableByOthers } from './sandbox-root';
 describe('sandbox root', () => {
   const log = createLogger('test', { level: 'silent' });
   let base: string;
-  beforeEach(() => { base = mkdtempSync(join(tmpdir(), 'sbx-')); });
+  beforeEach(() => {
+    base = mkdtempSync(join(tmpdir(), 'sbx-'));
+  });
   afterEach(() => rmSync(base, { recursive: true, force: true }));
 
   it('keeps sandboxes in the work dir when the task user can reach it', () => {
     chmodSync(base, 0o755);
-    expect(chooseSandboxRoot(join(base, 'work'), 'a1', true, log, join(base, 'fallback'))).toBe(join(base, 'work', 'sandboxes'));
+    expect(chooseSandboxRoot(join(base, 'work'), 'a1', true, log, join(base, 'fallback'))).toBe(
+      join(base, 'work', 'sandboxes'),
+    );
   });
 
   it('moves them to the fallback, reachable, when a parent directory is private', () => {
@@ -26,6 +30,8 @@ describe('sandbox root', () => {
 
   it('does not care when tasks run as the agent user', () => {
     chmodSync(base, 0o700);
-    expect(chooseSandboxRoot(join(base, 'work'), 'a1', false, log, join(base, 'fallback'))).toBe(join(base, 'work', 'sandboxes'));
+    expect(chooseSandboxRoot(join(base, 'work'), 'a1', false, log, join(base, 'fallback'))).toBe(
+      join(base, 'work', 'sandboxes'),
+    );
   });
 });

@@ -14,14 +14,22 @@ export function traversableByOthers(dir: string): boolean {
   for (;;) {
     try {
       if ((statSync(p).mode & 0o001) === 0) return false;
-    } catch { return false; }
+    } catch {
+      return false;
+    }
     const up = dirname(p);
     if (up === p) return true;
     p = up;
   }
 }
 
-export function chooseSandboxRoot(workDir: string, agentId: string, tasksRunAsOtherUser: boolean, log: Logger, fallbackBase = '/var/lib/agora'): string {
+export function chooseSandboxRoot(
+  workDir: string,
+  agentId: string,
+  tasksRunAsOtherUser: boolean,
+  log: Logger,
+  fallbackBase = '/var/lib/agora',
+): string {
   const preferred = join(resolve(workDir), 'sandboxes');
   mkdirSync(preferred, { recursive: true });
   chmodSync(preferred, 0o755);
@@ -29,6 +37,9 @@ export function chooseSandboxRoot(workDir: string, agentId: string, tasksRunAsOt
   const fallback = join(fallbackBase, agentId, 'sandboxes');
   mkdirSync(fallback, { recursive: true });
   for (let p = fallback; p !== dirname(fallbackBase); p = dirname(p)) chmodSync(p, 0o755);
-  log.warn({ workDir, sandboxes: fallback }, 'the work dir is not reachable by the task user (a parent directory is private); sandboxes go elsewhere');
+  log.warn(
+    { workDir, sandboxes: fallback },
+    'the work dir is not reachable by the task user (a parent directory is private); sandboxes go elsewhere',
+  );
   return fallback;
 }

@@ -15,7 +15,9 @@ import { ApiError, Resources, type LaunchGrants, type TaskInfo } from '../sdk';
 
 /** The task's port resources, one number each (what it may bind on the host). */
 export function offeredPorts(task: Pick<TaskInfo, 'resources'>): number[] {
-  return Resources.fromWire(task.resources).rangesOf('ports').flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
+  return Resources.fromWire(task.resources)
+    .rangesOf('ports')
+    .flatMap(([a, b]) => Array.from({ length: b - a + 1 }, (_, i) => a + i));
 }
 
 /** Pure: a user name or id that means root (`root`, `0`, `0:…`, `root:…`). */
@@ -30,23 +32,44 @@ export function checkConfinement(task: Pick<TaskInfo, 'resources' | 'container'>
   const c = task.container;
   if (c.type !== 'DOCKER') return;
   if (c.network === 'host' && !grants.hostNetwork) {
-    throw new ApiError('FORBIDDEN', "task.container.network: 'host' needs the hostNetwork grant (the task would share the host's network); use 'bridge' with portMappings", 'task.container.network');
+    throw new ApiError(
+      'FORBIDDEN',
+      "task.container.network: 'host' needs the hostNetwork grant (the task would share the host's network); use 'bridge' with portMappings",
+      'task.container.network',
+    );
   }
   const ports = new Set(offeredPorts(task));
   c.portMappings.forEach((pm, i) => {
     if (!pm.hostPort || ports.has(pm.hostPort)) return;
     const field = `task.container.portMappings[${i}].hostPort`;
     const have = ports.size > 0 ? `its ports are ${describePorts(task)}` : 'it has no ports resource';
-    throw new ApiError('INVALID', `${field}: host port ${pm.hostPort} is not among the task's offered ports (${have}); take it from the offer's ports or leave hostPort 0`, field);
+    throw new ApiError(
+      'INVALID',
+      `${field}: host port ${pm.hostPort} is not among the task's offered ports (${have}); take it from the offer's ports or leave hostPort 0`,
+      field,
+    );
   });
 }
 
 /** Throws FORBIDDEN when `user` is root and neither the LAUNCH grants nor the agent's ACL allow it. */
-export function checkRootUser(user: string | undefined, field: string, principal: string, grants: LaunchGrants, aclAllowsRoot: boolean): void {
+export function checkRootUser(
+  user: string | undefined,
+  field: string,
+  principal: string,
+  grants: LaunchGrants,
+  aclAllowsRoot: boolean,
+): void {
   if (!isRootUser(user) || grants.runAsRoot || aclAllowsRoot) return;
-  throw new ApiError('FORBIDDEN', `${field}: principal '${principal}' may not run tasks as root ('${user}'): not granted runAsRoot`, field);
+  throw new ApiError(
+    'FORBIDDEN',
+    `${field}: principal '${principal}' may not run tasks as root ('${user}'): not granted runAsRoot`,
+    field,
+  );
 }
 
 function describePorts(task: Pick<TaskInfo, 'resources'>): string {
-  return Resources.fromWire(task.resources).rangesOf('ports').map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',');
+  return Resources.fromWire(task.resources)
+    .rangesOf('ports')
+    .map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`))
+    .join(',');
 }

@@ -7,7 +7,10 @@
  * The uid has no /etc/passwd entry; its group is the same number. Per task rather than per framework: two
  * tasks of one framework are not meant to share files either (a shared volume is the way to share).
  */
-export interface UidRange { first: number; last: number }
+export interface UidRange {
+  first: number;
+  last: number;
+}
 
 export const DEFAULT_TASK_UID_RANGE = '200000-265535';
 
@@ -18,13 +21,19 @@ export function parseUidRange(text: string | undefined): UidRange | undefined {
   const first = m ? Number(m[1]) : NaN;
   const last = m ? Number(m[2]) : NaN;
   if (!m || first < 1000 || last < first || last > 4_294_967_294) {
-    throw new Error(`task uid range '${t}': expected first-last with 1000 ≤ first ≤ last (e.g. ${DEFAULT_TASK_UID_RANGE}), or off`);
+    throw new Error(
+      `task uid range '${t}': expected first-last with 1000 ≤ first ≤ last (e.g. ${DEFAULT_TASK_UID_RANGE}), or off`,
+    );
   }
   return { first, last };
 }
 
 /** Pure: the next free uid at or after `next` (wrapping), and where to start the time after. */
-export function allocateUid(range: UidRange, next: number | undefined, inUse: ReadonlySet<number>): { uid: number; next: number } {
+export function allocateUid(
+  range: UidRange,
+  next: number | undefined,
+  inUse: ReadonlySet<number>,
+): { uid: number; next: number } {
   const size = range.last - range.first + 1;
   const start = next !== undefined && next >= range.first && next <= range.last ? next : range.first;
   for (let i = 0; i < size; i++) {

@@ -17,14 +17,22 @@ describe('task users', () => {
   });
 
   it('refuses anything not granted — root included — naming the field and the fix', () => {
-    const e = (() => { try { taskUserFor(task('root'), { principal: 'ci' }, 'nobody', acl); } catch (x) { return x as ApiError; } })();
+    const e = (() => {
+      try {
+        taskUserFor(task('root'), { principal: 'ci' }, 'nobody', acl);
+      } catch (x) {
+        return x as ApiError;
+      }
+    })();
     expect(e).toBeInstanceOf(ApiError);
     expect(e?.field).toBe('task.command.user');
     expect(e?.message).toMatch(/principal 'ci' may not run tasks as 'root'.*--task-user-acl 'ci=root'/);
-    expect(() => taskUserFor(task(), { user: 'deploy' }, 'nobody', acl)).toThrow(/framework.user: principal '\*' may not run tasks as 'deploy'/);
+    expect(() => taskUserFor(task(), { user: 'deploy' }, 'nobody', acl)).toThrow(
+      /framework.user: principal '\*' may not run tasks as 'deploy'/,
+    );
   });
 
-  it('leaves a Docker task to its image\'s user unless one is asked for (and granted)', () => {
+  it("leaves a Docker task to its image's user unless one is asked for (and granted)", () => {
     expect(taskUserFor(task(), {}, undefined, acl)).toBeUndefined();
     expect(taskUserFor(task('www-data'), {}, undefined, acl)).toBe('www-data');
     expect(() => taskUserFor(task('root'), {}, undefined, acl)).toThrow(/may not run tasks as 'root'/);

@@ -11,7 +11,10 @@ export type TaskUserAcl = ReadonlyMap<string, ReadonlySet<string>>;
 
 export function parseTaskUserAcl(text: string | undefined): TaskUserAcl {
   const acl = new Map<string, Set<string>>();
-  for (const part of (text ?? '').split(';').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of (text ?? '')
+    .split(';')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const m = /^([^=\s]+)\s*=\s*([A-Za-z0-9_.-]+(?:\s*,\s*[A-Za-z0-9_.-]+)*)$/.exec(part);
     if (!m) throw new Error(`task user ACL '${part}': expected principal=user[,user…], e.g. ci=builder,deploy`);
     acl.set(m[1], new Set(m[2].split(',').map((u) => u.trim())));
@@ -21,12 +24,19 @@ export function parseTaskUserAcl(text: string | undefined): TaskUserAcl {
 
 /** `defaultUser` undefined (Docker): the image's own user unless one is asked for. */
 export function taskUserFor(
-  task: { command: { user?: string } }, framework: { user?: string; principal?: string }, defaultUser: string | undefined, acl: TaskUserAcl,
+  task: { command: { user?: string } },
+  framework: { user?: string; principal?: string },
+  defaultUser: string | undefined,
+  acl: TaskUserAcl,
 ): string | undefined {
   const field = task.command.user !== undefined ? 'task.command.user' : 'framework.user';
   const wanted = task.command.user ?? framework.user ?? defaultUser;
   if (wanted === undefined || wanted === defaultUser) return wanted;
   const principal = framework.principal ?? '*';
   if (acl.get(principal)?.has(wanted) || acl.get('*')?.has(wanted)) return wanted;
-  throw new ApiError('FORBIDDEN', `${field}: principal '${principal}' may not run tasks as '${wanted}' on this agent (grant it with --task-user-acl '${principal}=${wanted}')`, field);
+  throw new ApiError(
+    'FORBIDDEN',
+    `${field}: principal '${principal}' may not run tasks as '${wanted}' on this agent (grant it with --task-user-acl '${principal}=${wanted}')`,
+    field,
+  );
 }

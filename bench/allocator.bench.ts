@@ -20,7 +20,12 @@ import type { AgentId, FrameworkId } from '../sdk/protocol/common';
 import type { Allocation } from '../master/allocator/allocator';
 import { HierarchicalDrfAllocator } from '../master/allocator/drf-allocator';
 
-const SHAPES = [[1_000, 100], [5_000, 500], [10_000, 1_000], [20_000, 2_000]] as const;
+const SHAPES = [
+  [1_000, 100],
+  [5_000, 500],
+  [10_000, 1_000],
+  [20_000, 2_000],
+] as const;
 const MESOS_1_8_MS: Record<number, number> = { 1_000: 70, 5_000: 400, 10_000: 1_100, 20_000: 3_800 };
 const TIMED_ROUNDS = 5;
 const AGENT = Resources.parse('cpus:24;mem:96000;ports:[31000-32000]');
@@ -31,7 +36,15 @@ const NOW_MS = 1_700_000_000_000;
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-interface Row { agents: number; frameworks: number; medianMs: number; medianCpuMs: number; roundsMs: number[]; offersPerRound: number[]; heapMb: number }
+interface Row {
+  agents: number;
+  frameworks: number;
+  medianMs: number;
+  medianCpuMs: number;
+  roundsMs: number[];
+  offersPerRound: number[];
+  heapMb: number;
+}
 
 const GUARANTEE = Resources.parse('cpus:1;mem:512');
 
@@ -52,7 +65,11 @@ function setUp(agentCount: number, frameworkCount: number): HierarchicalDrfAlloc
 }
 
 function declineAll(allocator: HierarchicalDrfAllocator, offers: Allocation[]): void {
-  for (const o of offers) allocator.recoverResources(o.frameworkId, o.agentId, o.role, o.resources, { refuseSeconds: INT_MAX_SECONDS, now: NOW_MS });
+  for (const o of offers)
+    allocator.recoverResources(o.frameworkId, o.agentId, o.role, o.resources, {
+      refuseSeconds: INT_MAX_SECONDS,
+      now: NOW_MS,
+    });
 }
 
 function median(values: number[]): number {
@@ -78,16 +95,34 @@ function measure(agentCount: number, frameworkCount: number): Row {
     offersPerRound.push(offers.length);
   }
   const heapMb = process.memoryUsage().heapUsed / 2 ** 20;
-  return { agents: agentCount, frameworks: frameworkCount, medianMs: median(roundsMs), medianCpuMs: median(roundsCpuMs), roundsMs, offersPerRound, heapMb };
+  return {
+    agents: agentCount,
+    frameworks: frameworkCount,
+    medianMs: median(roundsMs),
+    medianCpuMs: median(roundsCpuMs),
+    roundsMs,
+    offersPerRound,
+    heapMb,
+  };
 }
 
 function printTable(rows: Row[]): void {
-  console.log(`load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} cores`);
-  console.log('| agents | frameworks | ms per cycle (median of 5) | CPU ms (median) | rounds 1–5 (ms) | offers per round | heap MB | Mesos 1.8 ms |');
-  console.log('|-------:|-----------:|---------------------------:|----------------:|-----------------|-----------------:|--------:|-------------:|');
+  console.log(
+    `load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${cpus().length} cores`,
+  );
+  console.log(
+    '| agents | frameworks | ms per cycle (median of 5) | CPU ms (median) | rounds 1–5 (ms) | offers per round | heap MB | Mesos 1.8 ms |',
+  );
+  console.log(
+    '|-------:|-----------:|---------------------------:|----------------:|-----------------|-----------------:|--------:|-------------:|',
+  );
   for (const r of rows) {
     const rounds = r.roundsMs.map((ms) => ms.toFixed(0)).join(' / ');
-    console.log(`| ${r.agents} | ${r.frameworks} | ${r.medianMs.toFixed(1)} | ${r.medianCpuMs.toFixed(1)} | ${rounds} | ${median(r.offersPerRound)} | ${r.heapMb.toFixed(0)} | ~${MESOS_1_8_MS[r.agents]} |`);
+    console.log(
+      `| ${r.agents} | ${r.frameworks} | ${r.medianMs.toFixed(1)} | ${r.medianCpuMs.toFixed(1)} | ${rounds} | ${median(r.offersPerRound)} | ${r.heapMb.toFixed(0)} | ~${MESOS_1_8_MS[r.agents]} |`,
+    );
   }
 }
 
@@ -105,7 +140,10 @@ function saturate(agentCount: number, frameworkCount: number): void {
     const ms = Number(process.hrtime.bigint() - started) / 1e6;
     const cpu = process.cpuUsage(cpuBefore);
     const cpuMs = (cpu.user + cpu.system) / 1000;
-    if (round % every === 0 || offers.length === 0) console.log(`${agentCount}/${frameworkCount} round ${round}: ${ms.toFixed(1)} ms (CPU ${cpuMs.toFixed(1)} ms), ${offers.length} offers`);
+    if (round % every === 0 || offers.length === 0)
+      console.log(
+        `${agentCount}/${frameworkCount} round ${round}: ${ms.toFixed(1)} ms (CPU ${cpuMs.toFixed(1)} ms), ${offers.length} offers`,
+      );
   }
 }
 
@@ -114,7 +152,10 @@ function main(): void {
   const rows: Row[] = [];
   for (const [agents, frameworks] of SHAPES) {
     if (only !== undefined && agents !== only) continue;
-    if (process.argv.includes('--saturate')) { saturate(agents, frameworks); continue; }
+    if (process.argv.includes('--saturate')) {
+      saturate(agents, frameworks);
+      continue;
+    }
     rows.push(measure(agents, frameworks));
     console.error(`measured ${agents} agents / ${frameworks} frameworks`);
   }

@@ -52,9 +52,17 @@ function spec(root: string, i: number, extra: Partial<ContainerSpec> = {}): Cont
   const sandboxDir = path.join(root, `t${i}`);
   fs.mkdirSync(sandboxDir);
   return {
-    taskId: `bench-${i}`, frameworkId: 'bench', agentId: 'bench-agent', sandboxDir,
-    command: { shell: false, value: 'sleep', arguments: ['600'] }, env: {}, cpus: 0.01, memMb: 16, hostPorts: [],
-    labels: { [BENCH_LABEL]: '1' }, ...extra,
+    taskId: `bench-${i}`,
+    frameworkId: 'bench',
+    agentId: 'bench-agent',
+    sandboxDir,
+    command: { shell: false, value: 'sleep', arguments: ['600'] },
+    env: {},
+    cpus: 0.01,
+    memMb: 16,
+    hostPorts: [],
+    labels: { [BENCH_LABEL]: '1' },
+    ...extra,
   };
 }
 
@@ -85,7 +93,12 @@ function taskPids(host: NativeHost, cgroupPath: string): number[] {
 
 async function destroyAll(containers: Container[]): Promise<number> {
   const d0 = performance.now();
-  await Promise.all(containers.map(async (k) => { await k.kill(3_000); await k.destroy(); }));
+  await Promise.all(
+    containers.map(async (k) => {
+      await k.kill(3_000);
+      await k.destroy();
+    }),
+  );
   return performance.now() - d0;
 }
 
@@ -101,15 +114,33 @@ function cpuOfTree(pid: number): { self: number; children: number } {
 function endWatch(containers: Container[]): { check(): void } {
   const ended: string[] = [];
   for (const k of containers) {
-    k.wait().then((e) => ended.push(`${k.taskId}: ${e.reason} ${e.message}`), (err: unknown) => ended.push(`${k.taskId}: wait failed: ${String(err)}`));
+    k.wait().then(
+      (e) => ended.push(`${k.taskId}: ${e.reason} ${e.message}`),
+      (err: unknown) => ended.push(`${k.taskId}: wait failed: ${String(err)}`),
+    );
   }
-  return { check: () => { if (ended.length > 0) throw new Error(`task ended before its command ran — ${ended[0]}`); } };
+  return {
+    check: () => {
+      if (ended.length > 0) throw new Error(`task ended before its command ran — ${ended[0]}`);
+    },
+  };
 }
 
-interface AgoraBatch { launchedMs: number; allRunningMs: number; destroyMs: number; killed: number; cpu: { agent: number; server: number; tasks: number } }
+interface AgoraBatch {
+  launchedMs: number;
+  allRunningMs: number;
+  destroyMs: number;
+  killed: number;
+  cpu: { agent: number; server: number; tasks: number };
+}
 
 /** N tasks launched as one batch (as an agent does for the tasks of one accept), until every command runs; then all killed. */
-async function agoraBatch(c: NativeContainerizer, host: NativeHost, specs: ContainerSpec[], made: Container[]): Promise<AgoraBatch> {
+async function agoraBatch(
+  c: NativeContainerizer,
+  host: NativeHost,
+  specs: ContainerSpec[],
+  made: Container[],
+): Promise<AgoraBatch> {
   const serverPid = c.launchServerPid()!;
   const cpu0 = { agent: process.cpuUsage(), tree: cpuOfTree(serverPid) };
   const t0 = performance.now();
@@ -131,13 +162,25 @@ async function agoraBatch(c: NativeContainerizer, host: NativeHost, specs: Conta
   const agentCpu = process.cpuUsage(cpu0.agent);
   const tree = cpuOfTree(serverPid);
   return {
-    launchedMs, allRunningMs, destroyMs, killed: exits.filter((e) => e.reason === 'KILLED').length,
-    cpu: { agent: (agentCpu.user + agentCpu.system) / 1e6, server: tree.self - cpu0.tree.self, tasks: tree.children - cpu0.tree.children },
+    launchedMs,
+    allRunningMs,
+    destroyMs,
+    killed: exits.filter((e) => e.reason === 'KILLED').length,
+    cpu: {
+      agent: (agentCpu.user + agentCpu.system) / 1e6,
+      server: tree.self - cpu0.tree.self,
+      tasks: tree.children - cpu0.tree.children,
+    },
   };
 }
 
 /** One at a time: launch() call → resolved, and → the command running. */
-async function latencies(c: NativeContainerizer, host: NativeHost, specs: ContainerSpec[], made: Container[]): Promise<{ resolved: number[]; running: number[] }> {
+async function latencies(
+  c: NativeContainerizer,
+  host: NativeHost,
+  specs: ContainerSpec[],
+  made: Container[],
+): Promise<{ resolved: number[]; running: number[] }> {
   const resolved: number[] = [];
   const running: number[] = [];
   for (const sp of specs) {
@@ -169,7 +212,9 @@ async function benchNative(n: number, sample: number, rounds: number): Promise<v
     console.log(`\n## native (cgroup v${host.version})`);
     if (sample > 0) {
       const { resolved, running } = await latencies(c, host, specs(sample), made);
-      console.log(`latency, ${sample} tasks one at a time: launch() p50 ${ms(pct(resolved, 50))} p99 ${ms(pct(resolved, 99))}; to command running p50 ${ms(pct(running, 50))} p99 ${ms(pct(running, 99))}`);
+      console.log(
+        `latency, ${sample} tasks one at a time: launch() p50 ${ms(pct(resolved, 50))} p99 ${ms(pct(resolved, 99))}; to command running p50 ${ms(pct(running, 50))} p99 ${ms(pct(running, 99))}`,
+      );
     }
     const ratios: number[] = [];
     for (let r = 0; r < rounds; r++) {
@@ -182,18 +227,36 @@ async function benchNative(n: number, sample: number, rounds: number): Promise<v
       };
       let base: BaselineResult;
       let ours: AgoraBatch;
-      if (r % 2 === 0) { base = await runBase(); ours = await runOurs(); } else { ours = await runOurs(); base = await runBase(); }
+      if (r % 2 === 0) {
+        base = await runBase();
+        ours = await runOurs();
+      } else {
+        ours = await runOurs();
+        base = await runBase();
+      }
       const ratio = ours.allRunningMs / base.allRunningMs;
       ratios.push(ratio);
       const cpu = ours.cpu.agent + ours.cpu.server + ours.cpu.tasks;
-      console.log(`round ${r + 1} (load ${load} → ${os.loadavg()[0]!.toFixed(2)}, ${r % 2 === 0 ? 'baseline first' : 'agora first'}):`);
-      console.log(`  agora    ${n} × sleep 600: all launch() resolved ${s(ours.launchedMs)}; all running ${s(ours.allRunningMs)}; kill (SIGTERM, grace 3 s) + destroy all ${s(ours.destroyMs)} (${ours.killed}/${n} KILLED); cpu: agent ${ours.cpu.agent.toFixed(2)} + launch server ${ours.cpu.server.toFixed(2)} + tasks ${ours.cpu.tasks.toFixed(2)} = ${cpu.toFixed(2)} s`);
-      console.log(`  baseline ${n} × unshare … sh -c 'exec sleep 600' from a bash loop: all running ${s(base.allRunningMs)}; SIGKILL all ${s(base.destroyMs)}; cpu ${base.cpuSeconds.toFixed(2)} s`);
+      console.log(
+        `round ${r + 1} (load ${load} → ${os.loadavg()[0]!.toFixed(2)}, ${r % 2 === 0 ? 'baseline first' : 'agora first'}):`,
+      );
+      console.log(
+        `  agora    ${n} × sleep 600: all launch() resolved ${s(ours.launchedMs)}; all running ${s(ours.allRunningMs)}; kill (SIGTERM, grace 3 s) + destroy all ${s(ours.destroyMs)} (${ours.killed}/${n} KILLED); cpu: agent ${ours.cpu.agent.toFixed(2)} + launch server ${ours.cpu.server.toFixed(2)} + tasks ${ours.cpu.tasks.toFixed(2)} = ${cpu.toFixed(2)} s`,
+      );
+      console.log(
+        `  baseline ${n} × unshare … sh -c 'exec sleep 600' from a bash loop: all running ${s(base.allRunningMs)}; SIGKILL all ${s(base.destroyMs)}; cpu ${base.cpuSeconds.toFixed(2)} s`,
+      );
       console.log(`  ratio agora / baseline, launch until all running: ${ratio.toFixed(2)}×`);
     }
-    if (rounds > 1) console.log(`ratios: ${ratios.map((x) => x.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}×`);
+    if (rounds > 1)
+      console.log(`ratios: ${ratios.map((x) => x.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}×`);
   } finally {
-    await Promise.all(made.map(async (k) => { await k.kill(0); await k.destroy(); }));
+    await Promise.all(
+      made.map(async (k) => {
+        await k.kill(0);
+        await k.destroy();
+      }),
+    );
     c.close();
     await sweepCgroups(`agora-bench/${process.pid}`);
     fs.rmSync(root, { recursive: true, force: true });
@@ -210,7 +273,13 @@ async function benchDocker(m: number): Promise<void> {
   const d = new DockerContainerizer({ agentId: 'bench-agent' });
   const avail = await d.available();
   if (!avail.ok) throw new Error(avail.reason);
-  const docker = { image: IMAGE, pullPolicy: 'ifNotPresent' as const, portMappings: [], network: 'bridge' as const, readOnlyRootfs: false };
+  const docker = {
+    image: IMAGE,
+    pullPolicy: 'ifNotPresent' as const,
+    portMappings: [],
+    network: 'bridge' as const,
+    readOnlyRootfs: false,
+  };
   try {
     const specs = Array.from({ length: m }, (_, i) => spec(root, i, { docker }));
     const ours = await launchAll(d, specs);
@@ -232,17 +301,25 @@ async function benchDocker(m: number): Promise<void> {
     const b0 = performance.now();
     for (let i = 0; i < m; i++) {
       const a = performance.now();
-      const k = await d.docker.createContainer({ Image: IMAGE, Cmd: ['sleep', '600'], Labels: { [BENCH_LABEL]: 'plain' } });
+      const k = await d.docker.createContainer({
+        Image: IMAGE,
+        Cmd: ['sleep', '600'],
+        Labels: { [BENCH_LABEL]: 'plain' },
+      });
       await k.start();
       bare.push(performance.now() - a);
     }
     const bareMs = performance.now() - b0;
     bare.sort((x, y) => x - y);
     console.log(`\n## docker: ${m} × sleep 600 (${IMAGE})`);
-    console.log(`agora launch latency p50 ${ms(pct(ours.latencies, 50))}, p99 ${ms(pct(ours.latencies, 99))}; all: ${s(ours.totalMs)}; kill + destroy all: ${s(oursDestroyMs)}`);
+    console.log(
+      `agora launch latency p50 ${ms(pct(ours.latencies, 50))}, p99 ${ms(pct(ours.latencies, 99))}; all: ${s(ours.totalMs)}; kill + destroy all: ${s(oursDestroyMs)}`,
+    );
     console.log(`plain docker run -d  p50 ${ms(pct(plain, 50))}, p99 ${ms(pct(plain, 99))}; all: ${s(plainMs)}`);
     console.log(`bare API create+start p50 ${ms(pct(bare, 50))}, p99 ${ms(pct(bare, 99))}; all: ${s(bareMs)}`);
-    console.log(`ratio agora / plain docker run (total): ${(ours.totalMs / plainMs).toFixed(2)}×; p50: ${(pct(ours.latencies, 50) / pct(plain, 50)).toFixed(2)}×`);
+    console.log(
+      `ratio agora / plain docker run (total): ${(ours.totalMs / plainMs).toFixed(2)}×; p50: ${(pct(ours.latencies, 50) / pct(plain, 50)).toFixed(2)}×`,
+    );
     console.log(`ratio agora / bare API (total): ${(ours.totalMs / bareMs).toFixed(2)}×`);
   } finally {
     await removeLabelled(d, `${BENCH_LABEL}=1`);
@@ -255,7 +332,9 @@ async function main(): Promise<void> {
   process.env.AGORA_LOG_LEVEL ??= 'warn';
   const n = arg('native', 1_000);
   const m = arg('docker', 50);
-  console.log(`# launch benchmark — ${os.cpus().length} cpus, ${os.cpus()[0]?.model ?? '?'}, node ${process.version}, load ${os.loadavg()[0]!.toFixed(2)}`);
+  console.log(
+    `# launch benchmark — ${os.cpus().length} cpus, ${os.cpus()[0]?.model ?? '?'}, node ${process.version}, load ${os.loadavg()[0]!.toFixed(2)}`,
+  );
   if (n > 0) await benchNative(n, arg('sample', 100), arg('rounds', 1));
   if (m > 0) await benchDocker(m);
 }

@@ -33,7 +33,10 @@ export class ProgramCounter {
   scan(pids: number[]): boolean {
     let any = false;
     for (const pid of pids) {
-      if (this.seen.has(pid)) { any = true; continue; }
+      if (this.seen.has(pid)) {
+        any = true;
+        continue;
+      }
       let comm: string;
       try {
         comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
@@ -41,7 +44,10 @@ export class ProgramCounter {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
         throw err;
       }
-      if (comm === this.name) { this.seen.add(pid); any = true; }
+      if (comm === this.name) {
+        this.seen.add(pid);
+        any = true;
+      }
     }
     return any;
   }
@@ -56,19 +62,41 @@ function cpuSeconds(cg: TaskCgroup): number {
   return s.cpuUserSeconds + s.cpuSystemSeconds;
 }
 
-export async function runBaseline(host: Extract<CgroupHost, { ok: true }>, relPath: string, n: number, unshareBin: string): Promise<BaselineResult> {
+export async function runBaseline(
+  host: Extract<CgroupHost, { ok: true }>,
+  relPath: string,
+  n: number,
+  unshareBin: string,
+): Promise<BaselineResult> {
   const cg = openCgroup(host, relPath);
   cg.create({ cpus: 64, cpuHardCap: false, memLimitBytes: 1024 ** 4, pidsMax: 4 * n + 100 });
   try {
     const join = cg.procsFiles.map((f) => `echo $$ > ${shQuote(f)}`).join('; ');
-    const one = [unshareBin, '--pid', '--fork', '--mount-proc', '--ipc', '--uts', '--setuid', '65534', '--', 'sh', '-c', 'exec sleep 600'].map(shQuote).join(' ');
+    const one = [
+      unshareBin,
+      '--pid',
+      '--fork',
+      '--mount-proc',
+      '--ipc',
+      '--uts',
+      '--setuid',
+      '65534',
+      '--',
+      'sh',
+      '-c',
+      'exec sleep 600',
+    ]
+      .map(shQuote)
+      .join(' ');
     const script = `${join}; for ((i = 0; i < ${n}; i++)); do ${one} & done`;
     const sleeps = new ProgramCounter('sleep');
     const t0 = performance.now();
     const loop = spawn('bash', ['-c', script], { stdio: 'ignore' });
     const loopDone = new Promise<void>((resolve, reject) => {
       loop.once('error', reject);
-      loop.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`the baseline loop exited with ${code}`))));
+      loop.once('exit', (code) =>
+        code === 0 ? resolve() : reject(new Error(`the baseline loop exited with ${code}`)),
+      );
     });
     await until(() => {
       sleeps.scan(cg.pids());

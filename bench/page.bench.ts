@@ -25,7 +25,12 @@ const json = args.includes('--json');
 const sizes = args.filter((a) => /^\d+$/.test(a)).map(Number);
 const SIZES = [0, ...(sizes.length ? sizes : [10_000, 100_000])];
 
-interface Row { tasks: number; firstScreenMs: number; apiMs: number; rounds: number[] }
+interface Row {
+  tasks: number;
+  firstScreenMs: number;
+  apiMs: number;
+  rounds: number[];
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -36,9 +41,14 @@ async function firstScreen(browser: Browser, url: string, token: string, tasks: 
     const answered = page.waitForResponse((r) => r.url().includes('/api/v1/tasks?'), { timeout: 120_000 });
     await page.goto(`${url}/#/tasks`);
     await answered;
-    await page.locator(tasks > 0 ? 'tbody tr[data-key]' : 'tbody td.empty').first().waitFor({ timeout: 120_000 });
+    await page
+      .locator(tasks > 0 ? 'tbody tr[data-key]' : 'tbody td.empty')
+      .first()
+      .waitFor({ timeout: 120_000 });
     return await page.evaluate(() => performance.now());
-  } finally { await page.close(); }
+  } finally {
+    await page.close();
+  }
 }
 
 async function apiTime(url: string, token: string): Promise<number> {
@@ -66,7 +76,12 @@ async function main(): Promise<void> {
       if (n > 0) addBulkTasks(m, n);
       const rounds: number[] = [];
       for (let i = 0; i < ROUNDS; i++) rounds.push(await firstScreen(browser, cluster.masterHttpUrl, cluster.token, n));
-      rows.push({ tasks: n, firstScreenMs: median(rounds), apiMs: await apiTime(cluster.masterHttpUrl, cluster.token), rounds });
+      rows.push({
+        tasks: n,
+        firstScreenMs: median(rounds),
+        apiMs: await apiTime(cluster.masterHttpUrl, cluster.token),
+        rounds,
+      });
       if (!json) process.stderr.write(`  ${n} tasks: ${rounds.map((r) => r.toFixed(0)).join(' ')} ms\n`);
     }
   } finally {
@@ -78,9 +93,17 @@ async function main(): Promise<void> {
   console.log(`tasks page, first screen (median of ${ROUNDS} navigations), load average ${loadavg()[0].toFixed(2)}`);
   console.log('tasks      page ms   × empty   api ms (limit=100)   × empty');
   for (const r of rows) {
-    console.log(`${String(r.tasks).padStart(7)}  ${r.firstScreenMs.toFixed(0).padStart(8)}  ${(r.firstScreenMs / anchor.firstScreenMs).toFixed(2).padStart(8)}  ${r.apiMs.toFixed(1).padStart(19)}  ${(r.apiMs / anchor.apiMs).toFixed(2).padStart(8)}`);
+    console.log(
+      `${String(r.tasks).padStart(7)}  ${r.firstScreenMs.toFixed(0).padStart(8)}  ${(r.firstScreenMs / anchor.firstScreenMs).toFixed(2).padStart(8)}  ${r.apiMs.toFixed(1).padStart(19)}  ${(r.apiMs / anchor.apiMs).toFixed(2).padStart(8)}`,
+    );
   }
   if (json) console.log(JSON.stringify({ loadavg: loadavg()[0], rows }));
 }
 
-main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1); });
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -11,14 +11,24 @@ import { authHeaders } from './auth';
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, UNAVAILABLE: 3, NOT_FOUND: 4, TIMEOUT: 5, DENIED: 6 } as const;
 
 export class CliError extends Error {
-  constructor(message: string, readonly exitCode: number = EXIT.FAILED) { super(message); this.name = 'CliError'; }
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.FAILED,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
 }
 
 export const DEFAULT_NATS = 'nats://127.0.0.1:4222';
 export const DEFAULT_MASTER = 'http://127.0.0.1:5050';
 
-export function natsUrlOf(opts: { nats?: string }): string { return opts.nats ?? process.env.AGORA_NATS ?? DEFAULT_NATS; }
-export function masterUrlOf(opts: { master?: string }): string { return (opts.master ?? process.env.AGORA_MASTER ?? DEFAULT_MASTER).replace(/\/$/, ''); }
+export function natsUrlOf(opts: { nats?: string }): string {
+  return opts.nats ?? process.env.AGORA_NATS ?? DEFAULT_NATS;
+}
+export function masterUrlOf(opts: { master?: string }): string {
+  return (opts.master ?? process.env.AGORA_MASTER ?? DEFAULT_MASTER).replace(/\/$/, '');
+}
 
 /** Adds `--nats <url>` (env AGORA_NATS). */
 export function natsOption(cmd: Command): Command {
@@ -26,10 +36,16 @@ export function natsOption(cmd: Command): Command {
 }
 /** Adds `--master <url>` (env AGORA_MASTER) and `--token <secret>` (env AGORA_TOKEN; cli/auth.ts). */
 export function masterOption(cmd: Command): Command {
-  return cmd.option('--master <url>', `master HTTP API (env AGORA_MASTER, default ${DEFAULT_MASTER})`)
-    .option('--token <secret>', 'HTTP API token (env AGORA_TOKEN; default: the admin token of the `agora up` cluster in AGORA_HOME)');
+  return cmd
+    .option('--master <url>', `master HTTP API (env AGORA_MASTER, default ${DEFAULT_MASTER})`)
+    .option(
+      '--token <secret>',
+      'HTTP API token (env AGORA_TOKEN; default: the admin token of the `agora up` cluster in AGORA_HOME)',
+    );
 }
-export function jsonOption(cmd: Command): Command { return cmd.option('--json', 'print JSON for scripts instead of a table'); }
+export function jsonOption(cmd: Command): Command {
+  return cmd.option('--json', 'print JSON for scripts instead of a table');
+}
 
 export function examples(cmd: Command, lines: string[]): Command {
   return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
@@ -40,9 +56,17 @@ export async function withNats<T>(opts: { nats?: string }, fn: (nc: NatsConnecti
   const url = natsUrlOf(opts);
   let nc: NatsConnection;
   try {
-    nc = await connectNats({ servers: url, name: 'agora-cli', startTimeoutMs: 3000, log: createLogger('cli', { level: 'silent' }) });
+    nc = await connectNats({
+      servers: url,
+      name: 'agora-cli',
+      startTimeoutMs: 3000,
+      log: createLogger('cli', { level: 'silent' }),
+    });
   } catch (e) {
-    throw new CliError(`cannot reach the cluster's NATS server at ${url}: ${(e as Error).message} (is the cluster up? set --nats or AGORA_NATS)`, EXIT.UNAVAILABLE);
+    throw new CliError(
+      `cannot reach the cluster's NATS server at ${url}: ${(e as Error).message} (is the cluster up? set --nats or AGORA_NATS)`,
+      EXIT.UNAVAILABLE,
+    );
   }
   try {
     return await fn(nc);
@@ -53,14 +77,26 @@ export async function withNats<T>(opts: { nats?: string }, fn: (nc: NatsConnecti
 }
 
 /** JSON over HTTP against the master; maps failures to CliError with meaningful exit codes. */
-export async function httpJson<T = unknown>(opts: { master?: string; token?: string }, method: string, path: string, body?: unknown): Promise<T> {
+export async function httpJson<T = unknown>(
+  opts: { master?: string; token?: string },
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
   const url = `${masterUrlOf(opts)}${path}`;
   let res: Response;
   try {
-    res = await fetch(url, { method, headers: { ...authHeaders(opts), ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+    res = await fetch(url, {
+      method,
+      headers: { ...authHeaders(opts), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).message;
-    throw new CliError(`cannot reach the master at ${masterUrlOf(opts)}: ${cause} (is the cluster up? set --master or AGORA_MASTER)`, EXIT.UNAVAILABLE);
+    throw new CliError(
+      `cannot reach the master at ${masterUrlOf(opts)}: ${cause} (is the cluster up? set --master or AGORA_MASTER)`,
+      EXIT.UNAVAILABLE,
+    );
   }
   const text = await res.text();
   const data = text === '' ? undefined : JSON.parse(text);
@@ -72,7 +108,14 @@ export async function httpJson<T = unknown>(opts: { master?: string; token?: str
 
 const tty = process.stdout.isTTY === true && !process.env.NO_COLOR;
 const paint = (code: string) => (s: string) => (tty ? `\x1b[${code}m${s}\x1b[0m` : s);
-export const color = { red: paint('31'), green: paint('32'), yellow: paint('33'), dim: paint('2'), bold: paint('1'), cyan: paint('36') };
+export const color = {
+  red: paint('31'),
+  green: paint('32'),
+  yellow: paint('33'),
+  dim: paint('2'),
+  bold: paint('1'),
+  cyan: paint('36'),
+};
 
 /** Colours a task/run/deployment state by its meaning. */
 export function stateColor(state: string): string {
@@ -81,22 +124,41 @@ export function stateColor(state: string): string {
   return color.yellow(state);
 }
 
-export interface Column<R> { header: string; get: (row: R) => unknown; align?: 'left' | 'right' }
+export interface Column<R> {
+  header: string;
+  get: (row: R) => unknown;
+  align?: 'left' | 'right';
+}
 
 /** Prints rows as an aligned table (ANSI colour codes are not counted in widths). */
-export function printTable<R>(rows: R[], columns: Column<R>[], out: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): void {
-  const cells = rows.map((r) => columns.map((c) => { const v = c.get(r); return v === undefined || v === null ? '-' : String(v); }));
+export function printTable<R>(
+  rows: R[],
+  columns: Column<R>[],
+  out: (s: string) => void = (s) => process.stdout.write(`${s}\n`),
+): void {
+  const cells = rows.map((r) =>
+    columns.map((c) => {
+      const v = c.get(r);
+      return v === undefined || v === null ? '-' : String(v);
+    }),
+  );
   const visible = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '').length;
   const widths = columns.map((c, i) => Math.max(c.header.length, ...cells.map((row) => visible(row[i]))));
-  const fmt = (vals: string[]) => vals.map((v, i) => {
-    const pad = ' '.repeat(Math.max(0, widths[i] - visible(v)));
-    return columns[i].align === 'right' ? pad + v : v + pad;
-  }).join('  ').trimEnd();
+  const fmt = (vals: string[]) =>
+    vals
+      .map((v, i) => {
+        const pad = ' '.repeat(Math.max(0, widths[i] - visible(v)));
+        return columns[i].align === 'right' ? pad + v : v + pad;
+      })
+      .join('  ')
+      .trimEnd();
   out(color.bold(fmt(columns.map((c) => c.header))));
   for (const row of cells) out(fmt(row));
 }
 
-export function printJson(value: unknown): void { process.stdout.write(`${JSON.stringify(value, null, 2)}\n`); }
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
 
 /** Wraps a command action: errors become one `error: …` line on stderr and the right exit code. */
 export function action<A extends unknown[]>(fn: (...args: A) => Promise<void | number>): (...args: A) => Promise<void> {
@@ -115,7 +177,14 @@ export function action<A extends unknown[]>(fn: (...args: A) => Promise<void | n
 export function describeError(e: unknown): { message: string; exitCode: number } {
   if (e instanceof CliError) return { message: e.message, exitCode: e.exitCode };
   if (e instanceof ApiError) {
-    const exitCode = e.code === 'NOT_FOUND' ? EXIT.NOT_FOUND : e.code === 'INVALID' ? EXIT.USAGE : e.code === 'UNAVAILABLE' ? EXIT.UNAVAILABLE : EXIT.FAILED;
+    const exitCode =
+      e.code === 'NOT_FOUND'
+        ? EXIT.NOT_FOUND
+        : e.code === 'INVALID'
+          ? EXIT.USAGE
+          : e.code === 'UNAVAILABLE'
+            ? EXIT.UNAVAILABLE
+            : EXIT.FAILED;
     return { message: e.message, exitCode };
   }
   return { message: (e as Error)?.message ?? String(e), exitCode: EXIT.FAILED };

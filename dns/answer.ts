@@ -28,25 +28,53 @@ type Answer = packet.Answer;
 
 export function soaRecord(zone: Zone): Answer {
   return {
-    name: zone.origin, type: 'SOA', ttl: TTL_S, class: 'IN',
-    data: { mname: `ns.${zone.origin}`, rname: `hostmaster.${zone.origin}`, serial: zone.serial >>> 0, refresh: 60, retry: 10, expire: 86_400, minimum: TTL_S },
+    name: zone.origin,
+    type: 'SOA',
+    ttl: TTL_S,
+    class: 'IN',
+    data: {
+      mname: `ns.${zone.origin}`,
+      rname: `hostmaster.${zone.origin}`,
+      serial: zone.serial >>> 0,
+      refresh: 60,
+      retry: 10,
+      expire: 86_400,
+      minimum: TTL_S,
+    },
   };
 }
 
-interface Found { answers: Answer[]; additionals: Answer[] }
+interface Found {
+  answers: Answer[];
+  additionals: Answer[];
+}
 
 function recordsFor(zone: Zone, owner: string, name: string, records: NameRecords, type: string): Found {
   const a = (): Answer[] => records.a.map((ip) => ({ name: owner, type: 'A', class: 'IN', ttl: TTL_S, data: ip }));
-  const srv = (): Answer[] => records.srv.map((s) => ({ name: owner, type: 'SRV', class: 'IN', ttl: TTL_S, data: { priority: 0, weight: 1, port: s.port, target: s.target } }));
-  const glue = (): Answer[] => [...new Set(records.srv.map((s) => s.target))].flatMap((t) =>
-    (zone.names.get(t)?.a ?? []).map((ip): Answer => ({ name: t, type: 'A', class: 'IN', ttl: TTL_S, data: ip })));
+  const srv = (): Answer[] =>
+    records.srv.map((s) => ({
+      name: owner,
+      type: 'SRV',
+      class: 'IN',
+      ttl: TTL_S,
+      data: { priority: 0, weight: 1, port: s.port, target: s.target },
+    }));
+  const glue = (): Answer[] =>
+    [...new Set(records.srv.map((s) => s.target))].flatMap((t) =>
+      (zone.names.get(t)?.a ?? []).map((ip): Answer => ({ name: t, type: 'A', class: 'IN', ttl: TTL_S, data: ip })),
+    );
   const soa = (): Answer[] => (name === zone.origin ? [soaRecord(zone)] : []);
   switch (type) {
-    case 'A': return { answers: a(), additionals: [] };
-    case 'SRV': return { answers: srv(), additionals: glue() };
-    case 'SOA': return { answers: soa(), additionals: [] };
-    case 'ANY': return { answers: [...soa(), ...a(), ...srv()], additionals: glue() };
-    default: return { answers: [], additionals: [] };
+    case 'A':
+      return { answers: a(), additionals: [] };
+    case 'SRV':
+      return { answers: srv(), additionals: glue() };
+    case 'SOA':
+      return { answers: soa(), additionals: [] };
+    case 'ANY':
+      return { answers: [...soa(), ...a(), ...srv()], additionals: glue() };
+    default:
+      return { answers: [], additionals: [] };
   }
 }
 
@@ -57,7 +85,16 @@ function udpLimit(query: packet.DecodedPacket): number {
   return Math.min(MAX_UDP_BYTES, Math.max(CLASSIC_UDP_BYTES, opt.udpPayloadSize ?? CLASSIC_UDP_BYTES));
 }
 
-const optRecord = (): Answer => ({ name: '.', type: 'OPT', udpPayloadSize: OUR_EDNS_BYTES, extendedRcode: 0, ednsVersion: 0, flags: 0, flag_do: false, options: [] });
+const optRecord = (): Answer => ({
+  name: '.',
+  type: 'OPT',
+  udpPayloadSize: OUR_EDNS_BYTES,
+  extendedRcode: 0,
+  ednsVersion: 0,
+  flags: 0,
+  flag_do: false,
+  options: [],
+});
 
 /** The encoded response to a decoded query; `undefined` for a packet that is itself a response (ignored). */
 export function answerQuery(zone: Zone, query: packet.DecodedPacket, transport: Transport): Buffer | undefined {
@@ -66,10 +103,19 @@ export function answerQuery(zone: Zone, query: packet.DecodedPacket, transport: 
   const opcode = (flags >> 11) & 0xf;
   const edns = (query.additionals ?? []).some((r) => r.type === 'OPT');
   const questions = query.questions ?? [];
-  const reply = (rcode: number, found: Found = { answers: [], additionals: [] }, authoritative = false, soa = false): packet.Packet => ({
-    id: query.id, type: 'response',
-    flags: (opcode << 11) | (flags & packet.RECURSION_DESIRED) | (authoritative ? packet.AUTHORITATIVE_ANSWER : 0) | rcode,
-    questions, answers: found.answers, authorities: soa ? [soaRecord(zone)] : [],
+  const reply = (
+    rcode: number,
+    found: Found = { answers: [], additionals: [] },
+    authoritative = false,
+    soa = false,
+  ): packet.Packet => ({
+    id: query.id,
+    type: 'response',
+    flags:
+      (opcode << 11) | (flags & packet.RECURSION_DESIRED) | (authoritative ? packet.AUTHORITATIVE_ANSWER : 0) | rcode,
+    questions,
+    answers: found.answers,
+    authorities: soa ? [soaRecord(zone)] : [],
     additionals: [...found.additionals, ...(edns ? [optRecord()] : [])],
   });
   const limit = transport === 'udp' ? udpLimit(query) : 65_535;
@@ -89,7 +135,10 @@ export function encodeWithin(response: packet.Packet, limitBytes: number): Buffe
   const full = packet.encode(response);
   if (full.length <= limitBytes) return full;
   return packet.encode({
-    ...response, flags: (response.flags ?? 0) | packet.TRUNCATED_RESPONSE, answers: [], authorities: [],
+    ...response,
+    flags: (response.flags ?? 0) | packet.TRUNCATED_RESPONSE,
+    answers: [],
+    authorities: [],
     additionals: (response.additionals ?? []).filter((r) => r.type === 'OPT'),
   });
 }
@@ -99,5 +148,13 @@ export function formatError(bytes: Buffer): Buffer | undefined {
   if (bytes.length < 12) return undefined;
   if ((bytes.readUInt16BE(2) & 0x8000) !== 0) return undefined; // a response: never answer it
   const opcode = (bytes.readUInt16BE(2) >> 11) & 0xf;
-  return packet.encode({ id: bytes.readUInt16BE(0), type: 'response', flags: (opcode << 11) | RCODE.FORMERR, questions: [], answers: [], authorities: [], additionals: [] });
+  return packet.encode({
+    id: bytes.readUInt16BE(0),
+    type: 'response',
+    flags: (opcode << 11) | RCODE.FORMERR,
+    questions: [],
+    answers: [],
+    authorities: [],
+    additionals: [],
+  });
 }

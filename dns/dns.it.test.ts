@@ -26,7 +26,12 @@ const silent = createLogger('test', { level: 'silent' });
 
 beforeAll(async () => {
   cluster = await startCluster({ agents: [{ hostname: 'localhost' }, { hostname: '127.0.0.2' }] });
-  svc = await startService({ natsUrl: cluster.natsUrl, dataDir: join(cluster.dir, 'service'), tickMs: 200, log: silent });
+  svc = await startService({
+    natsUrl: cluster.natsUrl,
+    dataDir: join(cluster.dir, 'service'),
+    tickMs: 200,
+    log: silent,
+  });
   dns = await startDns({ natsUrl: cluster.natsUrl, port: 0, resyncMs: 60_000, log: silent });
   nc = await connectNats({ servers: cluster.natsUrl, name: 'dns-it' });
 });
@@ -38,23 +43,51 @@ afterAll(async () => {
 });
 
 const q = (name: string, type: string, extra: string[] = []) => dig(dns.port, name, type, extra);
-const data = (r: DigResult, type: string) => r.answer.filter((row) => row[3] === type).map((row) => row.slice(4).join(' ')).sort();
+const data = (r: DigResult, type: string) =>
+  r.answer
+    .filter((row) => row[3] === type)
+    .map((row) => row.slice(4).join(' '))
+    .sort();
 const makeSick = (i: InstanceView) => {
   const agent = cluster.agents.find((a) => a.agent.id === i.agentId)!;
   rmSync(join(sandboxPath(agent.agent.sandboxRoot, svc.driver.frameworkId, i.taskId), 'healthy'));
 };
 const hostIp = (i: InstanceView) => (i.hostname === 'localhost' ? '127.0.0.1' : i.hostname);
-const target = (i: InstanceView) => (i.hostname === 'localhost' ? 'localhost.agents.agora.' : '127-0-0-2.agents.agora.');
+const target = (i: InstanceView) =>
+  i.hostname === 'localhost' ? 'localhost.agents.agora.' : '127-0-0-2.agents.agora.';
 
 it('answers A and SRV for the ready instances of an app and follows them through sickness, scaling and removal', async () => {
-  const { deploymentId } = await api({ type: 'deploy', app: { id: '/shop/cart', cmd: 'touch healthy; sleep 1000', instances: 2, cpus: 0.1, mem: 16,
-    ports: [0, 0], constraints: [['hostname', 'UNIQUE']], backoff: { backoffSeconds: 0.5 },
-    healthChecks: [{ type: 'COMMAND', command: 'test -f healthy', gracePeriodSeconds: 2, intervalSeconds: 0.3, timeoutSeconds: 5, consecutiveFailures: 2 }] } });
+  const { deploymentId } = await api({
+    type: 'deploy',
+    app: {
+      id: '/shop/cart',
+      cmd: 'touch healthy; sleep 1000',
+      instances: 2,
+      cpus: 0.1,
+      mem: 16,
+      ports: [0, 0],
+      constraints: [['hostname', 'UNIQUE']],
+      backoff: { backoffSeconds: 0.5 },
+      healthChecks: [
+        {
+          type: 'COMMAND',
+          command: 'test -f healthy',
+          gracePeriodSeconds: 2,
+          intervalSeconds: 0.3,
+          timeoutSeconds: 5,
+          consecutiveFailures: 2,
+        },
+      ],
+    },
+  });
   await succeeded(deploymentId!, '2 healthy instances', 30_000);
   const instances = (await show('/shop/cart')).instanceList;
   expect(instances.map(hostIp).sort()).toEqual(['127.0.0.1', '127.0.0.2']);
 
-  const a = await eventually(async () => { const r = await q('cart.shop.agora', 'A'); return data(r, 'A').length === 2 ? r : undefined; }, 'two A records');
+  const a = await eventually(async () => {
+    const r = await q('cart.shop.agora', 'A');
+    return data(r, 'A').length === 2 ? r : undefined;
+  }, 'two A records');
   expect(a.status).toBe('NOERROR');
   expect(a.flags).toContain('aa');
   expect(data(a, 'A')).toEqual(['127.0.0.1', '127.0.0.2']);
@@ -64,7 +97,12 @@ it('answers A and SRV for the ready instances of an app and follows them through
   for (const k of [0, 1]) {
     const srv = await q(`_port${k}._tcp.cart.shop.agora`, 'SRV');
     expect(data(srv, 'SRV')).toEqual(expectedSrv(k, instances));
-    expect(srv.additional.filter((r) => r[3] === 'A').map((r) => `${r[0]} ${r[4]}`).sort()).toEqual(['127-0-0-2.agents.agora. 127.0.0.2', 'localhost.agents.agora. 127.0.0.1']);
+    expect(
+      srv.additional
+        .filter((r) => r[3] === 'A')
+        .map((r) => `${r[0]} ${r[4]}`)
+        .sort(),
+    ).toEqual(['127-0-0-2.agents.agora. 127.0.0.2', 'localhost.agents.agora. 127.0.0.1']);
   }
   const overTcp = await q('_port0._tcp.cart.shop.agora', 'SRV', ['+tcp']);
   expect(overTcp.text).toMatch(/\(TCP\)/);
@@ -73,16 +111,29 @@ it('answers A and SRV for the ready instances of an app and follows them through
   // An instance that fails its health check leaves the answer (before the framework replaces it).
   const [sick, well] = instances;
   makeSick(sick);
-  await eventually(async () => { const r = await q('cart.shop.agora', 'A'); return data(r, 'A').join() === hostIp(well); }, 'only the healthy instance\'s host in A');
-  await eventually(async () => data(await q('_port0._tcp.cart.shop.agora', 'SRV'), 'SRV').join() === expectedSrv(0, [well]).join(), 'only the healthy instance in SRV');
+  await eventually(async () => {
+    const r = await q('cart.shop.agora', 'A');
+    return data(r, 'A').join() === hostIp(well);
+  }, "only the healthy instance's host in A");
+  await eventually(
+    async () => data(await q('_port0._tcp.cart.shop.agora', 'SRV'), 'SRV').join() === expectedSrv(0, [well]).join(),
+    'only the healthy instance in SRV',
+  );
   // Its replacement (same agent: UNIQUE hostname) comes back once healthy.
-  await eventually(async () => data(await q('cart.shop.agora', 'A'), 'A').length === 2, 'the replacement back in A', 40_000);
+  await eventually(
+    async () => data(await q('cart.shop.agora', 'A'), 'A').length === 2,
+    'the replacement back in A',
+    40_000,
+  );
 
   // Scaling to one: the killed instance leaves.
   const scaled = await api({ type: 'scale', appId: '/shop/cart', instances: 1 });
   await succeeded(scaled.deploymentId!, 'scaled to 1');
   const [left] = (await show('/shop/cart')).instanceList;
-  await eventually(async () => data(await q('cart.shop.agora', 'A'), 'A').join() === hostIp(left), 'one A record after scaling');
+  await eventually(
+    async () => data(await q('cart.shop.agora', 'A'), 'A').join() === hostIp(left),
+    'one A record after scaling',
+  );
   expect(data(await q('_port1._tcp.cart.shop.agora', 'SRV'), 'SRV')).toEqual(expectedSrv(1, [left]));
 
   // Removed: the name goes.
@@ -91,7 +142,10 @@ it('answers A and SRV for the ready instances of an app and follows them through
 });
 
 it('answers as an authoritative server for agora. only: NXDOMAIN, NODATA, SOA, REFUSED', async () => {
-  const { deploymentId } = await api({ type: 'deploy', app: { id: '/web', cmd: 'sleep 1000', instances: 1, cpus: 0.1, mem: 16, ports: [0] } });
+  const { deploymentId } = await api({
+    type: 'deploy',
+    app: { id: '/web', cmd: 'sleep 1000', instances: 1, cpus: 0.1, mem: 16, ports: [0] },
+  });
   await succeeded(deploymentId!, '1 instance');
   await eventually(async () => data(await q('web.agora', 'A'), 'A').length === 1, 'web.agora has an A record');
 
@@ -101,10 +155,16 @@ it('answers as an authoritative server for agora. only: NXDOMAIN, NODATA, SOA, R
   expect(nx.authority.map((r) => [r[0], r[3]])).toEqual([['agora.', 'SOA']]);
 
   const nodata = await q('web.agora', 'AAAA');
-  expect([nodata.status, nodata.answer.length, nodata.authority.map((r) => r[3]).join()]).toEqual(['NOERROR', 0, 'SOA']);
+  expect([nodata.status, nodata.answer.length, nodata.authority.map((r) => r[3]).join()]).toEqual([
+    'NOERROR',
+    0,
+    'SOA',
+  ]);
 
   const soa = await q('agora', 'SOA');
-  expect(soa.answer.map((r) => r.slice(0, 5).join(' '))).toEqual([expect.stringMatching(/^agora\. 5 IN SOA ns\.agora\.$/)]);
+  expect(soa.answer.map((r) => r.slice(0, 5).join(' '))).toEqual([
+    expect.stringMatching(/^agora\. 5 IN SOA ns\.agora\.$/),
+  ]);
 
   const refused = await q('example.com', 'A');
   expect(refused.status).toBe('REFUSED');
@@ -114,6 +174,13 @@ it('answers as an authoritative server for agora. only: NXDOMAIN, NODATA, SOA, R
 });
 
 it('refuses to deploy an app whose id cannot be a DNS name, naming the field', async () => {
-  await expect(api({ type: 'deploy', app: { id: `/${'x'.repeat(64)}`, cmd: 'sleep 1' } })).rejects.toMatchObject({ code: 'INVALID', field: 'id', message: expect.stringMatching(/a DNS label holds at most 63/) });
-  await expect(api({ type: 'deploy', app: { id: '/agents/x', cmd: 'sleep 1' } })).rejects.toMatchObject({ code: 'INVALID', field: 'id' });
+  await expect(api({ type: 'deploy', app: { id: `/${'x'.repeat(64)}`, cmd: 'sleep 1' } })).rejects.toMatchObject({
+    code: 'INVALID',
+    field: 'id',
+    message: expect.stringMatching(/a DNS label holds at most 63/),
+  });
+  await expect(api({ type: 'deploy', app: { id: '/agents/x', cmd: 'sleep 1' } })).rejects.toMatchObject({
+    code: 'INVALID',
+    field: 'id',
+  });
 });

@@ -12,12 +12,18 @@
 import { lookup } from 'node:dns/promises';
 import { isIPv4 } from 'node:net';
 import { decode, RateLimitedLog, request, type Logger, type NatsConnection } from 'agora/sdk';
-import { EndpointsChangedSchema, SERVICE_API_SUBJECT, SERVICE_ENDPOINTS_SUBJECT, type ServiceReplies } from 'agora/sdk/service';
+import {
+  EndpointsChangedSchema,
+  SERVICE_API_SUBJECT,
+  SERVICE_ENDPOINTS_SUBJECT,
+  type ServiceReplies,
+} from 'agora/sdk/service';
 import { buildZone, type AppEndpoints, type Zone } from './zone';
 
 export type LookupIPv4 = (hostname: string) => Promise<string[]>;
 
-const systemLookup: LookupIPv4 = async (hostname) => (await lookup(hostname, { family: 4, all: true })).map((a) => a.address);
+const systemLookup: LookupIPv4 = async (hostname) =>
+  (await lookup(hostname, { family: 4, all: true })).map((a) => a.address);
 
 /**
  * Agents register with a hostname (`os.hostname()` or `--hostname`), not an address: an IPv4 literal is used as
@@ -26,11 +32,20 @@ const systemLookup: LookupIPv4 = async (hostname) => (await lookup(hostname, { f
 export class HostResolver {
   private cache = new Map<string, { ips: string[]; at: number }>();
   private failing = new Set<string>();
-  constructor(private readonly log: Logger, private readonly lookupIPv4: LookupIPv4 = systemLookup, private readonly ttlMs = 30_000, private readonly now = Date.now) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly lookupIPv4: LookupIPv4 = systemLookup,
+    private readonly ttlMs = 30_000,
+    private readonly now = Date.now,
+  ) {}
 
   async resolve(hosts: Iterable<string>): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
-    await Promise.all([...new Set(hosts)].map(async (h) => { out.set(h, await this.one(h)); }));
+    await Promise.all(
+      [...new Set(hosts)].map(async (h) => {
+        out.set(h, await this.one(h));
+      }),
+    );
     return out;
   }
 
@@ -39,8 +54,14 @@ export class HostResolver {
     const hit = this.cache.get(host);
     if (hit && this.now() - hit.at < this.ttlMs) return hit.ips;
     let ips: string[] = [];
-    try { ips = [...new Set(await this.lookupIPv4(host))]; } catch (e) {
-      if (!this.failing.has(host)) this.log.warn({ host, err: (e as Error).message }, 'agent host has no IPv4 address; its instances are left out of DNS');
+    try {
+      ips = [...new Set(await this.lookupIPv4(host))];
+    } catch (e) {
+      if (!this.failing.has(host))
+        this.log.warn(
+          { host, err: (e as Error).message },
+          'agent host has no IPv4 address; its instances are left out of DNS',
+        );
     }
     if (ips.length > 0 && this.failing.delete(host)) this.log.info({ host, ips }, 'agent host resolves again');
     if (ips.length === 0) this.failing.add(host);
@@ -79,9 +100,15 @@ export class ServiceFeed {
   async start(): Promise<void> {
     this.sub = this.opts.nc.subscribe(SERVICE_ENDPOINTS_SUBJECT, {
       callback: (err, msg) => {
-        if (err) { this.opts.log.error({ err: err.message }, 'endpoints subscription failed'); return; }
+        if (err) {
+          this.opts.log.error({ err: err.message }, 'endpoints subscription failed');
+          return;
+        }
         const parsed = EndpointsChangedSchema.safeParse(safeDecode(msg.data));
-        if (!parsed.success) { this.warn.warn('bad-nudge', { subject: msg.subject }, 'ignored a malformed endpoints-changed message'); return; }
+        if (!parsed.success) {
+          this.warn.warn('bad-nudge', { subject: msg.subject }, 'ignored a malformed endpoints-changed message');
+          return;
+        }
         this.opts.log.debug({ apps: parsed.data.appIds }, 'endpoints changed');
         this.refresh();
       },
@@ -102,25 +129,47 @@ export class ServiceFeed {
   /** Asks for a refresh; folds into the one under way, if any. Never throws. */
   refresh(): void {
     if (this.stopped) return;
-    if (this.running) { this.again = true; return; }
-    this.running = this.refreshLoop().finally(() => { this.running = undefined; });
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.refreshLoop().finally(() => {
+      this.running = undefined;
+    });
   }
 
   /** Resolves once no refresh is under way (for start-up and tests). */
-  async idle(): Promise<void> { while (this.running) await this.running; }
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
 
   private async refreshLoop(): Promise<void> {
     do {
       this.again = false;
-      try { await this.refreshOnce(); } catch (e) {
-        this.warn.warn('refresh', { err: (e as Error).message }, 'cannot read the service framework\'s endpoints; serving the last zone');
+      try {
+        await this.refreshOnce();
+      } catch (e) {
+        this.warn.warn(
+          'refresh',
+          { err: (e as Error).message },
+          "cannot read the service framework's endpoints; serving the last zone",
+        );
       }
     } while (this.again);
   }
 
   private async refreshOnce(): Promise<void> {
-    const reply = await request<ServiceReplies['endpoints']>(this.opts.nc, SERVICE_API_SUBJECT, { type: 'endpoints' }, { timeoutMs: this.opts.requestTimeoutMs ?? 3000 });
-    const apps: AppEndpoints[] = reply.endpoints.map((e) => ({ appId: e.appId, portCount: e.portCount ?? 0, endpoints: e.endpoints }));
+    const reply = await request<ServiceReplies['endpoints']>(
+      this.opts.nc,
+      SERVICE_API_SUBJECT,
+      { type: 'endpoints' },
+      { timeoutMs: this.opts.requestTimeoutMs ?? 3000 },
+    );
+    const apps: AppEndpoints[] = reply.endpoints.map((e) => ({
+      appId: e.appId,
+      portCount: e.portCount ?? 0,
+      endpoints: e.endpoints,
+    }));
     const addresses = await this.resolver.resolve(apps.flatMap((a) => a.endpoints.map((e) => e.host)));
     const zone = buildZone({ apps, addresses, serial: this.serial });
     const key = zoneKey(zone);
@@ -133,7 +182,11 @@ export class ServiceFeed {
 }
 
 function safeDecode(data: Uint8Array): unknown {
-  try { return decode(data); } catch { return undefined; } // reported by the caller as malformed
+  try {
+    return decode(data);
+  } catch {
+    return undefined;
+  } // reported by the caller as malformed
 }
 
 const zoneKey = (zone: Zone): string => JSON.stringify([...zone.names].sort(([a], [b]) => a.localeCompare(b)));

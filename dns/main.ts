@@ -25,21 +25,50 @@ export interface DnsOptions {
   log?: Logger;
 }
 
-export interface RunningDns { host: string; port: number; zone(): Zone; feed: ServiceFeed; stop(): Promise<void> }
+export interface RunningDns {
+  host: string;
+  port: number;
+  zone(): Zone;
+  feed: ServiceFeed;
+  stop(): Promise<void>;
+}
 
 export async function startDns(opts: DnsOptions): Promise<RunningDns> {
   const log = opts.log ?? createLogger('dns');
   let zone = buildZone({ apps: [], addresses: new Map(), serial: Math.floor(Date.now() / 1000) });
   let feed: ServiceFeed | undefined;
-  const nc: NatsConnection = await connectNats({ servers: opts.natsUrl, name: 'agora-dns', log, onReconnect: () => feed?.refresh() });
-  feed = new ServiceFeed({ nc, log, resyncMs: opts.resyncMs, resolver: opts.resolver, onZone: (z) => { zone = z; } });
-  const server = await startDnsServer({ host: opts.host ?? '127.0.0.1', port: opts.port, log, answer: (q, transport) => answerQuery(zone, q, transport) })
-    .catch(async (e: unknown) => { await nc.close(); throw e; });
+  const nc: NatsConnection = await connectNats({
+    servers: opts.natsUrl,
+    name: 'agora-dns',
+    log,
+    onReconnect: () => feed?.refresh(),
+  });
+  feed = new ServiceFeed({
+    nc,
+    log,
+    resyncMs: opts.resyncMs,
+    resolver: opts.resolver,
+    onZone: (z) => {
+      zone = z;
+    },
+  });
+  const server = await startDnsServer({
+    host: opts.host ?? '127.0.0.1',
+    port: opts.port,
+    log,
+    answer: (q, transport) => answerQuery(zone, q, transport),
+  }).catch(async (e: unknown) => {
+    await nc.close();
+    throw e;
+  });
   await feed.start();
   log.info({ host: server.host, port: server.port, zone: `${zone.origin}.` }, 'DNS server up');
   const running = feed;
   return {
-    host: server.host, port: server.port, zone: () => zone, feed: running,
+    host: server.host,
+    port: server.port,
+    zone: () => zone,
+    feed: running,
     async stop() {
       await running.stop();
       await server.close();
@@ -50,18 +79,27 @@ export async function startDns(opts: DnsOptions): Promise<RunningDns> {
 
 const portArg = (v: string): number => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`'${v}' is not a port number (0–65535)`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError(`'${v}' is not a port number (0–65535)`);
   return n;
 };
 
 export function dnsProgram(): Command {
   return new Command('agora dns')
-    .description("the cluster's DNS server: apps of the service framework as names in the zone agora. (A and SRV records of their ready instances)")
-    .option('--nats <url>', 'NATS server of the cluster (env AGORA_NATS)', process.env.AGORA_NATS ?? 'nats://127.0.0.1:4222')
+    .description(
+      "the cluster's DNS server: apps of the service framework as names in the zone agora. (A and SRV records of their ready instances)",
+    )
+    .option(
+      '--nats <url>',
+      'NATS server of the cluster (env AGORA_NATS)',
+      process.env.AGORA_NATS ?? 'nats://127.0.0.1:4222',
+    )
     .option('--host <address>', 'address to listen on (UDP and TCP)', '127.0.0.1')
     .option('--port <port>', 'port to listen on (UDP and TCP; 0 = any free port)', portArg, 8600)
     .option('--resync <seconds>', 'full refresh this often besides the change feed', '5')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Names (TTL 5 s): /shop/cart answers as
   cart.shop.agora.                A    the hosts of its ready instances (running, and healthy if it has checks)
   _port0._tcp.cart.shop.agora.    SRV  host and port of each ready instance (one name per port index)
@@ -73,7 +111,8 @@ Examples:
   $ agora dns --nats nats://10.0.0.5:4222 --host 0.0.0.0 --port 53
   $ dig @127.0.0.1 -p 8600 cart.shop.agora
   $ dig @127.0.0.1 -p 8600 +tcp SRV _port0._tcp.cart.shop.agora
-`);
+`,
+    );
 }
 
 export async function main(argv = process.argv): Promise<void> {
@@ -85,4 +124,8 @@ export async function main(argv = process.argv): Promise<void> {
   stopOnSignals(log, () => dns.stop());
 }
 
-if (require.main === module) main().catch((err) => { process.stderr.write(`agora-dns: ${(err as Error).message}\n`); process.exit(1); });
+if (require.main === module)
+  main().catch((err) => {
+    process.stderr.write(`agora-dns: ${(err as Error).message}\n`);
+    process.exit(1);
+  });

@@ -12,15 +12,29 @@ import { buildZone } from './zone';
 
 const N = 40;
 const zone = buildZone({
-  apps: [{ appId: '/big', portCount: 1, endpoints: Array.from({ length: N }, (_, i) => ({ host: `10.1.0.${i}`, ports: [30000 + i] })) }],
-  addresses: new Map(Array.from({ length: N }, (_, i) => [`10.1.0.${i}`, [`10.1.0.${i}`]])), serial: 1,
+  apps: [
+    {
+      appId: '/big',
+      portCount: 1,
+      endpoints: Array.from({ length: N }, (_, i) => ({ host: `10.1.0.${i}`, ports: [30000 + i] })),
+    },
+  ],
+  addresses: new Map(Array.from({ length: N }, (_, i) => [`10.1.0.${i}`, [`10.1.0.${i}`]])),
+  serial: 1,
 });
 let server: DnsServer;
 
 beforeAll(async () => {
-  server = await startDnsServer({ host: '127.0.0.1', port: 0, log: createLogger('test', { level: 'silent' }), answer: (q, t) => answerQuery(zone, q, t) });
+  server = await startDnsServer({
+    host: '127.0.0.1',
+    port: 0,
+    log: createLogger('test', { level: 'silent' }),
+    answer: (q, t) => answerQuery(zone, q, t),
+  });
 });
-afterAll(async () => { await server?.close(); });
+afterAll(async () => {
+  await server?.close();
+});
 
 it('truncates a large answer over UDP (TC set, no records) and dig gets all of it by retrying over TCP', async () => {
   const udpOnly = await dig(server.port, '_port0._tcp.big.agora', 'SRV', ['+ignore', '+noedns']);

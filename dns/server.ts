@@ -20,17 +20,25 @@ export interface DnsServerOptions {
   tcpIdleMs?: number;
 }
 
-export interface DnsServer { host: string; port: number; close(): Promise<void> }
+export interface DnsServer {
+  host: string;
+  port: number;
+  close(): Promise<void>;
+}
 
 export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer> {
   const warn = new RateLimitedLog(opts.log);
   const respond = (bytes: Buffer, transport: Transport): Buffer | undefined => {
     let query: packet.DecodedPacket;
-    try { query = packet.decode(bytes); } catch (e) {
+    try {
+      query = packet.decode(bytes);
+    } catch (e) {
       warn.warn(`decode:${transport}`, { transport, err: (e as Error).message }, 'undecodable DNS message');
       return formatError(bytes);
     }
-    try { return opts.answer(query, transport); } catch (e) {
+    try {
+      return opts.answer(query, transport);
+    } catch (e) {
       opts.log.error({ err: e, transport }, 'answering a DNS query failed');
       return formatError(bytes); // never silence: the client hears something rather than waiting for its timeout
     }
@@ -44,7 +52,8 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       const conns = new Set<TcpSocket>();
       const tcp = await listenTcp(opts.host, port, respond, opts.tcpIdleMs ?? 10_000, opts.log, conns);
       return {
-        host: opts.host, port,
+        host: opts.host,
+        port,
         async close() {
           await new Promise<void>((r) => udp.close(() => r()));
           const closed = new Promise<void>((r) => tcp.close(() => r()));
@@ -54,16 +63,27 @@ export async function startDnsServer(opts: DnsServerOptions): Promise<DnsServer>
       };
     } catch (e) {
       await new Promise<void>((r) => udp.close(() => r()));
-      if (opts.port !== 0 || attempt >= 5) throw new Error(`cannot listen for DNS over TCP on ${opts.host}:${port}: ${(e as Error).message}`, { cause: e });
+      if (opts.port !== 0 || attempt >= 5)
+        throw new Error(`cannot listen for DNS over TCP on ${opts.host}:${port}: ${(e as Error).message}`, {
+          cause: e,
+        });
     }
   }
 }
 
-function bindUdp(host: string, port: number, respond: (b: Buffer, t: Transport) => Buffer | undefined, log: Logger): Promise<Socket> {
+function bindUdp(
+  host: string,
+  port: number,
+  respond: (b: Buffer, t: Transport) => Buffer | undefined,
+  log: Logger,
+): Promise<Socket> {
   const socket = createSocket(host.includes(':') ? 'udp6' : 'udp4');
   socket.on('message', (msg, rinfo) => {
     const out = respond(msg, 'udp');
-    if (out) socket.send(out, rinfo.port, rinfo.address, (err) => { if (err) log.warn({ err: err.message, to: `${rinfo.address}:${rinfo.port}` }, 'could not send a DNS reply'); });
+    if (out)
+      socket.send(out, rinfo.port, rinfo.address, (err) => {
+        if (err) log.warn({ err: err.message, to: `${rinfo.address}:${rinfo.port}` }, 'could not send a DNS reply');
+      });
   });
   return new Promise((resolve, reject) => {
     socket.once('error', reject);
@@ -75,7 +95,14 @@ function bindUdp(host: string, port: number, respond: (b: Buffer, t: Transport) 
   });
 }
 
-function listenTcp(host: string, port: number, respond: (b: Buffer, t: Transport) => Buffer | undefined, idleMs: number, log: Logger, conns: Set<TcpSocket>): Promise<Server> {
+function listenTcp(
+  host: string,
+  port: number,
+  respond: (b: Buffer, t: Transport) => Buffer | undefined,
+  idleMs: number,
+  log: Logger,
+  conns: Set<TcpSocket>,
+): Promise<Server> {
   const server = createServer((conn) => {
     conns.add(conn);
     conn.once('close', () => conns.delete(conn));
@@ -91,7 +118,12 @@ function listenTcp(host: string, port: number, respond: (b: Buffer, t: Transport
   });
 }
 
-function serveConnection(conn: TcpSocket, respond: (b: Buffer, t: Transport) => Buffer | undefined, idleMs: number, log: Logger): void {
+function serveConnection(
+  conn: TcpSocket,
+  respond: (b: Buffer, t: Transport) => Buffer | undefined,
+  idleMs: number,
+  log: Logger,
+): void {
   let pending = Buffer.alloc(0);
   conn.setTimeout(idleMs, () => conn.destroy());
   conn.on('error', (err) => log.debug({ err: err.message }, 'DNS TCP connection error'));

@@ -13,8 +13,14 @@
  */
 import { appDnsName, appIdDnsProblems, DNS_AGENTS_LABEL, DNS_ZONE } from 'agora/sdk/service';
 
-export interface SrvTarget { port: number; target: string }
-export interface NameRecords { a: string[]; srv: SrvTarget[] }
+export interface SrvTarget {
+  port: number;
+  target: string;
+}
+export interface NameRecords {
+  a: string[];
+  srv: SrvTarget[];
+}
 
 export interface Zone {
   /** `agora` */
@@ -40,7 +46,12 @@ export interface ZoneInput {
 
 /** `node-7.example.com` → `node-7-example-com`: one LDH label (≤ 63) naming an agent's host. */
 export function hostLabel(hostname: string): string {
-  const label = hostname.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  const label = hostname
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 63)
+    .replace(/-+$/, '');
   return label === '' ? 'host' : label;
 }
 
@@ -52,10 +63,16 @@ export function buildZone(input: ZoneInput): Zone {
   const names = new Map<string, NameRecords>();
   const at = (name: string): NameRecords => {
     let r = names.get(name);
-    if (!r) { r = emptyRecords(); names.set(name, r); }
+    if (!r) {
+      r = emptyRecords();
+      names.set(name, r);
+    }
     return r;
   };
-  const addA = (name: string, ips: readonly string[]) => { const r = at(name); for (const ip of ips) if (!r.a.includes(ip)) r.a.push(ip); };
+  const addA = (name: string, ips: readonly string[]) => {
+    const r = at(name);
+    for (const ip of ips) if (!r.a.includes(ip)) r.a.push(ip);
+  };
   at(DNS_ZONE);
   for (const app of input.apps) {
     if (appIdDnsProblems(app.appId).length > 0) continue; // an app older than the DNS rules: no name
@@ -92,7 +109,8 @@ function addEmptyNonTerminals(names: Map<string, NameRecords>): void {
 }
 
 function compareIps(x: string, y: string): number {
-  const a = x.split('.').map(Number), b = y.split('.').map(Number);
+  const a = x.split('.').map(Number),
+    b = y.split('.').map(Number);
   for (let i = 0; i < 4; i++) if (a[i] !== b[i]) return a[i] - b[i];
   return 0;
 }

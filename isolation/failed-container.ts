@@ -7,7 +7,12 @@ import { IsolationError, LaunchError } from './errors';
  * Runs a containerizer's start step: a LaunchError (image missing, command not found, limit unsupported…)
  * becomes a container whose wait() reports LAUNCH_FAILED with the cause; anything else is an agent-side bug.
  */
-export async function launchOrFail(kind: ContainerCheckpoint['kind'], spec: ContainerSpec, log: Logger, start: () => Promise<Container>): Promise<Container> {
+export async function launchOrFail(
+  kind: ContainerCheckpoint['kind'],
+  spec: ContainerSpec,
+  log: Logger,
+  start: () => Promise<Container>,
+): Promise<Container> {
   try {
     return await start();
   } catch (err) {
@@ -25,7 +30,11 @@ export class FailedContainer implements Container {
   readonly checkpoint: ContainerCheckpoint;
   private readonly exit: ContainerExit;
 
-  constructor(readonly taskId: string, kind: ContainerCheckpoint['kind'], message: string) {
+  constructor(
+    readonly taskId: string,
+    kind: ContainerCheckpoint['kind'],
+    message: string,
+  ) {
     this.checkpoint = { kind, taskId, failed: true };
     this.exit = launchFailed(message);
   }
@@ -39,7 +48,13 @@ export class FailedContainer implements Container {
   }
 
   usage(): Promise<ContainerUsage> {
-    return Promise.resolve({ cpuUserSeconds: 0, cpuSystemSeconds: 0, memBytes: 0, memPeakBytes: 0, timestamp: Date.now() });
+    return Promise.resolve({
+      cpuUserSeconds: 0,
+      cpuSystemSeconds: 0,
+      memBytes: 0,
+      memPeakBytes: 0,
+      timestamp: Date.now(),
+    });
   }
 
   exec(): Promise<{ exitCode: number; output: string }> {

@@ -10,7 +10,14 @@
  *   const exit = await container.wait();                     // → TASK_FINISHED / FAILED / KILLED + reason
  */
 export type {
-  Container, ContainerCheckpoint, ContainerExit, Containerizer, ContainerizerKind, ContainerSpec, ContainerUsage, ExitReason,
+  Container,
+  ContainerCheckpoint,
+  ContainerExit,
+  Containerizer,
+  ContainerizerKind,
+  ContainerSpec,
+  ContainerUsage,
+  ExitReason,
 } from './containerizer';
 export { NativeContainerizer, type NativeContainerizerOptions, STATUS_FILE } from './native/native-containerizer';
 export { DockerContainerizer, type DockerContainerizerOptions } from './docker/docker-containerizer';
@@ -21,9 +28,22 @@ export { probeFor, commandProbe, httpProbe, tcpProbe, type Probe, type ProbeResu
 export { detectCgroups } from './cgroups/detect';
 export { type LogRotation, ROTATED_STREAMS, parseByteSize } from './logs/log-state';
 export { readRotatedLog, type LogRead } from './logs/read-log';
-export { openConfined, insideRoot, isPlainRelative, ConfinedOpenError, type ConfinedOpenFailure } from './logs/confined-open';
+export {
+  openConfined,
+  insideRoot,
+  isPlainRelative,
+  ConfinedOpenError,
+  type ConfinedOpenFailure,
+} from './logs/confined-open';
 export { diskVerdict, measureDiskBytes, type DiskVerdict } from './disk/disk-usage';
 export { UserDirectory } from './native/users';
 export {
-  CgroupError, CheckpointError, DockerEngineError, HealthCheckConfigError, IsolationError, LaunchError, UnavailableError, describeError,
+  CgroupError,
+  CheckpointError,
+  DockerEngineError,
+  HealthCheckConfigError,
+  IsolationError,
+  LaunchError,
+  UnavailableError,
+  describeError,
 } from './errors';

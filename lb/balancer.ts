@@ -51,22 +51,32 @@ export class Balancer {
   private readonly busy = new Map<number, string>();
   readonly resolve: (hostname: string) => Promise<string>;
 
-  constructor(private readonly opts: BalancerOptions) { this.resolve = opts.resolve ?? systemResolve; }
+  constructor(private readonly opts: BalancerOptions) {
+    this.resolve = opts.resolve ?? systemResolve;
+  }
 
   /** Rounds that completed (read, plan, apply), for tests and logs. */
   rounds = 0;
 
   /** What HAProxy runs now (for tests and `show`). */
-  get current(): Layout { return this.layout; }
+  get current(): Layout {
+    return this.layout;
+  }
 
-  start(): void { this.loop(); }
+  start(): void {
+    this.loop();
+  }
 
   private loop(): void {
     if (this.stopped) return;
-    this.sync().catch((e) => {
-      if (!this.failing) this.opts.log.error({ err: (e as Error).message }, 'load balancer round failed; retrying');
-      this.failing = true;
-    }).finally(() => { if (!this.stopped) this.timer = setTimeout(() => this.loop(), this.opts.pollMs ?? 250); });
+    this.sync()
+      .catch((e) => {
+        if (!this.failing) this.opts.log.error({ err: (e as Error).message }, 'load balancer round failed; retrying');
+        this.failing = true;
+      })
+      .finally(() => {
+        if (!this.stopped) this.timer = setTimeout(() => this.loop(), this.opts.pollMs ?? 250);
+      });
   }
 
   async stop(): Promise<void> {
@@ -77,7 +87,9 @@ export class Balancer {
 
   /** One round: read, plan, apply. */
   async sync(): Promise<void> {
-    const reply = RepliesSchema.parse(await request(this.opts.nc, SERVICE_API_SUBJECT, { type: 'loadBalancers' }, { timeoutMs: 2000 }));
+    const reply = RepliesSchema.parse(
+      await request(this.opts.nc, SERVICE_API_SUBJECT, { type: 'loadBalancers' }, { timeoutMs: 2000 }),
+    );
     const sites = await this.sitesOf(reply.loadBalancers);
     const running = this.opts.haproxy.running ? this.layout : EMPTY_LAYOUT;
     const open = await this.withoutBusyPorts(sites, running);
@@ -86,7 +98,10 @@ export class Balancer {
     if (p.reload || !this.opts.haproxy.running) {
       writeFileSync(this.opts.paths.config, renderConfig(p.layout, this.opts.paths, this.opts));
       await this.opts.haproxy.reload();
-      this.opts.log.info({ frontends: p.layout.frontends.map((f) => `${f.port} ${f.mode} ${f.appId} (${f.slots} slots)`) }, 'haproxy reloaded');
+      this.opts.log.info(
+        { frontends: p.layout.frontends.map((f) => `${f.port} ${f.mode} ${f.appId} (${f.slots} slots)`) },
+        'haproxy reloaded',
+      );
     }
     if (p.commands.length > 0) {
       await this.opts.haproxy.run(p.commands);
@@ -107,9 +122,17 @@ export class Balancer {
         const port = i.ports[a.loadBalancer.portIndex];
         if (!port) continue;
         try {
-          servers.push({ instanceId: i.instanceId, address: await this.resolve(i.hostname), port, state: i.ready ? 'ready' : 'drain' });
+          servers.push({
+            instanceId: i.instanceId,
+            address: await this.resolve(i.hostname),
+            port,
+            state: i.ready ? 'ready' : 'drain',
+          });
         } catch (e) {
-          this.opts.log.warn({ app: a.appId, instance: i.instanceId, hostname: i.hostname, err: (e as Error).message }, 'cannot resolve the host of an instance; left out');
+          this.opts.log.warn(
+            { app: a.appId, instance: i.instanceId, hostname: i.hostname, err: (e as Error).message },
+            'cannot resolve the host of an instance; left out',
+          );
         }
       }
       sites.push({ appId: a.appId, port: a.loadBalancer.port, mode: a.loadBalancer.mode, servers });
@@ -121,8 +144,16 @@ export class Balancer {
   private async withoutBusyPorts(sites: readonly Site[], running: Layout): Promise<Site[]> {
     const out: Site[] = [];
     for (const s of sites) {
-      if (running.frontends.some((f) => f.port === s.port) || await portFree(s.port, this.opts.bindAddress)) { this.busy.delete(s.port); out.push(s); continue; }
-      if (this.busy.get(s.port) !== s.appId) this.opts.log.error({ app: s.appId, port: s.port }, `load balancer port ${s.port} of ${s.appId} is in use by another process on this host; not balanced until it is free`);
+      if (running.frontends.some((f) => f.port === s.port) || (await portFree(s.port, this.opts.bindAddress))) {
+        this.busy.delete(s.port);
+        out.push(s);
+        continue;
+      }
+      if (this.busy.get(s.port) !== s.appId)
+        this.opts.log.error(
+          { app: s.appId, port: s.port },
+          `load balancer port ${s.port} of ${s.appId} is in use by another process on this host; not balanced until it is free`,
+        );
       this.busy.set(s.port, s.appId);
     }
     return out;

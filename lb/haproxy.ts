@@ -16,43 +16,66 @@ import type { Logger } from 'agora/sdk';
 const execFileAsync = promisify(execFile);
 
 export class HaproxyError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) { super(message, options); this.name = 'HaproxyError'; }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'HaproxyError';
+  }
 }
 
 /** Where Debian puts haproxy, or the first on PATH; undefined when it is not installed. */
 export function findHaproxy(): string | undefined {
-  for (const p of ['/usr/sbin/haproxy', '/usr/bin/haproxy', '/usr/local/sbin/haproxy', '/usr/local/bin/haproxy']) if (existsSync(p)) return p;
-  for (const dir of (process.env.PATH ?? '').split(':')) if (dir && existsSync(`${dir}/haproxy`)) return `${dir}/haproxy`;
+  for (const p of ['/usr/sbin/haproxy', '/usr/bin/haproxy', '/usr/local/sbin/haproxy', '/usr/local/bin/haproxy'])
+    if (existsSync(p)) return p;
+  for (const dir of (process.env.PATH ?? '').split(':'))
+    if (dir && existsSync(`${dir}/haproxy`)) return `${dir}/haproxy`;
   return undefined;
 }
 
 /** Answers of the runtime API that mean a command failed (a successful `set server` prints nothing or a notice). */
 const FAILED = /^(No such|Unknown command|Require|Invalid|.*\binvalid\b|.*: error|Permission denied|Can't)/im;
 
-export interface HaproxyPaths { readonly binary: string; readonly config: string; readonly socket: string; readonly serverState: string }
+export interface HaproxyPaths {
+  readonly binary: string;
+  readonly config: string;
+  readonly socket: string;
+  readonly serverState: string;
+}
 
 export class Haproxy {
   private proc?: ChildProcess;
   private exited = true;
 
-  constructor(private readonly paths: HaproxyPaths, private readonly log: Logger) {}
+  constructor(
+    private readonly paths: HaproxyPaths,
+    private readonly log: Logger,
+  ) {}
 
-  get running(): boolean { return !this.exited; }
+  get running(): boolean {
+    return !this.exited;
+  }
 
   async check(): Promise<void> {
-    try { await execFileAsync(this.paths.binary, ['-c', '-q', '-f', this.paths.config]); } catch (e) {
-      throw new HaproxyError(`haproxy refused the configuration ${this.paths.config}: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`, { cause: e });
+    try {
+      await execFileAsync(this.paths.binary, ['-c', '-q', '-f', this.paths.config]);
+    } catch (e) {
+      throw new HaproxyError(
+        `haproxy refused the configuration ${this.paths.config}: ${(e as { stderr?: string }).stderr?.trim() || (e as Error).message}`,
+        { cause: e },
+      );
     }
   }
 
   async start(): Promise<void> {
     await this.check();
     rmSync(this.paths.serverState, { force: true }); // a fresh start begins with every slot in maintenance
-    const proc = spawn(this.paths.binary, ['-W', '-db', '-f', this.paths.config], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(this.paths.binary, ['-W', '-db', '-f', this.paths.config], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     this.proc = proc;
     this.exited = false;
     proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
-      for (const line of chunk.split('\n').filter((l) => l.trim() !== '')) this.log.info({ haproxy: line.trim() }, 'haproxy');
+      for (const line of chunk.split('\n').filter((l) => l.trim() !== ''))
+        this.log.info({ haproxy: line.trim() }, 'haproxy');
     });
     proc.once('exit', (code, signal) => {
       this.exited = true;
@@ -76,7 +99,12 @@ export class Haproxy {
     let last: unknown;
     while (Date.now() < deadline) {
       if (this.exited) throw new HaproxyError(`${what}: it exited`);
-      try { const pid = await this.workerPid(); if (pid !== previousPid) return; } catch (e) { last = e; }
+      try {
+        const pid = await this.workerPid();
+        if (pid !== previousPid) return;
+      } catch (e) {
+        last = e;
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new HaproxyError(`${what} within 15 s`, { cause: last });
@@ -94,7 +122,10 @@ export class Haproxy {
     for (let i = 0; i < commands.length; i += 40) {
       const answer = await this.send(commands.slice(i, i + 40).join('; '));
       const bad = FAILED.exec(answer);
-      if (bad) throw new HaproxyError(`haproxy refused a runtime command: ${bad[0].trim()} (in: ${commands.slice(i, i + 40).join('; ')})`);
+      if (bad)
+        throw new HaproxyError(
+          `haproxy refused a runtime command: ${bad[0].trim()} (in: ${commands.slice(i, i + 40).join('; ')})`,
+        );
       out += answer;
     }
     return out;
@@ -106,7 +137,9 @@ export class Haproxy {
       let out = '';
       s.setEncoding('utf8');
       s.setTimeout(5000, () => s.destroy(new HaproxyError(`no answer from ${this.paths.socket} within 5 s`)));
-      s.on('data', (d: string) => { out += d; });
+      s.on('data', (d: string) => {
+        out += d;
+      });
       s.on('end', () => resolve(out));
       s.on('error', (e) => reject(new HaproxyError(`runtime API ${this.paths.socket}: ${e.message}`, { cause: e })));
       s.write(`${line}\n`);
@@ -119,7 +152,10 @@ export class Haproxy {
     if (!p || this.exited) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => p.kill('SIGKILL'), 5000);
-      p.once('exit', () => { clearTimeout(t); resolve(); });
+      p.once('exit', () => {
+        clearTimeout(t);
+        resolve();
+      });
       p.kill('SIGTERM');
     });
   }

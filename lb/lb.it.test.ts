@@ -26,8 +26,19 @@ const { api, show, succeeded, removeApp } = serviceClient(() => nc);
 
 beforeAll(async () => {
   cluster = await startCluster({ agents: [{ hostname: '127.0.0.1' }, { hostname: 'localhost' }] });
-  svc = await startService({ natsUrl: cluster.natsUrl, dataDir: join(cluster.dir, 'service'), tickMs: 200, log: createLogger('service', { level: 'silent' }) });
-  lb = await startLb({ natsUrl: cluster.natsUrl, dataDir: join(cluster.dir, 'lb'), bindAddress: '127.0.0.1', pollMs: 100, log: createLogger('lb', { level: 'silent' }) });
+  svc = await startService({
+    natsUrl: cluster.natsUrl,
+    dataDir: join(cluster.dir, 'service'),
+    tickMs: 200,
+    log: createLogger('service', { level: 'silent' }),
+  });
+  lb = await startLb({
+    natsUrl: cluster.natsUrl,
+    dataDir: join(cluster.dir, 'lb'),
+    bindAddress: '127.0.0.1',
+    pollMs: 100,
+    log: createLogger('lb', { level: 'silent' }),
+  });
   nc = await connectNats({ servers: cluster.natsUrl, name: 'lb-it' });
 });
 afterAll(async () => {
@@ -48,10 +59,25 @@ async function freePort(): Promise<number> {
 
 /** Answers `v<version> <greeting>` on $PORT0; ready once its HTTP check passes (it listens). */
 const webApp = (lbPort: number, greeting: string) => ({
-  id: '/web', instances: 3, cpus: 0.1, mem: 64, ports: [0], env: { GREETING: greeting },
+  id: '/web',
+  instances: 3,
+  cpus: 0.1,
+  mem: 64,
+  ports: [0],
+  env: { GREETING: greeting },
   cmd: 'echo "v$AGORA_APP_VERSION $GREETING" > index.html && exec python3 -m http.server $PORT0 --bind 127.0.0.1',
   loadBalancer: { port: lbPort, mode: 'http' as const },
-  healthChecks: [{ type: 'HTTP' as const, portIndex: 0, path: '/', gracePeriodSeconds: 15, intervalSeconds: 0.3, timeoutSeconds: 2, consecutiveFailures: 3 }],
+  healthChecks: [
+    {
+      type: 'HTTP' as const,
+      portIndex: 0,
+      path: '/',
+      gracePeriodSeconds: 15,
+      intervalSeconds: 0.3,
+      timeoutSeconds: 2,
+      consecutiveFailures: 3,
+    },
+  ],
 });
 
 async function get(port: number): Promise<string> {
@@ -66,7 +92,12 @@ function getFresh(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
     const req = httpGet({ host: '127.0.0.1', port, path: '/', agent: false, timeout: 5000 }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (d: string) => { body += d; }).on('end', () => (res.statusCode === 200 ? resolve(body.trim()) : reject(new Error(`HTTP ${res.statusCode}`))));
+      res
+        .setEncoding('utf8')
+        .on('data', (d: string) => {
+          body += d;
+        })
+        .on('end', () => (res.statusCode === 200 ? resolve(body.trim()) : reject(new Error(`HTTP ${res.statusCode}`))));
     });
     req.on('timeout', () => req.destroy(new Error('timed out')));
     req.on('error', reject);
@@ -83,17 +114,34 @@ function steadyClient(port: number, opts: { max?: number; fresh?: boolean } = {}
   let stopped = false;
   const done = (async () => {
     for (let n = 0; n < (opts.max ?? 5000) && !stopped; n++) {
-      try { answers.push(await (opts.fresh ? getFresh(port) : get(port))); } catch (e) { failures.push(`${(e as Error).message} ${String((e as Error).cause ?? '')}`.trim()); }
+      try {
+        answers.push(await (opts.fresh ? getFresh(port) : get(port)));
+      } catch (e) {
+        failures.push(`${(e as Error).message} ${String((e as Error).cause ?? '')}`.trim());
+      }
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
-  return { answers, failures, async stop() { stopped = true; await done; } };
+  return {
+    answers,
+    failures,
+    async stop() {
+      stopped = true;
+      await done;
+    },
+  };
 }
 
 /** HAProxy's own view: the servers of a backend that are up (ready or draining), as `address:port`. */
 async function upServers(appId: string): Promise<string[]> {
-  const lines = (await lb.haproxy.run([`show servers state ${backendName(appId)}`])).split('\n').filter((l) => /^\d/.test(l));
-  return lines.map((l) => l.split(' ')).filter((f) => f[5] === '2').map((f) => `${f[4]}:${f[18]}`).sort();
+  const lines = (await lb.haproxy.run([`show servers state ${backendName(appId)}`]))
+    .split('\n')
+    .filter((l) => /^\d/.test(l));
+  return lines
+    .map((l) => l.split(' '))
+    .filter((f) => f[5] === '2')
+    .map((f) => `${f[4]}:${f[18]}`)
+    .sort();
 }
 
 let lbPort: number;
@@ -110,40 +158,77 @@ it('balances across the ready instances and keeps every request answered through
   const client = steadyClient(lbPort);
   const r = await api({ type: 'restart', appId: '/web' });
   // The old instances drain (out of the ready set, still running) before they are killed.
-  const draining = await eventually(async () => (await show('/web')).instanceList.find((i) => i.draining && i.version === 1), 'an old instance draining');
+  const draining = await eventually(
+    async () => (await show('/web')).instanceList.find((i) => i.draining && i.version === 1),
+    'an old instance draining',
+  );
   expect(draining).toMatchObject({ ready: false, state: 'KILLING' });
   await succeeded(r.deploymentId, 'the restart', 60_000);
-  await eventually(() => client.answers.slice(-5).every((a) => a === `v${r.version} hello`) && client.answers.length > 5, 'only the new version answers');
+  await eventually(
+    () => client.answers.slice(-5).every((a) => a === `v${r.version} hello`) && client.answers.length > 5,
+    'only the new version answers',
+  );
   const restartAnswers = client.answers.length;
 
   const v3 = await api({ type: 'deploy', app: webApp(lbPort, 'bonjour') });
   await succeeded(v3.deploymentId!, 'the version change', 60_000);
-  await eventually(() => client.answers.slice(-5).every((a) => a === `v${v3.version} bonjour`), 'only the changed version answers');
+  await eventually(
+    () => client.answers.slice(-5).every((a) => a === `v${v3.version} bonjour`),
+    'only the changed version answers',
+  );
   await client.stop();
 
   expect(client.failures).toEqual([]);
   expect(client.answers.length).toBeGreaterThan(restartAnswers);
   expect(new Set(client.answers)).toEqual(new Set(['v1 hello', `v${r.version} hello`, `v${v3.version} bonjour`]));
   const app = await show('/web');
-  const want = app.instanceList.map((i) => `127.0.0.1:${i.ports[0]}`).sort().join();
-  await eventually(async () => (await upServers('/web')).join() === want, 'haproxy holding exactly the new instances (the next balancer round)');
+  const want = app.instanceList
+    .map((i) => `127.0.0.1:${i.ports[0]}`)
+    .sort()
+    .join();
+  await eventually(
+    async () => (await upServers('/web')).join() === want,
+    'haproxy holding exactly the new instances (the next balancer round)',
+  );
 });
 
 it('refuses a load balancer port another app holds, naming the field and the holder', async () => {
   const other = { id: '/other', cmd: 'sleep 600', cpus: 0.1, mem: 16, ports: [0], loadBalancer: { port: lbPort } };
-  await expect(api({ type: 'deploy', app: other })).rejects.toThrow(`loadBalancer.port ${lbPort} is already held by /web`);
-  await expect(api({ type: 'deploy', app: { ...other, loadBalancer: { port: 70000 } } })).rejects.toThrow(/loadBalancer\.port: a load balancer port is 1–65535/);
+  await expect(api({ type: 'deploy', app: other })).rejects.toThrow(
+    `loadBalancer.port ${lbPort} is already held by /web`,
+  );
+  await expect(api({ type: 'deploy', app: { ...other, loadBalancer: { port: 70000 } } })).rejects.toThrow(
+    /loadBalancer\.port: a load balancer port is 1–65535/,
+  );
   expect((await api({ type: 'list' })).apps.map((a) => a.id)).toEqual(['/web']);
 });
 
 it('takes an instance killed out of band out of its backend', async () => {
   const before = await show('/web');
   const victim = before.instanceList[0];
-  const pids = execFileSync('pgrep', ['-f', `http.server ${victim.ports[0]} `]).toString().trim().split('\n').map(Number);
+  const pids = execFileSync('pgrep', ['-f', `http.server ${victim.ports[0]} `])
+    .toString()
+    .trim()
+    .split('\n')
+    .map(Number);
   for (const pid of pids) process.kill(pid, 'SIGKILL');
-  await eventually(async () => !(await upServers('/web')).includes(`127.0.0.1:${victim.ports[0]}`), 'the killed instance out of haproxy');
-  const after = await eventually(async () => { const a = await show('/web'); return a.ready === 3 && !a.instanceList.some((i) => i.instanceId === victim.instanceId) ? a : undefined; }, 'a replacement');
-  await eventually(async () => (await upServers('/web')).join() === after.instanceList.map((i) => `127.0.0.1:${i.ports[0]}`).sort().join(), 'the replacement in haproxy');
+  await eventually(
+    async () => !(await upServers('/web')).includes(`127.0.0.1:${victim.ports[0]}`),
+    'the killed instance out of haproxy',
+  );
+  const after = await eventually(async () => {
+    const a = await show('/web');
+    return a.ready === 3 && !a.instanceList.some((i) => i.instanceId === victim.instanceId) ? a : undefined;
+  }, 'a replacement');
+  await eventually(
+    async () =>
+      (await upServers('/web')).join() ===
+      after.instanceList
+        .map((i) => `127.0.0.1:${i.ports[0]}`)
+        .sort()
+        .join(),
+    'the replacement in haproxy',
+  );
   expect(await get(lbPort)).toMatch(/bonjour$/);
 });
 
@@ -156,7 +241,10 @@ it('balances TCP connections in tcp mode; adding and removing its frontend reloa
   const port = await freePort();
   const client = steadyClient(lbPort, { fresh: true });
   const pidBefore = (await lb.haproxy.run(['show info'])).match(/^Pid: (\d+)/m)![1];
-  const d = await api({ type: 'deploy', app: { ...webApp(port, 'tcp'), id: '/tcp', instances: 2, loadBalancer: { port, mode: 'tcp' } } });
+  const d = await api({
+    type: 'deploy',
+    app: { ...webApp(port, 'tcp'), id: '/tcp', instances: 2, loadBalancer: { port, mode: 'tcp' } },
+  });
   await succeeded(d.deploymentId!, '/tcp up', 40_000);
   await eventually(async () => (await upServers('/tcp')).length === 2, 'two tcp servers up');
   expect(lb.balancer.current.frontends.find((f) => f.appId === '/tcp')).toMatchObject({ port, mode: 'tcp' });
@@ -183,7 +271,10 @@ it('leaves out an app whose port another process holds, and keeps balancing the 
   } finally {
     await new Promise((r) => squatter.close(r));
   }
-  await eventually(() => lb.balancer.current.frontends.some((f) => f.appId === '/squatted'), 'balanced once the port is free');
+  await eventually(
+    () => lb.balancer.current.frontends.some((f) => f.appId === '/squatted'),
+    'balanced once the port is free',
+  );
   await removeApp('/squatted');
   await removeApp('/web');
   await eventually(() => lb.balancer.current.frontends.length === 0, 'no frontends left');

@@ -25,22 +25,43 @@ export interface LbOptions {
   log?: Logger;
 }
 
-export interface RunningLb { balancer: Balancer; haproxy: Haproxy; paths: HaproxyPaths; stop(): Promise<void> }
+export interface RunningLb {
+  balancer: Balancer;
+  haproxy: Haproxy;
+  paths: HaproxyPaths;
+  stop(): Promise<void>;
+}
 
 export async function startLb(opts: LbOptions): Promise<RunningLb> {
   const log = opts.log ?? createLogger('lb');
   const binary = opts.haproxyBinary ?? findHaproxy();
-  if (!binary) throw new HaproxyError('haproxy is not installed (Debian: apt-get install haproxy, or npm run setup as root)');
+  if (!binary)
+    throw new HaproxyError('haproxy is not installed (Debian: apt-get install haproxy, or npm run setup as root)');
   const dir = resolve(opts.dataDir);
   mkdirSync(dir, { recursive: true });
-  const paths: HaproxyPaths = { binary, config: join(dir, 'haproxy.cfg'), socket: join(dir, 'haproxy.sock'), serverState: join(dir, 'server-state') };
+  const paths: HaproxyPaths = {
+    binary,
+    config: join(dir, 'haproxy.cfg'),
+    socket: join(dir, 'haproxy.sock'),
+    serverState: join(dir, 'server-state'),
+  };
   const haproxy = new Haproxy(paths, log);
   const nc = await connectNats({ servers: opts.natsUrl, name: 'agora-lb', log });
-  const balancer = new Balancer({ nc, haproxy, paths, log, pollMs: opts.pollMs, bindAddress: opts.bindAddress, resolve: opts.resolve });
+  const balancer = new Balancer({
+    nc,
+    haproxy,
+    paths,
+    log,
+    pollMs: opts.pollMs,
+    bindAddress: opts.bindAddress,
+    resolve: opts.resolve,
+  });
   balancer.start();
   log.info({ dataDir: dir, haproxy: binary, bind: opts.bindAddress ?? '0.0.0.0' }, 'load balancer up');
   return {
-    balancer, haproxy, paths,
+    balancer,
+    haproxy,
+    paths,
     async stop() {
       await balancer.stop();
       await nc.drain().catch((e) => log.warn({ err: (e as Error).message }, 'closing the NATS connection failed'));
@@ -50,20 +71,41 @@ export async function startLb(opts: LbOptions): Promise<RunningLb> {
 
 export async function main(argv = process.argv): Promise<void> {
   const program = new Command('agora-lb')
-    .description('HAProxy in front of every service-framework app with a loadBalancer port: ready instances serve, draining ones drain')
-    .option('--nats <url>', 'NATS server of the cluster (env AGORA_NATS)', process.env.AGORA_NATS ?? 'nats://127.0.0.1:4222')
+    .description(
+      'HAProxy in front of every service-framework app with a loadBalancer port: ready instances serve, draining ones drain',
+    )
+    .option(
+      '--nats <url>',
+      'NATS server of the cluster (env AGORA_NATS)',
+      process.env.AGORA_NATS ?? 'nats://127.0.0.1:4222',
+    )
     .requiredOption('--data-dir <dir>', 'where its HAProxy configuration, socket and server-state file live')
     .option('--bind <address>', 'address the load-balanced ports listen on', '0.0.0.0')
-    .option('--poll-ms <ms>', 'how often it asks the service framework (keep well under the apps\' drainSeconds)', '250')
+    .option('--poll-ms <ms>', "how often it asks the service framework (keep well under the apps' drainSeconds)", '250')
     .option('--haproxy <path>', 'the haproxy executable (default: found on this machine)')
-    .addHelpText('after', '\nExamples:\n  agora-lb --data-dir .agora/lb\n  agora-lb --nats nats://10.0.0.5:4222 --data-dir /var/lib/agora/lb --bind 10.0.0.9')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  agora-lb --data-dir .agora/lb\n  agora-lb --nats nats://10.0.0.5:4222 --data-dir /var/lib/agora/lb --bind 10.0.0.9',
+    )
     .parse(argv);
   const o = program.opts<{ nats: string; dataDir: string; bind: string; pollMs: string; haproxy?: string }>();
   const pollMs = Number(o.pollMs);
-  if (!Number.isInteger(pollMs) || pollMs < 10) throw new Error(`--poll-ms: '${o.pollMs}' is not a whole number of milliseconds ≥ 10`);
+  if (!Number.isInteger(pollMs) || pollMs < 10)
+    throw new Error(`--poll-ms: '${o.pollMs}' is not a whole number of milliseconds ≥ 10`);
   const log = createLogger('lb');
-  const lb = await startLb({ natsUrl: o.nats, dataDir: o.dataDir, bindAddress: o.bind, pollMs, haproxyBinary: o.haproxy, log });
+  const lb = await startLb({
+    natsUrl: o.nats,
+    dataDir: o.dataDir,
+    bindAddress: o.bind,
+    pollMs,
+    haproxyBinary: o.haproxy,
+    log,
+  });
   stopOnSignals(log, () => lb.stop(), 'haproxy stops too');
 }
 
-if (require.main === module) main().catch((err) => { process.stderr.write(`agora-lb: ${(err as Error).message}\n`); process.exit(1); });
+if (require.main === module)
+  main().catch((err) => {
+    process.stderr.write(`agora-lb: ${(err as Error).message}\n`);
+    process.exit(1);
+  });

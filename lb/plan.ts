@@ -10,7 +10,12 @@
 export type ServerState = 'ready' | 'drain';
 
 /** One instance as the load balancer routes to it. */
-export interface BackendServer { readonly instanceId: string; readonly address: string; readonly port: number; readonly state: ServerState }
+export interface BackendServer {
+  readonly instanceId: string;
+  readonly address: string;
+  readonly port: number;
+  readonly state: ServerState;
+}
 
 /** One load-balanced app as wanted: a frontend port and the instances behind it. */
 export interface Site {
@@ -20,7 +25,13 @@ export interface Site {
   readonly servers: readonly BackendServer[];
 }
 
-export interface Frontend { readonly appId: string; readonly backend: string; readonly port: number; readonly mode: 'http' | 'tcp'; readonly slots: number }
+export interface Frontend {
+  readonly appId: string;
+  readonly backend: string;
+  readonly port: number;
+  readonly mode: 'http' | 'tcp';
+  readonly slots: number;
+}
 
 /** What HAProxy runs: its frontends (by port) and, per backend, which instance holds each slot. */
 export interface Layout {
@@ -55,7 +66,10 @@ export function plan(current: Layout, sites: readonly Site[]): Plan {
   const byPort = new Map<number, Site>();
   for (const s of [...sites].sort((a, b) => a.appId.localeCompare(b.appId))) {
     const holder = byPort.get(s.port);
-    if (holder) { skipped.push({ appId: s.appId, port: s.port, why: `port ${s.port} is already balanced for ${holder.appId}` }); continue; }
+    if (holder) {
+      skipped.push({ appId: s.appId, port: s.port, why: `port ${s.port} is already balanced for ${holder.appId}` });
+      continue;
+    }
     byPort.set(s.port, s);
   }
   const wanted = [...byPort.values()].sort((a, b) => a.port - b.port);
@@ -70,18 +84,28 @@ export function plan(current: Layout, sites: readonly Site[]): Plan {
     commands.push(...r.maint);
     later.push(...r.set);
   }
-  return { reload: !sameFrontends(current.frontends, frontends), layout: { frontends, slots }, commands: [...commands, ...later], skipped };
+  return {
+    reload: !sameFrontends(current.frontends, frontends),
+    layout: { frontends, slots },
+    commands: [...commands, ...later],
+    skipped,
+  };
 }
 
 /** The frontend a site needs: the running one's slot count while it is enough, else a larger one. */
 function frontendFor(current: Layout, s: Site): Frontend {
   const backend = backendName(s.appId);
   const now = current.frontends.find((f) => f.port === s.port && f.backend === backend && f.mode === s.mode);
-  const slots = now && now.slots >= s.servers.length ? now.slots : Math.max(now?.slots ?? 0, slotsFor(s.servers.length));
+  const slots =
+    now && now.slots >= s.servers.length ? now.slots : Math.max(now?.slots ?? 0, slotsFor(s.servers.length));
   return { appId: s.appId, backend, port: s.port, mode: s.mode, slots };
 }
 
-function assignSlots(f: Frontend, before: ReadonlyArray<BackendServer | null>, servers: readonly BackendServer[]): { slots: (BackendServer | null)[]; maint: string[]; set: string[] } {
+function assignSlots(
+  f: Frontend,
+  before: ReadonlyArray<BackendServer | null>,
+  servers: readonly BackendServer[],
+): { slots: (BackendServer | null)[]; maint: string[]; set: string[] } {
   const wanted = new Map(servers.map((s) => [s.instanceId, s]));
   const slots: (BackendServer | null)[] = Array.from({ length: f.slots }, (_, i) => before[i] ?? null);
   const freedNow = new Set<number>();
@@ -91,8 +115,14 @@ function assignSlots(f: Frontend, before: ReadonlyArray<BackendServer | null>, s
   slots.forEach((held, i) => {
     if (!held) return;
     const want = wanted.get(held.instanceId);
-    if (!want) { slots[i] = null; freedNow.add(i); maint.push(`set server ${name(i)} state maint`); return; }
-    if (want.address !== held.address || want.port !== held.port) set.push(`set server ${name(i)} addr ${want.address} port ${want.port}`);
+    if (!want) {
+      slots[i] = null;
+      freedNow.add(i);
+      maint.push(`set server ${name(i)} state maint`);
+      return;
+    }
+    if (want.address !== held.address || want.port !== held.port)
+      set.push(`set server ${name(i)} addr ${want.address} port ${want.port}`);
     if (want.state !== held.state) set.push(`set server ${name(i)} state ${want.state}`);
     slots[i] = want;
     wanted.delete(held.instanceId);

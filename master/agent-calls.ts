@@ -8,8 +8,11 @@ import type { Master } from './master';
 export async function handleAgentCall(m: Master, agentId: AgentId, call: AgentCall): Promise<object> {
   const now = m.clock.now();
   switch (call.type) {
-    case 'REGISTER': return m.run(m.core.agentRegistered(agentId, call, now));
-    case 'PING': return m.run(m.core.agentPing(agentId, now));
-    case 'USAGE': return m.run(m.core.agentUsage(agentId, call));
+    case 'REGISTER':
+      return m.run(m.core.agentRegistered(agentId, call, now));
+    case 'PING':
+      return m.run(m.core.agentPing(agentId, now));
+    case 'USAGE':
+      return m.run(m.core.agentUsage(agentId, call));
   }
 }

@@ -32,16 +32,26 @@ export class AllocationLoop {
   /** Asks for a cycle shortly; many calls in a burst make one cycle. */
   soon(): void {
     if (!this.running || this.soonTimer) return;
-    this.soonTimer = this.m.clock.setTimeout(() => { this.soonTimer = undefined; this.guardedCycle(); }, SOON_MS);
+    this.soonTimer = this.m.clock.setTimeout(() => {
+      this.soonTimer = undefined;
+      this.guardedCycle();
+    }, SOON_MS);
   }
 
   private schedule(): void {
     if (!this.running) return;
-    this.timer = this.m.clock.setTimeout(() => { this.guardedCycle(); this.schedule(); }, this.m.config.allocationIntervalMs);
+    this.timer = this.m.clock.setTimeout(() => {
+      this.guardedCycle();
+      this.schedule();
+    }, this.m.config.allocationIntervalMs);
   }
 
   private guardedCycle(): void {
-    try { this.cycle(); } catch (err) { this.m.log.error({ err: (err as Error).stack }, 'allocation cycle failed'); }
+    try {
+      this.cycle();
+    } catch (err) {
+      this.m.log.error({ err: (err as Error).stack }, 'allocation cycle failed');
+    }
   }
 
   /** One allocation cycle: allocator → offers, one OFFERS event per framework. */

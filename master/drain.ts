@@ -8,7 +8,13 @@ import type { Master } from './master';
 import type { AgentRecord } from './state';
 
 export class DrainError extends Error {
-  constructor(readonly code: 'NOT_FOUND' | 'INVALID', message: string) { super(message); this.name = 'DrainError'; }
+  constructor(
+    readonly code: 'NOT_FOUND' | 'INVALID',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'DrainError';
+  }
 }
 
 export class DrainController {
@@ -40,7 +46,8 @@ export class DrainController {
 
 /** `10m`, `30s`, `1h`, `500ms`, `0` or a number of milliseconds → milliseconds; undefined when not a duration. */
 export function parseDeadline(value: unknown): number | undefined {
-  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 && value <= 30 * 86_400_000 ? value : undefined;
+  if (typeof value === 'number')
+    return Number.isInteger(value) && value >= 0 && value <= 30 * 86_400_000 ? value : undefined;
   if (typeof value !== 'string') return undefined;
   const text = value.trim();
   // A string needs its unit (`10m`), except a plain `0`.

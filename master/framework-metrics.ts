@@ -11,8 +11,15 @@
 import { Gauge, Registry } from 'prom-client';
 import { z } from 'zod';
 import {
-  AppSummarySchema, CRON_API_SUBJECT, DeploymentViewSchema, JobSummarySchema, SERVICE_API_SUBJECT, request,
-  type AppSummary, type DeploymentView, type JobSummary,
+  AppSummarySchema,
+  CRON_API_SUBJECT,
+  DeploymentViewSchema,
+  JobSummarySchema,
+  SERVICE_API_SUBJECT,
+  request,
+  type AppSummary,
+  type DeploymentView,
+  type JobSummary,
 } from '../sdk';
 import type { Master } from './master';
 
@@ -24,7 +31,12 @@ export interface FrameworkSnapshot {
   cron?: { jobs: JobSummary[] };
 }
 
-export interface Series { name: string; help: string; labels: Record<string, string>; value: number }
+export interface Series {
+  name: string;
+  help: string;
+  labels: Record<string, string>;
+  value: number;
+}
 
 const HELP = {
   up: 'Whether the framework API answered this scrape (api = service or cron)',
@@ -43,7 +55,8 @@ const HELP = {
 /** Pure: the series for one scrape. `cron_job` (not `job`, which Prometheus sets to the scrape job). */
 export function frameworkSeries(s: FrameworkSnapshot, now: number): Series[] {
   const out: Series[] = [];
-  const add = (name: string, help: string, labels: Record<string, string>, value: number) => out.push({ name, help, labels, value });
+  const add = (name: string, help: string, labels: Record<string, string>, value: number) =>
+    out.push({ name, help, labels, value });
   add('agora_framework_api_up', HELP.up, { api: 'service' }, s.service ? 1 : 0);
   add('agora_framework_api_up', HELP.up, { api: 'cron' }, s.cron ? 1 : 0);
   if (s.service) {
@@ -52,19 +65,32 @@ export function frameworkSeries(s: FrameworkSnapshot, now: number): Series[] {
       add('agora_service_app_instances_ready', HELP.ready, { app: a.id }, a.ready);
     }
     const active = s.service.deployments.filter((d) => d.state === 'RUNNING' || d.state === 'PAUSED');
-    for (const state of ['RUNNING', 'PAUSED']) add('agora_service_deployments', HELP.deployments, { state }, active.filter((d) => d.state === state).length);
+    for (const state of ['RUNNING', 'PAUSED'])
+      add('agora_service_deployments', HELP.deployments, { state }, active.filter((d) => d.state === state).length);
     for (const d of active) {
       const labels = { app: d.appId, deployment: d.id, kind: d.kind };
-      add('agora_service_deployment_since_progress_seconds', HELP.sinceProgress, { ...labels, state: d.state }, Math.max(0, now - d.lastProgressAt) / 1000);
+      add(
+        'agora_service_deployment_since_progress_seconds',
+        HELP.sinceProgress,
+        { ...labels, state: d.state },
+        Math.max(0, now - d.lastProgressAt) / 1000,
+      );
       const deadline = s.service.deadlineSeconds.get(d.appId);
-      if (deadline !== undefined) add('agora_service_deployment_progress_deadline_seconds', HELP.deadline, labels, deadline);
+      if (deadline !== undefined)
+        add('agora_service_deployment_progress_deadline_seconds', HELP.deadline, labels, deadline);
     }
   }
   for (const j of s.cron?.jobs ?? []) {
     const cron_job = j.name;
     if (j.lastRun) {
-      add('agora_cron_job_last_run', HELP.lastRun, { cron_job, state: j.lastRun.state, reason: j.lastRun.reason ?? '' }, 1);
-      if (j.lastRun.endedAt !== undefined) add('agora_cron_job_last_run_end_timestamp_seconds', HELP.lastRunEnd, { cron_job }, j.lastRun.endedAt / 1000);
+      add(
+        'agora_cron_job_last_run',
+        HELP.lastRun,
+        { cron_job, state: j.lastRun.state, reason: j.lastRun.reason ?? '' },
+        1,
+      );
+      if (j.lastRun.endedAt !== undefined)
+        add('agora_cron_job_last_run_end_timestamp_seconds', HELP.lastRunEnd, { cron_job }, j.lastRun.endedAt / 1000);
     }
     add('agora_cron_job_active_runs', HELP.active, { cron_job }, j.activeRuns);
     add('agora_cron_job_runs_finished', HELP.finished, { cron_job }, j.finished);
@@ -74,13 +100,19 @@ export function frameworkSeries(s: FrameworkSnapshot, now: number): Series[] {
 }
 
 /** Renders series as Prometheus text through a registry made for this scrape. */
-export async function renderSeries(series: Series[], defaultLabels: Record<string, string>): Promise<{ text: string; contentType: string }> {
+export async function renderSeries(
+  series: Series[],
+  defaultLabels: Record<string, string>,
+): Promise<{ text: string; contentType: string }> {
   const registry = new Registry();
   registry.setDefaultLabels(defaultLabels);
   const gauges = new Map<string, Gauge>();
   for (const s of series) {
     let g = gauges.get(s.name);
-    if (!g) { g = new Gauge({ name: s.name, help: s.help, labelNames: Object.keys(s.labels), registers: [registry] }); gauges.set(s.name, g); }
+    if (!g) {
+      g = new Gauge({ name: s.name, help: s.help, labelNames: Object.keys(s.labels), registers: [registry] });
+      gauges.set(s.name, g);
+    }
     g.set(s.labels, s.value);
   }
   return { text: await registry.metrics(), contentType: registry.contentType };
@@ -89,9 +121,14 @@ export async function renderSeries(series: Series[], defaultLabels: Record<strin
 /** The shell: asks both frameworks, logs (not throws) when one does not answer or answers nonsense. */
 export async function frameworkMetricsText(m: Master): Promise<{ text: string; contentType: string }> {
   const [service, cron] = await Promise.all([
-    askService(m).catch((e: Error) => { m.log.debug({ err: e.message }, 'metrics: service framework did not answer'); return undefined; }),
-    ask(m, CRON_API_SUBJECT, { type: 'list' }, z.object({ jobs: z.array(JobSummarySchema) }))
-      .catch((e: Error) => { m.log.debug({ err: e.message }, 'metrics: cron framework did not answer'); return undefined; }),
+    askService(m).catch((e: Error) => {
+      m.log.debug({ err: e.message }, 'metrics: service framework did not answer');
+      return undefined;
+    }),
+    ask(m, CRON_API_SUBJECT, { type: 'list' }, z.object({ jobs: z.array(JobSummarySchema) })).catch((e: Error) => {
+      m.log.debug({ err: e.message }, 'metrics: cron framework did not answer');
+      return undefined;
+    }),
   ]);
   return renderSeries(frameworkSeries({ service, cron }, m.clock.now()), { master: m.id });
 }
@@ -99,26 +136,38 @@ export async function frameworkMetricsText(m: Master): Promise<{ text: string; c
 async function askService(m: Master): Promise<NonNullable<FrameworkSnapshot['service']>> {
   const [{ apps }, { deployments }] = await Promise.all([
     ask(m, SERVICE_API_SUBJECT, { type: 'list' }, z.object({ apps: z.array(AppSummarySchema) })),
-    ask(m, SERVICE_API_SUBJECT, { type: 'deployments', all: false }, z.object({ deployments: z.array(DeploymentViewSchema) })),
+    ask(
+      m,
+      SERVICE_API_SUBJECT,
+      { type: 'deployments', all: false },
+      z.object({ deployments: z.array(DeploymentViewSchema) }),
+    ),
   ]);
   const deploying = [...new Set(deployments.map((d) => d.appId))];
-  const deadlineOf = z.object({ app: z.object({ definition: z.object({ deployment: z.object({ progressDeadlineSeconds: z.number() }) }) }) });
-  const deadlines = await Promise.all(deploying.map(async (appId) => {
-    try {
-      const { app } = await ask(m, SERVICE_API_SUBJECT, { type: 'show', appId }, deadlineOf);
-      return [[appId, app.definition.deployment.progressDeadlineSeconds] as const];
-    } catch (e) {
-      // An app being removed may already be gone: its deployment shows without a deadline series.
-      m.log.debug({ appId, err: (e as Error).message }, 'metrics: no deadline for a deploying app');
-      return [];
-    }
-  }));
+  const deadlineOf = z.object({
+    app: z.object({ definition: z.object({ deployment: z.object({ progressDeadlineSeconds: z.number() }) }) }),
+  });
+  const deadlines = await Promise.all(
+    deploying.map(async (appId) => {
+      try {
+        const { app } = await ask(m, SERVICE_API_SUBJECT, { type: 'show', appId }, deadlineOf);
+        return [[appId, app.definition.deployment.progressDeadlineSeconds] as const];
+      } catch (e) {
+        // An app being removed may already be gone: its deployment shows without a deadline series.
+        m.log.debug({ appId, err: (e as Error).message }, 'metrics: no deadline for a deploying app');
+        return [];
+      }
+    }),
+  );
   return { apps, deployments, deadlineSeconds: new Map(deadlines.flat()) };
 }
 
 async function ask<T>(m: Master, subject: string, body: object, schema: z.ZodType<T>): Promise<T> {
   const reply = await request(m.nc, subject, body, { timeoutMs: TIMEOUT_MS });
   const parsed = schema.safeParse(reply);
-  if (!parsed.success) throw new Error(`${subject} ${JSON.stringify(body)}: unexpected reply: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new Error(
+      `${subject} ${JSON.stringify(body)}: unexpected reply: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }

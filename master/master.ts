@@ -14,8 +14,25 @@ import { randomBytes } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
-  AgentCallSchema, ApiError, AgentIdSchema, FrameworkIdSchema, SchedulerCallSchema, encode, ensureUpdateConsumer, frameworkConsumerName, request,
-  serveRequests, streams, subjects, type AgentCommandInput, type AgentId, type Clock, type FrameworkId, type Logger, type TaskStatus, type TimerHandle,
+  AgentCallSchema,
+  ApiError,
+  AgentIdSchema,
+  FrameworkIdSchema,
+  SchedulerCallSchema,
+  encode,
+  ensureUpdateConsumer,
+  frameworkConsumerName,
+  request,
+  serveRequests,
+  streams,
+  subjects,
+  type AgentCommandInput,
+  type AgentId,
+  type Clock,
+  type FrameworkId,
+  type Logger,
+  type TaskStatus,
+  type TimerHandle,
 } from '../sdk';
 import type { Allocator } from './allocator/allocator';
 import type { MasterConfig } from './config';
@@ -65,40 +82,81 @@ export class Master {
   private readonly retryTimers = new Set<TimerHandle>();
   private readonly onFatal: (err: Error) => void;
 
-  constructor(readonly config: MasterConfig, deps: MasterDeps) {
+  constructor(
+    readonly config: MasterConfig,
+    deps: MasterDeps,
+  ) {
     this.nc = deps.nc;
     this.clock = deps.clock;
     this.log = deps.log;
     this.startedAt = deps.clock.now();
     this.registry = new Registry(config.dataDir);
     this.core = MasterCore.fromSnapshot(this.id, config, deps.allocator, this.registry.load(), deps.clock.now());
-    this.onFatal = deps.onFatal ?? ((err) => { this.log.fatal({ err: err.stack }, 'registry write failed; exiting so a restart recovers from the registry'); process.exit(1); });
+    this.onFatal =
+      deps.onFatal ??
+      ((err) => {
+        this.log.fatal({ err: err.stack }, 'registry write failed; exiting so a restart recovers from the registry');
+        process.exit(1);
+      });
     this.allocation = new AllocationLoop(this);
     this.drains = new DrainController(this);
     this.utilization = new UtilizationSampler(this);
   }
 
-  get state() { return this.core.state; }
-  get offers() { return this.core.offers; }
-  get allocator() { return this.core.allocator; }
-  get counters() { return this.core.counters; }
+  get state() {
+    return this.core.state;
+  }
+  get offers() {
+    return this.core.offers;
+  }
+  get allocator() {
+    return this.core.allocator;
+  }
+  get counters() {
+    return this.core.counters;
+  }
 
   async start(): Promise<void> {
     this.jsm = await jetstreamManager(this.nc);
     this.js = jetstream(this.nc);
     await ensureStreams(this.jsm);
-    this.log.info({ frameworks: this.core.state.frameworks.size, agents: this.core.awaitingAgents.size, roles: this.core.roles.size }, 'recovered registry');
+    this.log.info(
+      {
+        frameworks: this.core.state.frameworks.size,
+        agents: this.core.awaitingAgents.size,
+        roles: this.core.roles.size,
+      },
+      'recovered registry',
+    );
     const opts = { maxMessageBytes: this.config.maxMessageBytes };
-    this.subs.push(serveRequests(this.nc, subjects.schedulerCallWildcard, SchedulerCallSchema,
-      (call, subject) => handleSchedulerCall(this, idFromSubject(FrameworkIdSchema, subject), call), this.log, opts));
-    this.subs.push(serveRequests(this.nc, subjects.agentCallWildcard, AgentCallSchema,
-      (call, subject) => handleAgentCall(this, idFromSubject(AgentIdSchema, subject), call), this.log, opts));
+    this.subs.push(
+      serveRequests(
+        this.nc,
+        subjects.schedulerCallWildcard,
+        SchedulerCallSchema,
+        (call, subject) => handleSchedulerCall(this, idFromSubject(FrameworkIdSchema, subject), call),
+        this.log,
+        opts,
+      ),
+    );
+    this.subs.push(
+      serveRequests(
+        this.nc,
+        subjects.agentCallWildcard,
+        AgentCallSchema,
+        (call, subject) => handleAgentCall(this, idFromSubject(AgentIdSchema, subject), call),
+        this.log,
+        opts,
+      ),
+    );
     this.updates = new StatusUpdates(this);
     await this.updates.start();
     this.allocation.start();
     this.scheduleTick();
     this.utilization.start();
-    this.watchConnection().catch((err: Error) => this.log.error({ err: err.stack }, 'NATS connection watch ended; liveness no longer pauses during outages'));
+    this.watchConnection().catch((err: Error) =>
+      this.log.error({ err: err.stack }, 'NATS connection watch ended; liveness no longer pauses during outages'),
+    );
     this.log.info({ masterId: this.id }, 'master started');
   }
 
@@ -114,7 +172,11 @@ export class Master {
   async stop(): Promise<void> {
     this.stopped = true;
     for (const t of this.retryTimers) this.clock.clearTimeout(t);
-    if (this.retryTimers.size > 0) this.log.error({ updates: this.retryTimers.size }, 'stopping with status updates not yet appended (frameworks learn these states by reconciling)');
+    if (this.retryTimers.size > 0)
+      this.log.error(
+        { updates: this.retryTimers.size },
+        'stopping with status updates not yet appended (frameworks learn these states by reconciling)',
+      );
     this.retryTimers.clear();
     if (this.tickTimer) this.clock.clearTimeout(this.tickTimer);
     if (this.wake) this.clock.clearTimeout(this.wake.timer);
@@ -126,7 +188,9 @@ export class Master {
   }
 
   /** Runs the core's `tick` now (timers call it; tests may too). */
-  tick(): void { this.run(this.core.tick(this.clock.now())); }
+  tick(): void {
+    this.run(this.core.tick(this.clock.now()));
+  }
 
   /**
    * Carries out a transition's effects and returns its reply (or throws its error). PERSIST effects first and
@@ -134,7 +198,13 @@ export class Master {
    * has gone out (SUBSCRIBE: the driver must see its reply before the SUBSCRIBED event).
    */
   run<R>(result: Result<R>, opts: { deferMessages?: boolean } = {}): R {
-    for (const p of this.carryOut(result.effects, opts)) p.catch((err: Error) => this.log.error({ err: err.message }, 'status update not appended (nobody waits for it; the framework reconciles)'));
+    for (const p of this.carryOut(result.effects, opts))
+      p.catch((err: Error) =>
+        this.log.error(
+          { err: err.message },
+          'status update not appended (nobody waits for it; the framework reconciles)',
+        ),
+      );
     if (result.error) throw result.error;
     return result.reply;
   }
@@ -163,31 +233,57 @@ export class Master {
     }
     const surfaced: Promise<void>[] = [];
     const settling: Promise<void>[] = [];
-    const rest = () => { for (const e of effects) if (e.type !== 'PERSIST') this.effect(e, surfaced, settling); };
-    if (opts.deferMessages) setImmediate(rest); else rest();
+    const rest = () => {
+      for (const e of effects) if (e.type !== 'PERSIST') this.effect(e, surfaced, settling);
+    };
+    if (opts.deferMessages) setImmediate(rest);
+    else rest();
     return opts.settle ? [...surfaced, ...settling] : surfaced;
   }
 
   private effect(e: Effect, surfaced: Promise<void>[], settling: Promise<void>[]): void {
     switch (e.type) {
-      case 'PERSIST': return;
+      case 'PERSIST':
+        return;
       case 'SEND_EVENT':
         try {
           this.nc.publish(subjects.schedulerEvents(e.frameworkId), encode(e.event));
         } catch (err) {
-          this.log.warn({ frameworkId: e.frameworkId, event: e.event.type, err: (err as Error).message }, 'event not published (the framework reconciles)');
+          this.log.warn(
+            { frameworkId: e.frameworkId, event: e.event.type, err: (err as Error).message },
+            'event not published (the framework reconciles)',
+          );
         }
         return;
-      case 'SEND_COMMAND': settling.push(this.command(e.agentId, e.command, e.timeoutMs, e.purpose)); return;
+      case 'SEND_COMMAND':
+        settling.push(this.command(e.agentId, e.command, e.timeoutMs, e.purpose));
+        return;
       case 'APPEND_UPDATE':
         if (e.policy === 'SURFACE') surfaced.push(this.append(e.status));
-        else this.appendWithRetry(e.status).catch((err: Error) => this.log.error({ taskId: e.status.taskId, err: err.stack }, 'status update append crashed'));
+        else
+          this.appendWithRetry(e.status).catch((err: Error) =>
+            this.log.error({ taskId: e.status.taskId, err: err.stack }, 'status update append crashed'),
+          );
         return;
-      case 'DELETE_UPDATES': settling.push(this.deleteUpdates(e.frameworkId).catch((err: Error) => this.log.error({ frameworkId: e.frameworkId, err: err.stack }, 'update cleanup crashed'))); return;
-      case 'CLUSTER_EVENT': this.events.emit(e.event); return;
-      case 'ALLOCATE_SOON': this.allocation.soon(); return;
-      case 'WAKE_AT': this.wakeAt(e.at); return;
-      case 'LOG': this.log[e.level](e.ctx, e.msg); return;
+      case 'DELETE_UPDATES':
+        settling.push(
+          this.deleteUpdates(e.frameworkId).catch((err: Error) =>
+            this.log.error({ frameworkId: e.frameworkId, err: err.stack }, 'update cleanup crashed'),
+          ),
+        );
+        return;
+      case 'CLUSTER_EVENT':
+        this.events.emit(e.event);
+        return;
+      case 'ALLOCATE_SOON':
+        this.allocation.soon();
+        return;
+      case 'WAKE_AT':
+        this.wakeAt(e.at);
+        return;
+      case 'LOG':
+        this.log[e.level](e.ctx, e.msg);
+        return;
     }
   }
 
@@ -197,14 +293,31 @@ export class Master {
   }
 
   /** A command the core asked for; its outcome goes back to the core, which decides what follows. */
-  private command(agentId: AgentId, command: AgentCommandInput, timeoutMs: number, purpose: Parameters<MasterCore['commandSettled']>[1]): Promise<void> {
+  private command(
+    agentId: AgentId,
+    command: AgentCommandInput,
+    timeoutMs: number,
+    purpose: Parameters<MasterCore['commandSettled']>[1],
+  ): Promise<void> {
     return this.sendToAgent(agentId, command, timeoutMs)
-      .then((): CommandOutcome => ({ ok: true }), (e: Error): CommandOutcome => {
-        if (e instanceof ApiError && e.code === 'UNAVAILABLE') return { ok: false, failure: /nobody answers/.test(e.message) ? 'NO_RESPONDERS' : 'TIMEOUT', message: e.message };
-        return { ok: false, failure: e instanceof ApiError ? 'REFUSED' : 'TIMEOUT', message: e.message };
+      .then(
+        (): CommandOutcome => ({ ok: true }),
+        (e: Error): CommandOutcome => {
+          if (e instanceof ApiError && e.code === 'UNAVAILABLE')
+            return {
+              ok: false,
+              failure: /nobody answers/.test(e.message) ? 'NO_RESPONDERS' : 'TIMEOUT',
+              message: e.message,
+            };
+          return { ok: false, failure: e instanceof ApiError ? 'REFUSED' : 'TIMEOUT', message: e.message };
+        },
+      )
+      .then((outcome) => {
+        if (!this.stopped) this.run(this.core.commandSettled(agentId, purpose, outcome, this.clock.now()));
       })
-      .then((outcome) => { if (!this.stopped) this.run(this.core.commandSettled(agentId, purpose, outcome, this.clock.now())); })
-      .catch((err: Error) => this.log.error({ agentId, command: command.type, err: err.stack }, 'could not settle an agent command'));
+      .catch((err: Error) =>
+        this.log.error({ agentId, command: command.type, err: err.stack }, 'could not settle an agent command'),
+      );
   }
 
   /** Appends an update to the framework's durable stream (deduplicated by uuid). Rejects when the append fails. */
@@ -216,15 +329,34 @@ export class Master {
   private async appendWithRetry(status: TaskStatus, attempt = 1): Promise<void> {
     try {
       await this.append(status);
-      if (attempt > 1) this.log.info({ taskId: status.taskId, frameworkId: status.frameworkId, state: status.state, attempt }, 'status update appended after retrying');
+      if (attempt > 1)
+        this.log.info(
+          { taskId: status.taskId, frameworkId: status.frameworkId, state: status.state, attempt },
+          'status update appended after retrying',
+        );
     } catch (e) {
       const retryInMs = Math.min(30_000, 500 * 2 ** Math.min(attempt - 1, 6));
-      const ctx = { taskId: status.taskId, frameworkId: status.frameworkId, state: status.state, attempt, retryInMs, err: (e as Error).message };
-      if (this.stopped) { this.log.error(ctx, 'status update not appended: the master is stopping (the framework learns the state by reconciling)'); return; }
+      const ctx = {
+        taskId: status.taskId,
+        frameworkId: status.frameworkId,
+        state: status.state,
+        attempt,
+        retryInMs,
+        err: (e as Error).message,
+      };
+      if (this.stopped) {
+        this.log.error(
+          ctx,
+          'status update not appended: the master is stopping (the framework learns the state by reconciling)',
+        );
+        return;
+      }
       if (attempt === 1 || attempt % 10 === 0) this.log.warn(ctx, 'could not append status update; retrying');
       const timer = this.clock.setTimeout(() => {
         this.retryTimers.delete(timer);
-        this.appendWithRetry(status, attempt + 1).catch((err: Error) => this.log.error({ taskId: status.taskId, err: err.stack }, 'status update retry crashed'));
+        this.appendWithRetry(status, attempt + 1).catch((err: Error) =>
+          this.log.error({ taskId: status.taskId, err: err.stack }, 'status update retry crashed'),
+        );
       }, retryInMs);
       this.retryTimers.add(timer);
     }
@@ -233,39 +365,64 @@ export class Master {
   /** Creates the framework's durable update consumer (before SUBSCRIBE is answered, so no update is missed). */
   async ensureConsumer(frameworkId: FrameworkId): Promise<void> {
     await ensureUpdateConsumer(this.jsm, {
-      stream: streams.frameworkUpdates.name, durable: frameworkConsumerName(frameworkId), filterSubject: subjects.frameworkUpdates(frameworkId), maxAckPending: 1024,
+      stream: streams.frameworkUpdates.name,
+      durable: frameworkConsumerName(frameworkId),
+      filterSubject: subjects.frameworkUpdates(frameworkId),
+      maxAckPending: 1024,
     });
   }
 
   /** Best effort: a consumer or updates left behind hold no resources; a failure is logged, not retried. */
   private async deleteUpdates(fid: FrameworkId): Promise<void> {
-    await this.jsm.consumers.delete(streams.frameworkUpdates.name, frameworkConsumerName(fid))
-      .catch((e: Error) => this.log.warn({ frameworkId: fid, err: e.message }, 'could not delete the removed framework\'s update consumer'));
-    await this.jsm.streams.purge(streams.frameworkUpdates.name, { filter: subjects.frameworkUpdates(fid) })
-      .catch((e: Error) => this.log.warn({ frameworkId: fid, err: e.message }, 'could not purge the removed framework\'s updates'));
+    await this.jsm.consumers
+      .delete(streams.frameworkUpdates.name, frameworkConsumerName(fid))
+      .catch((e: Error) =>
+        this.log.warn({ frameworkId: fid, err: e.message }, "could not delete the removed framework's update consumer"),
+      );
+    await this.jsm.streams
+      .purge(streams.frameworkUpdates.name, { filter: subjects.frameworkUpdates(fid) })
+      .catch((e: Error) =>
+        this.log.warn({ frameworkId: fid, err: e.message }, "could not purge the removed framework's updates"),
+      );
   }
 
   private scheduleTick(): void {
     const c = this.config;
     const period = Math.max(50, Math.min(c.agentPingTimeoutMs / 2, c.frameworkHeartbeatIntervalMs / 2, 1000));
-    this.tickTimer = this.clock.setTimeout(() => { this.guardedTick(); this.scheduleTick(); }, period);
+    this.tickTimer = this.clock.setTimeout(() => {
+      this.guardedTick();
+      this.scheduleTick();
+    }, period);
   }
 
   private guardedTick(): void {
-    try { this.tick(); } catch (err) { this.log.error({ err: (err as Error).stack }, 'tick failed'); }
+    try {
+      this.tick();
+    } catch (err) {
+      this.log.error({ err: (err as Error).stack }, 'tick failed');
+    }
   }
 
   /** WAKE_AT: one timer at the earliest time asked for. */
   private wakeAt(at: number): void {
     if (this.stopped || (this.wake && this.wake.at <= at)) return;
     if (this.wake) this.clock.clearTimeout(this.wake.timer);
-    const timer = this.clock.setTimeout(() => { this.wake = undefined; this.guardedTick(); }, Math.max(0, at - this.clock.now()));
+    const timer = this.clock.setTimeout(
+      () => {
+        this.wake = undefined;
+        this.guardedTick();
+      },
+      Math.max(0, at - this.clock.now()),
+    );
     this.wake = { at, timer };
   }
 }
 
 /** The framework or agent id a call's subject names (NATS permissions confine each to its own subject). */
-function idFromSubject<T>(schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }, subject: string): T {
+function idFromSubject<T>(
+  schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } },
+  subject: string,
+): T {
   const token = subject.slice(subject.lastIndexOf('.') + 1);
   const parsed = schema.safeParse(token);
   if (!parsed.success) throw new ApiError('INVALID', `subject '${subject}' does not end in a valid id`);

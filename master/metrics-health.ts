@@ -9,8 +9,10 @@ import type { Master } from './master';
 
 export function healthGauges(m: Master, registry: Registry): void {
   new Gauge({
-    name: 'agora_agent_reachable', help: 'Per agent the master knows (not removed): 1 while it answers, 0 once marked UNREACHABLE',
-    labelNames: ['agent', 'hostname'], registers: [registry],
+    name: 'agora_agent_reachable',
+    help: 'Per agent the master knows (not removed): 1 while it answers, 0 once marked UNREACHABLE',
+    labelNames: ['agent', 'hostname'],
+    registers: [registry],
     collect() {
       this.reset();
       for (const a of m.state.agents.values()) {
@@ -20,19 +22,24 @@ export function healthGauges(m: Master, registry: Registry): void {
     },
   });
   new Gauge({
-    name: 'agora_agent_last_ping_age_seconds', help: 'Per agent the master knows: time since its last ping',
-    labelNames: ['agent', 'hostname'], registers: [registry],
+    name: 'agora_agent_last_ping_age_seconds',
+    help: 'Per agent the master knows: time since its last ping',
+    labelNames: ['agent', 'hostname'],
+    registers: [registry],
     collect() {
       this.reset();
       const now = m.clock.now();
       for (const a of m.state.agents.values()) {
-        if (a.state !== 'REMOVED') this.set({ agent: a.info.id, hostname: a.info.hostname }, Math.max(0, now - a.lastPingAt) / 1000);
+        if (a.state !== 'REMOVED')
+          this.set({ agent: a.info.id, hostname: a.info.hostname }, Math.max(0, now - a.lastPingAt) / 1000);
       }
     },
   });
   frameworkGauges(m, registry);
   new Gauge({
-    name: 'agora_offers_oldest_age_seconds', help: 'Age of the oldest offer made and not yet answered (0 when none)', registers: [registry],
+    name: 'agora_offers_oldest_age_seconds',
+    help: 'Age of the oldest offer made and not yet answered (0 when none)',
+    registers: [registry],
     collect() {
       const now = m.clock.now();
       let oldest = now;
@@ -45,16 +52,21 @@ export function healthGauges(m: Master, registry: Registry): void {
 function frameworkGauges(m: Master, registry: Registry): void {
   const labelNames = ['framework', 'name'] as const;
   new Gauge({
-    name: 'agora_framework_connected', help: 'Per registered framework: 1 connected, 0 disconnected (its failover timer running)',
-    labelNames, registers: [registry],
+    name: 'agora_framework_connected',
+    help: 'Per registered framework: 1 connected, 0 disconnected (its failover timer running)',
+    labelNames,
+    registers: [registry],
     collect() {
       this.reset();
-      for (const f of m.state.frameworks.values()) this.set({ framework: f.info.id, name: f.info.name }, f.connected ? 1 : 0);
+      for (const f of m.state.frameworks.values())
+        this.set({ framework: f.info.id, name: f.info.name }, f.connected ? 1 : 0);
     },
   });
   new Gauge({
-    name: 'agora_framework_disconnected_seconds', help: 'Per registered framework: time since it disconnected (0 while connected)',
-    labelNames, registers: [registry],
+    name: 'agora_framework_disconnected_seconds',
+    help: 'Per registered framework: time since it disconnected (0 while connected)',
+    labelNames,
+    registers: [registry],
     collect() {
       this.reset();
       const now = m.clock.now();
@@ -65,11 +77,14 @@ function frameworkGauges(m: Master, registry: Registry): void {
     },
   });
   new Gauge({
-    name: 'agora_framework_failover_timeout_seconds', help: 'Per registered framework: how long the master keeps its tasks while it is disconnected',
-    labelNames, registers: [registry],
+    name: 'agora_framework_failover_timeout_seconds',
+    help: 'Per registered framework: how long the master keeps its tasks while it is disconnected',
+    labelNames,
+    registers: [registry],
     collect() {
       this.reset();
-      for (const f of m.state.frameworks.values()) this.set({ framework: f.info.id, name: f.info.name }, f.info.failoverTimeoutMs / 1000);
+      for (const f of m.state.frameworks.values())
+        this.set({ framework: f.info.id, name: f.info.name }, f.info.failoverTimeoutMs / 1000);
     },
   });
 }

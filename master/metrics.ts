@@ -10,7 +10,10 @@ import type { Master } from './master';
 import { healthGauges } from './metrics-health';
 import { taskKey } from './state';
 
-export interface MasterMetrics { registry: Registry; stop(): void }
+export interface MasterMetrics {
+  registry: Registry;
+  stop(): void;
+}
 
 const AGENT_STATES = ['ACTIVE', 'DRAINING', 'DRAINED', 'UNREACHABLE'] as const;
 
@@ -23,28 +26,47 @@ export function createMasterMetrics(m: Master): MasterMetrics {
   healthGauges(m, registry);
   counterMirrors(m, registry);
 
-  const offersMade = new Counter({ name: 'agora_offers_made_total', help: 'Offers sent to frameworks', registers: [registry] });
+  const offersMade = new Counter({
+    name: 'agora_offers_made_total',
+    help: 'Offers sent to frameworks',
+    registers: [registry],
+  });
   const cycle = new Histogram({
-    name: 'agora_allocation_cycle_seconds', help: 'Duration of allocation cycles', registers: [registry],
+    name: 'agora_allocation_cycle_seconds',
+    help: 'Duration of allocation cycles',
+    registers: [registry],
     buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   });
   const statusLatency = new Histogram({
-    name: 'agora_status_update_latency_seconds', help: 'From an agent producing a task status to the master applying it',
-    registers: [registry], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    name: 'agora_status_update_latency_seconds',
+    help: 'From an agent producing a task status to the master applying it',
+    registers: [registry],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   });
-  const reconnects = new Counter({ name: 'agora_nats_reconnects_total', help: 'Reconnections of the master to NATS', registers: [registry] });
+  const reconnects = new Counter({
+    name: 'agora_nats_reconnects_total',
+    help: 'Reconnections of the master to NATS',
+    registers: [registry],
+  });
 
   const previous = m.allocation.onCycle;
-  m.allocation.onCycle = (ms, offers) => { previous?.(ms, offers); cycle.observe(ms / 1000); };
-  stops.push(() => { m.allocation.onCycle = previous; });
+  m.allocation.onCycle = (ms, offers) => {
+    previous?.(ms, offers);
+    cycle.observe(ms / 1000);
+  };
+  stops.push(() => {
+    m.allocation.onCycle = previous;
+  });
 
-  stops.push(m.events.subscribe((e) => {
-    if (e.type === 'OFFERS_MADE') offersMade.inc(e.count);
-    if (e.type !== 'TASK_UPDATED') return;
-    const t = m.state.tasks.get(taskKey(e.task.frameworkId, e.task.id)) ?? m.state.completed.at(-1);
-    const last = t?.info.taskId === e.task.id ? t.last : undefined;
-    if (last?.source === 'AGENT') statusLatency.observe(Math.max(0, Date.now() - last.timestamp) / 1000);
-  }));
+  stops.push(
+    m.events.subscribe((e) => {
+      if (e.type === 'OFFERS_MADE') offersMade.inc(e.count);
+      if (e.type !== 'TASK_UPDATED') return;
+      const t = m.state.tasks.get(taskKey(e.task.frameworkId, e.task.id)) ?? m.state.completed.at(-1);
+      const last = t?.info.taskId === e.task.id ? t.last : undefined;
+      if (last?.source === 'AGENT') statusLatency.observe(Math.max(0, Date.now() - last.timestamp) / 1000);
+    }),
+  );
 
   let watching = true;
   void (async () => {
@@ -53,19 +75,30 @@ export function createMasterMetrics(m: Master): MasterMetrics {
       if (s.type === 'reconnect') reconnects.inc();
     }
   })().catch((e: Error) => m.log.warn({ err: e.message }, 'metrics: NATS status watch ended'));
-  stops.push(() => { watching = false; });
+  stops.push(() => {
+    watching = false;
+  });
 
-  return { registry, stop: () => { for (const s of stops) s(); } };
+  return {
+    registry,
+    stop: () => {
+      for (const s of stops) s();
+    },
+  };
 }
 
 function stateGauges(m: Master, registry: Registry): void {
   new Gauge({
-    name: 'agora_agents', help: 'Agents by state', labelNames: ['state'], registers: [registry],
+    name: 'agora_agents',
+    help: 'Agents by state',
+    labelNames: ['state'],
+    registers: [registry],
     collect() {
       const counts = Object.fromEntries(AGENT_STATES.map((s) => [s, 0])) as Record<string, number>;
       for (const a of m.state.agents.values()) {
         if (a.state === 'REMOVED') continue;
-        const s = a.state === 'UNREACHABLE' ? 'UNREACHABLE' : a.drain ? (a.drain.drained ? 'DRAINED' : 'DRAINING') : 'ACTIVE';
+        const s =
+          a.state === 'UNREACHABLE' ? 'UNREACHABLE' : a.drain ? (a.drain.drained ? 'DRAINED' : 'DRAINING') : 'ACTIVE';
         counts[s]++;
       }
       this.reset();
@@ -73,7 +106,10 @@ function stateGauges(m: Master, registry: Registry): void {
     },
   });
   new Gauge({
-    name: 'agora_tasks', help: 'Live tasks by state, plus the completed ones the master remembers', labelNames: ['state'], registers: [registry],
+    name: 'agora_tasks',
+    help: 'Live tasks by state, plus the completed ones the master remembers',
+    labelNames: ['state'],
+    registers: [registry],
     collect() {
       const counts = new Map<string, number>();
       for (const t of m.state.tasks.values()) counts.set(t.state, (counts.get(t.state) ?? 0) + 1);
@@ -83,7 +119,10 @@ function stateGauges(m: Master, registry: Registry): void {
     },
   });
   new Gauge({
-    name: 'agora_frameworks', help: 'Frameworks by connection', labelNames: ['connected'], registers: [registry],
+    name: 'agora_frameworks',
+    help: 'Frameworks by connection',
+    labelNames: ['connected'],
+    registers: [registry],
     collect() {
       let up = 0;
       for (const f of m.state.frameworks.values()) if (f.connected) up++;
@@ -92,11 +131,18 @@ function stateGauges(m: Master, registry: Registry): void {
     },
   });
   new Gauge({
-    name: 'agora_offers_outstanding', help: 'Offers made and not yet answered', registers: [registry],
-    collect() { this.set(m.offers.size); },
+    name: 'agora_offers_outstanding',
+    help: 'Offers made and not yet answered',
+    registers: [registry],
+    collect() {
+      this.set(m.offers.size);
+    },
   });
   new Gauge({
-    name: 'agora_resources_capacity', help: 'Resources of reachable agents (cpus; mem and disk in MB; ports as a count)', labelNames: ['resource'], registers: [registry],
+    name: 'agora_resources_capacity',
+    help: 'Resources of reachable agents (cpus; mem and disk in MB; ports as a count)',
+    labelNames: ['resource'],
+    registers: [registry],
     collect() {
       const total = new Map<string, number>();
       for (const a of m.state.agents.values()) {
@@ -108,22 +154,33 @@ function stateGauges(m: Master, registry: Registry): void {
     },
   });
   new Gauge({
-    name: 'agora_resources_used', help: 'Resources held by live tasks, per role', labelNames: ['resource', 'role'], registers: [registry],
+    name: 'agora_resources_used',
+    help: 'Resources held by live tasks, per role',
+    labelNames: ['resource', 'role'],
+    registers: [registry],
     collect() {
       const used = new Map<string, number>();
       for (const t of m.state.tasks.values()) {
         if (!t.holdsResources) continue;
-        for (const [name, v] of t.resources.scalars()) used.set(`${name}\0${t.role}`, (used.get(`${name}\0${t.role}`) ?? 0) + v);
+        for (const [name, v] of t.resources.scalars())
+          used.set(`${name}\0${t.role}`, (used.get(`${name}\0${t.role}`) ?? 0) + v);
       }
       this.reset();
-      for (const [k, v] of used) { const [resource, role] = k.split('\0'); this.set({ resource, role }, v); }
+      for (const [k, v] of used) {
+        const [resource, role] = k.split('\0');
+        this.set({ resource, role }, v);
+      }
     },
   });
   new Gauge({
-    name: 'agora_resources_allocated', help: 'Resources allocated (offered or used) per role, from the allocator', labelNames: ['resource', 'role'], registers: [registry],
+    name: 'agora_resources_allocated',
+    help: 'Resources allocated (offered or used) per role, from the allocator',
+    labelNames: ['resource', 'role'],
+    registers: [registry],
     collect() {
       this.reset();
-      for (const r of m.allocator.roles()) for (const [resource, v] of r.allocated.scalars()) this.set({ resource, role: r.role }, v);
+      for (const r of m.allocator.roles())
+        for (const [resource, v] of r.allocated.scalars()) this.set({ resource, role: r.role }, v);
     },
   });
 }
@@ -136,9 +193,21 @@ function counterMirrors(m: Master, registry: Registry): void {
     ['agora_offers_accepted_total', 'Offers accepted by frameworks', 'offersAccepted'],
     ['agora_tasks_launched_total', 'Tasks launched', 'tasksLaunched'],
     ['agora_bad_messages_total', 'Messages refused as invalid', 'badMessages'],
-    ['agora_frameworks_failover_expired_total', 'Frameworks removed because they stayed disconnected past their failover timeout', 'frameworksFailoverExpired'],
+    [
+      'agora_frameworks_failover_expired_total',
+      'Frameworks removed because they stayed disconnected past their failover timeout',
+      'frameworksFailoverExpired',
+    ],
   ];
   for (const [name, help, field] of mirrors) {
-    new Counter({ name, help, registers: [registry], collect() { this.reset(); this.inc(m.counters[field]); } });
+    new Counter({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.reset();
+        this.inc(m.counters[field]);
+      },
+    });
   }
 }

@@ -25,7 +25,14 @@ export class OfferBook {
   private seq = 0;
   made = 0;
 
-  create(frameworkId: FrameworkId, agentId: AgentId, role: string, resources: Resources, now: number, expiresAt?: number): OfferRecord {
+  create(
+    frameworkId: FrameworkId,
+    agentId: AgentId,
+    role: string,
+    resources: Resources,
+    now: number,
+    expiresAt?: number,
+  ): OfferRecord {
     const id = OfferIdSchema.parse(`${this.prefix}-O${++this.seq}`);
     const o: OfferRecord = { id, frameworkId, agentId, role, resources, createdAt: now, expiresAt };
     this.offers.set(id, o);
@@ -35,7 +42,9 @@ export class OfferBook {
     return o;
   }
 
-  get(id: OfferId): OfferRecord | undefined { return this.offers.get(id); }
+  get(id: OfferId): OfferRecord | undefined {
+    return this.offers.get(id);
+  }
 
   /** Removes and returns the offer (undefined if it is not outstanding). */
   take(id: OfferId): OfferRecord | undefined {
@@ -47,15 +56,26 @@ export class OfferBook {
     return o;
   }
 
-  forAgent(agentId: AgentId): OfferRecord[] { return [...(this.byAgent.get(agentId) ?? [])]; }
-  forFramework(frameworkId: FrameworkId): OfferRecord[] { return [...(this.byFramework.get(frameworkId) ?? [])]; }
-  all(): IterableIterator<OfferRecord> { return this.offers.values(); }
-  get size(): number { return this.offers.size; }
+  forAgent(agentId: AgentId): OfferRecord[] {
+    return [...(this.byAgent.get(agentId) ?? [])];
+  }
+  forFramework(frameworkId: FrameworkId): OfferRecord[] {
+    return [...(this.byFramework.get(frameworkId) ?? [])];
+  }
+  all(): IterableIterator<OfferRecord> {
+    return this.offers.values();
+  }
+  get size(): number {
+    return this.offers.size;
+  }
 }
 
 function index<K>(m: Map<K, Set<OfferRecord>>, key: K): Set<OfferRecord> {
   let s = m.get(key);
-  if (!s) { s = new Set(); m.set(key, s); }
+  if (!s) {
+    s = new Set();
+    m.set(key, s);
+  }
   return s;
 }
 

@@ -18,5 +18,7 @@ it('rescinds an offer at --offer-timeout, not a millisecond before, and offers t
     const [again] = h.offerCycle('f1');
     expect(again.id).not.toBe(first.id);
     expect(again.resources.format()).toBe(first.resources.format());
-  } finally { h.close(); }
+  } finally {
+    h.close();
+  }
 });

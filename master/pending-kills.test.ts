@@ -25,7 +25,24 @@ describe('pending kills', () => {
     await h.registerAgent(A, RES);
     await h.subscribe('f1');
     const offers = h.offerCycle('f1');
-    await h.call('f1', { type: 'ACCEPT', offerIds: offers.map((o) => o.id), operations: [{ type: 'LAUNCH', tasks: [{ taskId: 't', name: 't', agentId: A, resources: Resources.parse('cpus:1;mem:128').toWire(), command: { value: 'sleep 600' } }] }] });
+    await h.call('f1', {
+      type: 'ACCEPT',
+      offerIds: offers.map((o) => o.id),
+      operations: [
+        {
+          type: 'LAUNCH',
+          tasks: [
+            {
+              taskId: 't',
+              name: 't',
+              agentId: A,
+              resources: Resources.parse('cpus:1;mem:128').toWire(),
+              command: { value: 'sleep 600' },
+            },
+          ],
+        },
+      ],
+    });
     task = h.m.state.tasks.get('f1/t')!.info;
     await settle();
     h.clock.advance(101); // the agent's pings stop: UNREACHABLE at the next tick
@@ -38,7 +55,10 @@ describe('pending kills', () => {
 
   it('is kept when the send at re-registration fails, and sent again at the next check', async () => {
     await taskOnUnreachableAgent();
-    expect(await h.call('f1', { type: 'KILL', taskId: 't', gracePeriodMs: 2000 })).toEqual({ known: true, pending: true });
+    expect(await h.call('f1', { type: 'KILL', taskId: 't', gracePeriodMs: 2000 })).toEqual({
+      known: true,
+      pending: true,
+    });
     expect(kills()).toEqual([]);
     h.nats.agentReply = () => new Error('timeout: no reply');
     await h.registerAgent(A, RES, running());

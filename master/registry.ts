@@ -12,15 +12,44 @@ import type { AgentInfo, FrameworkInfo } from '../sdk';
 import type { RegistryChange } from './core/effects';
 import type { CoreSnapshot } from './core/snapshot';
 
-export interface RegistryFramework { info: FrameworkInfo; registeredAt: number; removedAt?: number }
-export interface RegistryAgent { info: AgentInfo; registeredAt: number; removedAt?: number; reservations: string; drain?: { deadline: number; drained: boolean } }
-export interface RegistryRole { role: string; weight: number; guarantee?: string; limit?: string }
+export interface RegistryFramework {
+  info: FrameworkInfo;
+  registeredAt: number;
+  removedAt?: number;
+}
+export interface RegistryAgent {
+  info: AgentInfo;
+  registeredAt: number;
+  removedAt?: number;
+  reservations: string;
+  drain?: { deadline: number; drained: boolean };
+}
+export interface RegistryRole {
+  role: string;
+  weight: number;
+  guarantee?: string;
+  limit?: string;
+}
 
 type FrameworkRow = { info: string; registered_at: number; removed_at: number | null };
-type AgentRow = { info: string; registered_at: number; removed_at: number | null; reservations: string; drain: string | null };
-const frameworkOf = (r: FrameworkRow): RegistryFramework => ({ info: JSON.parse(r.info), registeredAt: r.registered_at, removedAt: r.removed_at ?? undefined });
+type AgentRow = {
+  info: string;
+  registered_at: number;
+  removed_at: number | null;
+  reservations: string;
+  drain: string | null;
+};
+const frameworkOf = (r: FrameworkRow): RegistryFramework => ({
+  info: JSON.parse(r.info),
+  registeredAt: r.registered_at,
+  removedAt: r.removed_at ?? undefined,
+});
 const agentOf = (r: AgentRow): RegistryAgent => ({
-  info: JSON.parse(r.info), registeredAt: r.registered_at, removedAt: r.removed_at ?? undefined, reservations: r.reservations, drain: r.drain ? JSON.parse(r.drain) : undefined,
+  info: JSON.parse(r.info),
+  registeredAt: r.registered_at,
+  removedAt: r.removed_at ?? undefined,
+  reservations: r.reservations,
+  drain: r.drain ? JSON.parse(r.drain) : undefined,
 });
 
 export class Registry {
@@ -44,8 +73,12 @@ export class Registry {
   }
 
   upsertFramework(info: FrameworkInfo, now: number): void {
-    this.db.prepare(`INSERT INTO frameworks (id, info, registered_at) VALUES (?, ?, ?)
-      ON CONFLICT(id) DO UPDATE SET info = excluded.info`).run(info.id, JSON.stringify(info), now);
+    this.db
+      .prepare(
+        `INSERT INTO frameworks (id, info, registered_at) VALUES (?, ?, ?)
+      ON CONFLICT(id) DO UPDATE SET info = excluded.info`,
+      )
+      .run(info.id, JSON.stringify(info), now);
   }
   removeFramework(id: string, now: number): void {
     this.db.prepare('UPDATE frameworks SET removed_at = ? WHERE id = ?').run(now, id);
@@ -60,11 +93,19 @@ export class Registry {
   }
 
   upsertAgent(info: AgentInfo, now: number): void {
-    this.db.prepare(`INSERT INTO agents (id, info, registered_at) VALUES (?, ?, ?)
-      ON CONFLICT(id) DO UPDATE SET info = excluded.info, removed_at = NULL`).run(info.id, JSON.stringify(info), now);
+    this.db
+      .prepare(
+        `INSERT INTO agents (id, info, registered_at) VALUES (?, ?, ?)
+      ON CONFLICT(id) DO UPDATE SET info = excluded.info, removed_at = NULL`,
+      )
+      .run(info.id, JSON.stringify(info), now);
   }
-  removeAgent(id: string, now: number): void { this.db.prepare('UPDATE agents SET removed_at = ? WHERE id = ?').run(now, id); }
-  setReservations(id: string, text: string): void { this.db.prepare('UPDATE agents SET reservations = ? WHERE id = ?').run(text, id); }
+  removeAgent(id: string, now: number): void {
+    this.db.prepare('UPDATE agents SET removed_at = ? WHERE id = ?').run(now, id);
+  }
+  setReservations(id: string, text: string): void {
+    this.db.prepare('UPDATE agents SET reservations = ? WHERE id = ?').run(text, id);
+  }
   setDrain(id: string, drain: { deadline: number; drained: boolean } | undefined): void {
     this.db.prepare('UPDATE agents SET drain = ? WHERE id = ?').run(drain ? JSON.stringify(drain) : null, id);
   }
@@ -77,32 +118,71 @@ export class Registry {
   }
 
   setRole(r: RegistryRole): void {
-    this.db.prepare(`INSERT INTO roles (role, weight, guarantee, quota_limit) VALUES (?, ?, ?, ?)
-      ON CONFLICT(role) DO UPDATE SET weight = excluded.weight, guarantee = excluded.guarantee, quota_limit = excluded.quota_limit`)
+    this.db
+      .prepare(
+        `INSERT INTO roles (role, weight, guarantee, quota_limit) VALUES (?, ?, ?, ?)
+      ON CONFLICT(role) DO UPDATE SET weight = excluded.weight, guarantee = excluded.guarantee, quota_limit = excluded.quota_limit`,
+      )
       .run(r.role, r.weight, r.guarantee ?? null, r.limit ?? null);
   }
   roles(): RegistryRole[] {
-    return (this.db.prepare('SELECT * FROM roles').all() as { role: string; weight: number; guarantee: string | null; quota_limit: string | null }[])
-      .map((r) => ({ role: r.role, weight: r.weight, guarantee: r.guarantee ?? undefined, limit: r.quota_limit ?? undefined }));
+    return (
+      this.db.prepare('SELECT * FROM roles').all() as {
+        role: string;
+        weight: number;
+        guarantee: string | null;
+        quota_limit: string | null;
+      }[]
+    ).map((r) => ({
+      role: r.role,
+      weight: r.weight,
+      guarantee: r.guarantee ?? undefined,
+      limit: r.quota_limit ?? undefined,
+    }));
   }
 
   /** Carries out one PERSIST effect of the core. Throws when SQLite does (the shell's policy: fatal). */
   apply(c: RegistryChange): void {
     switch (c.type) {
-      case 'UPSERT_FRAMEWORK': this.upsertFramework(c.info, c.at); break;
-      case 'REMOVE_FRAMEWORK': this.removeFramework(c.frameworkId, c.at); break;
-      case 'UPSERT_AGENT': this.upsertAgent(c.info, c.at); break;
-      case 'REMOVE_AGENT': this.removeAgent(c.agentId, c.at); break;
-      case 'SET_RESERVATIONS': this.setReservations(c.agentId, c.reservations); break;
-      case 'SET_DRAIN': this.setDrain(c.agentId, c.drain); break;
-      case 'SET_ROLE': this.setRole(c.role); break;
+      case 'UPSERT_FRAMEWORK':
+        this.upsertFramework(c.info, c.at);
+        break;
+      case 'REMOVE_FRAMEWORK':
+        this.removeFramework(c.frameworkId, c.at);
+        break;
+      case 'UPSERT_AGENT':
+        this.upsertAgent(c.info, c.at);
+        break;
+      case 'REMOVE_AGENT':
+        this.removeAgent(c.agentId, c.at);
+        break;
+      case 'SET_RESERVATIONS':
+        this.setReservations(c.agentId, c.reservations);
+        break;
+      case 'SET_DRAIN':
+        this.setDrain(c.agentId, c.drain);
+        break;
+      case 'SET_ROLE':
+        this.setRole(c.role);
+        break;
     }
   }
 
   /** Everything stored, as the core's snapshot (MasterCore.fromSnapshot rebuilds a core from it). */
   load(): CoreSnapshot {
-    return { frameworks: this.frameworks(), agents: this.agents(), roles: this.roles().map((r) => ({ role: r.role, weight: r.weight, ...(r.guarantee ? { guarantee: r.guarantee } : {}), ...(r.limit ? { limit: r.limit } : {}) })) };
+    return {
+      frameworks: this.frameworks(),
+      agents: this.agents(),
+      roles: this.roles().map((r) => ({
+        role: r.role,
+        weight: r.weight,
+        ...(r.guarantee ? { guarantee: r.guarantee } : {}),
+        ...(r.limit ? { limit: r.limit } : {}),
+      })),
+    };
   }
 
-  close(): void { this.db.close(); }
+  close(): void {
+    this.db.close();
+  }
 }

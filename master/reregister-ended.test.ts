@@ -12,8 +12,14 @@ const F1 = FrameworkIdSchema.parse('f1');
 
 const A = 'a1' as AgentId;
 const TOTAL = 'cpus:4;mem:1024';
-const offered = (h: TestMaster, fid: string) => h.offerCycle(fid).reduce((acc, o) => acc.add(o.resources), Resources.EMPTY).format();
-const settle = async () => { for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r)); };
+const offered = (h: TestMaster, fid: string) =>
+  h
+    .offerCycle(fid)
+    .reduce((acc, o) => acc.add(o.resources), Resources.EMPTY)
+    .format();
+const settle = async () => {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+};
 
 describe('re-registration reporting a task that ended meanwhile', () => {
   let h: TestMaster;
@@ -23,8 +29,23 @@ describe('re-registration reporting a task that ended meanwhile', () => {
     await h.subscribe('f1');
     const offers = h.offerCycle('f1');
     await h.call('f1', {
-      type: 'ACCEPT', offerIds: offers.map((o) => o.id), filters: { refuseSeconds: 0 },
-      operations: [{ type: 'LAUNCH', tasks: [{ taskId: 't1', name: 't1', agentId: A, resources: Resources.parse('cpus:1;mem:128').toWire(), command: { value: 'sleep 1' } }] }],
+      type: 'ACCEPT',
+      offerIds: offers.map((o) => o.id),
+      filters: { refuseSeconds: 0 },
+      operations: [
+        {
+          type: 'LAUNCH',
+          tasks: [
+            {
+              taskId: 't1',
+              name: 't1',
+              agentId: A,
+              resources: Resources.parse('cpus:1;mem:128').toWire(),
+              command: { value: 'sleep 1' },
+            },
+          ],
+        },
+      ],
     });
     await settle();
   });
@@ -34,13 +55,23 @@ describe('re-registration reporting a task that ended meanwhile', () => {
     const t1 = h.m.state.tasks.get('f1/t1')!;
     expect(t1.holdsResources).toBe(true);
     expect(offered(h, 'f1')).toBe('cpus:3;mem:896');
-    for (const o of h.m.offers.forFramework(F1)) await h.call('f1', { type: 'DECLINE', offerIds: [o.id], filters: { refuseSeconds: 0 } });
+    for (const o of h.m.offers.forFramework(F1))
+      await h.call('f1', { type: 'DECLINE', offerIds: [o.id], filters: { refuseSeconds: 0 } });
 
     await h.registerAgent(A, TOTAL, [{ task: t1.info, frameworkId: F1, state: 'TASK_FINISHED', role: '*' }]);
     expect(offered(h, 'f1')).toBe(TOTAL); // the ended task's share is free again at once
-    for (const o of h.m.offers.forFramework(F1)) await h.call('f1', { type: 'DECLINE', offerIds: [o.id], filters: { refuseSeconds: 0 } });
+    for (const o of h.m.offers.forFramework(F1))
+      await h.call('f1', { type: 'DECLINE', offerIds: [o.id], filters: { refuseSeconds: 0 } });
 
-    const final: TaskStatus = { taskId: t1.info.taskId, frameworkId: F1, agentId: A, state: 'TASK_FINISHED', source: 'AGENT', timestamp: h.clock.now(), uuid: 'u-final' };
+    const final: TaskStatus = {
+      taskId: t1.info.taskId,
+      frameworkId: F1,
+      agentId: A,
+      state: 'TASK_FINISHED',
+      source: 'AGENT',
+      timestamp: h.clock.now(),
+      uuid: 'u-final',
+    };
     expect(() => h.m.run(h.m.core.statusUpdate(final, h.clock.now()))).not.toThrow();
     expect(h.m.state.tasks.has('f1/t1')).toBe(false);
     expect(offered(h, 'f1')).toBe(TOTAL); // not more than the agent has: nothing was given back twice

@@ -3,9 +3,7 @@
  * completed ones). Only the core's transitions change them; the HTTP API and metrics read them. Offers live in
  * the OfferBook, also owned by the core.
  */
-import type {
-  AgentId, AgentInfo, FrameworkId, FrameworkInfo, TaskInfo, TaskState, TaskStatus, Usage,
-} from '../sdk';
+import type { AgentId, AgentInfo, FrameworkId, FrameworkInfo, TaskInfo, TaskState, TaskStatus, Usage } from '../sdk';
 import { Resources, isTerminal } from '../sdk';
 
 export type AgentState = 'ACTIVE' | 'UNREACHABLE' | 'REMOVED';
@@ -66,7 +64,12 @@ export function withReservations(declared: Resources, dynamic: Resources): Resou
 
 /** A new agent record; `total` is derived from `declared` and `reservations` on every read. */
 export function newAgentRecord(fields: Omit<AgentRecord, 'total'>): AgentRecord {
-  return Object.defineProperty({ ...fields }, 'total', { get(this: AgentRecord) { return withReservations(this.declared, this.reservations); }, enumerable: true }) as AgentRecord;
+  return Object.defineProperty({ ...fields }, 'total', {
+    get(this: AgentRecord) {
+      return withReservations(this.declared, this.reservations);
+    },
+    enumerable: true,
+  }) as AgentRecord;
 }
 
 export class ClusterState {
@@ -91,7 +94,14 @@ export class ClusterState {
     t.updatedAt = now;
     t.last = status;
     if (changed) {
-      t.statuses.push({ state: status.state, timestamp: status.timestamp, reason: status.reason, message: status.message, healthy: status.healthy, exitCode: status.exitCode });
+      t.statuses.push({
+        state: status.state,
+        timestamp: status.timestamp,
+        reason: status.reason,
+        message: status.message,
+        healthy: status.healthy,
+        exitCode: status.exitCode,
+      });
       if (t.statuses.length > 50) t.statuses.splice(0, t.statuses.length - 50);
     }
     if (isTerminal(status.state)) this.complete(t);
@@ -117,9 +127,14 @@ export class ClusterState {
   }
 
   findTask(taskId: string, frameworkId?: string): TaskRecord | undefined {
-    if (frameworkId) return this.tasks.get(taskKey(frameworkId, taskId)) ?? this.completed.find((t) => t.frameworkId === frameworkId && t.info.taskId === taskId);
+    if (frameworkId)
+      return (
+        this.tasks.get(taskKey(frameworkId, taskId)) ??
+        this.completed.find((t) => t.frameworkId === frameworkId && t.info.taskId === taskId)
+      );
     for (const t of this.tasks.values()) if (t.info.taskId === taskId) return t;
-    for (let i = this.completed.length - 1; i >= 0; i--) if (this.completed[i].info.taskId === taskId) return this.completed[i];
+    for (let i = this.completed.length - 1; i >= 0; i--)
+      if (this.completed[i].info.taskId === taskId) return this.completed[i];
     return undefined;
   }
 }

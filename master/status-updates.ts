@@ -8,9 +8,22 @@
  * The master acks an agent's update only after it is stored on the framework's stream, so a master killed
  * at any point re-reads it; the uuid makes the re-append a no-op within the stream's duplicate window.
  */
-import { RetentionPolicy, StorageType, type ConsumerMessages, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import {
-  AgentUpdateSchema, MASTER_UPDATES_CONSUMER, RateLimitedLog, consumeUpdates, decode, ensureUpdateConsumer, streams, type TaskStatus,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
+import {
+  AgentUpdateSchema,
+  MASTER_UPDATES_CONSUMER,
+  RateLimitedLog,
+  consumeUpdates,
+  decode,
+  ensureUpdateConsumer,
+  streams,
+  type TaskStatus,
 } from '../sdk';
 import type { Master } from './master';
 
@@ -18,14 +31,24 @@ const DUPLICATE_WINDOW_NS = 10 * 60 * 1_000_000_000;
 
 export async function ensureStreams(jsm: JetStreamManager): Promise<void> {
   for (const s of [streams.agentUpdates, streams.frameworkUpdates]) {
-    const config = { name: s.name, subjects: [...s.subjects], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: DUPLICATE_WINDOW_NS };
+    const config = {
+      name: s.name,
+      subjects: [...s.subjects],
+      retention: RetentionPolicy.Workqueue,
+      storage: StorageType.File,
+      duplicate_window: DUPLICATE_WINDOW_NS,
+    };
     try {
       await jsm.streams.info(s.name);
     } catch {
       await jsm.streams.add(config);
     }
   }
-  await ensureUpdateConsumer(jsm, { stream: streams.agentUpdates.name, durable: MASTER_UPDATES_CONSUMER, maxAckPending: 4096 });
+  await ensureUpdateConsumer(jsm, {
+    stream: streams.agentUpdates.name,
+    durable: MASTER_UPDATES_CONSUMER,
+    maxAckPending: 4096,
+  });
 }
 
 export class StatusUpdates {
@@ -34,31 +57,43 @@ export class StatusUpdates {
   private stopped = false;
   delivered = 0;
 
-  constructor(private readonly m: Master) { this.warn = new RateLimitedLog(m.log); }
+  constructor(private readonly m: Master) {
+    this.warn = new RateLimitedLog(m.log);
+  }
 
   async start(): Promise<void> {
     this.messages = await consumeUpdates(this.m.js, streams.agentUpdates.name, MASTER_UPDATES_CONSUMER, 512);
     (async () => {
       for await (const msg of this.messages!) await this.handle(msg);
-    })().catch((err) => { if (!this.stopped) this.m.log.error({ err }, 'agent update consumer ended'); });
+    })().catch((err) => {
+      if (!this.stopped) this.m.log.error({ err }, 'agent update consumer ended');
+    });
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.messages?.close().catch((e: Error) => this.m.log.debug({ err: e.message }, 'agent update consumer did not close cleanly'));
+    await this.messages
+      ?.close()
+      .catch((e: Error) => this.m.log.debug({ err: e.message }, 'agent update consumer did not close cleanly'));
   }
 
   private async handle(msg: JsMsg): Promise<void> {
     let status: TaskStatus;
     try {
       const parsed = AgentUpdateSchema.safeParse(decode(msg.data, this.m.config.maxMessageBytes));
-      if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      if (!parsed.success)
+        throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
       status = parsed.data.status;
       const subjectAgent = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
-      if (status.agentId !== subjectAgent) throw new Error(`status.agentId '${status.agentId}' does not match the publishing agent '${subjectAgent}'`);
+      if (status.agentId !== subjectAgent)
+        throw new Error(`status.agentId '${status.agentId}' does not match the publishing agent '${subjectAgent}'`);
     } catch (e) {
       this.m.counters.badMessages++;
-      this.warn.warn('bad-update', { subject: msg.subject, err: (e as Error).message }, 'dropped invalid status update');
+      this.warn.warn(
+        'bad-update',
+        { subject: msg.subject, err: (e as Error).message },
+        'dropped invalid status update',
+      );
       msg.term();
       return;
     }
@@ -67,7 +102,11 @@ export class StatusUpdates {
       msg.ack();
       this.delivered++;
     } catch (e) {
-      this.warn.warn('update-retry', { taskId: status.taskId, err: (e as Error).message }, 'could not forward status update; will retry');
+      this.warn.warn(
+        'update-retry',
+        { taskId: status.taskId, err: (e as Error).message },
+        'could not forward status update; will retry',
+      );
       msg.nak(500);
     }
   }

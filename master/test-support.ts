@@ -18,8 +18,20 @@ import { join } from 'node:path';
 import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  FakeClock, FrameworkInfoSchema, Resources, SchedulerCallSchema, createLogger, decode, encode, type AgentCommand, type AgentId, type AgentTask,
-  type FrameworkId, type SchedulerCallInput, type SchedulerEvent, type TaskStatus,
+  FakeClock,
+  FrameworkInfoSchema,
+  Resources,
+  SchedulerCallSchema,
+  createLogger,
+  decode,
+  encode,
+  type AgentCommand,
+  type AgentId,
+  type AgentTask,
+  type FrameworkId,
+  type SchedulerCallInput,
+  type SchedulerEvent,
+  type TaskStatus,
 } from '../sdk';
 import { handleAgentCall } from './agent-calls';
 import { HierarchicalDrfAllocator } from './allocator/drf-allocator';
@@ -28,14 +40,19 @@ import { Master } from './master';
 import type { OfferRecord } from './offer-book';
 import { handleSchedulerCall } from './scheduler-calls';
 
-export interface Published { subject: string; data: unknown }
+export interface Published {
+  subject: string;
+  data: unknown;
+}
 
 /** Records what the master publishes; answers agent commands with `agentReply` (default `{ ok: true }`). */
 export class FakeNats {
   readonly published: Published[] = [];
   readonly requests: { subject: string; data: AgentCommand }[] = [];
   agentReply: (subject: string, command: AgentCommand) => object | Error = () => ({ ok: true });
-  publish(subject: string, data: Uint8Array): void { this.published.push({ subject, data: decode(data) }); }
+  publish(subject: string, data: Uint8Array): void {
+    this.published.push({ subject, data: decode(data) });
+  }
   async request(subject: string, data: Uint8Array): Promise<{ data: Uint8Array }> {
     const command = decode(data) as AgentCommand;
     this.requests.push({ subject, data: command });
@@ -50,7 +67,10 @@ export class FakeStream {
   readonly appended: TaskStatus[] = [];
   failNext = 0;
   async publish(_subject: string, data: Uint8Array): Promise<object> {
-    if (this.failNext > 0) { this.failNext--; throw new Error('injected: JetStream publish failed'); }
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new Error('injected: JetStream publish failed');
+    }
     this.appended.push((decode(data) as { status: TaskStatus }).status);
     return {};
   }
@@ -77,22 +97,54 @@ export function testMaster(config: Partial<MasterConfig> = {}): TestMaster {
   const clock = new FakeClock();
   const nats = new FakeNats();
   const stream = new FakeStream();
-  const m = new Master({ ...DEFAULT_MASTER_CONFIG, dataDir: dir, ...config }, {
-    nc: nats as unknown as NatsConnection, clock, allocator: new HierarchicalDrfAllocator(), log: createLogger('master-unit', { level: 'silent', pretty: false }),
-  });
+  const m = new Master(
+    { ...DEFAULT_MASTER_CONFIG, dataDir: dir, ...config },
+    {
+      nc: nats as unknown as NatsConnection,
+      clock,
+      allocator: new HierarchicalDrfAllocator(),
+      log: createLogger('master-unit', { level: 'silent', pretty: false }),
+    },
+  );
   m.js = stream as unknown as JetStreamClient;
   const resolved = async () => ({});
-  m.jsm = { consumers: { info: resolved, add: resolved, delete: resolved }, streams: { purge: resolved } } as unknown as JetStreamManager;
+  m.jsm = {
+    consumers: { info: resolved, add: resolved, delete: resolved },
+    streams: { purge: resolved },
+  } as unknown as JetStreamManager;
   return {
-    m, clock, nats, stream,
-    registerAgent: (id, resources, tasks = []) => handleAgentCall(m, id as AgentId, {
-      type: 'REGISTER', tasks,
-      agent: { id: id as AgentId, hostname: `${id}.local`, resources: Resources.parse(resources).toWire(), attributes: [], containerizers: ['native'], version: 'test' },
-    }),
-    subscribe: (id, roles = ['*']) => handleSchedulerCall(m, id as FrameworkId, { type: 'SUBSCRIBE', framework: FrameworkInfoSchema.parse({ id, name: id, roles }) }),
+    m,
+    clock,
+    nats,
+    stream,
+    registerAgent: (id, resources, tasks = []) =>
+      handleAgentCall(m, id as AgentId, {
+        type: 'REGISTER',
+        tasks,
+        agent: {
+          id: id as AgentId,
+          hostname: `${id}.local`,
+          resources: Resources.parse(resources).toWire(),
+          attributes: [],
+          containerizers: ['native'],
+          version: 'test',
+        },
+      }),
+    subscribe: (id, roles = ['*']) =>
+      handleSchedulerCall(m, id as FrameworkId, {
+        type: 'SUBSCRIBE',
+        framework: FrameworkInfoSchema.parse({ id, name: id, roles }),
+      }),
     call: (frameworkId, call) => handleSchedulerCall(m, frameworkId as FrameworkId, SchedulerCallSchema.parse(call)),
-    offerCycle: (frameworkId) => { m.allocation.cycle(); return m.offers.forFramework(frameworkId as FrameworkId); },
-    events: (frameworkId) => nats.published.filter((p) => p.subject.endsWith(`.${frameworkId}.events`)).map((p) => p.data as SchedulerEvent),
-    close: () => { m.registry.close(); rmSync(dir, { recursive: true, force: true }); },
+    offerCycle: (frameworkId) => {
+      m.allocation.cycle();
+      return m.offers.forFramework(frameworkId as FrameworkId);
+    },
+    events: (frameworkId) =>
+      nats.published.filter((p) => p.subject.endsWith(`.${frameworkId}.events`)).map((p) => p.data as SchedulerEvent),
+    close: () => {
+      m.registry.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

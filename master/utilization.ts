@@ -13,7 +13,10 @@ export interface UtilizationSample {
   running: number;
 }
 
-export interface Totals { used: Record<string, number>; total: Record<string, number> }
+export interface Totals {
+  used: Record<string, number>;
+  total: Record<string, number>;
+}
 
 /** Used and total scalars across ACTIVE (reachable) agents, including draining ones. */
 export function clusterTotals(m: Master): Totals {
@@ -35,7 +38,11 @@ export class UtilizationSampler {
   private timer?: NodeJS.Timeout;
   private readonly keep: number;
 
-  constructor(private readonly m: Master, readonly intervalMs = 10_000, windowMs = 3_600_000) {
+  constructor(
+    private readonly m: Master,
+    readonly intervalMs = 10_000,
+    windowMs = 3_600_000,
+  ) {
     this.keep = Math.max(1, Math.ceil(windowMs / intervalMs));
   }
 
@@ -45,14 +52,22 @@ export class UtilizationSampler {
     this.timer.unref();
   }
 
-  stop(): void { clearInterval(this.timer); }
+  stop(): void {
+    clearInterval(this.timer);
+  }
 
   sample(): UtilizationSample {
     const { used, total } = clusterTotals(this.m);
     let running = 0;
     for (const t of this.m.state.tasks.values()) if (t.state === 'TASK_RUNNING') running++;
     const pair = (k: string): [number, number] => [round(used[k] ?? 0), round(total[k] ?? 0)];
-    const s: UtilizationSample = { t: this.m.clock.now(), cpus: pair('cpus'), mem: pair('mem'), disk: pair('disk'), running };
+    const s: UtilizationSample = {
+      t: this.m.clock.now(),
+      cpus: pair('cpus'),
+      mem: pair('mem'),
+      disk: pair('disk'),
+      running,
+    };
     this.samples.push(s);
     if (this.samples.length > this.keep) this.samples.splice(0, this.samples.length - this.keep);
     return s;

@@ -9,7 +9,8 @@ let repo: string;
 
 beforeEach(() => {
   repo = mkdtempSync(join(tmpdir(), 'agora-clean-tree-'));
-  const git = (...args: string[]) => execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args]);
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-C', repo, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args]);
   git('init', '-q');
   writeFileSync(join(repo, 'package-lock.json'), '{}\n');
   writeFileSync(join(repo, '.gitignore'), 'node_modules/\n');

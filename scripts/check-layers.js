@@ -38,12 +38,14 @@ const ruleOf = (owner, top) => rules[owner] ?? rules[top];
 function* walk(dir) {
   for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
-    if (e.isDirectory()) { if (e.name !== 'node_modules' && e.name !== 'assets') yield* walk(p); }
-    else if (/\.ts$/.test(e.name) && !/\.test\.ts$/.test(e.name)) yield p;
+    if (e.isDirectory()) {
+      if (e.name !== 'node_modules' && e.name !== 'assets') yield* walk(p);
+    } else if (/\.ts$/.test(e.name) && !/\.test\.ts$/.test(e.name)) yield p;
   }
 }
 
-const importRe = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const importRe =
+  /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 const problems = [];
 for (const top of Object.keys(rules).filter((k) => !k.includes('/'))) {
   const dir = path.join(root, top);
@@ -56,8 +58,14 @@ for (const top of Object.keys(rules).filter((k) => !k.includes('/'))) {
     for (const m of src.matchAll(importRe)) {
       const spec = m[1] ?? m[2] ?? m[3];
       if (spec === 'agora' || spec.startsWith('agora/')) {
-        if (rule.entries && !rule.entries.includes(spec)) problems.push(`${rel}: imports '${spec}' — ${owner} may use only ${rule.entries.map((e) => `'${e}'`).join(', ')}`);
-        else if (rule.typesOnly && !/^(?:import|export)\s+type\s/.test(m[0])) problems.push(`${rel}: imports values from '${spec}' — ${owner}/ runs in the browser and may import only types ('import type')`);
+        if (rule.entries && !rule.entries.includes(spec))
+          problems.push(
+            `${rel}: imports '${spec}' — ${owner} may use only ${rule.entries.map((e) => `'${e}'`).join(', ')}`,
+          );
+        else if (rule.typesOnly && !/^(?:import|export)\s+type\s/.test(m[0]))
+          problems.push(
+            `${rel}: imports values from '${spec}' — ${owner}/ runs in the browser and may import only types ('import type')`,
+          );
         continue;
       }
       if (!spec.startsWith('.')) continue;
@@ -65,7 +73,10 @@ for (const top of Object.keys(rules).filter((k) => !k.includes('/'))) {
       const targetTop = target.split(path.sep)[0];
       const targetOwner = targetTop === 'frameworks' ? target.split(path.sep).slice(0, 2).join('/') : targetTop;
       if (rule.entries) {
-        if (targetOwner !== owner) problems.push(`${rel}: imports '${spec}' — ${owner} may use only its own files and ${rule.entries.map((e) => `'${e}'`).join(', ')}`);
+        if (targetOwner !== owner)
+          problems.push(
+            `${rel}: imports '${spec}' — ${owner} may use only its own files and ${rule.entries.map((e) => `'${e}'`).join(', ')}`,
+          );
       } else if (!rule.allow.includes(targetTop)) {
         problems.push(`${rel}: imports '${spec}' — ${top}/ may import only ${rule.allow.join(', ')}`);
       }

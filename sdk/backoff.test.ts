@@ -5,7 +5,10 @@ const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Advances the fake clock in 100 ms steps, letting each attempt's promise settle. */
 async function run(clock: FakeClock, ms: number): Promise<void> {
-  for (let t = 0; t < ms; t += 100) { clock.advance(100); await flush(); }
+  for (let t = 0; t < ms; t += 100) {
+    clock.advance(100);
+    await flush();
+  }
 }
 
 describe('retryWithBackoff', () => {
@@ -14,8 +17,14 @@ describe('retryWithBackoff', () => {
     const at: number[] = [];
     const waits: number[] = [];
     const done = retryWithBackoff({
-      clock, stopped: () => false, onFailure: (_e, ms) => waits.push(ms),
-      attempt: async () => { at.push(clock.now()); if (at.length < 8) throw new Error('no reply'); return 'answered'; },
+      clock,
+      stopped: () => false,
+      onFailure: (_e, ms) => waits.push(ms),
+      attempt: async () => {
+        at.push(clock.now());
+        if (at.length < 8) throw new Error('no reply');
+        return 'answered';
+      },
     });
     await flush();
     await run(clock, 20_000);
@@ -27,13 +36,26 @@ describe('retryWithBackoff', () => {
   it('gives up with the error onFailure throws, and stops quietly once stopped', async () => {
     const clock = new FakeClock(0);
     const refused = retryWithBackoff({
-      clock, stopped: () => false, attempt: () => Promise.reject(new Error('refused')), onFailure: (e) => { throw e; },
+      clock,
+      stopped: () => false,
+      attempt: () => Promise.reject(new Error('refused')),
+      onFailure: (e) => {
+        throw e;
+      },
     });
     await expect(refused).rejects.toThrow('refused');
 
     let stopped = false;
     let attempts = 0;
-    const ended = retryWithBackoff({ clock, stopped: () => stopped, onFailure: () => undefined, attempt: () => { attempts++; return Promise.reject(new Error('no reply')); } });
+    const ended = retryWithBackoff({
+      clock,
+      stopped: () => stopped,
+      onFailure: () => undefined,
+      attempt: () => {
+        attempts++;
+        return Promise.reject(new Error('no reply'));
+      },
+    });
     await run(clock, 700);
     stopped = true;
     await run(clock, 10_000);

@@ -11,7 +11,11 @@ export type TimerHandle = { readonly id: number } | NodeJS.Timeout;
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (fn, ms) => { const t = setTimeout(fn, ms); t.unref?.(); return t; },
+  setTimeout: (fn, ms) => {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return t;
+  },
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
 };
 
@@ -20,14 +24,20 @@ export class FakeClock implements Clock {
   private t: number;
   private seq = 0;
   private timers = new Map<number, { at: number; fn: () => void }>();
-  constructor(start = 1_700_000_000_000) { this.t = start; }
-  now(): number { return this.t; }
+  constructor(start = 1_700_000_000_000) {
+    this.t = start;
+  }
+  now(): number {
+    return this.t;
+  }
   setTimeout(fn: () => void, ms: number): TimerHandle {
     const id = ++this.seq;
     this.timers.set(id, { at: this.t + Math.max(0, ms), fn });
     return { id };
   }
-  clearTimeout(h: TimerHandle): void { this.timers.delete((h as { id: number }).id); }
+  clearTimeout(h: TimerHandle): void {
+    this.timers.delete((h as { id: number }).id);
+  }
   /** Moves time forward by `ms`, firing every timer that falls due, in order. */
   advance(ms: number): void {
     const end = this.t + ms;
@@ -41,12 +51,16 @@ export class FakeClock implements Clock {
     }
     this.t = end;
   }
-  pending(): number { return this.timers.size; }
+  pending(): number {
+    return this.timers.size;
+  }
 }
 
 /** Resolves after `ms` on `clock` (a FakeClock resolves it inside `advance`). */
 export function sleep(clock: Clock, ms: number): Promise<void> {
-  return new Promise((resolve) => { clock.setTimeout(resolve, ms); });
+  return new Promise((resolve) => {
+    clock.setTimeout(resolve, ms);
+  });
 }
 
 /** Calls `fn` every `ms` (> 0) on `clock` until `stop()`: setInterval on an injected clock. */
@@ -59,5 +73,10 @@ export function every(clock: Clock, ms: number, fn: () => void): { stop(): void 
     fn();
   };
   handle = clock.setTimeout(tick, ms);
-  return { stop: () => { stopped = true; if (handle) clock.clearTimeout(handle); } };
+  return {
+    stop: () => {
+      stopped = true;
+      if (handle) clock.clearTimeout(handle);
+    },
+  };
 }

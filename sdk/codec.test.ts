@@ -10,21 +10,63 @@ import { ErrorBodySchema } from './protocol/common';
 import { SchedulerCallSchema, SchedulerEventSchema } from './protocol/scheduler';
 
 const u = undefined;
-const resources = [{ name: 'cpus', role: u, scalar: 1 }, { name: 'mem', scalar: 128, ranges: u }, { name: 'ports', ranges: [[31000, 31001]] }];
+const resources = [
+  { name: 'cpus', role: u, scalar: 1 },
+  { name: 'mem', scalar: 128, ranges: u },
+  { name: 'ports', ranges: [[31000, 31001]] },
+];
 const task = {
-  taskId: 't-1', name: 'web', agentId: 'a-1', resources, command: { shell: true, value: 'sleep 1', arguments: u, env: {}, user: u },
-  container: { type: 'NATIVE' }, healthCheck: u, labels: {}, killGracePeriodMs: u, cpuHardCap: u,
+  taskId: 't-1',
+  name: 'web',
+  agentId: 'a-1',
+  resources,
+  command: { shell: true, value: 'sleep 1', arguments: u, env: {}, user: u },
+  container: { type: 'NATIVE' },
+  healthCheck: u,
+  labels: {},
+  killGracePeriodMs: u,
+  cpuHardCap: u,
 };
-const framework = { id: 'f-1', name: 'fw', roles: ['*'], principal: u, user: u, hostname: u, failoverTimeoutMs: 0, webuiUrl: u, apiSubject: u };
+const framework = {
+  id: 'f-1',
+  name: 'fw',
+  roles: ['*'],
+  principal: u,
+  user: u,
+  hostname: u,
+  failoverTimeoutMs: 0,
+  webuiUrl: u,
+  apiSubject: u,
+};
 const status = {
-  taskId: 't-1', frameworkId: 'f-1', agentId: 'a-1', state: 'TASK_RUNNING', reason: u, source: 'AGENT', message: u, exitCode: u,
-  signal: u, healthy: u, timestamp: 1_764_000_000_123, uuid: 'u-1', ports: u, hostname: u,
+  taskId: 't-1',
+  frameworkId: 'f-1',
+  agentId: 'a-1',
+  state: 'TASK_RUNNING',
+  reason: u,
+  source: 'AGENT',
+  message: u,
+  exitCode: u,
+  signal: u,
+  healthy: u,
+  timestamp: 1_764_000_000_123,
+  uuid: 'u-1',
+  ports: u,
+  hostname: u,
 };
 
 const schedulerCalls = {
   SUBSCRIBE: { type: 'SUBSCRIBE', framework },
   TEARDOWN: { type: 'TEARDOWN' },
-  ACCEPT: { type: 'ACCEPT', offerIds: ['o-1'], operations: [{ type: 'LAUNCH', tasks: [task] }, { type: 'RESERVE', resources }], filters: u },
+  ACCEPT: {
+    type: 'ACCEPT',
+    offerIds: ['o-1'],
+    operations: [
+      { type: 'LAUNCH', tasks: [task] },
+      { type: 'RESERVE', resources },
+    ],
+    filters: u,
+  },
   DECLINE: { type: 'DECLINE', offerIds: ['o-1'], filters: { refuseSeconds: 5 } },
   REVIVE: { type: 'REVIVE', roles: u },
   SUPPRESS: { type: 'SUPPRESS', roles: ['*'] },
@@ -36,7 +78,21 @@ const schedulerCalls = {
 };
 const schedulerEvents = {
   SUBSCRIBED: { type: 'SUBSCRIBED', frameworkId: 'f-1', masterId: 'm', heartbeatIntervalMs: 1000, reregistered: false },
-  OFFERS: { type: 'OFFERS', offers: [{ id: 'o-1', frameworkId: 'f-1', agentId: 'a-1', hostname: 'h', role: '*', resources, attributes: [{ name: 'rack', text: 'r1', scalar: u, ranges: u }], containerizers: ['native'] }] },
+  OFFERS: {
+    type: 'OFFERS',
+    offers: [
+      {
+        id: 'o-1',
+        frameworkId: 'f-1',
+        agentId: 'a-1',
+        hostname: 'h',
+        role: '*',
+        resources,
+        attributes: [{ name: 'rack', text: 'r1', scalar: u, ranges: u }],
+        containerizers: ['native'],
+      },
+    ],
+  },
   RESCIND: { type: 'RESCIND', offerId: 'o-1' },
   UPDATE: { type: 'UPDATE', status: { ...status, uuid: u, source: 'MASTER' } },
   FAILURE: { type: 'FAILURE', agentId: 'a-1' },
@@ -44,9 +100,38 @@ const schedulerEvents = {
   HEARTBEAT: { type: 'HEARTBEAT', masterId: 'm' },
 };
 const agentCalls = {
-  REGISTER: { type: 'REGISTER', agent: { id: 'a-1', hostname: 'h', resources, attributes: [], containerizers: ['native'], httpUrl: u, version: '1' }, tasks: [{ task, frameworkId: 'f-1', frameworkInfo: u, state: 'TASK_RUNNING', role: '*' }] },
+  REGISTER: {
+    type: 'REGISTER',
+    agent: {
+      id: 'a-1',
+      hostname: 'h',
+      resources,
+      attributes: [],
+      containerizers: ['native'],
+      httpUrl: u,
+      version: '1',
+    },
+    tasks: [{ task, frameworkId: 'f-1', frameworkInfo: u, state: 'TASK_RUNNING', role: '*' }],
+  },
   PING: { type: 'PING' },
-  USAGE: { type: 'USAGE', usage: [{ taskId: 't-1', frameworkId: 'f-1', usage: { cpuUserSeconds: 0.5, cpuSystemSeconds: 0, memBytes: 1, memPeakBytes: 2, memLimitBytes: u, cpusLimit: u, timestamp: 1 } }] },
+  USAGE: {
+    type: 'USAGE',
+    usage: [
+      {
+        taskId: 't-1',
+        frameworkId: 'f-1',
+        usage: {
+          cpuUserSeconds: 0.5,
+          cpuSystemSeconds: 0,
+          memBytes: 1,
+          memPeakBytes: 2,
+          memLimitBytes: u,
+          cpusLimit: u,
+          timestamp: 1,
+        },
+      },
+    ],
+  },
 };
 const agentCommands = {
   LAUNCH: { type: 'LAUNCH', frameworkId: 'f-1', framework, role: '*', task },
@@ -66,7 +151,11 @@ function typesOf(schema: { options: readonly { shape: { type: { value: string } 
 const withoutUndefined = (v: unknown): unknown => JSON.parse(JSON.stringify(v));
 
 describe('the wire is plain msgpack', () => {
-  const groups: [string, { options: readonly { shape: { type: { value: string } } }[]; safeParse(v: unknown): { success: boolean } }, Record<string, unknown>][] = [
+  const groups: [
+    string,
+    { options: readonly { shape: { type: { value: string } } }[]; safeParse(v: unknown): { success: boolean } },
+    Record<string, unknown>,
+  ][] = [
     ['scheduler call', SchedulerCallSchema, schedulerCalls],
     ['scheduler event', SchedulerEventSchema, schedulerEvents],
     ['agent call', AgentCallSchema, agentCalls],
@@ -103,6 +192,8 @@ describe('the wire is plain msgpack', () => {
   });
 
   it('the strict decoder refuses what msgpackr alone would write for undefined', () => {
-    expect(() => strictDecode(Uint8Array.from([0x81, 0xa1, 0x61, 0xd4, 0x00, 0x00]))).toThrow(/extension type \(0xd4\) .* at byte 3/);
+    expect(() => strictDecode(Uint8Array.from([0x81, 0xa1, 0x61, 0xd4, 0x00, 0x00]))).toThrow(
+      /extension type \(0xd4\) .* at byte 3/,
+    );
   });
 });

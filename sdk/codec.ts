@@ -13,8 +13,12 @@ import { Packr, type Options } from 'msgpackr';
 type PackrOptions = Options & { skipValues?: unknown[] };
 
 const packr = new Packr({
-  useRecords: false, mapsAsObjects: true, int64AsType: 'number', variableMapSize: true,
-  skipValues: [undefined], encodeUndefinedAsNil: true,
+  useRecords: false,
+  mapsAsObjects: true,
+  int64AsType: 'number',
+  variableMapSize: true,
+  skipValues: [undefined],
+  encodeUndefinedAsNil: true,
 } satisfies PackrOptions as Options);
 
 /** Default maximum message size accepted from the wire (bytes). */
@@ -25,11 +29,15 @@ export function encode(value: unknown): Uint8Array {
 }
 
 export class DecodeError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) { super(message, options); this.name = 'DecodeError'; }
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DecodeError';
+  }
 }
 
 export function decode(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAGE_BYTES): unknown {
-  if (bytes.length > maxBytes) throw new DecodeError(`message of ${bytes.length} bytes exceeds the maximum of ${maxBytes}`);
+  if (bytes.length > maxBytes)
+    throw new DecodeError(`message of ${bytes.length} bytes exceeds the maximum of ${maxBytes}`);
   if (bytes.length === 0) throw new DecodeError('empty message');
   try {
     return packr.unpack(bytes);

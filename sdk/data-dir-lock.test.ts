@@ -2,15 +2,34 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataDirInUseError, LOCK_FILE, holderIsLive, lockDataDir, parseLockHolder, processStartTicks, type LockHolder, type ProcessProbe } from './data-dir-lock';
+import {
+  DataDirInUseError,
+  LOCK_FILE,
+  holderIsLive,
+  lockDataDir,
+  parseLockHolder,
+  processStartTicks,
+  type LockHolder,
+  type ProcessProbe,
+} from './data-dir-lock';
 
-const holder = (h: Partial<LockHolder> = {}): LockHolder => ({ pid: 42, startTicks: 1000, owner: 'agora up', since: '2026-01-01T00:00:00Z', token: 't', ...h });
+const holder = (h: Partial<LockHolder> = {}): LockHolder => ({
+  pid: 42,
+  startTicks: 1000,
+  owner: 'agora up',
+  since: '2026-01-01T00:00:00Z',
+  token: 't',
+  ...h,
+});
 
 describe('holderIsLive (pure)', () => {
-  const alive = (startTicks?: number): ProcessProbe => () => ({ alive: true, startTicks });
+  const alive =
+    (startTicks?: number): ProcessProbe =>
+    () => ({ alive: true, startTicks });
   const gone: ProcessProbe = () => ({ alive: false });
 
-  it('a live pid with the same start time holds the lock', () => expect(holderIsLive(holder(), alive(1000))).toBe(true));
+  it('a live pid with the same start time holds the lock', () =>
+    expect(holderIsLive(holder(), alive(1000))).toBe(true));
   it('a pid that is gone does not', () => expect(holderIsLive(holder(), gone)).toBe(false));
   it('a reused pid (later start time) does not', () => expect(holderIsLive(holder(), alive(2000))).toBe(false));
   it('an unknown start time on either side falls back to the pid', () => {
@@ -31,7 +50,9 @@ describe('parseLockHolder', () => {
 
 describe('lockDataDir (files)', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'agora-lock-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'agora-lock-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('refuses a second holder while the first lives, naming its pid; frees on release', () => {
@@ -49,12 +70,18 @@ describe('lockDataDir (files)', () => {
     const dead = spawnSync('true').pid!;
     writeFileSync(join(dir, LOCK_FILE), JSON.stringify(holder({ pid: dead, startTicks: undefined })));
     const lock = lockDataDir(dir, 'agora master');
-    expect(parseLockHolder(readFileSync(join(dir, LOCK_FILE), 'utf8'))).toMatchObject({ pid: process.pid, owner: 'agora master' });
+    expect(parseLockHolder(readFileSync(join(dir, LOCK_FILE), 'utf8'))).toMatchObject({
+      pid: process.pid,
+      owner: 'agora master',
+    });
     lock.release();
   });
 
   it('takes over a lock whose pid now belongs to a later process, and a garbled lock', () => {
-    writeFileSync(join(dir, LOCK_FILE), JSON.stringify(holder({ pid: process.pid, startTicks: processStartTicks(process.pid)! - 1 })));
+    writeFileSync(
+      join(dir, LOCK_FILE),
+      JSON.stringify(holder({ pid: process.pid, startTicks: processStartTicks(process.pid)! - 1 })),
+    );
     lockDataDir(dir, 'agora up').release();
     writeFileSync(join(dir, LOCK_FILE), '{"pi');
     lockDataDir(dir, 'agora up').release();

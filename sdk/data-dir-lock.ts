@@ -17,11 +17,22 @@ import * as path from 'node:path';
 
 export const LOCK_FILE = 'agora.lock';
 
-export interface LockHolder { pid: number; startTicks?: number; owner: string; since: string; token: string }
+export interface LockHolder {
+  pid: number;
+  startTicks?: number;
+  owner: string;
+  since: string;
+  token: string;
+}
 
 export class DataDirInUseError extends Error {
-  constructor(readonly dir: string, readonly holder: LockHolder) {
-    super(`the data dir ${dir} is in use by ${holder.owner} (pid ${holder.pid}, since ${holder.since}); stop it first, or use another data dir`);
+  constructor(
+    readonly dir: string,
+    readonly holder: LockHolder,
+  ) {
+    super(
+      `the data dir ${dir} is in use by ${holder.owner} (pid ${holder.pid}, since ${holder.since}); stop it first, or use another data dir`,
+    );
     this.name = 'DataDirInUseError';
   }
 }
@@ -49,8 +60,20 @@ export function parseLockHolder(text: string | undefined): LockHolder | undefine
   if (text === undefined) return undefined;
   try {
     const h = JSON.parse(text) as Partial<LockHolder>;
-    if (!Number.isInteger(h.pid) || (h.pid as number) <= 0 || typeof h.owner !== 'string' || typeof h.token !== 'string') return undefined;
-    return { pid: h.pid as number, startTicks: typeof h.startTicks === 'number' ? h.startTicks : undefined, owner: h.owner, since: String(h.since ?? '?'), token: h.token };
+    if (
+      !Number.isInteger(h.pid) ||
+      (h.pid as number) <= 0 ||
+      typeof h.owner !== 'string' ||
+      typeof h.token !== 'string'
+    )
+      return undefined;
+    return {
+      pid: h.pid as number,
+      startTicks: typeof h.startTicks === 'number' ? h.startTicks : undefined,
+      owner: h.owner,
+      since: String(h.since ?? '?'),
+      token: h.token,
+    };
   } catch {
     return undefined;
   }
@@ -118,7 +141,11 @@ function removeStale(file: string, judged: string): void {
   }
   try {
     if (fs.readFileSync(aside, 'utf8') !== judged) {
-      try { fs.linkSync(aside, file); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err; }
+      try {
+        fs.linkSync(aside, file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
     }
   } finally {
     fs.rmSync(aside, { force: true });
@@ -129,7 +156,13 @@ function removeStale(file: string, judged: string): void {
 export function lockDataDir(dir: string, owner: string, probe: ProcessProbe = systemProcessProbe): DataDirLock {
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, LOCK_FILE);
-  const holder: LockHolder = { pid: process.pid, startTicks: processStartTicks(process.pid), owner, since: new Date().toISOString(), token: randomBytes(8).toString('hex') };
+  const holder: LockHolder = {
+    pid: process.pid,
+    startTicks: processStartTicks(process.pid),
+    owner,
+    since: new Date().toISOString(),
+    token: randomBytes(8).toString('hex'),
+  };
   const text = `${JSON.stringify(holder)}\n`;
   for (let attempt = 0; attempt < 10; attempt++) {
     if (createWhole(file, text)) return heldLock(file, holder);

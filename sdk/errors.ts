@@ -8,7 +8,10 @@ import type { ErrorBody } from './protocol/common';
 
 export type ErrorCode = ErrorBody['code'];
 
-export interface Issue { field: string; message: string }
+export interface Issue {
+  field: string;
+  message: string;
+}
 
 /** The most issues a reply lists one by one (the message counts the rest). */
 export const MAX_ISSUES = 20;
@@ -16,7 +19,12 @@ export const MAX_ISSUES = 20;
 export class ApiError extends Error {
   /** Every problem by field, for tools (the message lists them for people). */
   readonly issues?: Issue[];
-  constructor(readonly code: ErrorCode, message: string, readonly field?: string, options?: { cause?: unknown; issues?: Issue[] }) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly field?: string,
+    options?: { cause?: unknown; issues?: Issue[] },
+  ) {
     super(message, options);
     this.name = 'ApiError';
     this.issues = options?.issues;
@@ -27,9 +35,13 @@ export class ApiError extends Error {
     if (this.issues && this.issues.length > 0) body.issues = this.issues.slice(0, MAX_ISSUES);
     return body;
   }
-  static fromBody(body: ErrorBody): ApiError { return new ApiError(body.code, body.message, body.field, { issues: body.issues }); }
+  static fromBody(body: ErrorBody): ApiError {
+    return new ApiError(body.code, body.message, body.field, { issues: body.issues });
+  }
   /** An INVALID error naming every problem, in the message and as `issues`. */
-  static invalid(issues: Issue[]): ApiError { return new ApiError('INVALID', formatIssues(issues), issues[0]?.field, { issues }); }
+  static invalid(issues: Issue[]): ApiError {
+    return new ApiError('INVALID', formatIssues(issues), issues[0]?.field, { issues });
+  }
 }
 
 /** `a.b[2].c` from a zod path. */
@@ -52,7 +64,10 @@ export function validationIssues(err: z.ZodError, prefix = ''): Issue[] {
  * than NATS allows, which would never arrive).
  */
 export function formatIssues(issues: Issue[], max = MAX_ISSUES): string {
-  const shown = issues.slice(0, max).map((i) => `${i.field}: ${i.message}`).join('; ');
+  const shown = issues
+    .slice(0, max)
+    .map((i) => `${i.field}: ${i.message}`)
+    .join('; ');
   return issues.length > max ? `${shown}; … and ${issues.length - max} more problems` : shown;
 }
 

@@ -20,7 +20,9 @@ export const CRON_API_SUBJECT = 'agora.v1.api.cron';
 
 /** Job names appear in task ids and CLI arguments: lower-case letters, digits, `-` and `_`. */
 export const JOB_NAME_RE = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-export const JobNameSchema = z.string().regex(JOB_NAME_RE, 'a job name is 1–63 characters of a-z 0-9 - _, starting with a letter or digit');
+export const JobNameSchema = z
+  .string()
+  .regex(JOB_NAME_RE, 'a job name is 1–63 characters of a-z 0-9 - _, starting with a letter or digit');
 
 /** ISO 8601 duration such as `PT30S`, `PT5M`, `P1D`, `P1DT12H` (weeks, days, hours, minutes, seconds). */
 export const ISO_DURATION_RE = /^P(?!$)(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$/;
@@ -44,12 +46,19 @@ const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are lett
  * --param DATE=2026-12-01`); otherwise it takes its `default`. A `required` parameter without a default must be
  * given on every manual run, so such a job cannot have a schedule or parents (those runs could not supply it).
  */
-export const JobParameterSchema = z.object({
-  name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'a parameter name is an environment variable name: letters, digits and _, not starting with a digit'),
-  default: z.string().max(65_536).optional(),
-  description: z.string().max(1024).optional(),
-  required: z.boolean().default(false),
-}).strict();
+export const JobParameterSchema = z
+  .object({
+    name: z
+      .string()
+      .regex(
+        /^[A-Za-z_][A-Za-z0-9_]{0,127}$/,
+        'a parameter name is an environment variable name: letters, digits and _, not starting with a digit',
+      ),
+    default: z.string().max(65_536).optional(),
+    description: z.string().max(1024).optional(),
+    required: z.boolean().default(false),
+  })
+  .strict();
 export type JobParameter = z.infer<typeof JobParameterSchema>;
 
 /** Run outcomes a job can be notified about (FAILED: the slot's last attempt, after its retries). */
@@ -62,11 +71,13 @@ export const NOTIFY_SUBJECT_RE = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
  * Where a run's outcome is sent: a webhook (HTTP POST of a JSON body) or a NATS subject (the same JSON body
  * published), for the events in `on`. Delivery is retried with backoff; each attempt is in the run's history.
  */
-export const JobNotifySchema = z.object({
-  on: z.array(NotifyEventSchema).min(1).max(4).default(['FAILED', 'MISSED']),
-  webhook: z.string().max(2048).optional(),
-  subject: z.string().max(256).optional(),
-}).strict();
+export const JobNotifySchema = z
+  .object({
+    on: z.array(NotifyEventSchema).min(1).max(4).default(['FAILED', 'MISSED']),
+    webhook: z.string().max(2048).optional(),
+    subject: z.string().max(256).optional(),
+  })
+  .strict();
 export type JobNotify = z.infer<typeof JobNotifySchema>;
 
 /**
@@ -76,40 +87,42 @@ export type JobNotify = z.infer<typeof JobNotifySchema>;
  * Without a schedule a job runs on demand (`agora job run`) or after all its `parents` succeeded.
  * Schedule syntax, time zones and the dependency graph are checked by the cron framework on submit.
  */
-export const JobSpecSchema = z.object({
-  name: JobNameSchema,
-  description: z.string().max(1024).optional(),
-  schedule: z.string().min(1).max(256).optional(),
-  timezone: z.string().min(1).max(64).default('UTC'),
-  /** A shell command (`/bin/sh -c`). */
-  cmd: z.string().min(1).max(65_536).optional(),
-  /** Or an executable and its arguments, run without a shell. */
-  args: z.array(z.string().max(65_536)).min(1).max(1000).optional(),
-  container: ContainerInfoSchema.optional(),
-  cpus: z.number().positive().max(1024).default(0.1),
-  /** Memory in MB. */
-  mem: z.number().positive().max(4_194_304).default(64),
-  /** Disk in MB. */
-  disk: z.number().nonnegative().max(1e9).default(0),
-  env: z.record(envName, z.string().max(65_536)).default({}),
-  user: z.string().max(64).optional(),
-  /** How many times a failed run is retried (0 = never). */
-  retries: z.number().int().min(0).max(100).default(0),
-  backoff: JobBackoffSchema.default({ initial: 'PT10S', factor: 2, max: 'PT10M' }),
-  /** How late a run may still start; past it the run is recorded as MISSED. */
-  epsilon: duration('PT1M').default('PT1M'),
-  concurrencyPolicy: ConcurrencyPolicySchema.default('Allow'),
-  /** A run still going after this long is killed and recorded FAILED (reason TIMEOUT). */
-  timeout: duration('PT1H').optional(),
-  parents: z.array(JobNameSchema).max(100).default([]),
-  owner: z.string().max(256).optional(),
-  labels: z.record(z.string().max(256), z.string().max(4096)).default({}),
-  disabled: z.boolean().default(false),
-  /** Declared run parameters (environment variables a manual run may set). */
-  parameters: z.array(JobParameterSchema).max(100).default([]),
-  /** Who hears about which run outcomes. */
-  notify: z.array(JobNotifySchema).max(20).default([]),
-}).strict();
+export const JobSpecSchema = z
+  .object({
+    name: JobNameSchema,
+    description: z.string().max(1024).optional(),
+    schedule: z.string().min(1).max(256).optional(),
+    timezone: z.string().min(1).max(64).default('UTC'),
+    /** A shell command (`/bin/sh -c`). */
+    cmd: z.string().min(1).max(65_536).optional(),
+    /** Or an executable and its arguments, run without a shell. */
+    args: z.array(z.string().max(65_536)).min(1).max(1000).optional(),
+    container: ContainerInfoSchema.optional(),
+    cpus: z.number().positive().max(1024).default(0.1),
+    /** Memory in MB. */
+    mem: z.number().positive().max(4_194_304).default(64),
+    /** Disk in MB. */
+    disk: z.number().nonnegative().max(1e9).default(0),
+    env: z.record(envName, z.string().max(65_536)).default({}),
+    user: z.string().max(64).optional(),
+    /** How many times a failed run is retried (0 = never). */
+    retries: z.number().int().min(0).max(100).default(0),
+    backoff: JobBackoffSchema.default({ initial: 'PT10S', factor: 2, max: 'PT10M' }),
+    /** How late a run may still start; past it the run is recorded as MISSED. */
+    epsilon: duration('PT1M').default('PT1M'),
+    concurrencyPolicy: ConcurrencyPolicySchema.default('Allow'),
+    /** A run still going after this long is killed and recorded FAILED (reason TIMEOUT). */
+    timeout: duration('PT1H').optional(),
+    parents: z.array(JobNameSchema).max(100).default([]),
+    owner: z.string().max(256).optional(),
+    labels: z.record(z.string().max(256), z.string().max(4096)).default({}),
+    disabled: z.boolean().default(false),
+    /** Declared run parameters (environment variables a manual run may set). */
+    parameters: z.array(JobParameterSchema).max(100).default([]),
+    /** Who hears about which run outcomes. */
+    notify: z.array(JobNotifySchema).max(20).default([]),
+  })
+  .strict();
 export type JobSpec = z.infer<typeof JobSpecSchema>;
 export type JobSpecInput = z.input<typeof JobSpecSchema>;
 
@@ -128,8 +141,16 @@ export type RunTrigger = z.infer<typeof RunTriggerSchema>;
  * LOST (the cluster lost the task), LAUNCH_FAILED, JOB_REMOVED.
  */
 export const RunReasonSchema = z.enum([
-  'EXITED', 'SIGNALED', 'TIMEOUT', 'EPSILON_EXCEEDED', 'FORBID_OVERLAP', 'REPLACED', 'KILLED', 'LOST',
-  'LAUNCH_FAILED', 'JOB_REMOVED',
+  'EXITED',
+  'SIGNALED',
+  'TIMEOUT',
+  'EPSILON_EXCEEDED',
+  'FORBID_OVERLAP',
+  'REPLACED',
+  'KILLED',
+  'LOST',
+  'LAUNCH_FAILED',
+  'JOB_REMOVED',
 ]);
 export type RunReason = z.infer<typeof RunReasonSchema>;
 
@@ -242,7 +263,12 @@ export const CronRequestSchema = z.discriminatedUnion('type', [
    */
   z.object({ type: z.literal('run'), ...named, parameters: z.record(z.string(), z.string().max(65_536)).default({}) }),
   /** Newest first. Reply: `{ runs: RunView[] }`. */
-  z.object({ type: z.literal('history'), ...named, limit: z.number().int().min(1).max(1000).default(20), beforeId: z.number().int().optional() }),
+  z.object({
+    type: z.literal('history'),
+    ...named,
+    limit: z.number().int().min(1).max(1000).default(20),
+    beforeId: z.number().int().optional(),
+  }),
   /** One run (the newest when `runId` is absent). Reply: `{ run: RunView }`. */
   z.object({ type: z.literal('getRun'), ...named, runId: z.number().int().optional() }),
   /** Where a run's output lives: `{ run, taskId, agentId, files: ['stdout', 'stderr'] }`; read them from the master. */
@@ -286,7 +312,11 @@ export const RUN_ENV = {
  */
 export function renderJobGraph(jobs: readonly { name: string; parents: readonly string[] }[]): string[] {
   const parentsOf = new Map(jobs.map((j) => [j.name, j.parents]));
-  const childrenOf = (name: string) => jobs.filter((j) => j.parents.includes(name)).map((j) => j.name).sort();
+  const childrenOf = (name: string) =>
+    jobs
+      .filter((j) => j.parents.includes(name))
+      .map((j) => j.name)
+      .sort();
   const lines: string[] = [];
   const walk = (job: string, depth: number, via: string | null, trail: ReadonlySet<string>): void => {
     const others = (parentsOf.get(job) ?? []).filter((p) => p !== via);
@@ -295,6 +325,10 @@ export function renderJobGraph(jobs: readonly { name: string; parents: readonly 
     if (trail.has(job)) return;
     for (const child of childrenOf(job)) walk(child, depth + 1, job, new Set(trail).add(job));
   };
-  for (const root of jobs.filter((j) => j.parents.length === 0).map((j) => j.name).sort()) walk(root, 0, null, new Set());
+  for (const root of jobs
+    .filter((j) => j.parents.length === 0)
+    .map((j) => j.name)
+    .sort())
+    walk(root, 0, null, new Set());
   return lines;
 }

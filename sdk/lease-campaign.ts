@@ -14,13 +14,15 @@ import type { Clock, TimerHandle } from './clock';
 import { KvConflictError, type CasKv } from './lease-kv';
 import { LeaseState, type LeaseEntry, type LeaseRecord, type LeaseWrite, type LeaseWriteResult } from './lease';
 
-export const LeaseRecordSchema = z.object({
-  holder: z.string().min(1),
-  epoch: z.number().int().positive(),
-  renewedAt: z.number().int().nonnegative(),
-  leaseMs: z.number().int().positive(),
-  released: z.boolean().optional(),
-}).strict();
+export const LeaseRecordSchema = z
+  .object({
+    holder: z.string().min(1),
+    epoch: z.number().int().positive(),
+    renewedAt: z.number().int().nonnegative(),
+    leaseMs: z.number().int().positive(),
+    released: z.boolean().optional(),
+  })
+  .strict();
 
 export interface LeaseEvents {
   /** This campaigner became leader of `epoch`. */
@@ -31,19 +33,35 @@ export interface LeaseEvents {
   error?: (err: Error) => void;
 }
 
-export interface CampaignOptions { id: string; leaseMs: number; key: string; kv: CasKv; clock: Clock; events?: LeaseEvents }
+export interface CampaignOptions {
+  id: string;
+  leaseMs: number;
+  key: string;
+  kv: CasKv;
+  clock: Clock;
+  events?: LeaseEvents;
+}
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-export function encodeLease(r: LeaseRecord): Uint8Array { return enc.encode(JSON.stringify(r)); }
+export function encodeLease(r: LeaseRecord): Uint8Array {
+  return enc.encode(JSON.stringify(r));
+}
 
 /** Parses a lease key's value; a value that is not a lease record is an error naming the key. */
 export function decodeLease(key: string, value: Uint8Array): LeaseRecord {
   let raw: unknown;
-  try { raw = JSON.parse(dec.decode(value)); } catch { throw new Error(`lease key '${key}' does not hold JSON`); }
+  try {
+    raw = JSON.parse(dec.decode(value));
+  } catch {
+    throw new Error(`lease key '${key}' does not hold JSON`);
+  }
   const r = LeaseRecordSchema.safeParse(raw);
-  if (!r.success) throw new Error(`lease key '${key}' does not hold a lease record: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new Error(
+      `lease key '${key}' does not hold a lease record: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return r.data;
 }
 
@@ -55,10 +73,16 @@ export class LeaseCampaign {
   private busy?: Promise<void>;
   private lastEpoch = 0;
 
-  constructor(private readonly o: CampaignOptions) { this.state = new LeaseState({ id: o.id, leaseMs: o.leaseMs }); }
+  constructor(private readonly o: CampaignOptions) {
+    this.state = new LeaseState({ id: o.id, leaseMs: o.leaseMs });
+  }
 
-  isLeader(now = this.o.clock.now()): boolean { return this.state.isLeader(now); }
-  currentEpoch(): number { return this.state.currentEpoch(); }
+  isLeader(now = this.o.clock.now()): boolean {
+    return this.state.isLeader(now);
+  }
+  currentEpoch(): number {
+    return this.state.currentEpoch();
+  }
 
   /** Starts campaigning: a first attempt now, then one every renewIntervalMs. */
   start(): void {
@@ -107,7 +131,8 @@ export class LeaseCampaign {
     const { kv, key } = this.o;
     try {
       const value = encodeLease(write.record);
-      const revision = write.kind === 'create' ? await kv.create(key, value) : await kv.update(key, value, write.revision);
+      const revision =
+        write.kind === 'create' ? await kv.create(key, value) : await kv.update(key, value, write.revision);
       return { ok: true, revision };
     } catch (err) {
       if (err instanceof KvConflictError) return { ok: false, conflict: true };

@@ -10,13 +10,26 @@
  *
  * Revisions are stream sequences: increasing across the whole bucket, never reused.
  */
-import { DiscardPolicy, JetStreamApiError, RetentionPolicy, StorageType, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
+import {
+  DiscardPolicy,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
 
-export interface KvEntry { value: Uint8Array; revision: number }
+export interface KvEntry {
+  value: Uint8Array;
+  revision: number;
+}
 
 /** A write refused because the key's revision was not the one expected (or the key already exists, for create). */
 export class KvConflictError extends Error {
-  constructor(readonly key: string, readonly expected: number) {
+  constructor(
+    readonly key: string,
+    readonly expected: number,
+  ) {
     super(`key '${key}': expected revision ${expected === 0 ? '(absent)' : expected} does not match`);
     this.name = 'KvConflictError';
   }
@@ -34,7 +47,8 @@ const WRONG_LAST_SEQUENCE = 10071;
 const KEY_RE = /^[-/_=.a-zA-Z0-9]+$/;
 
 function checkKey(key: string): void {
-  if (!KEY_RE.test(key) || key.startsWith('.') || key.endsWith('.')) throw new Error(`invalid key '${key}': letters, digits and -/_=. only, not starting or ending with '.'`);
+  if (!KEY_RE.test(key) || key.startsWith('.') || key.endsWith('.'))
+    throw new Error(`invalid key '${key}': letters, digits and -/_=. only, not starting or ending with '.'`);
 }
 
 export interface BucketOptions {
@@ -43,10 +57,19 @@ export interface BucketOptions {
 }
 
 export class JetStreamKv implements CasKv {
-  private constructor(private readonly js: JetStreamClient, private readonly jsm: JetStreamManager, readonly bucket: string) {}
+  private constructor(
+    private readonly js: JetStreamClient,
+    private readonly jsm: JetStreamManager,
+    readonly bucket: string,
+  ) {}
 
   /** Opens the bucket, creating it (with `replicas` copies) when it does not exist yet. */
-  static async open(js: JetStreamClient, jsm: JetStreamManager, bucket: string, opts: BucketOptions = {}): Promise<JetStreamKv> {
+  static async open(
+    js: JetStreamClient,
+    jsm: JetStreamManager,
+    bucket: string,
+    opts: BucketOptions = {},
+  ): Promise<JetStreamKv> {
     if (!/^[-\w]+$/.test(bucket)) throw new Error(`invalid bucket name '${bucket}': letters, digits, - and _ only`);
     const name = `KV_${bucket}`;
     const existing = await jsm.streams.info(name).catch((err: unknown) => {
@@ -55,14 +78,25 @@ export class JetStreamKv implements CasKv {
     });
     if (!existing) {
       await jsm.streams.add({
-        name, subjects: [`$KV.${bucket}.>`], max_msgs_per_subject: 1, discard: DiscardPolicy.New, retention: RetentionPolicy.Limits,
-        storage: StorageType.File, num_replicas: opts.replicas ?? 1, allow_rollup_hdrs: true, deny_delete: true, allow_direct: true,
+        name,
+        subjects: [`$KV.${bucket}.>`],
+        max_msgs_per_subject: 1,
+        discard: DiscardPolicy.New,
+        retention: RetentionPolicy.Limits,
+        storage: StorageType.File,
+        num_replicas: opts.replicas ?? 1,
+        allow_rollup_hdrs: true,
+        deny_delete: true,
+        allow_direct: true,
       });
     }
     return new JetStreamKv(js, jsm, bucket);
   }
 
-  private subject(key: string): string { checkKey(key); return `$KV.${this.bucket}.${key}`; }
+  private subject(key: string): string {
+    checkKey(key);
+    return `$KV.${this.bucket}.${key}`;
+  }
 
   async get(key: string): Promise<KvEntry | undefined> {
     const m = await this.jsm.streams.getMessage(`KV_${this.bucket}`, { last_by_subj: this.subject(key) });
@@ -72,10 +106,13 @@ export class JetStreamKv implements CasKv {
     return { value: m.data, revision: m.seq };
   }
 
-  create(key: string, value: Uint8Array): Promise<number> { return this.put(key, value, 0); }
+  create(key: string, value: Uint8Array): Promise<number> {
+    return this.put(key, value, 0);
+  }
 
   update(key: string, value: Uint8Array, revision: number): Promise<number> {
-    if (!Number.isInteger(revision) || revision < 1) throw new Error(`revision must be a positive integer (got ${revision})`);
+    if (!Number.isInteger(revision) || revision < 1)
+      throw new Error(`revision must be a positive integer (got ${revision})`);
     return this.put(key, value, revision);
   }
 
@@ -84,7 +121,8 @@ export class JetStreamKv implements CasKv {
       const ack = await this.js.publish(this.subject(key), value, { expect: { lastSubjectSequence: expected } });
       return ack.seq;
     } catch (err) {
-      if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE) throw new KvConflictError(key, expected);
+      if (err instanceof JetStreamApiError && err.code === WRONG_LAST_SEQUENCE)
+        throw new KvConflictError(key, expected);
       throw err;
     }
   }
@@ -99,27 +137,43 @@ export class MemoryKv implements CasKv {
 
   private lostAcks = 0;
 
-  failNext(n = 1): void { this.failures += n; }
+  failNext(n = 1): void {
+    this.failures += n;
+  }
   /** The next write lands but its caller hears a timeout (a lost acknowledgement). */
-  loseNextAck(): void { this.lostAcks++; }
+  loseNextAck(): void {
+    this.lostAcks++;
+  }
 
-  get(key: string): Promise<KvEntry | undefined> { checkKey(key); return Promise.resolve(this.entries.get(key)); }
+  get(key: string): Promise<KvEntry | undefined> {
+    checkKey(key);
+    return Promise.resolve(this.entries.get(key));
+  }
 
-  create(key: string, value: Uint8Array): Promise<number> { return this.put(key, value, 0); }
+  create(key: string, value: Uint8Array): Promise<number> {
+    return this.put(key, value, 0);
+  }
 
   update(key: string, value: Uint8Array, revision: number): Promise<number> {
-    if (!Number.isInteger(revision) || revision < 1) return Promise.reject(new Error(`revision must be a positive integer (got ${revision})`));
+    if (!Number.isInteger(revision) || revision < 1)
+      return Promise.reject(new Error(`revision must be a positive integer (got ${revision})`));
     return this.put(key, value, revision);
   }
 
   private put(key: string, value: Uint8Array, expected: number): Promise<number> {
     checkKey(key);
-    if (this.failures > 0) { this.failures--; return Promise.reject(new Error('MemoryKv: injected failure (timeout)')); }
+    if (this.failures > 0) {
+      this.failures--;
+      return Promise.reject(new Error('MemoryKv: injected failure (timeout)'));
+    }
     const cur = this.entries.get(key)?.revision ?? 0;
     if (cur !== expected) return Promise.reject(new KvConflictError(key, expected));
     const revision = ++this.seq;
     this.entries.set(key, { value: value.slice(), revision });
-    if (this.lostAcks > 0) { this.lostAcks--; return Promise.reject(new Error('MemoryKv: injected lost acknowledgement')); }
+    if (this.lostAcks > 0) {
+      this.lostAcks--;
+      return Promise.reject(new Error('MemoryKv: injected lost acknowledgement'));
+    }
     return Promise.resolve(revision);
   }
 }

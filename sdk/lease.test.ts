@@ -8,14 +8,23 @@ describe('lease on the in-memory store', () => {
   leaseConformance(() => Promise.resolve(new MemoryKv()));
 });
 
-const flush = async () => { for (let i = 0; i < 10; i++) await Promise.resolve(); };
+const flush = async () => {
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+};
 
 describe('lease shell details', () => {
   test('start() campaigns at once and renews every third of the lease on the clock', async () => {
     const clock = new FakeClock();
     const kv = new MemoryKv();
     const elected: number[] = [];
-    const a = new LeaseCampaign({ id: 'a', leaseMs: 3000, key: 'leader', kv, clock, events: { elected: (e) => elected.push(e) } });
+    const a = new LeaseCampaign({
+      id: 'a',
+      leaseMs: 3000,
+      key: 'leader',
+      kv,
+      clock,
+      events: { elected: (e) => elected.push(e) },
+    });
     a.start();
     clock.advance(0);
     await flush();
@@ -26,7 +35,10 @@ describe('lease shell details', () => {
     await flush();
     expect(a.state.lastRevision()).toBeGreaterThan(rev);
     // Ten leases later it still leads: renewals keep the term valid.
-    for (let i = 0; i < 30; i++) { clock.advance(1000); await flush(); }
+    for (let i = 0; i < 30; i++) {
+      clock.advance(1000);
+      await flush();
+    }
     expect(a.isLeader()).toBe(true);
     await a.stop();
     expect(a.isLeader()).toBe(false);
@@ -36,10 +48,20 @@ describe('lease shell details', () => {
     const clock = new FakeClock();
     const kv = new MemoryKv();
     const errors: string[] = [];
-    const a = new LeaseCampaign({ id: 'a', leaseMs: 3000, key: 'leader', kv, clock, events: { error: (e) => errors.push(e.message) } });
+    const a = new LeaseCampaign({
+      id: 'a',
+      leaseMs: 3000,
+      key: 'leader',
+      kv,
+      clock,
+      events: { error: (e) => errors.push(e.message) },
+    });
     await a.tick();
     kv.failNext(5);
-    for (let i = 0; i < 2; i++) { clock.advance(1000); await a.tick(); }
+    for (let i = 0; i < 2; i++) {
+      clock.advance(1000);
+      await a.tick();
+    }
     expect(a.isLeader()).toBe(true);
     clock.advance(1000);
     expect(a.isLeader()).toBe(false); // 3000 ms since the last successful write: lapsed
@@ -49,7 +71,14 @@ describe('lease shell details', () => {
   test('a write whose acknowledgement was lost is adopted on the next read (same holder, same epoch)', async () => {
     const clock = new FakeClock();
     const kv = new MemoryKv();
-    const a = new LeaseCampaign({ id: 'a', leaseMs: 3000, key: 'leader', kv, clock, events: { error: () => undefined } });
+    const a = new LeaseCampaign({
+      id: 'a',
+      leaseMs: 3000,
+      key: 'leader',
+      kv,
+      clock,
+      events: { error: () => undefined },
+    });
     await a.tick();
     const rev = a.state.lastRevision();
     kv.loseNextAck();
@@ -73,7 +102,11 @@ describe('lease shell details', () => {
     await a.tick();
     const e = await kv.get('leader');
     const rec = decodeLease('leader', e!.value);
-    await kv.update('leader', new TextEncoder().encode(JSON.stringify({ ...rec, renewedAt: clock.now() })), e!.revision);
+    await kv.update(
+      'leader',
+      new TextEncoder().encode(JSON.stringify({ ...rec, renewedAt: clock.now() })),
+      e!.revision,
+    );
     clock.advance(1000);
     await a.tick();
     expect(a.isLeader()).toBe(false);
@@ -81,7 +114,9 @@ describe('lease shell details', () => {
   });
 
   test('bad input: a value that is not a lease record names the key; bad options are refused', () => {
-    expect(() => decodeLease('leader', new TextEncoder().encode('{"holder":1}'))).toThrow(/lease key 'leader' does not hold a lease record: holder/);
+    expect(() => decodeLease('leader', new TextEncoder().encode('{"holder":1}'))).toThrow(
+      /lease key 'leader' does not hold a lease record: holder/,
+    );
     expect(() => decodeLease('leader', new TextEncoder().encode('nope'))).toThrow(/does not hold JSON/);
     expect(() => new LeaseState({ id: 'a', leaseMs: 0 })).toThrow(/leaseMs/);
     expect(() => new LeaseState({ id: '', leaseMs: 10 })).toThrow(/id/);

@@ -28,11 +28,13 @@ export interface LeaseRecord {
   released?: boolean;
 }
 
-export interface LeaseEntry { record: LeaseRecord; revision: number }
+export interface LeaseEntry {
+  record: LeaseRecord;
+  revision: number;
+}
 
 export type LeaseWrite =
-  | { kind: 'create'; record: LeaseRecord }
-  | { kind: 'update'; revision: number; record: LeaseRecord };
+  { kind: 'create'; record: LeaseRecord } | { kind: 'update'; revision: number; record: LeaseRecord };
 
 export type LeaseWriteResult = { ok: true; revision: number } | { ok: false; conflict: boolean };
 
@@ -60,18 +62,28 @@ export class LeaseState {
     if (!opts.id) throw new Error('id must be a non-empty string');
   }
 
-  get renewIntervalMs(): number { return Math.max(1, Math.floor(this.opts.leaseMs / 3)); }
+  get renewIntervalMs(): number {
+    return Math.max(1, Math.floor(this.opts.leaseMs / 3));
+  }
 
   /** The epoch of this campaigner's current term; 0 when it does not lead. */
-  currentEpoch(): number { return this.role === 'leader' ? this.epoch : 0; }
+  currentEpoch(): number {
+    return this.role === 'leader' ? this.epoch : 0;
+  }
 
   /** The revision of the lease key this campaigner last wrote or saw (for tests and diagnostics). */
-  lastRevision(): number { return this.revision; }
+  lastRevision(): number {
+    return this.revision;
+  }
 
-  roleNow(): LeaseRole { return this.role; }
+  roleNow(): LeaseRole {
+    return this.role;
+  }
 
   /** True only while this campaigner holds a term that cannot have lapsed: false once `now` passes the lease. */
-  isLeader(now: number): boolean { return this.role === 'leader' && now < this.validUntil; }
+  isLeader(now: number): boolean {
+    return this.role === 'leader' && now < this.validUntil;
+  }
 
   /**
    * The leader's next write, without reading the key first: a renewal against the revision it last wrote.
@@ -132,7 +144,11 @@ export class LeaseState {
   /** The write that hands the lease over at once (a clean stop); undefined when not leading. */
   release(now: number): LeaseWrite | undefined {
     if (this.role !== 'leader') return undefined;
-    const w: LeaseWrite = { kind: 'update', revision: this.revision, record: { ...this.record(this.epoch, now), released: true } };
+    const w: LeaseWrite = {
+      kind: 'update',
+      revision: this.revision,
+      record: { ...this.record(this.epoch, now), released: true },
+    };
     this.stepDown();
     return w;
   }

@@ -11,8 +11,12 @@ export function createLogger(name: string, opts: { level?: string; pretty?: bool
   const pretty = opts.pretty ?? (process.stdout.isTTY === true && process.env.AGORA_LOG_FORMAT !== 'json');
   if (pretty) {
     return pino({
-      name, level,
-      transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' } },
+      name,
+      level,
+      transport: {
+        target: 'pino-pretty',
+        options: { colorize: true, translateTime: 'HH:MM:ss.l', ignore: 'pid,hostname' },
+      },
     });
   }
   return pino({ name, level, base: { component: name } });
@@ -24,8 +28,12 @@ export function createLogger(name: string, opts: { level?: string; pretty?: bool
  */
 export class RateLimitedLog {
   private counts = new Map<string, { n: number; windowStart: number; suppressed: number }>();
-  constructor(private readonly log: Logger, private readonly perWindow = 5, private readonly windowMs = 10_000,
-    private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly perWindow = 5,
+    private readonly windowMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   warn(key: string, obj: Record<string, unknown>, msg: string): void {
     const t = this.now();
@@ -36,6 +44,9 @@ export class RateLimitedLog {
       this.counts.set(key, c);
       if (this.counts.size > 1000) this.counts.clear();
     }
-    if (c.n < this.perWindow) { c.n++; this.log.warn(obj, msg); } else c.suppressed++;
+    if (c.n < this.perWindow) {
+      c.n++;
+      this.log.warn(obj, msg);
+    } else c.suppressed++;
   }
 }

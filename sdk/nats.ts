@@ -24,8 +24,13 @@ export async function connectNats(opts: ConnectOptions): Promise<NatsConnection>
   for (;;) {
     try {
       const nc = await connect({
-        servers: opts.servers, name: opts.name,
-        maxReconnectAttempts: -1, reconnectTimeWait: 250, reconnectJitter: 100, pingInterval: 5000, maxPingOut: 3,
+        servers: opts.servers,
+        name: opts.name,
+        maxReconnectAttempts: -1,
+        reconnectTimeWait: 250,
+        reconnectJitter: 100,
+        pingInterval: 5000,
+        maxPingOut: 3,
       });
       if (attempt > 0) opts.log?.info({ servers: opts.servers }, 'connected to NATS');
       watchStatus(nc, opts);
@@ -33,10 +38,17 @@ export async function connectNats(opts: ConnectOptions): Promise<NatsConnection>
     } catch (err) {
       attempt++;
       if (opts.startTimeoutMs !== undefined && Date.now() - started > opts.startTimeoutMs) {
-        throw new Error(`cannot reach NATS at ${String(opts.servers)} after ${attempt} attempts: ${(err as Error).message}`, { cause: err });
+        throw new Error(
+          `cannot reach NATS at ${String(opts.servers)} after ${attempt} attempts: ${(err as Error).message}`,
+          { cause: err },
+        );
       }
       const delay = Math.min(5000, 200 * 2 ** Math.min(attempt, 5));
-      if (attempt === 1 || attempt % 10 === 0) opts.log?.warn({ servers: opts.servers, attempt, retryInMs: delay, err: (err as Error).message }, 'NATS not reachable yet; retrying');
+      if (attempt === 1 || attempt % 10 === 0)
+        opts.log?.warn(
+          { servers: opts.servers, attempt, retryInMs: delay, err: (err as Error).message },
+          'NATS not reachable yet; retrying',
+        );
       await new Promise((r) => setTimeout(r, delay));
     }
   }
@@ -45,8 +57,13 @@ export async function connectNats(opts: ConnectOptions): Promise<NatsConnection>
 function watchStatus(nc: NatsConnection, opts: ConnectOptions): void {
   void (async () => {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect') { opts.log?.warn({ server: s.server }, 'NATS disconnected; reconnecting'); opts.onDisconnect?.(); }
-      else if (s.type === 'reconnect') { opts.log?.info({ server: s.server }, 'NATS reconnected'); opts.onReconnect?.(); }
+      if (s.type === 'disconnect') {
+        opts.log?.warn({ server: s.server }, 'NATS disconnected; reconnecting');
+        opts.onDisconnect?.();
+      } else if (s.type === 'reconnect') {
+        opts.log?.info({ server: s.server }, 'NATS reconnected');
+        opts.onReconnect?.();
+      }
     }
   })().catch((err) => opts.log?.error({ err }, 'NATS status watcher ended'));
 }

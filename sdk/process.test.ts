@@ -14,7 +14,9 @@ it('logs an unhandled rejection and goes on; logs an uncaught exception at fatal
   const dir = mkdtempSync(join(tmpdir(), 'agora-process-'));
   try {
     const script = join(dir, 'daemon.ts');
-    writeFileSync(script, `
+    writeFileSync(
+      script,
+      `
       import { createLogger } from ${JSON.stringify(join(root, 'sdk/log'))};
       import { handleProcessFailures } from ${JSON.stringify(join(root, 'sdk/process'))};
       const log = createLogger('daemon', { level: 'info', pretty: false });
@@ -24,9 +26,26 @@ it('logs an unhandled rejection and goes on; logs an uncaught exception at fatal
         log.info({ unhandledRejections: failures.unhandledRejections() }, 'still alive');
         setTimeout(() => { throw new Error('boom-uncaught'); }, 10);
       }, 50);
-    `);
-    const r = spawnSync(process.execPath, [join(root, 'bin/run-ts'), script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, JEST_WORKER_ID: '' } });
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { level: number; msg: string; err?: { message: string }; unhandledRejections?: number; recovery?: string });
+    `,
+    );
+    const r = spawnSync(process.execPath, [join(root, 'bin/run-ts'), script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, JEST_WORKER_ID: '' },
+    });
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            level: number;
+            msg: string;
+            err?: { message: string };
+            unhandledRejections?: number;
+            recovery?: string;
+          },
+      );
     expect(lines.map((l) => [l.level, l.msg, l.err?.message ?? l.unhandledRejections])).toEqual([
       [50, 'unhandled promise rejection (a bug: a handler is missing); continuing', 'boom-rejection'],
       [30, 'still alive', 1],

@@ -13,7 +13,13 @@ export function stopOnSignals(log: Logger, stop: () => Promise<void>, note?: str
     if (stopping) return;
     stopping = true;
     log.info({ signal }, note ? `stopping (${note})` : 'stopping');
-    stop().then(() => process.exit(0), (err: unknown) => { log.error({ err }, 'error while stopping'); process.exit(1); });
+    stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error({ err }, 'error while stopping');
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -36,11 +42,18 @@ export function handleProcessFailures(log: Logger, recovery: string): { unhandle
   let rejections = 0;
   process.on('unhandledRejection', (reason: unknown) => {
     rejections++;
-    const err = reason instanceof Error ? { message: reason.message, stack: reason.stack } : { message: String(reason) };
-    log.error({ err, unhandledRejections: rejections }, 'unhandled promise rejection (a bug: a handler is missing); continuing');
+    const err =
+      reason instanceof Error ? { message: reason.message, stack: reason.stack } : { message: String(reason) };
+    log.error(
+      { err, unhandledRejections: rejections },
+      'unhandled promise rejection (a bug: a handler is missing); continuing',
+    );
   });
   process.on('uncaughtException', (err: Error, origin: string) => {
-    log.fatal({ err: { message: err.message, stack: err.stack }, origin, recovery }, 'uncaught exception; exiting so a restart recovers');
+    log.fatal(
+      { err: { message: err.message, stack: err.stack }, origin, recovery },
+      'uncaught exception; exiting so a restart recovers',
+    );
     log.flush?.();
     process.exit(1);
   });

@@ -28,17 +28,29 @@ interface Entry {
 }
 
 export class ResourceError extends Error {
-  constructor(message: string, readonly field?: string) { super(message); this.name = 'ResourceError'; }
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ResourceError';
+  }
 }
 
 const key = (name: string, role: string) => (role === UNRESERVED ? name : `${name}(${role})`);
 const NAME_RE = /^[a-z][a-z0-9_.-]*$/i;
 const ROLE_RE = /^(\*|[A-Za-z0-9_-][A-Za-z0-9_.-]*(\/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*)$/;
 
-export function isValidRole(role: string): boolean { return ROLE_RE.test(role) && role.length <= 128; }
+export function isValidRole(role: string): boolean {
+  return ROLE_RE.test(role) && role.length <= 128;
+}
 
 /** Immutable multiset of resources. All operations return new values. */
-export interface ScalarEntry { readonly name: string; readonly role: string; readonly milli: number }
+export interface ScalarEntry {
+  readonly name: string;
+  readonly role: string;
+  readonly milli: number;
+}
 
 export class Resources {
   private scalarCache: readonly ScalarEntry[] | undefined = undefined;
@@ -67,7 +79,8 @@ export class Resources {
       const part = raw.trim();
       if (part === '') continue;
       const m = /^([^:()]+)(?:\(([^)]*)\))?:(.+)$/.exec(part);
-      if (!m) throw new ResourceError(`resource '${part}': expected name[(role)]:value, e.g. cpus:4 or ports:[31000-32000]`);
+      if (!m)
+        throw new ResourceError(`resource '${part}': expected name[(role)]:value, e.g. cpus:4 or ports:[31000-32000]`);
       const name = m[1].trim();
       const role = (m[2] ?? UNRESERVED).trim();
       const value = m[3].trim();
@@ -83,7 +96,14 @@ export class Resources {
     for (const r of list ?? []) {
       const role = r.role ?? UNRESERVED;
       if (r.scalar !== undefined) out = out.add(Resources.scalar(r.name, r.scalar, role));
-      else if (r.ranges) out = out.add(Resources.ranges(r.name, r.ranges.map((x) => [x[0], x[1]] as Range), role));
+      else if (r.ranges)
+        out = out.add(
+          Resources.ranges(
+            r.name,
+            r.ranges.map((x) => [x[0], x[1]] as Range),
+            role,
+          ),
+        );
       else if (r.set) out = out.add(Resources.set(r.name, r.set, role));
     }
     return out;
@@ -101,18 +121,26 @@ export class Resources {
   }
 
   format(): string {
-    return this.sorted().map((e) => {
-      const k = key(e.name, e.role);
-      if (e.milli !== undefined) return `${k}:${e.milli / MILLI}`;
-      if (e.ranges) return `${k}:[${e.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',')}]`;
-      return `${k}:{${(e.set ?? []).join(',')}}`;
-    }).join(';');
+    return this.sorted()
+      .map((e) => {
+        const k = key(e.name, e.role);
+        if (e.milli !== undefined) return `${k}:${e.milli / MILLI}`;
+        if (e.ranges) return `${k}:[${e.ranges.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)).join(',')}]`;
+        return `${k}:{${(e.set ?? []).join(',')}}`;
+      })
+      .join(';');
   }
 
-  toString(): string { return this.format(); }
-  toJSON(): string { return this.format(); }
+  toString(): string {
+    return this.format();
+  }
+  toJSON(): string {
+    return this.format();
+  }
 
-  isEmpty(): boolean { return this.entries.size === 0; }
+  isEmpty(): boolean {
+    return this.entries.size === 0;
+  }
 
   add(other: Resources): Resources {
     if (other.isEmpty()) return this;
@@ -135,7 +163,9 @@ export class Resources {
     return new Resources(out).compact();
   }
 
-  contains(other: Resources): boolean { return this.missing(other) === undefined; }
+  contains(other: Resources): boolean {
+    return this.missing(other) === undefined;
+  }
 
   /** Why `other` does not fit in this, naming the first resource short (`mem 512 > 256`), or undefined if it fits. */
   missing(other: Resources): string | undefined {
@@ -146,7 +176,9 @@ export class Resources {
         if (b.milli > have) return `${k} ${b.milli / MILLI} > ${have / MILLI}`;
       } else if (b.ranges) {
         const have = a?.ranges ?? [];
-        for (const r of b.ranges) if (!rangeCovered(have, r)) return `${k} [${r[0]}-${r[1]}] not in [${have.map((x) => `${x[0]}-${x[1]}`).join(',')}]`;
+        for (const r of b.ranges)
+          if (!rangeCovered(have, r))
+            return `${k} [${r[0]}-${r[1]}] not in [${have.map((x) => `${x[0]}-${x[1]}`).join(',')}]`;
       } else if (b.set) {
         const have = new Set(a?.set ?? []);
         for (const s of b.set) if (!have.has(s)) return `${k} {${s}} not available`;
@@ -155,23 +187,31 @@ export class Resources {
     return undefined;
   }
 
-  equals(other: Resources): boolean { return this.format() === other.format(); }
+  equals(other: Resources): boolean {
+    return this.format() === other.format();
+  }
 
   /** Scalar amount of `name` across all roles (or one role). */
   scalar(name: string, role?: string): number {
     let milli = 0;
-    for (const e of this.entries.values()) if (e.name === name && e.milli !== undefined && (role === undefined || e.role === role)) milli += e.milli;
+    for (const e of this.entries.values())
+      if (e.name === name && e.milli !== undefined && (role === undefined || e.role === role)) milli += e.milli;
     return milli / MILLI;
   }
 
   rangesOf(name: string, role?: string): Range[] {
     const all: Range[] = [];
-    for (const e of this.entries.values()) if (e.name === name && e.ranges && (role === undefined || e.role === role)) all.push(...e.ranges);
+    for (const e of this.entries.values())
+      if (e.name === name && e.ranges && (role === undefined || e.role === role)) all.push(...e.ranges);
     return normalizeRanges(all);
   }
 
-  names(): string[] { return [...new Set([...this.entries.values()].map((e) => e.name))].sort(); }
-  roles(): string[] { return [...new Set([...this.entries.values()].map((e) => e.role))].sort(); }
+  names(): string[] {
+    return [...new Set([...this.entries.values()].map((e) => e.name))].sort();
+  }
+  roles(): string[] {
+    return [...new Set([...this.entries.values()].map((e) => e.role))].sort();
+  }
 
   filter(pred: (name: string, role: string) => boolean): Resources {
     const out = new Map<string, Entry>();
@@ -179,8 +219,12 @@ export class Resources {
     return out.size === this.entries.size ? this : new Resources(out);
   }
 
-  unreserved(): Resources { return this.filter((_, r) => r === UNRESERVED); }
-  reserved(role?: string): Resources { return this.filter((_, r) => r !== UNRESERVED && (role === undefined || r === role)); }
+  unreserved(): Resources {
+    return this.filter((_, r) => r === UNRESERVED);
+  }
+  reserved(role?: string): Resources {
+    return this.filter((_, r) => r !== UNRESERVED && (role === undefined || r === role));
+  }
 
   /** Resources a framework subscribed with `role` may be offered: unreserved, or reserved to role or an ancestor of it. */
   allocatableTo(role: string): Resources {
@@ -197,7 +241,8 @@ export class Resources {
   /** Scalars only, summed across roles by name (for shares and quotas). */
   scalars(): Map<string, number> {
     const out = new Map<string, number>();
-    for (const e of this.entries.values()) if (e.milli !== undefined) out.set(e.name, (out.get(e.name) ?? 0) + e.milli / MILLI);
+    for (const e of this.entries.values())
+      if (e.milli !== undefined) out.set(e.name, (out.get(e.name) ?? 0) + e.milli / MILLI);
     return out;
   }
 
@@ -211,7 +256,8 @@ export class Resources {
   scalarMilli(name: string, role?: string): number {
     const list = this.scalarList();
     let milli = 0;
-    for (let i = 0; i < list.length; i++) if (list[i].name === name && (role === undefined || list[i].role === role)) milli += list[i].milli;
+    for (let i = 0; i < list.length; i++)
+      if (list[i].name === name && (role === undefined || list[i].role === role)) milli += list[i].milli;
     return milli;
   }
 
@@ -219,7 +265,8 @@ export class Resources {
   scalarList(): readonly ScalarEntry[] {
     if (this.scalarCache === undefined) {
       const list: ScalarEntry[] = [];
-      for (const e of this.entries.values()) if (e.milli !== undefined) list.push({ name: e.name, role: e.role, milli: e.milli });
+      for (const e of this.entries.values())
+        if (e.milli !== undefined) list.push({ name: e.name, role: e.role, milli: e.milli });
       this.scalarCache = list;
     }
     return this.scalarCache;
@@ -232,12 +279,18 @@ export class Resources {
   }
 
   private sorted(): Entry[] {
-    return [...this.entries.values()].sort((a, b) => (a.name === b.name ? a.role.localeCompare(b.role) : a.name.localeCompare(b.name)));
+    return [...this.entries.values()].sort((a, b) =>
+      a.name === b.name ? a.role.localeCompare(b.role) : a.name.localeCompare(b.name),
+    );
   }
 
   private compact(): Resources {
     let empty = false;
-    for (const e of this.entries.values()) if (isZero(e)) { empty = true; break; }
+    for (const e of this.entries.values())
+      if (isZero(e)) {
+        empty = true;
+        break;
+      }
     if (!empty) return this;
     const out = new Map<string, Entry>();
     for (const [k, e] of this.entries) if (!isZero(e)) out.set(k, e);
@@ -256,7 +309,11 @@ export function toMilli(value: number): number {
 
 function combine(a: Entry, b: Entry, sign: 1 | -1): Entry {
   if (a.milli !== undefined && b.milli !== undefined) return { ...a, milli: a.milli + sign * b.milli };
-  if (a.ranges && b.ranges) return { ...a, ranges: sign > 0 ? normalizeRanges([...a.ranges, ...b.ranges]) : subtractRanges(a.ranges, b.ranges) };
+  if (a.ranges && b.ranges)
+    return {
+      ...a,
+      ranges: sign > 0 ? normalizeRanges([...a.ranges, ...b.ranges]) : subtractRanges(a.ranges, b.ranges),
+    };
   if (a.set && b.set) {
     if (sign > 0) return { ...a, set: [...new Set([...a.set, ...b.set])].sort() };
     const drop = new Set(b.set);
@@ -268,7 +325,8 @@ function combine(a: Entry, b: Entry, sign: 1 | -1): Entry {
 /** Sorted, merged (adjacent and overlapping joined) ranges. */
 export function normalizeRanges(ranges: readonly Range[]): Range[] {
   for (const [a, b] of ranges) {
-    if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b < a) throw new ResourceError(`range [${a}-${b}] is not a valid integer range`);
+    if (!Number.isInteger(a) || !Number.isInteger(b) || a < 0 || b < a)
+      throw new ResourceError(`range [${a}-${b}] is not a valid integer range`);
   }
   const s = [...ranges].sort((x, y) => x[0] - y[0]);
   const out: [number, number][] = [];
@@ -289,7 +347,10 @@ function subtractRanges(have: readonly Range[], take: readonly Range[]): Range[]
   for (const [ta, tb] of take) {
     const next: Range[] = [];
     for (const [a, b] of cur) {
-      if (tb < a || ta > b) { next.push([a, b]); continue; }
+      if (tb < a || ta > b) {
+        next.push([a, b]);
+        continue;
+      }
       if (a < ta) next.push([a, ta - 1]);
       if (tb < b) next.push([tb + 1, b]);
     }
@@ -302,16 +363,23 @@ function parseValue(name: string, role: string, value: string, part: string): Re
   if (value.startsWith('[')) {
     if (!value.endsWith(']')) throw new ResourceError(`resource '${part}': ranges must look like [31000-32000,33000]`);
     const body = value.slice(1, -1).trim();
-    const ranges: Range[] = body === '' ? [] : body.split(',').map((s) => {
-      const m = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(s);
-      if (!m) throw new ResourceError(`resource '${part}': bad range '${s.trim()}'`);
-      return [Number(m[1]), Number(m[2] ?? m[1])] as Range;
-    });
+    const ranges: Range[] =
+      body === ''
+        ? []
+        : body.split(',').map((s) => {
+            const m = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(s);
+            if (!m) throw new ResourceError(`resource '${part}': bad range '${s.trim()}'`);
+            return [Number(m[1]), Number(m[2] ?? m[1])] as Range;
+          });
     return Resources.ranges(name, ranges, role);
   }
   if (value.startsWith('{')) {
     if (!value.endsWith('}')) throw new ResourceError(`resource '${part}': sets must look like {a,b}`);
-    const items = value.slice(1, -1).split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const items = value
+      .slice(1, -1)
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     return Resources.set(name, items, role);
   }
   if (!/^\d+(\.\d+)?$/.test(value)) throw new ResourceError(`resource '${part}': '${value}' is not a number ≥ 0`);

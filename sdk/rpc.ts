@@ -10,18 +10,27 @@ import { ApiError, validationIssues } from './errors';
 import { RateLimitedLog, type Logger } from './log';
 import { ErrorBodySchema } from './protocol/common';
 
-export interface ServeOptions { maxMessageBytes?: number; queue?: string }
+export interface ServeOptions {
+  maxMessageBytes?: number;
+  queue?: string;
+}
 
 export function serveRequests<S extends z.ZodType>(
-  nc: NatsConnection, subject: string, schema: S,
+  nc: NatsConnection,
+  subject: string,
+  schema: S,
   handler: (msg: z.infer<S>, subject: string) => Promise<object> | object,
-  log: Logger, opts: ServeOptions = {},
+  log: Logger,
+  opts: ServeOptions = {},
 ): Subscription {
   const warn = new RateLimitedLog(log);
   return nc.subscribe(subject, {
     queue: opts.queue,
     callback: (err, msg) => {
-      if (err) { log.error({ err, subject }, 'subscription failed'); return; }
+      if (err) {
+        log.error({ err, subject }, 'subscription failed');
+        return;
+      }
       void (async () => {
         const reply = await handleOne(msg.data, msg.subject, subject, schema, handler, opts.maxMessageBytes, warn);
         if (msg.reply) msg.respond(replyBytes(nc, reply));
@@ -35,7 +44,13 @@ function replyBytes(nc: NatsConnection, reply: object): Uint8Array {
   const bytes = encode(reply);
   const max = nc.info?.max_payload;
   if (max === undefined || bytes.length <= max) return bytes;
-  return encode({ ok: false, error: { code: 'INTERNAL', message: `the reply of ${bytes.length} bytes exceeds the NATS maximum payload of ${max}` } });
+  return encode({
+    ok: false,
+    error: {
+      code: 'INTERNAL',
+      message: `the reply of ${bytes.length} bytes exceeds the NATS maximum payload of ${max}`,
+    },
+  });
 }
 
 /**
@@ -44,8 +59,13 @@ function replyBytes(nc: NatsConnection, reply: object): Uint8Array {
  * logged only a few times per window.
  */
 async function handleOne<S extends z.ZodType>(
-  data: Uint8Array, subject: string, served: string, schema: S, handler: (msg: z.infer<S>, subject: string) => Promise<object> | object,
-  maxBytes: number | undefined, warn: RateLimitedLog,
+  data: Uint8Array,
+  subject: string,
+  served: string,
+  schema: S,
+  handler: (msg: z.infer<S>, subject: string) => Promise<object> | object,
+  maxBytes: number | undefined,
+  warn: RateLimitedLog,
 ): Promise<object> {
   let raw: unknown;
   try {
@@ -74,11 +94,16 @@ async function handleOne<S extends z.ZodType>(
   }
 }
 
-export interface RequestOptions { timeoutMs?: number }
+export interface RequestOptions {
+  timeoutMs?: number;
+}
 
 /** Sends `body` and returns the reply's fields (without `ok`), or throws ApiError. */
 export async function request<T extends object = Record<string, unknown>>(
-  nc: NatsConnection, subject: string, body: unknown, opts: RequestOptions = {},
+  nc: NatsConnection,
+  subject: string,
+  body: unknown,
+  opts: RequestOptions = {},
 ): Promise<T> {
   let replyBytes: Uint8Array;
   try {
@@ -87,7 +112,12 @@ export async function request<T extends object = Record<string, unknown>>(
   } catch (e) {
     const text = (e as Error).message ?? String(e);
     const noResponders = /no responders|503/i.test(text) || (e as { code?: string }).code === '503';
-    throw new ApiError('UNAVAILABLE', noResponders ? `nobody answers on ${subject}` : `no reply on ${subject}: ${text}`, undefined, { cause: e });
+    throw new ApiError(
+      'UNAVAILABLE',
+      noResponders ? `nobody answers on ${subject}` : `no reply on ${subject}: ${text}`,
+      undefined,
+      { cause: e },
+    );
   }
   const reply = decode(replyBytes) as { ok?: boolean; error?: unknown } & T;
   if (reply && reply.ok === true) return reply;

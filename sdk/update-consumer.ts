@@ -13,7 +13,15 @@
  *
  * Both were found by the nats-server kill -9 fault test (test/faults/nats-restart.it.test.ts).
  */
-import { AckPolicy, DeliverPolicy, type ConsumerConfig, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type ConsumerConfig,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+} from '@nats-io/jetstream';
 
 export const UPDATE_ACK_WAIT_MS = 10_000;
 export const UPDATE_PULL_EXPIRES_MS = 5_000;
@@ -28,7 +36,10 @@ export interface UpdateConsumerSpec {
 
 /** Creates the durable consumer, or brings an existing one (made by an older version) to today's settings. */
 export async function ensureUpdateConsumer(jsm: JetStreamManager, spec: UpdateConsumerSpec): Promise<void> {
-  const wanted: Partial<ConsumerConfig> = { ack_wait: UPDATE_ACK_WAIT_MS * NS_PER_MS, max_ack_pending: spec.maxAckPending };
+  const wanted: Partial<ConsumerConfig> = {
+    ack_wait: UPDATE_ACK_WAIT_MS * NS_PER_MS,
+    max_ack_pending: spec.maxAckPending,
+  };
   let existing: ConsumerConfig | undefined;
   try {
     existing = (await jsm.consumers.info(spec.stream, spec.durable)).config;
@@ -37,8 +48,12 @@ export async function ensureUpdateConsumer(jsm: JetStreamManager, spec: UpdateCo
   }
   if (!existing) {
     await jsm.consumers.add(spec.stream, {
-      durable_name: spec.durable, ...(spec.filterSubject ? { filter_subject: spec.filterSubject } : {}),
-      ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, max_deliver: -1, ...wanted,
+      durable_name: spec.durable,
+      ...(spec.filterSubject ? { filter_subject: spec.filterSubject } : {}),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      max_deliver: -1,
+      ...wanted,
     });
   } else if (existing.ack_wait !== wanted.ack_wait || existing.max_ack_pending !== wanted.max_ack_pending) {
     await jsm.consumers.update(spec.stream, spec.durable, wanted);
@@ -46,7 +61,12 @@ export async function ensureUpdateConsumer(jsm: JetStreamManager, spec: UpdateCo
 }
 
 /** Starts pulling a durable update consumer with the settings above. */
-export async function consumeUpdates(js: JetStreamClient, stream: string, durable: string, maxMessages: number): Promise<ConsumerMessages> {
+export async function consumeUpdates(
+  js: JetStreamClient,
+  stream: string,
+  durable: string,
+  maxMessages: number,
+): Promise<ConsumerMessages> {
   const consumer = await js.consumers.get(stream, durable);
   return consumer.consume({ max_messages: maxMessages, expires: UPDATE_PULL_EXPIRES_MS });
 }
@@ -57,5 +77,7 @@ export async function keepWorking<T>(msg: JsMsg, work: () => Promise<T>): Promis
   timer.unref();
   try {
     return await work();
-  } finally { clearInterval(timer); }
+  } finally {
+    clearInterval(timer);
+  }
 }

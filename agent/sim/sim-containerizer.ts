@@ -4,7 +4,15 @@
  * image), runs `runMs` (0: until killed) and exits with `exitCode`. A task's labels override its own figures:
  * `agora.sim/run-ms`, `agora.sim/exit-code`, `agora.sim/start-delay-ms`.
  */
-import type { Container, ContainerCheckpoint, ContainerExit, Containerizer, ContainerizerKind, ContainerSpec, ContainerUsage } from '../../isolation';
+import type {
+  Container,
+  ContainerCheckpoint,
+  ContainerExit,
+  Containerizer,
+  ContainerizerKind,
+  ContainerSpec,
+  ContainerUsage,
+} from '../../isolation';
 import { FailedContainer } from '../../isolation/failed-container';
 
 export interface SimBehaviour {
@@ -20,16 +28,27 @@ export interface SimBehaviour {
 export const DEFAULT_SIM_BEHAVIOUR: SimBehaviour = { runMs: 0, exitCode: 0, startDelayMs: 0, failureRate: 0 };
 
 /** Counts shared by every simulated agent of one process (for the simulator's own figures). */
-export interface SimCounters { launched: number; failed: number; running: number; ended: number }
+export interface SimCounters {
+  launched: number;
+  failed: number;
+  running: number;
+  ended: number;
+}
 
 const MiB = 1024 * 1024;
 
 export class SimContainerizer implements Containerizer {
   readonly kind: ContainerizerKind = 'native';
 
-  constructor(private readonly behaviour: SimBehaviour, private readonly counters: SimCounters, private readonly random: () => number = Math.random) {}
+  constructor(
+    private readonly behaviour: SimBehaviour,
+    private readonly counters: SimCounters,
+    private readonly random: () => number = Math.random,
+  ) {}
 
-  async available(): Promise<{ ok: true }> { return { ok: true }; }
+  async available(): Promise<{ ok: true }> {
+    return { ok: true };
+  }
 
   async launch(spec: ContainerSpec): Promise<Container> {
     const b = behaviourFor(spec, this.behaviour);
@@ -44,7 +63,12 @@ export class SimContainerizer implements Containerizer {
 
   /** A simulated task lives in this process only: after a restart of the simulator it is gone. */
   async recover(checkpoint: ContainerCheckpoint): Promise<ContainerExit> {
-    return { exitCode: null, signal: null, reason: 'AGENT_RESTART', message: `simulated task ${checkpoint.taskId} ended with the simulator that ran it` };
+    return {
+      exitCode: null,
+      signal: null,
+      reason: 'AGENT_RESTART',
+      message: `simulated task ${checkpoint.taskId} ended with the simulator that ran it`,
+    };
   }
 }
 
@@ -54,7 +78,12 @@ export function behaviourFor(spec: Pick<ContainerSpec, 'labels'>, base: SimBehav
     const v = spec.labels?.[`agora.sim/${name}`];
     return v !== undefined && /^\d+$/.test(v) ? Number(v) : fallback;
   };
-  return { ...base, runMs: num('run-ms', base.runMs), exitCode: num('exit-code', base.exitCode), startDelayMs: num('start-delay-ms', base.startDelayMs) };
+  return {
+    ...base,
+    runMs: num('run-ms', base.runMs),
+    exitCode: num('exit-code', base.exitCode),
+    startDelayMs: num('start-delay-ms', base.startDelayMs),
+  };
 }
 
 class SimContainer implements Container {
@@ -66,14 +95,27 @@ class SimContainer implements Container {
   private timer?: NodeJS.Timeout;
   private readonly startedAt = Date.now();
 
-  constructor(private readonly spec: ContainerSpec, b: SimBehaviour, private readonly counters: SimCounters) {
+  constructor(
+    private readonly spec: ContainerSpec,
+    b: SimBehaviour,
+    private readonly counters: SimCounters,
+  ) {
     this.taskId = spec.taskId;
     this.checkpoint = { kind: 'native', taskId: spec.taskId, sim: true };
-    this.ended = new Promise((r) => { this.resolve = r; });
+    this.ended = new Promise((r) => {
+      this.resolve = r;
+    });
     counters.running++;
     if (b.runMs > 0) {
-      this.timer = setTimeout(() => this.end(b.exitCode === 0 ? { exitCode: 0, signal: null, reason: 'EXITED', message: 'exited with code 0' }
-        : { exitCode: b.exitCode, signal: null, reason: 'EXITED', message: `exited with code ${b.exitCode}` }), b.runMs);
+      this.timer = setTimeout(
+        () =>
+          this.end(
+            b.exitCode === 0
+              ? { exitCode: 0, signal: null, reason: 'EXITED', message: 'exited with code 0' }
+              : { exitCode: b.exitCode, signal: null, reason: 'EXITED', message: `exited with code ${b.exitCode}` },
+          ),
+        b.runMs,
+      );
       this.timer.unref();
     }
   }
@@ -87,12 +129,27 @@ class SimContainer implements Container {
     this.resolve(exit);
   }
 
-  wait(): Promise<ContainerExit> { return this.ended; }
-  async kill(): Promise<void> { this.end({ exitCode: null, signal: 'SIGTERM', reason: 'KILLED', message: 'killed (ended by SIGTERM)' }); }
+  wait(): Promise<ContainerExit> {
+    return this.ended;
+  }
+  async kill(): Promise<void> {
+    this.end({ exitCode: null, signal: 'SIGTERM', reason: 'KILLED', message: 'killed (ended by SIGTERM)' });
+  }
   async usage(): Promise<ContainerUsage> {
     const now = Date.now();
-    return { cpuUserSeconds: ((now - this.startedAt) / 1000) * this.spec.cpus * 0.01, cpuSystemSeconds: 0, memBytes: MiB, memPeakBytes: MiB, memLimitBytes: this.spec.memMb * MiB, timestamp: now };
+    return {
+      cpuUserSeconds: ((now - this.startedAt) / 1000) * this.spec.cpus * 0.01,
+      cpuSystemSeconds: 0,
+      memBytes: MiB,
+      memPeakBytes: MiB,
+      memLimitBytes: this.spec.memMb * MiB,
+      timestamp: now,
+    };
   }
-  async exec(): Promise<{ exitCode: number; output: string }> { return { exitCode: 0, output: '' }; }
-  async destroy(): Promise<void> { this.end({ exitCode: null, signal: 'SIGKILL', reason: 'KILLED', message: 'killed (ended by SIGKILL)' }); }
+  async exec(): Promise<{ exitCode: number; output: string }> {
+    return { exitCode: 0, output: '' };
+  }
+  async destroy(): Promise<void> {
+    this.end({ exitCode: null, signal: 'SIGKILL', reason: 'KILLED', message: 'killed (ended by SIGKILL)' });
+  }
 }

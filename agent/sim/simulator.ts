@@ -64,7 +64,10 @@ export class Simulator {
   private lastCpu = process.cpuUsage();
   private lastAt = performance.now();
 
-  constructor(readonly opts: SimOptions, private readonly log: Logger) {
+  constructor(
+    readonly opts: SimOptions,
+    private readonly log: Logger,
+  ) {
     this.ownDir = opts.workDir === undefined;
     // The agent makes an (empty) sandbox per task: in memory (/dev/shm) where there is one, so a busy disk
     // never stalls the simulator's event loop (a first run on /tmp saw 4 s stalls while other work synced).
@@ -75,7 +78,9 @@ export class Simulator {
   async start(onRegistered?: (n: number) => void): Promise<void> {
     this.loop.enable();
     for (let i = 0; i < this.opts.connections; i++) {
-      this.ncs.push(await connectNats({ servers: this.opts.natsUrl, name: `agora-sim:${this.opts.prefix}:${i}`, log: this.log }));
+      this.ncs.push(
+        await connectNats({ servers: this.opts.natsUrl, name: `agora-sim:${this.opts.prefix}:${i}`, log: this.log }),
+      );
     }
     const containerizer = new SimContainerizer(this.opts.behaviour, this.counters);
     for (let i = 0; i < this.opts.agents; i++) {
@@ -83,13 +88,28 @@ export class Simulator {
       const workDir = join(this.dir, id);
       mkdirSync(workDir, { recursive: true });
       const config: AgentConfig = {
-        ...DEFAULT_AGENT_CONFIG, natsUrl: this.opts.natsUrl, agentId: id, hostname: id, workDir, resources: this.opts.resources,
-        attributes: this.opts.attributes, containerizers: ['native'], usageIntervalMs: this.opts.usageIntervalMs,
+        ...DEFAULT_AGENT_CONFIG,
+        natsUrl: this.opts.natsUrl,
+        agentId: id,
+        hostname: id,
+        workDir,
+        resources: this.opts.resources,
+        attributes: this.opts.attributes,
+        containerizers: ['native'],
+        usageIntervalMs: this.opts.usageIntervalMs,
         // Simulated tasks write nothing: no disk checks, no log rotation; `root` keeps sandboxes below the work dir.
-        diskCheckIntervalMs: 0, logMaxBytes: 0, taskUser: 'root',
+        diskCheckIntervalMs: 0,
+        logMaxBytes: 0,
+        taskUser: 'root',
       };
       const nc = this.ncs[i % this.ncs.length]!;
-      this.agents.push(new Agent(config, { nc, log: this.log, containerizers: { native: containerizer }, checkpoint: new MemoryCheckpoint() }, ['native']));
+      this.agents.push(
+        new Agent(
+          config,
+          { nc, log: this.log, containerizers: { native: containerizer }, checkpoint: new MemoryCheckpoint() },
+          ['native'],
+        ),
+      );
     }
     let next = 0;
     const worker = async () => {
@@ -109,12 +129,22 @@ export class Simulator {
     this.lastAt = now;
     let backlog = 0;
     let published = 0;
-    for (const a of this.agents) { if (!this.stopping) backlog += a.outbox.pending(); published += a.outbox.published; }
+    for (const a of this.agents) {
+      if (!this.stopping) backlog += a.outbox.pending();
+      published += a.outbox.published;
+    }
     const f: SimFigures = {
-      agents: this.agents.length, registered: this.agents.filter((a) => a.masterId !== undefined).length,
-      tasksRunning: this.counters.running, launched: this.counters.launched, launchFailed: this.counters.failed, ended: this.counters.ended,
-      outboxBacklog: backlog, published, cpu: Math.round(share * 1000) / 1000,
-      loopDelayP99Ms: Math.round(this.loop.percentile(99) / 1e4) / 100, loopDelayMaxMs: Math.round(this.loop.max / 1e4) / 100,
+      agents: this.agents.length,
+      registered: this.agents.filter((a) => a.masterId !== undefined).length,
+      tasksRunning: this.counters.running,
+      launched: this.counters.launched,
+      launchFailed: this.counters.failed,
+      ended: this.counters.ended,
+      outboxBacklog: backlog,
+      published,
+      cpu: Math.round(share * 1000) / 1000,
+      loopDelayP99Ms: Math.round(this.loop.percentile(99) / 1e4) / 100,
+      loopDelayMaxMs: Math.round(this.loop.max / 1e4) / 100,
       rssMb: Math.round(process.memoryUsage().rss / 1048576),
     };
     this.loop.reset();
@@ -125,8 +155,18 @@ export class Simulator {
   async stop(): Promise<void> {
     this.stopping = true;
     this.loop.disable();
-    await Promise.all(this.agents.map((a) => a.stop({ killTasks: false }).catch((err: Error) => this.log.warn({ agentId: a.id, err: err.message }, 'simulated agent did not stop cleanly'))));
-    await Promise.all(this.ncs.map((nc) => nc.drain().catch((err: Error) => this.log.warn({ err: err.message }, 'NATS drain failed'))));
+    await Promise.all(
+      this.agents.map((a) =>
+        a
+          .stop({ killTasks: false })
+          .catch((err: Error) =>
+            this.log.warn({ agentId: a.id, err: err.message }, 'simulated agent did not stop cleanly'),
+          ),
+      ),
+    );
+    await Promise.all(
+      this.ncs.map((nc) => nc.drain().catch((err: Error) => this.log.warn({ err: err.message }, 'NATS drain failed'))),
+    );
     if (this.ownDir) rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -5,7 +5,12 @@
  */
 import { Resources, SchedulerDriver, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
 
-export interface TaskTimes { offerAt: number; acceptAt: number; runningAt?: number; agentId: string }
+export interface TaskTimes {
+  offerAt: number;
+  acceptAt: number;
+  runningAt?: number;
+  agentId: string;
+}
 
 export class ScaleFramework {
   readonly driver: SchedulerDriver;
@@ -23,10 +28,16 @@ export class ScaleFramework {
   private seq = 0;
   private readonly need: Resources;
 
-  constructor(natsUrl: string, readonly total: number, readonly perOffer: number, task = 'cpus:0.1;mem:32') {
+  constructor(
+    natsUrl: string,
+    readonly total: number,
+    readonly perOffer: number,
+    task = 'cpus:0.1;mem:32',
+  ) {
     this.need = Resources.parse(task);
     this.driver = new SchedulerDriver({
-      natsUrl, framework: { name: 'bench-scale', roles: ['*'] },
+      natsUrl,
+      framework: { name: 'bench-scale', roles: ['*'] },
       scheduler: {
         resourceOffers: (_d, offers) => this.onOffers(offers),
         statusUpdate: (_d, s) => this.onUpdate(s),
@@ -34,22 +45,36 @@ export class ScaleFramework {
     });
   }
 
-  get allLaunched(): boolean { return this.launched >= this.total; }
+  get allLaunched(): boolean {
+    return this.launched >= this.total;
+  }
 
   private async onOffers(offers: Offer[]): Promise<void> {
     const offerAt = performance.now();
     const calls: Promise<void>[] = [];
     for (const offer of offers) {
-      if (this.launched >= this.total) { calls.push(this.driver.decline([offer.id], { refuseSeconds: 3600 })); continue; }
+      if (this.launched >= this.total) {
+        calls.push(this.driver.decline([offer.id], { refuseSeconds: 3600 }));
+        continue;
+      }
       let left = Resources.fromWire(offer.resources);
       const tasks: TaskInfoInput[] = [];
       while (tasks.length < this.perOffer && this.launched < this.total && left.contains(this.need)) {
         const taskId = `t-${this.seq++}`;
         left = left.subtract(this.need);
         this.launched++;
-        tasks.push({ taskId, name: taskId, agentId: offer.agentId, resources: this.need.toWire(), command: { value: 'sleep 3600' } });
+        tasks.push({
+          taskId,
+          name: taskId,
+          agentId: offer.agentId,
+          resources: this.need.toWire(),
+          command: { value: 'sleep 3600' },
+        });
       }
-      if (tasks.length === 0) { calls.push(this.driver.decline([offer.id], { refuseSeconds: 5 })); continue; }
+      if (tasks.length === 0) {
+        calls.push(this.driver.decline([offer.id], { refuseSeconds: 5 }));
+        continue;
+      }
       const acceptAt = performance.now();
       this.firstAcceptAt ??= acceptAt;
       for (const t of tasks) this.times.set(t.taskId, { offerAt, acceptAt, agentId: offer.agentId });
@@ -64,13 +89,20 @@ export class ScaleFramework {
     this.updateTimes.push(now);
     const t = this.times.get(s.taskId);
     if (!t) return;
-    if (s.state === 'TASK_RUNNING' && t.runningAt === undefined) { t.runningAt = now; this.running++; this.lastRunningAt = now; }
+    if (s.state === 'TASK_RUNNING' && t.runningAt === undefined) {
+      t.runningAt = now;
+      this.running++;
+      this.lastRunningAt = now;
+    }
     if (s.state === 'TASK_KILLED') this.killed++;
   }
 
   /** Offer → TASK_RUNNING of every task that is running, in ms, sorted. */
   latencies(): number[] {
-    return [...this.times.values()].filter((t) => t.runningAt !== undefined).map((t) => t.runningAt! - t.offerAt).sort((a, b) => a - b);
+    return [...this.times.values()]
+      .filter((t) => t.runningAt !== undefined)
+      .map((t) => t.runningAt! - t.offerAt)
+      .sort((a, b) => a - b);
   }
 
   /** Kills every task, `concurrency` KILL calls in flight at a time. */
@@ -80,7 +112,9 @@ export class ScaleFramework {
     const worker = async () => {
       while (next < all.length) {
         const [taskId, t] = all[next++]!;
-        await this.driver.kill(taskId, t.agentId).catch((e: Error) => { this.killFailures.push(`${taskId}: ${e.message}`); });
+        await this.driver.kill(taskId, t.agentId).catch((e: Error) => {
+          this.killFailures.push(`${taskId}: ${e.message}`);
+        });
       }
     };
     await Promise.all(Array.from({ length: concurrency }, worker));

@@ -32,28 +32,44 @@ export async function cpuShare(pids: number[], ms: number): Promise<number[]> {
 export async function metric(httpUrl: string, name: string): Promise<number[]> {
   const text = await (await fetch(`${httpUrl}/metrics`)).text();
   const out: number[] = [];
-  for (const line of text.split('\n')) if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{')) out.push(Number(line.slice(line.lastIndexOf(' ') + 1)));
+  for (const line of text.split('\n'))
+    if (line.startsWith(name) && (line[name.length] === ' ' || line[name.length] === '{'))
+      out.push(Number(line.slice(line.lastIndexOf(' ') + 1)));
   return out;
 }
 
-export interface Child { proc: ChildProcess; logFile: string; onLine(fn: (line: string) => void): void; stop(): Promise<void> }
+export interface Child {
+  proc: ChildProcess;
+  logFile: string;
+  onLine(fn: (line: string) => void): void;
+  stop(): Promise<void>;
+}
 
 /**
  * Runs one of the project's executables (bin/…). Its logs go straight to `logFile` (a pipe the benchmark reads
  * would block a busy process's synchronous log writes whenever the benchmark falls behind); with `readStdout`,
  * stdout comes to the benchmark line by line instead (the simulator's figures) and only stderr goes to the file.
  */
-export function runBin(bin: string, args: string[], opts: { logFile: string; readStdout?: boolean; nodeArgs?: string[] }): Child {
+export function runBin(
+  bin: string,
+  args: string[],
+  opts: { logFile: string; readStdout?: boolean; nodeArgs?: string[] },
+): Child {
   const fd = openSync(opts.logFile, 'a');
   const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), join(ROOT, 'bin', bin), ...args], {
-    cwd: ROOT, env: { ...process.env, AGORA_LOG_LEVEL: process.env.AGORA_LOG_LEVEL ?? 'warn' }, stdio: ['ignore', opts.readStdout ? 'pipe' : fd, fd],
+    cwd: ROOT,
+    env: { ...process.env, AGORA_LOG_LEVEL: process.env.AGORA_LOG_LEVEL ?? 'warn' },
+    stdio: ['ignore', opts.readStdout ? 'pipe' : fd, fd],
   });
   closeSync(fd);
   const listeners: ((l: string) => void)[] = [];
   let stopping = false;
   const child: Child = {
-    proc, logFile: opts.logFile,
-    onLine: (fn) => { listeners.push(fn); },
+    proc,
+    logFile: opts.logFile,
+    onLine: (fn) => {
+      listeners.push(fn);
+    },
     stop: async () => {
       stopping = true;
       if (proc.exitCode !== null || proc.signalCode !== null) return;
@@ -77,7 +93,9 @@ export function runBin(bin: string, args: string[], opts: { logFile: string; rea
   proc.on('exit', (code, signal) => {
     if (stopping) return;
     const tail = readFileSync(opts.logFile, 'utf8').slice(-2000);
-    process.stderr.write(`[bench:scale] ${bin} exited unexpectedly (${signal ?? code}); the end of ${opts.logFile}:\n${tail}\n`);
+    process.stderr.write(
+      `[bench:scale] ${bin} exited unexpectedly (${signal ?? code}); the end of ${opts.logFile}:\n${tail}\n`,
+    );
   });
   return child;
 }

@@ -9,13 +9,18 @@ import { action, examples, CliError, EXIT } from '../common';
 import { natsNodeConfig, parseHosts, systemdUnits, type DeployHost } from '../deploy/generate';
 
 function hostsOf(text: string): DeployHost[] {
-  try { return parseHosts(text); } catch (err) { throw new CliError((err as Error).message, EXIT.USAGE); }
+  try {
+    return parseHosts(text);
+  } catch (err) {
+    throw new CliError((err as Error).message, EXIT.USAGE);
+  }
 }
 
 function pick(hosts: DeployHost[], only: string | undefined): DeployHost[] {
   if (only === undefined) return hosts;
   const h = hosts.find((x) => x.name === only);
-  if (!h) throw new CliError(`--host: '${only}' is not one of --hosts (${hosts.map((x) => x.name).join(', ')})`, EXIT.USAGE);
+  if (!h)
+    throw new CliError(`--host: '${only}' is not one of --hosts (${hosts.map((x) => x.name).join(', ')})`, EXIT.USAGE);
   return [h];
 }
 
@@ -33,37 +38,82 @@ function emit(files: { host: string; name: string; text: string }[], out: string
 }
 
 export function registerDeployCommands(program: Command): void {
-  const deploy = program.command('deploy').description('generate per-host files for a multi-host cluster (docs/deploy.md)');
-  const nats = deploy.command('nats-config')
+  const deploy = program
+    .command('deploy')
+    .description('generate per-host files for a multi-host cluster (docs/deploy.md)');
+  const nats = deploy
+    .command('nats-config')
     .description("each host's nats-server cluster config (JetStream, routes to every other host)")
     .requiredOption('--hosts <list>', "the hosts, name=address: 'a=10.0.0.1,b=10.0.0.2,c=10.0.0.3'")
     .option('--host <name>', 'only this host')
     .option('--store-dir <dir>', "JetStream's storage on each host", '/var/lib/agora/nats')
     .option('--out <dir>', 'write <dir>/<host>/nats.conf instead of printing');
-  examples(nats, ["agora deploy nats-config --hosts a=10.0.0.1,b=10.0.0.2,c=10.0.0.3 --out ./cluster", "agora deploy nats-config --hosts a=10.0.0.1,b=10.0.0.2,c=10.0.0.3 --host a > /etc/agora/nats.conf"]);
-  nats.action(action(async (o) => {
-    const hosts = hostsOf(o.hosts);
-    emit(pick(hosts, o.host).map((h) => ({ host: h.name, name: 'nats.conf', text: natsNodeConfig(h, hosts, { storeDir: o.storeDir }) })), o.out);
-    return Promise.resolve();
-  }));
-  const systemd = deploy.command('systemd')
+  examples(nats, [
+    'agora deploy nats-config --hosts a=10.0.0.1,b=10.0.0.2,c=10.0.0.3 --out ./cluster',
+    'agora deploy nats-config --hosts a=10.0.0.1,b=10.0.0.2,c=10.0.0.3 --host a > /etc/agora/nats.conf',
+  ]);
+  nats.action(
+    action(async (o) => {
+      const hosts = hostsOf(o.hosts);
+      emit(
+        pick(hosts, o.host).map((h) => ({
+          host: h.name,
+          name: 'nats.conf',
+          text: natsNodeConfig(h, hosts, { storeDir: o.storeDir }),
+        })),
+        o.out,
+      );
+      return Promise.resolve();
+    }),
+  );
+  const systemd = deploy
+    .command('systemd')
     .description('systemd units per host: agora-nats, agora-agent, and agora-master on the master hosts')
     .requiredOption('--hosts <list>', "the hosts, name=address: 'a=10.0.0.1,b=10.0.0.2,c=10.0.0.3'")
     .option('--masters <names>', 'hosts that run a master (comma-separated; default the first)')
     .option('--host <name>', 'only this host')
     .option('--agora <path>', 'the agora executable on the hosts', '/opt/agora/bin/agora')
     .option('--nats-server <path>', 'nats-server on the hosts', '/usr/bin/nats-server')
-    .option('--nats-config <path>', "the node's config on the hosts (from `agora deploy nats-config`)", '/etc/agora/nats.conf')
+    .option(
+      '--nats-config <path>',
+      "the node's config on the hosts (from `agora deploy nats-config`)",
+      '/etc/agora/nats.conf',
+    )
     .option('--data-dir <dir>', 'state on the hosts', '/var/lib/agora')
     .option('--out <dir>', 'write <dir>/<host>/<unit> instead of printing');
-  examples(systemd, ['agora deploy systemd --hosts a=10.0.0.1,b=10.0.0.2,c=10.0.0.3 --out ./cluster', 'agora deploy systemd --hosts a=10.0.0.1,b=10.0.0.2,c=10.0.0.3 --host b']);
-  systemd.action(action(async (o) => {
-    const hosts = hostsOf(o.hosts);
-    const masters = o.masters === undefined ? [hosts[0]!.name] : String(o.masters).split(',').map((s) => s.trim()).filter(Boolean);
-    for (const m of masters) if (!hosts.some((h) => h.name === m)) throw new CliError(`--masters: '${m}' is not one of --hosts (${hosts.map((x) => x.name).join(', ')})`, EXIT.USAGE);
-    const files = pick(hosts, o.host).flatMap((h) => Object.entries(systemdUnits(h, { agora: o.agora, natsServer: o.natsServer, natsConfig: o.natsConfig, dataDir: o.dataDir, masters }))
-      .map(([name, text]) => ({ host: h.name, name, text })));
-    emit(files, o.out);
-    return Promise.resolve();
-  }));
+  examples(systemd, [
+    'agora deploy systemd --hosts a=10.0.0.1,b=10.0.0.2,c=10.0.0.3 --out ./cluster',
+    'agora deploy systemd --hosts a=10.0.0.1,b=10.0.0.2,c=10.0.0.3 --host b',
+  ]);
+  systemd.action(
+    action(async (o) => {
+      const hosts = hostsOf(o.hosts);
+      const masters =
+        o.masters === undefined
+          ? [hosts[0]!.name]
+          : String(o.masters)
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean);
+      for (const m of masters)
+        if (!hosts.some((h) => h.name === m))
+          throw new CliError(
+            `--masters: '${m}' is not one of --hosts (${hosts.map((x) => x.name).join(', ')})`,
+            EXIT.USAGE,
+          );
+      const files = pick(hosts, o.host).flatMap((h) =>
+        Object.entries(
+          systemdUnits(h, {
+            agora: o.agora,
+            natsServer: o.natsServer,
+            natsConfig: o.natsConfig,
+            dataDir: o.dataDir,
+            masters,
+          }),
+        ).map(([name, text]) => ({ host: h.name, name, text })),
+      );
+      emit(files, o.out);
+      return Promise.resolve();
+    }),
+  );
 }

@@ -9,8 +9,13 @@ import { findSetpriv, lifelineArgv } from '../up/supervisor';
 
 export const BIN_DIR = join(__dirname, '..', '..', 'bin');
 
-export function registerPassthrough(program: Command, name: 'master' | 'agent' | 'sim' | 'dns' | 'lb', description: string): void {
-  program.command(name)
+export function registerPassthrough(
+  program: Command,
+  name: 'master' | 'agent' | 'sim' | 'dns' | 'lb',
+  description: string,
+): void {
+  program
+    .command(name)
     .description(description)
     .helpOption(false)
     .allowUnknownOption(true)

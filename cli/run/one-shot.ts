@@ -9,11 +9,29 @@ import { Resources, SchedulerDriver, isTerminal, createLogger, type Offer, type 
 import { CliError, EXIT, color, httpJson, masterUrlOf, stateColor } from '../common';
 
 export interface RunOptions {
-  natsUrl: string; masterUrl: string; command: string[]; cpus: number; memMb: number; diskMb?: number; env: Record<string, string>;
-  name: string; image?: string; role: string; waitForOfferMs: number; quiet: boolean;
+  natsUrl: string;
+  masterUrl: string;
+  command: string[];
+  cpus: number;
+  memMb: number;
+  diskMb?: number;
+  env: Record<string, string>;
+  name: string;
+  image?: string;
+  role: string;
+  waitForOfferMs: number;
+  quiet: boolean;
 }
 
-const SIGNALS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGSEGV: 11, SIGPIPE: 13, SIGTERM: 15 };
+const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGKILL: 9,
+  SIGSEGV: 11,
+  SIGPIPE: 13,
+  SIGTERM: 15,
+};
 
 export async function runOnce(o: RunOptions): Promise<number> {
   const taskId = `${o.name.replace(/[^A-Za-z0-9_.-]/g, '-')}-${randomBytes(4).toString('hex')}`;
@@ -21,8 +39,12 @@ export async function runOnce(o: RunOptions): Promise<number> {
   if (o.diskMb) need = need.add(Resources.scalar('disk', o.diskMb));
   let launched: Offer | undefined;
   let done!: (s: TaskStatus) => void;
-  const finished = new Promise<TaskStatus>((r) => { done = r; });
-  const say = (line: string) => { if (!o.quiet) process.stderr.write(`${color.dim('agora:')} ${line}\n`); };
+  const finished = new Promise<TaskStatus>((r) => {
+    done = r;
+  });
+  const say = (line: string) => {
+    if (!o.quiet) process.stderr.write(`${color.dim('agora:')} ${line}\n`);
+  };
   const driver = new SchedulerDriver({
     natsUrl: o.natsUrl,
     log: createLogger('agora-run', { level: process.env.AGORA_LOG_LEVEL ?? 'silent' }),
@@ -31,42 +53,86 @@ export async function runOnce(o: RunOptions): Promise<number> {
     scheduler: {
       async resourceOffers(d, offers) {
         for (const offer of offers) {
-          const fits = !launched && Resources.fromWire(offer.resources).contains(need) && (!o.image || offer.containerizers.includes('docker'));
-          if (!fits) { await d.decline([offer.id], { refuseSeconds: launched ? 3600 : 1 }); continue; }
+          const fits =
+            !launched &&
+            Resources.fromWire(offer.resources).contains(need) &&
+            (!o.image || offer.containerizers.includes('docker'));
+          if (!fits) {
+            await d.decline([offer.id], { refuseSeconds: launched ? 3600 : 1 });
+            continue;
+          }
           launched = offer;
           say(`launching task ${taskId} on ${offer.hostname} (${need.format()})`);
-          await d.launch([offer.id], [{
-            taskId, name: o.name, agentId: offer.agentId, resources: need.toWire(),
-            command: o.command.length === 1 ? { shell: true, value: o.command[0], env: o.env } : { shell: false, value: o.command[0], arguments: o.command.slice(1), env: o.env },
-            container: o.image ? { type: 'DOCKER', image: o.image } : { type: 'NATIVE' },
-          }], { refuseSeconds: 3600 });
-          await d.suppress().catch((err: Error) => say(`suppressing further offers failed (they are declined): ${err.message}`));
+          await d.launch(
+            [offer.id],
+            [
+              {
+                taskId,
+                name: o.name,
+                agentId: offer.agentId,
+                resources: need.toWire(),
+                command:
+                  o.command.length === 1
+                    ? { shell: true, value: o.command[0], env: o.env }
+                    : { shell: false, value: o.command[0], arguments: o.command.slice(1), env: o.env },
+                container: o.image ? { type: 'DOCKER', image: o.image } : { type: 'NATIVE' },
+              },
+            ],
+            { refuseSeconds: 3600 },
+          );
+          await d
+            .suppress()
+            .catch((err: Error) => say(`suppressing further offers failed (they are declined): ${err.message}`));
         }
       },
       statusUpdate(_d, s) {
         if (s.taskId !== taskId) return;
-        say(`${stateColor(s.state)}${s.reason && s.reason !== 'EXITED' ? ` (${s.reason})` : ''}${s.exitCode !== undefined ? ` exit code ${s.exitCode}` : ''}${s.message && s.state !== 'TASK_RUNNING' ? ` — ${s.message}` : ''}`);
+        say(
+          `${stateColor(s.state)}${s.reason && s.reason !== 'EXITED' ? ` (${s.reason})` : ''}${s.exitCode !== undefined ? ` exit code ${s.exitCode}` : ''}${s.message && s.state !== 'TASK_RUNNING' ? ` — ${s.message}` : ''}`,
+        );
         if (isTerminal(s.state)) done(s);
       },
-      error(_d, message) { say(color.red(`error from master: ${message}`)); },
+      error(_d, message) {
+        say(color.red(`error from master: ${message}`));
+      },
     },
   });
   try {
-    await Promise.race([driver.start(), timeout(10_000, `no master answers on ${o.natsUrl} (is the cluster up? set --nats or AGORA_NATS)`, EXIT.UNAVAILABLE)]);
+    await Promise.race([
+      driver.start(),
+      timeout(
+        10_000,
+        `no master answers on ${o.natsUrl} (is the cluster up? set --nats or AGORA_NATS)`,
+        EXIT.UNAVAILABLE,
+      ),
+    ]);
   } catch (e) {
     await driver.stop({ failover: true }).catch((err: Error) => say(`leaving the cluster failed: ${err.message}`));
     if (e instanceof CliError) throw e;
-    throw new CliError(`cannot reach the cluster at ${o.natsUrl}: ${(e as Error).message} (is it up? set --nats or AGORA_NATS)`, EXIT.UNAVAILABLE);
+    throw new CliError(
+      `cannot reach the cluster at ${o.natsUrl}: ${(e as Error).message} (is it up? set --nats or AGORA_NATS)`,
+      EXIT.UNAVAILABLE,
+    );
   }
   say(`registered as framework ${driver.frameworkId}; waiting for an offer with ${need.format()}`);
   const onSignal = () => {
     say('interrupted: killing the task');
-    if (launched) driver.kill(taskId, launched.agentId).catch((err: Error) => say(color.red(`kill failed: ${err.message}`)));
-    else driver.stop({ failover: false }).catch((err: Error) => say(`leaving the cluster failed: ${err.message}`)).finally(() => process.exit(130));
+    if (launched)
+      driver.kill(taskId, launched.agentId).catch((err: Error) => say(color.red(`kill failed: ${err.message}`)));
+    else
+      driver
+        .stop({ failover: false })
+        .catch((err: Error) => say(`leaving the cluster failed: ${err.message}`))
+        .finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const offerTimer = setTimeout(() => { if (!launched) { say(color.red(`no offer with ${need.format()} within ${o.waitForOfferMs / 1000}s`)); done({ state: 'TASK_DROPPED' } as TaskStatus); } }, o.waitForOfferMs);
+  const offerTimer = setTimeout(() => {
+    if (!launched) {
+      say(color.red(`no offer with ${need.format()} within ${o.waitForOfferMs / 1000}s`));
+      done({ state: 'TASK_DROPPED' } as TaskStatus);
+    }
+  }, o.waitForOfferMs);
   const tail = followOutput(o.masterUrl, driver.frameworkId, () => launched !== undefined, taskId, finished, say);
   const final = await finished;
   clearTimeout(offerTimer);
@@ -84,12 +150,26 @@ export async function runOnce(o: RunOptions): Promise<number> {
  * Copies the task's stdout/stderr to ours as they grow, until the task ended and everything was read. A file
  * not there yet (the task is launching) is tried again next round; any other failure is said once.
  */
-async function followOutput(masterUrl: string, frameworkId: string, launched: () => boolean, taskId: string, finished: Promise<TaskStatus>, say: (line: string) => void): Promise<void> {
+async function followOutput(
+  masterUrl: string,
+  frameworkId: string,
+  launched: () => boolean,
+  taskId: string,
+  finished: Promise<TaskStatus>,
+  say: (line: string) => void,
+): Promise<void> {
   const offsets = { stdout: 0, stderr: 0 };
   let ended = false;
   let warned = false;
   const master = { master: masterUrl };
-  finished.then(() => { ended = true; }, () => { ended = true; });
+  finished.then(
+    () => {
+      ended = true;
+    },
+    () => {
+      ended = true;
+    },
+  );
   for (;;) {
     const wasEnded = ended;
     if (launched()) {
@@ -97,14 +177,25 @@ async function followOutput(masterUrl: string, frameworkId: string, launched: ()
         try {
           for (;;) {
             const q = `framework=${encodeURIComponent(frameworkId)}&path=${file}&offset=${offsets[file]}&length=65536`;
-            const r = await httpJson<{ data: string; offset: number; eof: boolean }>(master, 'GET', `/api/v1/tasks/${encodeURIComponent(taskId)}/files/read?${q}`);
+            const r = await httpJson<{ data: string; offset: number; eof: boolean }>(
+              master,
+              'GET',
+              `/api/v1/tasks/${encodeURIComponent(taskId)}/files/read?${q}`,
+            );
             if (r.data.length > 0) (file === 'stdout' ? process.stdout : process.stderr).write(r.data);
             offsets[file] += Buffer.byteLength(r.data);
             if (r.eof || r.data.length === 0) break;
           }
         } catch (e) {
           const notYet = e instanceof CliError && e.exitCode === EXIT.NOT_FOUND;
-          if (!notYet && !warned) { warned = true; say(color.red(`cannot read the task's ${file} from the master at ${masterUrlOf(master)}: ${(e as Error).message} (set --master or AGORA_MASTER)`)); }
+          if (!notYet && !warned) {
+            warned = true;
+            say(
+              color.red(
+                `cannot read the task's ${file} from the master at ${masterUrlOf(master)}: ${(e as Error).message} (set --master or AGORA_MASTER)`,
+              ),
+            );
+          }
         }
       }
     }

@@ -18,7 +18,11 @@ export interface ChildSpec {
   ready?: (child: ChildProcess) => Promise<void>;
 }
 
-interface Running { spec: ChildSpec; proc: ChildProcess; restarts: number[] }
+interface Running {
+  spec: ChildSpec;
+  proc: ChildProcess;
+  restarts: number[];
+}
 
 /**
  * The command line that runs `command args` as a child that ends with its parent `parentPid`:
@@ -28,9 +32,26 @@ interface Running { spec: ChildSpec; proc: ChildProcess; restarts: number[] }
  * the signal was set up never sends it, so the shell in between checks that its parent is still `parentPid`
  * (an orphan has been re-parented) and gives up otherwise (exit 70) instead of running unsupervised.
  */
-export function lifelineArgv(setprivBin: string, parentPid: number, command: string, args: readonly string[]): string[] {
+export function lifelineArgv(
+  setprivBin: string,
+  parentPid: number,
+  command: string,
+  args: readonly string[],
+): string[] {
   const script = '[ "$PPID" = "$1" ] || exit 70; shift; exec "$@"';
-  return [setprivBin, '--pdeathsig', 'SIGTERM', '--', '/bin/sh', '-c', script, 'agora-lifeline', String(parentPid), command, ...args];
+  return [
+    setprivBin,
+    '--pdeathsig',
+    'SIGTERM',
+    '--',
+    '/bin/sh',
+    '-c',
+    script,
+    'agora-lifeline',
+    String(parentPid),
+    command,
+    ...args,
+  ];
 }
 
 /** util-linux `setpriv` (Essential on Debian); undefined when absent. */
@@ -42,7 +63,10 @@ export class Supervisor {
   private readonly running: Running[] = [];
   private stopping = false;
 
-  constructor(private readonly say: (line: string) => void, private readonly setprivBin: string) {}
+  constructor(
+    private readonly say: (line: string) => void,
+    private readonly setprivBin: string,
+  ) {}
 
   async start(spec: ChildSpec): Promise<void> {
     const r: Running = { spec, proc: this.spawn(spec), restarts: [] };
@@ -55,7 +79,11 @@ export class Supervisor {
     // Own process group: Ctrl-C in the terminal reaches only `agora up`, which then stops the children in
     // order (frameworks, agent and its tasks, master, NATS last) instead of all at once.
     const [bin, ...argv] = lifelineArgv(this.setprivBin, process.pid, spec.command, spec.args);
-    return spawn(bin!, argv, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...spec.env }, detached: true });
+    return spawn(bin!, argv, {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, ...spec.env },
+      detached: true,
+    });
   }
 
   private watch(r: Running): void {
@@ -63,11 +91,18 @@ export class Supervisor {
       if (this.stopping) return;
       const now = Date.now();
       r.restarts = r.restarts.filter((t) => now - t < 60_000);
-      if (r.restarts.length >= 5) { this.say(`${r.spec.name} exited (${signal ?? code}) 5 times within a minute; not restarting it`); return; }
+      if (r.restarts.length >= 5) {
+        this.say(`${r.spec.name} exited (${signal ?? code}) 5 times within a minute; not restarting it`);
+        return;
+      }
       const delay = 500 * 2 ** r.restarts.length;
       r.restarts.push(now);
       this.say(`${r.spec.name} exited (${signal ?? `code ${code}`}); restarting in ${delay} ms`);
-      setTimeout(() => { if (this.stopping) return; r.proc = this.spawn(r.spec); this.watch(r); }, delay);
+      setTimeout(() => {
+        if (this.stopping) return;
+        r.proc = this.spawn(r.spec);
+        this.watch(r);
+      }, delay);
     });
   }
 
@@ -78,8 +113,14 @@ export class Supervisor {
       const p = r.proc;
       if (p.exitCode !== null || p.signalCode !== null) continue;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(() => { this.say(`${r.spec.name} did not stop within ${graceMs} ms; killing it`); p.kill('SIGKILL'); }, graceMs);
-        p.once('exit', () => { clearTimeout(t); resolve(); });
+        const t = setTimeout(() => {
+          this.say(`${r.spec.name} did not stop within ${graceMs} ms; killing it`);
+          p.kill('SIGKILL');
+        }, graceMs);
+        p.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
         p.kill('SIGTERM');
       });
     }

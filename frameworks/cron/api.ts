@@ -4,7 +4,13 @@
  * name the field at fault.
  */
 import { ApiError } from 'agora/sdk';
-import { type CronReplies, type CronRequestParsed, type JobDetail, type JobSummary, type RunView } from 'agora/sdk/cron';
+import {
+  type CronReplies,
+  type CronRequestParsed,
+  type JobDetail,
+  type JobSummary,
+  type RunView,
+} from 'agora/sdk/cron';
 import { childrenOf } from './dag';
 import { nextAfter, nextSlots } from './schedule';
 import type { CronService } from './service';
@@ -21,11 +27,17 @@ export function cronApi(service: CronService, now: () => number): (req: CronRequ
     if (!job) throw new ApiError('NOT_FOUND', `no job named '${name}' (see: agora job list)`, 'name');
     return job;
   };
-  const view = (r: RunRow): RunView => { const { killReason: _k, ...v } = r; return v; };
+  const view = (r: RunRow): RunView => {
+    const { killReason: _k, ...v } = r;
+    return v;
+  };
   /** Runs with their notifications and every delivery attempt (one query for the lot). */
   const views = (runs: RunRow[]): RunView[] => {
     const notes = store.notificationsOf(runs.map((r) => r.id));
-    return runs.map((r) => { const n = notes.get(r.id); return n ? { ...view(r), notifications: n.map(toNotificationView) } : view(r); });
+    return runs.map((r) => {
+      const n = notes.get(r.id);
+      return n ? { ...view(r), notifications: n.map(toNotificationView) } : view(r);
+    });
   };
   const summary = (j: StoredJob): JobSummary => {
     const schedule = service.scheduleOf(j.spec);
@@ -33,23 +45,40 @@ export function cronApi(service: CronService, now: () => number): (req: CronRequ
     const last = store.latestRun(j.spec.name);
     const next = schedule && !j.spec.disabled ? nextAfter(schedule, Math.max(j.cursorMs, now())) : null;
     return {
-      name: j.spec.name, schedule: j.spec.schedule, timezone: j.spec.timezone, parents: j.spec.parents, disabled: j.spec.disabled,
-      concurrencyPolicy: j.spec.concurrencyPolicy, ...(next !== null ? { nextRunAt: next } : {}), ...(last ? { lastRun: view(last) } : {}),
-      activeRuns: store.activeRuns(j.spec.name).length, succeeded: stats.succeeded, finished: stats.finished,
+      name: j.spec.name,
+      schedule: j.spec.schedule,
+      timezone: j.spec.timezone,
+      parents: j.spec.parents,
+      disabled: j.spec.disabled,
+      concurrencyPolicy: j.spec.concurrencyPolicy,
+      ...(next !== null ? { nextRunAt: next } : {}),
+      ...(last ? { lastRun: view(last) } : {}),
+      activeRuns: store.activeRuns(j.spec.name).length,
+      succeeded: stats.succeeded,
+      finished: stats.finished,
     };
   };
   const detail = (name: string): JobDetail => {
     const j = mustGet(name);
     const schedule = service.scheduleOf(j.spec);
     return {
-      spec: j.spec, summary: summary(j), children: childrenOf(graph(), name), createdAt: j.createdAt, updatedAt: j.updatedAt,
+      spec: j.spec,
+      summary: summary(j),
+      children: childrenOf(graph(), name),
+      createdAt: j.createdAt,
+      updatedAt: j.updatedAt,
       nextRuns: schedule && !j.spec.disabled ? nextSlots(schedule, Math.max(j.cursorMs, now()), 5) : [],
     };
   };
   const runOf = (name: string, runId?: number): RunRow => {
     mustGet(name);
     const run = runId === undefined ? store.latestRun(name) : store.getRun(runId);
-    if (!run || run.job !== name) throw new ApiError('NOT_FOUND', runId === undefined ? `job '${name}' has no runs yet` : `job '${name}' has no run ${runId}`, 'runId');
+    if (!run || run.job !== name)
+      throw new ApiError(
+        'NOT_FOUND',
+        runId === undefined ? `job '${name}' has no runs yet` : `job '${name}' has no run ${runId}`,
+        'runId',
+      );
     return run;
   };
 
@@ -60,8 +89,12 @@ export function cronApi(service: CronService, now: () => number): (req: CronRequ
       if (typeof name === 'string') others.delete(name);
       const v = validateJob(req.job, others);
       if (!v.ok) {
-        throw new ApiError('INVALID', `job refused (${v.problems.length} problem${v.problems.length > 1 ? 's' : ''}):\n${formatProblems(v.problems)}`, v.problems[0]!.field,
-          { issues: v.problems.map((p) => ({ field: p.field, message: p.message })) });
+        throw new ApiError(
+          'INVALID',
+          `job refused (${v.problems.length} problem${v.problems.length > 1 ? 's' : ''}):\n${formatProblems(v.problems)}`,
+          v.problems[0]!.field,
+          { issues: v.problems.map((p) => ({ field: p.field, message: p.message })) },
+        );
       }
       const { created } = store.putJob(v.spec, now());
       service.tick();
@@ -70,18 +103,44 @@ export function cronApi(service: CronService, now: () => number): (req: CronRequ
     list: () => ({ jobs: store.listJobs().map(summary) }),
     show: (req) => ({ job: detail(req.name) }),
     run: (req) => ({ run: view(service.runNow(req.name, req.parameters)) }),
-    history: (req) => { mustGet(req.name); return { runs: views(store.history(req.name, req.limit, req.beforeId)) }; },
+    history: (req) => {
+      mustGet(req.name);
+      return { runs: views(store.history(req.name, req.limit, req.beforeId)) };
+    },
     getRun: (req) => ({ run: views([runOf(req.name, req.runId)])[0]! }),
     logs: (req) => {
-      const run = req.runId === undefined ? store.history(req.name, 1000).find((r) => r.taskId) ?? runOf(req.name) : runOf(req.name, req.runId);
-      return { run: view(run), ...(run.taskId ? { taskId: run.taskId } : {}), ...(run.agentId ? { agentId: run.agentId } : {}), files: run.taskId ? ['stdout', 'stderr'] : [] };
+      const run =
+        req.runId === undefined
+          ? (store.history(req.name, 1000).find((r) => r.taskId) ?? runOf(req.name))
+          : runOf(req.name, req.runId);
+      return {
+        run: view(run),
+        ...(run.taskId ? { taskId: run.taskId } : {}),
+        ...(run.agentId ? { agentId: run.agentId } : {}),
+        files: run.taskId ? ['stdout', 'stderr'] : [],
+      };
     },
-    enable: (req) => { mustGet(req.name); store.setDisabled(req.name, false, now()); service.tick(); return { job: detail(req.name) }; },
-    disable: (req) => { mustGet(req.name); store.setDisabled(req.name, true, now()); service.tick(); return { job: detail(req.name) }; },
+    enable: (req) => {
+      mustGet(req.name);
+      store.setDisabled(req.name, false, now());
+      service.tick();
+      return { job: detail(req.name) };
+    },
+    disable: (req) => {
+      mustGet(req.name);
+      store.setDisabled(req.name, true, now());
+      service.tick();
+      return { job: detail(req.name) };
+    },
     remove: (req) => {
       mustGet(req.name);
       const children = childrenOf(graph(), req.name);
-      if (children.length > 0) throw new ApiError('CONFLICT', `'${req.name}' is a parent of ${children.join(', ')}; remove or change those first`, 'name');
+      if (children.length > 0)
+        throw new ApiError(
+          'CONFLICT',
+          `'${req.name}' is a parent of ${children.join(', ')}; remove or change those first`,
+          'name',
+        );
       const killed = store.activeRuns(req.name).map((r) => r.id);
       for (const id of killed) service.killRun(id, 'JOB_REMOVED', `job '${req.name}' removed`);
       store.removeJob(req.name);
@@ -90,7 +149,8 @@ export function cronApi(service: CronService, now: () => number): (req: CronRequ
     },
     kill: (req) => {
       const run = runOf(req.name, req.runId);
-      if (run.state !== 'QUEUED' && run.state !== 'RUNNING') throw new ApiError('CONFLICT', `run ${run.id} already ended (${run.state})`, 'runId');
+      if (run.state !== 'QUEUED' && run.state !== 'RUNNING')
+        throw new ApiError('CONFLICT', `run ${run.id} already ended (${run.state})`, 'runId');
       service.killRun(run.id, 'KILLED', 'killed on request');
       return { run: view(store.getRun(run.id)!) };
     },

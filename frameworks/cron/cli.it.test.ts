@@ -16,17 +16,45 @@ const agora = (args: string[], env: Record<string, string> = {}) => runAgora(clu
 
 beforeAll(async () => {
   cluster = await startCluster();
-  cron = await startCronFramework({ natsUrl: cluster.natsUrl, dataDir: join(cluster.dir, 'cron'), log: createLogger('cron', { level: 'silent' }) });
+  cron = await startCronFramework({
+    natsUrl: cluster.natsUrl,
+    dataDir: join(cluster.dir, 'cron'),
+    log: createLogger('cron', { level: 'silent' }),
+  });
 }, 180_000);
-afterAll(async () => { await cron?.stop({ failover: false }); await cluster?.stop(); }, 180_000);
+afterAll(async () => {
+  await cron?.stop({ failover: false });
+  await cluster?.stop();
+}, 180_000);
 
-it('submits inline and from a file, lists, and `run --wait` streams output and exits with the job\'s exit code', async () => {
-  const submitted = await agora(['job', 'submit', '--name', 'exit3', '--retries', '1', '--backoff', 'PT1S', '--cpus', '0.1', '--mem', '32',
-    '--env', 'WHO=cli', '--', 'sh', '-c', 'echo "hi $WHO attempt $AGORA_ATTEMPT"; exit 3']);
+it("submits inline and from a file, lists, and `run --wait` streams output and exits with the job's exit code", async () => {
+  const submitted = await agora([
+    'job',
+    'submit',
+    '--name',
+    'exit3',
+    '--retries',
+    '1',
+    '--backoff',
+    'PT1S',
+    '--cpus',
+    '0.1',
+    '--mem',
+    '32',
+    '--env',
+    'WHO=cli',
+    '--',
+    'sh',
+    '-c',
+    'echo "hi $WHO attempt $AGORA_ATTEMPT"; exit 3',
+  ]);
   expect(submitted).toMatchObject({ code: 0, stdout: 'job exit3 created\n' });
   const file = join(cluster.dir, 'ok.yaml');
   writeFileSync(file, 'name: ok\ncmd: echo fine\nmem: 32\nlabels: { team: batch }\n');
-  expect(await agora(['job', 'submit', file, '--json'])).toMatchObject({ code: 0, stdout: expect.stringContaining('"created": true') });
+  expect(await agora(['job', 'submit', file, '--json'])).toMatchObject({
+    code: 0,
+    stdout: expect.stringContaining('"created": true'),
+  });
   const list = await agora(['job', 'list', '--json']);
   expect(list.code).toBe(0);
   expect(JSON.parse(list.stdout).map((j: { name: string }) => j.name)).toEqual(['exit3', 'ok']);

@@ -7,7 +7,7 @@ export type ParentsOf = ReadonlyMap<string, readonly string[]>;
 
 /** A cycle through `name` if `name` took `parents` in the graph, as the list of jobs around it; else null. */
 export function findCycle(graph: ParentsOf, name: string, parents: readonly string[]): string[] | null {
-  const parentsOf = (job: string) => (job === name ? parents : graph.get(job) ?? []);
+  const parentsOf = (job: string) => (job === name ? parents : (graph.get(job) ?? []));
   // Depth-first from the new job's parents upwards; reaching `name` again closes a cycle.
   const path: string[] = [name];
   const seen = new Set<string>();
@@ -26,5 +26,8 @@ export function findCycle(graph: ParentsOf, name: string, parents: readonly stri
 
 /** Jobs that list `name` among their parents, sorted. */
 export function childrenOf(graph: ParentsOf, name: string): string[] {
-  return [...graph].filter(([, ps]) => ps.includes(name)).map(([job]) => job).sort();
+  return [...graph]
+    .filter(([, ps]) => ps.includes(name))
+    .map(([job]) => job)
+    .sort();
 }

@@ -41,12 +41,28 @@ export interface ActiveRun {
 }
 
 export type Action =
-  | { type: 'claim'; job: string; slotMs: number; trigger: Extract<RunTrigger, 'schedule' | 'dependency'>; dueAt: number }
-  | { type: 'miss'; job: string; slotMs: number; trigger: Extract<RunTrigger, 'schedule' | 'dependency'>; reason: Extract<RunReason, 'EPSILON_EXCEEDED' | 'FORBID_OVERLAP' | 'REPLACED'>; message: string }
+  | {
+      type: 'claim';
+      job: string;
+      slotMs: number;
+      trigger: Extract<RunTrigger, 'schedule' | 'dependency'>;
+      dueAt: number;
+    }
+  | {
+      type: 'miss';
+      job: string;
+      slotMs: number;
+      trigger: Extract<RunTrigger, 'schedule' | 'dependency'>;
+      reason: Extract<RunReason, 'EPSILON_EXCEEDED' | 'FORBID_OVERLAP' | 'REPLACED'>;
+      message: string;
+    }
   | { type: 'expire'; runId: number; message: string }
   | { type: 'kill'; runId: number; reason: Extract<RunReason, 'TIMEOUT' | 'REPLACED'>; message: string };
 
-export interface Tick { actions: Action[]; wakeAt: number | null }
+export interface Tick {
+  actions: Action[];
+  wakeAt: number | null;
+}
 
 /** At most this many missed slots are recorded one by one per job and tick; older ones are counted in a message. */
 export const MAX_SLOTS_PER_TICK = 100;
@@ -55,7 +71,9 @@ export function dispatch(jobs: readonly JobState[], active: readonly ActiveRun[]
   const byName = new Map(jobs.map((j) => [j.spec.name, j]));
   const actions: Action[] = [];
   let wakeAt: number | null = null;
-  const wake = (t: number | null) => { if (t !== null && (wakeAt === null || t < wakeAt)) wakeAt = Math.max(t, now + 1); };
+  const wake = (t: number | null) => {
+    if (t !== null && (wakeAt === null || t < wakeAt)) wakeAt = Math.max(t, now + 1);
+  };
 
   for (const job of jobs) {
     const mine = active.filter((r) => r.job === job.spec.name);
@@ -75,18 +93,33 @@ export function dispatch(jobs: readonly JobState[], active: readonly ActiveRun[]
 }
 
 /** Queued runs past their start deadline, running runs past their timeout; and when the next deadline falls. */
-function deadlineActions(job: JobState, runs: readonly ActiveRun[], now: number): { actions: Action[]; wakes: number[] } {
+function deadlineActions(
+  job: JobState,
+  runs: readonly ActiveRun[],
+  now: number,
+): { actions: Action[]; wakes: number[] } {
   const actions: Action[] = [];
   const wakes: number[] = [];
   for (const r of runs) {
     if (r.killReason !== null) continue;
     if (r.state === 'QUEUED') {
       const deadline = r.dueAt + job.epsilonMs;
-      if (now > deadline) actions.push({ type: 'expire', runId: r.id, message: `not started within epsilon ${job.spec.epsilon} of ${new Date(r.dueAt).toISOString()} (no suitable offer)` });
+      if (now > deadline)
+        actions.push({
+          type: 'expire',
+          runId: r.id,
+          message: `not started within epsilon ${job.spec.epsilon} of ${new Date(r.dueAt).toISOString()} (no suitable offer)`,
+        });
       else wakes.push(r.dueAt > now ? r.dueAt : deadline + 1);
     } else if (job.timeoutMs !== null && r.startedAt !== null) {
       const deadline = r.startedAt + job.timeoutMs;
-      if (now >= deadline) actions.push({ type: 'kill', runId: r.id, reason: 'TIMEOUT', message: `still running after timeout ${job.spec.timeout}` });
+      if (now >= deadline)
+        actions.push({
+          type: 'kill',
+          runId: r.id,
+          reason: 'TIMEOUT',
+          message: `still running after timeout ${job.spec.timeout}`,
+        });
       else wakes.push(deadline);
     }
   }
@@ -100,8 +133,13 @@ function scheduleFires(job: JobState, now: number): Fire[] {
   if (!job.schedule || job.cursorMs >= now) return [];
   const { slots, more } = slotsBetween(job.schedule, job.cursorMs, now, MAX_SLOTS_PER_TICK);
   return slots.map((slotMs, i) => ({
-    slotMs, trigger: 'schedule' as const, more: i === 0 && more,
-    late: now - slotMs > job.epsilonMs ? `${Math.round((now - slotMs) / 1000)} s late, past epsilon ${job.spec.epsilon}` : null,
+    slotMs,
+    trigger: 'schedule' as const,
+    more: i === 0 && more,
+    late:
+      now - slotMs > job.epsilonMs
+        ? `${Math.round((now - slotMs) / 1000)} s late, past epsilon ${job.spec.epsilon}`
+        : null,
   }));
 }
 
@@ -113,7 +151,13 @@ function dependencyFires(job: JobState, byName: ReadonlyMap<string, JobState>): 
   return [{ slotMs: Math.max(...(successes as number[])), trigger: 'dependency', late: null, more: false }];
 }
 
-function applyConcurrency(policy: ConcurrencyPolicy, job: string, live: readonly ActiveRun[], fires: readonly Fire[], now: number): Action[] {
+function applyConcurrency(
+  policy: ConcurrencyPolicy,
+  job: string,
+  live: readonly ActiveRun[],
+  fires: readonly Fire[],
+  now: number,
+): Action[] {
   const actions: Action[] = [];
   let busy = live.length > 0;
   let replaceable = [...live];
@@ -121,23 +165,56 @@ function applyConcurrency(policy: ConcurrencyPolicy, job: string, live: readonly
   fires.forEach((f, i) => {
     const earlier = f.more ? ' (older slots of the same outage are not recorded one by one)' : '';
     if (f.late !== null) {
-      actions.push({ type: 'miss', job, slotMs: f.slotMs, trigger: f.trigger, reason: 'EPSILON_EXCEEDED', message: f.late + earlier });
+      actions.push({
+        type: 'miss',
+        job,
+        slotMs: f.slotMs,
+        trigger: f.trigger,
+        reason: 'EPSILON_EXCEEDED',
+        message: f.late + earlier,
+      });
       return;
     }
     if (busy && policy === 'Forbid') {
-      actions.push({ type: 'miss', job, slotMs: f.slotMs, trigger: f.trigger, reason: 'FORBID_OVERLAP', message: `skipped: run ${live.map((r) => r.id).join(', ') || 'of an earlier slot'} still active (concurrencyPolicy Forbid)` });
+      actions.push({
+        type: 'miss',
+        job,
+        slotMs: f.slotMs,
+        trigger: f.trigger,
+        reason: 'FORBID_OVERLAP',
+        message: `skipped: run ${live.map((r) => r.id).join(', ') || 'of an earlier slot'} still active (concurrencyPolicy Forbid)`,
+      });
       return;
     }
     if (policy === 'Replace' && i < lastOnTime) {
       // Several slots due at once (after a restart): only the newest runs; the others are replaced before starting.
-      actions.push({ type: 'miss', job, slotMs: f.slotMs, trigger: f.trigger, reason: 'REPLACED', message: 'superseded by a newer slot before it started (concurrencyPolicy Replace)' });
+      actions.push({
+        type: 'miss',
+        job,
+        slotMs: f.slotMs,
+        trigger: f.trigger,
+        reason: 'REPLACED',
+        message: 'superseded by a newer slot before it started (concurrencyPolicy Replace)',
+      });
       return;
     }
     if (busy && policy === 'Replace') {
-      for (const r of replaceable) actions.push({ type: 'kill', runId: r.id, reason: 'REPLACED', message: `replaced by the run of slot ${new Date(f.slotMs).toISOString()} (concurrencyPolicy Replace)` });
+      for (const r of replaceable)
+        actions.push({
+          type: 'kill',
+          runId: r.id,
+          reason: 'REPLACED',
+          message: `replaced by the run of slot ${new Date(f.slotMs).toISOString()} (concurrencyPolicy Replace)`,
+        });
       replaceable = [];
     }
-    actions.push({ type: 'claim', job, slotMs: f.slotMs, trigger: f.trigger, dueAt: f.trigger === 'schedule' ? f.slotMs : now });
+    actions.push({
+      type: 'claim',
+      job,
+      slotMs: f.slotMs,
+      trigger: f.trigger,
+      dueAt: f.trigger === 'schedule' ? f.slotMs : now,
+    });
     busy = true;
   });
   return actions;

@@ -16,10 +16,14 @@ export interface Period {
   seconds: number;
 }
 
-const PERIOD_RE = /^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
+const PERIOD_RE =
+  /^P(?!$)(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?=\d)(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 
 export class DurationError extends Error {
-  constructor(message: string) { super(message); this.name = 'DurationError'; }
+  constructor(message: string) {
+    super(message);
+    this.name = 'DurationError';
+  }
 }
 
 /** Parses any ISO 8601 duration (`P1Y2M3W4DT5H6M7.5S`). Throws DurationError. */
@@ -42,7 +46,10 @@ export function fixedMs(p: Period): number {
 /** Parses an exact duration to milliseconds; years and months are refused (their length varies). */
 export function durationMs(text: string): number {
   const p = parsePeriod(text);
-  if (hasCalendarPart(p)) throw new DurationError(`'${text}': years and months have no fixed length; use weeks, days, hours, minutes or seconds`);
+  if (hasCalendarPart(p))
+    throw new DurationError(
+      `'${text}': years and months have no fixed length; use weeks, days, hours, minutes or seconds`,
+    );
   return fixedMs(p);
 }
 

@@ -11,7 +11,16 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { connectNats, createLogger, SchedulerDriver, serveRequests, systemClock, type Clock, type Logger, type NatsConnection } from 'agora/sdk';
+import {
+  connectNats,
+  createLogger,
+  SchedulerDriver,
+  serveRequests,
+  systemClock,
+  type Clock,
+  type Logger,
+  type NatsConnection,
+} from 'agora/sdk';
 import { CRON_API_SUBJECT, CronRequestSchema } from 'agora/sdk/cron';
 import { cronApi } from './api';
 import { httpAndNats, Notifier } from './notifier';
@@ -50,17 +59,27 @@ export async function startCronFramework(opts: CronFrameworkOptions): Promise<Cr
   const clock = opts.clock ?? systemClock;
   mkdirSync(opts.dataDir, { recursive: true });
   const store = new CronStore(join(opts.dataDir, 'cron.db'));
-  const nc = opts.nc ?? await connectNats({ servers: opts.natsUrl ?? 'nats://127.0.0.1:4222', name: 'framework:cron', log });
+  const nc =
+    opts.nc ?? (await connectNats({ servers: opts.natsUrl ?? 'nats://127.0.0.1:4222', name: 'framework:cron', log }));
   const notifier = new Notifier({ store, clock, log, transport: httpAndNats(nc), policy: opts.deliveryPolicy });
   const service = new CronService({
-    store, clock, log, keepRunsPerJob: opts.keepRunsPerJob, maxRunAgeMs: opts.maxRunAgeMs, onNotificationsQueued: () => notifier.kick(),
+    store,
+    clock,
+    log,
+    keepRunsPerJob: opts.keepRunsPerJob,
+    maxRunAgeMs: opts.maxRunAgeMs,
+    onNotificationsQueued: () => notifier.kick(),
   });
 
   const driver: SchedulerDriver = new SchedulerDriver({
-    nc, log,
+    nc,
+    log,
     framework: {
-      id: store.getMeta('frameworkId'), name: opts.name ?? 'cron', roles: [opts.role ?? '*'],
-      failoverTimeoutMs: opts.failoverTimeoutMs ?? 7 * 86_400_000, apiSubject: CRON_API_SUBJECT,
+      id: store.getMeta('frameworkId'),
+      name: opts.name ?? 'cron',
+      roles: [opts.role ?? '*'],
+      failoverTimeoutMs: opts.failoverTimeoutMs ?? 7 * 86_400_000,
+      apiSubject: CRON_API_SUBJECT,
     },
     scheduler: {
       registered: async (_d, info) => {
@@ -69,8 +88,12 @@ export async function startCronFramework(opts: CronFrameworkOptions): Promise<Cr
       },
       resourceOffers: (_d, offers) => service.onOffers(offers),
       statusUpdate: (_d, status) => service.onStatus(status),
-      error: (_d, message) => { log.error({ message }, 'master reported an error'); },
-      disconnected: () => { log.warn('master unreachable; runs keep their state and resume on re-subscription'); },
+      error: (_d, message) => {
+        log.error({ message }, 'master reported an error');
+      },
+      disconnected: () => {
+        log.warn('master unreachable; runs keep their state and resume on re-subscription');
+      },
     },
   });
   const port: DriverPort = {
@@ -90,7 +113,10 @@ export async function startCronFramework(opts: CronFrameworkOptions): Promise<Cr
   notifier.kick(); // what a previous process still owed
 
   return {
-    frameworkId: driver.frameworkId, service, store, notifier,
+    frameworkId: driver.frameworkId,
+    service,
+    store,
+    notifier,
     async stop(stopOpts = {}) {
       await driver.stop({ failover: stopOpts.failover ?? true }); // no events after this
       service.detach();

@@ -9,7 +9,13 @@ import { durationMs } from './duration';
 
 export type Outcome =
   | { kind: 'running'; agentId?: string }
-  | { kind: 'ended'; state: Extract<RunState, 'SUCCEEDED' | 'FAILED' | 'KILLED'>; reason: RunReason; exitCode?: number; message?: string }
+  | {
+      kind: 'ended';
+      state: Extract<RunState, 'SUCCEEDED' | 'FAILED' | 'KILLED'>;
+      reason: RunReason;
+      exitCode?: number;
+      message?: string;
+    }
   | { kind: 'ignore' };
 
 /**
@@ -19,7 +25,11 @@ export type Outcome =
 export function outcomeOf(status: TaskStatus, killReason: RunReason | null): Outcome {
   const base = { exitCode: status.exitCode, message: status.message };
   switch (status.state) {
-    case 'TASK_STAGING': case 'TASK_STARTING': case 'TASK_RUNNING': case 'TASK_KILLING': case 'TASK_UNREACHABLE':
+    case 'TASK_STAGING':
+    case 'TASK_STARTING':
+    case 'TASK_RUNNING':
+    case 'TASK_KILLING':
+    case 'TASK_UNREACHABLE':
       return { kind: 'running', agentId: status.agentId };
     case 'TASK_FINISHED':
       return { kind: 'ended', state: 'SUCCEEDED', reason: 'EXITED', ...base, exitCode: status.exitCode ?? 0 };
@@ -31,22 +41,48 @@ export function outcomeOf(status: TaskStatus, killReason: RunReason | null): Out
       return { kind: 'ended', state: 'KILLED', reason: killReason ?? 'KILLED', ...base };
     case 'TASK_ERROR':
       return { kind: 'ended', state: 'FAILED', reason: 'LAUNCH_FAILED', ...base };
-    case 'TASK_LOST': case 'TASK_DROPPED': case 'TASK_GONE': case 'TASK_GONE_BY_OPERATOR': case 'TASK_UNKNOWN':
-      if (killReason !== null) return { kind: 'ended', state: killReason === 'TIMEOUT' ? 'FAILED' : 'KILLED', reason: killReason, ...base };
-      return { kind: 'ended', state: 'FAILED', reason: 'LOST', ...base, message: status.message ?? `task ${status.state}` };
+    case 'TASK_LOST':
+    case 'TASK_DROPPED':
+    case 'TASK_GONE':
+    case 'TASK_GONE_BY_OPERATOR':
+    case 'TASK_UNKNOWN':
+      if (killReason !== null)
+        return { kind: 'ended', state: killReason === 'TIMEOUT' ? 'FAILED' : 'KILLED', reason: killReason, ...base };
+      return {
+        kind: 'ended',
+        state: 'FAILED',
+        reason: 'LOST',
+        ...base,
+        message: status.message ?? `task ${status.state}`,
+      };
     default:
       return { kind: 'ignore' };
   }
 }
 
 /** Failures that earn a retry: the job's own failures and the cluster losing it, not kills we asked for. */
-const RETRYABLE: ReadonlySet<RunReason> = new Set<RunReason>(['EXITED', 'SIGNALED', 'TIMEOUT', 'LOST', 'LAUNCH_FAILED']);
+const RETRYABLE: ReadonlySet<RunReason> = new Set<RunReason>([
+  'EXITED',
+  'SIGNALED',
+  'TIMEOUT',
+  'LOST',
+  'LAUNCH_FAILED',
+]);
 
 /** The retry a run that ended this way earns: its attempt number and when it may start; or null. */
-export function retryAfter(spec: JobSpec, ended: { state: RunState; reason: RunReason | null; attempt: number }, now: number): { attempt: number; dueAt: number } | null {
+export function retryAfter(
+  spec: JobSpec,
+  ended: { state: RunState; reason: RunReason | null; attempt: number },
+  now: number,
+): { attempt: number; dueAt: number } | null {
   if (ended.state !== 'FAILED' || ended.reason === null || !RETRYABLE.has(ended.reason)) return null;
   if (ended.attempt > spec.retries || spec.disabled) return null;
-  const delay = backoffMs(durationMs(spec.backoff.initial), spec.backoff.factor, durationMs(spec.backoff.max), ended.attempt);
+  const delay = backoffMs(
+    durationMs(spec.backoff.initial),
+    spec.backoff.factor,
+    durationMs(spec.backoff.max),
+    ended.attempt,
+  );
   return { attempt: ended.attempt + 1, dueAt: now + delay };
 }
 
@@ -56,6 +92,10 @@ export type ManualDecision = { kind: 'start'; replace: number[] } | { kind: 'ref
 export function manualRun(policy: ConcurrencyPolicy, live: readonly ActiveRun[]): ManualDecision {
   const active = live.filter((r) => r.killReason === null);
   if (active.length === 0 || policy === 'Allow') return { kind: 'start', replace: [] };
-  if (policy === 'Forbid') return { kind: 'refuse', message: `run ${active.map((r) => r.id).join(', ')} is still active and the job's concurrencyPolicy is Forbid` };
+  if (policy === 'Forbid')
+    return {
+      kind: 'refuse',
+      message: `run ${active.map((r) => r.id).join(', ')} is still active and the job's concurrencyPolicy is Forbid`,
+    };
   return { kind: 'start', replace: active.map((r) => r.id) };
 }

@@ -16,7 +16,11 @@ export interface QueuedRun {
   parameters?: Record<string, string>;
 }
 
-export interface Launch { offerId: string; agentId: string; tasks: { runId: number; task: TaskInfoInput }[] }
+export interface Launch {
+  offerId: string;
+  agentId: string;
+  tasks: { runId: number; task: TaskInfoInput }[];
+}
 
 export const taskIdOf = (job: string, runId: number): string => `cron.${job}.${runId}`;
 
@@ -42,9 +46,10 @@ export function taskFor(run: QueuedRun, agentId: string, resources: Resources): 
     [RUN_ENV.scheduledTime]: new Date(run.scheduledAt).toISOString(),
     [RUN_ENV.attempt]: String(run.attempt),
   };
-  const command = spec.args !== undefined
-    ? { shell: false, value: spec.args[0], arguments: spec.args.slice(1), env, user: spec.user }
-    : { shell: true, value: spec.cmd, env, user: spec.user };
+  const command =
+    spec.args !== undefined
+      ? { shell: false, value: spec.args[0], arguments: spec.args.slice(1), env, user: spec.user }
+      : { shell: true, value: spec.cmd, env, user: spec.user };
   return {
     taskId: taskIdOf(spec.name, run.id),
     name: `${spec.name} #${run.id}`,
@@ -52,7 +57,11 @@ export function taskFor(run: QueuedRun, agentId: string, resources: Resources): 
     resources: resources.toWire(),
     command,
     ...(spec.container ? { container: spec.container } : {}),
-    labels: { 'agora.cron/job': spec.name, 'agora.cron/run': String(run.id), 'agora.cron/attempt': String(run.attempt) },
+    labels: {
+      'agora.cron/job': spec.name,
+      'agora.cron/run': String(run.id),
+      'agora.cron/attempt': String(run.attempt),
+    },
   };
 }
 
@@ -67,7 +76,10 @@ function fits(offer: Offer, remaining: Resources, spec: JobSpec): Resources | nu
 }
 
 /** Places queued runs (oldest due first) on offers; returns the launches and the offers left unused. */
-export function matchOffers(queued: readonly QueuedRun[], offers: readonly Offer[]): { launches: Launch[]; unused: string[] } {
+export function matchOffers(
+  queued: readonly QueuedRun[],
+  offers: readonly Offer[],
+): { launches: Launch[]; unused: string[] } {
   const remaining = new Map(offers.map((o) => [o.id as string, Resources.fromWire(o.resources)]));
   const byOffer = new Map<string, Launch>();
   const order = [...queued].sort((a, b) => a.dueAt - b.dueAt || a.id - b.id);

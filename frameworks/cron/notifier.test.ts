@@ -6,21 +6,34 @@ import { CronStore } from './store';
 
 const T0 = Date.parse('2026-12-01T02:00:00Z');
 const spec = JobSpecSchema.parse({
-  name: 'nightly', cmd: 'true', retries: 2,
-  notify: [{ on: ['FAILED', 'MISSED'], webhook: 'http://127.0.0.1:9/hook' }, { on: ['SUCCEEDED', 'FAILED'], subject: 'ops.jobs' }],
+  name: 'nightly',
+  cmd: 'true',
+  retries: 2,
+  notify: [
+    { on: ['FAILED', 'MISSED'], webhook: 'http://127.0.0.1:9/hook' },
+    { on: ['SUCCEEDED', 'FAILED'], subject: 'ops.jobs' },
+  ],
 });
 const policy: DeliveryPolicy = { maxAttempts: 5, initialDelayMs: 100, factor: 2, maxDelayMs: 350, maxInFlight: 2 };
 
 describe('Notifier (the shell, with a fake transport and a fake clock)', () => {
   const log = createLogger('notify-test', { level: 'silent' });
-  const settle = async () => { for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); };
+  const settle = async () => {
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  };
 
   function setup(store = new CronStore(':memory:'), clock = new FakeClock(T0)) {
     const sent: { to: string; body: string; at: number }[] = [];
     const answers: boolean[] = [];
     const transport: NotifyTransport = {
-      async webhook(url, body) { sent.push({ to: url, body, at: clock.now() }); return answers.shift() ?? true ? { ok: true, status: 200 } : { ok: false, status: 500, error: 'HTTP 500' }; },
-      async publish(subject, body) { sent.push({ to: subject, body, at: clock.now() }); return { ok: true }; },
+      async webhook(url, body) {
+        sent.push({ to: url, body, at: clock.now() });
+        return (answers.shift() ?? true) ? { ok: true, status: 200 } : { ok: false, status: 500, error: 'HTTP 500' };
+      },
+      async publish(subject, body) {
+        sent.push({ to: subject, body, at: clock.now() });
+        return { ok: true };
+      },
     };
     const notifier = new Notifier({ store, clock, log, transport, policy });
     return { store, clock, sent, answers, notifier };
@@ -28,7 +41,9 @@ describe('Notifier (the shell, with a fake transport and a fake clock)', () => {
   const finishFailed = (store: CronStore) => {
     store.putJob(spec, T0);
     const r = store.claimManual('nightly', T0, { DATE: 'x' });
-    store.finishRun(r.id, { state: 'FAILED', reason: 'EXITED', exitCode: 1 }, T0, (ended) => notificationsFor(spec, ended, { retryFollows: false }));
+    store.finishRun(r.id, { state: 'FAILED', reason: 'EXITED', exitCode: 1 }, T0, (ended) =>
+      notificationsFor(spec, ended, { retryFollows: false }),
+    );
     return r.id;
   };
 
@@ -38,7 +53,10 @@ describe('Notifier (the shell, with a fake transport and a fake clock)', () => {
     h.answers.push(false, false); // two failures, then success
     h.notifier.kick();
     await settle();
-    expect(h.sent.map((s) => [s.to, s.at - T0])).toEqual([['http://127.0.0.1:9/hook', 0], ['ops.jobs', 0]]);
+    expect(h.sent.map((s) => [s.to, s.at - T0])).toEqual([
+      ['http://127.0.0.1:9/hook', 0],
+      ['ops.jobs', 0],
+    ]);
     h.clock.advance(99);
     await settle();
     expect(h.sent).toHaveLength(2);
@@ -48,9 +66,22 @@ describe('Notifier (the shell, with a fake transport and a fake clock)', () => {
     await settle();
     expect(h.sent.map((s) => s.at - T0)).toEqual([0, 0, 100, 300]);
     const [hook, nats] = h.store.notificationsOf([runId]).get(runId)!;
-    expect(hook).toMatchObject({ state: 'DELIVERED', attempts: [{ ok: false, status: 500 }, { ok: false, status: 500 }, { ok: true, status: 200 }] });
+    expect(hook).toMatchObject({
+      state: 'DELIVERED',
+      attempts: [
+        { ok: false, status: 500 },
+        { ok: false, status: 500 },
+        { ok: true, status: 200 },
+      ],
+    });
     expect(nats).toMatchObject({ state: 'DELIVERED', attempts: [{ ok: true }] });
-    expect(JSON.parse(h.sent[0]!.body)).toMatchObject({ job: 'nightly', runId, state: 'FAILED', exitCode: 1, parameters: { DATE: 'x' } });
+    expect(JSON.parse(h.sent[0]!.body)).toMatchObject({
+      job: 'nightly',
+      runId,
+      state: 'FAILED',
+      exitCode: 1,
+      parameters: { DATE: 'x' },
+    });
     await h.notifier.stop();
   });
 

@@ -10,7 +10,14 @@
  *   await notifier.stop(); // waits for deliveries in flight
  */
 import type { Clock, Logger, NatsConnection, TimerHandle } from 'agora/sdk';
-import { afterAttempt, DEFAULT_DELIVERY_POLICY, dueDeliveries, type AttemptResult, type DeliveryPolicy, type NotificationRecord } from './notify-core';
+import {
+  afterAttempt,
+  DEFAULT_DELIVERY_POLICY,
+  dueDeliveries,
+  type AttemptResult,
+  type DeliveryPolicy,
+  type NotificationRecord,
+} from './notify-core';
 import type { CronStore } from './store';
 
 /** How a notification leaves the process. Errors are results, not throws: `{ ok: false, error }`. */
@@ -19,16 +26,28 @@ export interface NotifyTransport {
   publish(subject: string, body: string): Promise<AttemptResult>;
 }
 
-const errorText = (err: unknown) => (err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err));
+const errorText = (err: unknown) =>
+  err instanceof Error
+    ? err.cause instanceof Error
+      ? `${err.message}: ${err.cause.message}`
+      : err.message
+    : String(err);
 
 /** The production transport: fetch with a timeout; NATS publish confirmed by a flush (the server has it). */
 export function httpAndNats(nc: NatsConnection, timeoutMs = 10_000): NotifyTransport {
   return {
     async webhook(url, body, headers) {
       try {
-        const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers }, signal: AbortSignal.timeout(timeoutMs) });
+        const res = await fetch(url, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json', ...headers },
+          signal: AbortSignal.timeout(timeoutMs),
+        });
         await res.arrayBuffer().catch(() => undefined); // drain the answer; its body does not matter
-        return res.ok ? { ok: true, status: res.status } : { ok: false, status: res.status, error: `HTTP ${res.status} ${res.statusText}`.trim() };
+        return res.ok
+          ? { ok: true, status: res.status }
+          : { ok: false, status: res.status, error: `HTTP ${res.status} ${res.statusText}`.trim() };
       } catch (err) {
         return { ok: false, error: errorText(err) };
       }
@@ -68,7 +87,12 @@ export class Notifier {
   kick(): void {
     if (this.stopped) return;
     const now = this.opts.clock.now();
-    const { send, wakeAt } = dueDeliveries(this.opts.store.pendingNotifications(), new Set(this.inFlight.keys()), now, this.policy);
+    const { send, wakeAt } = dueDeliveries(
+      this.opts.store.pendingNotifications(),
+      new Set(this.inFlight.keys()),
+      now,
+      this.policy,
+    );
     for (const n of send) this.inFlight.set(n.id, this.deliver(n));
     this.arm(wakeAt);
   }
@@ -86,18 +110,39 @@ export class Notifier {
     const body = JSON.stringify(n.body);
     let result: AttemptResult;
     try {
-      result = n.target.webhook !== undefined
-        ? await transport.webhook(n.target.webhook, body, { 'x-agora-notification-id': String(n.id), 'x-agora-event': n.event })
-        : await transport.publish(n.target.subject!, body);
+      result =
+        n.target.webhook !== undefined
+          ? await transport.webhook(n.target.webhook, body, {
+              'x-agora-notification-id': String(n.id),
+              'x-agora-event': n.event,
+            })
+          : await transport.publish(n.target.subject!, body);
     } catch (err) {
       result = { ok: false, error: errorText(err) }; // a transport that throws is treated as a failed attempt
     }
     try {
       const next = afterAttempt(n.attempts, result, clock.now(), this.policy);
       store.recordDelivery(n.id, next.attempt, next.state, next.nextAt);
-      const line = { notification: n.id, job: n.body.job, run: n.runId, event: n.event, target: n.target.webhook ?? n.target.subject, attempt: n.attempts.length + 1, status: result.status, state: next.state };
+      const line = {
+        notification: n.id,
+        job: n.body.job,
+        run: n.runId,
+        event: n.event,
+        target: n.target.webhook ?? n.target.subject,
+        attempt: n.attempts.length + 1,
+        status: result.status,
+        state: next.state,
+      };
       if (result.ok) log.info(line, 'notification delivered');
-      else log.warn({ ...line, err: result.error, nextAt: next.nextAt === null ? undefined : new Date(next.nextAt).toISOString() }, next.state === 'FAILED' ? 'notification given up' : 'notification failed; will retry');
+      else
+        log.warn(
+          {
+            ...line,
+            err: result.error,
+            nextAt: next.nextAt === null ? undefined : new Date(next.nextAt).toISOString(),
+          },
+          next.state === 'FAILED' ? 'notification given up' : 'notification failed; will retry',
+        );
     } catch (err) {
       // The store was closed under us (a stop without waiting): the notification stays PENDING and is sent again.
       log.error({ notification: n.id, err: errorText(err) }, 'could not record a delivery attempt');
@@ -117,6 +162,13 @@ export class Notifier {
     this.timer = null;
     this.timerAt = at;
     if (at === null || this.stopped) return;
-    this.timer = this.opts.clock.setTimeout(() => { this.timer = null; this.timerAt = null; this.kick(); }, Math.max(0, at - this.opts.clock.now()));
+    this.timer = this.opts.clock.setTimeout(
+      () => {
+        this.timer = null;
+        this.timerAt = null;
+        this.kick();
+      },
+      Math.max(0, at - this.opts.clock.now()),
+    );
   }
 }

@@ -18,12 +18,25 @@ export interface DeliveryPolicy {
   /** At most this many deliveries in flight at once (a dead endpoint must not open a connection per run). */
   maxInFlight: number;
 }
-export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = { maxAttempts: 5, initialDelayMs: 1000, factor: 2, maxDelayMs: 60_000, maxInFlight: 16 };
+export const DEFAULT_DELIVERY_POLICY: DeliveryPolicy = {
+  maxAttempts: 5,
+  initialDelayMs: 1000,
+  factor: 2,
+  maxDelayMs: 60_000,
+  maxInFlight: 16,
+};
 
-export interface NotificationTarget { webhook?: string; subject?: string }
+export interface NotificationTarget {
+  webhook?: string;
+  subject?: string;
+}
 
 /** A notification to store with the run's end, PENDING and due at once. */
-export interface NewNotification { event: NotifyEvent; target: NotificationTarget; body: JobNotificationBody }
+export interface NewNotification {
+  event: NotifyEvent;
+  target: NotificationTarget;
+  body: JobNotificationBody;
+}
 
 export interface NotificationRecord extends NewNotification {
   id: number;
@@ -53,22 +66,40 @@ const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date
 
 export function bodyOf(spec: JobSpec, run: RunView, event: NotifyEvent): JobNotificationBody {
   const body: JobNotificationBody = {
-    job: run.job, runId: run.id, slot: new Date(run.scheduledAt).toISOString(), state: run.state, event, trigger: run.trigger,
-    attempt: run.attempt, retries: spec.retries, parameters: run.parameters ?? {},
+    job: run.job,
+    runId: run.id,
+    slot: new Date(run.scheduledAt).toISOString(),
+    state: run.state,
+    event,
+    trigger: run.trigger,
+    attempt: run.attempt,
+    retries: spec.retries,
+    parameters: run.parameters ?? {},
   };
   const optional: Partial<JobNotificationBody> = {
-    exitCode: run.exitCode, reason: run.reason, message: run.message, startedAt: iso(run.startedAt), endedAt: iso(run.endedAt),
-    agentId: run.agentId, taskId: run.taskId,
+    exitCode: run.exitCode,
+    reason: run.reason,
+    message: run.message,
+    startedAt: iso(run.startedAt),
+    endedAt: iso(run.endedAt),
+    agentId: run.agentId,
+    taskId: run.taskId,
   };
-  for (const [k, v] of Object.entries(optional)) if (v !== undefined) (body as unknown as Record<string, unknown>)[k] = v;
+  for (const [k, v] of Object.entries(optional))
+    if (v !== undefined) (body as unknown as Record<string, unknown>)[k] = v;
   return body;
 }
 
 /** The pending notifications to send now (oldest due first, within maxInFlight), and when the next one falls due. */
 export function dueDeliveries(
-  pending: readonly NotificationRecord[], inFlight: ReadonlySet<number>, now: number, policy: DeliveryPolicy = DEFAULT_DELIVERY_POLICY,
+  pending: readonly NotificationRecord[],
+  inFlight: ReadonlySet<number>,
+  now: number,
+  policy: DeliveryPolicy = DEFAULT_DELIVERY_POLICY,
 ): { send: NotificationRecord[]; wakeAt: number | null } {
-  const waiting = pending.filter((n) => n.state === 'PENDING' && !inFlight.has(n.id)).sort((a, b) => (a.nextAt ?? 0) - (b.nextAt ?? 0) || a.id - b.id);
+  const waiting = pending
+    .filter((n) => n.state === 'PENDING' && !inFlight.has(n.id))
+    .sort((a, b) => (a.nextAt ?? 0) - (b.nextAt ?? 0) || a.id - b.id);
   const room = Math.max(0, policy.maxInFlight - inFlight.size);
   const send = waiting.filter((n) => (n.nextAt ?? 0) <= now).slice(0, room);
   const sending = new Set(send.map((n) => n.id));
@@ -81,7 +112,8 @@ export function dueDeliveries(
 export type AttemptResult = { ok: true; status?: number } | { ok: false; status?: number; error: string };
 
 /** A 4xx other than 408 (timeout) and 429 (too many requests) says the request itself is wrong: retrying cannot help. */
-export const isPermanent = (status: number | undefined): boolean => status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+export const isPermanent = (status: number | undefined): boolean =>
+  status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
 
 /** The delay after the n-th failed attempt (n ≥ 1): initial × factor^(n−1), capped. */
 export const deliveryBackoffMs = (policy: DeliveryPolicy, failedAttempts: number): number =>
@@ -89,7 +121,10 @@ export const deliveryBackoffMs = (policy: DeliveryPolicy, failedAttempts: number
 
 /** What an attempt makes of a notification: its recorded attempt and the new state (with the next try's time when retried). */
 export function afterAttempt(
-  previous: readonly DeliveryAttempt[], result: AttemptResult, now: number, policy: DeliveryPolicy = DEFAULT_DELIVERY_POLICY,
+  previous: readonly DeliveryAttempt[],
+  result: AttemptResult,
+  now: number,
+  policy: DeliveryPolicy = DEFAULT_DELIVERY_POLICY,
 ): { attempt: DeliveryAttempt; state: NotificationRecord['state']; nextAt: number | null } {
   const attempt: DeliveryAttempt = { at: now, ok: result.ok };
   if (result.status !== undefined) attempt.status = result.status;

@@ -19,21 +19,34 @@ let cluster: TestCluster;
 let nc: NatsConnection;
 let proc: ChildProcess | undefined;
 
-const call = <K extends keyof CronReplies>(req: CronRequest & { type: K }) => request<CronReplies[K]>(nc, CRON_API_SUBJECT, req, { timeoutMs: 3000 });
-const history = async (name: string): Promise<RunView[]> => (await call({ type: 'history', name, limit: 200 })).runs.slice().reverse();
+const call = <K extends keyof CronReplies>(req: CronRequest & { type: K }) =>
+  request<CronReplies[K]>(nc, CRON_API_SUBJECT, req, { timeoutMs: 3000 });
+const history = async (name: string): Promise<RunView[]> =>
+  (await call({ type: 'history', name, limit: 200 })).runs.slice().reverse();
 
 function startCron(dataDir: string): ChildProcess {
   const child = spawn(process.execPath, [BIN, '--nats', cluster.natsUrl, '--data-dir', dataDir], {
-    env: { ...process.env, AGORA_LOG_LEVEL: 'warn', AGORA_LOG_FORMAT: 'json' }, stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, AGORA_LOG_LEVEL: 'warn', AGORA_LOG_FORMAT: 'json' },
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   return child;
 }
-const exited = (p: ChildProcess) => new Promise<void>((r) => { if (p.exitCode !== null || p.signalCode !== null) r(); else p.once('exit', () => r()); });
+const exited = (p: ChildProcess) =>
+  new Promise<void>((r) => {
+    if (p.exitCode !== null || p.signalCode !== null) r();
+    else p.once('exit', () => r());
+  });
 
-beforeAll(async () => { cluster = await startCluster(); nc = await connectNats({ servers: cluster.natsUrl, name: 'cron-restart-test' }); }, 180_000);
+beforeAll(async () => {
+  cluster = await startCluster();
+  nc = await connectNats({ servers: cluster.natsUrl, name: 'cron-restart-test' });
+}, 180_000);
 let hookServer: Server | undefined;
 afterAll(async () => {
-  if (proc && proc.exitCode === null) { proc.kill('SIGTERM'); await exited(proc); }
+  if (proc && proc.exitCode === null) {
+    proc.kill('SIGTERM');
+    await exited(proc);
+  }
   if (hookServer) await new Promise((r) => hookServer!.close(r));
   await nc?.drain();
   await cluster?.stop();
@@ -47,11 +60,28 @@ it('killed with SIGKILL and restarted, it runs no slot twice, records MISSED pas
   const fired = join(outDir, 'fired.log');
   proc = startCron(dataDir);
   await eventually(() => call({ type: 'list' }), 'the cron API', 30_000);
-  await call({ type: 'submit', job: { name: 'tick', schedule: '*/2 * * * * *', epsilon: 'PT3S', cpus: 0.1, mem: 32, cmd: `echo "$AGORA_SCHEDULED_TIME $AGORA_RUN_ID" >> ${fired}` } });
+  await call({
+    type: 'submit',
+    job: {
+      name: 'tick',
+      schedule: '*/2 * * * * *',
+      epsilon: 'PT3S',
+      cpus: 0.1,
+      mem: 32,
+      cmd: `echo "$AGORA_SCHEDULED_TIME $AGORA_RUN_ID" >> ${fired}`,
+    },
+  });
   await call({ type: 'submit', job: { name: 'long', cpus: 0.1, mem: 32, cmd: 'sleep 4; echo done' } });
-  await eventually(async () => (await history('tick')).filter((r) => r.state === 'SUCCEEDED').length >= 2, 'two runs before the crash', 20_000);
+  await eventually(
+    async () => (await history('tick')).filter((r) => r.state === 'SUCCEEDED').length >= 2,
+    'two runs before the crash',
+    20_000,
+  );
   const long = (await call({ type: 'run', name: 'long' })).run;
-  await eventually(async () => (await call({ type: 'getRun', name: 'long', runId: long.id })).run.state === 'RUNNING', 'long running');
+  await eventually(
+    async () => (await call({ type: 'getRun', name: 'long', runId: long.id })).run.state === 'RUNNING',
+    'long running',
+  );
 
   proc.kill('SIGKILL');
   await exited(proc);
@@ -60,18 +90,30 @@ it('killed with SIGKILL and restarted, it runs no slot twice, records MISSED pas
   proc = startCron(dataDir);
   await eventually(() => call({ type: 'list' }), 'the cron API after restart', 30_000);
   const restartedAt = Date.now();
-  await eventually(async () => (await history('tick')).filter((r) => r.state === 'SUCCEEDED' && r.scheduledAt > restartedAt).length >= 2, 'two runs after the restart', 20_000);
+  await eventually(
+    async () =>
+      (await history('tick')).filter((r) => r.state === 'SUCCEEDED' && r.scheduledAt > restartedAt).length >= 2,
+    'two runs after the restart',
+    20_000,
+  );
 
   const runs = await history('tick');
   const slots = runs.map((r) => r.scheduledAt);
   expect(new Set(slots).size).toBe(slots.length); // one run per slot in the ledger's history
-  const lines = readFileSync(fired, 'utf8').trim().split('\n').map((l) => l.split(' ')[0]!);
+  const lines = readFileSync(fired, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(' ')[0]!);
   expect(new Set(lines).size).toBe(lines.length); // and the job itself never saw a slot twice
   const down = runs.filter((r) => r.scheduledAt > killedAt && r.scheduledAt < restartedAt - 3000);
   expect(down.length).toBeGreaterThanOrEqual(1);
   for (const r of down) expect(r).toMatchObject({ state: 'MISSED', reason: 'EPSILON_EXCEEDED' });
-  for (const r of runs.filter((x) => x.state === 'SUCCEEDED')) expect(lines).toContain(new Date(r.scheduledAt).toISOString());
-  const longAfter = await eventually(async () => { const r = (await call({ type: 'getRun', name: 'long', runId: long.id })).run; return r.state !== 'RUNNING' ? r : null; }, 'long reconciled');
+  for (const r of runs.filter((x) => x.state === 'SUCCEEDED'))
+    expect(lines).toContain(new Date(r.scheduledAt).toISOString());
+  const longAfter = await eventually(async () => {
+    const r = (await call({ type: 'getRun', name: 'long', runId: long.id })).run;
+    return r.state !== 'RUNNING' ? r : null;
+  }, 'long reconciled');
   expect(longAfter).toMatchObject({ state: 'SUCCEEDED', exitCode: 0, attempt: 1 });
   expect(existsSync(fired)).toBe(true);
 }, 270_000);
@@ -80,7 +122,11 @@ it('a notification still owed when the process is SIGKILLed is delivered by the 
   const hook = { up: false, statuses: [] as number[] };
   hookServer = createServer((req, res) => {
     req.resume();
-    req.on('end', () => { const status = hook.up ? 200 : 503; hook.statuses.push(status); res.writeHead(status).end(); });
+    req.on('end', () => {
+      const status = hook.up ? 200 : 503;
+      hook.statuses.push(status);
+      res.writeHead(status).end();
+    });
   });
   await new Promise<void>((r) => hookServer!.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/`;
@@ -88,10 +134,18 @@ it('a notification still owed when the process is SIGKILLed is delivered by the 
   if (!proc || proc.exitCode !== null || proc.signalCode !== null) proc = startCron(dataDir);
   await eventually(() => call({ type: 'list' }), 'the cron API', 30_000);
   await call({ type: 'disable', name: 'tick' }).catch(() => undefined); // quieter: only this test's job from here
-  await call({ type: 'submit', job: { name: 'alerting', cpus: 0.1, mem: 32, cmd: 'exit 9', notify: [{ on: ['FAILED'], webhook: url }] } });
+  await call({
+    type: 'submit',
+    job: { name: 'alerting', cpus: 0.1, mem: 32, cmd: 'exit 9', notify: [{ on: ['FAILED'], webhook: url }] },
+  });
   const { run } = await call({ type: 'run', name: 'alerting' });
-  const notification = async () => (await call({ type: 'getRun', name: 'alerting', runId: run.id })).run.notifications?.[0];
-  await eventually(async () => ((await notification())?.attempts.length ?? 0) >= 1, 'a failed delivery attempt', 30_000);
+  const notification = async () =>
+    (await call({ type: 'getRun', name: 'alerting', runId: run.id })).run.notifications?.[0];
+  await eventually(
+    async () => ((await notification())?.attempts.length ?? 0) >= 1,
+    'a failed delivery attempt',
+    30_000,
+  );
 
   proc.kill('SIGKILL');
   await exited(proc);
@@ -99,10 +153,14 @@ it('a notification still owed when the process is SIGKILLed is delivered by the 
   expect(hook.statuses).toEqual(Array(failedBefore).fill(503));
   hook.up = true;
   proc = startCron(dataDir);
-  const delivered = await eventually(async () => {
-    const n = await notification().catch(() => undefined); // the API answers again once the process is up
-    return n?.state === 'DELIVERED' ? n : null;
-  }, 'the notification delivered after the restart', 60_000);
+  const delivered = await eventually(
+    async () => {
+      const n = await notification().catch(() => undefined); // the API answers again once the process is up
+      return n?.state === 'DELIVERED' ? n : null;
+    },
+    'the notification delivered after the restart',
+    60_000,
+  );
   expect(delivered.attempts.map((a) => a.status)).toEqual([...Array(delivered.attempts.length - 1).fill(503), 200]);
   expect(delivered.attempts.length).toBeGreaterThanOrEqual(2); // the 503 recorded before the crash is kept
   expect(hook.statuses.at(-1)).toBe(200);

@@ -19,10 +19,17 @@ export type Schedule =
   | { kind: 'repeating'; text: string; timezone: string; startMs: number; count: number | null; period: Period };
 
 export const CRON_EXAMPLE = "'0 2 * * *' (02:00 daily), '*/10 * * * * *' (every 10 s), '@hourly'";
-export const REPEATING_EXAMPLE = "'R/2026-01-01T00:00:00Z/PT1H' (hourly for ever) or 'R5/2026-01-01T02:00:00+01:00/P1D'";
+export const REPEATING_EXAMPLE =
+  "'R/2026-01-01T00:00:00Z/PT1H' (hourly for ever) or 'R5/2026-01-01T02:00:00+01:00/P1D'";
 
 export class ScheduleError extends Error {
-  constructor(message: string, readonly example: string) { super(message); this.name = 'ScheduleError'; }
+  constructor(
+    message: string,
+    readonly example: string,
+  ) {
+    super(message);
+    this.name = 'ScheduleError';
+  }
 }
 
 /** True when the text is meant as an ISO 8601 repeating interval rather than a cron expression. */
@@ -31,7 +38,10 @@ export const looksRepeating = (text: string): boolean => /^R\d*\//.test(text.tri
 /** Parses a schedule. Throws ScheduleError with a message and a valid example. */
 export function parseSchedule(text: string, timezone = 'UTC'): Schedule {
   if (!isValidTimeZone(timezone)) {
-    throw new ScheduleError(`unknown time zone '${timezone}'`, "an IANA zone such as 'UTC', 'Europe/Paris', 'America/New_York'");
+    throw new ScheduleError(
+      `unknown time zone '${timezone}'`,
+      "an IANA zone such as 'UTC', 'Europe/Paris', 'America/New_York'",
+    );
   }
   return looksRepeating(text) ? parseRepeating(text.trim(), timezone) : parseCron(text.trim(), timezone);
 }
@@ -42,8 +52,12 @@ function parseCron(text: string, timezone: string): Schedule {
   try {
     cron = new Cron(text, { timezone, mode: '5-or-6-parts', paused: true });
   } catch (err) {
-    const why = (err as Error).message.replace(/^CronPattern: /, '')
-      .replace(/exactly five, six, or seven space separated parts are required\.?/, 'a cron expression has 5 fields (minute hour day month weekday), or 6 with seconds first')
+    const why = (err as Error).message
+      .replace(/^CronPattern: /, '')
+      .replace(
+        /exactly five, six, or seven space separated parts are required\.?/,
+        'a cron expression has 5 fields (minute hour day month weekday), or 6 with seconds first',
+      )
       .replace(/\.$/, '');
     throw new ScheduleError(`'${text}' is not a valid cron expression: ${why}`, CRON_EXAMPLE);
   }
@@ -57,7 +71,12 @@ function parseStart(text: string, timezone: string): number {
   const m = START_RE.exec(text);
   if (!m) throw new ScheduleError(`start '${text}' is not an ISO 8601 date-time`, REPEATING_EXAMPLE);
   const w: WallTime = {
-    year: +m[1]!, month: +m[2]!, day: +m[3]!, hour: +(m[4] ?? 0), minute: +(m[5] ?? 0), second: +(m[6] ?? 0),
+    year: +m[1]!,
+    month: +m[2]!,
+    day: +m[3]!,
+    hour: +(m[4] ?? 0),
+    minute: +(m[5] ?? 0),
+    second: +(m[6] ?? 0),
     ms: m[7] ? +m[7].padEnd(3, '0') : 0,
   };
   const probe = new Date(Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second));
@@ -74,7 +93,8 @@ function parseStart(text: string, timezone: string): number {
 
 function parseRepeating(text: string, timezone: string): Schedule {
   const parts = text.split('/');
-  if (parts.length !== 3) throw new ScheduleError(`'${text}' must have three parts R[n]/<start>/<period>`, REPEATING_EXAMPLE);
+  if (parts.length !== 3)
+    throw new ScheduleError(`'${text}' must have three parts R[n]/<start>/<period>`, REPEATING_EXAMPLE);
   const [r, start, periodText] = parts as [string, string, string];
   const count = r === 'R' ? null : Number(r.slice(1));
   const startMs = parseStart(start, timezone);
@@ -85,7 +105,11 @@ function parseRepeating(text: string, timezone: string): Schedule {
     if (err instanceof DurationError) throw new ScheduleError(`period ${err.message}`, REPEATING_EXAMPLE);
     throw err;
   }
-  if (fixedMs(period) > 0 && fixedMs(period) < 1000 && period.years + period.months + period.weeks + period.days === 0) {
+  if (
+    fixedMs(period) > 0 &&
+    fixedMs(period) < 1000 &&
+    period.years + period.months + period.weeks + period.days === 0
+  ) {
     throw new ScheduleError(`period '${periodText}' is shorter than one second`, REPEATING_EXAMPLE);
   }
   return { kind: 'repeating', text, timezone, startMs, count, period };
@@ -130,15 +154,28 @@ export function nextAfter(s: Schedule, afterMs: number): number | null {
  * Slots in (fromExclusive, toInclusive], oldest first: the newest `limit` of them, found without walking the
  * whole window (a day-long outage of a per-second job is 86 400 slots). `more` says older ones were left out.
  */
-export function slotsBetween(s: Schedule, fromExclusive: number, toInclusive: number, limit = 1000): { slots: number[]; more: boolean } {
+export function slotsBetween(
+  s: Schedule,
+  fromExclusive: number,
+  toInclusive: number,
+  limit = 1000,
+): { slots: number[]; more: boolean } {
   if (toInclusive <= fromExclusive) return { slots: [], more: false };
   if (s.kind === 'cron') {
     // Walk forward at most limit+1 slots; a window holding more is read backwards from its end instead
     // (previousRuns includes a run in the reference's own second when the reference is past it: +1 ms keeps `to` inclusive).
     const walked: number[] = [];
-    for (let t = nextAfter(s, fromExclusive); t !== null && t <= toInclusive && walked.length <= limit; t = nextAfter(s, t)) walked.push(t);
+    for (
+      let t = nextAfter(s, fromExclusive);
+      t !== null && t <= toInclusive && walked.length <= limit;
+      t = nextAfter(s, t)
+    )
+      walked.push(t);
     if (walked.length <= limit) return { slots: walked, more: false };
-    const newest = s.cron.previousRuns(limit, new Date(toInclusive + 1)).map((d) => d.getTime()).filter((t) => t <= toInclusive);
+    const newest = s.cron
+      .previousRuns(limit, new Date(toInclusive + 1))
+      .map((d) => d.getTime())
+      .filter((t) => t <= toInclusive);
     return { slots: newest.reverse(), more: true };
   }
   const first = firstIndexAfter(s, fromExclusive);

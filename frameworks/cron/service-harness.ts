@@ -16,22 +16,50 @@ export class FakeDriver implements DriverPort {
   killed: string[] = [];
   reconciled: string[][] = [];
   interest: ('revive' | 'suppress')[] = [];
-  async launch(_ids: string[], tasks: TaskInfoInput[]) { this.launched.push(...tasks); }
-  async decline(ids: string[], f?: { refuseSeconds: number }) { this.declined.push({ ids, refuseSeconds: f?.refuseSeconds }); }
-  async kill(taskId: string) { this.killed.push(taskId); }
-  async reconcile(tasks: { taskId: string }[] = []) { this.reconciled.push(tasks.map((t) => t.taskId)); }
-  async revive() { this.interest.push('revive'); }
-  async suppress() { this.interest.push('suppress'); }
-  get wantsOffers() { return this.interest.at(-1) === 'revive'; }
+  async launch(_ids: string[], tasks: TaskInfoInput[]) {
+    this.launched.push(...tasks);
+  }
+  async decline(ids: string[], f?: { refuseSeconds: number }) {
+    this.declined.push({ ids, refuseSeconds: f?.refuseSeconds });
+  }
+  async kill(taskId: string) {
+    this.killed.push(taskId);
+  }
+  async reconcile(tasks: { taskId: string }[] = []) {
+    this.reconciled.push(tasks.map((t) => t.taskId));
+  }
+  async revive() {
+    this.interest.push('revive');
+  }
+  async suppress() {
+    this.interest.push('suppress');
+  }
+  get wantsOffers() {
+    return this.interest.at(-1) === 'revive';
+  }
 }
 
 let offerSeq = 0;
-export const offer = (): Offer => ({
-  id: `o${++offerSeq}`, frameworkId: 'fw', agentId: 'agent-1', hostname: 'h', role: '*', attributes: [], containerizers: ['native'],
-  resources: [{ name: 'cpus', scalar: 8 }, { name: 'mem', scalar: 8192 }],
-}) as unknown as Offer;
+export const offer = (): Offer =>
+  ({
+    id: `o${++offerSeq}`,
+    frameworkId: 'fw',
+    agentId: 'agent-1',
+    hostname: 'h',
+    role: '*',
+    attributes: [],
+    containerizers: ['native'],
+    resources: [
+      { name: 'cpus', scalar: 8 },
+      { name: 'mem', scalar: 8192 },
+    ],
+  }) as unknown as Offer;
 
-export function setup(store = new CronStore(':memory:'), clock = new FakeClock(T0), extra: Partial<ServiceOptions> = {}) {
+export function setup(
+  store = new CronStore(':memory:'),
+  clock = new FakeClock(T0),
+  extra: Partial<ServiceOptions> = {},
+) {
   const log = createLogger('cron-test', { level: 'silent' });
   const service = new CronService({ store, clock, log, ...extra });
   const driver = new FakeDriver();
@@ -39,7 +67,15 @@ export function setup(store = new CronStore(':memory:'), clock = new FakeClock(T
   const call = (req: unknown) => api(CronRequestSchema.parse(req) as CronRequestParsed) as Record<string, any>;
   const submit = (job: Partial<JobSpecInput>) => call({ type: 'submit', job: { cmd: 'true', ...job } });
   const status = (taskId: string, state: TaskStatus['state'], extra: Partial<TaskStatus> = {}) =>
-    service.onStatus({ taskId, frameworkId: 'fw', state, source: 'AGENT', timestamp: clock.now(), agentId: 'agent-1', ...extra } as TaskStatus);
+    service.onStatus({
+      taskId,
+      frameworkId: 'fw',
+      state,
+      source: 'AGENT',
+      timestamp: clock.now(),
+      agentId: 'agent-1',
+      ...extra,
+    } as TaskStatus);
   const history = (name: string) => (call({ type: 'history', name }).runs as any[]).slice().reverse();
   return { store, clock, service, driver, call, submit, status, history };
 }

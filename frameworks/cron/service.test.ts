@@ -18,7 +18,12 @@ describe('CronService', () => {
     expect(h.driver.launched).toHaveLength(1);
     const task = h.driver.launched[0]!;
     expect(task.taskId).toBe('cron.tick.1');
-    expect(task.command.env).toMatchObject({ AGORA_JOB: 'tick', AGORA_RUN_ID: '1', AGORA_ATTEMPT: '1', AGORA_SCHEDULED_TIME: '2026-01-01T00:00:02.000Z' });
+    expect(task.command.env).toMatchObject({
+      AGORA_JOB: 'tick',
+      AGORA_RUN_ID: '1',
+      AGORA_ATTEMPT: '1',
+      AGORA_SCHEDULED_TIME: '2026-01-01T00:00:02.000Z',
+    });
     await settle();
     expect(h.driver.wantsOffers).toBe(false);
     h.status('cron.tick.1', 'TASK_RUNNING');
@@ -28,8 +33,17 @@ describe('CronService', () => {
     h.clock.advance(1500);
     await h.service.onOffers([offer()]);
     h.status('cron.tick.2', 'TASK_FINISHED', { exitCode: 0 });
-    expect(h.history('tick').map((r) => [r.state, r.scheduledAt - T0, r.startedAt - T0])).toEqual([['SUCCEEDED', 2000, 2000], ['SUCCEEDED', 4000, 4000]]);
-    expect(h.call({ type: 'list' }).jobs[0]).toMatchObject({ name: 'tick', succeeded: 2, finished: 2, nextRunAt: T0 + 6000, lastRun: { state: 'SUCCEEDED' } });
+    expect(h.history('tick').map((r) => [r.state, r.scheduledAt - T0, r.startedAt - T0])).toEqual([
+      ['SUCCEEDED', 2000, 2000],
+      ['SUCCEEDED', 4000, 4000],
+    ]);
+    expect(h.call({ type: 'list' }).jobs[0]).toMatchObject({
+      name: 'tick',
+      succeeded: 2,
+      finished: 2,
+      nextRunAt: T0 + 6000,
+      lastRun: { state: 'SUCCEEDED' },
+    });
   });
 
   it('retries a failing job N times with backoff, then records FAILED', async () => {
@@ -37,7 +51,11 @@ describe('CronService', () => {
     await h.service.attach(h.driver);
     h.submit({ name: 'flaky', retries: 2, backoff: { initial: 'PT1S', factor: 2 } });
     h.call({ type: 'run', name: 'flaky' });
-    for (const [attempt, waitMs] of [[1, 0], [2, 1000], [3, 2000]] as const) {
+    for (const [attempt, waitMs] of [
+      [1, 0],
+      [2, 1000],
+      [3, 2000],
+    ] as const) {
       h.clock.advance(waitMs);
       await h.service.onOffers([offer()]);
       const task = h.driver.launched.at(-1)!;
@@ -48,7 +66,9 @@ describe('CronService', () => {
     await h.service.onOffers([offer()]);
     expect(h.driver.launched).toHaveLength(3);
     expect(h.history('flaky').map((r) => [r.trigger, r.attempt, r.state, r.exitCode])).toEqual([
-      ['manual', 1, 'FAILED', 7], ['retry', 2, 'FAILED', 7], ['retry', 3, 'FAILED', 7],
+      ['manual', 1, 'FAILED', 7],
+      ['retry', 2, 'FAILED', 7],
+      ['retry', 3, 'FAILED', 7],
     ]);
     expect(new Set(h.history('flaky').map((r) => r.scheduledAt)).size).toBe(1);
   });
@@ -63,13 +83,19 @@ describe('CronService', () => {
       h.status('cron.long.1', 'TASK_RUNNING');
       h.clock.advance(2000);
       if (policy === 'Forbid') {
-        expect(h.history('long').map((r) => [r.state, r.reason])).toEqual([['RUNNING', undefined], ['MISSED', 'FORBID_OVERLAP']]);
+        expect(h.history('long').map((r) => [r.state, r.reason])).toEqual([
+          ['RUNNING', undefined],
+          ['MISSED', 'FORBID_OVERLAP'],
+        ]);
         expect(() => h.call({ type: 'run', name: 'long' })).toThrow(/still active.*Forbid/);
       } else {
         expect(h.driver.killed).toEqual(['cron.long.1']);
         h.status('cron.long.1', 'TASK_KILLED');
         await h.service.onOffers([offer()]);
-        expect(h.history('long').map((r) => [r.state, r.reason])).toEqual([['KILLED', 'REPLACED'], ['RUNNING', undefined]]);
+        expect(h.history('long').map((r) => [r.state, r.reason])).toEqual([
+          ['KILLED', 'REPLACED'],
+          ['RUNNING', undefined],
+        ]);
       }
     }
   });
@@ -131,20 +157,35 @@ describe('CronService', () => {
     expect(b.driver.launched.map((t) => t.taskId)).toEqual(['cron.tick.3']);
     b.status('cron.tick.1', 'TASK_FINISHED', { exitCode: 0 });
     expect(b.history('tick').map((r) => [r.scheduledAt - T0, r.state, r.reason])).toEqual([
-      [2000, 'SUCCEEDED', 'EXITED'], [4000, 'MISSED', 'EPSILON_EXCEEDED'], [6000, 'RUNNING', undefined],
+      [2000, 'SUCCEEDED', 'EXITED'],
+      [4000, 'MISSED', 'EPSILON_EXCEEDED'],
+      [6000, 'RUNNING', undefined],
     ]);
   });
 
   it('refuses bad requests with the field at fault', async () => {
     const h = setup();
-    const err = (fn: () => unknown) => { try { fn(); } catch (e) { return e as ApiError; } throw new Error('no error'); };
+    const err = (fn: () => unknown) => {
+      try {
+        fn();
+      } catch (e) {
+        return e as ApiError;
+      }
+      throw new Error('no error');
+    };
     const invalid = err(() => h.submit({ name: 'x', schedule: '* * *', cpus: -1 }));
     expect(invalid).toMatchObject({ code: 'INVALID', field: 'cpus' });
     expect(invalid.message).toMatch(/2 problems\):\ncpus: .*\nschedule: .*for example '0 2 \* \* \*'/);
-    expect(err(() => h.call({ type: 'show', name: 'ghost' }))).toMatchObject({ code: 'NOT_FOUND', message: expect.stringMatching(/no job named 'ghost'/) });
+    expect(err(() => h.call({ type: 'show', name: 'ghost' }))).toMatchObject({
+      code: 'NOT_FOUND',
+      message: expect.stringMatching(/no job named 'ghost'/),
+    });
     h.submit({ name: 'p' });
     h.submit({ name: 'c', parents: ['p'] });
-    expect(err(() => h.call({ type: 'remove', name: 'p' }))).toMatchObject({ code: 'CONFLICT', message: expect.stringMatching(/parent of c/) });
+    expect(err(() => h.call({ type: 'remove', name: 'p' }))).toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringMatching(/parent of c/),
+    });
     expect(h.call({ type: 'remove', name: 'c' })).toEqual({ removed: 'c', killed: [] });
     expect(h.call({ type: 'submit', job: { name: 'p', cmd: 'echo again' } }).created).toBe(false);
   });
@@ -181,7 +222,11 @@ describe('CronService', () => {
     const h = setup();
     await h.service.attach(h.driver);
     h.submit({ name: 'g', retries: 1, backoff: { initial: 'PT1S' } });
-    for (const id of [1, 2]) { h.call({ type: 'run', name: 'g' }); await h.service.onOffers([offer()]); expect(h.driver.launched.at(-1)!.taskId).toBe(`cron.g.${id}`); }
+    for (const id of [1, 2]) {
+      h.call({ type: 'run', name: 'g' });
+      await h.service.onOffers([offer()]);
+      expect(h.driver.launched.at(-1)!.taskId).toBe(`cron.g.${id}`);
+    }
     h.status('cron.g.1', 'TASK_GONE', { reason: 'RECONCILIATION', source: 'MASTER' });
     h.status('cron.g.2', 'TASK_GONE', { reason: 'RECONCILIATION', source: 'MASTER' });
     h.clock.advance(1000);
@@ -189,13 +234,23 @@ describe('CronService', () => {
     expect(h.history('g').map((r) => r.state)).toEqual(['SUCCEEDED', 'RUNNING']);
     h.clock.advance(4000);
     expect(h.history('g').map((r) => [r.id, r.state, r.reason, r.attempt])).toEqual([
-      [1, 'SUCCEEDED', 'EXITED', 1], [2, 'FAILED', 'LOST', 1], [3, 'QUEUED', undefined, 2],
+      [1, 'SUCCEEDED', 'EXITED', 1],
+      [2, 'FAILED', 'LOST', 1],
+      [3, 'QUEUED', undefined, 2],
     ]);
   });
 
   it.each([
-    ['spring forward', '2026-03-28T00:00:00Z', ['2026-03-28T01:30:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-30T00:30:00.000Z']],
-    ['fall back', '2026-10-24T00:00:00Z', ['2026-10-24T00:30:00.000Z', '2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z']],
+    [
+      'spring forward',
+      '2026-03-28T00:00:00Z',
+      ['2026-03-28T01:30:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-30T00:30:00.000Z'],
+    ],
+    [
+      'fall back',
+      '2026-10-24T00:00:00Z',
+      ['2026-10-24T00:30:00.000Z', '2026-10-25T00:30:00.000Z', '2026-10-26T01:30:00.000Z'],
+    ],
   ])('a 02:30 Europe/Paris job runs once a day across %s', async (_what, start, expected) => {
     const h = setup(new CronStore(':memory:'), new FakeClock(Date.parse(start)));
     await h.service.attach(h.driver);
@@ -205,6 +260,8 @@ describe('CronService', () => {
       await h.service.onOffers([offer()]);
       for (const r of h.store.activeRuns('nightly')) if (r.taskId) h.status(r.taskId, 'TASK_FINISHED', { exitCode: 0 });
     }
-    expect(h.history('nightly').map((r) => [new Date(r.scheduledAt).toISOString(), r.state])).toEqual(expected.map((t) => [t, 'SUCCEEDED']));
+    expect(h.history('nightly').map((r) => [new Date(r.scheduledAt).toISOString(), r.state])).toEqual(
+      expected.map((t) => [t, 'SUCCEEDED']),
+    );
   });
 });

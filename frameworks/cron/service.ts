@@ -6,7 +6,15 @@
  * It talks to the cluster through `DriverPort` (the SDK's SchedulerDriver in production, a fake in tests) and
  * reads time from a `Clock`, so the whole flow is testable without NATS and without sleeping.
  */
-import { ApiError, type Clock, type Logger, type Offer, type TaskInfoInput, type TaskStatus, type TimerHandle } from 'agora/sdk';
+import {
+  ApiError,
+  type Clock,
+  type Logger,
+  type Offer,
+  type TaskInfoInput,
+  type TaskStatus,
+  type TimerHandle,
+} from 'agora/sdk';
 import { type JobSpec, type RunReason } from 'agora/sdk/cron';
 import { dispatch, type Action, type JobState } from './dispatcher';
 import { durationMs } from './duration';
@@ -62,7 +70,9 @@ export class CronService {
     this.log = opts.log;
   }
 
-  get jobs(): CronStore { return this.store; }
+  get jobs(): CronStore {
+    return this.store;
+  }
 
   /** Called once subscribed (and again after a re-subscription): reconciles running runs, then ticks. */
   async attach(driver: DriverPort): Promise<void> {
@@ -72,7 +82,9 @@ export class CronService {
     const running = this.store.activeRuns().filter((r) => r.state === 'RUNNING' && r.taskId);
     if (running.length > 0) {
       this.log.info({ runs: running.map((r) => r.id) }, 'reconciling runs that were running');
-      await this.call('reconcile', () => driver.reconcile(running.map((r) => ({ taskId: r.taskId!, agentId: r.agentId }))));
+      await this.call('reconcile', () =>
+        driver.reconcile(running.map((r) => ({ taskId: r.taskId!, agentId: r.agentId }))),
+      );
     }
     // Kills asked for while we were away are asked for again.
     for (const r of running) if (r.killReason) this.send('kill', () => driver.kill(r.taskId!, r.agentId));
@@ -133,8 +145,13 @@ export class CronService {
   private jobState(j: StoredJob, isParent: boolean): JobState {
     const schedule = this.scheduleOf(j.spec);
     return {
-      spec: j.spec, schedule, nextSlotMs: schedule && this.nextSlotAfter(j.spec.name, schedule, j.cursorMs), epsilonMs: durationMs(j.spec.epsilon),
-      timeoutMs: j.spec.timeout ? durationMs(j.spec.timeout) : null, cursorMs: j.cursorMs, depWatermarkMs: j.depWatermarkMs,
+      spec: j.spec,
+      schedule,
+      nextSlotMs: schedule && this.nextSlotAfter(j.spec.name, schedule, j.cursorMs),
+      epsilonMs: durationMs(j.spec.epsilon),
+      timeoutMs: j.spec.timeout ? durationMs(j.spec.timeout) : null,
+      cursorMs: j.cursorMs,
+      depWatermarkMs: j.depWatermarkMs,
       lastSuccessMs: isParent ? this.store.lastSuccessMs(j.spec.name) : null,
     };
   }
@@ -164,17 +181,42 @@ export class CronService {
       case 'claim': {
         const declared = this.store.getJob(a.job)?.spec.parameters ?? [];
         const parameters = declared.length > 0 ? defaultParameters(declared) : undefined;
-        const run = this.store.decideSlot(a.job, a.trigger, a.slotMs, { decision: 'claimed', dueAt: a.dueAt }, now, { parameters });
-        if (run) this.log.info({ job: a.job, run: run.id, slot: new Date(a.slotMs).toISOString(), trigger: a.trigger }, 'slot claimed');
+        const run = this.store.decideSlot(a.job, a.trigger, a.slotMs, { decision: 'claimed', dueAt: a.dueAt }, now, {
+          parameters,
+        });
+        if (run)
+          this.log.info(
+            { job: a.job, run: run.id, slot: new Date(a.slotMs).toISOString(), trigger: a.trigger },
+            'slot claimed',
+          );
         return;
       }
       case 'miss': {
-        const run = this.store.decideSlot(a.job, a.trigger, a.slotMs, { decision: 'missed', reason: a.reason, message: a.message }, now, { notify: this.notifyOnEnd() });
-        if (run) this.log.warn({ job: a.job, run: run.id, slot: new Date(a.slotMs).toISOString(), reason: a.reason }, a.message);
+        const run = this.store.decideSlot(
+          a.job,
+          a.trigger,
+          a.slotMs,
+          { decision: 'missed', reason: a.reason, message: a.message },
+          now,
+          { notify: this.notifyOnEnd() },
+        );
+        if (run)
+          this.log.warn(
+            { job: a.job, run: run.id, slot: new Date(a.slotMs).toISOString(), reason: a.reason },
+            a.message,
+          );
         return;
       }
       case 'expire':
-        if (this.store.finishRun(a.runId, { state: 'MISSED', reason: 'EPSILON_EXCEEDED', message: a.message }, now, this.notifyOnEnd())) this.log.warn({ run: a.runId }, a.message);
+        if (
+          this.store.finishRun(
+            a.runId,
+            { state: 'MISSED', reason: 'EPSILON_EXCEEDED', message: a.message },
+            now,
+            this.notifyOnEnd(),
+          )
+        )
+          this.log.warn({ run: a.runId }, a.message);
         return;
       case 'kill':
         this.killRun(a.runId, a.reason, a.message);
@@ -182,11 +224,20 @@ export class CronService {
   }
 
   /** Kills a run: a queued one ends at once; a launched one gets a KILL and ends with its task's status. */
-  killRun(runId: number, reason: Extract<RunReason, 'TIMEOUT' | 'REPLACED' | 'KILLED' | 'JOB_REMOVED'>, message: string): void {
+  killRun(
+    runId: number,
+    reason: Extract<RunReason, 'TIMEOUT' | 'REPLACED' | 'KILLED' | 'JOB_REMOVED'>,
+    message: string,
+  ): void {
     const run = this.store.getRun(runId);
     if (!run || (run.state !== 'QUEUED' && run.state !== 'RUNNING')) return;
     if (run.state === 'QUEUED' || !run.taskId) {
-      this.store.finishRun(runId, { state: reason === 'TIMEOUT' ? 'FAILED' : 'KILLED', reason, message }, this.clock.now(), this.notifyOnEnd());
+      this.store.finishRun(
+        runId,
+        { state: reason === 'TIMEOUT' ? 'FAILED' : 'KILLED', reason, message },
+        this.clock.now(),
+        this.notifyOnEnd(),
+      );
       this.flushNotifications();
       return;
     }
@@ -202,7 +253,15 @@ export class CronService {
     for (const r of this.store.activeRuns()) {
       if (r.state !== 'QUEUED' || r.dueAt > now || r.killReason) continue;
       const job = this.store.getJob(r.job);
-      if (job) out.push({ id: r.id, spec: job.spec, scheduledAt: r.scheduledAt, dueAt: r.dueAt, attempt: r.attempt, parameters: r.parameters ?? {} });
+      if (job)
+        out.push({
+          id: r.id,
+          spec: job.spec,
+          scheduledAt: r.scheduledAt,
+          dueAt: r.dueAt,
+          attempt: r.attempt,
+          parameters: r.parameters ?? {},
+        });
     }
     return out;
   }
@@ -233,19 +292,31 @@ export class CronService {
     const queued = this.queuedDue(now);
     const { launches, unused } = matchOffers(queued, offers);
     for (const l of launches) {
-      const tasks = l.tasks.filter((t) => this.store.markLaunched(t.runId, taskIdOf(this.store.getRun(t.runId)!.job, t.runId), l.agentId, now));
-      if (tasks.length === 0) { unused.push(l.offerId); continue; }
+      const tasks = l.tasks.filter((t) =>
+        this.store.markLaunched(t.runId, taskIdOf(this.store.getRun(t.runId)!.job, t.runId), l.agentId, now),
+      );
+      if (tasks.length === 0) {
+        unused.push(l.offerId);
+        continue;
+      }
       this.log.info({ runs: tasks.map((t) => t.runId), agentId: l.agentId }, 'launching runs');
       try {
         // No refusal filter on what the launch leaves over: the next due run may want it right away.
-        await driver.launch([l.offerId], tasks.map((t) => t.task), { refuseSeconds: 0 });
+        await driver.launch(
+          [l.offerId],
+          tasks.map((t) => t.task),
+          { refuseSeconds: 0 },
+        );
       } catch (err) {
-        this.onLaunchFailed(tasks.map((t) => t.runId), err);
+        this.onLaunchFailed(
+          tasks.map((t) => t.runId),
+          err,
+        );
       }
     }
     if (unused.length > 0) {
       // Due runs that fit nowhere: look again soon. Nothing due: stay away (SUPPRESS follows; REVIVE clears it).
-      const refuseSeconds = queued.length > 0 ? 1 : this.opts.idleRefuseSeconds ?? 300;
+      const refuseSeconds = queued.length > 0 ? 1 : (this.opts.idleRefuseSeconds ?? 300);
       await this.call('decline', () => driver.decline(unused, { refuseSeconds }));
     }
     this.tick(); // launched runs now have timeouts to watch, and the queue may be empty
@@ -254,10 +325,19 @@ export class CronService {
   /** A refused launch goes back to the queue; an unanswered one is reconciled (it may have been launched). */
   private onLaunchFailed(runIds: number[], err: unknown): void {
     const refused = err instanceof ApiError && err.code !== 'UNAVAILABLE' && err.code !== 'INTERNAL';
-    this.log.warn({ runs: runIds, err: (err as Error).message, refused }, refused ? 'launch refused; runs queued again' : 'launch unanswered; reconciling');
-    if (refused) { for (const id of runIds) this.store.unlaunch(id); return; }
+    this.log.warn(
+      { runs: runIds, err: (err as Error).message, refused },
+      refused ? 'launch refused; runs queued again' : 'launch unanswered; reconciling',
+    );
+    if (refused) {
+      for (const id of runIds) this.store.unlaunch(id);
+      return;
+    }
     const driver = this.driver;
-    const tasks = runIds.map((id) => this.store.getRun(id)).filter((r): r is RunRow => !!r?.taskId).map((r) => ({ taskId: r.taskId!, agentId: r.agentId }));
+    const tasks = runIds
+      .map((id) => this.store.getRun(id))
+      .filter((r): r is RunRow => !!r?.taskId)
+      .map((r) => ({ taskId: r.taskId!, agentId: r.agentId }));
     if (driver) this.send('reconcile', () => driver.reconcile(tasks));
   }
 
@@ -270,16 +350,26 @@ export class CronService {
     if (!run || (run.state !== 'QUEUED' && run.state !== 'RUNNING')) return;
     const outcome = outcomeOf(status, run.killReason ?? null);
     const now = this.clock.now();
-    if (outcome.kind === 'running') { if (outcome.agentId) this.store.setAgent(run.id, outcome.agentId); return; }
+    if (outcome.kind === 'running') {
+      if (outcome.agentId) this.store.setAgent(run.id, outcome.agentId);
+      return;
+    }
     if (outcome.kind !== 'ended') return;
     if (outcome.reason === 'LOST' && status.reason === 'RECONCILIATION') return this.deferLost(run.id, status);
     const job = this.store.getJob(run.job);
-    const retry = job && retryAfter(job.spec, { state: outcome.state, reason: outcome.reason, attempt: run.attempt }, now);
+    const retry =
+      job && retryAfter(job.spec, { state: outcome.state, reason: outcome.reason, attempt: run.attempt }, now);
     if (!this.store.finishRun(run.id, outcome, now, this.notifyOnEnd(!!retry))) return;
-    this.log.info({ job: run.job, run: run.id, state: outcome.state, reason: outcome.reason, exitCode: outcome.exitCode }, 'run ended');
+    this.log.info(
+      { job: run.job, run: run.id, state: outcome.state, reason: outcome.reason, exitCode: outcome.exitCode },
+      'run ended',
+    );
     if (retry) {
       const next = this.store.insertRetry(run, retry.attempt, retry.dueAt, now);
-      this.log.info({ job: run.job, run: next.id, attempt: retry.attempt, dueAt: new Date(retry.dueAt).toISOString() }, 'retry scheduled');
+      this.log.info(
+        { job: run.job, run: next.id, attempt: retry.attempt, dueAt: new Date(retry.dueAt).toISOString() },
+        'retry scheduled',
+      );
     }
     this.tick();
   }
@@ -291,11 +381,19 @@ export class CronService {
    */
   private deferLost(runId: number, status: TaskStatus): void {
     if (this.pendingLost.has(runId)) return;
-    this.pendingLost.set(runId, this.clock.setTimeout(() => {
-      this.pendingLost.delete(runId);
-      const run = this.store.getRun(runId);
-      if (run && (run.state === 'QUEUED' || run.state === 'RUNNING')) this.onStatus({ ...status, reason: undefined, message: status.message ?? `task ${status.state} on reconciliation` });
-    }, this.opts.lostGraceMs ?? 5000));
+    this.pendingLost.set(
+      runId,
+      this.clock.setTimeout(() => {
+        this.pendingLost.delete(runId);
+        const run = this.store.getRun(runId);
+        if (run && (run.state === 'QUEUED' || run.state === 'RUNNING'))
+          this.onStatus({
+            ...status,
+            reason: undefined,
+            message: status.message ?? `task ${status.state} on reconciliation`,
+          });
+      }, this.opts.lostGraceMs ?? 5000),
+    );
   }
   private readonly pendingLost = new Map<number, TimerHandle>();
 
@@ -305,13 +403,22 @@ export class CronService {
     if (!job) throw new ApiError('NOT_FOUND', `no job named '${name}'`, 'name');
     const params = resolveParameters(job.spec.parameters, given);
     if (!params.ok) {
-      throw new ApiError('INVALID', `run of '${name}' refused:\n${params.problems.map((p) => `${p.field}: ${p.message}`).join('\n')}`, params.problems[0]!.field,
-        { issues: params.problems });
+      throw new ApiError(
+        'INVALID',
+        `run of '${name}' refused:\n${params.problems.map((p) => `${p.field}: ${p.message}`).join('\n')}`,
+        params.problems[0]!.field,
+        { issues: params.problems },
+      );
     }
     const decision = manualRun(job.spec.concurrencyPolicy, this.store.activeRuns(name).map(toActive));
     if (decision.kind === 'refuse') throw new ApiError('CONFLICT', decision.message);
-    for (const id of decision.replace) this.killRun(id, 'REPLACED', 'replaced by a manual run (concurrencyPolicy Replace)');
-    const run = this.store.claimManual(name, this.clock.now(), job.spec.parameters.length > 0 ? params.values : undefined);
+    for (const id of decision.replace)
+      this.killRun(id, 'REPLACED', 'replaced by a manual run (concurrencyPolicy Replace)');
+    const run = this.store.claimManual(
+      name,
+      this.clock.now(),
+      job.spec.parameters.length > 0 ? params.values : undefined,
+    );
     this.tick();
     return run;
   }
@@ -332,12 +439,23 @@ export class CronService {
     this.timer = null;
     this.timerAt = at;
     if (at === null) return;
-    this.timer = this.clock.setTimeout(() => { this.timer = null; this.timerAt = null; this.tick(); }, Math.max(0, at - this.clock.now()));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = null;
+        this.timerAt = null;
+        this.tick();
+      },
+      Math.max(0, at - this.clock.now()),
+    );
   }
 
   /** Makes a call to the master and waits for it; a failure is logged (the next tick or reconciliation repairs it). */
   private async call(what: string, fn: () => Promise<void>): Promise<void> {
-    try { await fn(); } catch (err) { this.callFailed(what, err); }
+    try {
+      await fn();
+    } catch (err) {
+      this.callFailed(what, err);
+    }
   }
 
   /** Makes a call to the master without waiting; a failure is logged like call's. */

@@ -5,25 +5,55 @@ import { join } from 'node:path';
 import { JobSpecSchema } from 'agora/sdk/cron';
 import { CronStore } from './store';
 
-const spec = (name: string, extra: object = {}) => JobSpecSchema.parse({ name, cmd: 'true', schedule: '*/2 * * * * *', ...extra });
+const spec = (name: string, extra: object = {}) =>
+  JobSpecSchema.parse({ name, cmd: 'true', schedule: '*/2 * * * * *', ...extra });
 
 describe('CronStore', () => {
   let store: CronStore;
-  beforeEach(() => { store = new CronStore(':memory:'); store.putJob(spec('a'), 1000); });
+  beforeEach(() => {
+    store = new CronStore(':memory:');
+    store.putJob(spec('a'), 1000);
+  });
   afterEach(() => store.close());
 
   it('decides a slot exactly once and moves the cursor', () => {
     const run = store.decideSlot('a', 'schedule', 2000, { decision: 'claimed', dueAt: 2000 }, 2100);
-    expect(run).toMatchObject({ job: 'a', scheduledAt: 2000, trigger: 'schedule', attempt: 1, state: 'QUEUED', dueAt: 2000 });
+    expect(run).toMatchObject({
+      job: 'a',
+      scheduledAt: 2000,
+      trigger: 'schedule',
+      attempt: 1,
+      state: 'QUEUED',
+      dueAt: 2000,
+    });
     expect(store.decideSlot('a', 'schedule', 2000, { decision: 'claimed', dueAt: 2000 }, 2200)).toBeNull();
-    expect(store.decideSlot('a', 'schedule', 2000, { decision: 'missed', reason: 'EPSILON_EXCEEDED', message: 'late' }, 2200)).toBeNull();
+    expect(
+      store.decideSlot(
+        'a',
+        'schedule',
+        2000,
+        { decision: 'missed', reason: 'EPSILON_EXCEEDED', message: 'late' },
+        2200,
+      ),
+    ).toBeNull();
     expect(store.getJob('a')!.cursorMs).toBe(2000);
     expect(store.activeRuns().map((r) => r.id)).toEqual([run!.id]);
   });
 
   it('records a missed slot as an ended MISSED run with its reason', () => {
-    const run = store.decideSlot('a', 'schedule', 4000, { decision: 'missed', reason: 'FORBID_OVERLAP', message: 'run 1 still active' }, 4100);
-    expect(run).toMatchObject({ state: 'MISSED', reason: 'FORBID_OVERLAP', message: 'run 1 still active', endedAt: 4100 });
+    const run = store.decideSlot(
+      'a',
+      'schedule',
+      4000,
+      { decision: 'missed', reason: 'FORBID_OVERLAP', message: 'run 1 still active' },
+      4100,
+    );
+    expect(run).toMatchObject({
+      state: 'MISSED',
+      reason: 'FORBID_OVERLAP',
+      message: 'run 1 still active',
+      endedAt: 4100,
+    });
     expect(store.activeRuns()).toEqual([]);
   });
 
@@ -33,7 +63,14 @@ describe('CronStore', () => {
     expect(store.markLaunched(run.id, 'cron.a.1', 'agent-1', 2060)).toBe(false);
     expect(store.finishRun(run.id, { state: 'FAILED', reason: 'EXITED', exitCode: 3 }, 2500)).toBe(true);
     expect(store.finishRun(run.id, { state: 'SUCCEEDED', reason: 'EXITED', exitCode: 0 }, 2600)).toBe(false);
-    expect(store.getRun(run.id)).toMatchObject({ state: 'FAILED', exitCode: 3, startedAt: 2050, endedAt: 2500, taskId: 'cron.a.1', agentId: 'agent-1' });
+    expect(store.getRun(run.id)).toMatchObject({
+      state: 'FAILED',
+      exitCode: 3,
+      startedAt: 2050,
+      endedAt: 2500,
+      taskId: 'cron.a.1',
+      agentId: 'agent-1',
+    });
     const retry = store.insertRetry(store.getRun(run.id)!, 2, 12_500, 2500);
     expect(retry).toMatchObject({ scheduledAt: 2000, trigger: 'retry', attempt: 2, state: 'QUEUED', dueAt: 12_500 });
     store.markLaunched(retry.id, 'cron.a.2', 'agent-1', 12_600);
@@ -100,7 +137,9 @@ describe('CronStore', () => {
       expect(s2.isDecided('b', 'schedule', 2000)).toBe(true);
       expect(s2.decideSlot('b', 'schedule', 2000, { decision: 'claimed', dueAt: 2000 }, 3000)).toBeNull();
       s2.close();
-    } finally { rmSync(dir, { recursive: true, force: true }); }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -113,7 +152,9 @@ describe('a database from before run parameters and notifications', () => {
       CREATE TABLE runs (id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, scheduled_at INTEGER NOT NULL, trigger TEXT NOT NULL,
         attempt INTEGER NOT NULL, state TEXT NOT NULL, due_at INTEGER NOT NULL, started_at INTEGER, ended_at INTEGER, exit_code INTEGER, reason TEXT,
         message TEXT, agent_id TEXT, task_id TEXT, kill_reason TEXT, created_at INTEGER NOT NULL);`);
-    old.prepare('INSERT INTO jobs VALUES (?, ?, 0, 0, 0, 0)').run('legacy', JSON.stringify({ name: 'legacy', cmd: 'true', env: {} }));
+    old
+      .prepare('INSERT INTO jobs VALUES (?, ?, 0, 0, 0, 0)')
+      .run('legacy', JSON.stringify({ name: 'legacy', cmd: 'true', env: {} }));
     old.close();
     const store = new CronStore(path);
     try {

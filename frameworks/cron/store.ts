@@ -13,14 +13,33 @@
 import Database from 'better-sqlite3';
 import type { ActiveRun } from './dispatcher';
 import type {
-  DeliveryAttempt, JobNotificationBody, JobSpec, NotificationView, NotifyEvent, RunReason, RunState, RunTrigger,
+  DeliveryAttempt,
+  JobNotificationBody,
+  JobSpec,
+  NotificationView,
+  NotifyEvent,
+  RunReason,
+  RunState,
+  RunTrigger,
   RunView,
 } from 'agora/sdk/cron';
 import type { NewNotification, NotificationRecord, NotificationTarget } from './notify-core';
 
-export interface StoredJob { spec: JobSpec; createdAt: number; updatedAt: number; cursorMs: number; depWatermarkMs: number }
-export interface RunRow extends RunView { killReason?: RunReason }
-export interface RunStats { succeeded: number; finished: number; lastSuccessMs: number | null }
+export interface StoredJob {
+  spec: JobSpec;
+  createdAt: number;
+  updatedAt: number;
+  cursorMs: number;
+  depWatermarkMs: number;
+}
+export interface RunRow extends RunView {
+  killReason?: RunReason;
+}
+export interface RunStats {
+  succeeded: number;
+  finished: number;
+  lastSuccessMs: number | null;
+}
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -44,13 +63,34 @@ CREATE INDEX IF NOT EXISTS notifications_pending ON notifications (next_at) WHER
 `;
 
 interface RunRecord {
-  id: number; job: string; scheduled_at: number; trigger: RunTrigger; attempt: number; state: RunState; due_at: number;
-  started_at: number | null; ended_at: number | null; exit_code: number | null; reason: RunReason | null; message: string | null;
-  agent_id: string | null; task_id: string | null; kill_reason: RunReason | null; params: string | null;
+  id: number;
+  job: string;
+  scheduled_at: number;
+  trigger: RunTrigger;
+  attempt: number;
+  state: RunState;
+  due_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+  exit_code: number | null;
+  reason: RunReason | null;
+  message: string | null;
+  agent_id: string | null;
+  task_id: string | null;
+  kill_reason: RunReason | null;
+  params: string | null;
 }
 
 const toRun = (r: RunRecord): RunRow => {
-  const out: RunRow = { id: r.id, job: r.job, scheduledAt: r.scheduled_at, trigger: r.trigger, attempt: r.attempt, state: r.state, dueAt: r.due_at };
+  const out: RunRow = {
+    id: r.id,
+    job: r.job,
+    scheduledAt: r.scheduled_at,
+    trigger: r.trigger,
+    attempt: r.attempt,
+    state: r.state,
+    dueAt: r.due_at,
+  };
   if (r.started_at !== null) out.startedAt = r.started_at;
   if (r.ended_at !== null) out.endedAt = r.ended_at;
   if (r.exit_code !== null) out.exitCode = r.exit_code;
@@ -64,28 +104,51 @@ const toRun = (r: RunRecord): RunRow => {
 };
 
 export const toActive = (r: RunRow): ActiveRun => ({
-  id: r.id, job: r.job, state: r.state as 'QUEUED' | 'RUNNING', scheduledAt: r.scheduledAt, dueAt: r.dueAt,
-  startedAt: r.startedAt ?? null, attempt: r.attempt, killReason: r.killReason ?? null,
+  id: r.id,
+  job: r.job,
+  state: r.state as 'QUEUED' | 'RUNNING',
+  scheduledAt: r.scheduledAt,
+  dueAt: r.dueAt,
+  startedAt: r.startedAt ?? null,
+  attempt: r.attempt,
+  killReason: r.killReason ?? null,
 });
 
 /** Notifications to store in the same transaction as a run's end, computed from the ended run. */
 export type NotifyOnEnd = (run: RunRow) => NewNotification[];
 
 interface NotificationRow {
-  id: number; run_id: number; job: string; event: NotifyEvent; target: string; body: string; state: NotificationRecord['state'];
-  next_at: number | null; attempts: string;
+  id: number;
+  run_id: number;
+  job: string;
+  event: NotifyEvent;
+  target: string;
+  body: string;
+  state: NotificationRecord['state'];
+  next_at: number | null;
+  attempts: string;
 }
 const toNotification = (r: NotificationRow): NotificationRecord => ({
-  id: r.id, runId: r.run_id, event: r.event, target: JSON.parse(r.target) as NotificationTarget, body: JSON.parse(r.body) as JobNotificationBody,
-  state: r.state, nextAt: r.next_at, attempts: JSON.parse(r.attempts) as DeliveryAttempt[],
+  id: r.id,
+  runId: r.run_id,
+  event: r.event,
+  target: JSON.parse(r.target) as NotificationTarget,
+  body: JSON.parse(r.body) as JobNotificationBody,
+  state: r.state,
+  nextAt: r.next_at,
+  attempts: JSON.parse(r.attempts) as DeliveryAttempt[],
 });
 export const toNotificationView = (n: NotificationRecord): NotificationView => ({
-  id: n.id, event: n.event, target: n.target, state: n.state, ...(n.nextAt !== null && n.state === 'PENDING' ? { nextAt: n.nextAt } : {}), attempts: n.attempts,
+  id: n.id,
+  event: n.event,
+  target: n.target,
+  state: n.state,
+  ...(n.nextAt !== null && n.state === 'PENDING' ? { nextAt: n.nextAt } : {}),
+  attempts: n.attempts,
 });
 
 export type SlotDecision =
-  | { decision: 'claimed'; dueAt: number }
-  | { decision: 'missed'; reason: RunReason; message: string };
+  { decision: 'claimed'; dueAt: number } | { decision: 'missed'; reason: RunReason; message: string };
 
 export class CronStore {
   private readonly db: Database.Database;
@@ -101,13 +164,17 @@ export class CronStore {
     if (!columns.some((c) => c.name === 'params')) this.db.exec('ALTER TABLE runs ADD COLUMN params TEXT');
   }
 
-  close(): void { this.db.close(); }
+  close(): void {
+    this.db.close();
+  }
 
   getMeta(key: string): string | undefined {
     return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   }
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.db
+      .prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .run(key, value);
   }
 
   // ---- jobs -------------------------------------------------------------------------------------------
@@ -121,10 +188,15 @@ export class CronStore {
     if (existing) {
       const rescheduled = existing.spec.schedule !== spec.schedule || existing.spec.timezone !== spec.timezone;
       const cursor = rescheduled ? Math.max(existing.cursorMs, now) : existing.cursorMs;
-      this.db.prepare('UPDATE jobs SET spec = ?, updated_at = ?, cursor_ms = ? WHERE name = ?').run(JSON.stringify(spec), now, cursor, spec.name);
+      this.db
+        .prepare('UPDATE jobs SET spec = ?, updated_at = ?, cursor_ms = ? WHERE name = ?')
+        .run(JSON.stringify(spec), now, cursor, spec.name);
       return { created: false };
     }
-    this.db.prepare('INSERT INTO jobs (name, spec, created_at, updated_at, cursor_ms, dep_watermark_ms) VALUES (?, ?, ?, ?, ?, ?)')
+    this.db
+      .prepare(
+        'INSERT INTO jobs (name, spec, created_at, updated_at, cursor_ms, dep_watermark_ms) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(spec.name, JSON.stringify(spec), now, now, now, now);
     return { created: true };
   }
@@ -143,7 +215,9 @@ export class CronStore {
     const job = this.getJob(name);
     if (!job) return;
     const cursor = disabled ? job.cursorMs : Math.max(job.cursorMs, now);
-    this.db.prepare('UPDATE jobs SET spec = ?, updated_at = ?, cursor_ms = ? WHERE name = ?').run(JSON.stringify({ ...job.spec, disabled }), now, cursor, name);
+    this.db
+      .prepare('UPDATE jobs SET spec = ?, updated_at = ?, cursor_ms = ? WHERE name = ?')
+      .run(JSON.stringify({ ...job.spec, disabled }), now, cursor, name);
   }
 
   /** Deletes the job; its runs and ledger stay as history. */
@@ -158,17 +232,45 @@ export class CronStore {
    * advances the job's cursor (schedule) or dependency watermark. Returns the run, or null when the slot was
    * already decided.
    */
-  decideSlot(job: string, trigger: RunTrigger, slotMs: number, d: SlotDecision, now: number, opts: { parameters?: Record<string, string>; notify?: NotifyOnEnd } = {}): RunRow | null {
+  decideSlot(
+    job: string,
+    trigger: RunTrigger,
+    slotMs: number,
+    d: SlotDecision,
+    now: number,
+    opts: { parameters?: Record<string, string>; notify?: NotifyOnEnd } = {},
+  ): RunRow | null {
     return this.db.transaction(() => {
-      const inserted = this.db.prepare('INSERT OR IGNORE INTO ledger (job, trigger, slot_ms, decision, decided_at) VALUES (?, ?, ?, ?, ?)')
+      const inserted = this.db
+        .prepare('INSERT OR IGNORE INTO ledger (job, trigger, slot_ms, decision, decided_at) VALUES (?, ?, ?, ?, ?)')
         .run(job, trigger, slotMs, d.decision, now);
       if (inserted.changes === 0) return null;
-      if (trigger === 'schedule') this.db.prepare('UPDATE jobs SET cursor_ms = MAX(cursor_ms, ?) WHERE name = ?').run(slotMs, job);
-      if (trigger === 'dependency') this.db.prepare('UPDATE jobs SET dep_watermark_ms = MAX(dep_watermark_ms, ?) WHERE name = ?').run(slotMs, job);
+      if (trigger === 'schedule')
+        this.db.prepare('UPDATE jobs SET cursor_ms = MAX(cursor_ms, ?) WHERE name = ?').run(slotMs, job);
+      if (trigger === 'dependency')
+        this.db.prepare('UPDATE jobs SET dep_watermark_ms = MAX(dep_watermark_ms, ?) WHERE name = ?').run(slotMs, job);
       const parameters = opts.parameters;
-      const id = d.decision === 'claimed'
-        ? this.insertRun({ job, scheduledAt: slotMs, trigger, attempt: 1, state: 'QUEUED', dueAt: d.dueAt, parameters }, now)
-        : this.insertRun({ job, scheduledAt: slotMs, trigger, attempt: 1, state: 'MISSED', dueAt: slotMs, endedAt: now, reason: d.reason, message: d.message, parameters }, now);
+      const id =
+        d.decision === 'claimed'
+          ? this.insertRun(
+              { job, scheduledAt: slotMs, trigger, attempt: 1, state: 'QUEUED', dueAt: d.dueAt, parameters },
+              now,
+            )
+          : this.insertRun(
+              {
+                job,
+                scheduledAt: slotMs,
+                trigger,
+                attempt: 1,
+                state: 'MISSED',
+                dueAt: slotMs,
+                endedAt: now,
+                reason: d.reason,
+                message: d.message,
+                parameters,
+              },
+              now,
+            );
       const run = this.getRun(id)!;
       if (d.decision === 'missed' && opts.notify) this.insertNotifications(run, opts.notify(run), now);
       return run;
@@ -184,22 +286,49 @@ export class CronStore {
   }
 
   isDecided(job: string, trigger: RunTrigger, slotMs: number): boolean {
-    return this.db.prepare('SELECT 1 FROM ledger WHERE job = ? AND trigger = ? AND slot_ms = ?').get(job, trigger, slotMs) !== undefined;
+    return (
+      this.db
+        .prepare('SELECT 1 FROM ledger WHERE job = ? AND trigger = ? AND slot_ms = ?')
+        .get(job, trigger, slotMs) !== undefined
+    );
   }
 
   // ---- runs -------------------------------------------------------------------------------------------
 
   private insertRun(r: Omit<RunView, 'id' | 'notifications'>, now: number): number {
     const { parameters, ...row } = r;
-    const info = this.db.prepare(`INSERT INTO runs (job, scheduled_at, trigger, attempt, state, due_at, ended_at, reason, message, params, created_at)
-      VALUES (@job, @scheduledAt, @trigger, @attempt, @state, @dueAt, @endedAt, @reason, @message, @params, @now)`)
-      .run({ endedAt: null, reason: null, message: null, ...row, params: parameters ? JSON.stringify(parameters) : null, now });
+    const info = this.db
+      .prepare(
+        `INSERT INTO runs (job, scheduled_at, trigger, attempt, state, due_at, ended_at, reason, message, params, created_at)
+      VALUES (@job, @scheduledAt, @trigger, @attempt, @state, @dueAt, @endedAt, @reason, @message, @params, @now)`,
+      )
+      .run({
+        endedAt: null,
+        reason: null,
+        message: null,
+        ...row,
+        params: parameters ? JSON.stringify(parameters) : null,
+        now,
+      });
     return Number(info.lastInsertRowid);
   }
 
   /** A retry of `run`: the same slot and parameters, the next attempt, QUEUED until `dueAt`. */
   insertRetry(run: RunRow, attempt: number, dueAt: number, now: number): RunRow {
-    return this.getRun(this.insertRun({ job: run.job, scheduledAt: run.scheduledAt, trigger: 'retry', attempt, state: 'QUEUED', dueAt, parameters: run.parameters }, now))!;
+    return this.getRun(
+      this.insertRun(
+        {
+          job: run.job,
+          scheduledAt: run.scheduledAt,
+          trigger: 'retry',
+          attempt,
+          state: 'QUEUED',
+          dueAt,
+          parameters: run.parameters,
+        },
+        now,
+      ),
+    )!;
   }
 
   getRun(id: number): RunRow | undefined {
@@ -208,35 +337,52 @@ export class CronStore {
   }
 
   latestRun(job: string): RunRow | undefined {
-    const r = this.db.prepare('SELECT * FROM runs WHERE job = ? ORDER BY id DESC LIMIT 1').get(job) as RunRecord | undefined;
+    const r = this.db.prepare('SELECT * FROM runs WHERE job = ? ORDER BY id DESC LIMIT 1').get(job) as
+      RunRecord | undefined;
     return r && toRun(r);
   }
 
   /** Newest first. */
   history(job: string, limit: number, beforeId?: number): RunRow[] {
-    return (this.db.prepare('SELECT * FROM runs WHERE job = ? AND id < ? ORDER BY id DESC LIMIT ?').all(job, beforeId ?? Number.MAX_SAFE_INTEGER, limit) as RunRecord[]).map(toRun);
+    return (
+      this.db
+        .prepare('SELECT * FROM runs WHERE job = ? AND id < ? ORDER BY id DESC LIMIT ?')
+        .all(job, beforeId ?? Number.MAX_SAFE_INTEGER, limit) as RunRecord[]
+    ).map(toRun);
   }
 
   activeRuns(job?: string): RunRow[] {
-    const rows = job === undefined
-      ? this.db.prepare("SELECT * FROM runs WHERE state IN ('QUEUED', 'RUNNING') ORDER BY id").all()
-      : this.db.prepare("SELECT * FROM runs WHERE state IN ('QUEUED', 'RUNNING') AND job = ? ORDER BY id").all(job);
+    const rows =
+      job === undefined
+        ? this.db.prepare("SELECT * FROM runs WHERE state IN ('QUEUED', 'RUNNING') ORDER BY id").all()
+        : this.db.prepare("SELECT * FROM runs WHERE state IN ('QUEUED', 'RUNNING') AND job = ? ORDER BY id").all(job);
     return (rows as RunRecord[]).map(toRun);
   }
 
   /** QUEUED → RUNNING with its task, written before the launch is sent. False if the run was no longer QUEUED. */
   markLaunched(id: number, taskId: string, agentId: string, now: number): boolean {
-    return this.db.prepare("UPDATE runs SET state = 'RUNNING', task_id = ?, agent_id = ?, started_at = ? WHERE id = ? AND state = 'QUEUED'")
-      .run(taskId, agentId, now, id).changes > 0;
+    return (
+      this.db
+        .prepare(
+          "UPDATE runs SET state = 'RUNNING', task_id = ?, agent_id = ?, started_at = ? WHERE id = ? AND state = 'QUEUED'",
+        )
+        .run(taskId, agentId, now, id).changes > 0
+    );
   }
 
   /** Back to QUEUED after the master refused the launch outright. */
   unlaunch(id: number): void {
-    this.db.prepare("UPDATE runs SET state = 'QUEUED', task_id = NULL, agent_id = NULL, started_at = NULL WHERE id = ? AND state = 'RUNNING'").run(id);
+    this.db
+      .prepare(
+        "UPDATE runs SET state = 'QUEUED', task_id = NULL, agent_id = NULL, started_at = NULL WHERE id = ? AND state = 'RUNNING'",
+      )
+      .run(id);
   }
 
   setAgent(id: number, agentId: string): void {
-    this.db.prepare('UPDATE runs SET agent_id = ? WHERE id = ? AND (agent_id IS NULL OR agent_id <> ?)').run(agentId, id, agentId);
+    this.db
+      .prepare('UPDATE runs SET agent_id = ? WHERE id = ? AND (agent_id IS NULL OR agent_id <> ?)')
+      .run(agentId, id, agentId);
   }
 
   setKillReason(id: number, reason: RunReason): void {
@@ -247,10 +393,20 @@ export class CronStore {
    * Ends an active run and stores the notifications `notify` makes of it, in one transaction: a crash cannot
    * end a run and lose its notification. Idempotent: false when the run had already ended (a duplicate update).
    */
-  finishRun(id: number, end: { state: RunState; reason: RunReason; exitCode?: number; message?: string }, now: number, notify?: NotifyOnEnd): boolean {
+  finishRun(
+    id: number,
+    end: { state: RunState; reason: RunReason; exitCode?: number; message?: string },
+    now: number,
+    notify?: NotifyOnEnd,
+  ): boolean {
     return this.db.transaction(() => {
-      const changed = this.db.prepare(`UPDATE runs SET state = ?, reason = ?, exit_code = ?, message = COALESCE(?, message), ended_at = ?
-        WHERE id = ? AND state IN ('QUEUED', 'RUNNING')`).run(end.state, end.reason, end.exitCode ?? null, end.message ?? null, now, id).changes > 0;
+      const changed =
+        this.db
+          .prepare(
+            `UPDATE runs SET state = ?, reason = ?, exit_code = ?, message = COALESCE(?, message), ended_at = ?
+        WHERE id = ? AND state IN ('QUEUED', 'RUNNING')`,
+          )
+          .run(end.state, end.reason, end.exitCode ?? null, end.message ?? null, now, id).changes > 0;
       if (changed && notify) {
         const run = this.getRun(id)!;
         this.insertNotifications(run, notify(run), now);
@@ -262,14 +418,20 @@ export class CronStore {
   // ---- notifications ----------------------------------------------------------------------------------
 
   private insertNotifications(run: RunRow, made: readonly NewNotification[], now: number): void {
-    const insert = this.db.prepare(`INSERT INTO notifications (run_id, job, event, target, body, state, next_at, attempts, created_at)
+    const insert = this.db
+      .prepare(`INSERT INTO notifications (run_id, job, event, target, body, state, next_at, attempts, created_at)
       VALUES (?, ?, ?, ?, ?, 'PENDING', ?, '[]', ?)`);
-    for (const n of made) insert.run(run.id, run.job, n.event, JSON.stringify(n.target), JSON.stringify(n.body), now, now);
+    for (const n of made)
+      insert.run(run.id, run.job, n.event, JSON.stringify(n.target), JSON.stringify(n.body), now, now);
   }
 
   /** Every notification still to be delivered (a restart picks them up from here). */
   pendingNotifications(): NotificationRecord[] {
-    return (this.db.prepare("SELECT * FROM notifications WHERE state = 'PENDING' ORDER BY next_at, id").all() as NotificationRow[]).map(toNotification);
+    return (
+      this.db
+        .prepare("SELECT * FROM notifications WHERE state = 'PENDING' ORDER BY next_at, id")
+        .all() as NotificationRow[]
+    ).map(toNotification);
   }
 
   getNotification(id: number): NotificationRecord | undefined {
@@ -278,12 +440,20 @@ export class CronStore {
   }
 
   /** Appends a delivery attempt and sets the notification's new state (and next try). */
-  recordDelivery(id: number, attempt: DeliveryAttempt, state: NotificationRecord['state'], nextAt: number | null): void {
+  recordDelivery(
+    id: number,
+    attempt: DeliveryAttempt,
+    state: NotificationRecord['state'],
+    nextAt: number | null,
+  ): void {
     this.db.transaction(() => {
-      const row = this.db.prepare('SELECT attempts FROM notifications WHERE id = ?').get(id) as { attempts: string } | undefined;
+      const row = this.db.prepare('SELECT attempts FROM notifications WHERE id = ?').get(id) as
+        { attempts: string } | undefined;
       if (!row) return;
       const attempts = [...(JSON.parse(row.attempts) as DeliveryAttempt[]), attempt];
-      this.db.prepare('UPDATE notifications SET attempts = ?, state = ?, next_at = ? WHERE id = ?').run(JSON.stringify(attempts), state, nextAt, id);
+      this.db
+        .prepare('UPDATE notifications SET attempts = ?, state = ?, next_at = ? WHERE id = ?')
+        .run(JSON.stringify(attempts), state, nextAt, id);
     })();
   }
 
@@ -291,20 +461,28 @@ export class CronStore {
   notificationsOf(runIds: readonly number[]): Map<number, NotificationRecord[]> {
     const out = new Map<number, NotificationRecord[]>();
     if (runIds.length === 0) return out;
-    const rows = this.db.prepare(`SELECT * FROM notifications WHERE run_id IN (${runIds.map(() => '?').join(',')}) ORDER BY id`).all(...runIds) as NotificationRow[];
+    const rows = this.db
+      .prepare(`SELECT * FROM notifications WHERE run_id IN (${runIds.map(() => '?').join(',')}) ORDER BY id`)
+      .all(...runIds) as NotificationRow[];
     for (const n of rows.map(toNotification)) out.set(n.runId, [...(out.get(n.runId) ?? []), n]);
     return out;
   }
 
   /** When the job's newest SUCCEEDED run ended. */
   lastSuccessMs(job: string): number | null {
-    const r = this.db.prepare("SELECT MAX(ended_at) AS t FROM runs WHERE job = ? AND state = 'SUCCEEDED'").get(job) as { t: number | null };
+    const r = this.db.prepare("SELECT MAX(ended_at) AS t FROM runs WHERE job = ? AND state = 'SUCCEEDED'").get(job) as {
+      t: number | null;
+    };
     return r.t;
   }
 
   stats(job: string): RunStats {
-    const r = this.db.prepare(`SELECT SUM(state = 'SUCCEEDED') AS succeeded, SUM(state IN ('SUCCEEDED', 'FAILED', 'MISSED', 'KILLED')) AS finished,
-      MAX(CASE WHEN state = 'SUCCEEDED' THEN ended_at END) AS lastSuccess FROM runs WHERE job = ?`).get(job) as { succeeded: number | null; finished: number | null; lastSuccess: number | null };
+    const r = this.db
+      .prepare(
+        `SELECT SUM(state = 'SUCCEEDED') AS succeeded, SUM(state IN ('SUCCEEDED', 'FAILED', 'MISSED', 'KILLED')) AS finished,
+      MAX(CASE WHEN state = 'SUCCEEDED' THEN ended_at END) AS lastSuccess FROM runs WHERE job = ?`,
+      )
+      .get(job) as { succeeded: number | null; finished: number | null; lastSuccess: number | null };
     return { succeeded: r.succeeded ?? 0, finished: r.finished ?? 0, lastSuccessMs: r.lastSuccess };
   }
 
@@ -316,23 +494,43 @@ export class CronStore {
   prune(keepRunsPerJob: number, maxAgeMs: number, now: number): { runs: number; ledger: number } {
     return this.db.transaction(() => {
       const cutoff = now - maxAgeMs;
-      const runs = this.db.prepare(`DELETE FROM runs WHERE state NOT IN ('QUEUED', 'RUNNING') AND (ended_at < ? OR id IN (
-        SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY job ORDER BY id DESC) AS n FROM runs WHERE state NOT IN ('QUEUED', 'RUNNING')) WHERE n > ?))`)
+      const runs = this.db
+        .prepare(
+          `DELETE FROM runs WHERE state NOT IN ('QUEUED', 'RUNNING') AND (ended_at < ? OR id IN (
+        SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY job ORDER BY id DESC) AS n FROM runs WHERE state NOT IN ('QUEUED', 'RUNNING')) WHERE n > ?))`,
+        )
         .run(cutoff, keepRunsPerJob).changes;
       // A schedule slot at or before its job's cursor (a dependency slot at or before its watermark) is never
       // looked at again; manual slots never are. A removed job's rows go by age alone.
-      const ledger = this.db.prepare(`DELETE FROM ledger WHERE decided_at < @cutoff AND slot_ms <= COALESCE((
+      const ledger = this.db
+        .prepare(
+          `DELETE FROM ledger WHERE decided_at < @cutoff AND slot_ms <= COALESCE((
         SELECT CASE ledger.trigger WHEN 'schedule' THEN cursor_ms WHEN 'dependency' THEN dep_watermark_ms ELSE ledger.slot_ms END
-        FROM jobs WHERE jobs.name = ledger.job), ledger.slot_ms)`).run({ cutoff }).changes;
+        FROM jobs WHERE jobs.name = ledger.job), ledger.slot_ms)`,
+        )
+        .run({ cutoff }).changes;
       // A pruned run's delivered or failed notifications go with it; pending ones are still owed.
-      this.db.prepare("DELETE FROM notifications WHERE state <> 'PENDING' AND run_id NOT IN (SELECT id FROM runs)").run();
+      this.db
+        .prepare("DELETE FROM notifications WHERE state <> 'PENDING' AND run_id NOT IN (SELECT id FROM runs)")
+        .run();
       return { runs, ledger };
     })();
   }
 }
 
-interface JobRecord { name: string; spec: string; created_at: number; updated_at: number; cursor_ms: number; dep_watermark_ms: number }
+interface JobRecord {
+  name: string;
+  spec: string;
+  created_at: number;
+  updated_at: number;
+  cursor_ms: number;
+  dep_watermark_ms: number;
+}
 const toJob = (r: JobRecord): StoredJob => ({
   // Jobs stored before parameters and notifications existed get their defaults.
-  spec: { parameters: [], notify: [], ...JSON.parse(r.spec) } as JobSpec, createdAt: r.created_at, updatedAt: r.updated_at, cursorMs: r.cursor_ms, depWatermarkMs: r.dep_watermark_ms,
+  spec: { parameters: [], notify: [], ...JSON.parse(r.spec) } as JobSpec,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+  cursorMs: r.cursor_ms,
+  depWatermarkMs: r.dep_watermark_ms,
 });

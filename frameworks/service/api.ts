@@ -3,15 +3,27 @@
  * the SDK's `ServiceRequestSchema`, dispatch to one small handler per call, reply `{ ok, ... }`.
  */
 import { ApiError, serveRequests, type Logger, type NatsConnection } from 'agora/sdk';
-import { SERVICE_API_SUBJECT, ServiceRequestSchema, type ServiceReplies, type ServiceRequestParsed } from 'agora/sdk/service';
+import {
+  SERVICE_API_SUBJECT,
+  ServiceRequestSchema,
+  type ServiceReplies,
+  type ServiceRequestParsed,
+} from 'agora/sdk/service';
 import type { ServiceFramework } from './service';
 import { appDetail, appSummary, deploymentView, endpointsOf, listDeployments, loadBalancedApps } from './views';
 
-type Handlers = { [K in keyof ServiceReplies]: (fw: ServiceFramework, req: Extract<ServiceRequestParsed, { type: K }>) => ServiceReplies[K] };
+type Handlers = {
+  [K in keyof ServiceReplies]: (
+    fw: ServiceFramework,
+    req: Extract<ServiceRequestParsed, { type: K }>,
+  ) => ServiceReplies[K];
+};
 
 const handlers: Handlers = {
   deploy: (fw, r) => fw.deploy(r.app, r.force),
-  list: (fw) => ({ apps: [...fw.apps.values()].sort((a, b) => a.def.id.localeCompare(b.def.id)).map((a) => appSummary(fw, a)) }),
+  list: (fw) => ({
+    apps: [...fw.apps.values()].sort((a, b) => a.def.id.localeCompare(b.def.id)).map((a) => appSummary(fw, a)),
+  }),
   show: (fw, r) => ({ app: appDetail(fw, fw.mustApp(r.appId)) }),
   scale: (fw, r) => fw.scale(r.appId, r.instances, r.force),
   restart: (fw, r) => fw.restart(r.appId, r.force),
@@ -25,7 +37,13 @@ const handlers: Handlers = {
   cancel: (fw, r) => fw.cancel(r.deploymentId),
   endpoints: (fw, r) => {
     const ids = r.appId ? [fw.mustApp(r.appId).def.id] : [...fw.apps.keys()].sort();
-    return { endpoints: ids.map((appId) => ({ appId, portCount: fw.apps.get(appId)!.def.ports.length, endpoints: endpointsOf(fw, appId) })) };
+    return {
+      endpoints: ids.map((appId) => ({
+        appId,
+        portCount: fw.apps.get(appId)!.def.ports.length,
+        endpoints: endpointsOf(fw, appId),
+      })),
+    };
   },
   loadBalancers: (fw) => ({ loadBalancers: loadBalancedApps(fw) }),
   destroyVolumes: (fw, r) => fw.destroyVolumes(r.appId, r.persistenceIds),

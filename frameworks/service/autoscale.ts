@@ -18,10 +18,22 @@ import type { ServiceFramework } from './service';
 export const AUTOSCALE_INTERVAL_MS = 5000;
 
 /** One round: new usage reports in, decisions made and carried out. Synchronous. */
-export function autoscaleStep(fw: ServiceFramework, reports: readonly { taskId: string; usage: Usage }[], now: number, log: Logger): void {
-  fw.usageSamples = recordUsage(fw.usageSamples, reports.map((r) => ({
-    taskId: r.taskId, cpuSeconds: r.usage.cpuUserSeconds + r.usage.cpuSystemSeconds, memBytes: r.usage.memBytes, timestamp: r.usage.timestamp,
-  })), now);
+export function autoscaleStep(
+  fw: ServiceFramework,
+  reports: readonly { taskId: string; usage: Usage }[],
+  now: number,
+  log: Logger,
+): void {
+  fw.usageSamples = recordUsage(
+    fw.usageSamples,
+    reports.map((r) => ({
+      taskId: r.taskId,
+      cpuSeconds: r.usage.cpuUserSeconds + r.usage.cpuSystemSeconds,
+      memBytes: r.usage.memBytes,
+      timestamp: r.usage.timestamp,
+    })),
+    now,
+  );
   for (const appId of [...fw.autoscale.keys()]) if (!fw.apps.get(appId)?.def.autoscale) fw.autoscale.delete(appId);
   for (const app of fw.apps.values()) {
     const a = app.def.autoscale;
@@ -33,7 +45,12 @@ export function autoscaleStep(fw: ServiceFramework, reports: readonly { taskId: 
       if (u !== undefined) usages.push(u);
     }
     const dep = activeDeployment({ apps: fw.apps, versions: fw.versions, deployments: fw.deployments }, app.def.id);
-    const r = evaluate(fw.autoscale.get(app.def.id) ?? NEW_AUTOSCALE_STATE, { def: app.def, usages, now, ...(dep ? { deploymentInProgress: dep.id } : {}) });
+    const r = evaluate(fw.autoscale.get(app.def.id) ?? NEW_AUTOSCALE_STATE, {
+      def: app.def,
+      usages,
+      now,
+      ...(dep ? { deploymentInProgress: dep.id } : {}),
+    });
     fw.autoscale.set(app.def.id, r.state);
     if (r.scaleTo === undefined) continue;
     try {
@@ -47,7 +64,11 @@ export function autoscaleStep(fw: ServiceFramework, reports: readonly { taskId: 
 
 /** Runs `autoscaleStep` on a timer; one round at a time, skipped while no app is autoscaled. */
 export function startAutoscaler(opts: {
-  framework: ServiceFramework; usage: () => Promise<TaskUsageReply['usage']>; clock: Clock; log: Logger; intervalMs?: number;
+  framework: ServiceFramework;
+  usage: () => Promise<TaskUsageReply['usage']>;
+  clock: Clock;
+  log: Logger;
+  intervalMs?: number;
 }): { stop(): void } {
   const { framework: fw, log } = opts;
   let busy = false;
@@ -63,7 +84,9 @@ export function startAutoscaler(opts: {
       busy = false;
     }
   };
-  const timer = setInterval(() => { round().catch((e: Error) => log.error({ err: e.message }, 'autoscaler round failed')); }, opts.intervalMs ?? AUTOSCALE_INTERVAL_MS);
+  const timer = setInterval(() => {
+    round().catch((e: Error) => log.error({ err: e.message }, 'autoscaler round failed'));
+  }, opts.intervalMs ?? AUTOSCALE_INTERVAL_MS);
   timer.unref();
   return { stop: () => clearInterval(timer) };
 }

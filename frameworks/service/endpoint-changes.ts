@@ -12,7 +12,8 @@ export function endpointSignatures(apps: ReadonlyMap<string, App>, instances: It
     ready.set(i.appId, [...(ready.get(i.appId) ?? []), `${i.instanceId}@${i.hostname}:${i.ports.join(',')}`]);
   }
   const out = new Map<string, string>();
-  for (const [appId, app] of apps) out.set(appId, `${app.def.ports.length}|${(ready.get(appId) ?? []).sort().join(' ')}`);
+  for (const [appId, app] of apps)
+    out.set(appId, `${app.def.ports.length}|${(ready.get(appId) ?? []).sort().join(' ')}`);
   return out;
 }
 

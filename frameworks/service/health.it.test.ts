@@ -39,7 +39,10 @@ const makeHealthy = (i: InstanceView) => writeFileSync(join(sandboxOf(i), 'healt
 const makeSick = (i: InstanceView) => rmSync(join(sandboxOf(i), 'healthy'));
 
 /** Snapshots of one app's instances after every tick of the framework, until stopped. */
-interface Recording { snapshots: Instance[][]; stop(): void }
+interface Recording {
+  snapshots: Instance[][];
+  stop(): void;
+}
 const recordings: Recording[] = [];
 function record(appId: string): Recording {
   const fw = svc.framework;
@@ -49,17 +52,31 @@ function record(appId: string): Recording {
     original.call(this);
     snapshots.push([...this.instances.values()].filter((i) => i.appId === appId).map((i) => ({ ...i })));
   };
-  const r: Recording = { snapshots, stop: () => { fw.tick = original; } };
+  const r: Recording = {
+    snapshots,
+    stop: () => {
+      fw.tick = original;
+    },
+  };
   recordings.push(r);
   return r;
 }
 
 beforeAll(async () => {
-  cluster = await startCluster({ agents: [0, 1, 2].map((i) => ({ hostname: `agent-${i}`, attributes: `rack:r${i + 1}` })) });
-  svc = await startService({ natsUrl: cluster.natsUrl, dataDir: join(cluster.dir, 'service'), tickMs: 200, log: createLogger('service', { level: 'silent' }) });
+  cluster = await startCluster({
+    agents: [0, 1, 2].map((i) => ({ hostname: `agent-${i}`, attributes: `rack:r${i + 1}` })),
+  });
+  svc = await startService({
+    natsUrl: cluster.natsUrl,
+    dataDir: join(cluster.dir, 'service'),
+    tickMs: 200,
+    log: createLogger('service', { level: 'silent' }),
+  });
   nc = await connectNats({ servers: cluster.natsUrl, name: 'service-health-it' });
 });
-afterEach(() => { for (const r of recordings.splice(0).reverse()) r.stop(); });
+afterEach(() => {
+  for (const r of recordings.splice(0).reverse()) r.stop();
+});
 afterAll(async () => {
   await nc?.drain().catch(() => undefined);
   await svc?.stop().catch(() => undefined);
@@ -68,16 +85,32 @@ afterAll(async () => {
 
 const small = { cpus: 0.1, mem: 16 };
 /** Passes while the task's sandbox holds `healthy`; two failures in a row (~0.6 s) after a success make it unhealthy. */
-const fileCheck = (gracePeriodSeconds = 2) =>
-  ({ type: 'COMMAND' as const, command: 'test -f healthy', gracePeriodSeconds, intervalSeconds: 0.3, timeoutSeconds: 5, consecutiveFailures: 2 });
+const fileCheck = (gracePeriodSeconds = 2) => ({
+  type: 'COMMAND' as const,
+  command: 'test -f healthy',
+  gracePeriodSeconds,
+  intervalSeconds: 0.3,
+  timeoutSeconds: 5,
+  consecutiveFailures: 2,
+});
 const HALF = { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 };
 
 it('kills and replaces unhealthy instances, never more than the kill budget (2 of 4 at minimumHealthCapacity 0.5) at once', async () => {
   const n = 4;
   const budget = 2; // max(1, floor((1 − 0.5) × 4))
-  const { deploymentId } = await api({ type: 'deploy', app: { id: '/sick', cmd: 'touch healthy; sleep 1100', instances: n, ...small,
-    // A 1.5 s backoff keeps the replacements from running before every sick instance has been reported.
-    upgradeStrategy: HALF, backoff: { backoffSeconds: 1.5 }, healthChecks: [fileCheck()] } });
+  const { deploymentId } = await api({
+    type: 'deploy',
+    app: {
+      id: '/sick',
+      cmd: 'touch healthy; sleep 1100',
+      instances: n,
+      ...small,
+      // A 1.5 s backoff keeps the replacements from running before every sick instance has been reported.
+      upgradeStrategy: HALF,
+      backoff: { backoffSeconds: 1.5 },
+      healthChecks: [fileCheck()],
+    },
+  });
   await succeeded(deploymentId!, '4 healthy instances');
   const before = (await show('/sick')).instanceList;
   expect(before.every((i) => i.healthy === true && i.ready)).toBe(true);
@@ -85,10 +118,16 @@ it('kills and replaces unhealthy instances, never more than the kill budget (2 o
   const rec = record('/sick');
   for (const i of before) makeSick(i); // all four fail their check within one interval
   const oldIds = new Set(before.map((i) => i.taskId));
-  const after = await eventually(async () => {
-    const a = await show('/sick');
-    return a.ready === n && a.instanceList.length === n && a.instanceList.every((i) => !oldIds.has(i.taskId)) ? a : undefined;
-  }, 'all four replaced by healthy instances', 40_000);
+  const after = await eventually(
+    async () => {
+      const a = await show('/sick');
+      return a.ready === n && a.instanceList.length === n && a.instanceList.every((i) => !oldIds.has(i.taskId))
+        ? a
+        : undefined;
+    },
+    'all four replaced by healthy instances',
+    40_000,
+  );
   rec.stop();
 
   expect(after.endpoints.length).toBe(n);
@@ -100,8 +139,13 @@ it('kills and replaces unhealthy instances, never more than the kill budget (2 o
     const down = n - running;
     maxDown = Math.max(maxDown, down);
     expect(list.filter((i) => i.killReason === 'UNHEALTHY').length).toBeLessThanOrEqual(budget);
-    if (down === budget && list.some((i) => i.state === 'RUNNING' && i.healthy === false)) budgetFullWithSickWaiting = true;
-    for (const i of list) if (i.killReason) { expect(i.killReason).toBe('UNHEALTHY'); killedForHealth.add(i.taskId); }
+    if (down === budget && list.some((i) => i.state === 'RUNNING' && i.healthy === false))
+      budgetFullWithSickWaiting = true;
+    for (const i of list)
+      if (i.killReason) {
+        expect(i.killReason).toBe('UNHEALTHY');
+        killedForHealth.add(i.taskId);
+      }
     expect(list.length).toBeLessThanOrEqual(n);
   }
   expect(maxDown).toBe(budget); // never more than the budget down, and the budget was used
@@ -111,25 +155,62 @@ it('kills and replaces unhealthy instances, never more than the kill budget (2 o
 });
 
 it('replaces an instance whose HTTP health endpoint dies while the task keeps running', async () => {
-  const { deploymentId } = await api({ type: 'deploy', app: { id: '/web', cmd: 'python3 -m http.server $PORT0 --bind 127.0.0.1 & sleep 1150', instances: 2,
-    cpus: 0.1, mem: 64, ports: [0], backoff: { backoffSeconds: 0.2 },
-    // One agent: the test agents share this host and the same port range, so two agents could hand out one port.
-    constraints: [['hostname', 'CLUSTER', 'agent-0']],
-    healthChecks: [{ type: 'HTTP', portIndex: 0, path: '/', gracePeriodSeconds: 10, intervalSeconds: 0.3, timeoutSeconds: 2, consecutiveFailures: 3 }] } });
+  const { deploymentId } = await api({
+    type: 'deploy',
+    app: {
+      id: '/web',
+      cmd: 'python3 -m http.server $PORT0 --bind 127.0.0.1 & sleep 1150',
+      instances: 2,
+      cpus: 0.1,
+      mem: 64,
+      ports: [0],
+      backoff: { backoffSeconds: 0.2 },
+      // One agent: the test agents share this host and the same port range, so two agents could hand out one port.
+      constraints: [['hostname', 'CLUSTER', 'agent-0']],
+      healthChecks: [
+        {
+          type: 'HTTP',
+          portIndex: 0,
+          path: '/',
+          gracePeriodSeconds: 10,
+          intervalSeconds: 0.3,
+          timeoutSeconds: 2,
+          consecutiveFailures: 3,
+        },
+      ],
+    },
+  });
   await succeeded(deploymentId!, '2 instances passing their HTTP check', 30_000);
   const [victim, bystander] = (await show('/web')).instanceList;
   const rec = record('/web');
-  const pids = await eventually(() => execFileSync('pgrep', ['-f', `http.server ${victim.ports[0]} `]).toString().trim().split('\n').map(Number), 'the victim\'s server pid');
+  const pids = await eventually(
+    () =>
+      execFileSync('pgrep', ['-f', `http.server ${victim.ports[0]} `])
+        .toString()
+        .trim()
+        .split('\n')
+        .map(Number),
+    "the victim's server pid",
+  );
   let signalled = 0;
   for (const pid of pids) {
-    try { process.kill(pid, 'SIGKILL'); signalled++; } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; }
+    try {
+      process.kill(pid, 'SIGKILL');
+      signalled++;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    }
   }
   expect(signalled).toBeGreaterThan(0);
 
-  const after = await eventually(async () => {
-    const a = await show('/web');
-    return a.ready === 2 && !a.instanceList.some((i) => i.taskId === victim.taskId) ? a : undefined;
-  }, 'the victim replaced by a healthy instance', 30_000);
+  const after = await eventually(
+    async () => {
+      const a = await show('/web');
+      return a.ready === 2 && !a.instanceList.some((i) => i.taskId === victim.taskId) ? a : undefined;
+    },
+    'the victim replaced by a healthy instance',
+    30_000,
+  );
   rec.stop();
   const killed = rec.snapshots.flat().filter((i) => i.killReason !== undefined);
   expect(new Set(killed.map((i) => `${i.taskId} ${i.killReason}`))).toEqual(new Set([`${victim.taskId} UNHEALTHY`]));
@@ -139,7 +220,14 @@ it('replaces an instance whose HTTP health endpoint dies while the task keeps ru
 });
 
 it('rolls out a new version counting new instances only once their health checks pass', async () => {
-  const def = { id: '/rolling', cmd: 'touch healthy; sleep 1200', instances: 4, ...small, upgradeStrategy: HALF, healthChecks: [fileCheck()] };
+  const def = {
+    id: '/rolling',
+    cmd: 'touch healthy; sleep 1200',
+    instances: 4,
+    ...small,
+    upgradeStrategy: HALF,
+    healthChecks: [fileCheck()],
+  };
   const v1 = await api({ type: 'deploy', app: def });
   await succeeded(v1.deploymentId!, 'v1 up');
   const rec = record('/rolling');
@@ -162,8 +250,15 @@ it('rolls out a new version counting new instances only once their health checks
 
 it('stalls a version whose health check never passes with the old healthy instances up, then rolls back at the deadline', async () => {
   const deadlineS = 5;
-  const def = { id: '/never', cmd: 'touch healthy; sleep 1300', instances: 4, ...small, upgradeStrategy: HALF, healthChecks: [fileCheck(0.5)],
-    deployment: { progressDeadlineSeconds: deadlineS } };
+  const def = {
+    id: '/never',
+    cmd: 'touch healthy; sleep 1300',
+    instances: 4,
+    ...small,
+    upgradeStrategy: HALF,
+    healthChecks: [fileCheck(0.5)],
+    deployment: { progressDeadlineSeconds: deadlineS },
+  };
   const v1 = await api({ type: 'deploy', app: def });
   await succeeded(v1.deploymentId!, 'v1 up');
   const v1Tasks = new Set((await show('/never')).instanceList.map((i) => i.taskId));
@@ -171,25 +266,47 @@ it('stalls a version whose health check never passes with the old healthy instan
   const v2 = await api({ type: 'deploy', app: { ...def, cmd: 'sleep 1301' } }); // never creates `healthy`
 
   // Stuck: the budget's 2 old instances replaced by 2 new ones that run but fail their check, and no further.
-  const stuck = await eventually(async () => {
-    const [a, d] = await Promise.all([show('/never'), deployment(v2.deploymentId!)]);
-    const fresh = a.instanceList.filter((i) => i.version === 2);
-    return d.state === 'RUNNING' && d.old === 2 && fresh.length === 2 && fresh.every((i) => i.state === 'RUNNING' && i.healthy === false) ? a : undefined;
-  }, 'v2 stuck unhealthy', 10_000);
+  const stuck = await eventually(
+    async () => {
+      const [a, d] = await Promise.all([show('/never'), deployment(v2.deploymentId!)]);
+      const fresh = a.instanceList.filter((i) => i.version === 2);
+      return d.state === 'RUNNING' &&
+        d.old === 2 &&
+        fresh.length === 2 &&
+        fresh.every((i) => i.state === 'RUNNING' && i.healthy === false)
+        ? a
+        : undefined;
+    },
+    'v2 stuck unhealthy',
+    10_000,
+  );
   const survivors = stuck.instanceList.filter((i) => i.version === 1);
-  expect(survivors.map((i) => [i.healthy, i.ready])).toEqual([[true, true], [true, true]]);
+  expect(survivors.map((i) => [i.healthy, i.ready])).toEqual([
+    [true, true],
+    [true, true],
+  ]);
   expect(stuck.endpoints.map((e) => e.instanceId).sort()).toEqual(survivors.map((i) => i.instanceId).sort());
-  for (let k = 0; k < 5; k++) { // and it stays so until the deadline
+  for (let k = 0; k < 5; k++) {
+    // and it stays so until the deadline
     const d = await deployment(v2.deploymentId!);
     if (d.state !== 'RUNNING') break;
     expect([d.ready, d.old]).toEqual([0, 2]);
     await new Promise((r) => setTimeout(r, 300));
   }
 
-  const failed = await eventually(async () => { const d = await deployment(v2.deploymentId!); return d.state === 'FAILED' ? d : undefined; }, 'the deadline', 15_000);
+  const failed = await eventually(
+    async () => {
+      const d = await deployment(v2.deploymentId!);
+      return d.state === 'FAILED' ? d : undefined;
+    },
+    'the deadline',
+    15_000,
+  );
   expect(failed.message).toMatch(new RegExp(`no progress for ${deadlineS}s`));
   expect(failed.ready).toBe(0);
-  const rollback = (await api({ type: 'deployments', appId: '/never', all: true })).deployments.find((d) => d.rollbackOf === v2.deploymentId)!;
+  const rollback = (await api({ type: 'deployments', appId: '/never', all: true })).deployments.find(
+    (d) => d.rollbackOf === v2.deploymentId,
+  )!;
   expect(rollback.kind).toBe('rollback');
   await succeeded(rollback.id, 'rolled back to v1');
   rec.stop();
@@ -202,16 +319,33 @@ it('stalls a version whose health check never passes with the old healthy instan
   const app = await show('/never');
   expect(app.version).toBe(1);
   expect(app.instanceList.map((i) => [i.version, i.ready])).toEqual(Array(4).fill([1, true]));
-  for (const s of survivors) { expect(v1Tasks.has(s.taskId)).toBe(true); expect(app.instanceList.map((i) => i.taskId)).toContain(s.taskId); }
+  for (const s of survivors) {
+    expect(v1Tasks.has(s.taskId)).toBe(true);
+    expect(app.instanceList.map((i) => i.taskId)).toContain(s.taskId);
+  }
   await removeApp('/never');
 });
 
 it('lists as endpoints only the instances whose health checks pass', async () => {
   // A long grace period: instances that never pass stay unready (not killed) until their file appears.
-  const { deploymentId } = await api({ type: 'deploy', app: { id: '/endpoints', cmd: 'sleep 1400', instances: 3, ...small, ports: [0],
-    backoff: { backoffSeconds: 0.2 }, healthChecks: [fileCheck(60)] } });
-  const endpoints = async () => (await api({ type: 'endpoints', appId: '/endpoints' })).endpoints[0].endpoints.map((e) => e.instanceId);
-  const running = await eventually(async () => { const a = await show('/endpoints'); return a.running === 3 ? a : undefined; }, '3 running');
+  const { deploymentId } = await api({
+    type: 'deploy',
+    app: {
+      id: '/endpoints',
+      cmd: 'sleep 1400',
+      instances: 3,
+      ...small,
+      ports: [0],
+      backoff: { backoffSeconds: 0.2 },
+      healthChecks: [fileCheck(60)],
+    },
+  });
+  const endpoints = async () =>
+    (await api({ type: 'endpoints', appId: '/endpoints' })).endpoints[0].endpoints.map((e) => e.instanceId);
+  const running = await eventually(async () => {
+    const a = await show('/endpoints');
+    return a.running === 3 ? a : undefined;
+  }, '3 running');
   await new Promise((r) => setTimeout(r, 1000)); // several check intervals: still no verdict, still no endpoint
   expect(await endpoints()).toEqual([]);
   expect((await show('/endpoints')).ready).toBe(0);
@@ -221,18 +355,28 @@ it('lists as endpoints only the instances whose health checks pass', async () =>
   makeHealthy(a);
   await eventually(async () => (await endpoints()).join() === a.instanceId, 'a listed');
   makeHealthy(b);
-  const both = [a, b].sort((x, y) => x.launchedAt - y.launchedAt || x.instanceId.localeCompare(y.instanceId)).map((i) => i.instanceId).join();
+  const both = [a, b]
+    .sort((x, y) => x.launchedAt - y.launchedAt || x.instanceId.localeCompare(y.instanceId))
+    .map((i) => i.instanceId)
+    .join();
   await eventually(async () => (await endpoints()).join() === both, 'a and b listed');
   const shown = await show('/endpoints');
   expect(shown.endpoints.map((e) => e.instanceId).join()).toBe(both);
-  expect(shown.endpoints.every((e) => { const i = shown.instanceList.find((x) => x.instanceId === e.instanceId)!; return i.healthy === true && e.host === i.hostname && e.ports.join() === i.ports.join(); })).toBe(true);
+  expect(
+    shown.endpoints.every((e) => {
+      const i = shown.instanceList.find((x) => x.instanceId === e.instanceId)!;
+      return i.healthy === true && e.host === i.hostname && e.ports.join() === i.ports.join();
+    }),
+  ).toBe(true);
   expect(shown.instanceList.find((i) => i.instanceId === c.instanceId)?.ready).toBe(false);
 
   makeSick(a); // a fails its check: dropped from the endpoints at once, then killed and replaced
   await eventually(async () => (await endpoints()).join() === b.instanceId, 'only b listed');
   const after = await eventually(async () => {
     const x = await show('/endpoints');
-    return x.instanceList.length === 3 && !x.instanceList.some((i) => i.instanceId === a.instanceId) && x.running === 3 ? x : undefined;
+    return x.instanceList.length === 3 && !x.instanceList.some((i) => i.instanceId === a.instanceId) && x.running === 3
+      ? x
+      : undefined;
   }, 'a replaced');
   expect(after.endpoints.map((e) => e.instanceId)).toEqual([b.instanceId]); // its replacement has not passed yet
   await removeApp('/endpoints');

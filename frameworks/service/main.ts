@@ -28,7 +28,11 @@ export interface ServiceOptions {
   log?: Logger;
 }
 
-export interface RunningService { framework: ServiceFramework; driver: SchedulerDriver; stop(): Promise<void> }
+export interface RunningService {
+  framework: ServiceFramework;
+  driver: SchedulerDriver;
+  stop(): Promise<void>;
+}
 
 export async function startService(opts: ServiceOptions): Promise<RunningService> {
   const log = opts.log ?? createLogger('service');
@@ -36,30 +40,57 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const framework = new ServiceFramework(store, systemClock, log);
   const driver = new SchedulerDriver({
     natsUrl: opts.natsUrl,
-    framework: { id: store.frameworkId(), name: opts.name ?? 'service', roles: [opts.role ?? '*'], failoverTimeoutMs: opts.failoverTimeoutMs ?? 7 * 24 * 3600_000, apiSubject: SERVICE_API_SUBJECT },
+    framework: {
+      id: store.frameworkId(),
+      name: opts.name ?? 'service',
+      roles: [opts.role ?? '*'],
+      failoverTimeoutMs: opts.failoverTimeoutMs ?? 7 * 24 * 3600_000,
+      apiSubject: SERVICE_API_SUBJECT,
+    },
     scheduler: {
       registered: (d) => framework.registered(d),
       resourceOffers: (_d, offers) => framework.resourceOffers(offers),
       statusUpdate: (_d, s) => framework.statusUpdate(s),
-      error: (_d, message) => { log.error({ message }, 'master reported an error'); },
-      disconnected: () => { log.warn('disconnected from the master'); },
+      error: (_d, message) => {
+        log.error({ message }, 'master reported an error');
+      },
+      disconnected: () => {
+        log.warn('disconnected from the master');
+      },
     },
     log,
   });
   store.setFrameworkId(driver.frameworkId); // before subscribing: a crash right after still finds its tasks
   // The API has its own connection and answers from the stored state even while the master is away.
-  const apiConnection = await connectNats({ servers: opts.natsUrl, name: `framework:${opts.name ?? 'service'}:api`, log });
+  const apiConnection = await connectNats({
+    servers: opts.natsUrl,
+    name: `framework:${opts.name ?? 'service'}:api`,
+    log,
+  });
   const api = serveServiceApi(apiConnection, framework, log);
   framework.onEndpointsChanged = (appIds) => {
     const msg: EndpointsChanged = { type: 'endpoints-changed', appIds, at: Date.now() };
     apiConnection.publish(SERVICE_ENDPOINTS_SUBJECT, encode(msg));
   };
   await driver.start();
-  const tick = setInterval(() => { try { framework.tick(); } catch (e) { log.error({ err: e }, 'tick failed'); } }, opts.tickMs ?? 1000);
-  const autoscaler = startAutoscaler({ framework, usage: () => driver.usage(), clock: systemClock, log, intervalMs: opts.autoscaleIntervalMs });
+  const tick = setInterval(() => {
+    try {
+      framework.tick();
+    } catch (e) {
+      log.error({ err: e }, 'tick failed');
+    }
+  }, opts.tickMs ?? 1000);
+  const autoscaler = startAutoscaler({
+    framework,
+    usage: () => driver.usage(),
+    clock: systemClock,
+    log,
+    intervalMs: opts.autoscaleIntervalMs,
+  });
   log.info({ frameworkId: driver.frameworkId, dataDir: opts.dataDir }, 'service framework up');
   return {
-    framework, driver,
+    framework,
+    driver,
     async stop() {
       clearInterval(tick);
       autoscaler.stop();
@@ -73,16 +104,32 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 
 export async function main(argv = process.argv): Promise<void> {
   const program = new Command('agora-service')
-    .description('the long-running service framework (Marathon-like): apps kept running, placed by constraints, rolled without downtime')
-    .option('--nats <url>', 'NATS server of the cluster (env AGORA_NATS)', process.env.AGORA_NATS ?? 'nats://127.0.0.1:4222')
+    .description(
+      'the long-running service framework (Marathon-like): apps kept running, placed by constraints, rolled without downtime',
+    )
+    .option(
+      '--nats <url>',
+      'NATS server of the cluster (env AGORA_NATS)',
+      process.env.AGORA_NATS ?? 'nats://127.0.0.1:4222',
+    )
     .requiredOption('--data-dir <dir>', 'where its SQLite state lives')
     .option('--name <name>', 'framework name', 'service')
     .option('--role <role>', 'role it subscribes with', '*')
     .option('--failover-timeout <seconds>', 'how long the master keeps its tasks while it is away', '604800')
     .parse(argv);
   const o = program.opts<{ nats: string; dataDir: string; name: string; role: string; failoverTimeout: string }>();
-  const svc = await startService({ natsUrl: o.nats, dataDir: o.dataDir, name: o.name, role: o.role, failoverTimeoutMs: Number(o.failoverTimeout) * 1000 });
+  const svc = await startService({
+    natsUrl: o.nats,
+    dataDir: o.dataDir,
+    name: o.name,
+    role: o.role,
+    failoverTimeoutMs: Number(o.failoverTimeout) * 1000,
+  });
   stopOnSignals(createLogger('service'), () => svc.stop(), 'failover: running tasks keep running');
 }
 
-if (require.main === module) main().catch((err) => { process.stderr.write(`agora-service: ${(err as Error).message}\n`); process.exit(1); });
+if (require.main === module)
+  main().catch((err) => {
+    process.stderr.write(`agora-service: ${(err as Error).message}\n`);
+    process.exit(1);
+  });

@@ -19,8 +19,15 @@ let nc: NatsConnection;
 const { api, show, deployment, removeApp } = serviceClient(() => nc);
 
 beforeAll(async () => {
-  cluster = await startCluster({ agents: [0, 1, 2].map((i) => ({ hostname: `agent-${i}`, attributes: `rack:r${i + 1}` })) });
-  svc = await startService({ natsUrl: cluster.natsUrl, dataDir: join(cluster.dir, 'service'), tickMs: 200, log: createLogger('service', { level: 'silent' }) });
+  cluster = await startCluster({
+    agents: [0, 1, 2].map((i) => ({ hostname: `agent-${i}`, attributes: `rack:r${i + 1}` })),
+  });
+  svc = await startService({
+    natsUrl: cluster.natsUrl,
+    dataDir: join(cluster.dir, 'service'),
+    tickMs: 200,
+    log: createLogger('service', { level: 'silent' }),
+  });
   nc = await connectNats({ servers: cluster.natsUrl, name: 'service-it' });
 });
 afterAll(async () => {
@@ -32,8 +39,14 @@ afterAll(async () => {
 const small = { cpus: 0.1, mem: 16 };
 
 it('places 3 of 5 UNIQUE-hostname instances and says why 2 wait', async () => {
-  await api({ type: 'deploy', app: { id: '/uniq', cmd: 'sleep 1000', instances: 5, ...small, constraints: [['hostname', 'UNIQUE']] } });
-  const app = await eventually(async () => { const a = await show('/uniq'); return a.ready === 3 && a.waiting ? a : undefined; }, '3 ready, 2 waiting');
+  await api({
+    type: 'deploy',
+    app: { id: '/uniq', cmd: 'sleep 1000', instances: 5, ...small, constraints: [['hostname', 'UNIQUE']] },
+  });
+  const app = await eventually(async () => {
+    const a = await show('/uniq');
+    return a.ready === 3 && a.waiting ? a : undefined;
+  }, '3 ready, 2 waiting');
   expect(new Set(app.instanceList.map((i) => i.hostname))).toEqual(new Set(['agent-0', 'agent-1', 'agent-2']));
   expect(app.waiting).toBe('waiting: 3 offers violated UNIQUE hostname');
   expect(app.deployment?.state).toBe('RUNNING');
@@ -41,18 +54,30 @@ it('places 3 of 5 UNIQUE-hostname instances and says why 2 wait', async () => {
 });
 
 it('spreads GROUP_BY rack evenly', async () => {
-  const { deploymentId } = await api({ type: 'deploy', app: { id: '/spread', cmd: 'sleep 1000', instances: 6, ...small, constraints: [['rack', 'GROUP_BY']] } });
+  const { deploymentId } = await api({
+    type: 'deploy',
+    app: { id: '/spread', cmd: 'sleep 1000', instances: 6, ...small, constraints: [['rack', 'GROUP_BY']] },
+  });
   await eventually(async () => (await deployment(deploymentId!)).state === 'SUCCEEDED', 'spread deployment done');
   const app = await show('/spread');
   const perRack = new Map<string, number>();
-  for (const i of app.instanceList) { const r = i.attributes.find((a) => a.name === 'rack')!.text!; perRack.set(r, (perRack.get(r) ?? 0) + 1); }
+  for (const i of app.instanceList) {
+    const r = i.attributes.find((a) => a.name === 'rack')!.text!;
+    perRack.set(r, (perRack.get(r) ?? 0) + 1);
+  }
   expect(Object.fromEntries(perRack)).toEqual({ r1: 2, r2: 2, r3: 2 });
   expect(app.endpoints.length).toBe(6);
   await removeApp('/spread');
 });
 
 it('rolls 6 instances to a new version never below 3 ready (sampled every 100 ms)', async () => {
-  const def = { id: '/roll', cmd: 'sleep 1001', instances: 6, ...small, upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 } };
+  const def = {
+    id: '/roll',
+    cmd: 'sleep 1001',
+    instances: 6,
+    ...small,
+    upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 },
+  };
   const first = await api({ type: 'deploy', app: def });
   await eventually(async () => (await deployment(first.deploymentId!)).state === 'SUCCEEDED', 'v1 up');
   const second = await api({ type: 'deploy', app: { ...def, cmd: 'sleep 1002' } });
@@ -60,7 +85,10 @@ it('rolls 6 instances to a new version never below 3 ready (sampled every 100 ms
   for (;;) {
     const [app, dep] = await Promise.all([show('/roll'), deployment(second.deploymentId!)]);
     samples.push(app.ready);
-    if (dep.state !== 'RUNNING') { expect(dep.state).toBe('SUCCEEDED'); break; }
+    if (dep.state !== 'RUNNING') {
+      expect(dep.state).toBe('SUCCEEDED');
+      break;
+    }
     if (samples.length > 400) throw new Error('rolling upgrade did not finish in ~40 s');
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -79,10 +107,20 @@ it('backs off a crash-looping app: relaunch delays grow as configured', async ()
     return launch(offerIds, tasks, filters);
   };
   try {
-    await api({ type: 'deploy', app: { id: '/crash', cmd: 'sleep 0.1; exit 1', instances: 1, ...small,
-      backoff: { backoffSeconds: 0.5, backoffFactor: 2, maxLaunchDelaySeconds: 2 } } });
+    await api({
+      type: 'deploy',
+      app: {
+        id: '/crash',
+        cmd: 'sleep 0.1; exit 1',
+        instances: 1,
+        ...small,
+        backoff: { backoffSeconds: 0.5, backoffFactor: 2, maxLaunchDelaySeconds: 2 },
+      },
+    });
     await eventually(() => launches.length >= 5, '5 launches', 30_000);
-  } finally { svc.driver.launch = launch; }
+  } finally {
+    svc.driver.launch = launch;
+  }
   const gaps = launches.slice(1, 5).map((t, k) => t - launches[k]);
   // delays 0.5, 1, 2, 2 s plus the task's own ~0.1 s and status round trips
   expect(gaps[0]).toBeGreaterThanOrEqual(500);
@@ -96,30 +134,47 @@ it('backs off a crash-looping app: relaunch delays grow as configured', async ()
 });
 
 it('replaces an instance whose process is killed directly', async () => {
-  const { deploymentId } = await api({ type: 'deploy', app: { id: '/victim', cmd: 'sleep 1077', instances: 1, ...small, backoff: { backoffSeconds: 0.2 } } });
+  const { deploymentId } = await api({
+    type: 'deploy',
+    app: { id: '/victim', cmd: 'sleep 1077', instances: 1, ...small, backoff: { backoffSeconds: 0.2 } },
+  });
   await eventually(async () => (await deployment(deploymentId!)).state === 'SUCCEEDED', 'victim up');
   const before = (await show('/victim')).instanceList[0].taskId;
   const pids = execFileSync('pgrep', ['-f', 'sleep 1077']).toString().trim().split('\n').map(Number);
   // pgrep also matches short-lived wrappers of the launch chain: one may be gone already (ESRCH).
   let killed = 0;
   for (const pid of pids) {
-    try { process.kill(pid, 'SIGKILL'); killed++; } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; }
+    try {
+      process.kill(pid, 'SIGKILL');
+      killed++;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    }
   }
   expect(killed).toBeGreaterThan(0);
-  const after = await eventually(async () => {
-    const a = await show('/victim');
-    return a.ready === 1 && a.instanceList[0].taskId !== before ? a : undefined;
-  }, 'a replacement', 20_000);
+  const after = await eventually(
+    async () => {
+      const a = await show('/victim');
+      return a.ready === 1 && a.instanceList[0].taskId !== before ? a : undefined;
+    },
+    'a replacement',
+    20_000,
+  );
   expect(after.instanceList.length).toBe(1);
   await removeApp('/victim');
 });
 
 describe('the agora app CLI', () => {
-  const cli = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-    execFile(process.execPath, [join(__dirname, '..', '..', 'bin', 'agora'), ...args, '--nats', cluster.natsUrl],
-      { env: { ...process.env, AGORA_FROM_SOURCE: '1' }, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
+  const cli = (...args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        [join(__dirname, '..', '..', 'bin', 'agora'), ...args, '--nats', cluster.natsUrl],
+        { env: { ...process.env, AGORA_FROM_SOURCE: '1' }, timeout: 60_000 },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
 
   it('deploys with --wait, lists, shows, refuses a bad file, fails a stuck deployment, removes', async () => {
     const file = join(cluster.dir, 'cli-app.yaml');
@@ -138,7 +193,17 @@ describe('the agora app CLI', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/id: .*\n\s+instances: /);
 
-    writeFileSync(file, JSON.stringify({ id: '/stuck', cmd: 'sleep 1', cpus: 0.1, mem: 16, constraints: [['hostname', 'LIKE', 'nowhere']], deployment: { progressDeadlineSeconds: 1 } }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        id: '/stuck',
+        cmd: 'sleep 1',
+        cpus: 0.1,
+        mem: 16,
+        constraints: [['hostname', 'LIKE', 'nowhere']],
+        deployment: { progressDeadlineSeconds: 1 },
+      }),
+    );
     const stuck = await cli('app', 'deploy', file, '--wait');
     expect(stuck.code).toBe(1);
     expect(stuck.stderr).toMatch(/FAILED/);
@@ -149,14 +214,29 @@ describe('the agora app CLI', () => {
 });
 
 it('rolls back by itself when a deployment makes no progress before its deadline', async () => {
-  const def = { id: '/deadline', cmd: 'sleep 1300', instances: 2, ...small, deployment: { progressDeadlineSeconds: 1 } };
+  const def = {
+    id: '/deadline',
+    cmd: 'sleep 1300',
+    instances: 2,
+    ...small,
+    deployment: { progressDeadlineSeconds: 1 },
+  };
   const v1 = await api({ type: 'deploy', app: def });
   await eventually(async () => (await deployment(v1.deploymentId!)).state === 'SUCCEEDED', 'v1 up');
   const v1Tasks = (await show('/deadline')).instanceList.map((i) => i.taskId).sort();
   const v2 = await api({ type: 'deploy', app: { ...def, cmd: 'sleep 1301', constraints: [['rack', 'LIKE', 'r9']] } });
-  const failed = await eventually(async () => { const d = await deployment(v2.deploymentId!); return d.state === 'FAILED' ? d : undefined; }, 'deadline passed', 10_000);
+  const failed = await eventually(
+    async () => {
+      const d = await deployment(v2.deploymentId!);
+      return d.state === 'FAILED' ? d : undefined;
+    },
+    'deadline passed',
+    10_000,
+  );
   expect(failed.message).toMatch(/no progress for 1s/);
-  const rollback = (await api({ type: 'deployments', appId: '/deadline', all: true })).deployments.find((d) => d.rollbackOf === v2.deploymentId)!;
+  const rollback = (await api({ type: 'deployments', appId: '/deadline', all: true })).deployments.find(
+    (d) => d.rollbackOf === v2.deploymentId,
+  )!;
   await eventually(async () => (await deployment(rollback.id)).state === 'SUCCEEDED', 'rollback done');
   const app = await show('/deadline');
   expect(app.version).toBe(1);

@@ -18,11 +18,21 @@ class FakeDriver implements DriverPort {
   declined: string[] = [];
   reconciled: { taskId: string }[][] = [];
   revives = 0;
-  async launch(_o: string[], tasks: TaskInfoInput[]) { this.launched.push(...tasks); }
-  async decline(ids: string[]) { this.declined.push(...ids); }
-  async kill(taskId: string) { this.killed.push(taskId); }
-  async reconcile(tasks: { taskId: string }[] = []) { this.reconciled.push(tasks); }
-  async revive() { this.revives++; }
+  async launch(_o: string[], tasks: TaskInfoInput[]) {
+    this.launched.push(...tasks);
+  }
+  async decline(ids: string[]) {
+    this.declined.push(...ids);
+  }
+  async kill(taskId: string) {
+    this.killed.push(taskId);
+  }
+  async reconcile(tasks: { taskId: string }[] = []) {
+    this.reconciled.push(tasks);
+  }
+  async revive() {
+    this.revives++;
+  }
 }
 
 const log = createLogger('test', { level: 'silent' });
@@ -31,14 +41,23 @@ const status = (taskId: string, state: TaskStatus['state'], over: Partial<TaskSt
 const hosts = () => ['h1', 'h2', 'h3'].map((h, k) => offer(h, { attributes: rack(`r${k + 1}`) }));
 
 describe('service framework shell', () => {
-  let dir: string; let store: ServiceStore; let clock: FakeClock; let fw: ServiceFramework; let driver: FakeDriver;
+  let dir: string;
+  let store: ServiceStore;
+  let clock: FakeClock;
+  let fw: ServiceFramework;
+  let driver: FakeDriver;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'agora-service-'));
-    store = ServiceStore.open(dir); clock = new FakeClock(); driver = new FakeDriver();
+    store = ServiceStore.open(dir);
+    clock = new FakeClock();
+    driver = new FakeDriver();
     fw = new ServiceFramework(store, clock, log);
     await fw.registered(driver);
   });
-  afterEach(() => { store.close(); rmSync(dir, { recursive: true, force: true }); });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   /** Reports every launched-but-unreported task as running (and healthy), every kill as killed. */
   async function agentsReport(healthy = true) {
@@ -47,7 +66,13 @@ describe('service framework shell', () => {
   }
 
   it('deploys, places by constraint, says why the rest wait, and serves endpoints', async () => {
-    const r = fw.deploy({ id: '/shop/cart', cmd: 'serve', instances: 5, ports: [0], constraints: [['hostname', 'UNIQUE']] });
+    const r = fw.deploy({
+      id: '/shop/cart',
+      cmd: 'serve',
+      instances: 5,
+      ports: [0],
+      constraints: [['hostname', 'UNIQUE']],
+    });
     expect(r).toMatchObject({ version: 1, unchanged: false });
     expect(fw.waiting.get('/shop/cart')).toBe('waiting: no offers');
     await fw.resourceOffers(hosts());
@@ -57,8 +82,15 @@ describe('service framework shell', () => {
     await agentsReport();
     const summary = appSummary(fw, fw.apps.get('/shop/cart')!);
     expect(summary).toMatchObject({ running: 3, ready: 3, waiting: 'waiting: 3 offers violated UNIQUE hostname' });
-    expect(endpointsOf(fw, '/shop/cart').map((e) => `${e.host}:${e.ports[0]}`).sort()).toEqual(['h1:31000', 'h2:31000', 'h3:31000']);
-    expect(fw.deploy({ id: '/shop/cart', cmd: 'serve', instances: 5, ports: [0], constraints: [['hostname', 'UNIQUE']] }).unchanged).toBe(true);
+    expect(
+      endpointsOf(fw, '/shop/cart')
+        .map((e) => `${e.host}:${e.ports[0]}`)
+        .sort(),
+    ).toEqual(['h1:31000', 'h2:31000', 'h3:31000']);
+    expect(
+      fw.deploy({ id: '/shop/cart', cmd: 'serve', instances: 5, ports: [0], constraints: [['hostname', 'UNIQUE']] })
+        .unchanged,
+    ).toBe(true);
   });
 
   it('refuses an invalid definition whole, naming every field', () => {
@@ -67,12 +99,22 @@ describe('service framework shell', () => {
   });
 
   it('replaces a failed instance after the configured backoff, growing per failure', async () => {
-    fw.deploy({ id: '/crash', cmd: 'exit 1', instances: 1, backoff: { backoffSeconds: 2, backoffFactor: 2, maxLaunchDelaySeconds: 5 } });
+    fw.deploy({
+      id: '/crash',
+      cmd: 'exit 1',
+      instances: 1,
+      backoff: { backoffSeconds: 2, backoffFactor: 2, maxLaunchDelaySeconds: 5 },
+    });
     const gaps: number[] = [];
     let last = clock.now();
     for (let k = 0; k < 4; k++) {
-      while (driver.launched.length === 0) { clock.advance(100); fw.tick(); await fw.resourceOffers([offer('h1')]); }
-      gaps.push(clock.now() - last); last = clock.now();
+      while (driver.launched.length === 0) {
+        clock.advance(100);
+        fw.tick();
+        await fw.resourceOffers([offer('h1')]);
+      }
+      gaps.push(clock.now() - last);
+      last = clock.now();
       const t = driver.launched.splice(0)[0];
       await fw.statusUpdate(status(t.taskId, 'TASK_RUNNING'));
       await fw.statusUpdate(status(t.taskId, 'TASK_FAILED', { exitCode: 1 }));
@@ -83,7 +125,14 @@ describe('service framework shell', () => {
   });
 
   it('rolls 6 instances to a new version never below 3 ready (minimumHealthCapacity 0.5)', async () => {
-    const def = { id: '/web', cmd: 'serve v1', instances: 6, cpus: 0.1, mem: 32, upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 } };
+    const def = {
+      id: '/web',
+      cmd: 'serve v1',
+      instances: 6,
+      cpus: 0.1,
+      mem: 32,
+      upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0 },
+    };
     fw.deploy(def);
     await fw.resourceOffers(hosts());
     await agentsReport();
@@ -93,7 +142,10 @@ describe('service framework shell', () => {
     let minSeen = ready();
     for (let step = 0; step < 20 && fw.deployments.get(deploymentId!)!.state === 'RUNNING'; step++) {
       minSeen = Math.min(minSeen, ready());
-      for (const id of driver.killed.splice(0)) { await fw.statusUpdate(status(id, 'TASK_KILLED')); minSeen = Math.min(minSeen, ready()); }
+      for (const id of driver.killed.splice(0)) {
+        await fw.statusUpdate(status(id, 'TASK_KILLED'));
+        minSeen = Math.min(minSeen, ready());
+      }
       await fw.resourceOffers(hosts());
       for (const t of driver.launched.splice(0)) await fw.statusUpdate(status(t.taskId, 'TASK_RUNNING'));
     }
@@ -141,8 +193,17 @@ describe('service framework shell', () => {
   });
 
   it('replaces unhealthy instances within the kill budget, and the kill counts toward the backoff', async () => {
-    fw.deploy({ id: '/hc', cmd: 'serve', instances: 4, cpus: 0.1, mem: 32, ports: [0], healthChecks: [{ type: 'TCP' }],
-      upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0.5 }, backoff: { backoffSeconds: 3 } });
+    fw.deploy({
+      id: '/hc',
+      cmd: 'serve',
+      instances: 4,
+      cpus: 0.1,
+      mem: 32,
+      ports: [0],
+      healthChecks: [{ type: 'TCP' }],
+      upgradeStrategy: { minimumHealthCapacity: 0.5, maximumOverCapacity: 0.5 },
+      backoff: { backoffSeconds: 3 },
+    });
     await fw.resourceOffers(hosts());
     const tasks = driver.launched.splice(0).map((t) => t.taskId);
     for (const id of tasks) await fw.statusUpdate(status(id, 'TASK_RUNNING', { healthy: true }));
@@ -205,12 +266,21 @@ describe('service framework shell', () => {
     expect(draining[0].killRequestedAt).toBeUndefined();
     expect(driver.killed).toEqual([]); // still running, no longer routed to
     expect(endpointsOf(fw, '/web')).toHaveLength(1);
-    expect(instanceView(draining[0])).toMatchObject({ ready: false, draining: true, drainingUntil: clock.now() + 3000 });
-    clock.advance(2999); fw.tick();
+    expect(instanceView(draining[0])).toMatchObject({
+      ready: false,
+      draining: true,
+      drainingUntil: clock.now() + 3000,
+    });
+    clock.advance(2999);
+    fw.tick();
     expect(driver.killed).toEqual([]);
-    clock.advance(1); fw.tick();
+    clock.advance(1);
+    fw.tick();
     expect(driver.killed).toEqual([draining[0].taskId]);
-    expect(instanceView(fw.instances.get(draining[0].instanceId)!)).toMatchObject({ state: 'KILLING', draining: false });
+    expect(instanceView(fw.instances.get(draining[0].instanceId)!)).toMatchObject({
+      state: 'KILLING',
+      draining: false,
+    });
     await agentsReport();
     expect(fw.instances.size).toBe(1);
   });

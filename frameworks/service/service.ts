@@ -61,15 +61,28 @@ export class ServiceFramework {
   /** Persistent volumes of apps (volume-book.ts). */
   readonly volumeBook: VolumeBook;
 
-  constructor(private readonly store: ServiceStore, private readonly clock: Clock, private readonly log: Logger) {
+  constructor(
+    private readonly store: ServiceStore,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {
     const loaded = store.load();
-    this.apps = loaded.apps; this.versions = loaded.versions; this.deployments = loaded.deployments; this.instances = loaded.instances;
+    this.apps = loaded.apps;
+    this.versions = loaded.versions;
+    this.deployments = loaded.deployments;
+    this.instances = loaded.instances;
     this.volumeBook = new VolumeBook(store, log);
   }
 
-  private get state(): deployments.ServiceState { return { apps: this.apps, versions: this.versions, deployments: this.deployments }; }
-  private now(): number { return this.clock.now(); }
-  private newDeploymentId(): string { return `d-${randomBytes(4).toString('hex')}`; }
+  private get state(): deployments.ServiceState {
+    return { apps: this.apps, versions: this.versions, deployments: this.deployments };
+  }
+  private now(): number {
+    return this.clock.now();
+  }
+  private newDeploymentId(): string {
+    return `d-${randomBytes(4).toString('hex')}`;
+  }
 
   // ---- driver events -------------------------------------------------------------------------------
 
@@ -89,20 +102,31 @@ export class ServiceFramework {
     if (!this.driver) return;
     this.lastReconcileAt = this.now();
     const known = [...this.instances.values()].map((i) => ({ taskId: i.taskId, agentId: i.agentId }));
-    if (known.length > 0) await this.driver.reconcile(known).catch((e) => this.log.warn({ err: (e as Error).message }, 'explicit reconcile failed'));
-    await this.driver.reconcile([]).catch((e) => this.log.warn({ err: (e as Error).message }, 'implicit reconcile failed'));
+    if (known.length > 0)
+      await this.driver
+        .reconcile(known)
+        .catch((e) => this.log.warn({ err: (e as Error).message }, 'explicit reconcile failed'));
+    await this.driver
+      .reconcile([])
+      .catch((e) => this.log.warn({ err: (e as Error).message }, 'implicit reconcile failed'));
   }
 
   async resourceOffers(offers: Offer[]): Promise<void> {
     this.tick();
     const placedByApp = new Map<string, Placement[]>();
-    for (const i of this.instances.values()) if (i.state !== 'UNREACHABLE') placedByApp.set(i.appId, [...(placedByApp.get(i.appId) ?? []), i]);
+    for (const i of this.instances.values())
+      if (i.state !== 'UNREACHABLE') placedByApp.set(i.appId, [...(placedByApp.get(i.appId) ?? []), i]);
     this.volumeBook.noteOffers(offers);
-    const demands = this.demands.map((d) => ((d.def.volumes ?? []).length > 0 ? { ...d, slots: this.volumeBook.slotsFor(d.appId, this.instances.values()) } : d));
+    const demands = this.demands.map((d) =>
+      (d.def.volumes ?? []).length > 0
+        ? { ...d, slots: this.volumeBook.slotsFor(d.appId, this.instances.values()) }
+        : d,
+    );
     const result = matchOffers(offers, demands, placedByApp);
     for (const d of this.demands) {
       const w = result.waiting.get(d.appId);
-      if (w) this.waiting.set(d.appId, w.reason); else this.waiting.delete(d.appId);
+      if (w) this.waiting.set(d.appId, w.reason);
+      else this.waiting.delete(d.appId);
     }
     const byOffer = new Map<string, { instance: Instance; task: TaskInfoInput }[]>();
     const now = this.now();
@@ -112,45 +136,91 @@ export class ServiceFramework {
       const volumeSlot = p.volumeSlot === 'new' ? randomBytes(4).toString('hex') : p.volumeSlot;
       // A new slot's records are written before the launch that creates its volumes on the agent.
       if (p.volumeSlot === 'new' && volumeSlot) this.volumeBook.create(app.def, volumeSlot, p, now);
-      const instance: Instance = { instanceId, taskId: instanceId, appId: p.appId, version: p.version, agentId: p.agentId, hostname: p.hostname,
-        attributes: p.attributes, ports: p.ports, checked: app.def.healthChecks.length > 0, state: 'STAGING', launchedAt: now, ...(volumeSlot ? { volumeSlot } : {}) };
-      byOffer.set(p.offerId, [...(byOffer.get(p.offerId) ?? []), { instance, task: buildTask(app.def, p.version, p, instanceId, volumeSlot) }]);
+      const instance: Instance = {
+        instanceId,
+        taskId: instanceId,
+        appId: p.appId,
+        version: p.version,
+        agentId: p.agentId,
+        hostname: p.hostname,
+        attributes: p.attributes,
+        ports: p.ports,
+        checked: app.def.healthChecks.length > 0,
+        state: 'STAGING',
+        launchedAt: now,
+        ...(volumeSlot ? { volumeSlot } : {}),
+      };
+      byOffer.set(p.offerId, [
+        ...(byOffer.get(p.offerId) ?? []),
+        { instance, task: buildTask(app.def, p.version, p, instanceId, volumeSlot) },
+      ]);
     }
     const launching = [...byOffer.values()].flat().map((x) => x.instance);
     this.store.putInstances(launching); // written before the launch: a crash in between is found by reconciliation
     for (const i of launching) this.instances.set(i.instanceId, i);
-    this.demands = this.demands.map((d) => ({ ...d, count: d.count - launching.filter((i) => i.appId === d.appId).length })).filter((d) => d.count > 0);
+    this.demands = this.demands
+      .map((d) => ({ ...d, count: d.count - launching.filter((i) => i.appId === d.appId).length }))
+      .filter((d) => d.count > 0);
     await Promise.all([...byOffer].map(([offerId, list]) => this.launch(offerId, list)));
     if (result.unused.length > 0) {
       const refuseSeconds = this.demands.length > 0 ? REFUSE_WHILE_WAITING_S : REFUSE_IDLE_S;
-      await this.driver?.decline(result.unused, { refuseSeconds }).catch((e) => this.log.warn({ err: (e as Error).message }, 'decline failed'));
+      await this.driver
+        ?.decline(result.unused, { refuseSeconds })
+        .catch((e) => this.log.warn({ err: (e as Error).message }, 'decline failed'));
     }
   }
 
   private async launch(offerId: string, list: { instance: Instance; task: TaskInfoInput }[]): Promise<void> {
     try {
-      await this.driver!.launch([offerId], list.map((x) => x.task), { refuseSeconds: REFUSE_WHILE_WAITING_S });
+      await this.driver!.launch(
+        [offerId],
+        list.map((x) => x.task),
+        { refuseSeconds: REFUSE_WHILE_WAITING_S },
+      );
       this.log.info({ offerId, tasks: list.map((x) => x.instance.taskId) }, 'launched');
     } catch (e) {
       const code = e instanceof ApiError ? e.code : 'INTERNAL';
       this.log.warn({ offerId, code, err: (e as Error).message }, 'launch refused');
-      if (code === 'UNAVAILABLE') { // the master may have launched them: ask
-        await this.driver!.reconcile(list.map((x) => ({ taskId: x.instance.taskId, agentId: x.instance.agentId }))).catch(() => undefined);
+      if (code === 'UNAVAILABLE') {
+        // the master may have launched them: ask
+        await this.driver!.reconcile(
+          list.map((x) => ({ taskId: x.instance.taskId, agentId: x.instance.agentId })),
+        ).catch(() => undefined);
         return;
       }
-      for (const { instance } of list) { this.instances.delete(instance.instanceId); this.store.deleteInstance(instance.instanceId); }
+      for (const { instance } of list) {
+        this.instances.delete(instance.instanceId);
+        this.store.deleteInstance(instance.instanceId);
+      }
       // A refused launch counts as a failure: a definition the master rejects must not be retried every second.
       const app = this.apps.get(list[0].instance.appId);
-      if (app) { const next = { ...app, backoff: recordFailure(app.backoff, app.def, this.now()) }; this.store.putApp(next); this.apps.set(app.def.id, next); }
+      if (app) {
+        const next = { ...app, backoff: recordFailure(app.backoff, app.def, this.now()) };
+        this.store.putApp(next);
+        this.apps.set(app.def.id, next);
+      }
       this.tick();
     }
   }
 
   async statusUpdate(status: TaskStatus): Promise<void> {
-    const instance = this.instances.get(status.taskId) ?? [...this.instances.values()].find((i) => i.taskId === status.taskId);
+    const instance =
+      this.instances.get(status.taskId) ?? [...this.instances.values()].find((i) => i.taskId === status.taskId);
     if (!instance) {
       // A task of ours nobody remembers (e.g. launched just before a crash lost its row): it must not run.
-      if (status.state !== 'TASK_UNKNOWN' && !['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR'].includes(status.state)) {
+      if (
+        status.state !== 'TASK_UNKNOWN' &&
+        ![
+          'TASK_FINISHED',
+          'TASK_FAILED',
+          'TASK_KILLED',
+          'TASK_ERROR',
+          'TASK_LOST',
+          'TASK_DROPPED',
+          'TASK_GONE',
+          'TASK_GONE_BY_OPERATOR',
+        ].includes(status.state)
+      ) {
         this.log.warn({ taskId: status.taskId, state: status.state }, 'killing a task no instance owns');
         await this.driver?.kill(status.taskId, status.agentId).catch(() => undefined);
       }
@@ -166,7 +236,10 @@ export class ServiceFramework {
       this.store.deleteInstance(instance.instanceId);
       this.instances.delete(instance.instanceId);
       const app = this.apps.get(instance.appId);
-      this.log.info({ taskId: instance.taskId, app: instance.appId, failure: r.failure, why: r.message }, 'instance ended');
+      this.log.info(
+        { taskId: instance.taskId, app: instance.appId, failure: r.failure, why: r.message },
+        'instance ended',
+      );
       if (r.failure && app && app.version === instance.version) {
         const next: App = { ...app, backoff: recordFailure(app.backoff, app.def, now) };
         this.store.putApp(next);
@@ -190,24 +263,44 @@ export class ServiceFramework {
     const changed = changedApps(this.endpointsSeen, now);
     this.endpointsSeen = now;
     if (changed.length === 0 || !this.onEndpointsChanged) return;
-    try { this.onEndpointsChanged(changed); } catch (e) { this.log.warn({ err: (e as Error).message, apps: changed }, 'could not announce changed endpoints'); }
+    try {
+      this.onEndpointsChanged(changed);
+    } catch (e) {
+      this.log.warn({ err: (e as Error).message, apps: changed }, 'could not announce changed endpoints');
+    }
   }
 
   private tickOnce(): boolean {
     const now = this.now();
     const r = reconcile(this.state, [...this.instances.values()], now);
     let structural = false;
-    for (const a of r.apps) { this.store.putApp(a); this.apps.set(a.def.id, a); }
-    for (const d of r.deployments) { this.store.putDeployment(d); this.deployments.set(d.id, d); this.logDeployment(d); }
+    for (const a of r.apps) {
+      this.store.putApp(a);
+      this.apps.set(a.def.id, a);
+    }
+    for (const d of r.deployments) {
+      this.store.putDeployment(d);
+      this.deployments.set(d.id, d);
+      this.logDeployment(d);
+    }
     for (const d of r.rollbacks) {
       this.deployments.set(d.id, d);
       const secs = this.apps.get(d.appId)?.def.deployment.progressDeadlineSeconds;
-      this.applyChange(deployments.rollBack(this.state, d.id, { now, newDepId: this.newDeploymentId(), outcome: 'FAILED', message: `no progress for ${secs}s` }));
+      this.applyChange(
+        deployments.rollBack(this.state, d.id, {
+          now,
+          newDepId: this.newDeploymentId(),
+          outcome: 'FAILED',
+          message: `no progress for ${secs}s`,
+        }),
+      );
       structural = true;
     }
     for (const appId of r.removed) {
       this.store.deleteApp(appId);
-      this.apps.delete(appId); this.versions.delete(appId); this.waiting.delete(appId);
+      this.apps.delete(appId);
+      this.versions.delete(appId);
+      this.waiting.delete(appId);
       const doomed = this.volumeBook.doom(appId);
       this.log.info({ app: appId, volumes: doomed.map((v) => v.persistenceId) }, 'app removed');
     }
@@ -220,8 +313,14 @@ export class ServiceFramework {
     this.delayed = r.delayed;
     for (const appId of this.waiting.keys()) if (!r.demands.some((d) => d.appId === appId)) this.waiting.delete(appId);
     for (const d of r.demands) if (!this.waiting.has(d.appId)) this.waiting.set(d.appId, formatReasons([]));
-    if (!hadDemand && r.demands.length > 0) this.driver?.revive().catch((e) => this.log.warn({ err: (e as Error).message }, 'revive failed; the next tick with demand asks again'));
-    if (this.driver && now - this.lastReconcileAt > RECONCILE_EVERY_MS) this.reconcileWithMaster().catch((e) => this.log.warn({ err: (e as Error).message }, 'reconciliation failed'));
+    if (!hadDemand && r.demands.length > 0)
+      this.driver
+        ?.revive()
+        .catch((e) =>
+          this.log.warn({ err: (e as Error).message }, 'revive failed; the next tick with demand asks again'),
+        );
+    if (this.driver && now - this.lastReconcileAt > RECONCILE_EVERY_MS)
+      this.reconcileWithMaster().catch((e) => this.log.warn({ err: (e as Error).message }, 'reconciliation failed'));
     return structural;
   }
 
@@ -251,12 +350,14 @@ export class ServiceFramework {
     this.instances.set(i.instanceId, next);
     const grace = this.apps.get(i.appId)?.def.killGracePeriodSeconds;
     this.log.info({ taskId: i.taskId, app: i.appId, reason: i.killReason }, 'killing instance');
-    this.driver?.kill(i.taskId, i.agentId, grace !== undefined ? grace * 1000 : undefined)
+    this.driver
+      ?.kill(i.taskId, i.agentId, grace !== undefined ? grace * 1000 : undefined)
       .catch((e) => this.log.warn({ taskId: i.taskId, err: (e as Error).message }, 'kill failed; will retry'));
   }
 
   private logDeployment(d: Deployment): void {
-    if (d.state !== 'RUNNING') this.log.info({ deployment: d.id, app: d.appId, state: d.state, message: d.message }, 'deployment');
+    if (d.state !== 'RUNNING')
+      this.log.info({ deployment: d.id, app: d.appId, state: d.state, message: d.message }, 'deployment');
   }
 
   private applyChange(c: deployments.Change): void {
@@ -267,7 +368,10 @@ export class ServiceFramework {
       m.set(c.newVersion.version, c.newVersion.def);
       this.versions.set(c.newVersion.appId, m);
     }
-    for (const d of c.deployments) { this.deployments.set(d.id, d); this.logDeployment(d); }
+    for (const d of c.deployments) {
+      this.deployments.set(d.id, d);
+      this.logDeployment(d);
+    }
     this.store.pruneDeployments();
   }
 
@@ -275,10 +379,22 @@ export class ServiceFramework {
 
   deploy(input: unknown, force = false): { deploymentId?: string; version: number; unchanged: boolean } {
     const v = validateApp(input);
-    if (!v.ok) throw new ApiError('INVALID', `invalid app definition: ${v.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, v.issues[0]?.field, { issues: v.issues });
+    if (!v.ok)
+      throw new ApiError(
+        'INVALID',
+        `invalid app definition: ${v.issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+        v.issues[0]?.field,
+        { issues: v.issues },
+      );
     const existing = this.apps.get(v.app.id);
     const issues = volumeProblems(v.app, existing?.def, this.volumeBook.largestDiskMb());
-    if (issues.length > 0) throw new ApiError('INVALID', `invalid app definition: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`, issues[0].field, { issues });
+    if (issues.length > 0)
+      throw new ApiError(
+        'INVALID',
+        `invalid app definition: ${issues.map((i) => `${i.field}: ${i.message}`).join('; ')}`,
+        issues[0].field,
+        { issues },
+      );
     const app = { ...v.app, instances: instancesOnDeploy(v.app, existing?.def) };
     const c = deployments.deploy(this.state, app, { now: this.now(), depId: this.newDeploymentId(), force });
     if (c.unchanged) return { version: existing!.version, unchanged: true };
@@ -299,10 +415,17 @@ export class ServiceFramework {
   /** The autoscaler's scale: a scale deployment whose message says why. */
   autoscaleTo(appId: string, instances: number, why: string): { deploymentId?: string } {
     const app = this.mustApp(appId);
-    const c = deployments.deploy(this.state, { ...app.def, instances }, { now: this.now(), depId: this.newDeploymentId(), force: false });
+    const c = deployments.deploy(
+      this.state,
+      { ...app.def, instances },
+      { now: this.now(), depId: this.newDeploymentId(), force: false },
+    );
     if (c.unchanged) return {};
     const last = c.deployments[c.deployments.length - 1];
-    this.applyChange({ ...c, deployments: [...c.deployments.slice(0, -1), { ...last, message: `autoscaler: ${why}` }] });
+    this.applyChange({
+      ...c,
+      deployments: [...c.deployments.slice(0, -1), { ...last, message: `autoscaler: ${why}` }],
+    });
     this.log.info({ app: appId, deployment: last.id, instances, why }, 'autoscaled');
     this.tick();
     return { deploymentId: last.id };
@@ -313,10 +436,15 @@ export class ServiceFramework {
     this.mustApp(appId);
     const views = this.volumeBook.views(appId, this.instances.values());
     const unknown = (persistenceIds ?? []).filter((id) => !views.some((v) => v.persistenceId === id));
-    if (unknown.length > 0) throw new ApiError('NOT_FOUND', `persistenceIds: ${appId} has no volume ${unknown.join(', ')}`, 'persistenceIds');
+    if (unknown.length > 0)
+      throw new ApiError('NOT_FOUND', `persistenceIds: ${appId} has no volume ${unknown.join(', ')}`, 'persistenceIds');
     const held = views.filter((v) => v.instanceId && (!persistenceIds || persistenceIds.includes(v.persistenceId)));
     if (held.length > 0) {
-      throw new ApiError('CONFLICT', `persistenceIds: ${held.map((v) => `${v.persistenceId} (held by ${v.instanceId})`).join(', ')} in use: scale the app down or remove it first`, 'persistenceIds');
+      throw new ApiError(
+        'CONFLICT',
+        `persistenceIds: ${held.map((v) => `${v.persistenceId} (held by ${v.instanceId})`).join(', ')} in use: scale the app down or remove it first`,
+        'persistenceIds',
+      );
     }
     const doomed = this.volumeBook.doom(appId, persistenceIds);
     this.tick();
@@ -342,7 +470,10 @@ export class ServiceFramework {
     const c = deployments.rollBack(this.state, deploymentId, { now: this.now(), newDepId, outcome: 'CANCELLED' });
     this.applyChange(c);
     this.tick();
-    return { deploymentId, ...(c.deployments.some((d) => d.id === newDepId) ? { rollbackDeploymentId: newDepId } : {}) };
+    return {
+      deploymentId,
+      ...(c.deployments.some((d) => d.id === newDepId) ? { rollbackDeploymentId: newDepId } : {}),
+    };
   }
 
   mustApp(appId: string): App {

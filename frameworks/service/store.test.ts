@@ -7,7 +7,9 @@ import { ServiceStore } from './store';
 
 describe('service store', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'agora-service-store-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'agora-service-store-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('keeps the framework id, apps, versions, deployments and instances across reopen', () => {
@@ -15,7 +17,11 @@ describe('service store', () => {
     expect(s.frameworkId()).toBeUndefined();
     s.setFrameworkId('service-abc');
     s.setFrameworkId('service-abc');
-    const change = deploy({ apps: new Map(), versions: new Map(), deployments: new Map() }, def({ instances: 2 }), { now: 5, depId: 'd1', force: false });
+    const change = deploy({ apps: new Map(), versions: new Map(), deployments: new Map() }, def({ instances: 2 }), {
+      now: 5,
+      depId: 'd1',
+      force: false,
+    });
     s.applyChange(change, 5);
     const i = instance({ instanceId: 'shop_cart.x1', taskId: 'shop_cart.x1' });
     s.putInstances([i, instance({ instanceId: 'shop_cart.x2', taskId: 'shop_cart.x2' })]);
@@ -40,7 +46,11 @@ describe('service store', () => {
   it('writes a rollback atomically and prunes finished deployments', () => {
     const s = ServiceStore.open(dir);
     const a = app({ instances: 2 }, 1);
-    const state = { apps: new Map([[a.def.id, a]]), versions: new Map([[a.def.id, new Map([[1, a.def]])]]), deployments: new Map() };
+    const state = {
+      apps: new Map([[a.def.id, a]]),
+      versions: new Map([[a.def.id, new Map([[1, a.def]])]]),
+      deployments: new Map(),
+    };
     s.applyChange({ app: a, newVersion: { appId: a.def.id, version: 1, def: a.def }, deployments: [] }, 1);
     const d2 = deploy(state, def({ instances: 2, mem: 512 }), { now: 10, depId: 'd2', force: false });
     s.applyChange(d2, 10);

@@ -53,12 +53,15 @@ export class ServiceStore {
   }
 
   frameworkId(): string | undefined {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('framework_id') as { value: string } | undefined;
+    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('framework_id') as
+      { value: string } | undefined;
     return row?.value;
   }
 
   setFrameworkId(id: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run('framework_id', id);
+    this.db
+      .prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value')
+      .run('framework_id', id);
   }
 
   load(): Loaded {
@@ -68,7 +71,11 @@ export class ServiceStore {
       apps.set(a.def.id, a);
     }
     const versions = new Map<string, Map<number, AppDefinition>>();
-    for (const r of this.db.prepare('SELECT app_id, version, def FROM versions').all() as { app_id: string; version: number; def: string }[]) {
+    for (const r of this.db.prepare('SELECT app_id, version, def FROM versions').all() as {
+      app_id: string;
+      version: number;
+      def: string;
+    }[]) {
       const m = versions.get(r.app_id) ?? new Map<number, AppDefinition>();
       m.set(r.version, JSON.parse(r.def) as AppDefinition);
       versions.set(r.app_id, m);
@@ -91,7 +98,8 @@ export class ServiceStore {
     this.db.transaction(() => {
       if (change.app) this.putApp(change.app);
       if (change.newVersion) {
-        this.db.prepare('INSERT OR REPLACE INTO versions (app_id, version, def, created_at) VALUES (?, ?, ?, ?)')
+        this.db
+          .prepare('INSERT OR REPLACE INTO versions (app_id, version, def, created_at) VALUES (?, ?, ?, ?)')
           .run(change.newVersion.appId, change.newVersion.version, JSON.stringify(change.newVersion.def), now);
       }
       for (const d of change.deployments) this.putDeployment(d);
@@ -111,23 +119,31 @@ export class ServiceStore {
   }
 
   putDeployment(d: Deployment): void {
-    this.db.prepare('INSERT OR REPLACE INTO deployments (id, app_id, state, created_at, body) VALUES (?, ?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT OR REPLACE INTO deployments (id, app_id, state, created_at, body) VALUES (?, ?, ?, ?, ?)')
       .run(d.id, d.appId, d.state, d.createdAt, JSON.stringify(d));
   }
 
   /** Drops the oldest finished deployments beyond the history size. */
   pruneDeployments(keep = DEPLOYMENT_HISTORY): void {
-    this.db.prepare(`DELETE FROM deployments WHERE state NOT IN ('RUNNING', 'PAUSED') AND id NOT IN (
-      SELECT id FROM deployments WHERE state NOT IN ('RUNNING', 'PAUSED') ORDER BY created_at DESC LIMIT ?)`).run(keep);
+    this.db
+      .prepare(
+        `DELETE FROM deployments WHERE state NOT IN ('RUNNING', 'PAUSED') AND id NOT IN (
+      SELECT id FROM deployments WHERE state NOT IN ('RUNNING', 'PAUSED') ORDER BY created_at DESC LIMIT ?)`,
+      )
+      .run(keep);
   }
 
   putInstance(i: Instance): void {
-    this.db.prepare('INSERT OR REPLACE INTO instances (instance_id, task_id, app_id, body) VALUES (?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT OR REPLACE INTO instances (instance_id, task_id, app_id, body) VALUES (?, ?, ?, ?)')
       .run(i.instanceId, i.taskId, i.appId, JSON.stringify(i));
   }
 
   putInstances(list: readonly Instance[]): void {
-    this.db.transaction(() => { for (const i of list) this.putInstance(i); })();
+    this.db.transaction(() => {
+      for (const i of list) this.putInstance(i);
+    })();
   }
 
   deleteInstance(instanceId: string): void {
@@ -135,24 +151,33 @@ export class ServiceStore {
   }
 
   instanceByTask(taskId: string): Instance | undefined {
-    const row = this.db.prepare('SELECT body FROM instances WHERE task_id = ?').get(taskId) as { body: string } | undefined;
+    const row = this.db.prepare('SELECT body FROM instances WHERE task_id = ?').get(taskId) as
+      { body: string } | undefined;
     return row ? (JSON.parse(row.body) as Instance) : undefined;
   }
 
   /** Persistent volumes the framework made (core/volumes.ts). */
   loadVolumes(): VolumeRecord[] {
-    return (this.db.prepare('SELECT body FROM volumes').all() as { body: string }[]).map((r) => JSON.parse(r.body) as VolumeRecord);
+    return (this.db.prepare('SELECT body FROM volumes').all() as { body: string }[]).map(
+      (r) => JSON.parse(r.body) as VolumeRecord,
+    );
   }
 
   putVolumes(list: readonly VolumeRecord[]): void {
     const put = this.db.prepare('INSERT OR REPLACE INTO volumes (persistence_id, app_id, body) VALUES (?, ?, ?)');
-    this.db.transaction(() => { for (const v of list) put.run(v.persistenceId, v.appId, JSON.stringify(v)); })();
+    this.db.transaction(() => {
+      for (const v of list) put.run(v.persistenceId, v.appId, JSON.stringify(v));
+    })();
   }
 
   deleteVolumes(ids: readonly string[]): void {
     const del = this.db.prepare('DELETE FROM volumes WHERE persistence_id = ?');
-    this.db.transaction(() => { for (const id of ids) del.run(id); })();
+    this.db.transaction(() => {
+      for (const id of ids) del.run(id);
+    })();
   }
 
-  close(): void { this.db.close(); }
+  close(): void {
+    this.db.close();
+  }
 }

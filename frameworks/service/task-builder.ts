@@ -12,12 +12,25 @@ import { taskVolumes } from './core/volumes';
 /** `shop_cart.3f9a0c2b1d4e`: the app's prefix and a random suffix; an instance's id is its task's id. */
 export const newInstanceId = (appId: string): string => `${appTaskPrefix(appId)}.${randomBytes(6).toString('hex')}`;
 
-export function buildTask(def: AppDefinition, version: number, placed: PlacedInstance, instanceId: string, volumeSlot?: string): TaskInfoInput {
+export function buildTask(
+  def: AppDefinition,
+  version: number,
+  placed: PlacedInstance,
+  instanceId: string,
+  volumeSlot?: string,
+): TaskInfoInput {
   const portEnv: Record<string, string> = {};
-  placed.ports.forEach((p, k) => { portEnv[`PORT${k}`] = String(p); });
+  placed.ports.forEach((p, k) => {
+    portEnv[`PORT${k}`] = String(p);
+  });
   const env = {
-    ...def.env, ...portEnv, PORTS: placed.ports.join(','), HOST: placed.hostname,
-    AGORA_APP_ID: def.id, AGORA_APP_VERSION: String(version), AGORA_INSTANCE_ID: instanceId,
+    ...def.env,
+    ...portEnv,
+    PORTS: placed.ports.join(','),
+    HOST: placed.hostname,
+    AGORA_APP_ID: def.id,
+    AGORA_APP_VERSION: String(version),
+    AGORA_INSTANCE_ID: instanceId,
   };
   const command = def.args ? { shell: false, arguments: def.args, env } : { shell: true, value: def.cmd, env };
   return {
@@ -29,7 +42,9 @@ export function buildTask(def: AppDefinition, version: number, placed: PlacedIns
     container: def.container ?? { type: 'NATIVE' },
     ...(def.healthChecks[0] ? { healthCheck: def.healthChecks[0] } : {}),
     labels: { ...def.labels, 'agora.app': def.id, 'agora.version': String(version), 'agora.instance': instanceId },
-    ...(def.killGracePeriodSeconds !== undefined ? { killGracePeriodMs: Math.round(def.killGracePeriodSeconds * 1000) } : {}),
+    ...(def.killGracePeriodSeconds !== undefined
+      ? { killGracePeriodMs: Math.round(def.killGracePeriodSeconds * 1000) }
+      : {}),
     ...(volumeSlot ? { persistentVolumes: taskVolumes(def, volumeSlot) } : {}),
   } as TaskInfoInput;
 }

@@ -11,7 +11,9 @@ import type { AppDefinition } from 'agora/sdk/service';
 import type { ServiceStore } from './store';
 
 /** What the book needs of the driver. */
-export interface VolumeDriver { destroyVolumes?(agentId: string, persistenceIds: string[]): Promise<{ destroyed: string[]; missing: string[] }> }
+export interface VolumeDriver {
+  destroyVolumes?(agentId: string, persistenceIds: string[]): Promise<{ destroyed: string[]; missing: string[] }>;
+}
 
 /** A failed destroy is retried after this long. */
 export const DESTROY_RETRY_MS = 5000;
@@ -23,7 +25,10 @@ export class VolumeBook {
   private readonly inFlight = new Set<string>();
   private retryAt = 0;
 
-  constructor(private readonly store: ServiceStore, private readonly log: Logger) {
+  constructor(
+    private readonly store: ServiceStore,
+    private readonly log: Logger,
+  ) {
     for (const v of store.loadVolumes()) this.volumes.set(v.persistenceId, v);
   }
 
@@ -39,7 +44,9 @@ export class VolumeBook {
     return this.diskByAgent.size === 0 ? undefined : Math.max(...this.diskByAgent.values());
   }
 
-  slotsFor(appId: string, instances: Iterable<Instance>): FreeSlot[] { return freeSlots(appId, this.volumes.values(), instances); }
+  slotsFor(appId: string, instances: Iterable<Instance>): FreeSlot[] {
+    return freeSlots(appId, this.volumes.values(), instances);
+  }
 
   /** Records a new slot (written before the launch that creates it on the agent). */
   create(def: AppDefinition, slot: string, agent: { agentId: string; hostname: string }, now: number): void {
@@ -50,7 +57,8 @@ export class VolumeBook {
 
   /** Dooms the volumes of an app (removed) or those named (an operator's destroy): they go at the next destroy round. */
   doom(appId: string, persistenceIds?: readonly string[]): VolumeRecord[] {
-    const list = [...this.volumes.values()].filter((v) => v.appId === appId && !v.doomed && (!persistenceIds || persistenceIds.includes(v.persistenceId)))
+    const list = [...this.volumes.values()]
+      .filter((v) => v.appId === appId && !v.doomed && (!persistenceIds || persistenceIds.includes(v.persistenceId)))
       .map((v) => ({ ...v, doomed: true }));
     this.store.putVolumes(list);
     for (const v of list) this.volumes.set(v.persistenceId, v);
@@ -62,9 +70,19 @@ export class VolumeBook {
   views(appId: string, instances: Iterable<Instance>): VolumeView[] {
     const holder = new Map<string, string>();
     for (const i of instances) if (i.appId === appId && i.volumeSlot) holder.set(i.volumeSlot, i.instanceId);
-    return [...this.volumes.values()].filter((v) => v.appId === appId).sort((a, b) => a.createdAt - b.createdAt || a.persistenceId.localeCompare(b.persistenceId))
-      .map((v) => ({ persistenceId: v.persistenceId, containerPath: v.containerPath, sizeMb: v.sizeMb, agentId: v.agentId, hostname: v.hostname,
-        createdAt: v.createdAt, ...(holder.has(v.slot) ? { instanceId: holder.get(v.slot) } : {}), ...(v.doomed ? { destroying: true } : {}) }));
+    return [...this.volumes.values()]
+      .filter((v) => v.appId === appId)
+      .sort((a, b) => a.createdAt - b.createdAt || a.persistenceId.localeCompare(b.persistenceId))
+      .map((v) => ({
+        persistenceId: v.persistenceId,
+        containerPath: v.containerPath,
+        sizeMb: v.sizeMb,
+        agentId: v.agentId,
+        hostname: v.hostname,
+        createdAt: v.createdAt,
+        ...(holder.has(v.slot) ? { instanceId: holder.get(v.slot) } : {}),
+        ...(v.doomed ? { destroying: true } : {}),
+      }));
   }
 
   /** Destroys the volumes of apps that are gone: one DESTROY_VOLUMES per agent, forgotten once the agent confirms. */
@@ -74,7 +92,8 @@ export class VolumeBook {
       const ids = list.map((v) => v.persistenceId).filter((id) => !this.inFlight.has(id));
       if (ids.length === 0) continue;
       for (const id of ids) this.inFlight.add(id);
-      driver.destroyVolumes(agentId, ids)
+      driver
+        .destroyVolumes(agentId, ids)
         .then((r) => {
           this.store.deleteVolumes(ids);
           for (const id of ids) this.volumes.delete(id);
@@ -84,7 +103,9 @@ export class VolumeBook {
           this.retryAt = now + DESTROY_RETRY_MS;
           this.log.warn({ agentId, ids, err: e.message }, 'could not destroy persistent volumes; will retry');
         })
-        .finally(() => { for (const id of ids) this.inFlight.delete(id); });
+        .finally(() => {
+          for (const id of ids) this.inFlight.delete(id);
+        });
     }
   }
 }

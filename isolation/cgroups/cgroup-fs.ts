@@ -44,19 +44,23 @@ export const kernelCgroupFs: CgroupFs = {
   exists: (p) => fs.existsSync(p),
   children: (dir) => {
     try {
-      return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+      return fs
+        .readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw new CgroupError(`cannot list ${dir}`, { cause: err });
     }
   },
-  rmdir: (dir) => wrap(`cannot remove cgroup ${dir}`, () => {
-    try {
-      fs.rmdirSync(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-  }),
+  rmdir: (dir) =>
+    wrap(`cannot remove cgroup ${dir}`, () => {
+      try {
+        fs.rmdirSync(dir);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }),
 };
 
 /**
@@ -65,12 +69,13 @@ export const kernelCgroupFs: CgroupFs = {
  */
 export const directoryCgroupFs: CgroupFs = {
   ...kernelCgroupFs,
-  rmdir: (dir) => wrap(`cannot remove cgroup ${dir}`, () => {
-    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-      if (e.isDirectory()) throw Object.assign(new Error(`child cgroup ${e.name}`), { code: 'EBUSY' });
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  }),
+  rmdir: (dir) =>
+    wrap(`cannot remove cgroup ${dir}`, () => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+        if (e.isDirectory()) throw Object.assign(new Error(`child cgroup ${e.name}`), { code: 'EBUSY' });
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }),
 };
 
 /** Parses `key value` lines (memory.stat, memory.events, cpu.stat, memory.oom_control). */
@@ -94,5 +99,8 @@ export function parseNumber(text: string | undefined): number | undefined {
 
 /** pids listed in a cgroup.procs file. */
 export function parsePids(text: string | undefined): number[] {
-  return (text ?? '').split('\n').filter((l) => l.trim() !== '').map(Number);
+  return (text ?? '')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map(Number);
 }

@@ -20,7 +20,10 @@ afterEach(() => fs.rmSync(mount, { recursive: true, force: true }));
 
 it('names the missing hierarchies when v1 is incomplete', () => {
   fs.rmSync(path.join(mount, 'freezer'), { recursive: true });
-  expect(detectCgroups(mount, directoryCgroupFs)).toEqual({ ok: false, reason: expect.stringContaining('missing: freezer') });
+  expect(detectCgroups(mount, directoryCgroupFs)).toEqual({
+    ok: false,
+    reason: expect.stringContaining('missing: freezer'),
+  });
 });
 
 it('creates one directory per hierarchy with shares, quota, memory(+swap) and pids limits', () => {
@@ -50,8 +53,13 @@ it('reads cpu times in ns, memory, peak, cap and oom_kill', () => {
   write('memory/t/memory.max_usage_in_bytes', '8192');
   write('memory/t/memory.oom_control', 'oom_kill_disable 0\nunder_oom 0\noom_kill 2\n');
   expect(cg.stats()).toEqual({
-    cpuUserSeconds: 1.5, cpuSystemSeconds: 0.5, memBytes: 4096, memPeakBytes: 8192,
-    memLimitBytes: 32 << 20, cpusLimit: 0.5, oomKills: 2,
+    cpuUserSeconds: 1.5,
+    cpuSystemSeconds: 0.5,
+    memBytes: 4096,
+    memPeakBytes: 8192,
+    memLimitBytes: 32 << 20,
+    cpusLimit: 0.5,
+    oomKills: 2,
   });
 });
 

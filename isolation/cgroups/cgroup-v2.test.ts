@@ -29,7 +29,10 @@ it('detects a unified hierarchy by cgroup.controllers at the mount root', () => 
 
 it('refuses a v2 hierarchy without the cpu, memory and pids controllers', () => {
   write('cgroup.controllers', 'cpuset io\n');
-  expect(detectCgroups(mount, directoryCgroupFs)).toEqual({ ok: false, reason: expect.stringContaining('cpu, memory, pids') });
+  expect(detectCgroups(mount, directoryCgroupFs)).toEqual({
+    ok: false,
+    reason: expect.stringContaining('cpu, memory, pids'),
+  });
 });
 
 it('enables controllers down the path and writes weight, cpu.max, memory.max, swap and pids', () => {
@@ -54,8 +57,9 @@ it('fails clearly when an ancestor lacks a controller', () => {
   fs.mkdirSync(path.join(mount, 'agora'));
   write('agora/cgroup.controllers', 'cpu\n');
   const cg = openCgroup(v2(), 'agora/task-1');
-  expect(() => cg.create({ cpus: 1, cpuHardCap: false, memLimitBytes: 1 << 20, pidsMax: 10 }))
-    .toThrow(/controllers not available in .*agora: memory, pids/);
+  expect(() => cg.create({ cpus: 1, cpuHardCap: false, memLimitBytes: 1 << 20, pidsMax: 10 })).toThrow(
+    /controllers not available in .*agora: memory, pids/,
+  );
 });
 
 it('maps shares to weights as runc does', () => {
@@ -74,8 +78,13 @@ it('reads usage, peak, limit, cap and OOM kills; kills through cgroup.kill; remo
   write('task-1/memory.events', 'low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n');
   write('task-1/cgroup.procs', '101\n102\n');
   expect(cg.stats()).toEqual({
-    cpuUserSeconds: 2.5, cpuSystemSeconds: 1, memBytes: 1 << 20, memPeakBytes: 32 << 20,
-    memLimitBytes: 32 << 20, cpusLimit: undefined, oomKills: 1,
+    cpuUserSeconds: 2.5,
+    cpuSystemSeconds: 1,
+    memBytes: 1 << 20,
+    memPeakBytes: 32 << 20,
+    memLimitBytes: 32 << 20,
+    cpusLimit: undefined,
+    oomKills: 1,
   });
   expect(cg.pids()).toEqual([101, 102]);
   expect(cg.killAll()).toBe(false); // no cgroup.kill file: an older kernel

@@ -20,12 +20,16 @@ export function detectCgroups(mountRoot = '/sys/fs/cgroup', fs: CgroupFs = kerne
   if (controllers !== undefined) {
     const have = new Set(controllers.trim().split(/\s+/));
     const missing = V2_CONTROLLERS.filter((c) => !have.has(c));
-    if (missing.length > 0) return { ok: false, reason: `cgroup v2 at ${mountRoot} lacks controllers: ${missing.join(', ')}` };
+    if (missing.length > 0)
+      return { ok: false, reason: `cgroup v2 at ${mountRoot} lacks controllers: ${missing.join(', ')}` };
     return { ok: true, version: 2, mount: mountRoot, fs, delegated: new Set() };
   }
   const missing = V1_CONTROLLERS.filter((c) => !fs.exists(path.join(mountRoot, c, 'cgroup.procs')));
   if (missing.length > 0) {
-    return { ok: false, reason: `no cgroup v2 at ${mountRoot} and cgroup v1 hierarchies missing: ${missing.join(', ')}` };
+    return {
+      ok: false,
+      reason: `no cgroup v2 at ${mountRoot} and cgroup v1 hierarchies missing: ${missing.join(', ')}`,
+    };
   }
   const mounts = Object.fromEntries(V1_CONTROLLERS.map((c) => [c, path.join(mountRoot, c)])) as V1Mounts;
   return { ok: true, version: 1, mounts, fs };

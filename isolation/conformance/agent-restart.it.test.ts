@@ -11,7 +11,16 @@ import { DockerContainerizer } from '../docker/docker-containerizer';
 import { NativeContainerizer } from '../native/native-containerizer';
 import type { NativeCheckpoint } from '../native/native-container';
 import type { DockerCheckpoint } from '../docker/docker-container';
-import { TEST_CGROUP_PREFIX, TEST_LABEL, dockerSpec, readSandboxFile, removeTempSandboxes, shellSpec, sweepCgroups, uniqueId } from '../testing/fixtures';
+import {
+  TEST_CGROUP_PREFIX,
+  TEST_LABEL,
+  dockerSpec,
+  readSandboxFile,
+  removeTempSandboxes,
+  shellSpec,
+  sweepCgroups,
+  uniqueId,
+} from '../testing/fixtures';
 import { removeTestContainers } from '../testing/docker-cleanup';
 import { DEADLINE_SCALE } from '../../test/harness/deadline';
 afterAll(removeTempSandboxes);
@@ -28,8 +37,11 @@ afterAll(async () => {
 /** Starts the stand-in agent, waits for one checkpoint per spec, then kills it with SIGKILL. */
 async function launchThenKill9(kind: 'native' | 'docker', specs: ContainerSpec[]): Promise<ContainerCheckpoint[]> {
   const script = path.join(__dirname, '../testing/agent-stand-in.ts');
-  const child = spawn(process.execPath, [path.join(__dirname, '../../bin/run-ts'), script, JSON.stringify({ kind, cgroupRoot: root, specs })],
-    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AGORA_LOG_LEVEL: 'silent' } });
+  const child = spawn(
+    process.execPath,
+    [path.join(__dirname, '../../bin/run-ts'), script, JSON.stringify({ kind, cgroupRoot: root, specs })],
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, AGORA_LOG_LEVEL: 'silent' } },
+  );
   const checkpoints: ContainerCheckpoint[] = [];
   let buffer = '';
   await new Promise<void>((resolve, reject) => {
@@ -60,7 +72,10 @@ async function until(cond: () => boolean | Promise<boolean>, what: string, timeo
 async function endedWhileNoAgent(cp: ContainerCheckpoint): Promise<void> {
   if (cp.kind === 'native') {
     const statusFile = (cp as NativeCheckpoint).statusFile;
-    return until(() => existsSync(statusFile) && readFileSync(statusFile, 'utf8').trim() !== '', 'the native task to record its exit');
+    return until(
+      () => existsSync(statusFile) && readFileSync(statusFile, 'utf8').trim() !== '',
+      'the native task to record its exit',
+    );
   }
   const docker = new DockerContainerizer({ agentId: 'agent-test' }).docker;
   const id = (cp as DockerCheckpoint).containerId;
@@ -69,7 +84,11 @@ async function endedWhileNoAgent(cp: ContainerCheckpoint): Promise<void> {
 
 const isContainer = (x: Container | ContainerExit): x is Container => typeof (x as Container).wait === 'function';
 
-async function restartScenario(kind: 'native' | 'docker', make: () => Containerizer, spec: (v: string) => ContainerSpec): Promise<void> {
+async function restartScenario(
+  kind: 'native' | 'docker',
+  make: () => Containerizer,
+  spec: (v: string) => ContainerSpec,
+): Promise<void> {
   const longSpec = spec('echo one; sleep 2; echo two; sleep 30');
   const [long, short] = await launchThenKill9(kind, [longSpec, spec('sleep 1; exit 4')]);
   await endedWhileNoAgent(short!); // the short task ends while no agent runs
@@ -88,9 +107,17 @@ async function restartScenario(kind: 'native' | 'docker', make: () => Containeri
 }
 
 it('native: tasks outlive a SIGKILLed agent; recover re-attaches and reports the real status', async () => {
-  await restartScenario('native', () => new NativeContainerizer({ agentId: 'agent-test', cgroupRoot: root, recoverPollMs: 50 }), (v) => shellSpec(v));
+  await restartScenario(
+    'native',
+    () => new NativeContainerizer({ agentId: 'agent-test', cgroupRoot: root, recoverPollMs: 50 }),
+    (v) => shellSpec(v),
+  );
 });
 
 it('docker: tasks outlive a SIGKILLed agent; recover re-attaches and reports the real status', async () => {
-  await restartScenario('docker', () => new DockerContainerizer({ agentId: 'agent-test' }), (v) => dockerSpec(v, { labels }));
+  await restartScenario(
+    'docker',
+    () => new DockerContainerizer({ agentId: 'agent-test' }),
+    (v) => dockerSpec(v, { labels }),
+  );
 });

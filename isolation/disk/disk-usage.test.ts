@@ -7,7 +7,10 @@ afterAll(removeTempSandboxes);
 describe('diskVerdict', () => {
   it('is over only past the limit, and says by how much', () => {
     expect(diskVerdict(10 * 1024 * 1024, 10)).toEqual({ over: false });
-    expect(diskVerdict(10 * 1024 * 1024 + 1, 10)).toEqual({ over: true, message: 'disk limit: sandbox uses 10.0 MB, limit 10 MB' });
+    expect(diskVerdict(10 * 1024 * 1024 + 1, 10)).toEqual({
+      over: true,
+      message: 'disk limit: sandbox uses 10.0 MB, limit 10 MB',
+    });
     expect(diskVerdict(12.34 * 1024 * 1024, 10)).toMatchObject({ message: /uses 12\.3 MB/ });
   });
 

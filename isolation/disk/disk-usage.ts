@@ -42,7 +42,10 @@ export async function measureDiskBytes(dir: string, maxEntries = 1_000_000): Pro
       }
       if (st.dev !== root.dev) continue;
       const id = `${st.ino}`;
-      if (st.nlink > 1) { if (seen.has(id)) continue; seen.add(id); }
+      if (st.nlink > 1) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+      }
       total += st.blocks * 512;
       if (st.isDirectory()) await walk(p);
     }

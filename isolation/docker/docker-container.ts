@@ -81,8 +81,12 @@ export class DockerContainer implements Container {
     }
     const exitCode = state.ExitCode ?? code;
     const exit = classifyDockerExit({
-      exitCode, stderrTail: exitCode === 127 ? tail(path.join(this.checkpoint.sandboxDir, 'stderr')) : undefined, oomKilled: state.OOMKilled === true, killRequested: this.killRequested,
-      memLimitBytes, memPeakBytes: this.memPeakBytes || undefined,
+      exitCode,
+      stderrTail: exitCode === 127 ? tail(path.join(this.checkpoint.sandboxDir, 'stderr')) : undefined,
+      oomKilled: state.OOMKilled === true,
+      killRequested: this.killRequested,
+      memLimitBytes,
+      memPeakBytes: this.memPeakBytes || undefined,
     });
     this.d.log.info({ taskId: this.taskId, ...exit }, 'docker task ended');
     return exit;
@@ -98,7 +102,10 @@ export class DockerContainer implements Container {
     } catch (err) {
       // 404: gone; 409: not running. Both mean there is nothing left to signal.
       const s = statusOf(err);
-      if (s !== 404 && s !== 409) throw new DockerEngineError(`cannot send ${signal} to task ${this.taskId}: ${describeError(err)}`, { cause: err });
+      if (s !== 404 && s !== 409)
+        throw new DockerEngineError(`cannot send ${signal} to task ${this.taskId}: ${describeError(err)}`, {
+          cause: err,
+        });
     }
   }
 
@@ -117,7 +124,10 @@ export class DockerContainer implements Container {
     let s: Dockerode.ContainerStats;
     let info: Dockerode.ContainerInspectInfo;
     try {
-      [s, info] = await Promise.all([this.d.container.stats({ stream: false, 'one-shot': true }), this.d.container.inspect()]);
+      [s, info] = await Promise.all([
+        this.d.container.stats({ stream: false, 'one-shot': true }),
+        this.d.container.inspect(),
+      ]);
     } catch (err) {
       throw new DockerEngineError(`no usage for task ${this.taskId}: ${describeError(err)}`, { cause: err });
     }
@@ -128,7 +138,8 @@ export class DockerContainer implements Container {
     return {
       cpuUserSeconds: (s.cpu_stats?.cpu_usage?.usage_in_usermode ?? 0) / 1e9,
       cpuSystemSeconds: (s.cpu_stats?.cpu_usage?.usage_in_kernelmode ?? 0) / 1e9,
-      memBytes, memPeakBytes: this.memPeakBytes,
+      memBytes,
+      memPeakBytes: this.memPeakBytes,
       memLimitBytes: info.HostConfig.Memory || undefined,
       cpusLimit: nano ? nano / 1e9 : undefined,
       timestamp: Date.now(),
@@ -138,11 +149,27 @@ export class DockerContainer implements Container {
   async exec(command: string, timeoutMs: number): Promise<{ exitCode: number; output: string }> {
     let output = '';
     try {
-      const ex = await this.d.container.exec({ Cmd: ['/bin/sh', '-c', command], AttachStdout: true, AttachStderr: true });
+      const ex = await this.d.container.exec({
+        Cmd: ['/bin/sh', '-c', command],
+        AttachStdout: true,
+        AttachStderr: true,
+      });
       const stream = await ex.start({ hijack: true, stdin: false });
-      const sink = { write: (b: Buffer) => { if (output.length < 65_536) output += b.toString('utf8'); return true; } };
-      this.d.docker.modem.demuxStream(stream, sink as unknown as NodeJS.WritableStream, sink as unknown as NodeJS.WritableStream);
-      const finished = new Promise<boolean>((resolve) => { stream.once('end', () => resolve(true)); stream.once('close', () => resolve(true)); });
+      const sink = {
+        write: (b: Buffer) => {
+          if (output.length < 65_536) output += b.toString('utf8');
+          return true;
+        },
+      };
+      this.d.docker.modem.demuxStream(
+        stream,
+        sink as unknown as NodeJS.WritableStream,
+        sink as unknown as NodeJS.WritableStream,
+      );
+      const finished = new Promise<boolean>((resolve) => {
+        stream.once('end', () => resolve(true));
+        stream.once('close', () => resolve(true));
+      });
       const inTime = await Promise.race([finished, sleep(timeoutMs).then(() => false)]);
       if (!inTime) {
         stream.destroy();
@@ -161,7 +188,10 @@ export class DockerContainer implements Container {
         await this.d.container.remove({ force: true, v: true });
       } catch (err) {
         const s = statusOf(err);
-        if (s !== 404 && s !== 409) throw new DockerEngineError(`cannot remove the container of task ${this.taskId}: ${describeError(err)}`, { cause: err });
+        if (s !== 404 && s !== 409)
+          throw new DockerEngineError(`cannot remove the container of task ${this.taskId}: ${describeError(err)}`, {
+            cause: err,
+          });
       }
       this.d.logs.stop();
       this.d.onDestroyed?.();

@@ -38,7 +38,11 @@ export function dockerClient(dockerHost = '/var/run/docker.sock'): Dockerode {
   if (dockerHost.startsWith('/')) return new Dockerode({ socketPath: dockerHost });
   if (dockerHost.startsWith('unix://')) return new Dockerode({ socketPath: dockerHost.slice('unix://'.length) });
   const url = new URL(dockerHost.replace(/^tcp:/, 'http:'));
-  return new Dockerode({ host: url.hostname, port: Number(url.port || 2375), protocol: url.protocol === 'https:' ? 'https' : 'http' });
+  return new Dockerode({
+    host: url.hostname,
+    port: Number(url.port || 2375),
+    protocol: url.protocol === 'https:' ? 'https' : 'http',
+  });
 }
 
 const statusOf = (err: unknown): number | undefined => (err as { statusCode?: number }).statusCode;
@@ -61,7 +65,9 @@ export class DockerContainerizer implements Containerizer {
     try {
       await Promise.race([
         this.docker.ping(),
-        new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs); }),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
       ]);
       return { ok: true };
     } catch (err) {
@@ -87,12 +93,21 @@ export class DockerContainerizer implements Containerizer {
       if (spec.user === undefined && !spec.rootAllowed) await this.refuseRootImage(container, spec.docker.image);
       await container.start();
     } catch (err) {
-      await container.remove({ force: true, v: true }).catch((rmErr: unknown) =>
-        this.log.warn({ err: rmErr, taskId: spec.taskId }, 'cannot remove a container whose start failed'));
+      await container
+        .remove({ force: true, v: true })
+        .catch((rmErr: unknown) =>
+          this.log.warn({ err: rmErr, taskId: spec.taskId }, 'cannot remove a container whose start failed'),
+        );
       if (err instanceof LaunchError) throw err;
       throw new LaunchError(`cannot start container: ${engineMessage(err)}`, { cause: err });
     }
-    const checkpoint: DockerCheckpoint = { kind: 'docker', taskId: spec.taskId, containerId: container.id, sandboxDir: spec.sandboxDir, logRotation: spec.logRotation };
+    const checkpoint: DockerCheckpoint = {
+      kind: 'docker',
+      taskId: spec.taskId,
+      containerId: container.id,
+      sandboxDir: spec.sandboxDir,
+      logRotation: spec.logRotation,
+    };
     this.log.debug({ taskId: spec.taskId, container: container.id }, 'docker task launched');
     return this.attach(container, checkpoint);
   }
@@ -101,7 +116,9 @@ export class DockerContainerizer implements Containerizer {
   private async refuseRootImage(container: Dockerode.Container, image: string): Promise<void> {
     const user = (await container.inspect()).Config.User;
     if (runsAsRoot(user)) {
-      throw new LaunchError(`image ${image} runs as root (its USER is '${user || 'unset'}') and running as root is not granted: name an unprivileged user in task.command.user, or have the principal granted runAsRoot`);
+      throw new LaunchError(
+        `image ${image} runs as root (its USER is '${user || 'unset'}') and running as root is not granted: name an unprivileged user in task.command.user, or have the principal granted runAsRoot`,
+      );
     }
   }
 
@@ -116,7 +133,8 @@ export class DockerContainerizer implements Containerizer {
     try {
       return await this.docker.createContainer(options);
     } catch (err) {
-      if (!isNoSuchImage(err) || policy === 'always') throw new LaunchError(`cannot create container: ${engineMessage(err)}`, { cause: err });
+      if (!isNoSuchImage(err) || policy === 'always')
+        throw new LaunchError(`cannot create container: ${engineMessage(err)}`, { cause: err });
     }
     if (policy === 'never') throw new LaunchError(`image missing: ${image} (pull policy never)`);
     await pullImage(this.docker, image, timeoutMs);
@@ -141,7 +159,15 @@ export class DockerContainerizer implements Containerizer {
       },
     );
     const logs = pumpLogs(this.docker, container, checkpoint.sandboxDir, this.log, checkpoint.logRotation);
-    const c = new DockerContainer({ docker: this.docker, container, checkpoint, stopped, logs, log: this.log, onDestroyed: () => this.live.delete(checkpoint.taskId) });
+    const c = new DockerContainer({
+      docker: this.docker,
+      container,
+      checkpoint,
+      stopped,
+      logs,
+      log: this.log,
+      onDestroyed: () => this.live.delete(checkpoint.taskId),
+    });
     this.live.set(checkpoint.taskId, c);
     return c;
   }
@@ -169,9 +195,13 @@ export class DockerContainerizer implements Containerizer {
       const info = await this.docker.getContainer(cp.containerId).inspect();
       return { container: this.docker.getContainer(info.Id), running: info.State.Running };
     } catch (err) {
-      if (statusOf(err) !== 404) throw new DockerEngineError(`cannot inspect container of ${cp.taskId}: ${describeError(err)}`, { cause: err });
+      if (statusOf(err) !== 404)
+        throw new DockerEngineError(`cannot inspect container of ${cp.taskId}: ${describeError(err)}`, { cause: err });
     }
-    const list = await this.docker.listContainers({ all: true, filters: { label: [`${LABEL_TASK}=${cp.taskId}`, `${LABEL_AGENT}=${this.o.agentId}`] } });
+    const list = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL_TASK}=${cp.taskId}`, `${LABEL_AGENT}=${this.o.agentId}`] },
+    });
     const hit = list[0];
     return hit ? { container: this.docker.getContainer(hit.Id), running: hit.State === 'running' } : undefined;
   }

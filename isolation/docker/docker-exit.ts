@@ -20,14 +20,31 @@ export function classifyDockerExit(e: DockerExitEvidence): ContainerExit {
   if (e.oomKilled) {
     const limit = e.memLimitBytes ?? 0;
     const peak = Math.max(e.memPeakBytes ?? 0, limit);
-    return { exitCode: null, signal: 'SIGKILL', reason: 'OOM', message: `OOM: limit ${mib(limit)}, peak ${mib(peak)}`, oom: { limitBytes: limit, peakBytes: peak } };
+    return {
+      exitCode: null,
+      signal: 'SIGKILL',
+      reason: 'OOM',
+      message: `OOM: limit ${mib(limit)}, peak ${mib(peak)}`,
+      oom: { limitBytes: limit, peakBytes: peak },
+    };
   }
   if (e.exitCode === undefined) {
-    return { exitCode: null, signal: null, reason: e.killRequested ? 'KILLED' : 'AGENT_RESTART', message: 'container is gone; its exit status is unknown' };
+    return {
+      exitCode: null,
+      signal: null,
+      reason: e.killRequested ? 'KILLED' : 'AGENT_RESTART',
+      message: 'container is gone; its exit status is unknown',
+    };
   }
-  const notStarted = e.exitCode === 127 ? /\[FATAL tini \(\d+\)\] exec (.*) failed: (.*)$/m.exec(e.stderrTail ?? '') : null;
+  const notStarted =
+    e.exitCode === 127 ? /\[FATAL tini \(\d+\)\] exec (.*) failed: (.*)$/m.exec(e.stderrTail ?? '') : null;
   if (notStarted) {
-    return { exitCode: 127, signal: null, reason: 'LAUNCH_FAILED', message: `command not found: ${notStarted[1]} (${notStarted[2]!.trim()})` };
+    return {
+      exitCode: 127,
+      signal: null,
+      reason: 'LAUNCH_FAILED',
+      message: `command not found: ${notStarted[1]} (${notStarted[2]!.trim()})`,
+    };
   }
   const decoded = decodeStatus(e.exitCode);
   const how = decoded.signal ? `ended by ${decoded.signal}` : `exited with code ${decoded.exitCode}`;

@@ -13,7 +13,16 @@ export const LABEL_FRAMEWORK = 'agora.framework';
 export const LABEL_AGENT = 'agora.agent';
 
 /** Enough for ordinary services (bind a low port, drop to a user, own files); everything else is dropped. */
-export const DEFAULT_CAPS = ['CHOWN', 'DAC_OVERRIDE', 'FOWNER', 'FSETID', 'KILL', 'SETGID', 'SETUID', 'NET_BIND_SERVICE'];
+export const DEFAULT_CAPS = [
+  'CHOWN',
+  'DAC_OVERRIDE',
+  'FOWNER',
+  'FSETID',
+  'KILL',
+  'SETGID',
+  'SETUID',
+  'NET_BIND_SERVICE',
+];
 
 const MiB = 1024 * 1024;
 
@@ -30,13 +39,19 @@ export function commandFields(command: ContainerSpec['command']): { Entrypoint?:
 }
 
 /** Port bindings: each mapping's host port, or (0/absent) the task's offered ports in order. */
-export function portFields(spec: ContainerSpec): { ExposedPorts: Record<string, object>; PortBindings: Record<string, { HostPort: string }[]> } {
+export function portFields(spec: ContainerSpec): {
+  ExposedPorts: Record<string, object>;
+  PortBindings: Record<string, { HostPort: string }[]>;
+} {
   const exposed: Record<string, object> = {};
   const bindings: Record<string, { HostPort: string }[]> = {};
   let next = 0;
   for (const m of spec.docker?.portMappings ?? []) {
     const hostPort = m.hostPort || spec.hostPorts[next++];
-    if (!hostPort) throw new LaunchError(`no host port for container port ${m.containerPort}: the task has ${spec.hostPorts.length} port(s)`);
+    if (!hostPort)
+      throw new LaunchError(
+        `no host port for container port ${m.containerPort}: the task has ${spec.hostPorts.length} port(s)`,
+      );
     const key = `${m.containerPort}/${m.protocol}`;
     exposed[key] = {};
     (bindings[key] ??= []).push({ HostPort: String(hostPort) });
@@ -51,7 +66,12 @@ export function runsAsRoot(user: string | undefined): boolean {
 }
 
 export function taskLabels(spec: ContainerSpec): Record<string, string> {
-  return { ...spec.labels, [LABEL_TASK]: spec.taskId, [LABEL_FRAMEWORK]: spec.frameworkId, [LABEL_AGENT]: spec.agentId };
+  return {
+    ...spec.labels,
+    [LABEL_TASK]: spec.taskId,
+    [LABEL_FRAMEWORK]: spec.frameworkId,
+    [LABEL_AGENT]: spec.agentId,
+  };
 }
 
 export function containerName(spec: ContainerSpec): string {
@@ -62,7 +82,13 @@ export function createOptions(spec: ContainerSpec, ctx: DockerOptionsContext): D
   const d = spec.docker;
   if (!d) throw new LaunchError(`task ${spec.taskId} has no docker image`);
   const memory = Math.max(6, spec.memMb) * MiB; // Docker refuses limits under 6 MiB.
-  const env = { ...spec.env, AGORA_SANDBOX: SANDBOX_MOUNT, AGORA_TASK_ID: spec.taskId, AGORA_FRAMEWORK_ID: spec.frameworkId, AGORA_AGENT_ID: spec.agentId };
+  const env = {
+    ...spec.env,
+    AGORA_SANDBOX: SANDBOX_MOUNT,
+    AGORA_TASK_ID: spec.taskId,
+    AGORA_FRAMEWORK_ID: spec.frameworkId,
+    AGORA_AGENT_ID: spec.agentId,
+  };
   const ports = portFields(spec);
   return {
     name: containerName(spec),
@@ -74,8 +100,12 @@ export function createOptions(spec: ContainerSpec, ctx: DockerOptionsContext): D
     Labels: taskLabels(spec),
     ExposedPorts: ports.ExposedPorts,
     HostConfig: {
-      Binds: [`${spec.sandboxDir}:${SANDBOX_MOUNT}`,
-        ...(spec.volumes ?? []).map((v) => `${v.hostPath}:${SANDBOX_MOUNT}/${v.containerPath}:${v.readOnly ? 'ro' : 'rw'}`)],
+      Binds: [
+        `${spec.sandboxDir}:${SANDBOX_MOUNT}`,
+        ...(spec.volumes ?? []).map(
+          (v) => `${v.hostPath}:${SANDBOX_MOUNT}/${v.containerPath}:${v.readOnly ? 'ro' : 'rw'}`,
+        ),
+      ],
       PortBindings: ports.PortBindings,
       NetworkMode: d.network,
       Memory: memory,

@@ -11,7 +11,10 @@ export type PullPolicy = 'ifNotPresent' | 'always' | 'never';
 export async function pullImage(docker: Dockerode, image: string, timeoutMs: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new LaunchError(`image pull timed out after ${timeoutMs} ms: ${image}`)), timeoutMs);
+    timer = setTimeout(
+      () => reject(new LaunchError(`image pull timed out after ${timeoutMs} ms: ${image}`)),
+      timeoutMs,
+    );
   });
   const pull = (async () => {
     let stream: NodeJS.ReadableStream;

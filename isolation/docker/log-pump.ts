@@ -19,21 +19,40 @@ export interface LogPump {
 }
 
 /** The stream's writer; one that drops the output (said once) when the file cannot be opened, e.g. the task made it a link. */
-function sandboxWriter(sandboxDir: string, stream: 'stdout' | 'stderr', rotation: LogRotation | undefined, log: Logger): Writable {
+function sandboxWriter(
+  sandboxDir: string,
+  stream: 'stdout' | 'stderr',
+  rotation: LogRotation | undefined,
+  log: Logger,
+): Writable {
   try {
     const writer = new RotatingLogWriter(sandboxDir, stream, rotation);
     return new SkippingRotatingStream(writer, writer.written);
   } catch (err) {
-    log.warn({ err, sandboxDir, stream }, 'cannot open the task output file in the sandbox (replaced by a link or a directory?): this output is dropped');
+    log.warn(
+      { err, sandboxDir, stream },
+      'cannot open the task output file in the sandbox (replaced by a link or a directory?): this output is dropped',
+    );
     return new Writable({ write: (_chunk, _enc, cb) => cb() });
   }
 }
 
-export function pumpLogs(docker: Dockerode, container: Dockerode.Container, sandboxDir: string, log: Logger, rotation?: LogRotation): LogPump {
+export function pumpLogs(
+  docker: Dockerode,
+  container: Dockerode.Container,
+  sandboxDir: string,
+  log: Logger,
+  rotation?: LogRotation,
+): LogPump {
   const stdout = sandboxWriter(sandboxDir, 'stdout', rotation, log);
   const stderr = sandboxWriter(sandboxDir, 'stderr', rotation, log);
-  for (const [w, stream] of [[stdout, 'stdout'], [stderr, 'stderr']] as const) {
-    w.on('error', (err) => log.warn({ err, container: container.id, stream }, 'cannot write task output to the sandbox'));
+  for (const [w, stream] of [
+    [stdout, 'stdout'],
+    [stderr, 'stderr'],
+  ] as const) {
+    w.on('error', (err) =>
+      log.warn({ err, container: container.id, stream }, 'cannot write task output to the sandbox'),
+    );
   }
   let source: NodeJS.ReadableStream | undefined;
   let stopped = false;
@@ -46,7 +65,10 @@ export function pumpLogs(docker: Dockerode, container: Dockerode.Container, sand
       await new Promise<void>((resolve) => {
         source!.once('end', resolve);
         source!.once('close', resolve);
-        source!.once('error', (err) => { log.warn({ err, container: container.id }, 'log stream error'); resolve(); });
+        source!.once('error', (err) => {
+          log.warn({ err, container: container.id }, 'log stream error');
+          resolve();
+        });
       });
     } catch (err) {
       log.warn({ err, container: container.id }, 'cannot follow container logs');

@@ -22,7 +22,9 @@ describe('fake containerizer controls', () => {
     const c = new FakeContainerizer({ clock });
     const k = await c.launch(shellSpec('echo a; sleep 600; exit 2'));
     let exited = false;
-    const waited = k.wait().then(() => { exited = true; });
+    const waited = k.wait().then(() => {
+      exited = true;
+    });
     clock.advance(599_999);
     await Promise.resolve();
     expect(exited).toBe(false);
@@ -38,11 +40,19 @@ describe('fake containerizer controls', () => {
     const k = await c.launch(spec);
     c.world.task(spec.taskId)!.execHandler = () => ({ exitCode: 1, output: 'down' });
     expect(await k.exec('check', 1000)).toEqual({ exitCode: 1, output: 'down' });
-    c.world.task(spec.taskId)!.end({ exitCode: null, signal: 'SIGKILL', reason: 'OOM', message: 'OOM: limit 64 MiB, peak 64 MiB' });
+    c.world
+      .task(spec.taskId)!
+      .end({ exitCode: null, signal: 'SIGKILL', reason: 'OOM', message: 'OOM: limit 64 MiB, peak 64 MiB' });
     expect(await k.wait()).toMatchObject({ reason: 'OOM' });
     c.world.failNextLaunch('image missing: x:1');
-    expect(await (await c.launch(shellSpec('true'))).wait()).toMatchObject({ reason: 'LAUNCH_FAILED', message: 'image missing: x:1' });
+    expect(await (await c.launch(shellSpec('true'))).wait()).toMatchObject({
+      reason: 'LAUNCH_FAILED',
+      message: 'image missing: x:1',
+    });
     expect(await (await c.launch(shellSpec('no-such-cmd'))).wait()).toMatchObject({ reason: 'EXITED', exitCode: 127 });
-    expect(await new FakeContainerizer({ unavailableReason: 'no engine' }).available()).toEqual({ ok: false, reason: 'no engine' });
+    expect(await new FakeContainerizer({ unavailableReason: 'no engine' }).available()).toEqual({
+      ok: false,
+      reason: 'no engine',
+    });
   });
 });

@@ -11,7 +11,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { systemClock, type Clock, type TimerHandle } from '../../sdk/clock';
-import type { Container, ContainerCheckpoint, ContainerExit, Containerizer, ContainerizerKind, ContainerSpec, ContainerUsage } from '../containerizer';
+import type {
+  Container,
+  ContainerCheckpoint,
+  ContainerExit,
+  Containerizer,
+  ContainerizerKind,
+  ContainerSpec,
+  ContainerUsage,
+} from '../containerizer';
 import { decodeStatus } from '../exit-codes';
 import { CheckpointError, IsolationError } from '../errors';
 import { FailedContainer } from '../failed-container';
@@ -29,16 +37,27 @@ export class FakeTask {
   private timer?: TimerHandle;
   private readonly waiters: ((e: ContainerExit) => void)[] = [];
 
-  constructor(readonly spec: ContainerSpec, private readonly clock: Clock, readonly startedAt: number) {}
+  constructor(
+    readonly spec: ContainerSpec,
+    private readonly clock: Clock,
+    readonly startedAt: number,
+  ) {}
 
   run(steps: FakeStep[]): void {
     const step = steps.shift();
     if (!step) return this.end({ exitCode: 0, signal: null, reason: 'EXITED', message: 'exited with code 0' });
     switch (step.op) {
-      case 'echo': this.write(step.stream, step.text); return this.run(steps);
-      case 'sleep': this.timer = this.clock.setTimeout(() => this.run(steps), step.ms); return;
-      case 'exit': return this.end(exitOf(step.code));
-      case 'unknown': this.write('stderr', `sh: ${step.command}: not found\n`); return this.end(exitOf(127));
+      case 'echo':
+        this.write(step.stream, step.text);
+        return this.run(steps);
+      case 'sleep':
+        this.timer = this.clock.setTimeout(() => this.run(steps), step.ms);
+        return;
+      case 'exit':
+        return this.end(exitOf(step.code));
+      case 'unknown':
+        this.write('stderr', `sh: ${step.command}: not found\n`);
+        return this.end(exitOf(127));
     }
   }
 
@@ -47,7 +66,9 @@ export class FakeTask {
     if (fs.existsSync(this.spec.sandboxDir)) fs.appendFileSync(path.join(this.spec.sandboxDir, stream), text);
   }
 
-  get running(): boolean { return this.exit === undefined; }
+  get running(): boolean {
+    return this.exit === undefined;
+  }
 
   /** Ends the task now (first ending wins). */
   end(exit: ContainerExit): void {
@@ -73,20 +94,34 @@ function exitOf(status: number): ContainerExit {
 export class FakeWorld {
   readonly tasks = new Map<string, FakeTask>();
   private failures: string[] = [];
-  task(taskId: string): FakeTask | undefined { return this.tasks.get(taskId); }
-  failNextLaunch(message: string): void { this.failures.push(message); }
-  takeFailure(): string | undefined { return this.failures.shift(); }
-  running(): FakeTask[] { return [...this.tasks.values()].filter((t) => t.running && !t.destroyed); }
+  task(taskId: string): FakeTask | undefined {
+    return this.tasks.get(taskId);
+  }
+  failNextLaunch(message: string): void {
+    this.failures.push(message);
+  }
+  takeFailure(): string | undefined {
+    return this.failures.shift();
+  }
+  running(): FakeTask[] {
+    return [...this.tasks.values()].filter((t) => t.running && !t.destroyed);
+  }
 }
 
 class FakeContainer implements Container {
   readonly taskId: string;
   readonly checkpoint: ContainerCheckpoint;
-  constructor(private readonly t: FakeTask, kind: ContainerizerKind, private readonly clock: Clock) {
+  constructor(
+    private readonly t: FakeTask,
+    kind: ContainerizerKind,
+    private readonly clock: Clock,
+  ) {
     this.taskId = t.spec.taskId;
     this.checkpoint = { kind, taskId: this.taskId, fake: true };
   }
-  wait(): Promise<ContainerExit> { return this.t.ended(); }
+  wait(): Promise<ContainerExit> {
+    return this.t.ended();
+  }
   async kill(): Promise<void> {
     this.t.end({ exitCode: null, signal: 'SIGTERM', reason: 'KILLED', message: 'killed (ended by SIGTERM)' });
     await this.t.ended();
@@ -96,8 +131,13 @@ class FakeContainer implements Container {
     const s = this.t.spec;
     const secs = (this.clock.now() - this.t.startedAt) / 1000;
     return {
-      cpuUserSeconds: secs * s.cpus * 0.01, cpuSystemSeconds: 0, memBytes: MiB, memPeakBytes: MiB,
-      memLimitBytes: s.memMb * MiB, cpusLimit: s.cpuHardCap ? s.cpus : undefined, timestamp: this.clock.now(),
+      cpuUserSeconds: secs * s.cpus * 0.01,
+      cpuSystemSeconds: 0,
+      memBytes: MiB,
+      memPeakBytes: MiB,
+      memLimitBytes: s.memMb * MiB,
+      cpusLimit: s.cpuHardCap ? s.cpus : undefined,
+      timestamp: this.clock.now(),
     };
   }
   async exec(command: string): Promise<{ exitCode: number; output: string }> {
@@ -136,19 +176,30 @@ export class FakeContainerizer implements Containerizer {
   }
 
   async launch(spec: ContainerSpec): Promise<Container> {
-    const failure = this.world.takeFailure() ?? (this.unavailable ? `${this.kind} containerizer unavailable: ${this.unavailable}` : undefined);
+    const failure =
+      this.world.takeFailure() ??
+      (this.unavailable ? `${this.kind} containerizer unavailable: ${this.unavailable}` : undefined);
     if (failure) return new FailedContainer(spec.taskId, this.kind, failure);
     const task = new FakeTask(spec, this.clock, this.clock.now());
     this.world.tasks.set(spec.taskId, task);
-    const script = spec.command.shell ? (spec.command.value ?? '') : [spec.command.value, ...(spec.command.arguments ?? [])].join(' ');
+    const script = spec.command.shell
+      ? (spec.command.value ?? '')
+      : [spec.command.value, ...(spec.command.arguments ?? [])].join(' ');
     task.run(parseFakeScript(script));
     return new FakeContainer(task, this.kind, this.clock);
   }
 
   async recover(checkpoint: ContainerCheckpoint): Promise<Container | ContainerExit> {
-    if (checkpoint.fake !== true) throw new CheckpointError(`not a fake checkpoint: ${JSON.stringify(checkpoint).slice(0, 200)}`);
+    if (checkpoint.fake !== true)
+      throw new CheckpointError(`not a fake checkpoint: ${JSON.stringify(checkpoint).slice(0, 200)}`);
     const task = this.world.task(checkpoint.taskId);
-    if (!task || task.destroyed) return { exitCode: null, signal: null, reason: 'AGENT_RESTART', message: 'task ended while the agent was away; its exit status is unknown' };
+    if (!task || task.destroyed)
+      return {
+        exitCode: null,
+        signal: null,
+        reason: 'AGENT_RESTART',
+        message: 'task ended while the agent was away; its exit status is unknown',
+      };
     if (task.exit) {
       task.destroyed = true;
       return task.exit;

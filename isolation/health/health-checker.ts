@@ -71,9 +71,15 @@ export class HealthChecker {
     const { clock } = this.o;
     let timeout: TimerHandle | undefined;
     const timedOut = new Promise<ProbeResult>((resolve) => {
-      timeout = clock.setTimeout(() => resolve({ ok: false, message: `timed out after ${this.policy.timeoutMs} ms` }), this.policy.timeoutMs);
+      timeout = clock.setTimeout(
+        () => resolve({ ok: false, message: `timed out after ${this.policy.timeoutMs} ms` }),
+        this.policy.timeoutMs,
+      );
     });
-    const probed = this.o.probe(this.policy.timeoutMs).catch((err: unknown): ProbeResult => ({ ok: false, message: `probe threw: ${(err as Error).message ?? String(err)}` }));
+    const probed = this.o.probe(this.policy.timeoutMs).catch((err: unknown): ProbeResult => ({
+      ok: false,
+      message: `probe threw: ${(err as Error).message ?? String(err)}`,
+    }));
     const result = await Promise.race([probed, timedOut]);
     if (timeout) clock.clearTimeout(timeout);
     if (!this.running) return;

@@ -5,7 +5,13 @@ const policy = { gracePeriodMs: 10_000, intervalMs: 1_000, timeoutMs: 500, conse
 
 it('converts the protocol check (seconds, schema defaults) to milliseconds', () => {
   const check = HealthCheckSchema.parse({ type: 'TCP', port: 80 });
-  expect(policyOf(check)).toEqual({ gracePeriodMs: 15_000, intervalMs: 10_000, timeoutMs: 5_000, consecutiveFailures: 3, delayMs: 0 });
+  expect(policyOf(check)).toEqual({
+    gracePeriodMs: 15_000,
+    intervalMs: 10_000,
+    timeoutMs: 5_000,
+    consecutiveFailures: 3,
+    delayMs: 0,
+  });
 });
 
 it('ignores failures inside the grace period, then turns unhealthy after N consecutive failures', () => {

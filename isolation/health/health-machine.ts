@@ -42,7 +42,10 @@ export class HealthMachine {
   private succeededOnce = false;
   private lastMessage = '';
 
-  constructor(private readonly policy: HealthPolicy, private readonly startedAt: number) {}
+  constructor(
+    private readonly policy: HealthPolicy,
+    private readonly startedAt: number,
+  ) {}
 
   /** Records one probe result; returns the new health when it changed, else undefined. */
   record(ok: boolean, now: number, message = ''): boolean | undefined {

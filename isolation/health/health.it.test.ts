@@ -7,7 +7,15 @@ import { HealthCheckSchema, type HealthCheck } from '../../sdk/protocol/common';
 import type { Container } from '../containerizer';
 import { DockerContainerizer } from '../docker/docker-containerizer';
 import { NativeContainerizer } from '../native/native-containerizer';
-import { TEST_CGROUP_PREFIX, TEST_LABEL, dockerSpec, removeTempSandboxes, shellSpec, sweepCgroups, uniqueId } from '../testing/fixtures';
+import {
+  TEST_CGROUP_PREFIX,
+  TEST_LABEL,
+  dockerSpec,
+  removeTempSandboxes,
+  shellSpec,
+  sweepCgroups,
+  uniqueId,
+} from '../testing/fixtures';
 import { removeTestContainers } from '../testing/docker-cleanup';
 import { HealthChecker } from './health-checker';
 import { probeFor } from './probes';
@@ -24,16 +32,29 @@ afterAll(async () => {
 });
 
 const fast = (over: Partial<HealthCheck> & Pick<HealthCheck, 'type'>): HealthCheck =>
-  HealthCheckSchema.parse({ gracePeriodSeconds: 0, intervalSeconds: 0.1, timeoutSeconds: 1, consecutiveFailures: 2, ...over });
+  HealthCheckSchema.parse({
+    gracePeriodSeconds: 0,
+    intervalSeconds: 0.1,
+    timeoutSeconds: 1,
+    consecutiveFailures: 2,
+    ...over,
+  });
 
 /** Starts a checker and returns a function that waits for the next reported transition. */
 function watch(check: HealthCheck, container: Container, hostPorts: number[] = []) {
   const seen: boolean[] = [];
   const waiters: (() => void)[] = [];
   const checker = new HealthChecker({
-    check, clock: systemClock, probe: probeFor(check, { container, hostPorts }),
-    onChange: (h) => { seen.push(h); waiters.splice(0).forEach((w) => w()); },
-    onError: (err) => { throw err; },
+    check,
+    clock: systemClock,
+    probe: probeFor(check, { container, hostPorts }),
+    onChange: (h) => {
+      seen.push(h);
+      waiters.splice(0).forEach((w) => w());
+    },
+    onError: (err) => {
+      throw err;
+    },
   });
   checker.start();
   const next = async (count: number): Promise<boolean[]> => {
@@ -63,9 +84,11 @@ it('HTTP check on a Docker task behind a mapped port: fails on 404, recovers', a
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const hostPort = (srv.address() as net.AddressInfo).port;
   await new Promise((r) => srv.close(r));
-  const spec = dockerSpec('mkdir -p /tmp/www && echo ok > /tmp/www/health && exec httpd -f -p 8080 -h /tmp/www',
+  const spec = dockerSpec(
+    'mkdir -p /tmp/www && echo ok > /tmp/www/health && exec httpd -f -p 8080 -h /tmp/www',
     { hostPorts: [hostPort], labels: { [TEST_LABEL]: '1', [`${TEST_LABEL}.run`]: run } },
-    { portMappings: [{ containerPort: 8080, hostPort: 0, protocol: 'tcp' }] });
+    { portMappings: [{ containerPort: 8080, hostPort: 0, protocol: 'tcp' }] },
+  );
   const k = await docker.launch(spec);
   const w = watch(fast({ type: 'HTTP', portIndex: 0, path: '/health', gracePeriodSeconds: 10 }), k, spec.hostPorts);
   expect(await w.next(1)).toEqual([true]);

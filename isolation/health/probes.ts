@@ -7,14 +7,20 @@ import type { HealthCheck } from '../../sdk/protocol/common';
 import type { Container } from '../containerizer';
 import { HealthCheckConfigError, describeError } from '../errors';
 
-export interface ProbeResult { ok: boolean; message: string }
+export interface ProbeResult {
+  ok: boolean;
+  message: string;
+}
 export type Probe = (timeoutMs: number) => Promise<ProbeResult>;
 
 export function commandProbe(container: Pick<Container, 'exec'>, command: string): Probe {
   return async (timeoutMs) => {
     try {
       const r = await container.exec(command, timeoutMs);
-      return { ok: r.exitCode === 0, message: `command exited with ${r.exitCode}${r.output ? `: ${r.output.trim().slice(-200)}` : ''}` };
+      return {
+        ok: r.exitCode === 0,
+        message: `command exited with ${r.exitCode}${r.output ? `: ${r.output.trim().slice(-200)}` : ''}`,
+      };
     } catch (err) {
       return { ok: false, message: `command could not run: ${describeError(err)}` };
     }
@@ -35,13 +41,19 @@ export function httpProbe(host: string, port: number, path = '/'): Probe {
 }
 
 export function tcpProbe(host: string, port: number): Probe {
-  return (timeoutMs) => new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (r: ProbeResult): void => { socket.destroy(); resolve(r); };
-    socket.setTimeout(timeoutMs, () => done({ ok: false, message: `tcp ${host}:${port} timed out after ${timeoutMs} ms` }));
-    socket.once('connect', () => done({ ok: true, message: `tcp ${host}:${port} connected` }));
-    socket.once('error', (err) => done({ ok: false, message: `tcp ${host}:${port} failed: ${err.message}` }));
-  });
+  return (timeoutMs) =>
+    new Promise((resolve) => {
+      const socket = net.connect({ host, port });
+      const done = (r: ProbeResult): void => {
+        socket.destroy();
+        resolve(r);
+      };
+      socket.setTimeout(timeoutMs, () =>
+        done({ ok: false, message: `tcp ${host}:${port} timed out after ${timeoutMs} ms` }),
+      );
+      socket.once('connect', () => done({ ok: true, message: `tcp ${host}:${port} connected` }));
+      socket.once('error', (err) => done({ ok: false, message: `tcp ${host}:${port} failed: ${err.message}` }));
+    });
 }
 
 export interface ProbeTarget {
@@ -57,7 +69,10 @@ export function probeFor(check: HealthCheck, t: ProbeTarget): Probe {
     return commandProbe(t.container, check.command);
   }
   const port = check.port ?? t.hostPorts[check.portIndex ?? 0];
-  if (!port) throw new HealthCheckConfigError(`a ${check.type} check needs a port: none given and the task has no port ${check.portIndex ?? 0}`);
+  if (!port)
+    throw new HealthCheckConfigError(
+      `a ${check.type} check needs a port: none given and the task has no port ${check.portIndex ?? 0}`,
+    );
   const host = t.host ?? '127.0.0.1';
   return check.type === 'HTTP' ? httpProbe(host, port, check.path) : tcpProbe(host, port);
 }

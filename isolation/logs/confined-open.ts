@@ -20,7 +20,10 @@ import { join } from 'node:path';
 export type ConfinedOpenFailure = 'outside' | 'missing' | 'not-a-file';
 
 export class ConfinedOpenError extends Error {
-  constructor(readonly kind: ConfinedOpenFailure, message: string) {
+  constructor(
+    readonly kind: ConfinedOpenFailure,
+    message: string,
+  ) {
     super(message);
     this.name = 'ConfinedOpenError';
   }
@@ -48,14 +51,17 @@ export function openConfined(root: string, rel: string): number {
     fd = openSync(join(realRoot, rel), READ_FLAGS);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') throw new ConfinedOpenError('missing', `no file '${rel}' in the sandbox`);
+    if (code === 'ENOENT' || code === 'ENOTDIR')
+      throw new ConfinedOpenError('missing', `no file '${rel}' in the sandbox`);
     if (code === 'ELOOP') throw new ConfinedOpenError('outside', `path '${rel}' is a symbolic link (not followed)`);
     throw err;
   }
   try {
     const actual = readlinkSync(`/proc/self/fd/${fd}`);
-    if (!insideRoot(realRoot, actual)) throw new ConfinedOpenError('outside', `path '${rel}' leads outside the sandbox (through a symbolic link)`);
-    if (!fstatSync(fd).isFile()) throw new ConfinedOpenError('not-a-file', `'${rel}' in the sandbox is not a regular file`);
+    if (!insideRoot(realRoot, actual))
+      throw new ConfinedOpenError('outside', `path '${rel}' leads outside the sandbox (through a symbolic link)`);
+    if (!fstatSync(fd).isFile())
+      throw new ConfinedOpenError('not-a-file', `'${rel}' in the sandbox is not a regular file`);
     return fd;
   } catch (err) {
     closeSync(fd);

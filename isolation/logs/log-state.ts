@@ -13,7 +13,10 @@ import { z } from 'zod';
 
 export const LogStateSchema = z.object({
   /** Newest first: files[0] is `<stream>`, files[i] is `<stream>.<i>`. */
-  files: z.array(z.object({ ino: z.number().int().nonnegative(), start: z.number().int().nonnegative() })).min(1).max(1000),
+  files: z
+    .array(z.object({ ino: z.number().int().nonnegative(), start: z.number().int().nonnegative() }))
+    .min(1)
+    .max(1000),
 });
 export type LogState = z.infer<typeof LogStateSchema>;
 
@@ -32,7 +35,11 @@ export const logStateFile = (stream: string): string => `.agora-log-${stream}.js
 /** Name of the i-th file of a stream, newest first. */
 export const rotatedName = (stream: string, i: number): string => (i === 0 ? stream : `${stream}.${i}`);
 
-export interface ReadPiece { index: number; position: number; length: number }
+export interface ReadPiece {
+  index: number;
+  position: number;
+  length: number;
+}
 export interface ReadPlan {
   /** Logical offset the returned data starts at (the requested one, clamped to what is kept). */
   offset: number;

@@ -24,7 +24,12 @@ class Moved extends Error {}
 const ATTEMPTS = 50;
 
 /** undefined when the stream has no rotation state (a plain file, or no rotation configured). */
-export async function readRotatedLog(dir: string, stream: string, offset: number, length: number): Promise<LogRead | undefined> {
+export async function readRotatedLog(
+  dir: string,
+  stream: string,
+  offset: number,
+  length: number,
+): Promise<LogRead | undefined> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
     const state = readState(dir, stream);
     if (!state) return undefined;
@@ -35,14 +40,20 @@ export async function readRotatedLog(dir: string, stream: string, offset: number
       await new Promise((r) => setTimeout(r, Math.min(attempt + 1, 10)));
     }
   }
-  throw new Error(`${stream}: the log kept rotating under ${ATTEMPTS} reads (is its state file ${logStateFile(stream)} stale?)`);
+  throw new Error(
+    `${stream}: the log kept rotating under ${ATTEMPTS} reads (is its state file ${logStateFile(stream)} stale?)`,
+  );
 }
 
 function readState(dir: string, stream: string): LogState | undefined {
   let text: string;
   try {
     const fd = openConfined(dir, logStateFile(stream));
-    try { text = readFileSync(fd, 'utf8'); } finally { closeSync(fd); }
+    try {
+      text = readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
   } catch (err) {
     // None, or one the task replaced by a link or a FIFO: no rotation state (the stream is then read as a plain file).
     if (err instanceof ConfinedOpenError) return undefined;
@@ -54,7 +65,11 @@ function readState(dir: string, stream: string): LogState | undefined {
 }
 
 function safeJson(text: string): unknown {
-  try { return JSON.parse(text); } catch { return undefined; } // invalid JSON is reported by the schema check as "no state"
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  } // invalid JSON is reported by the schema check as "no state"
 }
 
 function openChecked(dir: string, stream: string, state: LogState, index: number): { fd: number; size: number } {
@@ -66,7 +81,10 @@ function openChecked(dir: string, stream: string, state: LogState, index: number
     throw err;
   }
   const st = fstatSync(fd);
-  if (st.ino !== state.files[index]!.ino) { closeSync(fd); throw new Moved(); }
+  if (st.ino !== state.files[index]!.ino) {
+    closeSync(fd);
+    throw new Moved();
+  }
   return { fd, size: st.size };
 }
 
@@ -85,7 +103,14 @@ function readWith(dir: string, stream: string, state: LogState, offset: number, 
       if (n < p.length) break; // a rotated file shorter than the state says: return what is there
     }
     const data = Buffer.concat(chunks);
-    return { offset: plan.offset, size: plan.end, data: data.toString('utf8'), eof: plan.offset + data.length >= plan.end, first: plan.first, rotated: true };
+    return {
+      offset: plan.offset,
+      size: plan.end,
+      data: data.toString('utf8'),
+      eof: plan.offset + data.length >= plan.end,
+      first: plan.first,
+      rotated: true,
+    };
   } finally {
     for (const fd of fds.values()) closeSync(fd);
   }

@@ -21,12 +21,22 @@ export class RotatingLogWriter {
   private size: number;
   private state: LogState;
 
-  constructor(private readonly dir: string, private readonly stream: string, private readonly rotation: LogRotation | undefined) {
+  constructor(
+    private readonly dir: string,
+    private readonly stream: string,
+    private readonly rotation: LogRotation | undefined,
+  ) {
     this.fd = openSync(join(dir, stream), OPEN_FLAGS, 0o644);
     const st = fstatSync(this.fd);
     this.size = st.size;
-    if (!st.isFile()) { closeSync(this.fd); throw new Error(`${join(dir, stream)} is not a regular file`); }
-    if (!rotation) { this.state = { files: [{ ino: st.ino, start: 0 }] }; return; }
+    if (!st.isFile()) {
+      closeSync(this.fd);
+      throw new Error(`${join(dir, stream)} is not a regular file`);
+    }
+    if (!rotation) {
+      this.state = { files: [{ ino: st.ino, start: 0 }] };
+      return;
+    }
     const kept = this.readState();
     // Continue an earlier writer's stream when the state still describes this file; else start one here.
     this.state = kept && kept.files[0]!.ino === st.ino ? kept : { files: [{ ino: st.ino, start: 0 }] };
@@ -42,7 +52,10 @@ export class RotatingLogWriter {
     let rest = data;
     while (rest.length > 0) {
       const room = (this.rotation?.maxBytes ?? Infinity) - this.size;
-      if (room <= 0) { this.rotate(); continue; }
+      if (room <= 0) {
+        this.rotate();
+        continue;
+      }
       const part = rest.subarray(0, room);
       let done = 0;
       while (done < part.length) done += writeSync(this.fd, part, done, part.length - done);
@@ -76,7 +89,11 @@ export class RotatingLogWriter {
     try {
       const fd = openConfined(this.dir, logStateFile(this.stream));
       let text: string;
-      try { text = readFileSync(fd, 'utf8'); } finally { closeSync(fd); }
+      try {
+        text = readFileSync(fd, 'utf8');
+      } finally {
+        closeSync(fd);
+      }
       const parsed = LogStateSchema.safeParse(JSON.parse(text));
       return parsed.success ? parsed.data : undefined;
     } catch (err) {
@@ -88,15 +105,26 @@ export class RotatingLogWriter {
   private saveState(): void {
     const file = join(this.dir, logStateFile(this.stream));
     // The sandbox is the task's: never follow a link it planted (the agent writes as root).
-    const fd = openSync(`${file}.tmp`, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o644);
-    try { writeSync(fd, JSON.stringify(this.state)); } finally { closeSync(fd); }
+    const fd = openSync(
+      `${file}.tmp`,
+      constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW,
+      0o644,
+    );
+    try {
+      writeSync(fd, JSON.stringify(this.state));
+    } finally {
+      closeSync(fd);
+    }
     renameSync(`${file}.tmp`, file);
   }
 }
 
 /** A Writable over a RotatingLogWriter that drops the first `skip` bytes (already written by an earlier agent). */
 export class SkippingRotatingStream extends Writable {
-  constructor(private readonly writer: RotatingLogWriter, private skip: number) {
+  constructor(
+    private readonly writer: RotatingLogWriter,
+    private skip: number,
+  ) {
     super();
   }
 
@@ -116,14 +144,27 @@ export class SkippingRotatingStream extends Writable {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    try { this.writer.close(); cb(); } catch (err) { cb(err as Error); }
+    try {
+      this.writer.close();
+      cb();
+    } catch (err) {
+      cb(err as Error);
+    }
   }
 }
 
 function unlinkIfPresent(file: string): void {
-  try { unlinkSync(file); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; }
+  try {
+    unlinkSync(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }
 
 function renameIfPresent(from: string, to: string): void {
-  try { renameSync(from, to); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err; }
+  try {
+    renameSync(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
 }

@@ -6,7 +6,8 @@ import { readRotatedLog } from './read-log';
 import { RotatingLogWriter } from './rotating-log-writer';
 afterAll(removeTempSandboxes);
 
-const lines = (from: number, to: number): string => Array.from({ length: to - from }, (_, i) => `line ${String(from + i).padStart(4, '0')}\n`).join('');
+const lines = (from: number, to: number): string =>
+  Array.from({ length: to - from }, (_, i) => `line ${String(from + i).padStart(4, '0')}\n`).join('');
 
 it('keeps at most maxBytes × maxFiles, and reads the newest output by logical offset', async () => {
   const dir = tempSandbox();
@@ -14,12 +15,19 @@ it('keeps at most maxBytes × maxFiles, and reads the newest output by logical o
   const all = lines(0, 100); // 1000 bytes
   for (let i = 0; i < all.length; i += 37) w.write(Buffer.from(all.slice(i, i + 37)));
   w.close();
-  const files = fs.readdirSync(dir).filter((f) => f.startsWith('stdout')).sort();
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.startsWith('stdout'))
+    .sort();
   expect(files).toEqual(['stdout', 'stdout.1', 'stdout.2']);
   expect(files.reduce((n, f) => n + fs.statSync(path.join(dir, f)).size, 0)).toBeLessThanOrEqual(300);
   const tail = await readRotatedLog(dir, 'stdout', -1, 250);
   expect(tail).toMatchObject({ offset: 750, size: 1000, first: 700, eof: true, data: all.slice(750) });
-  expect(await readRotatedLog(dir, 'stdout', 0, 50)).toMatchObject({ offset: 700, data: all.slice(700, 750), eof: false });
+  expect(await readRotatedLog(dir, 'stdout', 0, 50)).toMatchObject({
+    offset: 700,
+    data: all.slice(700, 750),
+    eof: false,
+  });
 });
 
 it('a follower reading by offset gets every byte, in order, across rotations', async () => {

@@ -27,9 +27,13 @@ function host() {
 }
 const limits = { cpus: 0.5, cpuHardCap: false, memLimitBytes: 64 << 20, pidsMax: 64 };
 const existing = (rel: string) => CONTROLLERS.filter((c) => fs.existsSync(path.join(mount, c, rel)));
-const cleanup = (running: string[] = [], removeParent = true) => removeAgentCgroup(openCgroup(host(), 'agora/a1'), {
-  taskCgroup: (name) => openCgroup(host(), `agora/a1/${name}`), running: new Set(running), removeParent, log,
-});
+const cleanup = (running: string[] = [], removeParent = true) =>
+  removeAgentCgroup(openCgroup(host(), 'agora/a1'), {
+    taskCgroup: (name) => openCgroup(host(), `agora/a1/${name}`),
+    running: new Set(running),
+    removeParent,
+    log,
+  });
 
 it('removes agora/<agent> from every hierarchy, with task cgroups that hold no process; agora/ stays', async () => {
   openCgroup(host(), 'agora/a1/t1').create(limits);
@@ -45,7 +49,11 @@ it('keeps everything while a task has processes or still runs for the containeri
   openCgroup(host(), 'agora/a1/starting').create(limits);
   openCgroup(host(), 'agora/a1/done').create(limits);
   fs.writeFileSync(path.join(mount, 'freezer/agora/a1/busy/cgroup.procs'), '4242\n');
-  expect(await cleanup(['starting'])).toEqual({ kept: ['busy', 'starting'], removedLeftovers: ['done'], removed: false });
+  expect(await cleanup(['starting'])).toEqual({
+    kept: ['busy', 'starting'],
+    removedLeftovers: ['done'],
+    removed: false,
+  });
   expect(existing('agora/a1/busy')).toEqual(CONTROLLERS);
   expect(existing('agora/a1/done')).toEqual([]);
 });

@@ -36,7 +36,10 @@ export async function removeAgentCgroup(parent: TaskCgroup, o: AgentCgroupOption
   if (!parent.exists()) return out;
   for (const name of parent.children()) {
     const child = o.taskCgroup(name);
-    if (o.running.has(name) || child.pids().length > 0) { out.kept.push(name); continue; }
+    if (o.running.has(name) || child.pids().length > 0) {
+      out.kept.push(name);
+      continue;
+    }
     try {
       await child.destroy();
       out.removedLeftovers.push(name);

@@ -30,7 +30,9 @@ export function classifyExit(e: ExitEvidence): ContainerExit {
   const decoded = status !== undefined ? decode(status) : { exitCode: null, signal: e.init?.signal ?? null };
   if (e.oomKills > 0) {
     return {
-      exitCode: null, signal: decoded.signal ?? 'SIGKILL', reason: 'OOM',
+      exitCode: null,
+      signal: decoded.signal ?? 'SIGKILL',
+      reason: 'OOM',
       message: `OOM: limit ${mib(e.memLimitBytes)}, peak ${mib(e.memPeakBytes)}`,
       oom: { limitBytes: e.memLimitBytes ?? 0, peakBytes: e.memPeakBytes },
     };
@@ -45,8 +47,18 @@ export function classifyExit(e: ExitEvidence): ContainerExit {
       : { ...decoded, reason: 'EXITED', message: `exited with code ${decoded.exitCode}` };
   }
   if (!e.init) {
-    return { exitCode: null, signal: null, reason: 'AGENT_RESTART', message: 'task ended while the agent was away; its exit status is unknown' };
+    return {
+      exitCode: null,
+      signal: null,
+      reason: 'AGENT_RESTART',
+      message: 'task ended while the agent was away; its exit status is unknown',
+    };
   }
   const how = e.init.signal ? `init ended by ${e.init.signal}` : `init exited with code ${e.init.code}`;
-  return { exitCode: null, signal: e.init.signal, reason: 'LAUNCH_FAILED', message: `task did not start (${how}; see stderr)` };
+  return {
+    exitCode: null,
+    signal: e.init.signal,
+    reason: 'LAUNCH_FAILED',
+    message: `task did not start (${how}; see stderr)`,
+  };
 }

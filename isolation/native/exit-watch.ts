@@ -1,7 +1,10 @@
 /** Knowing when a native task's init ends without being its parent: by polling /proc. */
 import { isSameProcessAlive } from './proc';
 
-export interface InitExit { code: number | null; signal: string | null }
+export interface InitExit {
+  code: number | null;
+  signal: string | null;
+}
 
 /** Resolves (with nothing known about the status) once `pid`, started at `startTicks`, is gone. */
 export function watchPid(pid: number, startTicks: number, intervalMs: number): Promise<undefined> {

@@ -5,12 +5,18 @@ import { killAllNow, waitGone } from './kill-cgroup';
 function vanishingCgroup(): TaskCgroup & { thawed: number } {
   let exists = true;
   const cg = {
-    path: 'agora/test/vanishing', thawed: 0,
+    path: 'agora/test/vanishing',
+    thawed: 0,
     exists: () => exists,
     pids: () => (exists ? [999_999] : []),
     killAll: () => false,
-    freeze: async () => { exists = false; throw Object.assign(new Error('ENOENT: freezer.state'), { code: 'ENOENT' }); },
-    thaw: () => { cg.thawed++; },
+    freeze: async () => {
+      exists = false;
+      throw Object.assign(new Error('ENOENT: freezer.state'), { code: 'ENOENT' });
+    },
+    thaw: () => {
+      cg.thawed++;
+    },
   };
   return cg as unknown as TaskCgroup & { thawed: number };
 }
@@ -23,7 +29,16 @@ describe('killAllNow', () => {
   });
 
   it('still fails when the freeze fails on a cgroup that is there', async () => {
-    const cg = { path: 'x', exists: () => true, pids: () => [999_999], killAll: () => false, freeze: async () => { throw new Error('EACCES'); }, thaw: () => undefined } as unknown as TaskCgroup;
+    const cg = {
+      path: 'x',
+      exists: () => true,
+      pids: () => [999_999],
+      killAll: () => false,
+      freeze: async () => {
+        throw new Error('EACCES');
+      },
+      thaw: () => undefined,
+    } as unknown as TaskCgroup;
     await expect(killAllNow(cg, undefined, 1)).rejects.toThrow(/EACCES/);
   });
 });
@@ -32,9 +47,18 @@ describe('waitGone', () => {
   it('waits for the init to end rather than polling its cgroup', async () => {
     let running = true;
     let reads = 0;
-    const cg = { path: 'x', exists: () => true, pids: () => { reads++; return running ? [999_998, 999_999] : []; } } as unknown as TaskCgroup;
+    const cg = {
+      path: 'x',
+      exists: () => true,
+      pids: () => {
+        reads++;
+        return running ? [999_998, 999_999] : [];
+      },
+    } as unknown as TaskCgroup;
     let end!: () => void;
-    const exited = new Promise<void>((r) => { end = r; });
+    const exited = new Promise<void>((r) => {
+      end = r;
+    });
     const init = { pid: 999_998, startTicks: 1, ended: () => !running, exited };
     const gone = waitGone(cg, init, 60_000);
     await new Promise((r) => setTimeout(r, 50));

@@ -23,9 +23,17 @@ export interface InitHandle {
 /** Resolves when `p` settles or after `ms`, whichever comes first (the timer does not outlive it). */
 async function within(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<void>((r) => { timer = setTimeout(r, ms); });
+  const timeout = new Promise<void>((r) => {
+    timer = setTimeout(r, ms);
+  });
   try {
-    await Promise.race([p.then(() => undefined, () => undefined), timeout]);
+    await Promise.race([
+      p.then(
+        () => undefined,
+        () => undefined,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -65,7 +73,9 @@ export async function killAllNow(cg: TaskCgroup, init?: InitHandle, attempts = 2
     if (!isEmpty(cg) && !cg.killAll()) await freezeAndKill(cg);
     if (await waitGone(cg, init, 1_000)) return;
   }
-  throw new CgroupError(`task cgroup ${cg.path} still has processes ${cg.exists() ? cg.pids().join(',') : ''} after ${attempts} kill rounds`);
+  throw new CgroupError(
+    `task cgroup ${cg.path} still has processes ${cg.exists() ? cg.pids().join(',') : ''} after ${attempts} kill rounds`,
+  );
 }
 
 /**

@@ -22,5 +22,8 @@ it('uses the syscall numbers the system headers give (syscall.ph) on this machin
 });
 
 it('says when a script is missing', () => {
-  expect(launchServerScriptPresent('/nonexistent/launch-server.pl')).toEqual({ ok: false, reason: expect.stringContaining('/nonexistent/launch-server.pl is missing') });
+  expect(launchServerScriptPresent('/nonexistent/launch-server.pl')).toEqual({
+    ok: false,
+    reason: expect.stringContaining('/nonexistent/launch-server.pl is missing'),
+  });
 });

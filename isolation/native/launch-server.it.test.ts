@@ -16,8 +16,13 @@ afterAll(() => server.close());
 
 function request(dir: string, argv: string[], env: Record<string, string> = {}): LaunchRequest {
   return {
-    argv, cwd: dir, env, stdoutFile: path.join(dir, 'stdout'), stderrFile: path.join(dir, 'stderr'),
-    statusFile: path.join(dir, '.agora-exit'), join: [path.join(dir, 'procs')],
+    argv,
+    cwd: dir,
+    env,
+    stdoutFile: path.join(dir, 'stdout'),
+    stderrFile: path.join(dir, 'stderr'),
+    statusFile: path.join(dir, '.agora-exit'),
+    join: [path.join(dir, 'procs')],
   };
 }
 
@@ -39,7 +44,12 @@ it('runs the command as pid 2 of fresh pid, mount, ipc and uts namespaces, joine
   expect(read(dir, '.agora-exit')).toBe('3\n');
   const [greeting, pidNs, mntNs, ipcNs, utsNs, count] = read(dir, 'stdout').trim().split('\n');
   expect(greeting).toBe(`hi there from ${dir} as pid 2`);
-  expect([pidNs, mntNs, ipcNs, utsNs]).toEqual([expect.stringMatching(/^pid:/), expect.stringMatching(/^mnt:/), expect.stringMatching(/^ipc:/), expect.stringMatching(/^uts:/)]);
+  expect([pidNs, mntNs, ipcNs, utsNs]).toEqual([
+    expect.stringMatching(/^pid:/),
+    expect.stringMatching(/^mnt:/),
+    expect.stringMatching(/^ipc:/),
+    expect.stringMatching(/^uts:/),
+  ]);
   expect(pidNs).not.toBe(hostNs('pid'));
   expect(mntNs).not.toBe(hostNs('mnt'));
   expect(ipcNs).not.toBe(hostNs('ipc'));
@@ -51,11 +61,16 @@ it('runs the command as pid 2 of fresh pid, mount, ipc and uts namespaces, joine
 it('drops to the task user with no supplementary groups, and gives it the output and status files', async () => {
   const dir = tempSandbox();
   fs.chownSync(dir, 65534, 65534);
-  const pid = await server.launch({ ...request(dir, ['/bin/grep', '-E', '^(Uid|Gid|Groups):', '/proc/self/status']), user: { uid: 65534, gid: 65534 } });
+  const pid = await server.launch({
+    ...request(dir, ['/bin/grep', '-E', '^(Uid|Gid|Groups):', '/proc/self/status']),
+    user: { uid: 65534, gid: 65534 },
+  });
   expect(await server.exited(pid)).toEqual({ code: 0, signal: null });
-  expect(read(dir, 'stdout').split('\n').map((l) => l.split(/\s+/).filter(Boolean).slice(1))).toEqual([
-    ['65534', '65534', '65534', '65534'], ['65534', '65534', '65534', '65534'], [], [],
-  ]);
+  expect(
+    read(dir, 'stdout')
+      .split('\n')
+      .map((l) => l.split(/\s+/).filter(Boolean).slice(1)),
+  ).toEqual([['65534', '65534', '65534', '65534'], ['65534', '65534', '65534', '65534'], [], []]);
   for (const f of ['stdout', 'stderr', '.agora-exit']) expect(fs.statSync(path.join(dir, f)).uid).toBe(65534);
 });
 
@@ -84,18 +99,33 @@ it('lets SIGTERM to the init pass (pid 1 ignores it) while the command gets its 
 it('makes the planned cgroup directories and writes its limits before joining', async () => {
   const dir = tempSandbox();
   const cg = path.join(dir, 'hierarchy', 'agora', 'task');
-  const pid = await server.launch({ ...request(dir, ['/bin/true']), cgroupOps: [['m', cg], ['w', path.join(cg, 'pids.max'), '100']], join: [path.join(cg, 'cgroup.procs')] });
+  const pid = await server.launch({
+    ...request(dir, ['/bin/true']),
+    cgroupOps: [
+      ['m', cg],
+      ['w', path.join(cg, 'pids.max'), '100'],
+    ],
+    join: [path.join(cg, 'cgroup.procs')],
+  });
   expect(await server.exited(pid)).toEqual({ code: 0, signal: null });
   expect(read(cg, 'pids.max')).toBe('100');
   expect(read(cg, 'cgroup.procs')).toBe('0\n');
-  const bad = await server.launch({ ...request(dir, ['/bin/true']), cgroupOps: [['w', path.join(dir, 'nowhere', 'pids.max'), '1']] });
+  const bad = await server.launch({
+    ...request(dir, ['/bin/true']),
+    cgroupOps: [['w', path.join(dir, 'nowhere', 'pids.max'), '1']],
+  });
   expect(await server.exited(bad)).toEqual({ code: 125, signal: null });
-  expect(read(dir, 'stderr')).toMatch(/^agora: cannot set up the task cgroup: cannot write 1 to .*nowhere\/pids.max: No such file or directory$/m);
+  expect(read(dir, 'stderr')).toMatch(
+    /^agora: cannot set up the task cgroup: cannot write 1 to .*nowhere\/pids.max: No such file or directory$/m,
+  );
 });
 
 it('fails the task (125, no status) when it cannot join its cgroup', async () => {
   const dir = tempSandbox();
-  const pid = await server.launch({ ...request(dir, ['/bin/true']), join: [path.join(dir, 'missing-dir', 'cgroup.procs')] });
+  const pid = await server.launch({
+    ...request(dir, ['/bin/true']),
+    join: [path.join(dir, 'missing-dir', 'cgroup.procs')],
+  });
   expect(await server.exited(pid)).toEqual({ code: 125, signal: null });
   expect(read(dir, 'stderr')).toMatch(/^agora: cannot join cgroup .*missing-dir/);
   expect(fs.existsSync(path.join(dir, '.agora-exit'))).toBe(false);

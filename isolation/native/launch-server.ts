@@ -25,7 +25,9 @@ export const LAUNCH_SERVER_SCRIPT = path.join(__dirname, 'launch-server.pl');
 
 /** Whether the launch server's program is where the code expects it; the reason when not. */
 export function launchServerScriptPresent(script = LAUNCH_SERVER_SCRIPT): { ok: true } | { ok: false; reason: string } {
-  return fs.existsSync(script) ? { ok: true } : { ok: false, reason: `the native launch server ${script} is missing (npm run build copies it)` };
+  return fs.existsSync(script)
+    ? { ok: true }
+    : { ok: false, reason: `the native launch server ${script} is missing (npm run build copies it)` };
 }
 
 export interface LaunchRequest {
@@ -61,7 +63,11 @@ export class LaunchServer {
   private readonly exitWaiters = new Map<number, (e: InitExit | undefined) => void>();
   private readonly earlyExits = new Map<number, InitExit>();
 
-  constructor(private readonly perlBin: string, private readonly log: Logger, private readonly script = LAUNCH_SERVER_SCRIPT) {}
+  constructor(
+    private readonly perlBin: string,
+    private readonly log: Logger,
+    private readonly script = LAUNCH_SERVER_SCRIPT,
+  ) {}
 
   /** Starts the task's init (pid 1 of its own namespaces, in its cgroups); resolves with its host pid once cloned. */
   launch(req: LaunchRequest): Promise<number> {
@@ -70,10 +76,23 @@ export class LaunchServer {
     const user = req.user ? `${req.user.uid}:${req.user.gid}` : '-';
     const ops = (req.cgroupOps ?? []).map((op) => op.join(' '));
     const vols = req.volumes ?? [];
-    const fields = [id, req.cwd, req.stdoutFile, req.stderrFile, req.statusFile, user, String(ops.length), ...ops,
-      String(req.join.length), ...req.join, String(vols.length), ...vols.flatMap((v) => [v.readOnly ? 'ro' : 'rw', v.hostPath, v.containerPath]),
-      String(req.argv.length), ...req.argv,
-      ...Object.entries(req.env).map(([k, v]) => `${k}=${v}`)];
+    const fields = [
+      id,
+      req.cwd,
+      req.stdoutFile,
+      req.stderrFile,
+      req.statusFile,
+      user,
+      String(ops.length),
+      ...ops,
+      String(req.join.length),
+      ...req.join,
+      String(vols.length),
+      ...vols.flatMap((v) => [v.readOnly ? 'ro' : 'rw', v.hostPath, v.containerPath]),
+      String(req.argv.length),
+      ...req.argv,
+      ...Object.entries(req.env).map(([k, v]) => `${k}=${v}`),
+    ];
     return new Promise((resolve, reject) => {
       this.replies.set(id, { resolve, reject });
       this.refWhileBusy();
@@ -121,7 +140,8 @@ export class LaunchServer {
     const p = this.proc;
     if (!p) return;
     const busy = this.replies.size > 0;
-    for (const s of [p.stdout, p.stdin] as ({ ref?(): void; unref?(): void } | null)[]) (busy ? s?.ref?.() : s?.unref?.());
+    for (const s of [p.stdout, p.stdin] as ({ ref?(): void; unref?(): void } | null)[])
+      busy ? s?.ref?.() : s?.unref?.();
     if (busy) p.ref();
     else p.unref();
   }
@@ -146,7 +166,10 @@ export class LaunchServer {
       this.replies.delete(a);
     } else if (kind === 'exit' && a) {
       const pid = Number(a);
-      const exit: InitExit = { code: b === '-' ? null : Number(b), signal: c === '-' || c === undefined ? null : signalName(Number(c)) };
+      const exit: InitExit = {
+        code: b === '-' ? null : Number(b),
+        signal: c === '-' || c === undefined ? null : signalName(Number(c)),
+      };
       const waiter = this.exitWaiters.get(pid);
       if (waiter) {
         this.exitWaiters.delete(pid);
@@ -162,8 +185,10 @@ export class LaunchServer {
   private onExit(proc: ChildProcess, code: number | null, signal: string | null): void {
     if (this.proc !== proc) return;
     this.proc = undefined;
-    if (this.replies.size > 0 || this.exitWaiters.size > 0) this.log.warn({ code, signal }, 'native launch server ended; watching tasks by pid');
-    for (const r of this.replies.values()) r.reject(new LaunchError(`launch server ended (${signal ?? `code ${code}`})`));
+    if (this.replies.size > 0 || this.exitWaiters.size > 0)
+      this.log.warn({ code, signal }, 'native launch server ended; watching tasks by pid');
+    for (const r of this.replies.values())
+      r.reject(new LaunchError(`launch server ended (${signal ?? `code ${code}`})`));
     this.replies.clear();
     for (const w of this.exitWaiters.values()) w(undefined);
     this.exitWaiters.clear();

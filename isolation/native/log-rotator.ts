@@ -150,7 +150,11 @@ export interface RotatorRequest {
 }
 
 /** A started rotator: its pid, and the FIFOs the task's stdout/stderr must open (in this order). */
-export interface StartedRotator { pid: number; stdoutFile: string; stderrFile: string }
+export interface StartedRotator {
+  pid: number;
+  stdoutFile: string;
+  stderrFile: string;
+}
 
 const hex = (s: string): string => Buffer.from(s, 'utf8').toString('hex');
 const unhex = (s: string): string => Buffer.from(s, 'hex').toString('utf8');
@@ -165,12 +169,17 @@ export class LogRotatorServer {
   private readonly exitWaiters = new Map<number, (ended: boolean) => void>();
   private readonly earlyExits = new Set<number>();
 
-  constructor(private readonly perlBin: string, private readonly log: Logger) {}
+  constructor(
+    private readonly perlBin: string,
+    private readonly log: Logger,
+  ) {}
 
   start(req: RotatorRequest): Promise<StartedRotator> {
     const { maxBytes, maxFiles } = req.rotation;
     if (!(Number.isSafeInteger(maxBytes) && maxBytes > 0 && Number.isSafeInteger(maxFiles) && maxFiles >= 1)) {
-      return Promise.reject(new LaunchError(`log rotation needs maxBytes > 0 and maxFiles ≥ 1, got ${maxBytes} × ${maxFiles}`));
+      return Promise.reject(
+        new LaunchError(`log rotation needs maxBytes > 0 and maxFiles ≥ 1, got ${maxBytes} × ${maxFiles}`),
+      );
     }
     const proc = this.ensure();
     const id = String(++this.seq);
@@ -212,7 +221,8 @@ export class LogRotatorServer {
     const p = this.proc;
     if (!p) return;
     const busy = this.replies.size > 0;
-    for (const s of [p.stdout, p.stdin] as ({ ref?(): void; unref?(): void } | null)[]) (busy ? s?.ref?.() : s?.unref?.());
+    for (const s of [p.stdout, p.stdin] as ({ ref?(): void; unref?(): void } | null)[])
+      busy ? s?.ref?.() : s?.unref?.();
     if (busy) p.ref();
     else p.unref();
   }
@@ -223,12 +233,19 @@ export class LogRotatorServer {
     while ((nl = this.buffer.indexOf('\n')) >= 0) {
       const [kind, a, b] = this.buffer.slice(0, nl).split(' ');
       this.buffer = this.buffer.slice(nl + 1);
-      if (kind === 'pid' && a && b) { this.replies.get(a)?.resolve(Number(b)); this.replies.delete(a); }
-      else if (kind === 'fail' && a) { this.replies.get(a)?.reject(new LaunchError(`log rotator: ${unhex(b ?? '')}`)); this.replies.delete(a); }
-      else if (kind === 'exit' && a) {
+      if (kind === 'pid' && a && b) {
+        this.replies.get(a)?.resolve(Number(b));
+        this.replies.delete(a);
+      } else if (kind === 'fail' && a) {
+        this.replies.get(a)?.reject(new LaunchError(`log rotator: ${unhex(b ?? '')}`));
+        this.replies.delete(a);
+      } else if (kind === 'exit' && a) {
         const pid = Number(a);
         const waiter = this.exitWaiters.get(pid);
-        if (waiter) { this.exitWaiters.delete(pid); waiter(true); } else this.earlyExits.add(pid);
+        if (waiter) {
+          this.exitWaiters.delete(pid);
+          waiter(true);
+        } else this.earlyExits.add(pid);
       } else this.log.warn({ line: [kind, a, b].join(' ') }, 'unexpected line from the log rotator server');
     }
     this.refWhileBusy();
@@ -237,8 +254,10 @@ export class LogRotatorServer {
   private onExit(proc: ChildProcess, code: number | null, signal: string | null): void {
     if (this.proc !== proc) return;
     this.proc = undefined;
-    if (this.replies.size > 0 || this.exitWaiters.size > 0) this.log.warn({ code, signal }, 'log rotator server ended; watching rotators by pid');
-    for (const r of this.replies.values()) r.reject(new LaunchError(`log rotator server ended (${signal ?? `code ${code}`})`));
+    if (this.replies.size > 0 || this.exitWaiters.size > 0)
+      this.log.warn({ code, signal }, 'log rotator server ended; watching rotators by pid');
+    for (const r of this.replies.values())
+      r.reject(new LaunchError(`log rotator server ended (${signal ?? `code ${code}`})`));
     this.replies.clear();
     for (const w of this.exitWaiters.values()) w(false);
     this.exitWaiters.clear();
@@ -252,10 +271,19 @@ export const ROTATOR_DRAIN_MS = 5_000;
  * Resolves once the rotator `pid` has ended (it has written everything the task wrote), or after
  * `timeoutMs` — then it is sent SIGTERM, since no writer is left that it could still serve.
  */
-export async function rotatorDrained(rotator: { pid: number; startTicks: number }, ended: Promise<unknown>, timeoutMs: number, log: Logger, taskId: string): Promise<void> {
+export async function rotatorDrained(
+  rotator: { pid: number; startTicks: number },
+  ended: Promise<unknown>,
+  timeoutMs: number,
+  log: Logger,
+  taskId: string,
+): Promise<void> {
   const { pid } = rotator;
   let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(true), timeoutMs); timer.unref(); });
+  const timedOut = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(true), timeoutMs);
+    timer.unref();
+  });
   const late = await Promise.race([ended.then(() => false), timedOut]);
   clearTimeout(timer);
   if (!late) return;
@@ -273,9 +301,15 @@ export function stopUnusedRotator(r: StartedRotator, log: Logger, taskId: string
   try {
     process.kill(r.pid, 'SIGTERM');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') log.warn({ err, taskId, pid: r.pid }, 'cannot stop the log rotator of a failed launch');
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH')
+      log.warn({ err, taskId, pid: r.pid }, 'cannot stop the log rotator of a failed launch');
   }
   for (const f of [r.stdoutFile, r.stderrFile]) {
-    try { fs.unlinkSync(f); } catch (err) { if ((err as NodeJS.ErrnoException).code !== 'ENOENT') log.warn({ err, taskId, file: f }, 'cannot remove a log FIFO'); }
+    try {
+      fs.unlinkSync(f);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        log.warn({ err, taskId, file: f }, 'cannot remove a log FIFO');
+    }
   }
 }

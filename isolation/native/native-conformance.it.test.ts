@@ -1,7 +1,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeConformance } from '../conformance/conformance';
-import { TEST_CGROUP_PREFIX, cgroupsUnder, processesUnder, removeTempSandboxes, shellSpec, sweepCgroups, uniqueId } from '../testing/fixtures';
+import {
+  TEST_CGROUP_PREFIX,
+  cgroupsUnder,
+  processesUnder,
+  removeTempSandboxes,
+  shellSpec,
+  sweepCgroups,
+  uniqueId,
+} from '../testing/fixtures';
 import { NativeContainerizer } from './native-containerizer';
 afterAll(removeTempSandboxes);
 

@@ -51,7 +51,12 @@ export class NativeContainer implements Container {
   constructor(private readonly d: NativeContainerDeps) {
     this.checkpoint = d.checkpoint;
     this.taskId = d.checkpoint.taskId;
-    this.init = { pid: d.checkpoint.pid, startTicks: d.checkpoint.startTicks, ended: () => this.initEnded, exited: d.initExit };
+    this.init = {
+      pid: d.checkpoint.pid,
+      startTicks: d.checkpoint.startTicks,
+      ended: () => this.initEnded,
+      exited: d.initExit,
+    };
     this.exit = d.initExit.then((init) => {
       this.initEnded = true;
       return this.conclude(init);
@@ -64,7 +69,8 @@ export class NativeContainer implements Container {
     try {
       statusText = fs.readFileSync(checkpoint.statusFile, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.d.log.warn({ err, taskId: this.taskId }, 'cannot read the exit status file');
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.d.log.warn({ err, taskId: this.taskId }, 'cannot read the exit status file');
     }
     let stats: Pick<CgroupStats, 'oomKills' | 'memPeakBytes' | 'memLimitBytes'> = { oomKills: 0, memPeakBytes: 0 };
     try {
@@ -97,8 +103,13 @@ export class NativeContainer implements Container {
     try {
       const s = this.d.cgroup.stats();
       return {
-        cpuUserSeconds: s.cpuUserSeconds, cpuSystemSeconds: s.cpuSystemSeconds, memBytes: s.memBytes,
-        memPeakBytes: s.memPeakBytes, memLimitBytes: s.memLimitBytes, cpusLimit: s.cpusLimit, timestamp: Date.now(),
+        cpuUserSeconds: s.cpuUserSeconds,
+        cpuSystemSeconds: s.cpuSystemSeconds,
+        memBytes: s.memBytes,
+        memPeakBytes: s.memPeakBytes,
+        memLimitBytes: s.memLimitBytes,
+        cpusLimit: s.cpusLimit,
+        timestamp: Date.now(),
       };
     } catch (err) {
       throw new IsolationError(`no usage for task ${this.taskId}: ${describeError(err)}`, { cause: err });
@@ -123,7 +134,12 @@ export class NativeContainer implements Container {
     if (initPid === undefined) throw new IsolationError(`task ${this.taskId} is not running`);
     const c = this.checkpoint;
     const ctx: ExecContext = {
-      procsFiles: this.d.cgroup.procsFiles, initPid, user: c.user, cwd: c.sandboxDir, env: c.env, ...this.d.tools,
+      procsFiles: this.d.cgroup.procsFiles,
+      initPid,
+      user: c.user,
+      cwd: c.sandboxDir,
+      env: c.env,
+      ...this.d.tools,
     };
     return execInTask(command, Math.max(1, deadline - Date.now()), ctx);
   }

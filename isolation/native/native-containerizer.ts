@@ -71,7 +71,8 @@ export class NativeContainerizer implements Containerizer {
   get host(): CgroupHost {
     if (!this.hostCache) {
       this.hostCache = detectCgroups(this.o.cgroupMount, this.o.cgroupFs ?? kernelCgroupFs);
-      if (this.hostCache.ok) this.log.info({ cgroupVersion: this.hostCache.version, root: this.cgroupRoot }, 'cgroups detected');
+      if (this.hostCache.ok)
+        this.log.info({ cgroupVersion: this.hostCache.version, root: this.cgroupRoot }, 'cgroups detected');
       else this.log.warn({ reason: this.hostCache.reason }, 'no usable cgroups');
     }
     return this.hostCache;
@@ -82,7 +83,8 @@ export class NativeContainerizer implements Containerizer {
   }
 
   async available(): Promise<{ ok: true } | { ok: false; reason: string }> {
-    if (process.getuid?.() !== 0) return { ok: false, reason: 'the native containerizer needs root (cgroups, namespaces)' };
+    if (process.getuid?.() !== 0)
+      return { ok: false, reason: 'the native containerizer needs root (cgroups, namespaces)' };
     const host = this.host;
     if (!host.ok) return { ok: false, reason: host.reason };
     const tools = this.tools;
@@ -108,13 +110,19 @@ export class NativeContainerizer implements Containerizer {
     }
     const cgroupPath = `${this.cgroupRoot}/${spec.taskId}`;
     const cgroup = openCgroup(avail.host, cgroupPath);
-    if (cgroup.exists() && cgroup.pids().length > 0) throw new LaunchError(`task ${spec.taskId} already has running processes in ${cgroup.path}`);
+    if (cgroup.exists() && cgroup.pids().length > 0)
+      throw new LaunchError(`task ${spec.taskId} already has running processes in ${cgroup.path}`);
     // The cgroup is made by the task's init, in parallel with other launches (planned-cgroup.ts).
-    const planned = new PlannedCgroupFs(avail.host.fs, cgroup.procsFiles.map((f) => path.dirname(f)));
+    const planned = new PlannedCgroupFs(
+      avail.host.fs,
+      cgroup.procsFiles.map((f) => path.dirname(f)),
+    );
     try {
       openCgroup({ ...avail.host, fs: planned }, cgroupPath).create({
-        cpus: spec.cpus, cpuHardCap: spec.cpuHardCap ?? false,
-        memLimitBytes: Math.max(4, spec.memMb) * MiB, pidsMax: spec.pidsLimit ?? this.o.defaultPidsLimit ?? 1024,
+        cpus: spec.cpus,
+        cpuHardCap: spec.cpuHardCap ?? false,
+        memLimitBytes: Math.max(4, spec.memMb) * MiB,
+        pidsMax: spec.pidsLimit ?? this.o.defaultPidsLimit ?? 1024,
       });
     } catch (err) {
       throw new LaunchError(`cannot set up the task cgroup: ${describeError(err)}`, { cause: err });
@@ -123,13 +131,23 @@ export class NativeContainerizer implements Containerizer {
       return await this.spawnInto(cgroup, planned.ops, spec, argv, user, avail);
     } catch (err) {
       // Nothing runs in the new cgroup yet: remove it, so a failed launch leaves nothing behind.
-      await cgroup.destroy().catch((rmErr: unknown) => this.log.warn({ err: rmErr, taskId: spec.taskId }, 'cannot remove the cgroup of a failed launch'));
+      await cgroup
+        .destroy()
+        .catch((rmErr: unknown) =>
+          this.log.warn({ err: rmErr, taskId: spec.taskId }, 'cannot remove the cgroup of a failed launch'),
+        );
       throw err;
     }
   }
 
-  private async spawnInto(cgroup: TaskCgroup, cgroupOps: CgroupOp[], spec: ContainerSpec, argv: string[], user: UnixUser | undefined,
-    avail: { host: Extract<CgroupHost, { ok: true }>; tools: NativeTools }): Promise<NativeContainer> {
+  private async spawnInto(
+    cgroup: TaskCgroup,
+    cgroupOps: CgroupOp[],
+    spec: ContainerSpec,
+    argv: string[],
+    user: UnixUser | undefined,
+    avail: { host: Extract<CgroupHost, { ok: true }>; tools: NativeTools },
+  ): Promise<NativeContainer> {
     const statusFile = path.join(spec.sandboxDir, STATUS_FILE);
     const files = prepareSandbox(spec.sandboxDir, statusFile, user);
     const env = taskEnv(spec);
@@ -141,8 +159,16 @@ export class NativeContainerizer implements Containerizer {
     let pid: number;
     try {
       pid = await server.launch({
-        argv, cwd: spec.sandboxDir, env, stdoutFile: rotator?.stdoutFile ?? files.stdoutFile, stderrFile: rotator?.stderrFile ?? files.stderrFile,
-        statusFile, user: user ? { uid: user.uid, gid: user.gid } : undefined, cgroupOps, join: cgroup.procsFiles, volumes: spec.volumes,
+        argv,
+        cwd: spec.sandboxDir,
+        env,
+        stdoutFile: rotator?.stdoutFile ?? files.stdoutFile,
+        stderrFile: rotator?.stderrFile ?? files.stderrFile,
+        statusFile,
+        user: user ? { uid: user.uid, gid: user.gid } : undefined,
+        cgroupOps,
+        join: cgroup.procsFiles,
+        volumes: spec.volumes,
       });
     } catch (err) {
       if (rotator) stopUnusedRotator(rotator, this.log, spec.taskId);
@@ -152,20 +178,47 @@ export class NativeContainerizer implements Containerizer {
     const startTicks = readProcStat(pid)?.startTicks ?? 0;
     const logger = rotator ? { pid: rotator.pid, startTicks: readProcStat(rotator.pid)?.startTicks ?? 0 } : undefined;
     const loggerEnded = rotator ? this.rotators(avail.tools).exited(rotator.pid) : undefined;
-    const initExit = server.exited(pid).then((e) => e ?? watchPid(pid, startTicks, this.o.recoverPollMs ?? 500))
+    const initExit = server
+      .exited(pid)
+      .then((e) => e ?? watchPid(pid, startTicks, this.o.recoverPollMs ?? 500))
       .then((e) => this.afterLogs(e, spec.taskId, logger, loggerEnded));
     const checkpoint: NativeCheckpoint = {
-      kind: 'native', taskId: spec.taskId, pid, startTicks, cgroupVersion: avail.host.version,
-      cgroupPath: cgroup.path, sandboxDir: spec.sandboxDir, statusFile, user: user ? { uid: user.uid, gid: user.gid } : undefined, env, logger,
+      kind: 'native',
+      taskId: spec.taskId,
+      pid,
+      startTicks,
+      cgroupVersion: avail.host.version,
+      cgroupPath: cgroup.path,
+      sandboxDir: spec.sandboxDir,
+      statusFile,
+      user: user ? { uid: user.uid, gid: user.gid } : undefined,
+      env,
+      logger,
     };
     this.log.debug({ taskId: spec.taskId, pid, cgroup: cgroup.path, logger: logger?.pid }, 'native task launched');
-    return this.track(new NativeContainer({ cgroup, checkpoint, initExit, tools: avail.tools, log: this.log, onDestroyed: () => this.live.delete(spec.taskId) }));
+    return this.track(
+      new NativeContainer({
+        cgroup,
+        checkpoint,
+        initExit,
+        tools: avail.tools,
+        log: this.log,
+        onDestroyed: () => this.live.delete(spec.taskId),
+      }),
+    );
   }
 
   /** The task's exit is reported once its rotator wrote the last output (so a read after the end sees it all). */
-  private async afterLogs<E>(exit: E, taskId: string, logger: NativeCheckpoint['logger'], ended?: Promise<boolean>): Promise<E> {
+  private async afterLogs<E>(
+    exit: E,
+    taskId: string,
+    logger: NativeCheckpoint['logger'],
+    ended?: Promise<boolean>,
+  ): Promise<E> {
     if (!logger) return exit;
-    const gone = (ended ?? Promise.resolve(false)).then((known) => known || watchPid(logger.pid, logger.startTicks, 50));
+    const gone = (ended ?? Promise.resolve(false)).then(
+      (known) => known || watchPid(logger.pid, logger.startTicks, 50),
+    );
     await rotatorDrained(logger, gone, ROTATOR_DRAIN_MS, this.log, taskId);
     return exit;
   }
@@ -202,11 +255,21 @@ export class NativeContainerizer implements Containerizer {
     if (!host.ok) return;
     const running = new Set<string>();
     for (const c of this.containers()) {
-      if (!c.ended) { running.add(c.taskId); continue; }
-      await c.destroy().catch((err: unknown) => this.log.warn({ taskId: c.taskId, err: describeError(err) }, 'cannot remove the cgroup of an ended task'));
+      if (!c.ended) {
+        running.add(c.taskId);
+        continue;
+      }
+      await c
+        .destroy()
+        .catch((err: unknown) =>
+          this.log.warn({ taskId: c.taskId, err: describeError(err) }, 'cannot remove the cgroup of an ended task'),
+        );
     }
     await removeAgentCgroup(openCgroup(host, this.cgroupRoot), {
-      taskCgroup: (name) => openCgroup(host, `${this.cgroupRoot}/${name}`), running, removeParent: this.o.cgroupRoot === undefined, log: this.log,
+      taskCgroup: (name) => openCgroup(host, `${this.cgroupRoot}/${name}`),
+      running,
+      removeParent: this.o.cgroupRoot === undefined,
+      log: this.log,
     });
   }
 
@@ -244,13 +307,23 @@ export class NativeContainerizer implements Containerizer {
     const cp = parseCheckpoint(checkpoint);
     const avail = this.preflight();
     if (cp.cgroupVersion !== avail.host.version) {
-      throw new CheckpointError(`checkpoint of ${cp.taskId} is for cgroup v${cp.cgroupVersion}, the host has v${avail.host.version}`);
+      throw new CheckpointError(
+        `checkpoint of ${cp.taskId} is for cgroup v${cp.cgroupVersion}, the host has v${avail.host.version}`,
+      );
     }
     const cgroup = openCgroup(avail.host, cp.cgroupPath);
     const alive = isSameProcessAlive(cp.pid, cp.startTicks);
-    const initExit = (alive ? watchPid(cp.pid, cp.startTicks, this.o.recoverPollMs ?? 500) : Promise.resolve(undefined))
-      .then((e) => this.afterLogs(e, cp.taskId, cp.logger));
-    const container = new NativeContainer({ cgroup, checkpoint: cp, initExit, tools: avail.tools, log: this.log, onDestroyed: () => this.live.delete(cp.taskId) });
+    const initExit = (
+      alive ? watchPid(cp.pid, cp.startTicks, this.o.recoverPollMs ?? 500) : Promise.resolve(undefined)
+    ).then((e) => this.afterLogs(e, cp.taskId, cp.logger));
+    const container = new NativeContainer({
+      cgroup,
+      checkpoint: cp,
+      initExit,
+      tools: avail.tools,
+      log: this.log,
+      onDestroyed: () => this.live.delete(cp.taskId),
+    });
     if (alive) {
       this.log.info({ taskId: cp.taskId, pid: cp.pid }, 'native task re-attached');
       return this.track(container);
@@ -263,9 +336,15 @@ export class NativeContainerizer implements Containerizer {
 }
 
 function parseCheckpoint(c: ContainerCheckpoint): NativeCheckpoint {
-  const ok = c.kind === 'native' && typeof c.pid === 'number' && typeof c.startTicks === 'number'
-    && (c.cgroupVersion === 1 || c.cgroupVersion === 2) && typeof c.cgroupPath === 'string'
-    && typeof c.sandboxDir === 'string' && typeof c.statusFile === 'string' && typeof c.env === 'object';
+  const ok =
+    c.kind === 'native' &&
+    typeof c.pid === 'number' &&
+    typeof c.startTicks === 'number' &&
+    (c.cgroupVersion === 1 || c.cgroupVersion === 2) &&
+    typeof c.cgroupPath === 'string' &&
+    typeof c.sandboxDir === 'string' &&
+    typeof c.statusFile === 'string' &&
+    typeof c.env === 'object';
   if (!ok) throw new CheckpointError(`not a native checkpoint: ${JSON.stringify(c).slice(0, 200)}`);
   return c as NativeCheckpoint;
 }

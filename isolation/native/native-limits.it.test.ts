@@ -2,14 +2,24 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Container } from '../containerizer';
-import { TEST_CGROUP_PREFIX, cgroupsUnder, processesUnder, readSandboxFile, removeTempSandboxes, shellSpec, sweepCgroups, uniqueId } from '../testing/fixtures';
+import {
+  TEST_CGROUP_PREFIX,
+  cgroupsUnder,
+  processesUnder,
+  readSandboxFile,
+  removeTempSandboxes,
+  shellSpec,
+  sweepCgroups,
+  uniqueId,
+} from '../testing/fixtures';
 import { NativeContainerizer, STATUS_FILE } from './native-containerizer';
 import { findNamespaceInit } from './proc';
 afterAll(removeTempSandboxes);
 
 jest.setTimeout(180_000);
 const root = `${TEST_CGROUP_PREFIX}/${uniqueId('limits')}`;
-const make = (): NativeContainerizer => new NativeContainerizer({ agentId: 'agent-test', cgroupRoot: root, recoverPollMs: 50 });
+const make = (): NativeContainerizer =>
+  new NativeContainerizer({ agentId: 'agent-test', cgroupRoot: root, recoverPollMs: 50 });
 const c = make();
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 afterAll(() => sweepCgroups(root));
@@ -22,7 +32,12 @@ async function finish(k: Container): Promise<void> {
 it('ends a memory hog over its limit as OOM, with the limit and the peak', async () => {
   const k = await c.launch(shellSpec('dd if=/dev/zero of=/dev/null bs=96M count=1', { memMb: 32 }));
   const exit = await k.wait();
-  expect(exit).toMatchObject({ reason: 'OOM', exitCode: null, signal: 'SIGKILL', oom: { limitBytes: 32 * 1024 * 1024 } });
+  expect(exit).toMatchObject({
+    reason: 'OOM',
+    exitCode: null,
+    signal: 'SIGKILL',
+    oom: { limitBytes: 32 * 1024 * 1024 },
+  });
   expect(exit.oom!.peakBytes).toBeGreaterThan(30 * 1024 * 1024);
   expect(exit.message).toMatch(/^OOM: limit 32 MiB, peak 3\d MiB$/);
   await k.destroy();
@@ -52,12 +67,14 @@ it('caps a cpu hog at 0.5 cpu with a hard cap: throttled, and never above the qu
   const k = await c.launch(spec);
   await k.usage(); // its cgroup exists once the init has joined it
   const cpuDir = `/sys/fs/cgroup/cpu/${root}/${spec.taskId}`;
-  expect(fs.readFileSync(`${cpuDir}/cpu.cfs_quota_us`, 'utf8').trim()).toBe(String(Number(fs.readFileSync(`${cpuDir}/cpu.cfs_period_us`, 'utf8')) / 2));
+  expect(fs.readFileSync(`${cpuDir}/cpu.cfs_quota_us`, 'utf8').trim()).toBe(
+    String(Number(fs.readFileSync(`${cpuDir}/cpu.cfs_period_us`, 'utf8')) / 2),
+  );
   await sleep(300);
   const before = await k.usage();
   await sleep(3_000);
   const after = await k.usage();
-  const used = (after.cpuUserSeconds + after.cpuSystemSeconds - before.cpuUserSeconds - before.cpuSystemSeconds);
+  const used = after.cpuUserSeconds + after.cpuSystemSeconds - before.cpuUserSeconds - before.cpuSystemSeconds;
   const cpus = used / ((after.timestamp - before.timestamp) / 1000);
   const throttled = Number(/^nr_throttled (\d+)$/m.exec(fs.readFileSync(`${cpuDir}/cpu.stat`, 'utf8'))![1]);
   expect(after.cpusLimit).toBe(0.5);
@@ -89,7 +106,7 @@ it('runs a COMMAND check inside the task (its namespaces and user)', async () =>
   expect(r.exitCode).toBe(0);
   expect(r.output.trim().split('\n')).toEqual([expect.stringMatching(/^[3-6]$/), 'nobody']);
   expect((await k.exec('exit 4', 5_000)).exitCode).toBe(4);
-  expect((await k.exec('sleep 5', 200))).toMatchObject({ exitCode: 124 });
+  expect(await k.exec('sleep 5', 200)).toMatchObject({ exitCode: 124 });
   await finish(k);
 });
 
@@ -105,15 +122,24 @@ it('gives SIGTERM a grace period before SIGKILL', async () => {
 
 it('fails the launch of a missing executable, and of an unknown user', async () => {
   const missing = await c.launch(shellSpec('', { command: { shell: false, value: 'no-such-program-x' } }));
-  expect(await missing.wait()).toMatchObject({ reason: 'LAUNCH_FAILED', message: 'command not found: no-such-program-x' });
+  expect(await missing.wait()).toMatchObject({
+    reason: 'LAUNCH_FAILED',
+    message: 'command not found: no-such-program-x',
+  });
   const user = await c.launch(shellSpec('true', { user: 'no-such-user-x' }));
-  expect(await user.wait()).toMatchObject({ reason: 'LAUNCH_FAILED', message: expect.stringContaining('unknown user no-such-user-x') });
+  expect(await user.wait()).toMatchObject({
+    reason: 'LAUNCH_FAILED',
+    message: expect.stringContaining('unknown user no-such-user-x'),
+  });
 });
 
 it('fails the launch into a missing sandbox and leaves no cgroup behind', async () => {
   const spec = shellSpec('true', { sandboxDir: '/nonexistent/agora-sandbox' });
   const k = await c.launch(spec);
-  expect(await k.wait()).toMatchObject({ reason: 'LAUNCH_FAILED', message: expect.stringMatching(/^cannot prepare sandbox \/nonexistent\/agora-sandbox: ENOENT/) });
+  expect(await k.wait()).toMatchObject({
+    reason: 'LAUNCH_FAILED',
+    message: expect.stringMatching(/^cannot prepare sandbox \/nonexistent\/agora-sandbox: ENOENT/),
+  });
   expect(cgroupsUnder(`${root}/${spec.taskId}`)).toEqual([]);
 });
 

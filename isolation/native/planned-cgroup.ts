@@ -16,7 +16,10 @@ export type CgroupOp = ['m', string] | ['w', string, string];
 export class PlannedCgroupFs implements CgroupFs {
   readonly ops: CgroupOp[] = [];
 
-  constructor(private readonly real: CgroupFs, private readonly taskDirs: readonly string[]) {}
+  constructor(
+    private readonly real: CgroupFs,
+    private readonly taskDirs: readonly string[],
+  ) {}
 
   private planned(p: string): boolean {
     return this.taskDirs.some((d) => p === d || p.startsWith(`${d}/`));

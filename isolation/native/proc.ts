@@ -1,7 +1,11 @@
 /** What /proc says about one process: alive, and the same process (pids are reused) as when launched. */
 import * as fs from 'node:fs';
 
-export interface ProcStat { state: string; startTicks: number; ppid: number }
+export interface ProcStat {
+  state: string;
+  startTicks: number;
+  ppid: number;
+}
 
 /** Fields of /proc/<pid>/stat after the command name (which may contain spaces and parentheses). */
 export function parseProcStat(text: string): ProcStat | undefined {

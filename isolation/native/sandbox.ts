@@ -5,7 +5,10 @@ import type { ContainerSpec } from '../containerizer';
 import { LaunchError } from '../errors';
 import { SYSTEM_PATH } from './tools';
 
-export interface SandboxFiles { stdoutFile: string; stderrFile: string }
+export interface SandboxFiles {
+  stdoutFile: string;
+  stderrFile: string;
+}
 
 /**
  * Makes the sandbox the task user's and clears a stale exit status. `stdout` and `stderr` are created by

@@ -19,6 +19,8 @@ it('parses /proc/<pid>/stat even when the command name has spaces and parenthese
 });
 
 it('reads users from passwd text', () => {
-  const users = parsePasswd('root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n');
+  const users = parsePasswd(
+    'root:x:0:0:root:/root:/bin/bash\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n',
+  );
   expect(users.get('nobody')).toEqual({ name: 'nobody', uid: 65534, gid: 65534, home: '/nonexistent' });
 });

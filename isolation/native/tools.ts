@@ -26,14 +26,22 @@ function isExecutable(file: string): boolean {
   }
 }
 
-export interface NativeTools { setprivBin: string; nsenterBin: string; perlBin: string }
+export interface NativeTools {
+  setprivBin: string;
+  nsenterBin: string;
+  perlBin: string;
+}
 
 /** The tools, or the names of the missing ones. */
 export function findNativeTools(): NativeTools | { missing: string[] } {
   const found = {
-    setprivBin: findExecutable('setpriv'), nsenterBin: findExecutable('nsenter'), perlBin: findExecutable('perl'),
+    setprivBin: findExecutable('setpriv'),
+    nsenterBin: findExecutable('nsenter'),
+    perlBin: findExecutable('perl'),
   };
-  const missing = Object.entries(found).filter(([, v]) => !v).map(([k]) => k.replace(/Bin$/, ''));
+  const missing = Object.entries(found)
+    .filter(([, v]) => !v)
+    .map(([k]) => k.replace(/Bin$/, ''));
   if (missing.length > 0) return { missing };
   return found as NativeTools;
 }

@@ -2,7 +2,12 @@
 import * as fs from 'node:fs';
 import { LaunchError } from '../errors';
 
-export interface UnixUser { name: string; uid: number; gid: number; home: string }
+export interface UnixUser {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
 
 export function parsePasswd(text: string): Map<string, UnixUser> {
   const users = new Map<string, UnixUser>();

@@ -6,13 +6,18 @@ import type { Containerizer, ContainerSpec } from '../containerizer';
 import { DockerContainerizer } from '../docker/docker-containerizer';
 import { NativeContainerizer } from '../native/native-containerizer';
 
-interface Order { kind: 'native' | 'docker'; cgroupRoot?: string; specs: ContainerSpec[] }
+interface Order {
+  kind: 'native' | 'docker';
+  cgroupRoot?: string;
+  specs: ContainerSpec[];
+}
 
 async function main(): Promise<void> {
   const order = JSON.parse(process.argv[2]!) as Order;
-  const c: Containerizer = order.kind === 'native'
-    ? new NativeContainerizer({ agentId: 'agent-test', cgroupRoot: order.cgroupRoot })
-    : new DockerContainerizer({ agentId: 'agent-test' });
+  const c: Containerizer =
+    order.kind === 'native'
+      ? new NativeContainerizer({ agentId: 'agent-test', cgroupRoot: order.cgroupRoot })
+      : new DockerContainerizer({ agentId: 'agent-test' });
   for (const spec of order.specs) {
     const k = await c.launch(spec);
     process.stdout.write(`${JSON.stringify(k.checkpoint)}\n`);

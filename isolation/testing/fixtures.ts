@@ -41,8 +41,16 @@ export function readSandboxFile(spec: ContainerSpec, name: 'stdout' | 'stderr'):
 /** A native-style spec running `value` under sh, with small limits; override anything. */
 export function shellSpec(value: string, over: Partial<ContainerSpec> = {}): ContainerSpec {
   return {
-    taskId: uniqueId('task'), frameworkId: 'fw-test', agentId: 'agent-test', sandboxDir: tempSandbox(),
-    command: { shell: true, value }, env: {}, cpus: 0.5, memMb: 64, hostPorts: [], labels: { [TEST_LABEL]: '1' },
+    taskId: uniqueId('task'),
+    frameworkId: 'fw-test',
+    agentId: 'agent-test',
+    sandboxDir: tempSandbox(),
+    command: { shell: true, value },
+    env: {},
+    cpus: 0.5,
+    memMb: 64,
+    hostPorts: [],
+    labels: { [TEST_LABEL]: '1' },
     ...over,
   };
 }
@@ -69,7 +77,10 @@ export function processesUnder(relRoot: string): number[] {
   const pids = new Set<number>();
   for (const d of cgroupDirs(relRoot)) {
     const text = fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8');
-    text.split('\n').filter(Boolean).forEach((p) => pids.add(Number(p)));
+    text
+      .split('\n')
+      .filter(Boolean)
+      .forEach((p) => pids.add(Number(p)));
   }
   return [...pids];
 }
@@ -106,10 +117,21 @@ export const TEST_IMAGE = 'agora-busybox:latest';
  * naming no user may use only when granted: these containerizer tests grant it unless `over` says otherwise
  * (the agent gives every task a uid of its own; see docker-isolation.it.test.ts for the refusal).
  */
-export function dockerSpec(value: string, over: Partial<ContainerSpec> = {}, docker: Partial<NonNullable<ContainerSpec['docker']>> = {}): ContainerSpec {
+export function dockerSpec(
+  value: string,
+  over: Partial<ContainerSpec> = {},
+  docker: Partial<NonNullable<ContainerSpec['docker']>> = {},
+): ContainerSpec {
   return shellSpec(value, {
     rootAllowed: true,
     ...over,
-    docker: { image: TEST_IMAGE, pullPolicy: 'never', portMappings: [], network: 'bridge', readOnlyRootfs: false, ...docker },
+    docker: {
+      image: TEST_IMAGE,
+      pullPolicy: 'never',
+      portMappings: [],
+      network: 'bridge',
+      readOnlyRootfs: false,
+      ...docker,
+    },
   });
 }

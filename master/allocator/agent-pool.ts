@@ -12,7 +12,11 @@ export class AgentPool {
   private readonly startWord: number;
   private liveCount = 0;
 
-  constructor(private readonly bySlot: ReadonlyArray<AgentState | undefined>, include: (a: AgentState) => boolean, rotation: number) {
+  constructor(
+    private readonly bySlot: ReadonlyArray<AgentState | undefined>,
+    include: (a: AgentState) => boolean,
+    rotation: number,
+  ) {
     this.live = new Uint32Array(Math.max(1, Math.ceil(bySlot.length / 32)));
     for (let slot = 0; slot < bySlot.length; slot++) {
       const agent = bySlot[slot];
@@ -24,11 +28,17 @@ export class AgentPool {
     this.startWord = rotation % this.live.length;
   }
 
-  get remaining(): number { return this.liveCount; }
+  get remaining(): number {
+    return this.liveCount;
+  }
   /** Positions run 0 … end−1 in this cycle's scan order. */
-  get end(): number { return this.live.length * 32; }
+  get end(): number {
+    return this.live.length * 32;
+  }
 
-  agentAt(position: number): AgentState { return this.bySlot[this.slotAt(position)]!; }
+  agentAt(position: number): AgentState {
+    return this.bySlot[this.slotAt(position)]!;
+  }
 
   /** First position ≥ `from` holding an agent still in the pool whose slot bit in `skip` is clear; −1 if none. */
   nextCandidate(from: number, skip: Uint32Array): number {

@@ -21,7 +21,10 @@ import type { Quota } from './allocator';
 import type { ScalarKinds } from './scalar-kinds';
 import type { AgentState, ClientNode } from './state';
 
-export interface MinAllocatableMilli { cpus: number; mem: number }
+export interface MinAllocatableMilli {
+  cpus: number;
+  mem: number;
+}
 
 export interface CycleInput {
   readonly sorter: DrfSorter;
@@ -44,7 +47,11 @@ function capsAllowMinimum(caps: ScalarCaps | undefined, min: MinAllocatableMilli
 }
 
 export function runAllocationCycle(input: CycleInput, nowMs: number): Allocation[] {
-  const pool = new AgentPool(input.agentsBySlot, (a) => a.active && meetsMinimum(a.available, input.minimum), input.rotation);
+  const pool = new AgentPool(
+    input.agentsBySlot,
+    (a) => a.active && meetsMinimum(a.available, input.minimum),
+    input.rotation,
+  );
   const cycle = new Cycle(input, pool, nowMs);
   input.sorter.beginCycle();
   try {
@@ -60,14 +67,21 @@ class Cycle {
   readonly allocations: Allocation[] = [];
   readonly ledger: HeadroomLedger;
 
-  constructor(private readonly input: CycleInput, private readonly pool: AgentPool, private readonly nowMs: number) {
+  constructor(
+    private readonly input: CycleInput,
+    private readonly pool: AgentPool,
+    private readonly nowMs: number,
+  ) {
     this.ledger = new HeadroomLedger(input.sorter, input.quotas, input.agents.values(), input.kinds);
   }
 
   /** Offers agents to the clients under `from` in DRF order until the pool or the clients run out. */
   runStage(from: SortNode, quotaStage: boolean): void {
     const { sorter } = this.input;
-    const eligible = (node: SortNode) => { (node as ClientNode).cursor = 0; return (node as ClientNode).isEligible(); };
+    const eligible = (node: SortNode) => {
+      (node as ClientNode).cursor = 0;
+      return (node as ClientNode).isEligible();
+    };
     if (!sorter.buildHeaps(from, eligible)) return;
     while (this.pool.remaining > 0) {
       if (quotaStage && this.ledger.unmet(from as RoleNode).size === 0) return;
@@ -82,10 +96,15 @@ class Cycle {
     const limits = this.limitsFor(client);
     if (!capsAllowMinimum(limits, this.input.minimum)) return false;
     const headroom = this.ledger.capsFor(client.roleNode, quotaStage);
-    if (!capsAllowMinimum(headroom, this.input.minimum) && !this.ledger.hasFreeReservationFor(client.role)) return false;
+    if (!capsAllowMinimum(headroom, this.input.minimum) && !this.ledger.hasFreeReservationFor(client.role))
+      return false;
     sweepExpiredFilters(client, this.nowMs);
     const pool = this.pool;
-    for (let p = pool.nextCandidate(client.cursor, client.filteredBits); p >= 0; p = pool.nextCandidate(p + 1, client.filteredBits)) {
+    for (
+      let p = pool.nextCandidate(client.cursor, client.filteredBits);
+      p >= 0;
+      p = pool.nextCandidate(p + 1, client.filteredBits)
+    ) {
       client.cursor = p + 1;
       const agent = pool.agentAt(p);
       const offer = this.offerFor(client, agent, limits, headroom, true);
@@ -93,9 +112,16 @@ class Cycle {
       pool.take(p);
       this.book(client, agent, offer);
       // The agent is this client's for the cycle: in the quota stage it also gets the fair-share rest, in one offer (as Mesos merges them).
-      const rest = quotaStage ? this.offerFor(client, agent, this.limitsFor(client), this.ledger.capsFor(client.roleNode, false), false) : undefined;
+      const rest = quotaStage
+        ? this.offerFor(client, agent, this.limitsFor(client), this.ledger.capsFor(client.roleNode, false), false)
+        : undefined;
       if (rest) this.book(client, agent, rest);
-      this.allocations.push({ frameworkId: client.framework.id, agentId: agent.id, role: client.role, resources: rest ? offer.add(rest) : offer });
+      this.allocations.push({
+        frameworkId: client.framework.id,
+        agentId: agent.id,
+        role: client.role,
+        resources: rest ? offer.add(rest) : offer,
+      });
       return true;
     }
     client.cursor = pool.end;
@@ -112,7 +138,13 @@ class Cycle {
   }
 
   /** What `client` would be offered on `agent` now, or undefined when nothing may be. */
-  private offerFor(client: ClientNode, agent: AgentState, limits: ScalarCaps | undefined, headroom: ScalarCaps | undefined, fromPool: boolean): Resources | undefined {
+  private offerFor(
+    client: ClientNode,
+    agent: AgentState,
+    limits: ScalarCaps | undefined,
+    headroom: ScalarCaps | undefined,
+    fromPool: boolean,
+  ): Resources | undefined {
     let offer = agent.available;
     if (agent.availableHasReservations) offer = offer.allocatableTo(client.role);
     if (limits) offer = shrinkToCaps(offer, limits, false);

@@ -62,7 +62,10 @@ export interface AllocatorOptions {
 
 export interface Allocator {
   /** `used`: what tasks already hold on this agent, per framework and role (agent re-registration). */
-  addAgent(agent: AllocatorAgent, used?: ReadonlyArray<{ frameworkId: FrameworkId; role: string; resources: Resources }>): void;
+  addAgent(
+    agent: AllocatorAgent,
+    used?: ReadonlyArray<{ frameworkId: FrameworkId; role: string; resources: Resources }>,
+  ): void;
   removeAgent(agentId: AgentId): void;
   /** Unreachable or draining agents are kept but not offered. */
   activateAgent(agentId: AgentId): void;
@@ -75,7 +78,13 @@ export interface Allocator {
   deactivateFramework(frameworkId: FrameworkId): void;
 
   /** Resources allocated to (frameworkId, role) on agentId return to the pool; with refuseSeconds > 0 they are not re-offered to that framework until now + refuseSeconds. */
-  recoverResources(frameworkId: FrameworkId, agentId: AgentId, role: string, resources: Resources, filter?: { refuseSeconds: number; now: number }): void;
+  recoverResources(
+    frameworkId: FrameworkId,
+    agentId: AgentId,
+    role: string,
+    resources: Resources,
+    filter?: { refuseSeconds: number; now: number },
+  ): void;
   /** Records resources that became used without an offer (e.g. recovered tasks): they count as allocated. */
   addAllocated(frameworkId: FrameworkId, agentId: AgentId, role: string, resources: Resources): void;
   /**

@@ -7,10 +7,14 @@ describe('HierarchicalDrfAllocator — fairness', () => {
     addAgents(allocator, 1, 'cpus:9;mem:18432');
     allocator.addFramework({ id: fw('A'), roles: ['*'] });
     allocator.addFramework({ id: fw('B'), roles: ['*'] });
-    const tasks = runTaskFrameworks(allocator, [
-      { id: fw('A'), task: res('cpus:1;mem:4096') },
-      { id: fw('B'), task: res('cpus:3;mem:1024') },
-    ], 40);
+    const tasks = runTaskFrameworks(
+      allocator,
+      [
+        { id: fw('A'), task: res('cpus:1;mem:4096') },
+        { id: fw('B'), task: res('cpus:3;mem:1024') },
+      ],
+      40,
+    );
     expect(Object.fromEntries(tasks)).toEqual({ A: 3, B: 2 });
   });
 
@@ -21,17 +25,33 @@ describe('HierarchicalDrfAllocator — fairness', () => {
     allocator.addFramework({ id: fw('h'), roles: ['heavy'] });
     allocator.addFramework({ id: fw('l'), roles: ['light'] });
     const task = res('cpus:1;mem:1024');
-    const tasks = runTaskFrameworks(allocator, [{ id: fw('h'), task }, { id: fw('l'), task }], 10);
+    const tasks = runTaskFrameworks(
+      allocator,
+      [
+        { id: fw('h'), task },
+        { id: fw('l'), task },
+      ],
+      10,
+    );
     expect(Math.abs(tasks.get(fw('h'))! - 20)).toBeLessThanOrEqual(1);
     expect(Math.abs(tasks.get(fw('l'))! - 10)).toBeLessThanOrEqual(1);
   });
 
-  it('shares hierarchically: eng/a and eng/b split eng\'s half, ops gets the other half', () => {
+  it("shares hierarchically: eng/a and eng/b split eng's half, ops gets the other half", () => {
     const allocator = new HierarchicalDrfAllocator();
     addAgents(allocator, 40, 'cpus:1;mem:1024');
-    for (const [id, role] of [['a', 'eng/a'], ['b', 'eng/b'], ['o', 'ops']]) allocator.addFramework({ id: fw(id), roles: [role] });
+    for (const [id, role] of [
+      ['a', 'eng/a'],
+      ['b', 'eng/b'],
+      ['o', 'ops'],
+    ])
+      allocator.addFramework({ id: fw(id), roles: [role] });
     const task = res('cpus:1;mem:1024');
-    const tasks = runTaskFrameworks(allocator, ['a', 'b', 'o'].map((id) => ({ id: fw(id), task })), 10);
+    const tasks = runTaskFrameworks(
+      allocator,
+      ['a', 'b', 'o'].map((id) => ({ id: fw(id), task })),
+      10,
+    );
     expect(tasks.get(fw('o'))).toBe(20);
     expect(tasks.get(fw('a'))).toBe(10);
     expect(tasks.get(fw('b'))).toBe(10);
@@ -48,7 +68,7 @@ describe('HierarchicalDrfAllocator — fairness', () => {
 });
 
 describe('HierarchicalDrfAllocator — quota', () => {
-  it('meets a role\'s guarantee even when a greedy role asked first (headroom is held back)', () => {
+  it("meets a role's guarantee even when a greedy role asked first (headroom is held back)", () => {
     const allocator = new HierarchicalDrfAllocator();
     const agents = addAgents(allocator, 8, 'cpus:1;mem:1024');
     allocator.setQuota('q', { guarantee: res('cpus:4;mem:4096') });
@@ -57,7 +77,14 @@ describe('HierarchicalDrfAllocator — quota', () => {
     runTaskFrameworks(allocator, [{ id: fw('greedy'), task }], 5);
     expect(heldBy(allocator, fw('greedy'), agents).scalar('cpus')).toBe(4);
     allocator.addFramework({ id: fw('quota'), roles: ['q'] });
-    runTaskFrameworks(allocator, [{ id: fw('greedy'), task }, { id: fw('quota'), task }], 5);
+    runTaskFrameworks(
+      allocator,
+      [
+        { id: fw('greedy'), task },
+        { id: fw('quota'), task },
+      ],
+      5,
+    );
     expect(heldBy(allocator, fw('quota'), agents).contains(res('cpus:4;mem:4096'))).toBe(true);
   });
 
@@ -69,7 +96,14 @@ describe('HierarchicalDrfAllocator — quota', () => {
     allocator.addFramework({ id: fw('big'), roles: ['big'] });
     allocator.addFramework({ id: fw('quota'), roles: ['q'] });
     const task = res('cpus:1;mem:1024');
-    runTaskFrameworks(allocator, [{ id: fw('big'), task }, { id: fw('quota'), task }], 1);
+    runTaskFrameworks(
+      allocator,
+      [
+        { id: fw('big'), task },
+        { id: fw('quota'), task },
+      ],
+      1,
+    );
     expect(heldBy(allocator, fw('quota'), agents).scalar('cpus')).toBe(3);
   });
 
@@ -80,7 +114,9 @@ describe('HierarchicalDrfAllocator — quota', () => {
     allocator.addFramework({ id: fw('quota'), roles: ['q'] });
     allocator.addFramework({ id: fw('other'), roles: ['other'] });
     const offers = allocator.allocate(T0);
-    expect(offers.map((o) => [o.frameworkId, o.resources.format()])).toEqual([['quota', 'cpus:4;mem:4096;ports:[31000-31010]']]);
+    expect(offers.map((o) => [o.frameworkId, o.resources.format()])).toEqual([
+      ['quota', 'cpus:4;mem:4096;ports:[31000-31010]'],
+    ]);
   });
 
   it('holds all unreserved resources back for an unmet guarantee, yet still offers a role its own reservations', () => {
@@ -91,7 +127,8 @@ describe('HierarchicalDrfAllocator — quota', () => {
     allocator.addFramework({ id: fw('other'), roles: ['other'] });
     const offers = allocator.allocate(T0);
     expect(offers.map((o) => [o.frameworkId, o.resources.format()])).toEqual([
-      ['ops', 'cpus(ops):1;mem(ops):512'], ['ops', 'cpus(ops):1;mem(ops):512'],
+      ['ops', 'cpus(ops):1;mem(ops):512'],
+      ['ops', 'cpus(ops):1;mem(ops):512'],
     ]);
   });
 
@@ -108,7 +145,7 @@ describe('HierarchicalDrfAllocator — quota', () => {
     }
   });
 
-  it('caps a sub-role by its parent\'s limit', () => {
+  it("caps a sub-role by its parent's limit", () => {
     const allocator = new HierarchicalDrfAllocator();
     const agents = addAgents(allocator, 6, 'cpus:1;mem:1024');
     allocator.setQuota('eng', { limit: res('cpus:2;mem:99999') });
@@ -165,7 +202,10 @@ describe('HierarchicalDrfAllocator — filters, suppress, revive, activity', () 
     const allocator = setup();
     allocator.addFramework({ id: fw('g'), roles: ['r2'] });
     const [offer] = allocator.allocate(T0);
-    allocator.recoverResources(offer.frameworkId, offer.agentId, offer.role, offer.resources, { refuseSeconds: 5, now: T0 });
+    allocator.recoverResources(offer.frameworkId, offer.agentId, offer.role, offer.resources, {
+      refuseSeconds: 5,
+      now: T0,
+    });
     const [next] = allocator.allocate(T0 + 1);
     expect(next.frameworkId).not.toBe(offer.frameworkId);
   });
@@ -200,7 +240,7 @@ describe('HierarchicalDrfAllocator — filters, suppress, revive, activity', () 
     expect(allocator.allocate(T0).map((o) => o.agentId)).toEqual([ag('a0')]);
   });
 
-  it('returns a removed framework\'s resources and drops a removed agent\'s allocations', () => {
+  it("returns a removed framework's resources and drops a removed agent's allocations", () => {
     const allocator = setup();
     allocator.allocate(T0);
     expect(allocator.available(ag('a0'))!.isEmpty()).toBe(true);
@@ -210,6 +250,11 @@ describe('HierarchicalDrfAllocator — filters, suppress, revive, activity', () 
     allocator.allocate(T0);
     allocator.removeAgent(ag('a0'));
     expect(allocator.allocatedOn(ag('a0'))).toEqual([]);
-    expect(allocator.roles().find((r) => r.role === 'r')!.allocated.isEmpty()).toBe(true);
+    expect(
+      allocator
+        .roles()
+        .find((r) => r.role === 'r')!
+        .allocated.isEmpty(),
+    ).toBe(true);
   });
 });

@@ -14,8 +14,14 @@
 import { Resources, isValidRole } from '../../sdk/resources';
 import type { AgentId, FrameworkId } from '../../sdk/protocol/common';
 import {
-  AllocatorError, type Allocation, type Allocator, type AllocatorAgent, type AllocatorFramework,
-  type AllocatorOptions, type Quota, type RoleInfo,
+  AllocatorError,
+  type Allocation,
+  type Allocator,
+  type AllocatorAgent,
+  type AllocatorFramework,
+  type AllocatorOptions,
+  type Quota,
+  type RoleInfo,
 } from './allocator';
 import { runAllocationCycle, type MinAllocatableMilli } from './allocation-cycle';
 import { DrfSorter } from './drf-sorter';
@@ -51,7 +57,13 @@ export class HierarchicalDrfAllocator implements Allocator {
     const usedTotal = used.reduce((sum, u) => sum.add(u.resources), Resources.EMPTY);
     const short = info.total.missing(usedTotal);
     if (short) throw new AllocatorError(`agent ${info.id}: used resources exceed its total: ${short}`);
-    const agent = new AgentState(this.freeSlots.pop() ?? this.agentsBySlot.length, info.id, info.hostname, info.total, info.attributes);
+    const agent = new AgentState(
+      this.freeSlots.pop() ?? this.agentsBySlot.length,
+      info.id,
+      info.hostname,
+      info.total,
+      info.attributes,
+    );
     this.agents.set(info.id, agent);
     this.agentsBySlot[agent.slot] = agent;
     this.changeClusterTotal(info.total, 1);
@@ -70,11 +82,16 @@ export class HierarchicalDrfAllocator implements Allocator {
     this.freeSlots.push(agent.slot);
   }
 
-  activateAgent(agentId: AgentId): void { this.agent(agentId).active = true; }
-  deactivateAgent(agentId: AgentId): void { this.agent(agentId).active = false; }
+  activateAgent(agentId: AgentId): void {
+    this.agent(agentId).active = true;
+  }
+  deactivateAgent(agentId: AgentId): void {
+    this.agent(agentId).active = false;
+  }
 
   addFramework(info: AllocatorFramework): void {
-    for (const role of info.roles) if (!isValidRole(role)) throw new AllocatorError(`framework ${info.id}: bad role '${role}'`);
+    for (const role of info.roles)
+      if (!isValidRole(role)) throw new AllocatorError(`framework ${info.id}: bad role '${role}'`);
     const fw = this.frameworkState(info.id);
     fw.registered = true;
     fw.active = true;
@@ -99,24 +116,37 @@ export class HierarchicalDrfAllocator implements Allocator {
     this.frameworks.delete(frameworkId);
   }
 
-  activateFramework(frameworkId: FrameworkId): void { this.framework(frameworkId).active = true; }
-  deactivateFramework(frameworkId: FrameworkId): void { this.framework(frameworkId).active = false; }
+  activateFramework(frameworkId: FrameworkId): void {
+    this.framework(frameworkId).active = true;
+  }
+  deactivateFramework(frameworkId: FrameworkId): void {
+    this.framework(frameworkId).active = false;
+  }
 
-  recoverResources(frameworkId: FrameworkId, agentId: AgentId, role: string, resources: Resources, filter?: { refuseSeconds: number; now: number }): void {
+  recoverResources(
+    frameworkId: FrameworkId,
+    agentId: AgentId,
+    role: string,
+    resources: Resources,
+    filter?: { refuseSeconds: number; now: number },
+  ): void {
     const agent = this.agents.get(agentId);
     const client = this.frameworks.get(frameworkId)?.clients.get(role);
     if (!agent || !client || resources.isEmpty()) return; // agent or framework already removed: nothing left to give back
     const short = (agent.held.get(client) ?? Resources.EMPTY).missing(resources);
-    if (short) throw new AllocatorError(`recover ${frameworkId} (${role}) on ${agentId}: more than allocated: ${short}`);
+    if (short)
+      throw new AllocatorError(`recover ${frameworkId} (${role}) on ${agentId}: more than allocated: ${short}`);
     this.hold(client, agent, resources, -1);
     agent.setAvailable(agent.available.add(resources));
-    if (filter && filter.refuseSeconds > 0) addDeclineFilter(client, agent, resources, filter.now + filter.refuseSeconds * 1000, filter.now);
+    if (filter && filter.refuseSeconds > 0)
+      addDeclineFilter(client, agent, resources, filter.now + filter.refuseSeconds * 1000, filter.now);
   }
 
   addAllocated(frameworkId: FrameworkId, agentId: AgentId, role: string, resources: Resources): void {
     const agent = this.agent(agentId);
     const short = agent.available.missing(resources);
-    if (short) throw new AllocatorError(`add allocated ${frameworkId} (${role}) on ${agentId}: not available: ${short}`);
+    if (short)
+      throw new AllocatorError(`add allocated ${frameworkId} (${role}) on ${agentId}: not available: ${short}`);
     agent.setAvailable(agent.available.subtract(resources));
     this.hold(this.client(frameworkId, role), agent, resources, 1);
   }
@@ -146,7 +176,8 @@ export class HierarchicalDrfAllocator implements Allocator {
 
   setWeight(role: string, weight: number): void {
     if (!isValidRole(role)) throw new AllocatorError(`bad role '${role}'`);
-    if (!Number.isFinite(weight) || weight <= 0) throw new AllocatorError(`role ${role}: weight ${weight} must be a number > 0`);
+    if (!Number.isFinite(weight) || weight <= 0)
+      throw new AllocatorError(`role ${role}: weight ${weight} must be a number > 0`);
     this.sorter.setWeight(role, weight);
   }
 
@@ -161,14 +192,22 @@ export class HierarchicalDrfAllocator implements Allocator {
 
   allocate(now: number): Allocation[] {
     this.refreshShares();
-    return runAllocationCycle({
-      sorter: this.sorter, kinds: this.kinds, quotas: this.quotas, agents: this.agents, agentsBySlot: this.agentsBySlot,
-      minimum: this.minimum, rotation: this.cycles++,
-      commit: (client, agent, offer) => {
-        agent.setAvailable(offer === agent.available ? Resources.EMPTY : agent.available.subtract(offer));
-        this.hold(client, agent, offer, 1);
+    return runAllocationCycle(
+      {
+        sorter: this.sorter,
+        kinds: this.kinds,
+        quotas: this.quotas,
+        agents: this.agents,
+        agentsBySlot: this.agentsBySlot,
+        minimum: this.minimum,
+        rotation: this.cycles++,
+        commit: (client, agent, offer) => {
+          agent.setAvailable(offer === agent.available ? Resources.EMPTY : agent.available.subtract(offer));
+          this.hold(client, agent, offer, 1);
+        },
       },
-    }, now);
+      now,
+    );
   }
 
   roles(): RoleInfo[] {
@@ -176,11 +215,15 @@ export class HierarchicalDrfAllocator implements Allocator {
     return roleInfos(this.sorter, this.quotas);
   }
 
-  available(agentId: AgentId): Resources | undefined { return this.agents.get(agentId)?.available; }
+  available(agentId: AgentId): Resources | undefined {
+    return this.agents.get(agentId)?.available;
+  }
 
   allocatedOn(agentId: AgentId): Held[] {
     const agent = this.agents.get(agentId);
-    return agent ? [...agent.held].map(([c, resources]) => ({ frameworkId: c.framework.id, role: c.role, resources })) : [];
+    return agent
+      ? [...agent.held].map(([c, resources]) => ({ frameworkId: c.framework.id, role: c.role, resources }))
+      : [];
   }
 
   /** Moves `resources` into (sign 1) or out of (−1) what `client` holds on `agent`; the agent's free pool is the caller's. */

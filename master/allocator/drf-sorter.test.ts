@@ -18,7 +18,8 @@ function setUp(clients: Array<[string, string]>) {
     roleNode.ownClients.clients.add(client);
     byName.set(id, client);
   }
-  const give = (id: string, text: string) => sorter.applyDelta(byName.get(id)!, kinds.vectorOf(Resources.parse(text)), 1);
+  const give = (id: string, text: string) =>
+    sorter.applyDelta(byName.get(id)!, kinds.vectorOf(Resources.parse(text)), 1);
   return { sorter, give, byName };
 }
 
@@ -26,7 +27,10 @@ const pickId = (sorter: DrfSorter) => (sorter.pickNext(sorter.root) as ClientNod
 
 describe('DrfSorter', () => {
   it('orders by dominant share: the largest fraction held of any one resource', () => {
-    const { sorter, give } = setUp([['cpu-heavy', 'a'], ['mem-heavy', 'b']]);
+    const { sorter, give } = setUp([
+      ['cpu-heavy', 'a'],
+      ['mem-heavy', 'b'],
+    ]);
     give('cpu-heavy', 'cpus:30;mem:1000');
     give('mem-heavy', 'cpus:1;mem:40000');
     sorter.beginCycle();
@@ -34,8 +38,12 @@ describe('DrfSorter', () => {
     expect(pickId(sorter)).toBe('cpu-heavy');
   });
 
-  it('compares a role\'s whole subtree against its siblings before looking inside it', () => {
-    const { sorter, give } = setUp([['e1', 'eng/a'], ['e2', 'eng/b'], ['o', 'ops']]);
+  it("compares a role's whole subtree against its siblings before looking inside it", () => {
+    const { sorter, give } = setUp([
+      ['e1', 'eng/a'],
+      ['e2', 'eng/b'],
+      ['o', 'ops'],
+    ]);
     give('e1', 'cpus:10');
     give('e2', 'cpus:10');
     give('o', 'cpus:15');
@@ -45,7 +53,10 @@ describe('DrfSorter', () => {
   });
 
   it('divides shares by role weight and re-places a client when its allocation changes mid-cycle', () => {
-    const { sorter, give } = setUp([['h', 'heavy'], ['l', 'light']]);
+    const { sorter, give } = setUp([
+      ['h', 'heavy'],
+      ['l', 'light'],
+    ]);
     sorter.setWeight('heavy', 3);
     give('h', 'cpus:20');
     give('l', 'cpus:10');
@@ -57,7 +68,11 @@ describe('DrfSorter', () => {
   });
 
   it('skips ineligible clients and exhausted ones, pruning empty subtrees', () => {
-    const { sorter, byName } = setUp([['x', 'eng/a'], ['y', 'eng/b'], ['z', 'ops']]);
+    const { sorter, byName } = setUp([
+      ['x', 'eng/a'],
+      ['y', 'eng/b'],
+      ['z', 'ops'],
+    ]);
     sorter.beginCycle();
     sorter.buildHeaps(sorter.root, (c: SortNode) => c !== byName.get('z'));
     const seen: string[] = [];

@@ -20,7 +20,10 @@ export type SortNodeKind = 'role' | 'group' | 'client';
 export class HeapSlot implements HeapItem {
   heapIndex = -1;
   share = 0;
-  constructor(readonly sortKey: string, readonly node: SortNode) {}
+  constructor(
+    readonly sortKey: string,
+    readonly node: SortNode,
+  ) {}
 }
 
 export class SortNode {
@@ -28,25 +31,40 @@ export class SortNode {
   heap: IndexedHeap<HeapSlot> | null = null;
   readonly allocatedMilli: MilliVector = [];
   weight = 1;
-  constructor(readonly kind: SortNodeKind, sortKey: string, readonly parent: SortNode | undefined) {
+  constructor(
+    readonly kind: SortNodeKind,
+    sortKey: string,
+    readonly parent: SortNode | undefined,
+  ) {
     this.slot = new HeapSlot(sortKey, this);
   }
   /** Dominant share ÷ weight, as of the last change. */
-  get share(): number { return this.slot.share; }
-  childNodes(): Iterable<SortNode> { return []; }
+  get share(): number {
+    return this.slot.share;
+  }
+  childNodes(): Iterable<SortNode> {
+    return [];
+  }
 }
 
 /** A role's own clients (frameworks subscribed to exactly this role). */
 export class GroupNode extends SortNode {
   readonly clients = new Set<SortNode>();
-  constructor(parent: RoleNode) { super('group', '.', parent); }
-  override childNodes(): Iterable<SortNode> { return this.clients; }
+  constructor(parent: RoleNode) {
+    super('group', '.', parent);
+  }
+  override childNodes(): Iterable<SortNode> {
+    return this.clients;
+  }
 }
 
 export class RoleNode extends SortNode {
   readonly subroles = new Map<string, RoleNode>();
   readonly ownClients: GroupNode;
-  constructor(readonly role: string, parent: RoleNode | undefined) {
+  constructor(
+    readonly role: string,
+    parent: RoleNode | undefined,
+  ) {
     super('role', role, parent);
     this.ownClients = new GroupNode(this);
   }
@@ -78,8 +96,12 @@ export class DrfSorter {
     return node;
   }
 
-  findRole(role: string): RoleNode | undefined { return this.byPath.get(role); }
-  allRoles(): IterableIterator<RoleNode> { return this.byPath.values(); }
+  findRole(role: string): RoleNode | undefined {
+    return this.byPath.get(role);
+  }
+  allRoles(): IterableIterator<RoleNode> {
+    return this.byPath.values();
+  }
 
   setWeight(role: string, weight: number): void {
     const node = this.ensureRole(role);
@@ -102,8 +124,12 @@ export class DrfSorter {
     for (const child of node.childNodes()) this.recomputeShares(child);
   }
 
-  beginCycle(): void { this.cycleRunning = true; }
-  endCycle(): void { this.cycleRunning = false; }
+  beginCycle(): void {
+    this.cycleRunning = true;
+  }
+  endCycle(): void {
+    this.cycleRunning = false;
+  }
 
   /** Gives `from` and its subtree fresh heaps holding only eligible clients (and nodes above some). */
   buildHeaps(from: SortNode, eligible: (client: SortNode) => boolean): boolean {

@@ -20,7 +20,13 @@ export interface OfferFilter {
 }
 
 /** Records a decline by `client` on `agent` (already given back). Overlapping filters merge: union, later expiry. */
-export function addDeclineFilter(client: ClientNode, agent: AgentState, refused: Resources, untilMs: number, nowMs: number): void {
+export function addDeclineFilter(
+  client: ClientNode,
+  agent: AgentState,
+  refused: Resources,
+  untilMs: number,
+  nowMs: number,
+): void {
   const previous = client.filters.get(agent);
   const stillValid = previous !== undefined && previous.untilMs > nowMs;
   const filter: OfferFilter = {

@@ -11,15 +11,24 @@ export class IndexedHeap<T extends HeapItem> {
   private readonly items: T[];
 
   /** Heapifies `items` in O(n). */
-  constructor(items: T[], private readonly less: (a: T, b: T) => boolean) {
+  constructor(
+    items: T[],
+    private readonly less: (a: T, b: T) => boolean,
+  ) {
     this.items = items;
     for (let i = 0; i < items.length; i++) items[i].heapIndex = i;
     for (let i = (items.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
   }
 
-  get size(): number { return this.items.length; }
-  peek(): T | undefined { return this.items[0]; }
-  has(item: T): boolean { return this.items[item.heapIndex] === item; }
+  get size(): number {
+    return this.items.length;
+  }
+  peek(): T | undefined {
+    return this.items[0];
+  }
+  has(item: T): boolean {
+    return this.items[item.heapIndex] === item;
+  }
 
   /** Re-places an item after its key changed (either direction). */
   update(item: T): void {

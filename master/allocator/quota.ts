@@ -15,10 +15,15 @@ import type { AgentState } from './state';
 /** Largest amount (thousandths) of each named scalar an offer may carry. */
 export type ScalarCaps = Map<string, number>;
 
-const minInto = (caps: ScalarCaps, name: string, cap: number) => caps.set(name, Math.min(caps.get(name) ?? Infinity, cap));
+const minInto = (caps: ScalarCaps, name: string, cap: number) =>
+  caps.set(name, Math.min(caps.get(name) ?? Infinity, cap));
 
 /** Caps from the limits of `role` and its ancestors: limit − held by that subtree. Undefined when nothing limits it. */
-export function limitCaps(role: RoleNode, quotas: ReadonlyMap<string, Quota>, kinds: ScalarKinds): ScalarCaps | undefined {
+export function limitCaps(
+  role: RoleNode,
+  quotas: ReadonlyMap<string, Quota>,
+  kinds: ScalarKinds,
+): ScalarCaps | undefined {
   let caps: ScalarCaps | undefined;
   for (let node: RoleNode | undefined = role; node && node.role !== ''; node = node.parent as RoleNode | undefined) {
     const limit = quotas.get(node.role)?.limit;
@@ -59,14 +64,22 @@ export class HeadroomLedger {
   private readonly unmetByRole = new Map<RoleNode, Map<string, number>>();
   private readonly required = new Map<string, number>();
 
-  constructor(sorter: DrfSorter, quotas: ReadonlyMap<string, Quota>, agents: Iterable<AgentState>, private readonly kinds: ScalarKinds) {
-    for (const [role, quota] of quotas) if (quota.guarantee && !quota.guarantee.isEmpty()) this.guarantees.set(sorter.ensureRole(role), quota.guarantee);
+  constructor(
+    sorter: DrfSorter,
+    quotas: ReadonlyMap<string, Quota>,
+    agents: Iterable<AgentState>,
+    private readonly kinds: ScalarKinds,
+  ) {
+    for (const [role, quota] of quotas)
+      if (quota.guarantee && !quota.guarantee.isEmpty()) this.guarantees.set(sorter.ensureRole(role), quota.guarantee);
     if (this.guarantees.size === 0) return;
     for (const agent of agents) if (agent.active) this.count(agent.available, 1);
     for (const role of this.guarantees.keys()) this.refreshUnmet(role);
   }
 
-  get active(): boolean { return this.guarantees.size > 0; }
+  get active(): boolean {
+    return this.guarantees.size > 0;
+  }
 
   /** Roles whose guarantee is not yet met, lowest share first. */
   unmetRoles(): RoleNode[] {
@@ -74,7 +87,9 @@ export class HeadroomLedger {
   }
 
   /** guarantee − consumption (held by the subtree + free reservations to it), per named scalar still short. */
-  unmet(role: RoleNode): ReadonlyMap<string, number> { return this.unmetByRole.get(role) ?? NONE; }
+  unmet(role: RoleNode): ReadonlyMap<string, number> {
+    return this.unmetByRole.get(role) ?? NONE;
+  }
 
   /** Caps on the unreserved part of an offer to `role`: keep others' unmet guarantees covered (and, in stage 1, stop at its own). */
   capsFor(role: RoleNode, quotaStage: boolean): ScalarCaps | undefined {
@@ -83,7 +98,8 @@ export class HeadroomLedger {
     const ownUnmet = own ? this.unmet(own) : NONE;
     const caps: ScalarCaps = new Map();
     for (const [name, required] of this.required) {
-      if (required > 0) minInto(caps, name, (this.unreservedFree.get(name) ?? 0) - (required - (ownUnmet.get(name) ?? 0)));
+      if (required > 0)
+        minInto(caps, name, (this.unreservedFree.get(name) ?? 0) - (required - (ownUnmet.get(name) ?? 0)));
     }
     if (quotaStage) for (const [name, short] of ownUnmet) minInto(caps, name, short);
     return caps.size > 0 ? caps : undefined;
@@ -127,7 +143,10 @@ export class HeadroomLedger {
 
   private count(resources: Resources, sign: 1 | -1): void {
     for (const { name, role, milli } of resources.scalarList()) {
-      if (role === UNRESERVED) { this.unreservedFree.set(name, (this.unreservedFree.get(name) ?? 0) + sign * milli); continue; }
+      if (role === UNRESERVED) {
+        this.unreservedFree.set(name, (this.unreservedFree.get(name) ?? 0) + sign * milli);
+        continue;
+      }
       addTo(this.reservedFreeExact, role, name, sign * milli);
       for (let r = role; ; r = r.slice(0, r.lastIndexOf('/'))) {
         addTo(this.reservedFreeSubtree, r, name, sign * milli);

@@ -16,7 +16,14 @@ function roleInfo(node: RoleNode, quotas: ReadonlyMap<string, Quota>): RoleInfo 
     .map((c) => c as ClientNode)
     .filter((c) => c.framework.subscribedRoles.has(node.role))
     .map((c) => c.framework.id);
-  return { role: node.role, weight: node.weight, quota: quotas.get(node.role) ?? {}, allocated, share: node.share, frameworks };
+  return {
+    role: node.role,
+    weight: node.weight,
+    quota: quotas.get(node.role) ?? {},
+    allocated,
+    share: node.share,
+    frameworks,
+  };
 }
 
 /** Every role known to the allocator (subscribed, weighted, with quota, or a parent of one), by path. */

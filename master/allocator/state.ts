@@ -69,11 +69,16 @@ export class ClientNode extends SortNode {
   /** Position in this cycle's agent pool from which to look for the next agent. */
   cursor = 0;
 
-  constructor(readonly framework: FrameworkState, readonly roleNode: RoleNode) {
+  constructor(
+    readonly framework: FrameworkState,
+    readonly roleNode: RoleNode,
+  ) {
     super('client', framework.id, roleNode.ownClients);
   }
 
-  get role(): string { return this.roleNode.role; }
+  get role(): string {
+    return this.roleNode.role;
+  }
 
   /** May this client be offered anything in the coming cycle? */
   isEligible(): boolean {

@@ -19,10 +19,19 @@ export function addAgents(allocator: Allocator, count: number, text: string, pre
 }
 
 /** A framework that launches one task of `task` per offer that fits it and declines the rest with `refuseSeconds`. */
-export interface TaskFramework { id: FrameworkId; task: Resources; refuseSeconds?: number }
+export interface TaskFramework {
+  id: FrameworkId;
+  task: Resources;
+  refuseSeconds?: number;
+}
 
 /** Runs `cycles` allocation cycles; returns tasks launched per framework. Offers to unknown frameworks fail the test. */
-export function runTaskFrameworks(allocator: Allocator, frameworks: TaskFramework[], cycles: number, nowMs = T0): Map<FrameworkId, number> {
+export function runTaskFrameworks(
+  allocator: Allocator,
+  frameworks: TaskFramework[],
+  cycles: number,
+  nowMs = T0,
+): Map<FrameworkId, number> {
   const tasks = new Map<FrameworkId, number>(frameworks.map((f) => [f.id, 0]));
   const byId = new Map(frameworks.map((f) => [f.id, f]));
   for (let c = 0; c < cycles; c++) {
@@ -35,16 +44,26 @@ export function runTaskFrameworks(allocator: Allocator, frameworks: TaskFramewor
   return tasks;
 }
 
-function respond(allocator: Allocator, framework: TaskFramework, offer: Allocation, tasks: Map<FrameworkId, number>, nowMs: number): void {
+function respond(
+  allocator: Allocator,
+  framework: TaskFramework,
+  offer: Allocation,
+  tasks: Map<FrameworkId, number>,
+  nowMs: number,
+): void {
   const fits = offer.resources.contains(framework.task);
   const rest = fits ? offer.resources.subtract(framework.task) : offer.resources;
   if (fits) tasks.set(framework.id, tasks.get(framework.id)! + 1);
-  allocator.recoverResources(framework.id, offer.agentId, offer.role, rest, { refuseSeconds: framework.refuseSeconds ?? 0, now: nowMs });
+  allocator.recoverResources(framework.id, offer.agentId, offer.role, rest, {
+    refuseSeconds: framework.refuseSeconds ?? 0,
+    now: nowMs,
+  });
 }
 
 /** Sum of what a framework holds across the given agents. */
 export function heldBy(allocator: Allocator, frameworkId: FrameworkId, agents: AgentId[]): Resources {
   let sum = Resources.EMPTY;
-  for (const agent of agents) for (const h of allocator.allocatedOn(agent)) if (h.frameworkId === frameworkId) sum = sum.add(h.resources);
+  for (const agent of agents)
+    for (const h of allocator.allocatedOn(agent)) if (h.frameworkId === frameworkId) sum = sum.add(h.resources);
   return sum;
 }

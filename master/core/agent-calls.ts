@@ -3,7 +3,15 @@
  * rebuilds the master's view of its tasks from what the agent reports, as Mesos does; PING is its heartbeat;
  * USAGE its tasks' resource usage. `agentSilent` (from tick) moves an agent ACTIVE → UNREACHABLE → REMOVED.
  */
-import { ApiError, Resources, isTerminal, type AgentCall, type AgentId, type AgentTask, type FrameworkId } from '../../sdk';
+import {
+  ApiError,
+  Resources,
+  isTerminal,
+  type AgentCall,
+  type AgentId,
+  type AgentTask,
+  type FrameworkId,
+} from '../../sdk';
 import { newAgentRecord, taskKey, type AgentRecord, type TaskRecord } from '../state';
 import type { MasterCore } from './core';
 import type { Result } from './effects';
@@ -15,9 +23,15 @@ export const LAUNCH_IN_FLIGHT_MS = 10_000;
 type Register = Extract<AgentCall, { type: 'REGISTER' }>;
 type TaskRef = { frameworkId: FrameworkId; taskId: string };
 
-export function agentRegistered(c: MasterCore, caller: AgentId, call: Register, now: number): Result<{ masterId: string; pingIntervalMs: number; killTasks: TaskRef[] }> {
+export function agentRegistered(
+  c: MasterCore,
+  caller: AgentId,
+  call: Register,
+  now: number,
+): Result<{ masterId: string; pingIntervalMs: number; killTasks: TaskRef[] }> {
   const info = call.agent;
-  if (info.id !== caller) throw new ApiError('FORBIDDEN', `agent.id '${info.id}' does not match the caller '${caller}'`, 'agent.id');
+  if (info.id !== caller)
+    throw new ApiError('FORBIDDEN', `agent.id '${info.id}' does not match the caller '${caller}'`, 'agent.id');
   let declared: Resources;
   try {
     declared = Resources.fromWire(info.resources);
@@ -25,7 +39,15 @@ export function agentRegistered(c: MasterCore, caller: AgentId, call: Register, 
     throw new ApiError('INVALID', `agent.resources: ${(e as Error).message}`, 'agent.resources');
   }
   const reported = call.tasks.map((t, i) => {
-    try { return { t, resources: Resources.fromWire(t.task.resources) }; } catch (e) { throw new ApiError('INVALID', `tasks[${i}].task.resources: ${(e as Error).message}`, `tasks[${i}].task.resources`); }
+    try {
+      return { t, resources: Resources.fromWire(t.task.resources) };
+    } catch (e) {
+      throw new ApiError(
+        'INVALID',
+        `tasks[${i}].task.resources: ${(e as Error).message}`,
+        `tasks[${i}].task.resources`,
+      );
+    }
   });
   const tx = new Tx(now);
   const previous = c.state.agents.get(info.id);
@@ -36,12 +58,20 @@ export function agentRegistered(c: MasterCore, caller: AgentId, call: Register, 
     c.allocator.removeAgent(info.id);
   }
   c.awaitingAgents.delete(info.id);
-  const reservations = wasRemoved ? Resources.EMPTY : previous?.reservations ?? Resources.parse(stored?.reservations ?? '');
+  const reservations = wasRemoved
+    ? Resources.EMPTY
+    : (previous?.reservations ?? Resources.parse(stored?.reservations ?? ''));
   if (wasRemoved) tx.persist({ type: 'SET_RESERVATIONS', agentId: info.id, reservations: '' });
   tx.persist({ type: 'UPSERT_AGENT', info, at: now });
   const agent = newAgentRecord({
-    info, declared, reservations, state: 'ACTIVE', registeredAt: previous?.registeredAt ?? stored?.registeredAt ?? now, lastPingAt: now, tasks: new Set(),
-    drain: wasRemoved ? undefined : previous?.drain ?? stored?.drain,
+    info,
+    declared,
+    reservations,
+    state: 'ACTIVE',
+    registeredAt: previous?.registeredAt ?? stored?.registeredAt ?? now,
+    lastPingAt: now,
+    tasks: new Set(),
+    drain: wasRemoved ? undefined : (previous?.drain ?? stored?.drain),
   });
   c.state.agents.set(info.id, agent);
   const killTasks = wasRemoved
@@ -49,21 +79,42 @@ export function agentRegistered(c: MasterCore, caller: AgentId, call: Register, 
     : adoptTasks(c, tx, agent, reported);
   // Before the allocator learns what is used: a launch still in flight counts as used, a lost task does not.
   settleMissingTasks(c, tx, agent, new Set(call.tasks.map((t) => taskKey(t.frameworkId, t.task.taskId))));
-  const used = [...agent.tasks].map((k) => c.state.tasks.get(k)!).filter((t) => t.holdsResources && c.state.frameworks.has(t.frameworkId))
+  const used = [...agent.tasks]
+    .map((k) => c.state.tasks.get(k)!)
+    .filter((t) => t.holdsResources && c.state.frameworks.has(t.frameworkId))
     .map((t) => ({ frameworkId: t.frameworkId, role: t.role, resources: t.resources }));
   c.allocator.addAgent({ id: info.id, hostname: info.hostname, total: agent.total, attributes: info.attributes }, used);
   if (agent.drain) c.allocator.deactivateAgent(info.id);
   c.sendPendingKills(tx);
   c.settleDrain(tx, info.id);
   tx.cluster({ type: previous ? 'AGENT_REACTIVATED' : 'AGENT_ADDED', agent: { id: info.id, hostname: info.hostname } });
-  tx.log('info', { agentId: info.id, hostname: info.hostname, resources: agent.total.format(), tasks: call.tasks.length, reregistered: !!previous, killTasks: killTasks.length },
-    previous ? 'agent re-registered' : 'agent registered');
+  tx.log(
+    'info',
+    {
+      agentId: info.id,
+      hostname: info.hostname,
+      resources: agent.total.format(),
+      tasks: call.tasks.length,
+      reregistered: !!previous,
+      killTasks: killTasks.length,
+    },
+    previous ? 'agent re-registered' : 'agent registered',
+  );
   tx.soon();
-  return tx.done({ masterId: c.masterId, pingIntervalMs: Math.max(200, Math.floor(c.config.agentPingTimeoutMs / 3)), killTasks });
+  return tx.done({
+    masterId: c.masterId,
+    pingIntervalMs: Math.max(200, Math.floor(c.config.agentPingTimeoutMs / 3)),
+    killTasks,
+  });
 }
 
 /** Takes the agent's report of its tasks as the truth; returns the tasks of removed frameworks, which the agent must kill. */
-function adoptTasks(c: MasterCore, tx: Tx, agent: AgentRecord, reported: { t: AgentTask; resources: Resources }[]): TaskRef[] {
+function adoptTasks(
+  c: MasterCore,
+  tx: Tx,
+  agent: AgentRecord,
+  reported: { t: AgentTask; resources: Resources }[],
+): TaskRef[] {
   const kill: TaskRef[] = [];
   for (const { t: r, resources } of reported) {
     const key = taskKey(r.frameworkId, r.task.taskId);
@@ -84,13 +135,31 @@ function adoptTasks(c: MasterCore, tx: Tx, agent: AgentRecord, reported: { t: Ag
       const wasUnreachable = known.state === 'TASK_UNREACHABLE';
       known.agentId = agent.info.id;
       if (wasUnreachable) {
-        c.masterStatusUpdate(tx, known, { taskId: r.task.taskId, frameworkId: r.frameworkId, agentId: agent.info.id, state: r.state, reason: 'RECONCILIATION', message: 'agent re-registered', hostname: agent.info.hostname, ...(known.last?.ports ? { ports: known.last.ports } : {}) });
+        c.masterStatusUpdate(tx, known, {
+          taskId: r.task.taskId,
+          frameworkId: r.frameworkId,
+          agentId: agent.info.id,
+          state: r.state,
+          reason: 'RECONCILIATION',
+          message: 'agent re-registered',
+          hostname: agent.info.hostname,
+          ...(known.last?.ports ? { ports: known.last.ports } : {}),
+        });
       }
       continue;
     }
     const rec: TaskRecord = {
-      key, info: r.task, frameworkId: r.frameworkId, agentId: agent.info.id, role: r.role, resources,
-      state: r.state, holdsResources: true, createdAt: tx.now, updatedAt: tx.now, statuses: [{ state: r.state, timestamp: tx.now, reason: 'RECONCILIATION' }],
+      key,
+      info: r.task,
+      frameworkId: r.frameworkId,
+      agentId: agent.info.id,
+      role: r.role,
+      resources,
+      state: r.state,
+      holdsResources: true,
+      createdAt: tx.now,
+      updatedAt: tx.now,
+      statuses: [{ state: r.state, timestamp: tx.now, reason: 'RECONCILIATION' }],
     };
     c.state.addTask(rec);
   }
@@ -101,14 +170,28 @@ function adoptTasks(c: MasterCore, tx: Tx, agent: AgentRecord, reported: { t: Ag
 function settleMissingTasks(c: MasterCore, tx: Tx, agent: AgentRecord, reported: Set<string>): void {
   for (const t of [...c.state.tasks.values()]) {
     if (t.agentId !== agent.info.id) continue;
-    if (reported.has(t.key) || (t.state === 'TASK_STAGING' && tx.now - t.createdAt < LAUNCH_IN_FLIGHT_MS)) { agent.tasks.add(t.key); continue; }
+    if (reported.has(t.key) || (t.state === 'TASK_STAGING' && tx.now - t.createdAt < LAUNCH_IN_FLIGHT_MS)) {
+      agent.tasks.add(t.key);
+      continue;
+    }
     const state = t.state === 'TASK_STAGING' ? 'TASK_DROPPED' : 'TASK_LOST';
     t.holdsResources = false; // the agent is re-added to the allocator without it: nothing to give back
-    c.masterStatusUpdate(tx, t, { taskId: t.info.taskId, frameworkId: t.frameworkId, agentId: agent.info.id, state, reason: 'AGENT_RESTART', message: 'the agent re-registered without this task' });
+    c.masterStatusUpdate(tx, t, {
+      taskId: t.info.taskId,
+      frameworkId: t.frameworkId,
+      agentId: agent.info.id,
+      state,
+      reason: 'AGENT_RESTART',
+      message: 'the agent re-registered without this task',
+    });
   }
 }
 
-export function agentPing(c: MasterCore, caller: AgentId, now: number): Result<{ masterId: string; reregister: boolean }> {
+export function agentPing(
+  c: MasterCore,
+  caller: AgentId,
+  now: number,
+): Result<{ masterId: string; reregister: boolean }> {
   const tx = new Tx(now);
   const a = c.state.agents.get(caller);
   if (!a || a.state !== 'ACTIVE') return tx.done({ masterId: c.masterId, reregister: true });
@@ -133,7 +216,14 @@ export function markUnreachable(c: MasterCore, tx: Tx, a: AgentRecord): void {
   for (const k of a.tasks) {
     const t = c.state.tasks.get(k);
     if (!t || t.state === 'TASK_UNREACHABLE') continue;
-    c.masterStatusUpdate(tx, t, { taskId: t.info.taskId, frameworkId: t.frameworkId, agentId: a.info.id, state: 'TASK_UNREACHABLE', reason: 'AGENT_UNREACHABLE', message: `agent ${a.info.hostname} stopped answering` });
+    c.masterStatusUpdate(tx, t, {
+      taskId: t.info.taskId,
+      frameworkId: t.frameworkId,
+      agentId: a.info.id,
+      state: 'TASK_UNREACHABLE',
+      reason: 'AGENT_UNREACHABLE',
+      message: `agent ${a.info.hostname} stopped answering`,
+    });
   }
   tx.cluster({ type: 'AGENT_UNREACHABLE', agent: { id: a.info.id, hostname: a.info.hostname } });
   tx.log('warn', { agentId: a.info.id, hostname: a.info.hostname, tasks: a.tasks.size }, 'agent unreachable');
@@ -151,7 +241,14 @@ export function removeAgent(c: MasterCore, tx: Tx, a: AgentRecord): void {
     if (!t) continue;
     t.holdsResources = false; // the allocator dropped the agent with its allocations
     frameworks.add(t.frameworkId);
-    c.masterStatusUpdate(tx, t, { taskId: t.info.taskId, frameworkId: t.frameworkId, agentId: a.info.id, state: 'TASK_GONE', reason: 'AGENT_REMOVED', message: `agent ${a.info.hostname} was removed` });
+    c.masterStatusUpdate(tx, t, {
+      taskId: t.info.taskId,
+      frameworkId: t.frameworkId,
+      agentId: a.info.id,
+      state: 'TASK_GONE',
+      reason: 'AGENT_REMOVED',
+      message: `agent ${a.info.hostname} was removed`,
+    });
   }
   for (const fid of frameworks) tx.event(fid, { type: 'FAILURE', agentId: a.info.id });
   tx.cluster({ type: 'AGENT_REMOVED', agent: { id: a.info.id, hostname: a.info.hostname } });

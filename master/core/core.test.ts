@@ -9,7 +9,13 @@ import { HierarchicalDrfAllocator } from '../allocator/drf-allocator';
 import { DEFAULT_MASTER_CONFIG } from '../config';
 
 const A = AgentIdSchema.parse('a1');
-const CFG = { agentPingTimeoutMs: 1000, maxAgentPingTimeouts: 3, agentRemovalTimeoutMs: 10_000, frameworkHeartbeatIntervalMs: 1000, maxMissedFrameworkHeartbeats: 3 };
+const CFG = {
+  agentPingTimeoutMs: 1000,
+  maxAgentPingTimeouts: 3,
+  agentRemovalTimeoutMs: 10_000,
+  frameworkHeartbeatIntervalMs: 1000,
+  maxMissedFrameworkHeartbeats: 3,
+};
 
 /** A framework f1 with task t (cpus:1;mem:128) running on a1 (cpus:4;mem:1024). */
 function running(h: CoreHarness, opts: { failoverTimeoutMs?: number } = {}): void {
@@ -18,12 +24,15 @@ function running(h: CoreHarness, opts: { failoverTimeoutMs?: number } = {}): voi
   expect(h.launch('f1', task('t', A, 'cpus:1;mem:128')).launched).toEqual(['t']);
   h.status('f1', 't', A, 'TASK_RUNNING');
 }
-const runningReport = (h: CoreHarness): AgentTask[] => [{ task: h.core.state.tasks.get('f1/t')!.info, frameworkId: fid('f1'), state: 'TASK_RUNNING', role: '*' }];
+const runningReport = (h: CoreHarness): AgentTask[] => [
+  { task: h.core.state.tasks.get('f1/t')!.info, frameworkId: fid('f1'), state: 'TASK_RUNNING', role: '*' },
+];
 /** Moves time by `ms` in steps, the agent pinging and f1 heartbeating on each, unless told otherwise. */
 function pass(h: CoreHarness, ms: number, opts: { agent?: boolean; framework?: boolean } = {}): void {
   for (let t = 0; t < ms; t += 100) {
     if (opts.agent !== false && h.core.state.agents.get(A)?.state === 'ACTIVE') h.take(h.core.agentPing(A, h.now));
-    if (opts.framework !== false && h.core.state.frameworks.get(fid('f1'))?.connected) h.take(h.core.heartbeat('f1', fid('f1'), h.now));
+    if (opts.framework !== false && h.core.state.frameworks.get(fid('f1'))?.connected)
+      h.take(h.core.heartbeat('f1', fid('f1'), h.now));
     h.advance(100);
   }
 }
@@ -75,14 +84,16 @@ describe('agent liveness', () => {
     expect(h.events('f1').filter((e) => e.type === 'FAILURE')).toHaveLength(1);
     expect(h.of('PERSIST').map((e) => e.change.type)).toContain('REMOVE_AGENT');
     // It comes back: a new agent for the master; the GONE task it still runs must be killed.
-    const reply = h.register(A, 'cpus:4;mem:1024', [{ task: h.core.state.findTask('t', 'f1')!.info, frameworkId: fid('f1'), state: 'TASK_RUNNING', role: '*' }]);
+    const reply = h.register(A, 'cpus:4;mem:1024', [
+      { task: h.core.state.findTask('t', 'f1')!.info, frameworkId: fid('f1'), state: 'TASK_RUNNING', role: '*' },
+    ]);
     expect(reply.killTasks).toEqual([{ frameworkId: 'f1', taskId: 't' }]);
     expect(h.offered('f1')).toBe('cpus:4;mem:1024');
   });
 });
 
 describe("the master's own NATS outage", () => {
-  it('is not counted as anyone\'s silence: no agent UNREACHABLE, no framework disconnected, however long', () => {
+  it("is not counted as anyone's silence: no agent UNREACHABLE, no framework disconnected, however long", () => {
     const h = new CoreHarness(CFG);
     running(h, { failoverTimeoutMs: 5000 });
     pass(h, 1000);
@@ -103,7 +114,7 @@ describe("the master's own NATS outage", () => {
     expect(h.core.state.frameworks.get(fid('f1'))?.connected).toBe(false);
   });
 
-  it('pauses a removal and a failover already under way, by the outage\'s length', () => {
+  it("pauses a removal and a failover already under way, by the outage's length", () => {
     const h = new CoreHarness(CFG);
     running(h, { failoverTimeoutMs: 5000 });
     pass(h, 3200, { agent: false, framework: false });
@@ -126,9 +137,15 @@ describe('re-registration', () => {
     const h = new CoreHarness(CFG);
     h.register(A, 'cpus:4;mem:1024');
     h.subscribe('f1');
-    h.launch('f1', task('run', A, 'cpus:1;mem:128'), task('ended', A, 'cpus:1;mem:128'), task('lost', A, 'cpus:1;mem:128'));
+    h.launch(
+      'f1',
+      task('run', A, 'cpus:1;mem:128'),
+      task('ended', A, 'cpus:1;mem:128'),
+      task('lost', A, 'cpus:1;mem:128'),
+    );
     for (const t of ['run', 'ended', 'lost']) h.status('f1', t, A, 'TASK_RUNNING');
-    for (const o of h.core.offers.forFramework(fid('f1'))) h.call('f1', { type: 'DECLINE', offerIds: [o.id], filters: { refuseSeconds: 0 } });
+    for (const o of h.core.offers.forFramework(fid('f1')))
+      h.call('f1', { type: 'DECLINE', offerIds: [o.id], filters: { refuseSeconds: 0 } });
     h.clear();
     const info = (id: string) => h.core.state.tasks.get(`f1/${id}`)!.info;
     h.register(A, 'cpus:4;mem:1024', [
@@ -140,7 +157,8 @@ describe('re-registration', () => {
     // The ended task's own final update arrives later: not given back twice.
     h.status('f1', 'ended', A, 'TASK_FINISHED');
     expect(h.core.state.tasks.has('f1/ended')).toBe(false);
-    for (const o of h.core.offers.forFramework(fid('f1'))) h.call('f1', { type: 'DECLINE', offerIds: [o.id], filters: { refuseSeconds: 0 } });
+    for (const o of h.core.offers.forFramework(fid('f1')))
+      h.call('f1', { type: 'DECLINE', offerIds: [o.id], filters: { refuseSeconds: 0 } });
     expect(h.offered('f1')).toBe('cpus:3;mem:896');
   });
 });
@@ -156,9 +174,18 @@ describe('drain', () => {
     pass(h, 1000);
     expect(h.commands('KILL')).toEqual([]);
     pass(h, 1100);
-    expect(h.commands('KILL').map((e) => e.command)).toEqual([{ type: 'KILL', frameworkId: 'f1', taskId: 't', reason: 'AGENT_DRAINED' }]);
+    expect(h.commands('KILL').map((e) => e.command)).toEqual([
+      { type: 'KILL', frameworkId: 'f1', taskId: 't', reason: 'AGENT_DRAINED' },
+    ]);
     // The send times out: kept and sent again at the next tick; once delivered, not again.
-    h.take(h.core.commandSettled(A, { kind: 'KILL', taskKey: 'f1/t' }, { ok: false, failure: 'TIMEOUT', message: 'no reply' }, h.now));
+    h.take(
+      h.core.commandSettled(
+        A,
+        { kind: 'KILL', taskKey: 'f1/t' },
+        { ok: false, failure: 'TIMEOUT', message: 'no reply' },
+        h.now,
+      ),
+    );
     pass(h, 100);
     expect(h.commands('KILL')).toHaveLength(2);
     h.take(h.core.commandSettled(A, { kind: 'KILL', taskKey: 'f1/t' }, { ok: true }, h.now));
@@ -197,7 +224,13 @@ describe('offers', () => {
     h.register(A, 'cpus:2;mem:512');
     expect(h.events('f1').filter((e) => e.type === 'RESCIND')).toHaveLength(1);
     h.clear();
-    expect(() => h.call('f1', { type: 'ACCEPT', offerIds: [o.id], operations: [{ type: 'LAUNCH', tasks: [task('t', A, 'cpus:1;mem:128')] }] })).toThrow(/not outstanding/);
+    expect(() =>
+      h.call('f1', {
+        type: 'ACCEPT',
+        offerIds: [o.id],
+        operations: [{ type: 'LAUNCH', tasks: [task('t', A, 'cpus:1;mem:128')] }],
+      }),
+    ).toThrow(/not outstanding/);
     expect(h.appended()).toEqual([['t', 'TASK_DROPPED', 'INVALID_OFFERS']]);
     expect(h.core.state.tasks.size).toBe(0);
     expect(h.offered('f1')).toBe('cpus:2;mem:512');
@@ -208,8 +241,12 @@ describe('offers', () => {
     h.register(A, 'cpus:4;mem:1024');
     h.subscribe('f1');
     const r = h.launch('f1', task('big', A, 'cpus:1;mem:4096'), task('ok', A, 'cpus:1;mem:128'));
-    expect(r.errors).toEqual([expect.stringMatching(/^operations\[0\]\.tasks\[0\]\.resources: mem 4096 > 1024 offered/)]);
-    expect(h.of('APPEND_UPDATE').map((e) => [e.status.taskId, e.status.state, e.policy])).toEqual([['big', 'TASK_ERROR', 'RETRY']]);
+    expect(r.errors).toEqual([
+      expect.stringMatching(/^operations\[0\]\.tasks\[0\]\.resources: mem 4096 > 1024 offered/),
+    ]);
+    expect(h.of('APPEND_UPDATE').map((e) => [e.status.taskId, e.status.state, e.policy])).toEqual([
+      ['big', 'TASK_ERROR', 'RETRY'],
+    ]);
     // (The shell's handling of that append failing is in handlers/accept.test.ts.) The effects are not run here at all:
     expect(h.offered('f1')).toBe('cpus:3;mem:896');
   });
@@ -226,8 +263,17 @@ describe('kill', () => {
     pass(h, 500, { agent: false });
     expect(h.commands('KILL')).toEqual([]);
     h.register(A, 'cpus:4;mem:1024', runningReport(h));
-    expect(h.commands('KILL').map((e) => e.command)).toEqual([{ type: 'KILL', frameworkId: 'f1', taskId: 't', gracePeriodMs: 2000 }]);
-    h.take(h.core.commandSettled(A, { kind: 'KILL', taskKey: 'f1/t' }, { ok: false, failure: 'TIMEOUT', message: 'no reply' }, h.now));
+    expect(h.commands('KILL').map((e) => e.command)).toEqual([
+      { type: 'KILL', frameworkId: 'f1', taskId: 't', gracePeriodMs: 2000 },
+    ]);
+    h.take(
+      h.core.commandSettled(
+        A,
+        { kind: 'KILL', taskKey: 'f1/t' },
+        { ok: false, failure: 'TIMEOUT', message: 'no reply' },
+        h.now,
+      ),
+    );
     pass(h, 100);
     expect(h.commands('KILL')).toHaveLength(2);
     h.take(h.core.commandSettled(A, { kind: 'KILL', taskKey: 'f1/t' }, { ok: true }, h.now));
@@ -245,10 +291,13 @@ describe('kill', () => {
 });
 
 describe('reservations', () => {
-  const ops = (h: CoreHarness, id: string, list: { type: 'RESERVE' | 'UNRESERVE'; text: string }[]) => h.call(id, {
-    type: 'ACCEPT', offerIds: h.offers(id).map((o) => o.id), filters: { refuseSeconds: 0 },
-    operations: list.map((o) => ({ type: o.type, resources: Resources.parse(o.text).toWire() })),
-  }) as { errors: string[] };
+  const ops = (h: CoreHarness, id: string, list: { type: 'RESERVE' | 'UNRESERVE'; text: string }[]) =>
+    h.call(id, {
+      type: 'ACCEPT',
+      offerIds: h.offers(id).map((o) => o.id),
+      filters: { refuseSeconds: 0 },
+      operations: list.map((o) => ({ type: o.type, resources: Resources.parse(o.text).toWire() })),
+    }) as { errors: string[] };
 
   it('RESERVE and UNRESERVE of a dynamic reservation change the one total and persist it', () => {
     const h = new CoreHarness(CFG);
@@ -256,7 +305,11 @@ describe('reservations', () => {
     h.subscribe('f1', { roles: ['web'] });
     expect(ops(h, 'f1', [{ type: 'RESERVE', text: 'cpus(web):3' }]).errors).toEqual([]);
     expect(h.core.state.agents.get(A)!.total.format()).toBe('cpus:1;cpus(web):3;mem:1024');
-    expect(h.of('PERSIST').at(-1)?.change).toEqual({ type: 'SET_RESERVATIONS', agentId: A, reservations: 'cpus(web):3' });
+    expect(h.of('PERSIST').at(-1)?.change).toEqual({
+      type: 'SET_RESERVATIONS',
+      agentId: A,
+      reservations: 'cpus(web):3',
+    });
     expect(ops(h, 'f1', [{ type: 'UNRESERVE', text: 'cpus(web):2' }]).errors).toEqual([]);
     expect(h.core.state.agents.get(A)!.total.format()).toBe('cpus:3;cpus(web):1;mem:1024');
     expect(h.core.allocator.available(A)?.format()).toBe('cpus:3;cpus(web):1;mem:1024');
@@ -267,7 +320,9 @@ describe('reservations', () => {
     h.register(A, 'cpus:2;cpus(web):2;mem:1024');
     h.subscribe('f1', { roles: ['web'] });
     h.clear();
-    expect(ops(h, 'f1', [{ type: 'UNRESERVE', text: 'cpus(web):2' }]).errors).toEqual([expect.stringMatching(/only dynamic reservations can be unreserved/)]);
+    expect(ops(h, 'f1', [{ type: 'UNRESERVE', text: 'cpus(web):2' }]).errors).toEqual([
+      expect.stringMatching(/only dynamic reservations can be unreserved/),
+    ]);
     expect(h.of('PERSIST')).toEqual([]);
     expect(h.core.state.agents.get(A)!.total.format()).toBe('cpus:2;cpus(web):2;mem:1024');
     expect(h.offered('f1')).toBe('cpus:2;cpus(web):2;mem:1024');
@@ -280,7 +335,9 @@ describe('reservations', () => {
     expect(ops(h, 'eng', [{ type: 'RESERVE', text: 'cpus(eng):2' }]).errors).toEqual([]);
     h.call('eng', { type: 'TEARDOWN' });
     h.subscribe('backend', { roles: ['eng/backend'] });
-    expect(ops(h, 'backend', [{ type: 'UNRESERVE', text: 'cpus(eng):2' }]).errors).toEqual([expect.stringMatching(/cannot unreserve for role 'eng'/)]);
+    expect(ops(h, 'backend', [{ type: 'UNRESERVE', text: 'cpus(eng):2' }]).errors).toEqual([
+      expect.stringMatching(/cannot unreserve for role 'eng'/),
+    ]);
     expect(h.core.state.agents.get(A)!.reservations.format()).toBe('cpus(eng):2');
   });
 });
@@ -292,7 +349,9 @@ describe('quota', () => {
     h.register(A, 'cpus:8;mem:4096');
     h.subscribe('f1', { roles: ['web'] });
     expect(h.offered('f1')).toBe('cpus:2;mem:512');
-    expect(() => h.take(h.core.setRole('op', { role: 'web', guarantee: 'cpus:4' }))).toThrow(/guarantee cpus:4 exceeds limit/);
+    expect(() => h.take(h.core.setRole('op', { role: 'web', guarantee: 'cpus:4' }))).toThrow(
+      /guarantee cpus:4 exceeds limit/,
+    );
     expect(h.core.roles.get('web')).toEqual({ role: 'web', weight: 1, limit: 'cpus:2;mem:512' });
   });
 });
@@ -303,10 +362,15 @@ describe('snapshot', () => {
     h.take(h.core.setRole('op', { role: 'web', weight: 2 }));
     h.register(A, 'cpus:4;mem:1024');
     h.subscribe('f1', { roles: ['web'] });
-    h.call('f1', { type: 'ACCEPT', offerIds: h.offers('f1').map((o) => o.id), filters: { refuseSeconds: 0 }, operations: [
-      { type: 'RESERVE', resources: Resources.parse('cpus(web):1').toWire() },
-      { type: 'LAUNCH', tasks: [task('t', A, 'cpus(web):1;mem:128')] },
-    ] });
+    h.call('f1', {
+      type: 'ACCEPT',
+      offerIds: h.offers('f1').map((o) => o.id),
+      filters: { refuseSeconds: 0 },
+      operations: [
+        { type: 'RESERVE', resources: Resources.parse('cpus(web):1').toWire() },
+        { type: 'LAUNCH', tasks: [task('t', A, 'cpus(web):1;mem:128')] },
+      ],
+    });
     h.status('f1', 't', A, 'TASK_RUNNING');
     h.take(h.core.drain('op', A, 60_000, h.now));
     h.subscribe('gone');
@@ -315,12 +379,17 @@ describe('snapshot', () => {
     expect(JSON.parse(JSON.stringify(snap))).toEqual(snap); // plain data
 
     const later = T0 + 3_600_000;
-    const rebuilt = new CoreHarness(CFG, MasterCore.fromSnapshot('m-2', { ...DEFAULT_MASTER_CONFIG, ...CFG }, new HierarchicalDrfAllocator(), snap, later));
+    const rebuilt = new CoreHarness(
+      CFG,
+      MasterCore.fromSnapshot('m-2', { ...DEFAULT_MASTER_CONFIG, ...CFG }, new HierarchicalDrfAllocator(), snap, later),
+    );
     rebuilt.now = later;
     expect(rebuilt.core.snapshot()).toEqual(snap);
     expect(rebuilt.core.state.frameworks.get(fid('f1'))).toMatchObject({ connected: false, disconnectedAt: later });
     expect(() => rebuilt.subscribe('gone')).toThrow(/was removed/);
-    rebuilt.register(A, 'cpus:4;mem:1024', [{ task: h.core.state.tasks.get('f1/t')!.info, frameworkId: fid('f1'), state: 'TASK_RUNNING', role: 'web' }]);
+    rebuilt.register(A, 'cpus:4;mem:1024', [
+      { task: h.core.state.tasks.get('f1/t')!.info, frameworkId: fid('f1'), state: 'TASK_RUNNING', role: 'web' },
+    ]);
     const agent = rebuilt.core.state.agents.get(A)!;
     expect(agent.total.format()).toBe('cpus:3;cpus(web):1;mem:1024');
     expect(agent.drain).toEqual({ deadline: T0 + 60_000, drained: false });

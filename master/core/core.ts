@@ -13,8 +13,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  ApiError, isTerminal, type AgentCall, type AgentId, type FrameworkId, type FrameworkInfo,
-  type SchedulerCall, type TaskId, type TaskStatus, type TaskUsageReply,
+  ApiError,
+  isTerminal,
+  type AgentCall,
+  type AgentId,
+  type FrameworkId,
+  type FrameworkInfo,
+  type SchedulerCall,
+  type TaskId,
+  type TaskStatus,
+  type TaskUsageReply,
 } from '../../sdk';
 import type { Allocator } from '../allocator/allocator';
 import type { MasterConfig } from '../config';
@@ -24,17 +32,43 @@ import { accept } from './accept';
 import { agentPing, agentRegistered, agentUsage } from './agent-calls';
 import { drain, undrain } from './drain';
 import type { CommandOutcome, CommandPurpose, Result, StoredRole } from './effects';
-import { checkDestroyVolumes, decline, frameworkHeartbeat, kill, operatorKill, usage, reconcile, revive, subscribe, suppress, teardown } from './framework-calls';
+import {
+  checkDestroyVolumes,
+  decline,
+  frameworkHeartbeat,
+  kill,
+  operatorKill,
+  usage,
+  reconcile,
+  revive,
+  subscribe,
+  suppress,
+  teardown,
+} from './framework-calls';
 import { restore, snapshot, type CoreSnapshot, type StoredAgent, type StoredFramework } from './snapshot';
 import { allocate, busDown, busUp, commandSettled, setRole, tick, type RoleUpdate } from './timers';
 import { Tx } from './tx';
 
-export type CoreConfig = Pick<MasterConfig,
-  'offerTimeoutMs' | 'agentPingTimeoutMs' | 'maxAgentPingTimeouts' | 'agentRemovalTimeoutMs' | 'frameworkHeartbeatIntervalMs'
-  | 'maxMissedFrameworkHeartbeats' | 'completedTaskHistory'>;
+export type CoreConfig = Pick<
+  MasterConfig,
+  | 'offerTimeoutMs'
+  | 'agentPingTimeoutMs'
+  | 'maxAgentPingTimeouts'
+  | 'agentRemovalTimeoutMs'
+  | 'frameworkHeartbeatIntervalMs'
+  | 'maxMissedFrameworkHeartbeats'
+  | 'completedTaskHistory'
+>;
 
 /** A kill kept until its agent confirms it (sent when the agent is ACTIVE, retried on every tick until then). */
-export interface PendingKill { frameworkId: FrameworkId; taskId: TaskId; gracePeriodMs?: number; reason?: 'AGENT_DRAINED'; attempts: number; inFlight: boolean }
+export interface PendingKill {
+  frameworkId: FrameworkId;
+  taskId: TaskId;
+  gracePeriodMs?: number;
+  reason?: 'AGENT_DRAINED';
+  attempts: number;
+  inFlight: boolean;
+}
 
 /** The master-made part of a status update (the core adds source, timestamp and uuid). */
 export type MasterStatus = Omit<TaskStatus, 'source' | 'timestamp' | 'uuid'>;
@@ -57,57 +91,154 @@ export class MasterCore {
   lastHeartbeatAt = 0;
   /** Since when the master's own NATS connection is down (undefined: connected). Silence is not counted meanwhile. */
   busDownSince?: number;
-  readonly counters = { offersDeclined: 0, offersRescinded: 0, offersAccepted: 0, tasksLaunched: 0, badMessages: 0, frameworksFailoverExpired: 0 };
+  readonly counters = {
+    offersDeclined: 0,
+    offersRescinded: 0,
+    offersAccepted: 0,
+    tasksLaunched: 0,
+    badMessages: 0,
+    frameworksFailoverExpired: 0,
+  };
 
-  constructor(readonly masterId: string, readonly config: CoreConfig, readonly allocator: Allocator) {
+  constructor(
+    readonly masterId: string,
+    readonly config: CoreConfig,
+    readonly allocator: Allocator,
+  ) {
     this.state = new ClusterState(config.completedTaskHistory);
   }
 
   // ── Transitions: framework calls (caller = the authenticated principal; today the subject's framework id) ──
-  subscribe(caller: string, info: FrameworkInfo, now: number): Result<{ frameworkId: FrameworkId; masterId: string; reregistered: boolean }> { return subscribe(this, caller, info, now); }
+  subscribe(
+    caller: string,
+    info: FrameworkInfo,
+    now: number,
+  ): Result<{ frameworkId: FrameworkId; masterId: string; reregistered: boolean }> {
+    return subscribe(this, caller, info, now);
+  }
   /** Validation of SUBSCRIBE alone (the shell creates the framework's update consumer between this and `subscribe`). */
-  checkSubscribe(caller: string, info: FrameworkInfo): void { subscribe(this, caller, info, 0, true); }
-  accept(caller: string, frameworkId: FrameworkId, call: Call<'ACCEPT'>, now: number): Result<{ launched: string[]; errors: string[] }> { return accept(this, caller, frameworkId, call, now); }
-  decline(caller: string, frameworkId: FrameworkId, call: Call<'DECLINE'>, now: number): Result<{ declined: number }> { return decline(this, caller, frameworkId, call, now); }
-  kill(caller: string, frameworkId: FrameworkId, call: Call<'KILL'>, now: number): Result<{ known: boolean; pending?: boolean }> { return kill(this, caller, frameworkId, call, now); }
-  reconcile(caller: string, frameworkId: FrameworkId, call: Call<'RECONCILE'>, now: number): Result<{ answered: number }> { return reconcile(this, caller, frameworkId, call, now); }
-  revive(caller: string, frameworkId: FrameworkId, call: Call<'REVIVE'>, now: number): Result { return revive(this, caller, frameworkId, call, now); }
-  suppress(caller: string, frameworkId: FrameworkId, call: Call<'SUPPRESS'>, now: number): Result { return suppress(this, caller, frameworkId, call, now); }
-  teardown(caller: string, frameworkId: FrameworkId, now: number): Result { return teardown(this, caller, frameworkId, now); }
-  usage(caller: string, frameworkId: FrameworkId, call: Call<'USAGE'>, now: number): Result<TaskUsageReply> { return usage(this, caller, frameworkId, call, now); }
+  checkSubscribe(caller: string, info: FrameworkInfo): void {
+    subscribe(this, caller, info, 0, true);
+  }
+  accept(
+    caller: string,
+    frameworkId: FrameworkId,
+    call: Call<'ACCEPT'>,
+    now: number,
+  ): Result<{ launched: string[]; errors: string[] }> {
+    return accept(this, caller, frameworkId, call, now);
+  }
+  decline(caller: string, frameworkId: FrameworkId, call: Call<'DECLINE'>, now: number): Result<{ declined: number }> {
+    return decline(this, caller, frameworkId, call, now);
+  }
+  kill(
+    caller: string,
+    frameworkId: FrameworkId,
+    call: Call<'KILL'>,
+    now: number,
+  ): Result<{ known: boolean; pending?: boolean }> {
+    return kill(this, caller, frameworkId, call, now);
+  }
+  reconcile(
+    caller: string,
+    frameworkId: FrameworkId,
+    call: Call<'RECONCILE'>,
+    now: number,
+  ): Result<{ answered: number }> {
+    return reconcile(this, caller, frameworkId, call, now);
+  }
+  revive(caller: string, frameworkId: FrameworkId, call: Call<'REVIVE'>, now: number): Result {
+    return revive(this, caller, frameworkId, call, now);
+  }
+  suppress(caller: string, frameworkId: FrameworkId, call: Call<'SUPPRESS'>, now: number): Result {
+    return suppress(this, caller, frameworkId, call, now);
+  }
+  teardown(caller: string, frameworkId: FrameworkId, now: number): Result {
+    return teardown(this, caller, frameworkId, now);
+  }
+  usage(caller: string, frameworkId: FrameworkId, call: Call<'USAGE'>, now: number): Result<TaskUsageReply> {
+    return usage(this, caller, frameworkId, call, now);
+  }
   /** Validation of DESTROY_VOLUMES (the shell then asks the agent). */
-  checkDestroyVolumes(caller: string, frameworkId: FrameworkId, call: Call<'DESTROY_VOLUMES'>): void { checkDestroyVolumes(this, caller, frameworkId, call); }
+  checkDestroyVolumes(caller: string, frameworkId: FrameworkId, call: Call<'DESTROY_VOLUMES'>): void {
+    checkDestroyVolumes(this, caller, frameworkId, call);
+  }
   /** An operator (not the framework) kills one of its tasks. */
-  operatorKill(operator: string, frameworkId: FrameworkId, taskId: string, now: number): Result<{ known: boolean; pending?: boolean }> { return operatorKill(this, operator, frameworkId, taskId, now); }
-  heartbeat(caller: string, frameworkId: FrameworkId, now: number): Result<{ masterId: string }> { return frameworkHeartbeat(this, caller, frameworkId, now); }
+  operatorKill(
+    operator: string,
+    frameworkId: FrameworkId,
+    taskId: string,
+    now: number,
+  ): Result<{ known: boolean; pending?: boolean }> {
+    return operatorKill(this, operator, frameworkId, taskId, now);
+  }
+  heartbeat(caller: string, frameworkId: FrameworkId, now: number): Result<{ masterId: string }> {
+    return frameworkHeartbeat(this, caller, frameworkId, now);
+  }
 
   // ── Transitions: agents ──
-  agentRegistered(caller: AgentId, call: Extract<AgentCall, { type: 'REGISTER' }>, now: number): Result<{ masterId: string; killTasks: { frameworkId: string; taskId: string }[] }> { return agentRegistered(this, caller, call, now); }
-  agentPing(caller: AgentId, now: number): Result<{ masterId: string; reregister: boolean }> { return agentPing(this, caller, now); }
-  agentUsage(caller: AgentId, call: Extract<AgentCall, { type: 'USAGE' }>): Result { return agentUsage(this, caller, call); }
+  agentRegistered(
+    caller: AgentId,
+    call: Extract<AgentCall, { type: 'REGISTER' }>,
+    now: number,
+  ): Result<{ masterId: string; killTasks: { frameworkId: string; taskId: string }[] }> {
+    return agentRegistered(this, caller, call, now);
+  }
+  agentPing(caller: AgentId, now: number): Result<{ masterId: string; reregister: boolean }> {
+    return agentPing(this, caller, now);
+  }
+  agentUsage(caller: AgentId, call: Extract<AgentCall, { type: 'USAGE' }>): Result {
+    return agentUsage(this, caller, call);
+  }
   /** A status update from an agent: applied, then appended to the framework's stream (SURFACE: the caller acks after). */
-  statusUpdate(status: TaskStatus, now: number): Result { return this.agentStatusUpdate(status, now); }
+  statusUpdate(status: TaskStatus, now: number): Result {
+    return this.agentStatusUpdate(status, now);
+  }
   /** The outcome of a SEND_COMMAND effect. */
-  commandSettled(agentId: AgentId, purpose: CommandPurpose, outcome: CommandOutcome, now: number): Result { return commandSettled(this, agentId, purpose, outcome, now); }
+  commandSettled(agentId: AgentId, purpose: CommandPurpose, outcome: CommandOutcome, now: number): Result {
+    return commandSettled(this, agentId, purpose, outcome, now);
+  }
 
   // ── Transitions: time and allocation ──
   /** Liveness, failover, offer expiry, drain deadlines, pending kills, framework heartbeats — everything due at `now`. */
-  tick(now: number): Result { return tick(this, now); }
+  tick(now: number): Result {
+    return tick(this, now);
+  }
   /** The master lost its NATS connection: agents and frameworks it cannot hear are not silent, it is deaf. */
-  busDown(now: number): Result { return busDown(this, now); }
+  busDown(now: number): Result {
+    return busDown(this, now);
+  }
   /** The connection is back: every liveness clock moves on by the outage, so only silence heard counts. */
-  busUp(now: number): Result { return busUp(this, now); }
+  busUp(now: number): Result {
+    return busUp(this, now);
+  }
   /** One allocation cycle: the allocator's decisions become offers (with their expiry). */
-  allocate(now: number): Result<{ offers: number }> { return allocate(this, now); }
+  allocate(now: number): Result<{ offers: number }> {
+    return allocate(this, now);
+  }
 
   // ── Transitions: operators ──
-  drain(caller: string, agentId: AgentId, deadlineMs: number, now: number): Result { return drain(this, caller, agentId, deadlineMs, now); }
-  undrain(caller: string, agentId: AgentId, now: number): Result { return undrain(this, caller, agentId, now); }
-  setRole(caller: string, update: RoleUpdate): Result<StoredRole> { return setRole(this, caller, update); }
+  drain(caller: string, agentId: AgentId, deadlineMs: number, now: number): Result {
+    return drain(this, caller, agentId, deadlineMs, now);
+  }
+  undrain(caller: string, agentId: AgentId, now: number): Result {
+    return undrain(this, caller, agentId, now);
+  }
+  setRole(caller: string, update: RoleUpdate): Result<StoredRole> {
+    return setRole(this, caller, update);
+  }
 
   // ── Snapshot: the durable facts; with the agents' re-registration they rebuild the rest ──
-  snapshot(): CoreSnapshot { return snapshot(this); }
-  static fromSnapshot(masterId: string, config: CoreConfig, allocator: Allocator, snap: CoreSnapshot, now: number): MasterCore {
+  snapshot(): CoreSnapshot {
+    return snapshot(this);
+  }
+  static fromSnapshot(
+    masterId: string,
+    config: CoreConfig,
+    allocator: Allocator,
+    snap: CoreSnapshot,
+    now: number,
+  ): MasterCore {
     const core = new MasterCore(masterId, config, allocator);
     restore(core, snap, now);
     return core;
@@ -119,7 +250,8 @@ export class MasterCore {
   framework(caller: string, frameworkId: FrameworkId): FrameworkRecord {
     const fw = this.state.frameworks.get(frameworkId);
     if (!fw) throw new ApiError('NOT_SUBSCRIBED', `framework '${frameworkId}' is not subscribed; send SUBSCRIBE first`);
-    if (caller !== frameworkId) throw new ApiError('FORBIDDEN', `'${caller}' may not act for framework '${frameworkId}'`, 'frameworkId');
+    if (caller !== frameworkId)
+      throw new ApiError('FORBIDDEN', `'${caller}' may not act for framework '${frameworkId}'`, 'frameworkId');
     return fw;
   }
 
@@ -144,7 +276,11 @@ export class MasterCore {
     this.allocator.deactivateFramework(fw.info.id);
     for (const o of this.offers.forFramework(fw.info.id)) this.rescind(tx, o, 'framework disconnected');
     tx.cluster({ type: 'FRAMEWORK_DISCONNECTED', framework: { id: fw.info.id, name: fw.info.name } });
-    tx.log('warn', { frameworkId: fw.info.id, failoverTimeoutMs: fw.info.failoverTimeoutMs }, 'framework disconnected; failover timer started');
+    tx.log(
+      'warn',
+      { frameworkId: fw.info.id, failoverTimeoutMs: fw.info.failoverTimeoutMs },
+      'framework disconnected; failover timer started',
+    );
     if (fw.info.failoverTimeoutMs === 0) this.removeFramework(tx, fw, 'disconnected with failoverTimeoutMs 0');
   }
 
@@ -162,10 +298,25 @@ export class MasterCore {
       if (t.frameworkId !== fid) continue;
       agents.add(t.agentId);
       t.holdsResources = false; // the allocator dropped the framework's allocation with it
-      this.applyStatusUpdate(tx, t, { taskId: t.info.taskId, frameworkId: fid, agentId: t.agentId, state: 'TASK_KILLED', reason: 'FRAMEWORK_REMOVED', source: 'MASTER', timestamp: tx.now, message: why });
+      this.applyStatusUpdate(tx, t, {
+        taskId: t.info.taskId,
+        frameworkId: fid,
+        agentId: t.agentId,
+        state: 'TASK_KILLED',
+        reason: 'FRAMEWORK_REMOVED',
+        source: 'MASTER',
+        timestamp: tx.now,
+        message: why,
+      });
     }
     for (const agentId of agents) {
-      tx.push({ type: 'SEND_COMMAND', agentId, command: { type: 'SHUTDOWN_FRAMEWORK', frameworkId: fid }, timeoutMs: 5000, purpose: { kind: 'CLEANUP', what: 'shut the removed framework down' } });
+      tx.push({
+        type: 'SEND_COMMAND',
+        agentId,
+        command: { type: 'SHUTDOWN_FRAMEWORK', frameworkId: fid },
+        timeoutMs: 5000,
+        purpose: { kind: 'CLEANUP', what: 'shut the removed framework down' },
+      });
     }
     tx.push({ type: 'DELETE_UPDATES', frameworkId: fid });
     tx.cluster({ type: 'FRAMEWORK_REMOVED', framework: { id: fid, name: fw.info.name } });
@@ -200,7 +351,18 @@ export class MasterCore {
       tx.soon();
       this.settleDrain(tx, task.agentId);
     }
-    if (changed) tx.cluster({ type: 'TASK_UPDATED', task: { id: task.info.taskId, frameworkId: task.frameworkId, agentId: task.agentId, state: task.state, healthy: status.healthy, reason: status.reason } });
+    if (changed)
+      tx.cluster({
+        type: 'TASK_UPDATED',
+        task: {
+          id: task.info.taskId,
+          frameworkId: task.frameworkId,
+          agentId: task.agentId,
+          state: task.state,
+          healthy: status.healthy,
+          reason: status.reason,
+        },
+      });
   }
 
   /** A status update the master makes (TASK_ERROR, TASK_LOST, TASK_UNREACHABLE, TASK_GONE…): applied now, appended with retries. */
@@ -214,13 +376,23 @@ export class MasterCore {
   release(tx: Tx, task: TaskRecord): void {
     if (!task.holdsResources) return;
     task.holdsResources = false;
-    if (this.state.agents.get(task.agentId)?.state === 'REMOVED' || !this.state.frameworks.has(task.frameworkId)) return;
+    if (this.state.agents.get(task.agentId)?.state === 'REMOVED' || !this.state.frameworks.has(task.frameworkId))
+      return;
     try {
       this.allocator.recoverResources(task.frameworkId, task.agentId, task.role, task.resources);
     } catch (e) {
       // An accounting bug must not stop the update from reaching its framework (a throw would redeliver it forever).
-      tx.log('error', { taskId: task.info.taskId, frameworkId: task.frameworkId, agentId: task.agentId, resources: task.resources.format(), err: (e as Error).message },
-        'resources of an ended task were not held by the allocator (accounting bug); update forwarded anyway');
+      tx.log(
+        'error',
+        {
+          taskId: task.info.taskId,
+          frameworkId: task.frameworkId,
+          agentId: task.agentId,
+          resources: task.resources.format(),
+          err: (e as Error).message,
+        },
+        'resources of an ended task were not held by the allocator (accounting bug); update forwarded anyway',
+      );
     }
   }
 
@@ -244,13 +416,25 @@ export class MasterCore {
   sendPendingKills(tx: Tx): void {
     for (const [key, k] of this.pendingKills) {
       const task = this.state.tasks.get(key);
-      if (!task) { this.pendingKills.delete(key); continue; }
+      if (!task) {
+        this.pendingKills.delete(key);
+        continue;
+      }
       if (k.inFlight || this.state.agents.get(task.agentId)?.state !== 'ACTIVE') continue;
       k.inFlight = true;
       k.attempts++;
       tx.push({
-        type: 'SEND_COMMAND', agentId: task.agentId, timeoutMs: 5000, purpose: { kind: 'KILL', taskKey: key },
-        command: { type: 'KILL', frameworkId: k.frameworkId, taskId: k.taskId, ...(k.gracePeriodMs !== undefined ? { gracePeriodMs: k.gracePeriodMs } : {}), ...(k.reason ? { reason: k.reason } : {}) },
+        type: 'SEND_COMMAND',
+        agentId: task.agentId,
+        timeoutMs: 5000,
+        purpose: { kind: 'KILL', taskKey: key },
+        command: {
+          type: 'KILL',
+          frameworkId: k.frameworkId,
+          taskId: k.taskId,
+          ...(k.gracePeriodMs !== undefined ? { gracePeriodMs: k.gracePeriodMs } : {}),
+          ...(k.reason ? { reason: k.reason } : {}),
+        },
       });
     }
   }
@@ -263,8 +447,13 @@ export class MasterCore {
       // The framework is gone: nobody will ever acknowledge; make sure the task does not outlive it.
       // If this KILL is lost, the agent's next re-registration kills the task (its framework is removed).
       if (!isTerminal(status.state) && status.agentId) {
-        tx.push({ type: 'SEND_COMMAND', agentId: status.agentId, timeoutMs: 5000, purpose: { kind: 'CLEANUP', what: 'kill a task of a removed framework' },
-          command: { type: 'KILL', frameworkId: fid, taskId: status.taskId, reason: 'FRAMEWORK_REMOVED' } });
+        tx.push({
+          type: 'SEND_COMMAND',
+          agentId: status.agentId,
+          timeoutMs: 5000,
+          purpose: { kind: 'CLEANUP', what: 'kill a task of a removed framework' },
+          command: { type: 'KILL', frameworkId: fid, taskId: status.taskId, reason: 'FRAMEWORK_REMOVED' },
+        });
       }
       return tx.done({});
     }
@@ -272,7 +461,12 @@ export class MasterCore {
     if (!task) {
       // A task the master declared GONE (its agent was removed) is over for its framework; later news is not news.
       const done = this.state.findTask(status.taskId, fid);
-      if (done && done.agentId === status.agentId && (done.state === 'TASK_GONE' || done.state === 'TASK_GONE_BY_OPERATOR')) return tx.done({});
+      if (
+        done &&
+        done.agentId === status.agentId &&
+        (done.state === 'TASK_GONE' || done.state === 'TASK_GONE_BY_OPERATOR')
+      )
+        return tx.done({});
     }
     if (task && task.agentId === status.agentId) this.applyStatusUpdate(tx, task, status);
     tx.push({ type: 'APPEND_UPDATE', status, policy: 'SURFACE' });

@@ -15,11 +15,27 @@
  *   DELETE_UPDATES — best-effort cleanup of a removed framework's consumer and updates: logged on failure.
  *   CLUSTER_EVENT, LOG, ALLOCATE_SOON, WAKE_AT — in-process; cannot fail.
  */
-import type { AgentCommandInput, AgentId, AgentInfo, FrameworkId, FrameworkInfo, SchedulerEvent, TaskStatus } from '../../sdk';
+import type {
+  AgentCommandInput,
+  AgentId,
+  AgentInfo,
+  FrameworkId,
+  FrameworkInfo,
+  SchedulerEvent,
+  TaskStatus,
+} from '../../sdk';
 import type { ClusterEvent } from '../cluster-events';
 
-export interface StoredRole { role: string; weight: number; guarantee?: string; limit?: string }
-export interface DrainState { deadline: number; drained: boolean }
+export interface StoredRole {
+  role: string;
+  weight: number;
+  guarantee?: string;
+  limit?: string;
+}
+export interface DrainState {
+  deadline: number;
+  drained: boolean;
+}
 
 /** A change to the registry (what must survive a master restart). */
 export type RegistryChange =
@@ -33,12 +49,11 @@ export type RegistryChange =
 
 /** Why a command was sent: decides what the core does with its outcome. */
 export type CommandPurpose =
-  | { kind: 'LAUNCH'; taskKey: string }
-  | { kind: 'KILL'; taskKey: string }
-  | { kind: 'CLEANUP'; what: string };
+  { kind: 'LAUNCH'; taskKey: string } | { kind: 'KILL'; taskKey: string } | { kind: 'CLEANUP'; what: string };
 
 /** How a command to an agent ended. NO_RESPONDERS: the agent cannot have received it; TIMEOUT: it may have. */
-export type CommandOutcome = { ok: true } | { ok: false; failure: 'NO_RESPONDERS' | 'TIMEOUT' | 'REFUSED'; message: string };
+export type CommandOutcome =
+  { ok: true } | { ok: false; failure: 'NO_RESPONDERS' | 'TIMEOUT' | 'REFUSED'; message: string };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -58,4 +73,8 @@ export type Effect =
  * and changed nothing; its effects only report that (e.g. TASK_DROPPED for the tasks of a refused ACCEPT)
  * and are carried out before the error is returned to the caller.
  */
-export interface Result<R = object> { reply: R; effects: Effect[]; error?: Error }
+export interface Result<R = object> {
+  reply: R;
+  effects: Effect[];
+  error?: Error;
+}

@@ -9,16 +9,26 @@ import { ApiError, Resources, UNRESERVED, type FrameworkInfo, type Operation } f
 export type ReservationOperation = Exclude<Operation, { type: 'LAUNCH' }>;
 
 /** One checked RESERVE or UNRESERVE: `from` (in the offer) becomes `to`. */
-export interface ReservationChange { type: ReservationOperation['type']; from: Resources; to: Resources }
+export interface ReservationChange {
+  type: ReservationOperation['type'];
+  from: Resources;
+  to: Resources;
+}
 
 /** What the accepted offers hold and the agent's dynamic reservations, as earlier operations of the call left them. */
-export interface ReservationContext { remaining: Resources; dynamic: Resources }
+export interface ReservationContext {
+  remaining: Resources;
+  dynamic: Resources;
+}
 
 const mayActFor = (fw: FrameworkInfo, role: string) => fw.roles.some((fr) => role === fr || role.startsWith(`${fr}/`));
 
 /** Validates one operation; returns the change and the context after it. Throws ApiError (naming `field`). */
 export function checkReservation(
-  fw: FrameworkInfo, op: ReservationOperation, ctx: ReservationContext, field: string,
+  fw: FrameworkInfo,
+  op: ReservationOperation,
+  ctx: ReservationContext,
+  field: string,
 ): { change: ReservationChange; after: ReservationContext } {
   const at = `${field}.resources`;
   let requested: Resources;
@@ -30,9 +40,15 @@ export function checkReservation(
   if (requested.isEmpty()) throw new ApiError('INVALID', `${at}: no resources named`, at);
   const verb = op.type === 'RESERVE' ? 'reserve' : 'unreserve';
   const roles = requested.roles();
-  if (op.type === 'UNRESERVE' && roles.includes(UNRESERVED)) throw new ApiError('INVALID', `${at}: only reserved resources can be unreserved`, at);
+  if (op.type === 'UNRESERVE' && roles.includes(UNRESERVED))
+    throw new ApiError('INVALID', `${at}: only reserved resources can be unreserved`, at);
   const bad = roles.find((r) => r === UNRESERVED || !mayActFor(fw, r));
-  if (bad !== undefined) throw new ApiError('INVALID', `${at}: cannot ${verb} for role '${bad}' (framework roles: ${fw.roles.join(', ')})`, at);
+  if (bad !== undefined)
+    throw new ApiError(
+      'INVALID',
+      `${at}: cannot ${verb} for role '${bad}' (framework roles: ${fw.roles.join(', ')})`,
+      at,
+    );
   const from = op.type === 'RESERVE' ? requested.withRole(UNRESERVED) : requested;
   const to = op.type === 'RESERVE' ? requested : requested.withRole(UNRESERVED);
   const missing = ctx.remaining.missing(from);
@@ -40,7 +56,11 @@ export function checkReservation(
   if (op.type === 'UNRESERVE') {
     const notDynamic = ctx.dynamic.missing(requested);
     if (notDynamic) {
-      throw new ApiError('INVALID', `${at}: only dynamic reservations can be unreserved, and ${notDynamic} is dynamically reserved on this agent (static reservations come from the agent's --resources)`, at);
+      throw new ApiError(
+        'INVALID',
+        `${at}: only dynamic reservations can be unreserved, and ${notDynamic} is dynamically reserved on this agent (static reservations come from the agent's --resources)`,
+        at,
+      );
     }
   }
   const dynamic = op.type === 'RESERVE' ? ctx.dynamic.add(to) : ctx.dynamic.subtract(from);

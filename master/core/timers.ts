@@ -14,25 +14,31 @@ export function tick(c: MasterCore, now: number): Result {
   const cfg = c.config;
   // While the master's own connection is down it hears nobody: no agent or framework is judged silent.
   for (const a of c.busDownSince === undefined ? c.state.agents.values() : []) {
-    if (a.state === 'ACTIVE' && now - a.lastPingAt > cfg.agentPingTimeoutMs * cfg.maxAgentPingTimeouts) markUnreachable(c, tx, a);
-    else if (a.state === 'UNREACHABLE' && now - (a.unreachableSince ?? now) > cfg.agentRemovalTimeoutMs) removeAgent(c, tx, a);
+    if (a.state === 'ACTIVE' && now - a.lastPingAt > cfg.agentPingTimeoutMs * cfg.maxAgentPingTimeouts)
+      markUnreachable(c, tx, a);
+    else if (a.state === 'UNREACHABLE' && now - (a.unreachableSince ?? now) > cfg.agentRemovalTimeoutMs)
+      removeAgent(c, tx, a);
   }
   for (const fw of c.busDownSince === undefined ? [...c.state.frameworks.values()] : []) {
-    if (fw.connected && now - fw.lastSeenAt > cfg.frameworkHeartbeatIntervalMs * cfg.maxMissedFrameworkHeartbeats) c.disconnect(tx, fw);
+    if (fw.connected && now - fw.lastSeenAt > cfg.frameworkHeartbeatIntervalMs * cfg.maxMissedFrameworkHeartbeats)
+      c.disconnect(tx, fw);
     else if (!fw.connected && now - (fw.disconnectedAt ?? now) >= fw.info.failoverTimeoutMs) {
       c.counters.frameworksFailoverExpired++;
       c.removeFramework(tx, fw, 'failover timeout expired');
     }
   }
-  for (const o of [...c.offers.all()]) if (o.expiresAt !== undefined && o.expiresAt <= now) c.rescind(tx, o, 'offer timed out');
+  for (const o of [...c.offers.all()])
+    if (o.expiresAt !== undefined && o.expiresAt <= now) c.rescind(tx, o, 'offer timed out');
   sweepDrains(c, tx);
   c.sendPendingKills(tx);
   let next: number | undefined;
-  for (const o of c.offers.all()) if (o.expiresAt !== undefined && (next === undefined || o.expiresAt < next)) next = o.expiresAt;
+  for (const o of c.offers.all())
+    if (o.expiresAt !== undefined && (next === undefined || o.expiresAt < next)) next = o.expiresAt;
   if (next !== undefined) tx.push({ type: 'WAKE_AT', at: next });
   if (now - c.lastHeartbeatAt >= cfg.frameworkHeartbeatIntervalMs) {
     c.lastHeartbeatAt = now;
-    for (const fw of c.state.frameworks.values()) if (fw.connected) tx.event(fw.info.id, { type: 'HEARTBEAT', masterId: c.masterId });
+    for (const fw of c.state.frameworks.values())
+      if (fw.connected) tx.event(fw.info.id, { type: 'HEARTBEAT', masterId: c.masterId });
   }
   return tx.done({});
 }
@@ -75,13 +81,17 @@ export function busUp(c: MasterCore, now: number): Result {
 function sweepDrains(c: MasterCore, tx: Tx): void {
   for (const a of c.state.agents.values()) {
     if (!a.drain || a.drain.drained || a.state !== 'ACTIVE') continue;
-    if (a.tasks.size === 0) { c.settleDrain(tx, a.info.id); continue; }
+    if (a.tasks.size === 0) {
+      c.settleDrain(tx, a.info.id);
+      continue;
+    }
     if (a.drain.deadline > tx.now) continue;
     for (const key of a.tasks) {
       const t = c.state.tasks.get(key);
       if (!t || c.drainKills.has(key)) continue;
       c.drainKills.add(key);
-      if (!c.pendingKills.has(key)) c.addPendingKill(tx, t, { frameworkId: t.frameworkId, taskId: t.info.taskId, reason: 'AGENT_DRAINED' });
+      if (!c.pendingKills.has(key))
+        c.addPendingKill(tx, t, { frameworkId: t.frameworkId, taskId: t.info.taskId, reason: 'AGENT_DRAINED' });
     }
   }
 }
@@ -95,11 +105,20 @@ export function allocate(c: MasterCore, now: number): Result<{ offers: number }>
   for (const a of allocations) {
     const agent = c.state.agents.get(a.agentId);
     const fw = c.state.frameworks.get(a.frameworkId);
-    if (!agent || !fw) { c.allocator.recoverResources(a.frameworkId, a.agentId, a.role, a.resources); continue; }
+    if (!agent || !fw) {
+      c.allocator.recoverResources(a.frameworkId, a.agentId, a.role, a.resources);
+      continue;
+    }
     const rec = c.offers.create(a.frameworkId, a.agentId, a.role, a.resources, now, expiresAt);
     const offer: Offer = {
-      id: rec.id, frameworkId: a.frameworkId, agentId: a.agentId, hostname: agent.info.hostname, role: a.role,
-      resources: a.resources.toWire(), attributes: agent.info.attributes, containerizers: agent.info.containerizers,
+      id: rec.id,
+      frameworkId: a.frameworkId,
+      agentId: a.agentId,
+      hostname: agent.info.hostname,
+      role: a.role,
+      resources: a.resources.toWire(),
+      attributes: agent.info.attributes,
+      containerizers: agent.info.containerizers,
     };
     byFramework.set(a.frameworkId, [...(byFramework.get(a.frameworkId) ?? []), offer]);
   }
@@ -112,7 +131,13 @@ export function allocate(c: MasterCore, now: number): Result<{ offers: number }>
 }
 
 /** What an agent answered to a command the core sent (SEND_COMMAND): the core decides what follows. */
-export function commandSettled(c: MasterCore, agentId: AgentId, purpose: CommandPurpose, outcome: CommandOutcome, now: number): Result {
+export function commandSettled(
+  c: MasterCore,
+  agentId: AgentId,
+  purpose: CommandPurpose,
+  outcome: CommandOutcome,
+  now: number,
+): Result {
   const tx = new Tx(now);
   const err = outcome.ok ? undefined : outcome.message;
   switch (purpose.kind) {
@@ -121,9 +146,21 @@ export function commandSettled(c: MasterCore, agentId: AgentId, purpose: Command
       if (outcome.ok || !t) break;
       const base = { taskId: t.info.taskId, frameworkId: t.frameworkId, agentId: t.agentId };
       // No responder: the agent cannot have received it. A timeout: it may have, so its re-registration decides.
-      if (outcome.failure === 'NO_RESPONDERS') c.masterStatusUpdate(tx, t, { ...base, state: 'TASK_DROPPED', reason: 'AGENT_UNREACHABLE', message: `agent did not take the launch: ${outcome.message}` });
-      else if (outcome.failure === 'REFUSED') c.masterStatusUpdate(tx, t, { ...base, state: 'TASK_ERROR', reason: 'INVALID_TASK', message: outcome.message });
-      else tx.log('warn', { taskId: t.info.taskId, agentId, err }, 'launch not confirmed by agent; its re-registration will settle it');
+      if (outcome.failure === 'NO_RESPONDERS')
+        c.masterStatusUpdate(tx, t, {
+          ...base,
+          state: 'TASK_DROPPED',
+          reason: 'AGENT_UNREACHABLE',
+          message: `agent did not take the launch: ${outcome.message}`,
+        });
+      else if (outcome.failure === 'REFUSED')
+        c.masterStatusUpdate(tx, t, { ...base, state: 'TASK_ERROR', reason: 'INVALID_TASK', message: outcome.message });
+      else
+        tx.log(
+          'warn',
+          { taskId: t.info.taskId, agentId, err },
+          'launch not confirmed by agent; its re-registration will settle it',
+        );
       break;
     }
     case 'KILL': {
@@ -131,8 +168,10 @@ export function commandSettled(c: MasterCore, agentId: AgentId, purpose: Command
       if (!k) break;
       k.inFlight = false;
       const ctx = { agentId, taskId: k.taskId, frameworkId: k.frameworkId, attempts: k.attempts };
-      if (outcome.ok) { c.pendingKills.delete(purpose.taskKey); tx.log(k.attempts > 1 ? 'info' : 'debug', ctx, 'kill delivered'); }
-      else if (outcome.failure === 'REFUSED') {
+      if (outcome.ok) {
+        c.pendingKills.delete(purpose.taskKey);
+        tx.log(k.attempts > 1 ? 'info' : 'debug', ctx, 'kill delivered');
+      } else if (outcome.failure === 'REFUSED') {
         // The agent answered and refused (e.g. it no longer has the task): sending again would not change that.
         c.pendingKills.delete(purpose.taskKey);
         tx.log('warn', { ...ctx, err }, 'agent refused a kill');
@@ -147,16 +186,27 @@ export function commandSettled(c: MasterCore, agentId: AgentId, purpose: Command
 }
 
 /** An operator's change to a role: weight, and guarantee/limit (null clears, absent keeps). */
-export interface RoleUpdate { role: string; weight?: number; guarantee?: string | null; limit?: string | null }
+export interface RoleUpdate {
+  role: string;
+  weight?: number;
+  guarantee?: string | null;
+  limit?: string | null;
+}
 
 /** `_caller`: the operator (not yet authenticated; an ACL check goes here). */
 export function setRole(c: MasterCore, _caller: string, u: RoleUpdate): Result<StoredRole> {
   const current = c.roles.get(u.role) ?? { role: u.role, weight: 1 };
-  const pick = (v: string | null | undefined, keep: string | undefined) => (v === undefined ? keep : v ?? undefined);
+  const pick = (v: string | null | undefined, keep: string | undefined) => (v === undefined ? keep : (v ?? undefined));
   const guarantee = quotaResources(pick(u.guarantee, current.guarantee), 'guarantee');
   const limit = quotaResources(pick(u.limit, current.limit), 'limit');
-  if (guarantee && limit && !limit.contains(guarantee)) throw new ApiError('INVALID', `guarantee ${guarantee.format()} exceeds limit ${limit.format()}`, 'guarantee');
-  const next: StoredRole = { role: u.role, weight: u.weight ?? current.weight, ...(guarantee ? { guarantee: guarantee.format() } : {}), ...(limit ? { limit: limit.format() } : {}) };
+  if (guarantee && limit && !limit.contains(guarantee))
+    throw new ApiError('INVALID', `guarantee ${guarantee.format()} exceeds limit ${limit.format()}`, 'guarantee');
+  const next: StoredRole = {
+    role: u.role,
+    weight: u.weight ?? current.weight,
+    ...(guarantee ? { guarantee: guarantee.format() } : {}),
+    ...(limit ? { limit: limit.format() } : {}),
+  };
   const tx = new Tx(0);
   c.roles.set(u.role, next);
   tx.persist({ type: 'SET_ROLE', role: next });
@@ -175,6 +225,7 @@ function quotaResources(text: string | undefined, field: string): Resources | un
   } catch (e) {
     throw new ApiError('INVALID', `${field}: ${(e as Error).message}`, field);
   }
-  if (r.roles().some((x) => x !== '*')) throw new ApiError('INVALID', `${field}: quota resources cannot carry a reservation role`, field);
+  if (r.roles().some((x) => x !== '*'))
+    throw new ApiError('INVALID', `${field}: quota resources cannot carry a reservation role`, field);
   return r;
 }

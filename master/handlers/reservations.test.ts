@@ -22,10 +22,12 @@ describe('UNRESERVE and RESERVE', () => {
   async function accept(fid: string, ops: { type: 'RESERVE' | 'UNRESERVE'; text: string }[]) {
     const offers = h.offerCycle(fid);
     expect(offers.length).toBeGreaterThan(0);
-    return await h.call(fid, {
-      type: 'ACCEPT', offerIds: offers.map((o) => o.id), filters: { refuseSeconds: 0 },
+    return (await h.call(fid, {
+      type: 'ACCEPT',
+      offerIds: offers.map((o) => o.id),
+      filters: { refuseSeconds: 0 },
       operations: ops.map((o) => ({ type: o.type, resources: Resources.parse(o.text).toWire() })),
-    }) as { errors: string[] };
+    })) as { errors: string[] };
   }
 
   it('refuses to unreserve a static reservation, naming the field, and changes nothing', async () => {
@@ -34,7 +36,11 @@ describe('UNRESERVE and RESERVE', () => {
     await h.subscribe('f1', ['web']);
     const before = books();
     const r = await accept('f1', [{ type: 'UNRESERVE', text: 'cpus(web):2' }]);
-    expect(r.errors).toEqual([expect.stringMatching(/^operations\[0\]\.resources: only dynamic reservations can be unreserved, and cpus\(web\) 2 > 0 is dynamically reserved/)]);
+    expect(r.errors).toEqual([
+      expect.stringMatching(
+        /^operations\[0\]\.resources: only dynamic reservations can be unreserved, and cpus\(web\) 2 > 0 is dynamically reserved/,
+      ),
+    ]);
     expect(books()).toEqual(before);
     expect(before.allocatorFree).toBe('cpus:2;cpus(web):2;mem:1024');
     // Master and allocator still agree: everything is offered again.
@@ -47,9 +53,17 @@ describe('UNRESERVE and RESERVE', () => {
     await h.registerAgent(A, 'cpus:4;mem:1024');
     await h.subscribe('f1', ['web']);
     expect((await accept('f1', [{ type: 'RESERVE', text: 'cpus(web):3' }])).errors).toEqual([]);
-    expect(books()).toEqual({ total: 'cpus:1;cpus(web):3;mem:1024', registry: 'cpus(web):3', allocatorFree: 'cpus:1;cpus(web):3;mem:1024' });
+    expect(books()).toEqual({
+      total: 'cpus:1;cpus(web):3;mem:1024',
+      registry: 'cpus(web):3',
+      allocatorFree: 'cpus:1;cpus(web):3;mem:1024',
+    });
     expect((await accept('f1', [{ type: 'UNRESERVE', text: 'cpus(web):2' }])).errors).toEqual([]);
-    expect(books()).toEqual({ total: 'cpus:3;cpus(web):1;mem:1024', registry: 'cpus(web):1', allocatorFree: 'cpus:3;cpus(web):1;mem:1024' });
+    expect(books()).toEqual({
+      total: 'cpus:3;cpus(web):1;mem:1024',
+      registry: 'cpus(web):1',
+      allocatorFree: 'cpus:3;cpus(web):1;mem:1024',
+    });
   });
 
   it('unreserves only the dynamic part when a role has static and dynamic reservations', async () => {
@@ -61,7 +75,11 @@ describe('UNRESERVE and RESERVE', () => {
     expect(r.errors[0]).toMatch(/operations\[0\]\.resources: only dynamic reservations .* cpus\(web\) 2 > 1/);
     expect(books().registry).toBe('cpus(web):1');
     expect((await accept('f1', [{ type: 'UNRESERVE', text: 'cpus(web):1' }])).errors).toEqual([]);
-    expect(books()).toEqual({ total: 'cpus:2;cpus(web):1;mem:1024', registry: '', allocatorFree: 'cpus:2;cpus(web):1;mem:1024' });
+    expect(books()).toEqual({
+      total: 'cpus:2;cpus(web):1;mem:1024',
+      registry: '',
+      allocatorFree: 'cpus:2;cpus(web):1;mem:1024',
+    });
   });
 
   it("refuses to unreserve an ancestor role's reservation that a sub-role is offered", async () => {
@@ -73,20 +91,38 @@ describe('UNRESERVE and RESERVE', () => {
     await h.subscribe('backend', ['eng/backend']);
     const offers = h.offerCycle('backend');
     expect(offers.reduce((n, o) => n + o.resources.scalar('cpus', 'eng'), 0)).toBe(2);
-    const r = await h.call('backend', {
-      type: 'ACCEPT', offerIds: offers.map((o) => o.id), filters: { refuseSeconds: 0 },
+    const r = (await h.call('backend', {
+      type: 'ACCEPT',
+      offerIds: offers.map((o) => o.id),
+      filters: { refuseSeconds: 0 },
       operations: [{ type: 'UNRESERVE', resources: Resources.parse('cpus(eng):2').toWire() }],
-    }) as { errors: string[] };
-    expect(r.errors).toEqual([expect.stringMatching(/^operations\[0\]\.resources: cannot unreserve for role 'eng' \(framework roles: eng\/backend\)/)]);
-    expect(books()).toEqual({ total: 'cpus:2;cpus(eng):2;mem:1024', registry: 'cpus(eng):2', allocatorFree: 'cpus:2;cpus(eng):2;mem:1024' });
+    })) as { errors: string[] };
+    expect(r.errors).toEqual([
+      expect.stringMatching(
+        /^operations\[0\]\.resources: cannot unreserve for role 'eng' \(framework roles: eng\/backend\)/,
+      ),
+    ]);
+    expect(books()).toEqual({
+      total: 'cpus:2;cpus(eng):2;mem:1024',
+      registry: 'cpus(eng):2',
+      allocatorFree: 'cpus:2;cpus(eng):2;mem:1024',
+    });
   });
 
   it('applies a RESERVE and an UNRESERVE of one call in order, against what the first left', async () => {
     h = testMaster();
     await h.registerAgent(A, 'cpus:4;mem:1024');
     await h.subscribe('f1', ['web']);
-    const r = await accept('f1', [{ type: 'RESERVE', text: 'cpus(web):2' }, { type: 'UNRESERVE', text: 'cpus(web):1' }, { type: 'UNRESERVE', text: 'cpus(web):5' }]);
+    const r = await accept('f1', [
+      { type: 'RESERVE', text: 'cpus(web):2' },
+      { type: 'UNRESERVE', text: 'cpus(web):1' },
+      { type: 'UNRESERVE', text: 'cpus(web):5' },
+    ]);
     expect(r.errors).toEqual([expect.stringMatching(/^operations\[2\]\.resources: cpus\(web\) 5 > 1 offered/)]);
-    expect(books()).toEqual({ total: 'cpus:3;cpus(web):1;mem:1024', registry: 'cpus(web):1', allocatorFree: 'cpus:3;cpus(web):1;mem:1024' });
+    expect(books()).toEqual({
+      total: 'cpus:3;cpus(web):1;mem:1024',
+      registry: 'cpus(web):1',
+      allocatorFree: 'cpus:3;cpus(web):1;mem:1024',
+    });
   });
 });

@@ -4,7 +4,13 @@ import { handleAgentCall } from '../agent-calls';
 import { testMaster, type TestMaster } from '../test-support';
 
 const A = 'a1' as AgentId;
-const usage = (cpu: number) => ({ cpuUserSeconds: cpu, cpuSystemSeconds: 0, memBytes: 1024, memPeakBytes: 2048, timestamp: 1000 });
+const usage = (cpu: number) => ({
+  cpuUserSeconds: cpu,
+  cpuSystemSeconds: 0,
+  memBytes: 1024,
+  memPeakBytes: 2048,
+  timestamp: 1000,
+});
 
 describe('USAGE', () => {
   let h: TestMaster;
@@ -16,18 +22,41 @@ describe('USAGE', () => {
     const launch = async (fid: string, taskIds: string[]) => {
       await h.subscribe(fid);
       const offers = h.offerCycle(fid);
-      await h.call(fid, { type: 'ACCEPT', offerIds: offers.map((o) => o.id), filters: { refuseSeconds: 0 }, operations: [{ type: 'LAUNCH', tasks: taskIds.map((taskId) => (
-        { taskId, name: taskId, agentId: A, command: { value: 'sleep 100' }, resources: Resources.parse('cpus:0.1;mem:16').toWire() })) }] });
+      await h.call(fid, {
+        type: 'ACCEPT',
+        offerIds: offers.map((o) => o.id),
+        filters: { refuseSeconds: 0 },
+        operations: [
+          {
+            type: 'LAUNCH',
+            tasks: taskIds.map((taskId) => ({
+              taskId,
+              name: taskId,
+              agentId: A,
+              command: { value: 'sleep 100' },
+              resources: Resources.parse('cpus:0.1;mem:16').toWire(),
+            })),
+          },
+        ],
+      });
     };
     await launch('f1', ['t1', 't2']);
     await launch('f2', ['t3']);
     expect(await h.call('f1', { type: 'USAGE' })).toEqual({ usage: [] }); // nothing reported yet
-    await handleAgentCall(h.m, A, { type: 'USAGE', usage: [
-      { taskId: 't1', frameworkId: 'f1', usage: usage(1) }, { taskId: 't3', frameworkId: 'f2', usage: usage(3) },
-    ] } as never);
-    const all = await h.call('f1', { type: 'USAGE' }) as TaskUsageReply;
+    await handleAgentCall(h.m, A, {
+      type: 'USAGE',
+      usage: [
+        { taskId: 't1', frameworkId: 'f1', usage: usage(1) },
+        { taskId: 't3', frameworkId: 'f2', usage: usage(3) },
+      ],
+    } as never);
+    const all = (await h.call('f1', { type: 'USAGE' })) as TaskUsageReply;
     expect(all.usage).toEqual([{ taskId: 't1', agentId: A, usage: usage(1) }]);
     expect(await h.call('f1', { type: 'USAGE', taskIds: ['t3'] })).toEqual({ usage: [] }); // another framework's task
-    expect((await h.call('f2', { type: 'USAGE', taskIds: ['t3'] }) as TaskUsageReply).usage.map((u) => u.usage.cpuUserSeconds)).toEqual([3]);
+    expect(
+      ((await h.call('f2', { type: 'USAGE', taskIds: ['t3'] })) as TaskUsageReply).usage.map(
+        (u) => u.usage.cpuUserSeconds,
+      ),
+    ).toEqual([3]);
   });
 });

@@ -14,7 +14,7 @@ let agentId: string;
 const url = (p: string) => `${cluster.masterHttpUrl}${p}`;
 const getJson = async (p: string, init?: RequestInit) => {
   const res = await cluster.fetch(url(p), init);
-  return { status: res.status, body: await res.json() as Record<string, any> };
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
 };
 
 beforeAll(async () => {
@@ -24,7 +24,10 @@ beforeAll(async () => {
   await fw.driver.start();
   fw.add({ taskId: 'sleeper', name: 'sleeper', resources: 'cpus:0.2;mem:32', command: 'echo started; sleep 600' });
   fw.add({ taskId: 'done', name: 'done', resources: 'cpus:0.1;mem:32', command: 'echo finished-line' });
-  await eventually(() => fw.latest.get('sleeper')?.state === 'TASK_RUNNING' && fw.latest.get('done')?.state === 'TASK_FINISHED', 'tasks up');
+  await eventually(
+    () => fw.latest.get('sleeper')?.state === 'TASK_RUNNING' && fw.latest.get('done')?.state === 'TASK_FINISHED',
+    'tasks up',
+  );
 }, 180_000);
 
 afterAll(async () => {
@@ -51,12 +54,24 @@ describe('reads', () => {
   it('lists tasks with filters, sorting and paging', async () => {
     const all = (await getJson('/api/v1/tasks')).body;
     expect(all.total).toBe(2);
-    expect((await getJson('/api/v1/tasks?state=running')).body.tasks.map((t: { id: string }) => t.id)).toEqual(['sleeper']);
-    expect((await getJson('/api/v1/tasks?state=TASK_FINISHED')).body.tasks.map((t: { id: string }) => t.id)).toEqual(['done']);
-    expect((await getJson(`/api/v1/tasks?framework=${fw.driver.frameworkId}&agent=${agentId}&name=slee`)).body.total).toBe(1);
+    expect((await getJson('/api/v1/tasks?state=running')).body.tasks.map((t: { id: string }) => t.id)).toEqual([
+      'sleeper',
+    ]);
+    expect((await getJson('/api/v1/tasks?state=TASK_FINISHED')).body.tasks.map((t: { id: string }) => t.id)).toEqual([
+      'done',
+    ]);
+    expect(
+      (await getJson(`/api/v1/tasks?framework=${fw.driver.frameworkId}&agent=${agentId}&name=slee`)).body.total,
+    ).toBe(1);
     expect((await getJson('/api/v1/tasks?framework=nobody')).body.total).toBe(0);
-    expect((await getJson('/api/v1/tasks?sort=name&order=asc')).body.tasks.map((t: { id: string }) => t.id)).toEqual(['done', 'sleeper']);
-    expect((await getJson('/api/v1/tasks?sort=name&order=desc')).body.tasks.map((t: { id: string }) => t.id)).toEqual(['sleeper', 'done']);
+    expect((await getJson('/api/v1/tasks?sort=name&order=asc')).body.tasks.map((t: { id: string }) => t.id)).toEqual([
+      'done',
+      'sleeper',
+    ]);
+    expect((await getJson('/api/v1/tasks?sort=name&order=desc')).body.tasks.map((t: { id: string }) => t.id)).toEqual([
+      'sleeper',
+      'done',
+    ]);
     const page2 = (await getJson('/api/v1/tasks?sort=id&limit=1&offset=1')).body;
     expect(page2).toMatchObject({ total: 2, limit: 1, offset: 1 });
     expect(page2.tasks.map((t: { id: string }) => t.id)).toEqual(['sleeper']);
@@ -109,9 +124,14 @@ describe('bad requests and unknown ids', () => {
   });
 
   it.each([
-    '/api/v1/agents/no-such-agent', '/api/v1/frameworks/no-such-framework', '/api/v1/tasks/no-such-task',
-    '/api/v1/tasks/no-such-task/files', '/api/v1/tasks/no-such-task/files/read', '/api/v1/tasks/done/files/read?path=nothing-here',
-    '/api/v1/nothing', '/nothing.js',
+    '/api/v1/agents/no-such-agent',
+    '/api/v1/frameworks/no-such-framework',
+    '/api/v1/tasks/no-such-task',
+    '/api/v1/tasks/no-such-task/files',
+    '/api/v1/tasks/no-such-task/files/read',
+    '/api/v1/tasks/done/files/read?path=nothing-here',
+    '/api/v1/nothing',
+    '/nothing.js',
   ])('GET %s → 404', async (path) => {
     const { status, body } = await getJson(path);
     expect(status).toBe(404);
@@ -119,7 +139,12 @@ describe('bad requests and unknown ids', () => {
   });
 
   it('refuses bad role updates', async () => {
-    const put = (role: string, body: unknown) => getJson(`/api/v1/roles/${role}`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const put = (role: string, body: unknown) =>
+      getJson(`/api/v1/roles/${role}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     expect((await put('Bad Role!', { weight: 2 })).status).toBe(400);
     expect((await put('eng', { weight: -1 })).status).toBe(400);
     expect((await put('eng', { guarantee: 'cpus:4', limit: 'cpus:2' })).body.message).toMatch(/exceeds limit/);
@@ -145,7 +170,10 @@ describe('event stream', () => {
     ctrl.abort();
     const firstId = Number(/id: (\d+)\nevent: TASK_UPDATED/.exec(text)![1]);
     const replay = new AbortController();
-    const again = await cluster.fetch(url('/api/v1/events?types=TASK_UPDATED'), { signal: replay.signal, headers: { 'last-event-id': String(firstId - 1) } });
+    const again = await cluster.fetch(url('/api/v1/events?types=TASK_UPDATED'), {
+      signal: replay.signal,
+      headers: { 'last-event-id': String(firstId - 1) },
+    });
     const r2 = again.body!.getReader();
     let t2 = '';
     while (!/"id":"evented"[^\n]*TASK_FINISHED/.test(t2)) t2 += new TextDecoder().decode((await r2.read()).value);
@@ -174,7 +202,13 @@ describe('metrics and the page', () => {
 
   it('exposes the agent metrics on its own port', async () => {
     const port = new URL(cluster.agents[0].agent.info.httpUrl!).port;
-    await eventually(async () => /agora_agent_task_memory_bytes\{[^}]*task="sleeper"/.test(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()), 'usage sampled');
+    await eventually(
+      async () =>
+        /agora_agent_task_memory_bytes\{[^}]*task="sleeper"/.test(
+          await (await fetch(`http://127.0.0.1:${port}/metrics`)).text(),
+        ),
+      'usage sampled',
+    );
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     expect(text).toMatch(/agora_agent_containers\{containerizer="native"[^}]*\} 1/);
     expect(text).toMatch(/agora_agent_launches_total\{[^}]*\} [2-9]/);

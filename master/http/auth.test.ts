@@ -12,25 +12,45 @@ import { TokenStore, hashSecret } from './tokens';
 
 describe('routeAccess', () => {
   it.each([
-    ['GET', '/health', 'open'], ['GET', '/', 'open'], ['GET', '/app.js', 'open'],
-    ['GET', '/api/v1/state', 'cluster:read'], ['GET', '/api/v1/events', 'cluster:read'], ['GET', '/api/v1/apps/*', 'cluster:read'],
-    ['GET', '/metrics', 'metrics:read'], ['GET', '/api/v1/sd/agents', 'metrics:read'],
-    ['GET', '/api/v1/tasks/:id/files', 'sandbox:read'], ['GET', '/api/v1/tasks/:id/files/read', 'sandbox:read'],
-    ['POST', '/api/v1/agents/:id/drain', 'agent:drain'], ['POST', '/api/v1/tasks/:id/kill', 'task:kill'],
-    ['POST', '/api/v1/apps/*', 'framework:operate'], ['DELETE', '/api/v1/apps/*', 'framework:operate'], ['POST', '/api/v1/jobs/:name/run', 'framework:operate'],
-    ['PUT', '/api/v1/roles/*', 'role:write'], ['GET', '/api/v1/tokens', 'token:manage'], ['POST', '/api/v1/tokens', 'token:manage'],
+    ['GET', '/health', 'open'],
+    ['GET', '/', 'open'],
+    ['GET', '/app.js', 'open'],
+    ['GET', '/api/v1/state', 'cluster:read'],
+    ['GET', '/api/v1/events', 'cluster:read'],
+    ['GET', '/api/v1/apps/*', 'cluster:read'],
+    ['GET', '/metrics', 'metrics:read'],
+    ['GET', '/api/v1/sd/agents', 'metrics:read'],
+    ['GET', '/api/v1/tasks/:id/files', 'sandbox:read'],
+    ['GET', '/api/v1/tasks/:id/files/read', 'sandbox:read'],
+    ['POST', '/api/v1/agents/:id/drain', 'agent:drain'],
+    ['POST', '/api/v1/tasks/:id/kill', 'task:kill'],
+    ['POST', '/api/v1/apps/*', 'framework:operate'],
+    ['DELETE', '/api/v1/apps/*', 'framework:operate'],
+    ['POST', '/api/v1/jobs/:name/run', 'framework:operate'],
+    ['PUT', '/api/v1/roles/*', 'role:write'],
+    ['GET', '/api/v1/tokens', 'token:manage'],
+    ['POST', '/api/v1/tokens', 'token:manage'],
     ['GET', '/api/v1/auth/self', 'authenticated'],
   ])('%s %s → %s', (method, url, access) => expect(routeAccess(method, url)).toBe(access));
 
   it('refuses a write route nobody classified, so it cannot be open by accident', () => {
-    expect(() => routeAccess('POST', '/api/v1/agents/:id/reboot')).toThrow(/POST \/api\/v1\/agents\/:id\/reboot has no permission/);
+    expect(() => routeAccess('POST', '/api/v1/agents/:id/reboot')).toThrow(
+      /POST \/api\/v1\/agents\/:id\/reboot has no permission/,
+    );
   });
 });
 
 describe('roles', () => {
   it('viewer reads; operator also drains, kills, reads sandboxes and operates apps and jobs; admin also sets quotas and manages tokens', () => {
     expect(permissionsOf('viewer')).toEqual(['cluster:read', 'metrics:read']);
-    expect(permissionsOf('operator')).toEqual(['cluster:read', 'metrics:read', 'sandbox:read', 'agent:drain', 'task:kill', 'framework:operate']);
+    expect(permissionsOf('operator')).toEqual([
+      'cluster:read',
+      'metrics:read',
+      'sandbox:read',
+      'agent:drain',
+      'task:kill',
+      'framework:operate',
+    ]);
     expect(permissionsOf('admin')).toEqual(expect.arrayContaining(['role:write', 'token:manage', 'agent:drain']));
     expect(permissionsOf(undefined)).toEqual([]);
   });
@@ -45,7 +65,16 @@ describe('RefusalLog', () => {
     for (let i = 0; i < 50; i++) r.refused('ci (acc-1)', 'agent:drain', 'POST /api/v1/agents/a1/drain', 403);
     r.refused('ci (acc-1)', 'role:write', 'PUT /api/v1/roles/x', 403);
     expect(lines).toHaveLength(2);
-    expect(lines[0]).toEqual({ msg: 'HTTP request refused', obj: { token: 'ci (acc-1)', permission: 'agent:drain', route: 'POST /api/v1/agents/a1/drain', status: 403, refusedSinceLastLog: 0 } });
+    expect(lines[0]).toEqual({
+      msg: 'HTTP request refused',
+      obj: {
+        token: 'ci (acc-1)',
+        permission: 'agent:drain',
+        route: 'POST /api/v1/agents/a1/drain',
+        status: 403,
+        refusedSinceLastLog: 0,
+      },
+    });
     clock.advance(60_000);
     r.refused('ci (acc-1)', 'agent:drain', 'POST /api/v1/agents/a1/drain', 403);
     expect(lines).toHaveLength(3);
@@ -55,7 +84,9 @@ describe('RefusalLog', () => {
 
 describe('TokenStore', () => {
   let dir: string;
-  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'agora-tokens-')); });
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'agora-tokens-'));
+  });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('stores only a hash of the secret, resolves it, and refuses it once revoked', () => {
@@ -65,7 +96,15 @@ describe('TokenStore', () => {
     expect(store.resolve(t.secret)).toEqual({ accessor: t.accessor, name: 'ci', role: 'operator', createdAt: 42 });
     expect(store.resolve(`${t.secret}x`)).toBeUndefined();
     store.close();
-    const db = readFileSync(join(dir, 'tokens.db')).toString('latin1') + (() => { try { return readFileSync(join(dir, 'tokens.db-wal')).toString('latin1'); } catch { return ''; } })();
+    const db =
+      readFileSync(join(dir, 'tokens.db')).toString('latin1') +
+      (() => {
+        try {
+          return readFileSync(join(dir, 'tokens.db-wal')).toString('latin1');
+        } catch {
+          return '';
+        }
+      })();
     expect(db).not.toContain(t.secret);
     expect(db).toContain(hashSecret(t.secret));
     const again = new TokenStore(dir);

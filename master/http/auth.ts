@@ -12,7 +12,15 @@
  * Refusals are logged once a minute per (token, permission), with the token's name and how many were refused.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { HTTP_PERMISSIONS, HTTP_ROLES, permissionsOf, type AuthErrorBody, type HttpPermission, type HttpRole, type TokenView } from '../../sdk';
+import {
+  HTTP_PERMISSIONS,
+  HTTP_ROLES,
+  permissionsOf,
+  type AuthErrorBody,
+  type HttpPermission,
+  type HttpRole,
+  type TokenView,
+} from '../../sdk';
 import type { Logger } from '../../sdk';
 import type { TokenStore } from './tokens';
 
@@ -29,7 +37,10 @@ export interface AuthOptions {
 }
 
 /** The caller of a request: a token, or anonymous. */
-export interface Principal { token?: TokenView; role?: HttpRole }
+export interface Principal {
+  token?: TokenView;
+  role?: HttpRole;
+}
 
 const OPEN = new Set(['/health', '/', '/index.html', '/app.js', '/style.css', '/favicon.svg']);
 const METRICS = new Set(['/metrics', '/metrics/frameworks', '/api/v1/sd/agents']);
@@ -65,7 +76,8 @@ const principals = new WeakMap<FastifyRequest, Principal>();
 export const principalOf = (req: FastifyRequest): Principal => principals.get(req) ?? {};
 
 export function installAuth(app: FastifyInstance, o: AuthOptions): void {
-  if (o.anonymousRole !== undefined && !(HTTP_ROLES as readonly string[]).includes(o.anonymousRole)) throw new Error(`anonymous role: '${o.anonymousRole}' is not a role`);
+  if (o.anonymousRole !== undefined && !(HTTP_ROLES as readonly string[]).includes(o.anonymousRole))
+    throw new Error(`anonymous role: '${o.anonymousRole}' is not a role`);
   const refusals = new RefusalLog(o.log, o.now);
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) {
@@ -83,19 +95,52 @@ export function installAuth(app: FastifyInstance, o: AuthOptions): void {
       token = m ? o.tokens.resolve(m[1]) : undefined;
       if (!token) {
         const why = m ? 'the token is unknown or revoked' : 'the Authorization header must be "Bearer <secret>"';
-        return refuse(reply, refusals, req, 401, access, `${why} (${access === 'authenticated' ? 'any token' : `permission '${access}'`} required)`, 'invalid token');
+        return refuse(
+          reply,
+          refusals,
+          req,
+          401,
+          access,
+          `${why} (${access === 'authenticated' ? 'any token' : `permission '${access}'`} required)`,
+          'invalid token',
+        );
       }
     }
     const role = token?.role ?? (access === 'metrics:read' && o.metricsAnonymous ? 'viewer' : o.anonymousRole);
     principals.set(req, { token, role });
     if (access === 'authenticated') return;
     if (permissionsOf(role).includes(access)) return;
-    if (!token) return refuse(reply, refusals, req, 401, access, `permission '${access}' required: send a token (Authorization: Bearer <secret>; agora token create)`, 'anonymous');
-    return refuse(reply, refusals, req, 403, access, `token '${token.name}' (${token.role}) lacks permission '${access}' (needs ${HTTP_PERMISSIONS[access]})`, `${token.name} (${token.accessor})`);
+    if (!token)
+      return refuse(
+        reply,
+        refusals,
+        req,
+        401,
+        access,
+        `permission '${access}' required: send a token (Authorization: Bearer <secret>; agora token create)`,
+        'anonymous',
+      );
+    return refuse(
+      reply,
+      refusals,
+      req,
+      403,
+      access,
+      `token '${token.name}' (${token.role}) lacks permission '${access}' (needs ${HTTP_PERMISSIONS[access]})`,
+      `${token.name} (${token.accessor})`,
+    );
   });
 }
 
-function refuse(reply: FastifyReply, log: RefusalLog, req: FastifyRequest, status: 401 | 403, access: RouteAccess, message: string, who: string): FastifyReply {
+function refuse(
+  reply: FastifyReply,
+  log: RefusalLog,
+  req: FastifyRequest,
+  status: 401 | 403,
+  access: RouteAccess,
+  message: string,
+  who: string,
+): FastifyReply {
   log.refused(who, access, `${req.method} ${req.url.split('?')[0]}`, status);
   const permission = (access === 'authenticated' ? 'cluster:read' : access) as HttpPermission;
   const body: AuthErrorBody = { error: status === 401 ? 'unauthorized' : 'forbidden', permission, message };
@@ -105,15 +150,25 @@ function refuse(reply: FastifyReply, log: RefusalLog, req: FastifyRequest, statu
 /** Logs a refusal the first time, then at most once a minute per (who, permission) with the count refused since. */
 export class RefusalLog {
   private readonly last = new Map<string, { at: number; suppressed: number }>();
-  constructor(private readonly log: Logger, private readonly now: () => number, private readonly everyMs = 60_000) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly now: () => number,
+    private readonly everyMs = 60_000,
+  ) {}
 
   refused(who: string, permission: string, route: string, status: number): void {
     const key = `${who}\u0000${permission}`;
     const t = this.now();
     const seen = this.last.get(key);
-    if (seen && t - seen.at < this.everyMs) { seen.suppressed++; return; }
+    if (seen && t - seen.at < this.everyMs) {
+      seen.suppressed++;
+      return;
+    }
     if (this.last.size >= 10_000) this.last.clear();
     this.last.set(key, { at: t, suppressed: 0 });
-    this.log.warn({ token: who, permission, route, status, refusedSinceLastLog: seen?.suppressed ?? 0 }, 'HTTP request refused');
+    this.log.warn(
+      { token: who, permission, route, status, refusedSinceLastLog: seen?.suppressed ?? 0 },
+      'HTTP request refused',
+    );
   }
 }

@@ -4,7 +4,15 @@
  * again. Apps and jobs are proxied to the service and cron frameworks: 503 while nobody answers, then 200/404.
  */
 import { join } from 'node:path';
-import { AgentIdSchema, CRON_API_SUBJECT, SERVICE_API_SUBJECT, connectNats, createLogger, request, type NatsConnection } from '../../sdk';
+import {
+  AgentIdSchema,
+  CRON_API_SUBJECT,
+  SERVICE_API_SUBJECT,
+  connectNats,
+  createLogger,
+  request,
+  type NatsConnection,
+} from '../../sdk';
 import { startCronFramework, type CronFramework } from '../../frameworks/cron/framework';
 import { startService, type RunningService } from '../../frameworks/service/main';
 import { eventually, startCluster, type TestCluster } from '../../test/harness/cluster';
@@ -15,8 +23,12 @@ jest.setTimeout(180_000);
 let cluster: TestCluster;
 let fw: QueueFramework;
 const call = async (method: string, p: string, body?: unknown) => {
-  const res = await cluster.fetch(`${cluster.masterHttpUrl}${p}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: res.status, body: await res.json() as Record<string, any> };
+  const res = await cluster.fetch(`${cluster.masterHttpUrl}${p}`, {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, any> };
 };
 
 beforeAll(async () => {
@@ -50,7 +62,9 @@ describe('drain and undrain', () => {
     const m = cluster.master.master;
     const agentId = cluster.agents[0].agent.id;
     const seen: string[] = [];
-    const unsubscribe = m.events.subscribe((e) => { if (e.type.startsWith('AGENT_')) seen.push(e.type); });
+    const unsubscribe = m.events.subscribe((e) => {
+      if (e.type.startsWith('AGENT_')) seen.push(e.type);
+    });
     fw.add({ taskId: 'resident', resources: 'cpus:0.1;mem:32', command: 'sleep 600' });
     await eventually(() => fw.latest.get('resident')?.state === 'TASK_RUNNING', 'resident running');
 
@@ -64,11 +78,21 @@ describe('drain and undrain', () => {
     expect(m.offers.forAgent(AgentIdSchema.parse(agentId))).toHaveLength(0);
     expect(fw.latest.has('waiting')).toBe(false);
 
-    const killed = await eventually(() => { const s = fw.latest.get('resident'); return s?.state === 'TASK_KILLED' ? s : undefined; }, 'resident killed after the deadline', 10_000);
+    const killed = await eventually(
+      () => {
+        const s = fw.latest.get('resident');
+        return s?.state === 'TASK_KILLED' ? s : undefined;
+      },
+      'resident killed after the deadline',
+      10_000,
+    );
     // The master sends KILL with reason AGENT_DRAINED; the agent (agent.ts) reports it as KILLED for now.
     expect(['AGENT_DRAINED', 'KILLED']).toContain(killed.reason);
     expect(killed.timestamp - drainedAt).toBeGreaterThanOrEqual(1000);
-    await eventually(async () => (await call('GET', `/api/v1/agents/${agentId}`)).body.state === 'DRAINED', 'agent DRAINED');
+    await eventually(
+      async () => (await call('GET', `/api/v1/agents/${agentId}`)).body.state === 'DRAINED',
+      'agent DRAINED',
+    );
     expect(m.registry.agent(agentId)?.drain).toMatchObject({ drained: true });
     expect(fw.latest.has('waiting')).toBe(false);
 
@@ -99,27 +123,54 @@ describe('apps and jobs through the frameworks', () => {
     await cron?.stop({ failover: false }).catch(() => undefined);
   });
 
-  it.each(['/api/v1/apps', '/api/v1/apps/web', '/api/v1/deployments', '/api/v1/jobs', '/api/v1/jobs/nightly', '/api/v1/jobs/nightly/runs'])(
-    'GET %s → 503 framework unavailable while nobody answers', async (p) => {
-      const { status, body } = await call('GET', p);
-      expect(status).toBe(503);
-      expect(body).toMatchObject({ error: 'framework unavailable', message: expect.stringMatching(/nobody answers on agora\.v1\.api\./) });
+  it.each([
+    '/api/v1/apps',
+    '/api/v1/apps/web',
+    '/api/v1/deployments',
+    '/api/v1/jobs',
+    '/api/v1/jobs/nightly',
+    '/api/v1/jobs/nightly/runs',
+  ])('GET %s → 503 framework unavailable while nobody answers', async (p) => {
+    const { status, body } = await call('GET', p);
+    expect(status).toBe(503);
+    expect(body).toMatchObject({
+      error: 'framework unavailable',
+      message: expect.stringMatching(/nobody answers on agora\.v1\.api\./),
     });
+  });
 
-  it.each(['/api/v1/apps/Bad_App!', '/api/v1/jobs/-bad', '/api/v1/jobs/nightly/runs?limit=0', '/api/v1/jobs/nightly/runs?limit=x'])('GET %s → 400', async (p) => {
+  it.each([
+    '/api/v1/apps/Bad_App!',
+    '/api/v1/jobs/-bad',
+    '/api/v1/jobs/nightly/runs?limit=0',
+    '/api/v1/jobs/nightly/runs?limit=x',
+  ])('GET %s → 400', async (p) => {
     expect((await call('GET', p)).status).toBe(400);
   });
 
   it('lists and shows apps and jobs, 404 for unknown ones', async () => {
     const quiet = createLogger('test', { level: 'silent' });
-    svc = await startService({ natsUrl: cluster.natsUrl, dataDir: join(cluster.dir, 'service'), tickMs: 200, log: quiet });
+    svc = await startService({
+      natsUrl: cluster.natsUrl,
+      dataDir: join(cluster.dir, 'service'),
+      tickMs: 200,
+      log: quiet,
+    });
     cron = await startCronFramework({ natsUrl: cluster.natsUrl, dataDir: join(cluster.dir, 'cron'), log: quiet });
     nc = await connectNats({ servers: cluster.natsUrl, name: 'proxy-test' });
-    await request(nc, SERVICE_API_SUBJECT, { type: 'deploy', app: { id: '/web', cmd: 'sleep 1000', instances: 1, cpus: 0.1, mem: 16 } });
-    await request(nc, CRON_API_SUBJECT, { type: 'submit', job: { name: 'nightly', schedule: '0 3 * * *', cmd: 'true', cpus: 0.1, mem: 16 } });
+    await request(nc, SERVICE_API_SUBJECT, {
+      type: 'deploy',
+      app: { id: '/web', cmd: 'sleep 1000', instances: 1, cpus: 0.1, mem: 16 },
+    });
+    await request(nc, CRON_API_SUBJECT, {
+      type: 'submit',
+      job: { name: 'nightly', schedule: '0 3 * * *', cmd: 'true', cpus: 0.1, mem: 16 },
+    });
     // Both frameworks declare their API subject; the page's views follow it once they have subscribed.
     const declared = await eventually(async () => {
-      const r = (await call('GET', '/api/v1/frameworks')).body as { frameworks: { id: string; name: string; apiSubject?: string }[] };
+      const r = (await call('GET', '/api/v1/frameworks')).body as {
+        frameworks: { id: string; name: string; apiSubject?: string }[];
+      };
       const subjects = r.frameworks.map((f) => f.apiSubject).filter(Boolean);
       return subjects.includes(SERVICE_API_SUBJECT) && subjects.includes(CRON_API_SUBJECT) ? r.frameworks : undefined;
     }, 'both frameworks subscribed with their apiSubject');
@@ -128,7 +179,10 @@ describe('apps and jobs through the frameworks', () => {
     expect((await call('GET', '/api/v1/apps/missing')).status).toBe(404);
     expect((await call('GET', '/api/v1/deployments')).status).toBe(200);
     expect((await call('GET', '/api/v1/jobs')).body.jobs.map((j: { name: string }) => j.name)).toEqual(['nightly']);
-    expect((await call('GET', '/api/v1/jobs/nightly')).body.job.summary).toMatchObject({ name: 'nightly', schedule: '0 3 * * *' });
+    expect((await call('GET', '/api/v1/jobs/nightly')).body.job.summary).toMatchObject({
+      name: 'nightly',
+      schedule: '0 3 * * *',
+    });
     expect((await call('GET', '/api/v1/jobs/nightly/runs?limit=5')).body.runs).toEqual([]);
     expect((await call('GET', '/api/v1/jobs/missing')).status).toBe(404);
     // The generic proxy: any framework's declared API, by framework id.
@@ -136,8 +190,12 @@ describe('apps and jobs through the frameworks', () => {
     const viaProxy = await call('POST', `/api/v1/frameworks/${cronId}/api`, { type: 'list' });
     expect(viaProxy.status).toBe(200);
     expect(viaProxy.body.jobs.map((j: { name: string }) => j.name)).toEqual(['nightly']);
-    expect((await call('POST', `/api/v1/frameworks/${cronId}/api`, { type: 'show', name: 'missing' })).status).toBe(404);
-    const plain = (await call('GET', '/api/v1/frameworks')).body.frameworks.find((f: { apiSubject?: string }) => !f.apiSubject) as { id: string };
+    expect((await call('POST', `/api/v1/frameworks/${cronId}/api`, { type: 'show', name: 'missing' })).status).toBe(
+      404,
+    );
+    const plain = (await call('GET', '/api/v1/frameworks')).body.frameworks.find(
+      (f: { apiSubject?: string }) => !f.apiSubject,
+    ) as { id: string };
     const none = await call('POST', `/api/v1/frameworks/${plain.id}/api`, { type: 'list' });
     expect(none.status).toBe(404);
     expect(none.body.message).toMatch(/declares no apiSubject/);

@@ -12,7 +12,15 @@
  * reply is 503 `{ error: 'framework unavailable' }`, so the page can say so instead of breaking.
  */
 import type { FastifyInstance } from 'fastify';
-import { ApiError, CRON_API_SUBJECT, JobNameSchema, AppIdSchema, SERVICE_API_SUBJECT, request, type FrameworkId } from '../../sdk';
+import {
+  ApiError,
+  CRON_API_SUBJECT,
+  JobNameSchema,
+  AppIdSchema,
+  SERVICE_API_SUBJECT,
+  request,
+  type FrameworkId,
+} from '../../sdk';
 import type { Master } from '../master';
 import { HttpError, badRequest, notFound } from './errors';
 
@@ -23,7 +31,8 @@ export function registerFrameworkRoutes(app: FastifyInstance, m: Master): void {
     const fw = m.state.frameworks.get(req.params.id as FrameworkId);
     if (!fw) throw notFound(`no framework '${req.params.id}'`);
     if (!fw.info.apiSubject) throw notFound(`framework '${req.params.id}' declares no apiSubject`);
-    if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) throw badRequest('body: must be a JSON object (the framework API request)');
+    if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body))
+      throw badRequest('body: must be a JSON object (the framework API request)');
     return proxy(m, fw.info.apiSubject, req.body);
   });
   const service = (body: object) => proxy(m, declared(m, SERVICE_API_SUBJECT), body);
@@ -31,15 +40,19 @@ export function registerFrameworkRoutes(app: FastifyInstance, m: Master): void {
   app.get('/api/v1/apps', async () => service({ type: 'list' }));
   app.get('/api/v1/apps/*', async (req) => {
     const appId = `/${decodeURIComponent((req.params as Record<string, string>)['*'])}`.replace(/\/+$/, '');
-    if (!AppIdSchema.safeParse(appId).success) throw badRequest(`appId: '${appId}' is not an app id (a path like /shop/cart)`);
+    if (!AppIdSchema.safeParse(appId).success)
+      throw badRequest(`appId: '${appId}' is not an app id (a path like /shop/cart)`);
     return service({ type: 'show', appId });
   });
   app.get('/api/v1/deployments', async () => service({ type: 'deployments', all: false }));
   app.get('/api/v1/jobs', async () => cron({ type: 'list' }));
-  app.get<{ Params: { name: string } }>('/api/v1/jobs/:name', async (req) => cron({ type: 'show', name: jobName(req.params.name) }));
+  app.get<{ Params: { name: string } }>('/api/v1/jobs/:name', async (req) =>
+    cron({ type: 'show', name: jobName(req.params.name) }),
+  );
   app.get<{ Params: { name: string }; Querystring: { limit?: string } }>('/api/v1/jobs/:name/runs', async (req) => {
     const raw = req.query.limit ?? '20';
-    if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 1000) throw badRequest(`limit: '${raw}' must be an integer from 1 to 1000`);
+    if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 1000)
+      throw badRequest(`limit: '${raw}' must be an integer from 1 to 1000`);
     return cron({ type: 'history', name: jobName(req.params.name), limit: Number(raw) });
   });
 }
@@ -51,7 +64,8 @@ export function declared(m: Master, subject: string): string {
 }
 
 export function jobName(name: string): string {
-  if (!JobNameSchema.safeParse(name).success) throw badRequest(`name: '${name}' is not a job name (1–63 of a-z 0-9 - _)`);
+  if (!JobNameSchema.safeParse(name).success)
+    throw badRequest(`name: '${name}' is not a job name (1–63 of a-z 0-9 - _)`);
   return name;
 }
 
@@ -69,5 +83,8 @@ export async function proxy(m: Master, subject: string, body: object): Promise<o
 }
 
 export class FrameworkUnavailable extends HttpError {
-  constructor(message: string) { super(503, message); this.name = 'FrameworkUnavailable'; }
+  constructor(message: string) {
+    super(503, message);
+    this.name = 'FrameworkUnavailable';
+  }
 }

@@ -11,13 +11,18 @@ import type { Master } from '../master';
 import { frameworkMetricsText } from '../framework-metrics';
 import { createMasterMetrics } from '../metrics';
 
-export interface SdTargetGroup { targets: string[]; labels: Record<string, string> }
+export interface SdTargetGroup {
+  targets: string[];
+  labels: Record<string, string>;
+}
 
 export function registerMetricsRoutes(app: FastifyInstance, m: Master): void {
   const metrics = createMasterMetrics(m);
   processGauges(metrics.registry);
   app.addHook('onClose', async () => metrics.stop());
-  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/metrics', async (_req, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
   app.get('/metrics/frameworks', async (_req, reply) => {
     const { text, contentType } = await frameworkMetricsText(m);
     return reply.type(contentType).send(text);
@@ -30,9 +35,15 @@ export function registerMetricsRoutes(app: FastifyInstance, m: Master): void {
  * some of its names (nodejs_active_handles_total, a gauge) fail promtool's lint.
  */
 function processGauges(registry: Registry): void {
-  const memory = (name: string, help: string, pick: (m: NodeJS.MemoryUsage) => number) => new Gauge({
-    name, help, registers: [registry], collect() { this.set(pick(process.memoryUsage())); },
-  });
+  const memory = (name: string, help: string, pick: (m: NodeJS.MemoryUsage) => number) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      collect() {
+        this.set(pick(process.memoryUsage()));
+      },
+    });
   memory('process_resident_memory_bytes', 'Resident memory of the master process', (m) => m.rss);
   memory('nodejs_heap_size_used_bytes', 'V8 heap in use', (m) => m.heapUsed);
   memory('nodejs_heap_size_total_bytes', 'V8 heap reserved', (m) => m.heapTotal);

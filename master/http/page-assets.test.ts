@@ -10,7 +10,9 @@ import { PAGE_SOURCE_DIR, PageAssets } from './page-assets';
 import { parseDeadline } from '../drain';
 
 let dir: string;
-beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'agora-page-')); });
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'agora-page-'));
+});
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
 const text = (f: { body: string | Buffer } | undefined) => f?.body.toString() ?? '';
@@ -33,7 +35,8 @@ it('serves a build that is newer than the sources, and rebuilds when the sources
   writeFileSync(join(built, 'index.html'), '<!-- prebuilt -->');
   const old = new Date(Date.now() - 60_000);
   const setTree = (d: string, t: Date): void => {
-    for (const e of readdirSync(d, { withFileTypes: true })) (e.isDirectory() ? setTree(join(d, e.name), t) : utimesSync(join(d, e.name), t, t));
+    for (const e of readdirSync(d, { withFileTypes: true }))
+      e.isDirectory() ? setTree(join(d, e.name), t) : utimesSync(join(d, e.name), t, t);
   };
   setTree(src, old);
   expect(text(await new PageAssets(src, built).get('app.js'))).toBe('/* prebuilt */');

@@ -8,11 +8,17 @@ import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as Esbuild from 'esbuild';
 
-export interface PageFile { body: string | Buffer; type: string }
+export interface PageFile {
+  body: string | Buffer;
+  type: string;
+}
 
 const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml', '.map': 'application/json',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
 };
 
 /** The repository (or installed package) root: the nearest folder above this file with a package.json. */
@@ -44,34 +50,56 @@ function newestMtime(dir: string): number {
 /** esbuild options shared by the on-demand build and scripts/build-page.js. */
 export function bundleOptions(sourceDir: string) {
   return {
-    entryPoints: [join(sourceDir, 'src', 'main.ts')], bundle: true, format: 'iife' as const, target: 'es2022',
-    minify: true, sourcemap: false, logLevel: 'silent' as const, legalComments: 'none' as const,
+    entryPoints: [join(sourceDir, 'src', 'main.ts')],
+    bundle: true,
+    format: 'iife' as const,
+    target: 'es2022',
+    minify: true,
+    sourcemap: false,
+    logLevel: 'silent' as const,
+    legalComments: 'none' as const,
   };
 }
 
 export class PageAssets {
   private files?: Promise<Map<string, PageFile>>;
 
-  constructor(private readonly sourceDir = PAGE_SOURCE_DIR, private readonly buildDir = PAGE_BUILD_DIR) {}
+  constructor(
+    private readonly sourceDir = PAGE_SOURCE_DIR,
+    private readonly buildDir = PAGE_BUILD_DIR,
+  ) {}
 
   /** Starts loading (or building) the page in the background. */
-  warm(): void { void this.load().catch(() => undefined); }
+  warm(): void {
+    void this.load().catch(() => undefined);
+  }
 
-  async get(name: string): Promise<PageFile | undefined> { return (await this.load()).get(name); }
+  async get(name: string): Promise<PageFile | undefined> {
+    return (await this.load()).get(name);
+  }
 
   private load(): Promise<Map<string, PageFile>> {
-    this.files ??= this.read().catch((e) => { this.files = undefined; throw e; });
+    this.files ??= this.read().catch((e) => {
+      this.files = undefined;
+      throw e;
+    });
     return this.files;
   }
 
   private async read(): Promise<Map<string, PageFile>> {
     const built = join(this.buildDir, 'app.js');
-    const sourcesNewer = existsSync(this.sourceDir) && (!existsSync(built) || newestMtime(this.sourceDir) > statSync(built).mtimeMs);
+    const sourcesNewer =
+      existsSync(this.sourceDir) && (!existsSync(built) || newestMtime(this.sourceDir) > statSync(built).mtimeMs);
     const out = new Map<string, PageFile>();
     const dir = sourcesNewer ? this.sourceDir : this.buildDir;
-    for (const f of STATIC_FILES) if (existsSync(join(dir, f))) out.set(f, { body: readFileSync(join(dir, f)), type: TYPES[f.slice(f.lastIndexOf('.'))] });
+    for (const f of STATIC_FILES)
+      if (existsSync(join(dir, f)))
+        out.set(f, { body: readFileSync(join(dir, f)), type: TYPES[f.slice(f.lastIndexOf('.'))] });
     if (!sourcesNewer) {
-      if (!existsSync(built)) throw new Error(`the status page is missing: neither ${this.sourceDir} nor ${built} exists (run npm run build)`);
+      if (!existsSync(built))
+        throw new Error(
+          `the status page is missing: neither ${this.sourceDir} nor ${built} exists (run npm run build)`,
+        );
       out.set('app.js', { body: readFileSync(built), type: TYPES['.js'] });
       return out;
     }

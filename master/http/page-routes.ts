@@ -8,7 +8,9 @@ export function registerPageRoutes(app: FastifyInstance, m: Master, assets = new
   assets.warm();
   const serve = (name: string) => async (_req: unknown, reply: FastifyReply) => {
     let file;
-    try { file = await assets.get(name); } catch (e) {
+    try {
+      file = await assets.get(name);
+    } catch (e) {
       m.log.error({ err: e }, 'status page unavailable');
       throw new HttpError(503, `status page unavailable: ${(e as Error).message}`);
     }

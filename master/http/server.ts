@@ -41,24 +41,52 @@ export interface HttpOptions {
 /** Where a master writes its first admin token (in its data dir). */
 export const bootstrapTokenFile = (dataDir: string) => join(dataDir, BOOTSTRAP_TOKEN_FILE);
 
-const LABELS: Record<number, string> = { 400: 'bad request', 401: 'unauthorized', 403: 'forbidden', 404: 'not found', 409: 'conflict', 502: 'bad gateway', 503: 'unavailable' };
+const LABELS: Record<number, string> = {
+  400: 'bad request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not found',
+  409: 'conflict',
+  502: 'bad gateway',
+  503: 'unavailable',
+};
 
 export async function startHttp(m: Master, o: HttpOptions): Promise<FastifyInstance> {
-  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined)) throw new Error('HTTP TLS needs both --http-tls-cert and --http-tls-key');
+  if ((o.tlsCert === undefined) !== (o.tlsKey === undefined))
+    throw new Error('HTTP TLS needs both --http-tls-cert and --http-tls-key');
   const https = o.tlsCert && o.tlsKey ? { cert: readFileSync(o.tlsCert), key: readFileSync(o.tlsKey) } : undefined;
-  const app = (https ? Fastify({ logger: false, bodyLimit: 1024 * 1024, https }) : Fastify({ logger: false, bodyLimit: 1024 * 1024 })) as FastifyInstance;
+  const app = (
+    https
+      ? Fastify({ logger: false, bodyLimit: 1024 * 1024, https })
+      : Fastify({ logger: false, bodyLimit: 1024 * 1024 })
+  ) as FastifyInstance;
   const tokens = new TokenStore(m.config.dataDir, () => m.clock.now());
   app.addHook('onClose', async () => tokens.close());
   const file = tokens.bootstrap(bootstrapTokenFile(m.config.dataDir));
-  if (file) m.log.info({ file }, 'created the first admin token (named bootstrap); keep the file safe, create others with agora token create');
-  installAuth(app, { tokens, anonymousRole: o.anonymousRole, metricsAnonymous: o.metricsAnonymous, log: m.log, now: () => m.clock.now() });
+  if (file)
+    m.log.info(
+      { file },
+      'created the first admin token (named bootstrap); keep the file safe, create others with agora token create',
+    );
+  installAuth(app, {
+    tokens,
+    anonymousRole: o.anonymousRole,
+    metricsAnonymous: o.metricsAnonymous,
+    log: m.log,
+    now: () => m.clock.now(),
+  });
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status === 500) m.log.error({ err }, 'HTTP handler failed');
-    const error = status === 503 && err.name === 'FrameworkUnavailable' ? 'framework unavailable' : LABELS[status] ?? (status >= 500 ? 'internal error' : 'bad request');
+    const error =
+      status === 503 && err.name === 'FrameworkUnavailable'
+        ? 'framework unavailable'
+        : (LABELS[status] ?? (status >= 500 ? 'internal error' : 'bad request'));
     void reply.status(status).send({ error, message: err.message });
   });
-  app.setNotFoundHandler((req, reply) => void reply.status(404).send({ error: 'not found', message: `no route ${req.method} ${req.url}` }));
+  app.setNotFoundHandler(
+    (req, reply) => void reply.status(404).send({ error: 'not found', message: `no route ${req.method} ${req.url}` }),
+  );
   app.get('/health', async () => ({ status: 'ok', masterId: m.id }));
   registerReadRoutes(app, m);
   registerRoleRoutes(app, m);

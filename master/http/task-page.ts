@@ -6,11 +6,23 @@
  */
 import type { TaskRecord } from '../state';
 
-export interface TaskSource { live: Iterable<TaskRecord>; completed: readonly TaskRecord[] }
+export interface TaskSource {
+  live: Iterable<TaskRecord>;
+  completed: readonly TaskRecord[];
+}
 
-interface Entry { t: TaskRecord; i: number }
+interface Entry {
+  t: TaskRecord;
+  i: number;
+}
 
-export function defaultOrderPage(src: TaskSource, match: (t: TaskRecord) => boolean, offset: number, limit: number, desc: boolean): { total: number; page: TaskRecord[] } {
+export function defaultOrderPage(
+  src: TaskSource,
+  match: (t: TaskRecord) => boolean,
+  offset: number,
+  limit: number,
+  desc: boolean,
+): { total: number; page: TaskRecord[] } {
   const live: Entry[] = [];
   let i = 0;
   for (const t of src.live) if (match(t)) live.push({ t, i: i++ });
@@ -26,10 +38,12 @@ export function defaultOrderPage(src: TaskSource, match: (t: TaskRecord) => bool
     // Reversed: completed oldest first, then live oldest first.
     for (let k = offset; k < Math.min(end, completed.length); k++) page.push(completed[k]!);
     const fromLive = end - completed.length;
-    if (fromLive > 0) for (const e of firstK(live, fromLive, before).slice(Math.max(0, offset - completed.length))) page.push(e.t);
+    if (fromLive > 0)
+      for (const e of firstK(live, fromLive, before).slice(Math.max(0, offset - completed.length))) page.push(e.t);
   } else {
     if (offset < live.length) for (const e of firstK(live, end, before).slice(offset)) page.push(e.t);
-    for (let k = Math.max(0, offset - live.length); page.length < limit && k < completed.length; k++) page.push(completed[completed.length - 1 - k]!);
+    for (let k = Math.max(0, offset - live.length); page.length < limit && k < completed.length; k++)
+      page.push(completed[completed.length - 1 - k]!);
   }
   return { total, page };
 }
@@ -39,10 +53,18 @@ function firstK(xs: Entry[], k: number, before: (a: Entry, b: Entry) => number):
   if (k >= xs.length / 2) return xs.slice().sort(before).slice(0, k);
   const heap: Entry[] = []; // heap[0] is the worst of the k kept
   const worse = (a: Entry, b: Entry) => before(a, b) > 0;
-  const up = (j: number) => { while (j > 0) { const p = (j - 1) >> 1; if (!worse(heap[j]!, heap[p]!)) break; [heap[j], heap[p]] = [heap[p]!, heap[j]!]; j = p; } };
+  const up = (j: number) => {
+    while (j > 0) {
+      const p = (j - 1) >> 1;
+      if (!worse(heap[j]!, heap[p]!)) break;
+      [heap[j], heap[p]] = [heap[p]!, heap[j]!];
+      j = p;
+    }
+  };
   const down = (j: number) => {
     for (;;) {
-      const l = 2 * j + 1, r = l + 1;
+      const l = 2 * j + 1,
+        r = l + 1;
       let w = j;
       if (l < heap.length && worse(heap[l]!, heap[w]!)) w = l;
       if (r < heap.length && worse(heap[r]!, heap[w]!)) w = r;
@@ -52,7 +74,13 @@ function firstK(xs: Entry[], k: number, before: (a: Entry, b: Entry) => number):
     }
   };
   for (const x of xs) {
-    if (heap.length < k) { heap.push(x); up(heap.length - 1); } else if (k > 0 && before(x, heap[0]!) < 0) { heap[0] = x; down(0); }
+    if (heap.length < k) {
+      heap.push(x);
+      up(heap.length - 1);
+    } else if (k > 0 && before(x, heap[0]!) < 0) {
+      heap[0] = x;
+      down(0);
+    }
   }
   return heap.sort(before);
 }

@@ -18,10 +18,18 @@ import { HTTP_ROLES, type HttpRole, type TokenView } from '../../sdk';
 export const SECRET_PREFIX = 'agora_';
 export const BOOTSTRAP_TOKEN_FILE = 'admin.token';
 
-export interface StoredToken extends TokenView { hash: string }
+export interface StoredToken extends TokenView {
+  hash: string;
+}
 
 export class TokenError extends Error {
-  constructor(readonly code: 'INVALID' | 'NOT_FOUND', message: string) { super(message); this.name = 'TokenError'; }
+  constructor(
+    readonly code: 'INVALID' | 'NOT_FOUND',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TokenError';
+  }
 }
 
 export const hashSecret = (secret: string) => createHash('sha256').update(secret, 'utf8').digest('hex');
@@ -29,7 +37,10 @@ export const hashSecret = (secret: string) => createHash('sha256').update(secret
 export class TokenStore {
   private readonly db: Database.Database;
 
-  constructor(dataDir: string, private readonly now: () => number = Date.now) {
+  constructor(
+    dataDir: string,
+    private readonly now: () => number = Date.now,
+  ) {
     mkdirSync(dataDir, { recursive: true });
     this.db = new Database(join(dataDir, 'tokens.db'));
     this.db.pragma('journal_mode = WAL');
@@ -40,35 +51,50 @@ export class TokenStore {
 
   /** Creates a token; the secret is returned here and never again. */
   create(name: string, role: string): TokenView & { secret: string } {
-    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(name)) throw new TokenError('INVALID', `name: '${name}' must be 1–63 of a-z A-Z 0-9 _ . - (starting with a letter or digit)`);
-    if (!(HTTP_ROLES as readonly string[]).includes(role)) throw new TokenError('INVALID', `role: '${role}' is not a role (known: ${HTTP_ROLES.join(', ')})`);
-    if (this.db.prepare('SELECT 1 FROM http_tokens WHERE name = ?').get(name)) throw new TokenError('INVALID', `name: a token named '${name}' exists (revoke it first)`);
+    if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(name))
+      throw new TokenError(
+        'INVALID',
+        `name: '${name}' must be 1–63 of a-z A-Z 0-9 _ . - (starting with a letter or digit)`,
+      );
+    if (!(HTTP_ROLES as readonly string[]).includes(role))
+      throw new TokenError('INVALID', `role: '${role}' is not a role (known: ${HTTP_ROLES.join(', ')})`);
+    if (this.db.prepare('SELECT 1 FROM http_tokens WHERE name = ?').get(name))
+      throw new TokenError('INVALID', `name: a token named '${name}' exists (revoke it first)`);
     const secret = `${SECRET_PREFIX}${randomBytes(32).toString('base64url')}`;
     const token: TokenView = { accessor: randomUUID(), name, role: role as HttpRole, createdAt: this.now() };
-    this.db.prepare('INSERT INTO http_tokens (accessor, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT INTO http_tokens (accessor, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)')
       .run(token.accessor, token.name, token.role, hashSecret(secret), token.createdAt);
     return { ...token, secret };
   }
 
   /** The token a secret belongs to, or undefined (unknown or revoked). */
   resolve(secret: string): TokenView | undefined {
-    const row = this.db.prepare('SELECT accessor, name, role, created_at AS createdAt FROM http_tokens WHERE hash = ?').get(hashSecret(secret)) as TokenView | undefined;
+    const row = this.db
+      .prepare('SELECT accessor, name, role, created_at AS createdAt FROM http_tokens WHERE hash = ?')
+      .get(hashSecret(secret)) as TokenView | undefined;
     return row ? { ...row } : undefined;
   }
 
   list(): TokenView[] {
-    return this.db.prepare('SELECT accessor, name, role, created_at AS createdAt FROM http_tokens ORDER BY created_at, name').all() as TokenView[];
+    return this.db
+      .prepare('SELECT accessor, name, role, created_at AS createdAt FROM http_tokens ORDER BY created_at, name')
+      .all() as TokenView[];
   }
 
   /** Revokes by accessor id (or by name); returns the revoked token. */
   revoke(accessorOrName: string): TokenView {
-    const row = this.db.prepare('SELECT accessor, name, role, created_at AS createdAt FROM http_tokens WHERE accessor = ? OR name = ?').get(accessorOrName, accessorOrName) as TokenView | undefined;
+    const row = this.db
+      .prepare('SELECT accessor, name, role, created_at AS createdAt FROM http_tokens WHERE accessor = ? OR name = ?')
+      .get(accessorOrName, accessorOrName) as TokenView | undefined;
     if (!row) throw new TokenError('NOT_FOUND', `no token with accessor or name '${accessorOrName}'`);
     this.db.prepare('DELETE FROM http_tokens WHERE accessor = ?').run(row.accessor);
     return row;
   }
 
-  count(): number { return (this.db.prepare('SELECT COUNT(*) AS n FROM http_tokens').get() as { n: number }).n; }
+  count(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM http_tokens').get() as { n: number }).n;
+  }
 
   /**
    * On a master's first start (no tokens yet): an admin token named `bootstrap`, its secret written to `file`
@@ -84,5 +110,7 @@ export class TokenStore {
     return file;
   }
 
-  close(): void { this.db.close(); }
+  close(): void {
+    this.db.close();
+  }
 }

@@ -13,7 +13,10 @@ export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
 export type SecretGrants = ReadonlySet<string> | '*';
 
 export class SecretAccessError extends Error {
-  constructor(readonly field: string, message: string) {
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'SecretAccessError';
   }
@@ -22,16 +25,29 @@ export class SecretAccessError extends Error {
 /** Throws naming the field when a reference is malformed (a bad env or secret name). */
 export function checkSecretRefs(refs: Readonly<Record<string, string>>, field: string): void {
   for (const [env, name] of Object.entries(refs)) {
-    if (!ENV_NAME.test(env)) throw new SecretAccessError(`${field}.${env}`, `${field}.${env}: '${env}' is not an environment variable name`);
-    if (!SECRET_NAME.test(name)) throw new SecretAccessError(`${field}.${env}`, `${field}.${env}: '${name}' is not a secret name (lower case letters, digits, . _ -)`);
+    if (!ENV_NAME.test(env))
+      throw new SecretAccessError(`${field}.${env}`, `${field}.${env}: '${env}' is not an environment variable name`);
+    if (!SECRET_NAME.test(name))
+      throw new SecretAccessError(
+        `${field}.${env}`,
+        `${field}.${env}: '${name}' is not a secret name (lower case letters, digits, . _ -)`,
+      );
   }
 }
 
 /** Throws naming the principal and the first secret it was not granted. */
-export function checkSecretAccess(principal: string, granted: SecretGrants, refs: Readonly<Record<string, string>>, field: string): void {
+export function checkSecretAccess(
+  principal: string,
+  granted: SecretGrants,
+  refs: Readonly<Record<string, string>>,
+  field: string,
+): void {
   for (const [env, name] of Object.entries(refs)) {
     if (granted === '*' || granted.has(name)) continue;
-    throw new SecretAccessError(`${field}.${env}`, `${field}.${env}: principal '${principal}' may not read secret '${name}'`);
+    throw new SecretAccessError(
+      `${field}.${env}`,
+      `${field}.${env}: principal '${principal}' may not read secret '${name}'`,
+    );
   }
 }
 
@@ -48,11 +64,19 @@ export function maskSecretRefs(refs: Readonly<Record<string, string>> | undefine
  * The environment a LAUNCH carries for the task: each variable to its secret's value. `values` holds the
  * values of the names referenced (the store's `reveal`); a name missing there is an error naming it.
  */
-export function secretEnv(refs: Readonly<Record<string, string>>, values: ReadonlyMap<string, string>, field: string): Record<string, string> {
+export function secretEnv(
+  refs: Readonly<Record<string, string>>,
+  values: ReadonlyMap<string, string>,
+  field: string,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [name, secret] of Object.entries(refs)) {
     const value = values.get(secret);
-    if (value === undefined) throw new SecretAccessError(`${field}.${name}`, `${field}.${name}: no secret '${secret}' (agora secret put ${secret})`);
+    if (value === undefined)
+      throw new SecretAccessError(
+        `${field}.${name}`,
+        `${field}.${name}: no secret '${secret}' (agora secret put ${secret})`,
+      );
     env[name] = value;
   }
   return env;

@@ -34,7 +34,8 @@ export function seal(key: Buffer, name: string, plaintext: Buffer): Buffer {
 
 /** Throws when the value was not sealed under this key and name (tampered, other key, renamed). */
 export function unseal(key: Buffer, name: string, sealed: Buffer): Buffer {
-  if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION) throw new SecretKeyError(`secret '${name}': not a sealed value (version ${sealed[0]})`);
+  if (sealed.length < 1 + IV_BYTES + TAG_BYTES || sealed[0] !== VERSION)
+    throw new SecretKeyError(`secret '${name}': not a sealed value (version ${sealed[0]})`);
   const iv = sealed.subarray(1, 1 + IV_BYTES);
   const tag = sealed.subarray(1 + IV_BYTES, 1 + IV_BYTES + TAG_BYTES);
   const decipher = createDecipheriv('aes-256-gcm', key, iv);
@@ -43,7 +44,9 @@ export function unseal(key: Buffer, name: string, sealed: Buffer): Buffer {
   try {
     return Buffer.concat([decipher.update(sealed.subarray(1 + IV_BYTES + TAG_BYTES)), decipher.final()]);
   } catch {
-    throw new SecretKeyError(`secret '${name}' does not open with this key (another key file, or the stored value was altered)`);
+    throw new SecretKeyError(
+      `secret '${name}' does not open with this key (another key file, or the stored value was altered)`,
+    );
   }
 }
 
@@ -67,7 +70,11 @@ export function loadOrCreateKey(path: string): Buffer {
   chmodSync(dirname(path), 0o700);
   const key = randomBytes(KEY_BYTES);
   const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o400);
-  try { writeSync(fd, key); } finally { closeSync(fd); }
+  try {
+    writeSync(fd, key);
+  } finally {
+    closeSync(fd);
+  }
   return key;
 }
 
@@ -75,9 +82,13 @@ function readKey(path: string): Buffer {
   const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const st = fstatSync(fd);
-    if ((st.mode & 0o077) !== 0) throw new SecretKeyError(`secret key file ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 400 it`);
+    if ((st.mode & 0o077) !== 0)
+      throw new SecretKeyError(
+        `secret key file ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 400 it`,
+      );
     const key = readFileSync(fd);
-    if (key.length !== KEY_BYTES) throw new SecretKeyError(`secret key file ${path} holds ${key.length} bytes, not ${KEY_BYTES}`);
+    if (key.length !== KEY_BYTES)
+      throw new SecretKeyError(`secret key file ${path} holds ${key.length} bytes, not ${KEY_BYTES}`);
     return key;
   } finally {
     closeSync(fd);

@@ -7,8 +7,14 @@ import { defaultSecretKeyPath, loadOrCreateKey, seal, unseal } from './cipher';
 import { SecretStore } from './secret-store';
 
 const made: string[] = [];
-const tmp = (): string => { const d = mkdtempSync(join(tmpdir(), 'agora-secrets-')); made.push(d); return d; };
-afterAll(() => { for (const d of made) rmSync(d, { recursive: true, force: true }); });
+const tmp = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'agora-secrets-'));
+  made.push(d);
+  return d;
+};
+afterAll(() => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
 
 it('seals with AES-256-GCM bound to the name: another key, another name or a flipped byte does not open', () => {
   const key = Buffer.alloc(32, 7);
@@ -50,7 +56,13 @@ it('stores values encrypted at rest, lists without values, reveals for a launch,
   const rows = raw.prepare('SELECT * FROM secrets').all();
   raw.close();
   expect(JSON.stringify(rows)).not.toContain('s3cr3t');
-  for (const f of ['secrets.db', 'secrets.db-wal']) { try { expect(readFileSync(join(data, f)).includes(Buffer.from('s3cr3t'))).toBe(false); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; } }
+  for (const f of ['secrets.db', 'secrets.db-wal']) {
+    try {
+      expect(readFileSync(join(data, f)).includes(Buffer.from('s3cr3t'))).toBe(false);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
   const again = SecretStore.open(data, join(keys, 'k.key'));
   expect(again.remove('db-pass')).toBe(true);
   expect(again.remove('db-pass')).toBe(false);
@@ -66,11 +78,19 @@ it('refuses a key file inside the data dir', () => {
 it('grants, masks and resolves references', () => {
   const refs = { DB_PASSWORD: 'db-pass', API: 'api-key' };
   expect(() => checkSecretRefs(refs, 'task.secrets')).not.toThrow();
-  expect(() => checkSecretRefs({ 'bad-env': 'x' }, 'task.secrets')).toThrow(/task.secrets.bad-env: 'bad-env' is not an environment variable name/);
-  expect(() => checkSecretAccess('spark', new Set(['db-pass']), refs, 'task.secrets')).toThrow("task.secrets.API: principal 'spark' may not read secret 'api-key'");
+  expect(() => checkSecretRefs({ 'bad-env': 'x' }, 'task.secrets')).toThrow(
+    /task.secrets.bad-env: 'bad-env' is not an environment variable name/,
+  );
+  expect(() => checkSecretAccess('spark', new Set(['db-pass']), refs, 'task.secrets')).toThrow(
+    "task.secrets.API: principal 'spark' may not read secret 'api-key'",
+  );
   expect(() => checkSecretAccess('ops', '*', refs, 'task.secrets')).not.toThrow();
   expect(() => checkSecretAccess('spark', new Set(), {}, 'task.secrets')).not.toThrow();
   expect(maskSecretRefs(refs)).toEqual({ DB_PASSWORD: '<secret:db-pass>', API: '<secret:api-key>' });
-  expect(secretEnv({ DB_PASSWORD: 'db-pass' }, new Map([['db-pass', 'v']]), 'task.secrets')).toEqual({ DB_PASSWORD: 'v' });
-  expect(() => secretEnv(refs, new Map([['db-pass', 'v']]), 'task.secrets')).toThrow(/no secret 'api-key' \(agora secret put api-key\)/);
+  expect(secretEnv({ DB_PASSWORD: 'db-pass' }, new Map([['db-pass', 'v']]), 'task.secrets')).toEqual({
+    DB_PASSWORD: 'v',
+  });
+  expect(() => secretEnv(refs, new Map([['db-pass', 'v']]), 'task.secrets')).toThrow(
+    /no secret 'api-key' \(agora secret put api-key\)/,
+  );
 });

@@ -6,16 +6,28 @@
 import { storedToken } from './session';
 
 export class HttpError extends Error {
-  constructor(readonly status: number, message: string, readonly error?: string) { super(message); }
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly error?: string,
+  ) {
+    super(message);
+  }
 }
 
 type Listener = (reachable: boolean) => void;
 const listeners: Listener[] = [];
-export function onReachability(fn: Listener): void { listeners.push(fn); }
-export function setReachable(ok: boolean): void { for (const fn of listeners) fn(ok); }
+export function onReachability(fn: Listener): void {
+  listeners.push(fn);
+}
+export function setReachable(ok: boolean): void {
+  for (const fn of listeners) fn(ok);
+}
 
 let onUnauthorized: () => void = () => undefined;
-export function whenUnauthorized(fn: () => void): void { onUnauthorized = fn; }
+export function whenUnauthorized(fn: () => void): void {
+  onUnauthorized = fn;
+}
 
 export function authHeader(): Record<string, string> {
   const token = storedToken();
@@ -26,8 +38,13 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   let res: Response;
   try {
     res = await fetch(path, {
-      method, body: body === undefined ? undefined : JSON.stringify(body),
-      headers: { accept: 'application/json', ...authHeader(), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      method,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      headers: {
+        accept: 'application/json',
+        ...authHeader(),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
     });
   } catch {
     setReachable(false);
@@ -36,7 +53,12 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   setReachable(true);
   const data = await res.json().catch(() => ({}));
   if (res.status === 401) onUnauthorized();
-  if (!res.ok) throw new HttpError(res.status, (data as { message?: string }).message ?? res.statusText, (data as { error?: string }).error);
+  if (!res.ok)
+    throw new HttpError(
+      res.status,
+      (data as { message?: string }).message ?? res.statusText,
+      (data as { error?: string }).error,
+    );
   return data as T;
 }
 

@@ -2,20 +2,28 @@
 import type { Sample } from './types';
 
 const SERIES: { key: 'cpus' | 'mem' | 'disk'; label: string; cls: string }[] = [
-  { key: 'cpus', label: 'cpus', cls: 's-cpus' }, { key: 'mem', label: 'mem', cls: 's-mem' }, { key: 'disk', label: 'disk', cls: 's-disk' },
+  { key: 'cpus', label: 'cpus', cls: 's-cpus' },
+  { key: 'mem', label: 'mem', cls: 's-mem' },
+  { key: 'disk', label: 'disk', cls: 's-disk' },
 ];
 
 export function utilizationChart(samples: Sample[], windowMs = 3_600_000): SVGSVGElement {
   const ns = 'http://www.w3.org/2000/svg';
-  const W = 1200, H = 180, L = 40, B = 18;
+  const W = 1200,
+    H = 180,
+    L = 40,
+    B = 18;
   const svg = document.createElementNS(ns, 'svg');
   svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
   svg.setAttribute('class', 'chart');
   svg.setAttribute('role', 'img');
   const last = samples.at(-1);
-  svg.setAttribute('aria-label', last
-    ? `Utilization over the last hour; now cpus ${pct(last.cpus)}%, mem ${pct(last.mem)}%, disk ${pct(last.disk)}%`
-    : 'Utilization over the last hour: no samples yet');
+  svg.setAttribute(
+    'aria-label',
+    last
+      ? `Utilization over the last hour; now cpus ${pct(last.cpus)}%, mem ${pct(last.mem)}%, disk ${pct(last.disk)}%`
+      : 'Utilization over the last hour: no samples yet',
+  );
   const el = (tag: string, attrs: Record<string, string | number>, text?: string) => {
     const e = document.createElementNS(ns, tag);
     for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
@@ -33,7 +41,9 @@ export function utilizationChart(samples: Sample[], windowMs = 3_600_000): SVGSV
   el('text', { x: L, y: H - 4, class: 'axis' }, '-60 min');
   el('text', { x: W - 4, y: H - 4, 'text-anchor': 'end', class: 'axis' }, 'now');
   for (const s of SERIES) {
-    const pts = samples.filter((p) => p.t >= end - windowMs).map((p) => `${x(p.t).toFixed(1)},${y(pct(p[s.key])).toFixed(1)}`);
+    const pts = samples
+      .filter((p) => p.t >= end - windowMs)
+      .map((p) => `${x(p.t).toFixed(1)},${y(pct(p[s.key])).toFixed(1)}`);
     if (pts.length === 1) pts.push(pts[0].replace(/^[\d.]+/, String(W - 4)));
     el('polyline', { points: pts.join(' '), class: `series ${s.cls}` });
   }

@@ -1,7 +1,11 @@
 /** Tiny DOM helpers and formatters for the page (no framework). */
 export type Child = Node | string | number | null | undefined | false;
 
-export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, unknown> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, unknown> = {},
+  ...children: Child[]
+): HTMLElementTagNameMap[K] {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === undefined || v === null || v === false) continue;
@@ -14,12 +18,17 @@ export function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<s
 }
 
 export function append(el: Element, children: Child[]): void {
-  for (const c of children) if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
+  for (const c of children)
+    if (c !== null && c !== undefined && c !== false) el.append(c instanceof Node ? c : String(c));
 }
 
-export function replace(el: Element, ...children: Child[]): void { el.textContent = ''; append(el, children); }
+export function replace(el: Element, ...children: Child[]): void {
+  el.textContent = '';
+  append(el, children);
+}
 
-export const link = (href: string, text: Child, attrs: Record<string, unknown> = {}) => h('a', { href, ...attrs }, text);
+export const link = (href: string, text: Child, attrs: Record<string, unknown> = {}) =>
+  h('a', { href, ...attrs }, text);
 
 export function ago(ms: number | undefined, now = Date.now()): string {
   if (!ms) return '-';
@@ -47,24 +56,49 @@ export function bytes(n: number | undefined): string {
   if (n === undefined) return '-';
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
   let i = 0;
-  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
   return `${n.toFixed(i === 0 ? 0 : 1)} ${units[i]}`;
 }
 
 /** `TASK_RUNNING` → a coloured badge reading `RUNNING`. */
 export function stateBadge(state: string | undefined): HTMLElement {
   const s = state ?? '-';
-  const kind = /FINISHED|SUCCEEDED|RUNNING|ACTIVE|HEALTHY|connected/.test(s) ? 'ok'
-    : /FAILED|ERROR|LOST|GONE|KILLED|MISSED|UNREACHABLE|DROPPED|disconnected|UNHEALTHY/.test(s) ? 'bad' : 'warn';
+  const kind = /FINISHED|SUCCEEDED|RUNNING|ACTIVE|HEALTHY|connected/.test(s)
+    ? 'ok'
+    : /FAILED|ERROR|LOST|GONE|KILLED|MISSED|UNREACHABLE|DROPPED|disconnected|UNHEALTHY/.test(s)
+      ? 'bad'
+      : 'warn';
   return h('span', { class: `badge ${kind}` }, s.replace(/^TASK_/, ''));
 }
 
 /** A used/total bar with its numbers. */
 export function bar(label: string, used: number, total: number, unit = ''): HTMLElement {
   const pct = total > 0 ? Math.min(100, (used / total) * 100) : 0;
-  return h('div', { class: 'bar', role: 'meter', 'aria-label': label, 'aria-valuemin': 0, 'aria-valuemax': total, 'aria-valuenow': used },
-    h('div', { class: 'bar-label' }, h('span', {}, label), h('span', {}, `${num(used)}${unit} / ${num(total)}${unit} (${pct.toFixed(0)}%)`)),
-    h('div', { class: 'bar-track' }, h('div', { class: `bar-fill${pct > 90 ? ' hot' : ''}`, style: `width:${pct.toFixed(1)}%` })));
+  return h(
+    'div',
+    {
+      class: 'bar',
+      role: 'meter',
+      'aria-label': label,
+      'aria-valuemin': 0,
+      'aria-valuemax': total,
+      'aria-valuenow': used,
+    },
+    h(
+      'div',
+      { class: 'bar-label' },
+      h('span', {}, label),
+      h('span', {}, `${num(used)}${unit} / ${num(total)}${unit} (${pct.toFixed(0)}%)`),
+    ),
+    h(
+      'div',
+      { class: 'bar-track' },
+      h('div', { class: `bar-fill${pct > 90 ? ' hot' : ''}`, style: `width:${pct.toFixed(1)}%` }),
+    ),
+  );
 }
 
 export function dl(pairs: [string, Child][]): HTMLElement {

@@ -6,23 +6,48 @@ import { h, notice } from './dom';
 import { lookup, storeToken, whoami } from './session';
 
 export function showLogin(problem?: string): void {
-  const input = h('input', { type: 'password', id: 'token', name: 'token', autocomplete: 'off', required: true, placeholder: 'agora_…', 'aria-describedby': 'token-help' });
+  const input = h('input', {
+    type: 'password',
+    id: 'token',
+    name: 'token',
+    autocomplete: 'off',
+    required: true,
+    placeholder: 'agora_…',
+    'aria-describedby': 'token-help',
+  });
   const error = problem ? notice(problem, 'error') : h('p', { hidden: true });
-  const form = h('form', { class: 'card login', 'aria-label': 'Log in' },
+  const form = h(
+    'form',
+    { class: 'card login', 'aria-label': 'Log in' },
     h('h1', {}, 'Agora'),
-    h('label', { for: 'token' }, 'Token'), input,
-    h('p', { id: 'token-help', class: 'muted' }, 'Paste an API token: the admin token agora up wrote (', h('code', {}, '<data dir>/master/admin.token'),
-      '), or one from ', h('code', {}, 'agora token create --role viewer --name me'), '. It is kept for this tab only.'),
+    h('label', { for: 'token' }, 'Token'),
+    input,
+    h(
+      'p',
+      { id: 'token-help', class: 'muted' },
+      'Paste an API token: the admin token agora up wrote (',
+      h('code', {}, '<data dir>/master/admin.token'),
+      '), or one from ',
+      h('code', {}, 'agora token create --role viewer --name me'),
+      '. It is kept for this tab only.',
+    ),
     error,
-    h('button', { type: 'submit' }, 'Log in'));
+    h('button', { type: 'submit' }, 'Log in'),
+  );
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const secret = input.value.trim();
-    lookup(secret).then((self) => {
-      if (!self || self.anonymous) { show(error, 'That token is unknown or was revoked.'); return; }
-      storeToken(secret);
-      location.reload();
-    }, (err: unknown) => show(error, `cannot reach the master: ${(err as Error).message}`));
+    lookup(secret).then(
+      (self) => {
+        if (!self || self.anonymous) {
+          show(error, 'That token is unknown or was revoked.');
+          return;
+        }
+        storeToken(secret);
+        location.reload();
+      },
+      (err: unknown) => show(error, `cannot reach the master: ${(err as Error).message}`),
+    );
   });
   document.body.append(h('main', { id: 'main' }, form));
   input.focus();
@@ -40,10 +65,16 @@ export function identity(signOut: () => void): HTMLElement {
   const self = whoami();
   if (!self) return h('span', {});
   const label = self.anonymous ? `anonymous (${self.role ?? 'no role'})` : `${self.name} (${self.role})`;
-  return h('details', { class: 'identity' },
+  return h(
+    'details',
+    { class: 'identity' },
     h('summary', { 'aria-label': `signed in as ${label}` }, label),
-    h('div', { class: 'identity-body' },
+    h(
+      'div',
+      { class: 'identity-body' },
       h('p', {}, 'This token may:'),
       h('ul', { class: 'permissions' }, ...self.permissions.map((p) => h('li', {}, h('code', {}, p)))),
-      h('button', { type: 'button', onclick: signOut }, self.anonymous ? 'Log in' : 'Log out')));
+      h('button', { type: 'button', onclick: signOut }, self.anonymous ? 'Log in' : 'Log out'),
+    ),
+  );
 }

@@ -18,7 +18,13 @@ import { taskView } from './views/task';
 import { tasksView } from './views/tasks';
 import type { View } from './views/view';
 
-const NAV: [string, string][] = [['#/', 'Overview'], ['#/agents', 'Agents'], ['#/frameworks', 'Frameworks'], ['#/tasks', 'Tasks'], ['#/apps', 'Apps & jobs']];
+const NAV: [string, string][] = [
+  ['#/', 'Overview'],
+  ['#/agents', 'Agents'],
+  ['#/frameworks', 'Frameworks'],
+  ['#/tasks', 'Tasks'],
+  ['#/apps', 'Apps & jobs'],
+];
 const REFRESH_MIN_MS = 1000;
 
 function route(hash: string): View {
@@ -26,13 +32,20 @@ function route(hash: string): View {
   const params = new URLSearchParams(query);
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
   switch (parts[0]) {
-    case undefined: return overviewView();
-    case 'agents': return parts[1] ? agentView(parts[1]) : agentsView();
-    case 'frameworks': return frameworksView();
-    case 'tasks': return parts[1] ? taskView(parts[1], params.get('framework') ?? '') : tasksView(params);
-    case 'apps': return parts[1] ? appView(`/${parts.slice(1).join('/')}`) : appsView();
-    case 'jobs': return parts[1] ? jobView(parts[1]) : appsView();
-    default: return { el: notice(`no page ${path}`, 'error'), title: 'Not found', refresh: async () => undefined };
+    case undefined:
+      return overviewView();
+    case 'agents':
+      return parts[1] ? agentView(parts[1]) : agentsView();
+    case 'frameworks':
+      return frameworksView();
+    case 'tasks':
+      return parts[1] ? taskView(parts[1], params.get('framework') ?? '') : tasksView(params);
+    case 'apps':
+      return parts[1] ? appView(`/${parts.slice(1).join('/')}`) : appsView();
+    case 'jobs':
+      return parts[1] ? jobView(parts[1]) : appsView();
+    default:
+      return { el: notice(`no page ${path}`, 'error'), title: 'Not found', refresh: async () => undefined };
   }
 }
 
@@ -48,7 +61,8 @@ async function show(): Promise<void> {
   view = route(location.hash || '#/');
   document.title = `${view.title} · Agora`;
   const top = `#/${(location.hash.split('/')[1] ?? '').split('?')[0]}`;
-  for (const a of navLinks) a.setAttribute('aria-current', a.getAttribute('href') === (top === '#/jobs' ? '#/apps' : top) ? 'page' : 'false');
+  for (const a of navLinks)
+    a.setAttribute('aria-current', a.getAttribute('href') === (top === '#/jobs' ? '#/apps' : top) ? 'page' : 'false');
   replace(main, view.el);
   await refresh();
 }
@@ -65,14 +79,21 @@ async function refresh(): Promise<void> {
     const old = main.querySelector(':scope > .notice.error.load');
     const n = notice(`could not load: ${(e as Error).message}`, 'error');
     n.classList.add('load');
-    if (old) old.replaceWith(n); else main.prepend(n);
+    if (old) old.replaceWith(n);
+    else main.prepend(n);
   }
 }
 
 /** Coalesces bursts of events into at most one refresh a second. */
 function refreshSoon(): void {
   if (pending !== undefined) return;
-  pending = window.setTimeout(() => { pending = undefined; background(refresh(), 'refresh'); }, Math.max(0, REFRESH_MIN_MS - (Date.now() - lastRefresh)));
+  pending = window.setTimeout(
+    () => {
+      pending = undefined;
+      background(refresh(), 'refresh');
+    },
+    Math.max(0, REFRESH_MIN_MS - (Date.now() - lastRefresh)),
+  );
 }
 
 const RECONNECT_MS = 2000;
@@ -87,7 +108,11 @@ function connectEvents(): void {
   let lastId: string | undefined;
   const onBlock = (block: string) => {
     const type = /^event: (.*)$/m.exec(block)?.[1];
-    const data = block.split('\n').filter((l) => l.startsWith('data: ')).map((l) => l.slice(6)).join('\n');
+    const data = block
+      .split('\n')
+      .filter((l) => l.startsWith('data: '))
+      .map((l) => l.slice(6))
+      .join('\n');
     lastId = /^id: (.*)$/m.exec(block)?.[1] ?? lastId;
     if (!type || !data) return;
     if (type === 'hello') {
@@ -103,8 +128,13 @@ function connectEvents(): void {
     if (wants) refreshSoon();
   };
   const follow = async () => {
-    const res = await fetch('/api/v1/events', { headers: { accept: 'text/event-stream', ...authHeader(), ...(lastId ? { 'last-event-id': lastId } : {}) } });
-    if (res.status === 401) { signOut(); return false; }
+    const res = await fetch('/api/v1/events', {
+      headers: { accept: 'text/event-stream', ...authHeader(), ...(lastId ? { 'last-event-id': lastId } : {}) },
+    });
+    if (res.status === 401) {
+      signOut();
+      return false;
+    }
     if (!res.ok || !res.body) throw new Error(`event stream: ${res.status}`);
     const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
     let buf = '';
@@ -113,16 +143,28 @@ function connectEvents(): void {
       if (done) break;
       buf += value;
       let i: number;
-      while ((i = buf.indexOf('\n\n')) >= 0) { onBlock(buf.slice(0, i)); buf = buf.slice(i + 2); }
+      while ((i = buf.indexOf('\n\n')) >= 0) {
+        onBlock(buf.slice(0, i));
+        buf = buf.slice(i + 2);
+      }
     }
     return true;
   };
   const loop = () => {
-    follow().then((again) => { if (again) { wasDown = true; setReachable(false); window.setTimeout(loop, RECONNECT_MS); } }, () => {
-      wasDown = true;
-      setReachable(false);
-      window.setTimeout(loop, RECONNECT_MS);
-    });
+    follow().then(
+      (again) => {
+        if (again) {
+          wasDown = true;
+          setReachable(false);
+          window.setTimeout(loop, RECONNECT_MS);
+        }
+      },
+      () => {
+        wasDown = true;
+        setReachable(false);
+        window.setTimeout(loop, RECONNECT_MS);
+      },
+    );
   };
   loop();
 }
@@ -136,7 +178,13 @@ onReachability((ok) => {
 document.addEventListener('keydown', (e) => {
   const target = e.target as HTMLElement;
   if (target.matches('input, select, textarea') || e.ctrlKey || e.metaKey || e.altKey) return;
-  if (e.key === '/') { const search = document.getElementById('filter-name'); if (search) { e.preventDefault(); search.focus(); } }
+  if (e.key === '/') {
+    const search = document.getElementById('filter-name');
+    if (search) {
+      e.preventDefault();
+      search.focus();
+    }
+  }
   const n = Number(e.key);
   if (n >= 1 && n <= NAV.length) location.hash = NAV[n - 1][0];
 });
@@ -150,10 +198,30 @@ function signOut(): void {
 function startConsole(): void {
   const toast = h('p', { id: 'toast', role: 'status', hidden: true });
   document.body.append(
-    h('a', { class: 'skip', href: '#main', onclick: (e: Event) => { e.preventDefault(); main.focus(); } }, 'Skip to content'),
-    h('header', {}, h('a', { class: 'brand', href: '#/' }, 'Agora'), h('nav', { 'aria-label': 'Sections' }, ...navLinks),
-      h('span', { class: 'hint', title: 'keys 1–5 switch sections, / searches tasks' }, 'keys: 1–5, /'), identity(signOut)),
-    banner, toast, main);
+    h(
+      'a',
+      {
+        class: 'skip',
+        href: '#main',
+        onclick: (e: Event) => {
+          e.preventDefault();
+          main.focus();
+        },
+      },
+      'Skip to content',
+    ),
+    h(
+      'header',
+      {},
+      h('a', { class: 'brand', href: '#/' }, 'Agora'),
+      h('nav', { 'aria-label': 'Sections' }, ...navLinks),
+      h('span', { class: 'hint', title: 'keys 1–5 switch sections, / searches tasks' }, 'keys: 1–5, /'),
+      identity(signOut),
+    ),
+    banner,
+    toast,
+    main,
+  );
   whenUnauthorized(signOut);
   window.addEventListener('hashchange', () => background(show(), 'showing the view'));
   window.addEventListener('agora:changed', () => background(refresh(), 'refresh'));
@@ -166,8 +234,14 @@ async function boot(): Promise<void> {
   const token = storedToken();
   const self = await lookup(token);
   if (token && !self) forget();
-  if (self && self.permissions.includes('cluster:read')) { setSelf(self); startConsole(); return; }
+  if (self && self.permissions.includes('cluster:read')) {
+    setSelf(self);
+    startConsole();
+    return;
+  }
   showLogin(token && !self ? 'That token is unknown or was revoked.' : undefined);
 }
 
-boot().catch((e: unknown) => { document.body.append(notice(`cannot start: ${(e as Error).message}`, 'error')); });
+boot().catch((e: unknown) => {
+  document.body.append(notice(`cannot start: ${(e as Error).message}`, 'error'));
+});

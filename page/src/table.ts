@@ -14,7 +14,10 @@ export interface Column<R> {
   sortable?: boolean;
 }
 
-export interface SortState { key: string; order: 'asc' | 'desc' }
+export interface SortState {
+  key: string;
+  order: 'asc' | 'desc';
+}
 
 export class DataTable<R> {
   readonly el: HTMLElement;
@@ -22,8 +25,16 @@ export class DataTable<R> {
   private readonly thead: HTMLTableSectionElement;
   private rows: R[] = [];
 
-  constructor(private readonly columns: Column<R>[], private sort: SortState | undefined,
-    private readonly opts: { label: string; empty?: string; onSort?: (s: SortState) => void; rowKey?: (r: R) => string } = { label: 'table' }) {
+  constructor(
+    private readonly columns: Column<R>[],
+    private sort: SortState | undefined,
+    private readonly opts: {
+      label: string;
+      empty?: string;
+      onSort?: (s: SortState) => void;
+      rowKey?: (r: R) => string;
+    } = { label: 'table' },
+  ) {
     this.thead = h('thead');
     this.tbody = h('tbody');
     this.el = h('div', { class: 'table-wrap' }, h('table', { 'aria-label': opts.label }, this.thead, this.tbody));
@@ -40,10 +51,25 @@ export class DataTable<R> {
     for (const c of this.columns) {
       const active = this.sort?.key === c.key;
       const ariaSort = active ? (this.sort!.order === 'asc' ? 'ascending' : 'descending') : 'none';
-      const th = h('th', { scope: 'col', 'aria-sort': c.sortable === false ? undefined : ariaSort, class: c.numeric ? 'num' : undefined });
+      const th = h('th', {
+        scope: 'col',
+        'aria-sort': c.sortable === false ? undefined : ariaSort,
+        class: c.numeric ? 'num' : undefined,
+      });
       if (c.sortable === false) th.append(c.title);
-      else th.append(h('button', { type: 'button', class: 'sort', 'data-key': c.key, onclick: () => this.toggle(c.key) },
-        c.title, h('span', { class: 'arrow', 'aria-hidden': 'true' }, active ? (this.sort!.order === 'asc' ? '▲' : '▼') : '↕')));
+      else
+        th.append(
+          h(
+            'button',
+            { type: 'button', class: 'sort', 'data-key': c.key, onclick: () => this.toggle(c.key) },
+            c.title,
+            h(
+              'span',
+              { class: 'arrow', 'aria-hidden': 'true' },
+              active ? (this.sort!.order === 'asc' ? '▲' : '▼') : '↕',
+            ),
+          ),
+        );
       tr.append(th);
     }
     replace(this.thead, tr);
@@ -73,7 +99,10 @@ export class DataTable<R> {
       for (const c of this.columns) tr.append(h('td', { class: c.numeric ? 'num' : undefined }, c.cell(r)));
       frag.append(tr);
     }
-    if (this.rows.length === 0) frag.append(h('tr', {}, h('td', { colspan: this.columns.length, class: 'empty' }, this.opts.empty ?? 'nothing here')));
+    if (this.rows.length === 0)
+      frag.append(
+        h('tr', {}, h('td', { colspan: this.columns.length, class: 'empty' }, this.opts.empty ?? 'nothing here')),
+      );
     replace(this.tbody, frag);
   }
 }

@@ -11,12 +11,33 @@ function setup(answer: () => Promise<unknown>) {
   const losses: [MasterLoss, number][] = [];
   let paused = false;
   const watch = new MasterWatch({
-    clock, log: createLogger('test', { level: 'silent' }), paused: () => paused,
-    beat: () => { beats.push(clock.now()); return answer(); },
-    lost: async (why) => { losses.push([why, clock.now()]); },
+    clock,
+    log: createLogger('test', { level: 'silent' }),
+    paused: () => paused,
+    beat: () => {
+      beats.push(clock.now());
+      return answer();
+    },
+    lost: async (why) => {
+      losses.push([why, clock.now()]);
+    },
   });
-  const step = async (ms: number): Promise<void> => { for (let t = 0; t < ms; t += 500) { clock.advance(500); await flush(); } };
-  return { clock, watch, beats, losses, step, pause: (p: boolean) => { paused = p; } };
+  const step = async (ms: number): Promise<void> => {
+    for (let t = 0; t < ms; t += 500) {
+      clock.advance(500);
+      await flush();
+    }
+  };
+  return {
+    clock,
+    watch,
+    beats,
+    losses,
+    step,
+    pause: (p: boolean) => {
+      paused = p;
+    },
+  };
 }
 
 describe('the driver watch on the master', () => {

@@ -35,7 +35,9 @@ export class MasterWatch {
   private timer?: TimerHandle;
   private running = false;
 
-  constructor(private readonly o: MasterWatchOptions) { this.lastHeard = o.clock.now(); }
+  constructor(private readonly o: MasterWatchOptions) {
+    this.lastHeard = o.clock.now();
+  }
 
   /** (Re)starts checking every `intervalMs`, counting silence from now. */
   start(intervalMs: number): void {
@@ -53,7 +55,9 @@ export class MasterWatch {
   }
 
   /** Something came from the master. */
-  heard(): void { this.lastHeard = this.o.clock.now(); }
+  heard(): void {
+    this.lastHeard = this.o.clock.now();
+  }
 
   /** One check now (also after a NATS reconnect); never rejects: a failure is handled by asking for re-subscription. */
   async check(): Promise<void> {

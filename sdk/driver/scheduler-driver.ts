@@ -33,8 +33,15 @@ import { request } from '../rpc';
 import type { AgentId, OfferId, TaskId, TaskInfoInput, TaskStatus } from '../protocol/common';
 import { TaskStatusSchema } from '../protocol/common';
 import {
-  FrameworkInfoSchema, SchedulerEventSchema, type FrameworkInfo, type FrameworkInfoInput, type Offer, type OperationInput,
-  type SchedulerCallInput, type SchedulerEvent, type TaskUsageReply,
+  FrameworkInfoSchema,
+  SchedulerEventSchema,
+  type FrameworkInfo,
+  type FrameworkInfoInput,
+  type Offer,
+  type OperationInput,
+  type SchedulerCallInput,
+  type SchedulerEvent,
+  type TaskUsageReply,
 } from '../protocol/scheduler';
 import { frameworkConsumerName, streams, subjects } from '../protocol/subjects';
 import { consumeUpdates, keepWorking } from '../update-consumer';
@@ -43,7 +50,10 @@ import { MasterWatch, type MasterLoss } from './master-watch';
 type Maybe<T> = T | Promise<T>;
 
 export interface Scheduler {
-  registered?(driver: SchedulerDriver, info: { frameworkId: string; masterId: string; reregistered: boolean }): Maybe<void>;
+  registered?(
+    driver: SchedulerDriver,
+    info: { frameworkId: string; masterId: string; reregistered: boolean },
+  ): Maybe<void>;
   resourceOffers?(driver: SchedulerDriver, offers: Offer[]): Maybe<void>;
   offerRescinded?(driver: SchedulerDriver, offerId: OfferId): Maybe<void>;
   statusUpdate?(driver: SchedulerDriver, status: TaskStatus): Maybe<void>;
@@ -85,33 +95,50 @@ export class SchedulerDriver {
   masterId?: string;
 
   constructor(private readonly opts: SchedulerDriverOptions) {
-    const id = opts.framework.id ?? `${opts.framework.name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80)}-${randomBytes(6).toString('hex')}`;
+    const id =
+      opts.framework.id ??
+      `${opts.framework.name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80)}-${randomBytes(6).toString('hex')}`;
     this.framework = FrameworkInfoSchema.parse({ ...opts.framework, id });
     this.log = opts.log ?? createLogger(`framework:${this.framework.name}`);
     this.clock = opts.clock ?? systemClock;
     this.watch = new MasterWatch({
-      clock: this.clock, log: this.log, beat: () => this.call({ type: 'HEARTBEAT' }), paused: () => this.stopped || this.resubscribing,
+      clock: this.clock,
+      log: this.log,
+      beat: () => this.call({ type: 'HEARTBEAT' }),
+      paused: () => this.stopped || this.resubscribing,
       lost: (why, err) => this.onMasterLost(why, err),
     });
   }
 
-  get frameworkId(): string { return this.framework.id; }
+  get frameworkId(): string {
+    return this.framework.id;
+  }
   get connection(): NatsConnection {
     if (!this.nc) throw new Error('driver not started');
     return this.nc;
   }
   /** The NATS connection, for a framework serving its own API. */
-  get natsConnection(): NatsConnection { return this.connection; }
+  get natsConnection(): NatsConnection {
+    return this.connection;
+  }
 
   /** Connects, subscribes (retrying until the master answers), and starts delivering events. */
   async start(): Promise<{ frameworkId: string }> {
     if (this.opts.nc) this.nc = this.opts.nc;
     else {
-      this.nc = await connectNats({ servers: this.opts.natsUrl ?? 'nats://127.0.0.1:4222', name: `framework:${this.framework.name}`, log: this.log, startTimeoutMs: this.opts.connectTimeoutMs, onReconnect: () => this.onReconnect() });
+      this.nc = await connectNats({
+        servers: this.opts.natsUrl ?? 'nats://127.0.0.1:4222',
+        name: `framework:${this.framework.name}`,
+        log: this.log,
+        startTimeoutMs: this.opts.connectTimeoutMs,
+        onReconnect: () => this.onReconnect(),
+      });
       this.ownsConnection = true;
     }
     this.eventsSub = this.nc.subscribe(subjects.schedulerEvents(this.frameworkId), {
-      callback: (err, msg) => { if (!err) this.enqueue(() => this.onEvent(msg.data)); },
+      callback: (err, msg) => {
+        if (!err) this.enqueue(() => this.onEvent(msg.data));
+      },
     });
     await this.subscribeUntilAnswered();
     return { frameworkId: this.frameworkId };
@@ -120,13 +147,15 @@ export class SchedulerDriver {
   /** Stops the driver. With `failover` (default) the master keeps the framework's tasks for failoverTimeoutMs; otherwise it tears the framework down. */
   async stop(opts: { failover?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
-    if (opts.failover === false && this.subscribed) await this.teardown().catch((e) => this.log.warn({ err: e.message }, 'teardown failed'));
+    if (opts.failover === false && this.subscribed)
+      await this.teardown().catch((e) => this.log.warn({ err: e.message }, 'teardown failed'));
     this.stopped = true;
     this.watch.stop();
     this.eventsSub?.unsubscribe();
     await this.updates?.close().catch((err: unknown) => this.log.debug({ err }, 'closing the update consumer failed'));
     await this.chain; // enqueue() already logs a callback's failure: the chain never rejects
-    if (this.ownsConnection) await this.nc?.drain().catch((err: unknown) => this.log.warn({ err }, 'draining the NATS connection failed'));
+    if (this.ownsConnection)
+      await this.nc?.drain().catch((err: unknown) => this.log.warn({ err }, 'draining the NATS connection failed'));
   }
 
   launch(offerIds: string[], tasks: TaskInfoInput[], filters?: { refuseSeconds: number }): Promise<void> {
@@ -151,22 +180,38 @@ export class SchedulerDriver {
   }
   /** Deletes persistent volumes of this framework on an agent; answers which were destroyed and which were not there. */
   async destroyVolumes(agentId: string, persistenceIds: string[]): Promise<{ destroyed: string[]; missing: string[] }> {
-    return this.call<{ destroyed: string[]; missing: string[] }>({ type: 'DESTROY_VOLUMES', agentId, persistenceIds } as SchedulerCallInput);
+    return this.call<{ destroyed: string[]; missing: string[] }>({
+      type: 'DESTROY_VOLUMES',
+      agentId,
+      persistenceIds,
+    } as SchedulerCallInput);
   }
-  async revive(roles?: string[]): Promise<void> { await this.call({ type: 'REVIVE', roles }); }
-  async suppress(roles?: string[]): Promise<void> { await this.call({ type: 'SUPPRESS', roles }); }
-  async teardown(): Promise<void> { await this.call({ type: 'TEARDOWN' }); this.subscribed = false; }
+  async revive(roles?: string[]): Promise<void> {
+    await this.call({ type: 'REVIVE', roles });
+  }
+  async suppress(roles?: string[]): Promise<void> {
+    await this.call({ type: 'SUPPRESS', roles });
+  }
+  async teardown(): Promise<void> {
+    await this.call({ type: 'TEARDOWN' });
+    this.subscribed = false;
+  }
 
   /** Acknowledges an update (only with `manualAcks`). */
   acknowledge(status: TaskStatus): void {
     if (!status.uuid) return;
     const m = this.pendingAcks.get(status.uuid);
-    if (m) { m.ack(); this.pendingAcks.delete(status.uuid); }
+    if (m) {
+      m.ack();
+      this.pendingAcks.delete(status.uuid);
+    }
   }
 
   /** Sends one call to the master; throws ApiError with the master's reason when refused. */
   async call<T extends object = object>(body: SchedulerCallInput): Promise<T> {
-    return request<T>(this.connection, subjects.schedulerCall(this.frameworkId), body, { timeoutMs: this.opts.callTimeoutMs ?? 5000 });
+    return request<T>(this.connection, subjects.schedulerCall(this.frameworkId), body, {
+      timeoutMs: this.opts.callTimeoutMs ?? 5000,
+    });
   }
 
   private enqueue(fn: () => Promise<void> | void): void {
@@ -175,7 +220,8 @@ export class SchedulerDriver {
 
   private async subscribeUntilAnswered(): Promise<void> {
     await retryWithBackoff({
-      clock: this.clock, stopped: () => this.stopped,
+      clock: this.clock,
+      stopped: () => this.stopped,
       attempt: () => this.call({ type: 'SUBSCRIBE', framework: this.framework }),
       onFailure: (e, retryInMs) => {
         if (e instanceof ApiError && e.code !== 'UNAVAILABLE') throw e;
@@ -194,13 +240,22 @@ export class SchedulerDriver {
     }
     const s = this.opts.scheduler;
     switch (ev.type) {
-      case 'SUBSCRIBED': return this.onSubscribed(ev);
-      case 'OFFERS': return s.resourceOffers?.(this, ev.offers);
-      case 'RESCIND': return s.offerRescinded?.(this, ev.offerId);
-      case 'UPDATE': return s.statusUpdate?.(this, ev.status);
-      case 'FAILURE': return s.agentLost?.(this, ev.agentId);
-      case 'ERROR': return s.error?.(this, ev.message);
-      case 'HEARTBEAT': this.watch.heard(); this.masterId = ev.masterId; return;
+      case 'SUBSCRIBED':
+        return this.onSubscribed(ev);
+      case 'OFFERS':
+        return s.resourceOffers?.(this, ev.offers);
+      case 'RESCIND':
+        return s.offerRescinded?.(this, ev.offerId);
+      case 'UPDATE':
+        return s.statusUpdate?.(this, ev.status);
+      case 'FAILURE':
+        return s.agentLost?.(this, ev.agentId);
+      case 'ERROR':
+        return s.error?.(this, ev.message);
+      case 'HEARTBEAT':
+        this.watch.heard();
+        this.masterId = ev.masterId;
+        return;
     }
   }
 
@@ -210,17 +265,32 @@ export class SchedulerDriver {
     this.watch.start(ev.heartbeatIntervalMs);
     await this.startUpdates();
     this.log.info({ frameworkId: ev.frameworkId, masterId: ev.masterId, reregistered: ev.reregistered }, 'subscribed');
-    await this.opts.scheduler.registered?.(this, { frameworkId: ev.frameworkId, masterId: ev.masterId, reregistered: ev.reregistered });
+    await this.opts.scheduler.registered?.(this, {
+      frameworkId: ev.frameworkId,
+      masterId: ev.masterId,
+      reregistered: ev.reregistered,
+    });
   }
 
   /** Pulls the framework's durable update stream; each update is acked after statusUpdate resolves. */
   private async startUpdates(): Promise<void> {
     if (this.updates) return;
-    const messages = await consumeUpdates(jetstream(this.connection), streams.frameworkUpdates.name, frameworkConsumerName(this.frameworkId), 64);
+    const messages = await consumeUpdates(
+      jetstream(this.connection),
+      streams.frameworkUpdates.name,
+      frameworkConsumerName(this.frameworkId),
+      64,
+    );
     this.updates = messages;
     (async () => {
       for await (const m of messages) await this.onUpdateMessage(m);
-    })().catch((err) => { if (!this.stopped) this.log.error({ err }, 'update stream ended'); }).finally(() => { this.updates = undefined; });
+    })()
+      .catch((err) => {
+        if (!this.stopped) this.log.error({ err }, 'update stream ended');
+      })
+      .finally(() => {
+        this.updates = undefined;
+      });
   }
 
   private async onUpdateMessage(m: JsMsg): Promise<void> {
@@ -233,16 +303,23 @@ export class SchedulerDriver {
       return;
     }
     // Delivered through the same ordered chain as events, so callbacks never interleave.
-    await new Promise<void>((resolve) => this.enqueue(async () => {
-      try {
-        await keepWorking(m, async () => this.opts.scheduler.statusUpdate?.(this, status));
-        if (this.opts.manualAcks && status.uuid) this.pendingAcks.set(status.uuid, m);
-        else m.ack();
-      } catch (e) {
-        this.log.warn({ err: (e as Error).message, taskId: status.taskId }, 'statusUpdate threw; update will be redelivered');
-        m.nak(1000);
-      } finally { resolve(); }
-    }));
+    await new Promise<void>((resolve) =>
+      this.enqueue(async () => {
+        try {
+          await keepWorking(m, async () => this.opts.scheduler.statusUpdate?.(this, status));
+          if (this.opts.manualAcks && status.uuid) this.pendingAcks.set(status.uuid, m);
+          else m.ack();
+        } catch (e) {
+          this.log.warn(
+            { err: (e as Error).message, taskId: status.taskId },
+            'statusUpdate threw; update will be redelivered',
+          );
+          m.nak(1000);
+        } finally {
+          resolve();
+        }
+      }),
+    );
   }
 
   /** The watch saw the master lose us (NOT_SUBSCRIBED) or go silent (then the scheduler hears `disconnected`). */
@@ -260,13 +337,17 @@ export class SchedulerDriver {
     this.resubscribing = true;
     this.log.info({ why }, 're-subscribing');
     try {
-      await this.updates?.close().catch((err: unknown) => this.log.debug({ err }, 'closing the update consumer failed'));
+      await this.updates
+        ?.close()
+        .catch((err: unknown) => this.log.debug({ err }, 'closing the update consumer failed'));
       this.updates = undefined;
       await this.subscribeUntilAnswered();
     } catch (e) {
       this.log.error({ err: (e as Error).message }, 're-subscribe refused');
       this.enqueue(() => this.opts.scheduler.error?.(this, (e as Error).message));
-    } finally { this.resubscribing = false; }
+    } finally {
+      this.resubscribing = false;
+    }
   }
 }
 

@@ -5,8 +5,16 @@
  */
 import { z } from 'zod';
 import {
-  AgentIdSchema, AttributeSchema, FrameworkIdSchema, ResourceListSchema, TaskIdSchema, TaskInfoSchema, TaskStateSchema,
-  PERSISTENCE_ID_RE, TaskStatusSchema, UsageSchema,
+  AgentIdSchema,
+  AttributeSchema,
+  FrameworkIdSchema,
+  ResourceListSchema,
+  TaskIdSchema,
+  TaskInfoSchema,
+  TaskStateSchema,
+  PERSISTENCE_ID_RE,
+  TaskStatusSchema,
+  UsageSchema,
 } from './common';
 import { FrameworkInfoSchema } from './scheduler';
 
@@ -36,7 +44,10 @@ export type AgentTask = z.infer<typeof AgentTaskSchema>;
 export const AgentCallSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('REGISTER'), agent: AgentInfoSchema, tasks: z.array(AgentTaskSchema).max(100_000) }),
   z.object({ type: z.literal('PING') }),
-  z.object({ type: z.literal('USAGE'), usage: z.array(z.object({ taskId: TaskIdSchema, frameworkId: FrameworkIdSchema, usage: UsageSchema })).max(100_000) }),
+  z.object({
+    type: z.literal('USAGE'),
+    usage: z.array(z.object({ taskId: TaskIdSchema, frameworkId: FrameworkIdSchema, usage: UsageSchema })).max(100_000),
+  }),
 ]);
 export type AgentCall = z.infer<typeof AgentCallSchema>;
 export type AgentCallInput = z.input<typeof AgentCallSchema>;
@@ -46,18 +57,24 @@ export type AgentCallInput = z.input<typeof AgentCallSchema>;
  * Never taken from the framework: an ACCEPT carries TaskInfos only (unknown keys are stripped), and the master
  * builds every LAUNCH itself. Absent: nothing granted (agent/task-confinement.ts).
  */
-export const LaunchGrantsSchema = z.object({
-  /** A Docker task may use `network: host`. */
-  hostNetwork: z.boolean().default(false),
-  /** A task may run as root (user `root` / uid 0). */
-  runAsRoot: z.boolean().default(false),
-}).strict();
+export const LaunchGrantsSchema = z
+  .object({
+    /** A Docker task may use `network: host`. */
+    hostNetwork: z.boolean().default(false),
+    /** A task may run as root (user `root` / uid 0). */
+    runAsRoot: z.boolean().default(false),
+  })
+  .strict();
 export type LaunchGrants = z.infer<typeof LaunchGrantsSchema>;
 export const NO_LAUNCH_GRANTS: LaunchGrants = Object.freeze({ hostNetwork: false, runAsRoot: false });
 
 export const AgentCommandSchema = z.discriminatedUnion('type', [
   z.object({
-    type: z.literal('LAUNCH'), frameworkId: FrameworkIdSchema, framework: FrameworkInfoSchema, role: z.string().max(128), task: TaskInfoSchema,
+    type: z.literal('LAUNCH'),
+    frameworkId: FrameworkIdSchema,
+    framework: FrameworkInfoSchema,
+    role: z.string().max(128),
+    task: TaskInfoSchema,
     grants: LaunchGrantsSchema.default({ hostNetwork: false, runAsRoot: false }),
     /**
      * Environment variables holding secret values (master/secrets/: resolved by the master from the task's
@@ -66,14 +83,36 @@ export const AgentCommandSchema = z.discriminatedUnion('type', [
      */
     secretEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/), z.string().max(64 * 1024)).optional(),
   }),
-  z.object({ type: z.literal('KILL'), frameworkId: FrameworkIdSchema, taskId: TaskIdSchema, gracePeriodMs: z.number().int().nonnegative().optional(), reason: z.string().max(64).optional() }),
+  z.object({
+    type: z.literal('KILL'),
+    frameworkId: FrameworkIdSchema,
+    taskId: TaskIdSchema,
+    gracePeriodMs: z.number().int().nonnegative().optional(),
+    reason: z.string().max(64).optional(),
+  }),
   z.object({ type: z.literal('SHUTDOWN_FRAMEWORK'), frameworkId: FrameworkIdSchema }),
   /** FILES_*: a sandbox is found by framework and task id (two frameworks may use one task id). */
   z.object({ type: z.literal('FILES_LIST'), frameworkId: FrameworkIdSchema, taskId: TaskIdSchema }),
-  z.object({ type: z.literal('FILES_READ'), frameworkId: FrameworkIdSchema, taskId: TaskIdSchema, path: z.string().min(1).max(1024), offset: z.number().int().min(-1).default(0), length: z.number().int().nonnegative().max(4 * 1024 * 1024).default(65536) }),
+  z.object({
+    type: z.literal('FILES_READ'),
+    frameworkId: FrameworkIdSchema,
+    taskId: TaskIdSchema,
+    path: z.string().min(1).max(1024),
+    offset: z.number().int().min(-1).default(0),
+    length: z
+      .number()
+      .int()
+      .nonnegative()
+      .max(4 * 1024 * 1024)
+      .default(65536),
+  }),
   z.object({ type: z.literal('STATE') }),
   /** Deletes the framework's persistent volumes named (refused with CONFLICT while a running task uses one). */
-  z.object({ type: z.literal('DESTROY_VOLUMES'), frameworkId: FrameworkIdSchema, persistenceIds: z.array(z.string().regex(PERSISTENCE_ID_RE)).min(1).max(1000) }),
+  z.object({
+    type: z.literal('DESTROY_VOLUMES'),
+    frameworkId: FrameworkIdSchema,
+    persistenceIds: z.array(z.string().regex(PERSISTENCE_ID_RE)).min(1).max(1000),
+  }),
 ]);
 export type AgentCommand = z.infer<typeof AgentCommandSchema>;
 export type AgentCommandInput = z.input<typeof AgentCommandSchema>;

@@ -7,28 +7,45 @@ import { z } from 'zod';
 
 /** Ids travel inside NATS subject tokens: no dots, spaces or wildcards. */
 export const ID_RE = /^[A-Za-z0-9_-][A-Za-z0-9_:-]{0,127}$/;
-const id = (what: string) => z.string().regex(ID_RE, `${what} must be 1–128 characters of A-Z a-z 0-9 _ - : (no dots or spaces)`);
+const id = (what: string) =>
+  z.string().regex(ID_RE, `${what} must be 1–128 characters of A-Z a-z 0-9 _ - : (no dots or spaces)`);
 
 export const FrameworkIdSchema = id('framework id').brand<'FrameworkId'>();
 export const AgentIdSchema = id('agent id').brand<'AgentId'>();
 /** Task ids may contain dots (`shop_cart.1a2b`): they never appear in a subject. */
-export const TaskIdSchema = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'task id must be 1–200 characters of A-Z a-z 0-9 _ . : -').brand<'TaskId'>();
+export const TaskIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'task id must be 1–200 characters of A-Z a-z 0-9 _ . : -')
+  .brand<'TaskId'>();
 export const OfferIdSchema = z.string().min(1).max(128).brand<'OfferId'>();
 export type FrameworkId = z.infer<typeof FrameworkIdSchema>;
 export type AgentId = z.infer<typeof AgentIdSchema>;
 export type TaskId = z.infer<typeof TaskIdSchema>;
 export type OfferId = z.infer<typeof OfferIdSchema>;
 
-export const RoleSchema = z.string().regex(/^(\*|[A-Za-z0-9_-][A-Za-z0-9_.-]*(\/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*)$/, 'role must be * or a path like eng/backend').max(128);
+export const RoleSchema = z
+  .string()
+  .regex(
+    /^(\*|[A-Za-z0-9_-][A-Za-z0-9_.-]*(\/[A-Za-z0-9_-][A-Za-z0-9_.-]*)*)$/,
+    'role must be * or a path like eng/backend',
+  )
+  .max(128);
 
 const nonNeg = z.number().finite().nonnegative();
-export const ResourceWireSchema = z.object({
-  name: z.string().min(1).max(64),
-  role: RoleSchema.optional(),
-  scalar: nonNeg.optional(),
-  ranges: z.array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()])).max(10_000).optional(),
-  set: z.array(z.string().max(256)).max(10_000).optional(),
-}).refine((r) => [r.scalar, r.ranges, r.set].filter((v) => v !== undefined).length === 1, { message: 'exactly one of scalar, ranges, set' });
+export const ResourceWireSchema = z
+  .object({
+    name: z.string().min(1).max(64),
+    role: RoleSchema.optional(),
+    scalar: nonNeg.optional(),
+    ranges: z
+      .array(z.tuple([z.number().int().nonnegative(), z.number().int().nonnegative()]))
+      .max(10_000)
+      .optional(),
+    set: z.array(z.string().max(256)).max(10_000).optional(),
+  })
+  .refine((r) => [r.scalar, r.ranges, r.set].filter((v) => v !== undefined).length === 1, {
+    message: 'exactly one of scalar, ranges, set',
+  });
 export type ResourceWire = z.infer<typeof ResourceWireSchema>;
 export const ResourceListSchema = z.array(ResourceWireSchema).max(1000);
 
@@ -37,35 +54,60 @@ export const AttributeSchema = z.object({
   name: z.string().min(1).max(64),
   text: z.string().max(1024).optional(),
   scalar: z.number().finite().optional(),
-  ranges: z.array(z.tuple([z.number(), z.number()])).max(1000).optional(),
+  ranges: z
+    .array(z.tuple([z.number(), z.number()]))
+    .max(1000)
+    .optional(),
 });
 export type Attribute = z.infer<typeof AttributeSchema>;
 
 export const TaskStateSchema = z.enum([
-  'TASK_STAGING', 'TASK_STARTING', 'TASK_RUNNING', 'TASK_KILLING', 'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED',
-  'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_UNREACHABLE', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR', 'TASK_UNKNOWN',
+  'TASK_STAGING',
+  'TASK_STARTING',
+  'TASK_RUNNING',
+  'TASK_KILLING',
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_LOST',
+  'TASK_DROPPED',
+  'TASK_UNREACHABLE',
+  'TASK_GONE',
+  'TASK_GONE_BY_OPERATOR',
+  'TASK_UNKNOWN',
 ]);
 export type TaskState = z.infer<typeof TaskStateSchema>;
 export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set<TaskState>([
-  'TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR',
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_LOST',
+  'TASK_DROPPED',
+  'TASK_GONE',
+  'TASK_GONE_BY_OPERATOR',
 ]);
 export const isTerminal = (s: TaskState): boolean => TERMINAL_STATES.has(s);
 
-export const HealthCheckSchema = z.object({
-  type: z.enum(['COMMAND', 'HTTP', 'TCP']),
-  command: z.string().max(4096).optional(),
-  /** HTTP/TCP: the index into the task's ports resource (default 0), or a fixed port. */
-  portIndex: z.number().int().nonnegative().optional(),
-  port: z.number().int().min(1).max(65535).optional(),
-  path: z.string().max(1024).optional(),
-  gracePeriodSeconds: nonNeg.default(15),
-  intervalSeconds: z.number().positive().default(10),
-  timeoutSeconds: z.number().positive().default(5),
-  consecutiveFailures: z.number().int().positive().default(3),
-  delaySeconds: nonNeg.default(0),
-}).superRefine((h, ctx) => {
-  if (h.type === 'COMMAND' && !h.command) ctx.addIssue({ code: 'custom', path: ['command'], message: 'required for a COMMAND check' });
-});
+export const HealthCheckSchema = z
+  .object({
+    type: z.enum(['COMMAND', 'HTTP', 'TCP']),
+    command: z.string().max(4096).optional(),
+    /** HTTP/TCP: the index into the task's ports resource (default 0), or a fixed port. */
+    portIndex: z.number().int().nonnegative().optional(),
+    port: z.number().int().min(1).max(65535).optional(),
+    path: z.string().max(1024).optional(),
+    gracePeriodSeconds: nonNeg.default(15),
+    intervalSeconds: z.number().positive().default(10),
+    timeoutSeconds: z.number().positive().default(5),
+    consecutiveFailures: z.number().int().positive().default(3),
+    delaySeconds: nonNeg.default(0),
+  })
+  .superRefine((h, ctx) => {
+    if (h.type === 'COMMAND' && !h.command)
+      ctx.addIssue({ code: 'custom', path: ['command'], message: 'required for a COMMAND check' });
+  });
 export type HealthCheck = z.infer<typeof HealthCheckSchema>;
 
 export const PortMappingSchema = z.object({
@@ -88,14 +130,23 @@ export const ContainerInfoSchema = z.discriminatedUnion('type', [
 ]);
 export type ContainerInfo = z.infer<typeof ContainerInfoSchema>;
 
-export const CommandInfoSchema = z.object({
-  /** With shell (the default), `value` runs under `/bin/sh -c`; otherwise `value` is the executable and `arguments` its argv[1..]. */
-  shell: z.boolean().default(true),
-  value: z.string().max(65_536).optional(),
-  arguments: z.array(z.string().max(65_536)).max(1000).optional(),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'), z.string().max(65_536)).default({}),
-  user: z.string().max(64).optional(),
-}).refine((c) => c.value !== undefined || (c.arguments?.length ?? 0) > 0, { message: 'command needs value or arguments' });
+export const CommandInfoSchema = z
+  .object({
+    /** With shell (the default), `value` runs under `/bin/sh -c`; otherwise `value` is the executable and `arguments` its argv[1..]. */
+    shell: z.boolean().default(true),
+    value: z.string().max(65_536).optional(),
+    arguments: z.array(z.string().max(65_536)).max(1000).optional(),
+    env: z
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'env names are letters, digits and _'),
+        z.string().max(65_536),
+      )
+      .default({}),
+    user: z.string().max(64).optional(),
+  })
+  .refine((c) => c.value !== undefined || (c.arguments?.length ?? 0) > 0, {
+    message: 'command needs value or arguments',
+  });
 export type CommandInfo = z.infer<typeof CommandInfoSchema>;
 
 export const LabelsSchema = z.record(z.string().max(256), z.string().max(4096));
@@ -115,11 +166,17 @@ export type LogRotation = z.infer<typeof LogRotationSchema>;
  * (`--host-volume-acl`) are allowed; never any by default.
  */
 export const VolumeSchema = z.object({
-  containerPath: z.string().min(1).max(256)
+  containerPath: z
+    .string()
+    .min(1)
+    .max(256)
     .refine((p) => !p.startsWith('/'), 'must be relative to the sandbox (no leading /)')
     .refine((p) => !p.split('/').includes('..'), "must stay inside the sandbox (no '..')")
     .refine((p) => p.split('/').some((s) => s !== '' && s !== '.'), 'must name a directory below the sandbox'),
-  hostPath: z.string().min(2).max(4096)
+  hostPath: z
+    .string()
+    .min(2)
+    .max(4096)
     .refine((p) => p.startsWith('/'), 'must be absolute')
     .refine((p) => !p.split('/').includes('..'), "must not contain '..'"),
   mode: z.enum(['ro', 'rw']).default('ro'),
@@ -136,7 +193,9 @@ export type Volume = z.infer<typeof VolumeSchema>;
 export const PERSISTENCE_ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const PersistentVolumeSchema = z.object({
   containerPath: VolumeSchema.shape.containerPath,
-  persistenceId: z.string().regex(PERSISTENCE_ID_RE, 'a persistence id is 1–128 letters, digits, ., _ or - (starting with a letter or digit)'),
+  persistenceId: z
+    .string()
+    .regex(PERSISTENCE_ID_RE, 'a persistence id is 1–128 letters, digits, ., _ or - (starting with a letter or digit)'),
   sizeMb: z.number().positive().max(1e9),
 });
 export type PersistentVolume = z.infer<typeof PersistentVolumeSchema>;
@@ -161,17 +220,40 @@ export type TaskInfo = z.infer<typeof TaskInfoSchema>;
 export type TaskInfoInput = z.input<typeof TaskInfoSchema>;
 
 export const TaskReasonSchema = z.enum([
-  'EXITED', 'SIGNALED', 'OOM', 'KILLED', 'LAUNCH_FAILED', 'AGENT_RESTART', 'INVALID_TASK', 'INVALID_OFFERS', 'RESOURCES_UNAVAILABLE',
-  'AGENT_UNREACHABLE', 'AGENT_REMOVED', 'AGENT_UNKNOWN', 'FRAMEWORK_REMOVED', 'RECONCILIATION', 'HEALTH_CHECK_FAILED',
-  'KILLED_BY_OPERATOR', 'TASK_UNKNOWN', 'AGENT_DRAINED', 'TIMEOUT', 'DISK_LIMIT',
+  'EXITED',
+  'SIGNALED',
+  'OOM',
+  'KILLED',
+  'LAUNCH_FAILED',
+  'AGENT_RESTART',
+  'INVALID_TASK',
+  'INVALID_OFFERS',
+  'RESOURCES_UNAVAILABLE',
+  'AGENT_UNREACHABLE',
+  'AGENT_REMOVED',
+  'AGENT_UNKNOWN',
+  'FRAMEWORK_REMOVED',
+  'RECONCILIATION',
+  'HEALTH_CHECK_FAILED',
+  'KILLED_BY_OPERATOR',
+  'TASK_UNKNOWN',
+  'AGENT_DRAINED',
+  'TIMEOUT',
+  'DISK_LIMIT',
 ]);
 export type TaskReason = z.infer<typeof TaskReasonSchema>;
 
 export const UsageSchema = z.object({
-  cpuUserSeconds: nonNeg, cpuSystemSeconds: nonNeg, memBytes: nonNeg, memPeakBytes: nonNeg,
-  memLimitBytes: nonNeg.optional(), cpusLimit: nonNeg.optional(), timestamp: z.number(),
+  cpuUserSeconds: nonNeg,
+  cpuSystemSeconds: nonNeg,
+  memBytes: nonNeg,
+  memPeakBytes: nonNeg,
+  memLimitBytes: nonNeg.optional(),
+  cpusLimit: nonNeg.optional(),
+  timestamp: z.number(),
   /** The sandbox's size on disk at the last disk check (MiB), and the task's `disk` limit. */
-  diskUsedMb: nonNeg.optional(), diskLimitMb: nonNeg.optional(),
+  diskUsedMb: nonNeg.optional(),
+  diskLimitMb: nonNeg.optional(),
 });
 export type Usage = z.infer<typeof UsageSchema>;
 
@@ -198,11 +280,23 @@ export type TaskStatus = z.infer<typeof TaskStatusSchema>;
 
 /** The reply every request/reply call gets: `{ ok: true, ... }` or `{ ok: false, error }`. */
 export const ErrorBodySchema = z.object({
-  code: z.enum(['INVALID', 'NOT_FOUND', 'NOT_SUBSCRIBED', 'CONFLICT', 'FORBIDDEN', 'UNAVAILABLE', 'INTERNAL', 'TOO_LARGE']),
+  code: z.enum([
+    'INVALID',
+    'NOT_FOUND',
+    'NOT_SUBSCRIBED',
+    'CONFLICT',
+    'FORBIDDEN',
+    'UNAVAILABLE',
+    'INTERNAL',
+    'TOO_LARGE',
+  ]),
   message: z.string(),
   field: z.string().optional(),
   /** Every problem by field path (at most 20), when the request failed validation. */
-  issues: z.array(z.object({ field: z.string(), message: z.string() })).max(100).optional(),
+  issues: z
+    .array(z.object({ field: z.string(), message: z.string() }))
+    .max(100)
+    .optional(),
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 export type Reply<T extends object = object> = ({ ok: true } & T) | { ok: false; error: ErrorBody };

@@ -16,46 +16,114 @@ export type RoleUpdate = z.infer<typeof RoleUpdateSchema>;
 export const RoleNameSchema = RoleSchema;
 
 export interface AgentView {
-  id: string; hostname: string; state: 'ACTIVE' | 'UNREACHABLE' | 'DRAINING' | 'DRAINED';
+  id: string;
+  hostname: string;
+  state: 'ACTIVE' | 'UNREACHABLE' | 'DRAINING' | 'DRAINED';
   attributes: Attribute[];
-  containerizers: string[]; resources: { total: string; used: string; offered: string; available: string };
-  totalScalars: Record<string, number>; usedScalars: Record<string, number>;
-  taskCount: number; registeredAt: number; lastHeartbeatAt: number; httpUrl?: string;
+  containerizers: string[];
+  resources: { total: string; used: string; offered: string; available: string };
+  totalScalars: Record<string, number>;
+  usedScalars: Record<string, number>;
+  taskCount: number;
+  registeredAt: number;
+  lastHeartbeatAt: number;
+  httpUrl?: string;
 }
 export interface FrameworkView {
-  id: string; name: string; roles: string[]; principal?: string; connected: boolean; active: boolean;
-  failoverTimeoutMs: number; disconnectedAt?: number; failoverDeadline?: number; registeredAt: number;
-  allocated: string; allocatedScalars: Record<string, number>; offered: string; taskCount: number; apiSubject?: string; webuiUrl?: string;
+  id: string;
+  name: string;
+  roles: string[];
+  principal?: string;
+  connected: boolean;
+  active: boolean;
+  failoverTimeoutMs: number;
+  disconnectedAt?: number;
+  failoverDeadline?: number;
+  registeredAt: number;
+  allocated: string;
+  allocatedScalars: Record<string, number>;
+  offered: string;
+  taskCount: number;
+  apiSubject?: string;
+  webuiUrl?: string;
 }
 export interface TaskView {
-  id: string; name: string; frameworkId: string; agentId: string; hostname?: string; state: string; role: string;
-  resources: string; reason?: string; message?: string; exitCode?: number; healthy?: boolean;
-  createdAt: number; updatedAt: number; ports?: number[];
-  statuses: { state: string; timestamp: number; reason?: string; message?: string; healthy?: boolean; exitCode?: number }[];
-  usage?: Usage; container: string; command?: string;
+  id: string;
+  name: string;
+  frameworkId: string;
+  agentId: string;
+  hostname?: string;
+  state: string;
+  role: string;
+  resources: string;
+  reason?: string;
+  message?: string;
+  exitCode?: number;
+  healthy?: boolean;
+  createdAt: number;
+  updatedAt: number;
+  ports?: number[];
+  statuses: {
+    state: string;
+    timestamp: number;
+    reason?: string;
+    message?: string;
+    healthy?: boolean;
+    exitCode?: number;
+  }[];
+  usage?: Usage;
+  container: string;
+  command?: string;
 }
 /** `GET /api/v1/agents/:id`: the agent and its live tasks. */
-export interface AgentDetailView extends AgentView { tasks: TaskView[] }
+export interface AgentDetailView extends AgentView {
+  tasks: TaskView[];
+}
 /** `GET /api/v1/roles`: one role's weight, quota and what it holds. */
 export interface RoleView {
-  role: string; weight: number; guarantee: string | null; limit: string | null; allocated: string;
-  allocatedScalars: Record<string, number>; share: number; frameworks: string[];
+  role: string;
+  weight: number;
+  guarantee: string | null;
+  limit: string | null;
+  allocated: string;
+  allocatedScalars: Record<string, number>;
+  share: number;
+  frameworks: string[];
 }
 /** `GET /api/v1/summary`: what the overview needs without shipping every task. */
 export interface SummaryView {
-  masterId: string; startedAt: number; now: number;
-  agents: Record<string, number>; tasks: Record<string, number>; frameworks: { total: number; connected: number };
+  masterId: string;
+  startedAt: number;
+  now: number;
+  agents: Record<string, number>;
+  tasks: Record<string, number>;
+  frameworks: { total: number; connected: number };
   resources: { used: Record<string, number>; total: Record<string, number> };
   outstandingOffers: number;
-  allocation: { intervalMs: number; cycles: number; lastMs: number | null; meanMs: number | null; p99Ms: number | null };
+  allocation: {
+    intervalMs: number;
+    cycles: number;
+    lastMs: number | null;
+    meanMs: number | null;
+    p99Ms: number | null;
+  };
   counters?: Record<string, number>;
 }
 /** One point of `GET /api/v1/utilization` (`[used, total]` pairs). */
 export interface UtilizationSample {
-  t: number; cpus: [used: number, total: number]; mem: [used: number, total: number]; disk: [used: number, total: number]; running: number;
+  t: number;
+  cpus: [used: number, total: number];
+  mem: [used: number, total: number];
+  disk: [used: number, total: number];
+  running: number;
 }
 /** One event of `GET /api/v1/events` (server-sent events; the SSE event name is `type`). */
-export interface ClusterEventView { type: string; seq: number; timestamp: number; [k: string]: unknown }
+export interface ClusterEventView {
+  type: string;
+  seq: number;
+  timestamp: number;
+  [k: string]: unknown;
+}
 
 /**
  * The HTTP API's roles and what each may do (docs/security.md, "HTTP API and tokens"). Each role has the
@@ -84,12 +152,29 @@ export type HttpPermission = keyof typeof HTTP_PERMISSIONS;
 export function permissionsOf(role: HttpRole | undefined): HttpPermission[] {
   if (role === undefined) return [];
   const rank = HTTP_ROLES.indexOf(role);
-  return (Object.keys(HTTP_PERMISSIONS) as HttpPermission[]).filter((p) => HTTP_ROLES.indexOf(HTTP_PERMISSIONS[p]) <= rank);
+  return (Object.keys(HTTP_PERMISSIONS) as HttpPermission[]).filter(
+    (p) => HTTP_ROLES.indexOf(HTTP_PERMISSIONS[p]) <= rank,
+  );
 }
 
 /** A token as the API lists it: never its secret (that is shown once, by `POST /api/v1/tokens`). */
-export interface TokenView { accessor: string; name: string; role: HttpRole; createdAt: number }
+export interface TokenView {
+  accessor: string;
+  name: string;
+  role: HttpRole;
+  createdAt: number;
+}
 /** `GET /api/v1/auth/self`: who the request's token is and what it may do (anonymous when no token was sent). */
-export interface AuthSelfView { anonymous: boolean; accessor?: string; name: string; role?: HttpRole; permissions: HttpPermission[] }
+export interface AuthSelfView {
+  anonymous: boolean;
+  accessor?: string;
+  name: string;
+  role?: HttpRole;
+  permissions: HttpPermission[];
+}
 /** A refused request: 401 (no or unknown token) or 403 (the token's role lacks the permission). */
-export interface AuthErrorBody { error: 'unauthorized' | 'forbidden'; permission: HttpPermission; message: string }
+export interface AuthErrorBody {
+  error: 'unauthorized' | 'forbidden';
+  permission: HttpPermission;
+  message: string;
+}

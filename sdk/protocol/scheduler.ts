@@ -5,8 +5,17 @@
  */
 import { z } from 'zod';
 import {
-  AgentIdSchema, AttributeSchema, FrameworkIdSchema, OfferIdSchema, ResourceListSchema, RoleSchema, TaskIdSchema,
-  PERSISTENCE_ID_RE, TaskInfoSchema, TaskStatusSchema, UsageSchema,
+  AgentIdSchema,
+  AttributeSchema,
+  FrameworkIdSchema,
+  OfferIdSchema,
+  ResourceListSchema,
+  RoleSchema,
+  TaskIdSchema,
+  PERSISTENCE_ID_RE,
+  TaskInfoSchema,
+  TaskStatusSchema,
+  UsageSchema,
 } from './common';
 
 export const FrameworkInfoSchema = z.object({
@@ -17,7 +26,12 @@ export const FrameworkInfoSchema = z.object({
   user: z.string().max(64).optional(),
   hostname: z.string().max(256).optional(),
   /** How long the master keeps the framework's tasks running after it disconnects. 0: tear down at once. */
-  failoverTimeoutMs: z.number().int().nonnegative().max(365 * 24 * 3600_000).default(7 * 24 * 3600_000),
+  failoverTimeoutMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(365 * 24 * 3600_000)
+    .default(7 * 24 * 3600_000),
   /** Optional URL of the framework's own UI/API, shown on the status page. */
   webuiUrl: z.string().max(1024).optional(),
   /** Subject of the framework's own request/reply API (e.g. `agora.v1.api.service`), for the status page. */
@@ -42,17 +56,41 @@ const roles = z.array(RoleSchema).max(64).optional();
 export const SchedulerCallSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('SUBSCRIBE'), framework: FrameworkInfoSchema }),
   z.object({ type: z.literal('TEARDOWN') }),
-  z.object({ type: z.literal('ACCEPT'), offerIds: z.array(OfferIdSchema).min(1).max(10_000), operations: z.array(OperationSchema).max(1000), filters: FiltersSchema.optional() }),
-  z.object({ type: z.literal('DECLINE'), offerIds: z.array(OfferIdSchema).min(1).max(10_000), filters: FiltersSchema.optional() }),
+  z.object({
+    type: z.literal('ACCEPT'),
+    offerIds: z.array(OfferIdSchema).min(1).max(10_000),
+    operations: z.array(OperationSchema).max(1000),
+    filters: FiltersSchema.optional(),
+  }),
+  z.object({
+    type: z.literal('DECLINE'),
+    offerIds: z.array(OfferIdSchema).min(1).max(10_000),
+    filters: FiltersSchema.optional(),
+  }),
   z.object({ type: z.literal('REVIVE'), roles }),
   z.object({ type: z.literal('SUPPRESS'), roles }),
-  z.object({ type: z.literal('KILL'), taskId: TaskIdSchema, agentId: AgentIdSchema.optional(), gracePeriodMs: z.number().int().nonnegative().max(3_600_000).optional() }),
-  z.object({ type: z.literal('RECONCILE'), tasks: z.array(z.object({ taskId: TaskIdSchema, agentId: AgentIdSchema.optional() })).max(100_000).default([]) }),
+  z.object({
+    type: z.literal('KILL'),
+    taskId: TaskIdSchema,
+    agentId: AgentIdSchema.optional(),
+    gracePeriodMs: z.number().int().nonnegative().max(3_600_000).optional(),
+  }),
+  z.object({
+    type: z.literal('RECONCILE'),
+    tasks: z
+      .array(z.object({ taskId: TaskIdSchema, agentId: AgentIdSchema.optional() }))
+      .max(100_000)
+      .default([]),
+  }),
   z.object({ type: z.literal('HEARTBEAT') }),
   /** The latest resource usage the agents reported for the framework's live tasks (all of them, or those named). */
   z.object({ type: z.literal('USAGE'), taskIds: z.array(TaskIdSchema).max(100_000).default([]) }),
   /** Deletes persistent volumes of the framework on an agent (forwarded as the agent command DESTROY_VOLUMES). */
-  z.object({ type: z.literal('DESTROY_VOLUMES'), agentId: AgentIdSchema, persistenceIds: z.array(z.string().regex(PERSISTENCE_ID_RE)).min(1).max(1000) }),
+  z.object({
+    type: z.literal('DESTROY_VOLUMES'),
+    agentId: AgentIdSchema,
+    persistenceIds: z.array(z.string().regex(PERSISTENCE_ID_RE)).min(1).max(1000),
+  }),
 ]);
 export type SchedulerCall = z.infer<typeof SchedulerCallSchema>;
 export type SchedulerCallInput = z.input<typeof SchedulerCallSchema>;
@@ -77,7 +115,13 @@ export const OfferSchema = z.object({
 export type Offer = z.infer<typeof OfferSchema>;
 
 export const SchedulerEventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('SUBSCRIBED'), frameworkId: FrameworkIdSchema, masterId: z.string(), heartbeatIntervalMs: z.number(), reregistered: z.boolean() }),
+  z.object({
+    type: z.literal('SUBSCRIBED'),
+    frameworkId: FrameworkIdSchema,
+    masterId: z.string(),
+    heartbeatIntervalMs: z.number(),
+    reregistered: z.boolean(),
+  }),
   z.object({ type: z.literal('OFFERS'), offers: z.array(OfferSchema) }),
   z.object({ type: z.literal('RESCIND'), offerId: OfferIdSchema }),
   /** Reconciliation answers (no uuid, not acknowledged). Acknowledged updates arrive on the update stream. */

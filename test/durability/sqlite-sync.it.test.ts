@@ -16,8 +16,10 @@ const dir = mkdtempSync(join(tmpdir(), 'agora-sync-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const FULL = 2;
-const syncOf = (store: object): unknown => (store as { db: Database.Database }).db.pragma('synchronous', { simple: true });
-const journalOf = (store: object): unknown => (store as { db: Database.Database }).db.pragma('journal_mode', { simple: true });
+const syncOf = (store: object): unknown =>
+  (store as { db: Database.Database }).db.pragma('synchronous', { simple: true });
+const journalOf = (store: object): unknown =>
+  (store as { db: Database.Database }).db.pragma('journal_mode', { simple: true });
 
 it.each([
   ['master registry', () => new Registry(join(dir, 'master'))],

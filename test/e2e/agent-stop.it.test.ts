@@ -9,9 +9,18 @@ describe('agent stopped without killing its tasks', () => {
   let cluster: TestCluster;
   let fw: QueueFramework;
   const unhandled: unknown[] = [];
-  const onUnhandled = (e: unknown) => { unhandled.push(e); };
-  beforeAll(async () => { process.on('unhandledRejection', onUnhandled); cluster = await startCluster(); });
-  afterAll(async () => { process.off('unhandledRejection', onUnhandled); await fw?.driver.stop({ failover: false }); await cluster?.stop(); });
+  const onUnhandled = (e: unknown) => {
+    unhandled.push(e);
+  };
+  beforeAll(async () => {
+    process.on('unhandledRejection', onUnhandled);
+    cluster = await startCluster();
+  });
+  afterAll(async () => {
+    process.off('unhandledRejection', onUnhandled);
+    await fw?.driver.stop({ failover: false });
+    await cluster?.stop();
+  });
 
   it('leaves the task alone, writes nothing after stopping, and the next agent reports its end', async () => {
     fw = new QueueFramework(cluster.natsUrl, { name: 'upgrade' });
@@ -22,8 +31,20 @@ describe('agent stopped without killing its tasks', () => {
     await first.stop({ killTasks: false });
     await new Promise((r) => setTimeout(r, 2500));
     expect(unhandled).toEqual([]);
-    await cluster.addAgent({ agentId: first.agent.id, hostname: first.agent.config.hostname, workDir: first.agent.config.workDir, resources: first.agent.config.resources });
-    const end = await eventually(() => { const s = fw.latest.get('outlives'); return s && s.state !== 'TASK_RUNNING' ? s : undefined; }, 'the end reported by the next agent', 20_000);
+    await cluster.addAgent({
+      agentId: first.agent.id,
+      hostname: first.agent.config.hostname,
+      workDir: first.agent.config.workDir,
+      resources: first.agent.config.resources,
+    });
+    const end = await eventually(
+      () => {
+        const s = fw.latest.get('outlives');
+        return s && s.state !== 'TASK_RUNNING' ? s : undefined;
+      },
+      'the end reported by the next agent',
+      20_000,
+    );
     expect(end).toMatchObject({ state: 'TASK_FAILED', exitCode: 7 });
   });
 });

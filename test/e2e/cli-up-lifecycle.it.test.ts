@@ -12,7 +12,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '../harness/cluster';
 import { freePort } from '../harness/nats-server';
-import { AGORA, agoraAsync, describePids, killAgoraUp, portIsFree, processTree, startAgoraUp, stillRunning, type AgoraUp } from '../harness/agora-up';
+import {
+  AGORA,
+  agoraAsync,
+  describePids,
+  killAgoraUp,
+  portIsFree,
+  processTree,
+  startAgoraUp,
+  stillRunning,
+  type AgoraUp,
+} from '../harness/agora-up';
 
 const V1_CONTROLLERS = ['cpu', 'cpuacct', 'memory', 'pids', 'freezer'];
 
@@ -30,9 +40,16 @@ async function json<T>(u: AgoraUp, url: string): Promise<T> {
 
 /** Starts a long task through `agora run` (a client that waits for it) and resolves once the master has it running. */
 async function runLongTask(up: AgoraUp, seconds: number): Promise<ChildProcess> {
-  const client = spawn(process.execPath, [AGORA, 'run', '--nats', up.natsUrl, '--master', up.masterUrl, '--quiet', '--', 'sleep', String(seconds)],
-    { stdio: 'ignore', env: { ...process.env, AGORA_LOG_LEVEL: 'warn' } });
-  await eventually(async () => (await json<{ total: number }>(up, `${up.masterUrl}/api/v1/tasks?state=running`)).total === 1, 'the long task to run', 30_000);
+  const client = spawn(
+    process.execPath,
+    [AGORA, 'run', '--nats', up.natsUrl, '--master', up.masterUrl, '--quiet', '--', 'sleep', String(seconds)],
+    { stdio: 'ignore', env: { ...process.env, AGORA_LOG_LEVEL: 'warn' } },
+  );
+  await eventually(
+    async () => (await json<{ total: number }>(up, `${up.masterUrl}/api/v1/tasks?state=running`)).total === 1,
+    'the long task to run',
+    30_000,
+  );
   return client;
 }
 
@@ -45,7 +62,11 @@ describe('agora up: one per data dir, and nothing left behind when it ends', () 
     dir = mkdtempSync(join(tmpdir(), 'agora-up-life-'));
     chmodSync(dir, 0o755); // sandboxes stay in the data dir (the task user must reach them)
     up = await startAgoraUp({ dataDir: dir });
-    await eventually(async () => (await json<{ agents: unknown[] }>(up!, `${up!.masterUrl}/api/v1/agents`)).agents.length === 1, 'the agent to register', 30_000);
+    await eventually(
+      async () => (await json<{ agents: unknown[] }>(up!, `${up!.masterUrl}/api/v1/agents`)).agents.length === 1,
+      'the agent to register',
+      30_000,
+    );
   }, 300_000);
 
   afterAll(() => {
@@ -55,7 +76,15 @@ describe('agora up: one per data dir, and nothing left behind when it ends', () 
   });
 
   it('a second agora up on the same data dir refuses at once, naming the first; the first still serves', async () => {
-    const second = await agoraAsync(['up', '--nats-port', String(await freePort()), '--http-port', String(await freePort()), '--data-dir', dir]);
+    const second = await agoraAsync([
+      'up',
+      '--nats-port',
+      String(await freePort()),
+      '--http-port',
+      String(await freePort()),
+      '--data-dir',
+      dir,
+    ]);
     expect(second.status).toBe(1);
     expect(second.stderr).toContain(`the data dir ${dir} is in use by agora up (pid ${up!.proc.pid}`);
     expect(second.stderr).not.toMatch(/cluster is up/);
@@ -63,9 +92,17 @@ describe('agora up: one per data dir, and nothing left behind when it ends', () 
     expect(up!.proc.exitCode).toBeNull();
   });
 
-  it('a standalone agora master on the master\'s data dir refuses too, naming the running master', async () => {
+  it("a standalone agora master on the master's data dir refuses too, naming the running master", async () => {
     const masterPid = processTree(up!.proc.pid!).find((pid) => describePids([pid]).includes('agora-master'));
-    const r = await agoraAsync(['master', '--nats', up!.natsUrl, '--http-port', String(await freePort()), '--data-dir', join(dir, 'master')]);
+    const r = await agoraAsync([
+      'master',
+      '--nats',
+      up!.natsUrl,
+      '--http-port',
+      String(await freePort()),
+      '--data-dir',
+      join(dir, 'master'),
+    ]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`is in use by agora master (pid ${masterPid}`);
     expect((await fetch(`${up!.masterUrl}/health`)).ok).toBe(true);
@@ -76,13 +113,26 @@ describe('agora up: one per data dir, and nothing left behind when it ends', () 
     clients.push(await runLongTask(up!, seconds));
     // The task's init execs its command after launch() returns: wait until the command is in the tree.
     const wanted = new RegExp(`nats-server.*agora-master.*agora-agent.*sleep ${seconds}`, 's');
-    const tree = await eventually(() => { const t = processTree(up!.proc.pid!); return wanted.test(describePids(t)) ? t : undefined; }, `the task's sleep ${seconds} under agora up`, 20_000, 100);
+    const tree = await eventually(
+      () => {
+        const t = processTree(up!.proc.pid!);
+        return wanted.test(describePids(t)) ? t : undefined;
+      },
+      `the task's sleep ${seconds} under agora up`,
+      20_000,
+      100,
+    );
     expect(describePids(tree)).toMatch(wanted);
     const { natsPort, httpPort } = up!;
 
     process.kill(up!.proc.pid!, 'SIGKILL');
     expect(await up!.exited).toEqual({ code: null, signal: 'SIGKILL' });
-    await eventually(() => stillRunning(tree).length === 0, `every process under agora up to end (left: ${describePids(stillRunning(tree))})`, 10_000, 100);
+    await eventually(
+      () => stillRunning(tree).length === 0,
+      `every process under agora up to end (left: ${describePids(stillRunning(tree))})`,
+      10_000,
+      100,
+    );
     expect(await portIsFree(natsPort)).toBe(true);
     expect(await portIsFree(httpPort)).toBe(true);
 
@@ -91,8 +141,12 @@ describe('agora up: one per data dir, and nothing left behind when it ends', () 
     expect((await fetch(`${up.masterUrl}/health`)).ok).toBe(true);
   }, 300_000);
 
-  it('SIGHUP is an orderly stop: exit 0, nothing left running, the agent\'s cgroups removed, the lock released', async () => {
-    await eventually(async () => (await json<{ agents: unknown[] }>(up!, `${up!.masterUrl}/api/v1/agents`)).agents.length >= 1, 'the agent to register', 30_000);
+  it("SIGHUP is an orderly stop: exit 0, nothing left running, the agent's cgroups removed, the lock released", async () => {
+    await eventually(
+      async () => (await json<{ agents: unknown[] }>(up!, `${up!.masterUrl}/api/v1/agents`)).agents.length >= 1,
+      'the agent to register',
+      30_000,
+    );
     clients.push(await runLongTask(up!, 7000 + Math.floor(Math.random() * 1000)));
     const { agents } = await json<{ agents: { id: string }[] }>(up!, `${up!.masterUrl}/api/v1/agents`);
     const agentId = agents[0]!.id;
@@ -103,7 +157,12 @@ describe('agora up: one per data dir, and nothing left behind when it ends', () 
     expect(await up!.exited).toEqual({ code: 0, signal: null });
     expect(up!.output()).toMatch(/SIGHUP: stopping every component/);
     // Helpers of the children (tsx's esbuild service, the agent's launch server) end on their pipe's EOF, just after.
-    await eventually(() => stillRunning(tree).length === 0, `every process under agora up to end (left: ${describePids(stillRunning(tree))})`, 10_000, 100);
+    await eventually(
+      () => stillRunning(tree).length === 0,
+      `every process under agora up to end (left: ${describePids(stillRunning(tree))})`,
+      10_000,
+      100,
+    );
     expect(agentCgroupDirs(agentId)).toEqual([]);
     expect(existsSync(join(dir, 'agora.lock'))).toBe(false);
   }, 300_000);

@@ -23,7 +23,13 @@ describe('agora up + agora run (subprocesses)', () => {
     chmodSync(dir, 0o755);
     started = await startAgoraUp({ dataDir: dir });
     ({ proc: up, natsUrl, httpPort, dnsPort } = started);
-    await eventually(async () => ((await (await started!.fetch(`http://127.0.0.1:${httpPort}/api/v1/agents`)).json()) as { agents: unknown[] }).agents.length === 1, 'the agent to register', 20_000);
+    await eventually(
+      async () =>
+        ((await (await started!.fetch(`http://127.0.0.1:${httpPort}/api/v1/agents`)).json()) as { agents: unknown[] })
+          .agents.length === 1,
+      'the agent to register',
+      20_000,
+    );
   }, 180_000);
 
   afterAll(async () => {
@@ -32,16 +38,32 @@ describe('agora up + agora run (subprocesses)', () => {
   });
 
   it('runs the shipped frameworks, which register with the master', async () => {
-    const names = await eventually(async () => {
-      const r = await (await started!.fetch(`http://127.0.0.1:${httpPort}/api/v1/frameworks`)).json() as { frameworks: { name: string; connected: boolean }[] };
-      const n = r.frameworks.filter((f) => f.connected).map((f) => f.name).sort();
-      return n.includes('service') && n.includes('cron') ? n : undefined;
-    }, 'service and cron to subscribe', 30_000);
+    const names = await eventually(
+      async () => {
+        const r = (await (await started!.fetch(`http://127.0.0.1:${httpPort}/api/v1/frameworks`)).json()) as {
+          frameworks: { name: string; connected: boolean }[];
+        };
+        const n = r.frameworks
+          .filter((f) => f.connected)
+          .map((f) => f.name)
+          .sort();
+        return n.includes('service') && n.includes('cron') ? n : undefined;
+      },
+      'service and cron to subscribe',
+      30_000,
+    );
     expect(names).toEqual(expect.arrayContaining(['cron', 'service']));
   });
 
   it("runs the cluster's DNS server on --dns-port, authoritative for agora.", async () => {
-    const soa = await eventually(async () => { const r = await dig(dnsPort, 'agora', 'SOA'); return r.answer.length === 1 ? r : undefined; }, 'the DNS server to answer', 20_000);
+    const soa = await eventually(
+      async () => {
+        const r = await dig(dnsPort, 'agora', 'SOA');
+        return r.answer.length === 1 ? r : undefined;
+      },
+      'the DNS server to answer',
+      20_000,
+    );
     expect(soa.flags).toContain('aa');
     expect(soa.answer[0].slice(0, 4)).toEqual(['agora.', '5', 'IN', 'SOA']);
     expect((await dig(dnsPort, 'nothing-here.agora', 'A', ['+tcp'])).status).toBe('NXDOMAIN');
@@ -54,7 +76,9 @@ describe('agora up + agora run (subprocesses)', () => {
     expect(set.stderr).toBe('');
     expect(set.stdout).toMatch(/role eng: weight 2, guarantee cpus:1;mem:256/);
     const list = agora(['role', 'list', '--json'], env);
-    expect(JSON.parse(list.stdout)).toEqual(expect.arrayContaining([expect.objectContaining({ role: 'eng', weight: 2, guarantee: 'cpus:1;mem:256' })]));
+    expect(JSON.parse(list.stdout)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ role: 'eng', weight: 2, guarantee: 'cpus:1;mem:256' })]),
+    );
     const table = agora(['role', 'list'], env);
     expect(table.stdout).toMatch(/^ROLE\s+WEIGHT/m);
     expect(table.stdout).toMatch(/^eng\s+2\s+cpus:1;mem:256/m);
@@ -66,7 +90,10 @@ describe('agora up + agora run (subprocesses)', () => {
   it('manages HTTP tokens through agora token; a revoked or too weak token is refused with exit code 6', async () => {
     // agoraAsync, not spawnSync: a blocked event loop would leave this process's idle HTTP connections to the master stale.
     const env = { AGORA_MASTER: `http://127.0.0.1:${httpPort}`, AGORA_HOME: dir };
-    const none = await agoraAsync(['role', 'list'], { AGORA_MASTER: env.AGORA_MASTER, AGORA_HOME: join(dir, 'elsewhere') });
+    const none = await agoraAsync(['role', 'list'], {
+      AGORA_MASTER: env.AGORA_MASTER,
+      AGORA_HOME: join(dir, 'elsewhere'),
+    });
     expect(none.status).toBe(6);
     expect(none.stderr).toMatch(/permission 'cluster:read' required/);
     const created = await agoraAsync(['token', 'create', '--role', 'viewer', '--name', 'ci', '--json'], env);
@@ -82,16 +109,32 @@ describe('agora up + agora run (subprocesses)', () => {
     const denied = await agoraAsync(['role', 'set', 'ci-role', '--weight', '5'], asViewer);
     expect(denied.status).toBe(6);
     expect(denied.stderr).toMatch(/token 'ci' \(viewer\) lacks permission 'role:write'/);
-    expect(JSON.parse((await agoraAsync(['role', 'list', '--json'], env)).stdout).map((r: { role: string }) => r.role)).not.toContain('ci-role');
+    expect(
+      JSON.parse((await agoraAsync(['role', 'list', '--json'], env)).stdout).map((r: { role: string }) => r.role),
+    ).not.toContain('ci-role');
     expect((await agoraAsync(['token', 'revoke', 'ci'], env)).stdout).toMatch(/revoked token ci \(viewer/);
     const revoked = await agoraAsync(['role', 'list'], asViewer);
     expect(revoked.status).toBe(6);
     expect(revoked.stderr).toMatch(/unknown or revoked/);
-    expect((JSON.parse((await agoraAsync(['token', 'list', '--json'], env)).stdout) as { name: string }[]).map((t) => t.name)).toEqual(['bootstrap']);
+    expect(
+      (JSON.parse((await agoraAsync(['token', 'list', '--json'], env)).stdout) as { name: string }[]).map(
+        (t) => t.name,
+      ),
+    ).toEqual(['bootstrap']);
   });
 
   it('prints the task output, its life, and exits with its exit code', () => {
-    const r = agora(['run', '--nats', natsUrl, '--master', `http://127.0.0.1:${httpPort}`, '--', 'sh', '-c', 'echo hello; exit 3']);
+    const r = agora([
+      'run',
+      '--nats',
+      natsUrl,
+      '--master',
+      `http://127.0.0.1:${httpPort}`,
+      '--',
+      'sh',
+      '-c',
+      'echo hello; exit 3',
+    ]);
     expect(r.stdout).toBe('hello\n');
     expect(r.stderr).toMatch(/TASK_RUNNING/);
     expect(r.stderr).toMatch(/TASK_FAILED exit code 3/);
@@ -99,10 +142,27 @@ describe('agora up + agora run (subprocesses)', () => {
   });
 
   it('passes --env, --name, --cpus and --mem, and reaches the cluster through AGORA_NATS and AGORA_MASTER', async () => {
-    const r = agora(['run', '--name', 'greeter', '--cpus', '0.2', '--mem', '48', '--env', 'GREETING=hi there', '--', 'echo "$GREETING from $AGORA_TASK_NAME"'], { AGORA_NATS: natsUrl, AGORA_MASTER: `http://127.0.0.1:${httpPort}` });
+    const r = agora(
+      [
+        'run',
+        '--name',
+        'greeter',
+        '--cpus',
+        '0.2',
+        '--mem',
+        '48',
+        '--env',
+        'GREETING=hi there',
+        '--',
+        'echo "$GREETING from $AGORA_TASK_NAME"',
+      ],
+      { AGORA_NATS: natsUrl, AGORA_MASTER: `http://127.0.0.1:${httpPort}` },
+    );
     expect(r.stdout).toBe('hi there from greeter\n');
     expect(r.status).toBe(0);
-    const tasks = await (await started!.fetch(`http://127.0.0.1:${httpPort}/api/v1/tasks?name=greeter`)).json() as { tasks: { resources: string; state: string }[] };
+    const tasks = (await (await started!.fetch(`http://127.0.0.1:${httpPort}/api/v1/tasks?name=greeter`)).json()) as {
+      tasks: { resources: string; state: string }[];
+    };
     expect(tasks.tasks[0]).toMatchObject({ resources: 'cpus:0.2;mem:48', state: 'TASK_FINISHED' });
   });
 
@@ -113,8 +173,19 @@ describe('agora up + agora run (subprocesses)', () => {
   });
 
   it('stops every component and running task on SIGINT', async () => {
-    const longRun = spawn(process.execPath, [AGORA, 'run', '--nats', natsUrl, '--quiet', '--', 'sleep', '300'], { stdio: 'ignore', env: { ...process.env, AGORA_LOG_LEVEL: 'warn' } });
-    await eventually(async () => ((await (await started!.fetch(`http://127.0.0.1:${httpPort}/api/v1/tasks?state=running`)).json()) as { total: number }).total === 1, 'the long task to run');
+    const longRun = spawn(process.execPath, [AGORA, 'run', '--nats', natsUrl, '--quiet', '--', 'sleep', '300'], {
+      stdio: 'ignore',
+      env: { ...process.env, AGORA_LOG_LEVEL: 'warn' },
+    });
+    await eventually(
+      async () =>
+        (
+          (await (await started!.fetch(`http://127.0.0.1:${httpPort}/api/v1/tasks?state=running`)).json()) as {
+            total: number;
+          }
+        ).total === 1,
+      'the long task to run',
+    );
     const exited = new Promise<number | null>((r) => up.once('exit', (code) => r(code)));
     // As Ctrl-C in a terminal does: SIGINT to the whole process group of `agora up` (spawned detached here).
     process.kill(-up.pid!, 'SIGINT');

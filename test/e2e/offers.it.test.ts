@@ -14,12 +14,23 @@ describe('offers', () => {
   beforeAll(async () => {
     cluster = await startCluster({ master: { offerTimeoutMs: 700, allocationIntervalMs: 100 } });
     driver = new SchedulerDriver({
-      natsUrl: cluster.natsUrl, framework: { name: 'offers' },
-      scheduler: { resourceOffers: (_d, o) => { offers.push(...o.map((x) => ({ ...x, at: Date.now() }))); }, offerRescinded: (_d, id) => { rescinded.push(id); } },
+      natsUrl: cluster.natsUrl,
+      framework: { name: 'offers' },
+      scheduler: {
+        resourceOffers: (_d, o) => {
+          offers.push(...o.map((x) => ({ ...x, at: Date.now() })));
+        },
+        offerRescinded: (_d, id) => {
+          rescinded.push(id);
+        },
+      },
     });
     await driver.start();
   });
-  afterAll(async () => { await driver?.stop({ failover: false }); await cluster?.stop(); });
+  afterAll(async () => {
+    await driver?.stop({ failover: false });
+    await cluster?.stop();
+  });
 
   it('rescinds an offer held past --offer-timeout, and the resources are offered again', async () => {
     const first = await eventually(() => offers[0], 'an offer');
@@ -33,7 +44,10 @@ describe('offers', () => {
   });
 
   it('keeps declined resources away for refuseSeconds, and not longer', async () => {
-    const current = await eventually(() => offers.filter((o) => !rescinded.includes(o.id)).at(-1), 'an outstanding offer');
+    const current = await eventually(
+      () => offers.filter((o) => !rescinded.includes(o.id)).at(-1),
+      'an outstanding offer',
+    );
     offers.length = 0;
     const declinedAt = Date.now();
     await driver.decline([current.id], { refuseSeconds: 2 });
@@ -46,7 +60,8 @@ describe('offers', () => {
 
   it('sends nothing while suppressed, and offers again after REVIVE', async () => {
     await driver.suppress();
-    for (const o of offers.splice(0)) if (!rescinded.includes(o.id)) await driver.decline([o.id], { refuseSeconds: 0 }).catch(() => undefined);
+    for (const o of offers.splice(0))
+      if (!rescinded.includes(o.id)) await driver.decline([o.id], { refuseSeconds: 0 }).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 1500));
     expect(offers).toEqual([]);
     await driver.revive();

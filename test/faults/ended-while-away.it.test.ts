@@ -20,13 +20,21 @@ describe('a task ended while its agent was away', () => {
   const procs = new Processes();
   let agentId: string | undefined;
   let fw: QueueFramework | undefined;
-  const startAgentProcess = (): Proc => procs.agent(nats.url, join(dir, 'agent'), ['--hostname', 'away', '--containerizers', 'native']);
+  const startAgentProcess = (): Proc =>
+    procs.agent(nats.url, join(dir, 'agent'), ['--hostname', 'away', '--containerizers', 'native']);
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'agora-faults-'));
     chmodSync(dir, 0o755);
     nats = await NatsServer.start();
-    master = await startMaster({ natsUrl: nats.url, httpHost: '127.0.0.1', httpPort: 0, dataDir: join(dir, 'master'), allocationIntervalMs: 100, agentPingTimeoutMs: 5000 });
+    master = await startMaster({
+      natsUrl: nats.url,
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+      dataDir: join(dir, 'master'),
+      allocationIntervalMs: 100,
+      agentPingTimeoutMs: 5000,
+    });
   });
   afterAll(async () => {
     await fw?.driver.stop({ failover: false }).catch(() => undefined);
@@ -42,8 +50,14 @@ describe('a task ended while its agent was away', () => {
     agentId = await agentIdOf(agent);
     fw = new QueueFramework(nats.url, { name: 'away' });
     await fw.driver.start();
-    fw.add({ taskId: 'victim', resources: 'cpus:0.1;mem:16', command: 'sleep 600' }, { taskId: 'bystander', resources: 'cpus:0.1;mem:16', command: 'sleep 600' });
-    await eventually(() => fw!.latest.get('victim')?.state === 'TASK_RUNNING' && fw!.latest.get('bystander')?.state === 'TASK_RUNNING', 'both running');
+    fw.add(
+      { taskId: 'victim', resources: 'cpus:0.1;mem:16', command: 'sleep 600' },
+      { taskId: 'bystander', resources: 'cpus:0.1;mem:16', command: 'sleep 600' },
+    );
+    await eventually(
+      () => fw!.latest.get('victim')?.state === 'TASK_RUNNING' && fw!.latest.get('bystander')?.state === 'TASK_RUNNING',
+      'both running',
+    );
 
     await agent.kill('SIGKILL'); // the agent goes away, its tasks keep running
     expect(killTaskProcesses(`agora/${agentId}/victim`)).toBeGreaterThan(0);
@@ -53,10 +67,16 @@ describe('a task ended while its agent was away', () => {
     expect(await agentIdOf(agent)).toBe(agentId);
     await updates.start();
 
-    await eventually(() => ['TASK_FAILED', 'TASK_LOST'].includes(fw!.latest.get('victim')?.state ?? ''), 'the victim reported');
+    await eventually(
+      () => ['TASK_FAILED', 'TASK_LOST'].includes(fw!.latest.get('victim')?.state ?? ''),
+      'the victim reported',
+    );
     await new Promise((r) => setTimeout(r, 300));
     const states = fw.statesOf('victim');
-    report('task ended while its agent was away', { lost: states.includes('TASK_FAILED') ? 0 : 1, wronglyLost: states.filter((s) => s === 'TASK_LOST').length });
+    report('task ended while its agent was away', {
+      lost: states.includes('TASK_FAILED') ? 0 : 1,
+      wronglyLost: states.filter((s) => s === 'TASK_LOST').length,
+    });
     expect(states).not.toContain('TASK_LOST');
     expect(fw.latest.get('victim')?.state).toBe('TASK_FAILED');
     expect(fw.latest.get('bystander')?.state).toBe('TASK_RUNNING');

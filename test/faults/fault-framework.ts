@@ -7,10 +7,24 @@
  */
 import { Resources, SchedulerDriver, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
 
-export interface WantedTask { taskId: string; command: string; resources?: string; container?: TaskInfoInput['container'] }
+export interface WantedTask {
+  taskId: string;
+  command: string;
+  resources?: string;
+  container?: TaskInfoInput['container'];
+}
 
 const RELAUNCH: ReadonlySet<string> = new Set(['TASK_DROPPED', 'TASK_GONE']);
-const TERMINAL: ReadonlySet<string> = new Set(['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR']);
+const TERMINAL: ReadonlySet<string> = new Set([
+  'TASK_FINISHED',
+  'TASK_FAILED',
+  'TASK_KILLED',
+  'TASK_ERROR',
+  'TASK_LOST',
+  'TASK_DROPPED',
+  'TASK_GONE',
+  'TASK_GONE_BY_OPERATOR',
+]);
 
 export class FaultFramework {
   readonly driver: SchedulerDriver;
@@ -26,14 +40,28 @@ export class FaultFramework {
   /** Launch again a task answered TASK_DROPPED / TASK_GONE (after a master restart lost its launch). */
   private readonly relaunch: boolean;
 
-  constructor(natsUrl: string, opts: { name: string; id?: string; failoverTimeoutMs?: number; perAccept?: number; reconcileDelayMs?: number; relaunch?: boolean }) {
+  constructor(
+    natsUrl: string,
+    opts: {
+      name: string;
+      id?: string;
+      failoverTimeoutMs?: number;
+      perAccept?: number;
+      reconcileDelayMs?: number;
+      relaunch?: boolean;
+    },
+  ) {
     const perAccept = opts.perAccept ?? 10;
     this.relaunch = opts.relaunch ?? false;
     this.driver = new SchedulerDriver({
-      natsUrl, callTimeoutMs: 2000,
+      natsUrl,
+      callTimeoutMs: 2000,
       framework: { name: opts.name, id: opts.id, failoverTimeoutMs: opts.failoverTimeoutMs },
       scheduler: {
-        registered: () => { this.registrations++; this.reconcileSoon(opts.reconcileDelayMs ?? 1500); },
+        registered: () => {
+          this.registrations++;
+          this.reconcileSoon(opts.reconcileDelayMs ?? 1500);
+        },
         resourceOffers: (_d, offers) => this.onOffers(offers, perAccept),
         statusUpdate: (_d, s) => this.onStatus(s),
       },
@@ -41,14 +69,21 @@ export class FaultFramework {
   }
 
   want(tasks: WantedTask[]): void {
-    for (const t of tasks) { this.wanted.set(t.taskId, t); this.pending.push(t.taskId); }
+    for (const t of tasks) {
+      this.wanted.set(t.taskId, t);
+      this.pending.push(t.taskId);
+    }
     void this.driver.revive().catch(() => undefined);
   }
 
   /** Tasks whose latest state is `state`. */
-  inState(state: string): string[] { return [...this.latest.values()].filter((s) => s.state === state).map((s) => s.taskId); }
+  inState(state: string): string[] {
+    return [...this.latest.values()].filter((s) => s.state === state).map((s) => s.taskId);
+  }
   /** Acknowledged stream updates (uuid) for one task and state: more than one is a redelivered duplicate. */
-  streamUpdates(taskId: string, state: string): number { return this.updates.filter((u) => u.uuid && u.taskId === taskId && u.state === state).length; }
+  streamUpdates(taskId: string, state: string): number {
+    return this.updates.filter((u) => u.uuid && u.taskId === taskId && u.state === state).length;
+  }
   /** Tasks whose stream updates arrived out of order: a RUNNING after the task's terminal update. */
   outOfOrder(): string[] {
     return [...this.wanted.keys()].filter((id) => {
@@ -58,9 +93,17 @@ export class FaultFramework {
     });
   }
   /** Wanted tasks that never had a RUNNING update. */
-  neverRunning(): string[] { return [...this.wanted.keys()].filter((id) => !this.updates.some((u) => u.taskId === id && u.state === 'TASK_RUNNING')); }
+  neverRunning(): string[] {
+    return [...this.wanted.keys()].filter(
+      (id) => !this.updates.some((u) => u.taskId === id && u.state === 'TASK_RUNNING'),
+    );
+  }
 
-  async stop(failover = true): Promise<void> { this.stopped = true; clearTimeout(this.reconcileTimer); await this.driver.stop({ failover }); }
+  async stop(failover = true): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.reconcileTimer);
+    await this.driver.stop({ failover });
+  }
 
   private async onOffers(offers: Offer[], perAccept: number): Promise<void> {
     for (const offer of offers) {
@@ -72,7 +115,15 @@ export class FaultFramework {
         if (!left.contains(need)) break;
         this.pending.shift();
         left = left.subtract(need);
-        batch.push({ taskId: t.taskId, name: t.taskId, agentId: offer.agentId, resources: need.toWire(), command: { value: t.command }, container: t.container, killGracePeriodMs: 500 });
+        batch.push({
+          taskId: t.taskId,
+          name: t.taskId,
+          agentId: offer.agentId,
+          resources: need.toWire(),
+          command: { value: t.command },
+          container: t.container,
+          killGracePeriodMs: 500,
+        });
         this.placed.set(t.taskId, offer.agentId);
       }
       try {
@@ -100,7 +151,9 @@ export class FaultFramework {
     clearTimeout(this.reconcileTimer);
     if (this.stopped) return;
     this.reconcileTimer = setTimeout(() => {
-      const tasks = [...this.placed].filter(([id]) => !this.pending.includes(id)).map(([taskId, agentId]) => ({ taskId, agentId }));
+      const tasks = [...this.placed]
+        .filter(([id]) => !this.pending.includes(id))
+        .map(([taskId, agentId]) => ({ taskId, agentId }));
       if (tasks.length > 0) void this.driver.reconcile(tasks).catch(() => this.reconcileSoon(1000));
     }, delayMs);
     this.reconcileTimer.unref();

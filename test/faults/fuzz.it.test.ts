@@ -19,14 +19,28 @@ import { eventually } from '../harness/cluster';
 import { NatsServer } from '../harness/nats-server';
 import { QueueFramework } from '../harness/queue-framework';
 import { removeAgentLeftovers, report } from './processes';
-import { agentCallTemplates, agentCommandTemplates, badMessage, schedulerTemplates, updateTemplates, type BadMessage } from './fuzz-messages';
+import {
+  agentCallTemplates,
+  agentCommandTemplates,
+  badMessage,
+  schedulerTemplates,
+  updateTemplates,
+  type BadMessage,
+} from './fuzz-messages';
 import { readAdminToken, withToken } from '../harness/auth';
 
 const MAX_BYTES = 64 * 1024;
 const PER_FAMILY = 2500;
 
 function countingLogger(name: string, lines: string[]) {
-  return pino({ name, level: 'info' }, { write: (s: string) => { lines.push(s); } });
+  return pino(
+    { name, level: 'info' },
+    {
+      write: (s: string) => {
+        lines.push(s);
+      },
+    },
+  );
 }
 
 describe('fuzz: 10,000 bad messages to the master and the agent', () => {
@@ -43,10 +57,29 @@ describe('fuzz: 10,000 bad messages to the master and the agent', () => {
     dir = mkdtempSync(join(tmpdir(), 'agora-fuzz-'));
     chmodSync(dir, 0o755);
     nats = await NatsServer.start();
-    master = await startMaster({ natsUrl: nats.url, httpHost: '127.0.0.1', httpPort: 0, dataDir: join(dir, 'master'), allocationIntervalMs: 100, maxMessageBytes: MAX_BYTES },
-      { log: countingLogger('master', masterLog) });
-    agent = await startAgent({ natsUrl: nats.url, hostname: 'fuzz', workDir: join(dir, 'agent'), resources: 'cpus:2;mem:2048;disk:1000', containerizers: ['native'], maxMessageBytes: MAX_BYTES, usageIntervalMs: 600_000 },
-      { log: countingLogger('agent', agentLog) });
+    master = await startMaster(
+      {
+        natsUrl: nats.url,
+        httpHost: '127.0.0.1',
+        httpPort: 0,
+        dataDir: join(dir, 'master'),
+        allocationIntervalMs: 100,
+        maxMessageBytes: MAX_BYTES,
+      },
+      { log: countingLogger('master', masterLog) },
+    );
+    agent = await startAgent(
+      {
+        natsUrl: nats.url,
+        hostname: 'fuzz',
+        workDir: join(dir, 'agent'),
+        resources: 'cpus:2;mem:2048;disk:1000',
+        containerizers: ['native'],
+        maxMessageBytes: MAX_BYTES,
+        usageIntervalMs: 600_000,
+      },
+      { log: countingLogger('agent', agentLog) },
+    );
     nc = await connectNats({ servers: nats.url, name: 'fuzz-test' });
     fw = new QueueFramework(nats.url, { name: 'fuzz-fw' });
     await fw.driver.start();
@@ -65,11 +98,25 @@ describe('fuzz: 10,000 bad messages to the master and the agent', () => {
   });
 
   const masterState = async () => {
-    const s = await (await fetch(`${master.httpUrl}/api/v1/state`, withToken(readAdminToken(join(dir, 'master'))))).json() as { agents: { id: string; state: string; resources: { total: string } }[]; frameworks: { id: string }[]; tasks: { id: string; state: string; agentId: string }[] };
-    return { agents: s.agents.map((a) => [a.id, a.state, a.resources.total]), frameworks: s.frameworks.map((f) => f.id).sort(), tasks: s.tasks.map((t) => [t.id, t.state, t.agentId]) };
+    const s = (await (
+      await fetch(`${master.httpUrl}/api/v1/state`, withToken(readAdminToken(join(dir, 'master'))))
+    ).json()) as {
+      agents: { id: string; state: string; resources: { total: string } }[];
+      frameworks: { id: string }[];
+      tasks: { id: string; state: string; agentId: string }[];
+    };
+    return {
+      agents: s.agents.map((a) => [a.id, a.state, a.resources.total]),
+      frameworks: s.frameworks.map((f) => f.id).sort(),
+      tasks: s.tasks.map((t) => [t.id, t.state, t.agentId]),
+    };
   };
   const agentState = async () => {
-    const s = await request<{ id: string; tasks: { taskId: string; frameworkId: string; state: string }[] }>(nc, subjects.agentCommand(agent.agent.id), { type: 'STATE' });
+    const s = await request<{ id: string; tasks: { taskId: string; frameworkId: string; state: string }[] }>(
+      nc,
+      subjects.agentCommand(agent.agent.id),
+      { type: 'STATE' },
+    );
     return { id: s.id, tasks: s.tasks.map((t) => [t.taskId, t.frameworkId, t.state]) };
   };
 
@@ -79,51 +126,102 @@ describe('fuzz: 10,000 bad messages to the master and the agent', () => {
     const logsBefore = masterLog.length + agentLog.length;
     const forgedId = fc.integer({ min: 0, max: 5000 }).map((n) => `fuzz-${n}`);
     const sample = <T>(arb: fc.Arbitrary<T>, seed: number) => fc.sample(arb, { numRuns: PER_FAMILY, seed });
-    type Sent = BadMessage & { subject: string; schema?: typeof AgentCallSchema | typeof SchedulerCallSchema | typeof AgentCommandSchema };
+    type Sent = BadMessage & {
+      subject: string;
+      schema?: typeof AgentCallSchema | typeof SchedulerCallSchema | typeof AgentCommandSchema;
+    };
     const requests: Sent[] = [
-      ...sample(fc.oneof(
-        fc.tuple(forgedId, badMessage(schedulerTemplates(), MAX_BYTES)).map(([id, m]) => ({ ...m, subject: subjects.schedulerCall(id) })),
-        badMessage(schedulerTemplates(), MAX_BYTES, true).map((m) => ({ ...m, subject: subjects.schedulerCall(fw.driver.frameworkId) })),
-      ), 1).map((m) => ({ ...m, schema: SchedulerCallSchema })),
-      ...sample(fc.oneof(
-        fc.tuple(forgedId, badMessage(agentCallTemplates(agentId), MAX_BYTES)).map(([id, m]) => ({ ...m, subject: subjects.agentCall(id) })),
-        badMessage(agentCallTemplates(agentId), MAX_BYTES, true).map((m) => ({ ...m, subject: subjects.agentCall(agentId) })),
-      ), 2).map((m) => ({ ...m, schema: AgentCallSchema })),
-      ...sample(badMessage(agentCommandTemplates(), MAX_BYTES).map((m) => ({ ...m, subject: subjects.agentCommand(agentId) })), 3).map((m) => ({ ...m, schema: AgentCommandSchema })),
+      ...sample(
+        fc.oneof(
+          fc
+            .tuple(forgedId, badMessage(schedulerTemplates(), MAX_BYTES))
+            .map(([id, m]) => ({ ...m, subject: subjects.schedulerCall(id) })),
+          badMessage(schedulerTemplates(), MAX_BYTES, true).map((m) => ({
+            ...m,
+            subject: subjects.schedulerCall(fw.driver.frameworkId),
+          })),
+        ),
+        1,
+      ).map((m) => ({ ...m, schema: SchedulerCallSchema })),
+      ...sample(
+        fc.oneof(
+          fc
+            .tuple(forgedId, badMessage(agentCallTemplates(agentId), MAX_BYTES))
+            .map(([id, m]) => ({ ...m, subject: subjects.agentCall(id) })),
+          badMessage(agentCallTemplates(agentId), MAX_BYTES, true).map((m) => ({
+            ...m,
+            subject: subjects.agentCall(agentId),
+          })),
+        ),
+        2,
+      ).map((m) => ({ ...m, schema: AgentCallSchema })),
+      ...sample(
+        badMessage(agentCommandTemplates(), MAX_BYTES).map((m) => ({ ...m, subject: subjects.agentCommand(agentId) })),
+        3,
+      ).map((m) => ({ ...m, schema: AgentCommandSchema })),
     ];
-    const updates = sample(fc.oneof(
-      badMessage(updateTemplates(agentId), MAX_BYTES).map((m) => ({ ...m, subject: subjects.agentUpdates(agentId) })),
-      fc.tuple(forgedId, badMessage(updateTemplates(agentId), MAX_BYTES)).map(([id, m]) => ({ ...m, subject: subjects.agentUpdates(id) })),
-    ), 4);
+    const updates = sample(
+      fc.oneof(
+        badMessage(updateTemplates(agentId), MAX_BYTES).map((m) => ({ ...m, subject: subjects.agentUpdates(agentId) })),
+        fc
+          .tuple(forgedId, badMessage(updateTemplates(agentId), MAX_BYTES))
+          .map(([id, m]) => ({ ...m, subject: subjects.agentUpdates(id) })),
+      ),
+      4,
+    );
 
     const replies: { sent: Sent; ok: boolean; error?: unknown }[] = [];
     const unanswered: string[] = [];
     const queue = [...requests];
-    await Promise.all(Array.from({ length: 64 }, async () => {
-      for (let m = queue.shift(); m; m = queue.shift()) {
-        try {
-          const r = decode((await nc.request(m.subject, m.bytes, { timeout: 10_000 })).data) as { ok: boolean; error?: unknown };
-          replies.push({ sent: m, ok: r.ok === true, error: r.error });
-        } catch (e) {
-          unanswered.push(`${m.kind} on ${m.subject}: ${(e as Error).message} (${Buffer.from(m.bytes.slice(0, 60)).toString('hex')})`);
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        for (let m = queue.shift(); m; m = queue.shift()) {
+          try {
+            const r = decode((await nc.request(m.subject, m.bytes, { timeout: 10_000 })).data) as {
+              ok: boolean;
+              error?: unknown;
+            };
+            replies.push({ sent: m, ok: r.ok === true, error: r.error });
+          } catch (e) {
+            unanswered.push(
+              `${m.kind} on ${m.subject}: ${(e as Error).message} (${Buffer.from(m.bytes.slice(0, 60)).toString('hex')})`,
+            );
+          }
         }
-      }
-    }));
+      }),
+    );
     const js = jetstream(nc);
     const published = [...updates];
-    await Promise.all(Array.from({ length: 32 }, async () => {
-      for (let m = published.shift(); m; m = published.shift()) await js.publish(m.subject, m.bytes);
-    }));
+    await Promise.all(
+      Array.from({ length: 32 }, async () => {
+        for (let m = published.shift(); m; m = published.shift()) await js.publish(m.subject, m.bytes);
+      }),
+    );
     const jsm = await jetstreamManager(nc);
-    await eventually(async () => { const c = await jsm.consumers.info(streams.agentUpdates.name, MASTER_UPDATES_CONSUMER); return c.num_pending === 0 && c.num_ack_pending === 0; }, 'the master consumed every update', 30_000);
+    await eventually(
+      async () => {
+        const c = await jsm.consumers.info(streams.agentUpdates.name, MASTER_UPDATES_CONSUMER);
+        return c.num_pending === 0 && c.num_ack_pending === 0;
+      },
+      'the master consumed every update',
+      30_000,
+    );
 
     // Every request was answered; everything the schemas refuse was refused with a code and a message.
     expect(unanswered).toEqual([]);
     expect(replies).toHaveLength(requests.length);
-    const schemaValid = (s: Sent) => { try { return s.schema!.safeParse(decode(s.bytes, MAX_BYTES)).success; } catch { return false; } };
+    const schemaValid = (s: Sent) => {
+      try {
+        return s.schema!.safeParse(decode(s.bytes, MAX_BYTES)).success;
+      } catch {
+        return false;
+      }
+    };
     const unclear = replies.filter((r) => !r.ok && !ErrorBodySchema.safeParse(r.error).success);
     const acceptedInvalid = replies.filter((r) => r.ok && !schemaValid(r.sent));
-    const okTypes = new Set(replies.filter((r) => r.ok).map((r) => (decode(r.sent.bytes, MAX_BYTES) as { type: string }).type));
+    const okTypes = new Set(
+      replies.filter((r) => r.ok).map((r) => (decode(r.sent.bytes, MAX_BYTES) as { type: string }).type),
+    );
     expect(unclear).toEqual([]);
     expect(acceptedInvalid.map((r) => r.sent.kind)).toEqual([]);
     expect([...okTypes].filter((t) => !['PING', 'USAGE', 'KILL', 'SHUTDOWN_FRAMEWORK'].includes(t))).toEqual([]);
@@ -134,7 +232,13 @@ describe('fuzz: 10,000 bad messages to the master and the agent', () => {
     expect((await fetch(`${master.httpUrl}/health`)).status).toBe(200);
     const logLines = masterLog.length + agentLog.length - logsBefore;
     const refused = replies.filter((r) => !r.ok).length;
-    report('fuzz (10,000 messages)', { requests: requests.length, refused, updates: updates.length, badUpdatesCounted: master.master.counters.badMessages, logLines });
+    report('fuzz (10,000 messages)', {
+      requests: requests.length,
+      refused,
+      updates: updates.length,
+      badUpdatesCounted: master.master.counters.badMessages,
+      logLines,
+    });
     expect(logLines).toBeLessThan(200);
     await fw.driver.revive();
     fw.add({ taskId: 'after-fuzz', resources: 'cpus:0.1;mem:16', command: 'echo ok' });

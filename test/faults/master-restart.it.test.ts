@@ -42,14 +42,26 @@ describe('master kill -9 during a launch of 100 tasks', () => {
   it('every task ends up RUNNING exactly once and the framework has an update for each', async () => {
     const starts = new StartsLog(join(dir, 'starts'));
     const httpPort = await freePort();
-    const flags = ['--agent-ping-timeout', '300ms', '--max-agent-ping-timeouts', '3', '--framework-heartbeat-interval', '300ms'];
+    const flags = [
+      '--agent-ping-timeout',
+      '300ms',
+      '--max-agent-ping-timeouts',
+      '3',
+      '--framework-heartbeat-interval',
+      '300ms',
+    ];
     const startMasterProcess = async (): Promise<Proc> => {
       const m = procs.master(nats.url, join(dir, 'master'), httpPort, flags);
       await m.waitForLog(/master listening/);
       return m;
     };
     let master = await startMasterProcess();
-    const agent = procs.agent(nats.url, join(dir, 'agent'), ['--hostname', 'restart-agent', '--containerizers', 'native']);
+    const agent = procs.agent(nats.url, join(dir, 'agent'), [
+      '--hostname',
+      'restart-agent',
+      '--containerizers',
+      'native',
+    ]);
     agentId = await agentIdOf(agent);
     fw = new FaultFramework(nats.url, { name: 'master-restart', perAccept: 7, relaunch: true });
     await fw.driver.start();
@@ -64,19 +76,37 @@ describe('master kill -9 during a launch of 100 tasks', () => {
     master = await startMasterProcess();
     expect(master.matching(/recovered registry/).join('')).toMatch(/"frameworks":1/);
 
-    await eventually(() => fw!.neverRunning().length === 0 && fw!.inState('TASK_RUNNING').length === TASKS, `all ${TASKS} RUNNING at the framework`, 45_000);
-    const onAgent = (await request<{ tasks: { taskId: string; state: string }[] }>(nc, subjects.agentCommand(agentId), { type: 'STATE' })).tasks;
+    await eventually(
+      () => fw!.neverRunning().length === 0 && fw!.inState('TASK_RUNNING').length === TASKS,
+      `all ${TASKS} RUNNING at the framework`,
+      45_000,
+    );
+    const onAgent = (
+      await request<{ tasks: { taskId: string; state: string }[] }>(nc, subjects.agentCommand(agentId), {
+        type: 'STATE',
+      })
+    ).tasks;
     expect(onAgent.filter((t) => t.state === 'TASK_RUNNING')).toHaveLength(TASKS);
-    const state = await (await fetch(`http://127.0.0.1:${httpPort}/api/v1/state`, withToken(readAdminToken(join(dir, 'master'))))).json() as { tasks: { id: string; state: string }[] };
+    const state = (await (
+      await fetch(`http://127.0.0.1:${httpPort}/api/v1/state`, withToken(readAdminToken(join(dir, 'master'))))
+    ).json()) as { tasks: { id: string; state: string }[] };
     expect(state.tasks.filter((t) => t.state === 'TASK_RUNNING')).toHaveLength(TASKS);
 
     // RUNNING is reported once the process is launched; give the last shells a moment to write their line.
-    await eventually(() => starts.counts().size === TASKS, 'every task to record its start', 10_000).catch(() => undefined);
+    await eventually(() => starts.counts().size === TASKS, 'every task to record its start', 10_000).catch(
+      () => undefined,
+    );
     const counts = starts.counts();
     const lost = Array.from({ length: TASKS }, (_, i) => `t-${i}`).filter((id) => !counts.has(id)).length;
     const duplicated = starts.duplicated();
     const relaunched = fw.updates.filter((u) => u.state === 'TASK_DROPPED' || u.state === 'TASK_GONE').length;
-    report('master kill -9 during 100 launches', { acceptedAtKill, startedAtKill, lost, duplicatedLaunches: duplicated, droppedOrGoneThenRelaunched: relaunched });
+    report('master kill -9 during 100 launches', {
+      acceptedAtKill,
+      startedAtKill,
+      lost,
+      duplicatedLaunches: duplicated,
+      droppedOrGoneThenRelaunched: relaunched,
+    });
     expect(lost).toBe(0);
     expect(duplicated).toBe(0);
   }, 270_000);

@@ -17,7 +17,9 @@ describe('nats-server restart during 200 task completions', () => {
   let cluster: TestCluster;
   let fw: FaultFramework | undefined;
 
-  beforeAll(async () => { cluster = await startCluster({ agents: [{ resources: 'cpus:8;mem:8192;disk:1000' }] }); });
+  beforeAll(async () => {
+    cluster = await startCluster({ agents: [{ resources: 'cpus:8;mem:8192;disk:1000' }] });
+  });
   let diagNc: NatsConnection | undefined;
   // Everything this test opened is closed whatever happened: an open NATS connection would keep jest alive.
   // If the test failed while NATS was down, bring it back first: closing a connection that is still reconnecting
@@ -34,12 +36,24 @@ describe('nats-server restart during 200 task completions', () => {
     fw = new FaultFramework(cluster.natsUrl, { name: 'nats-restart', perAccept: 50 });
     await fw.driver.start();
     // Completions spread over ~4 s, starting once every task is up.
-    fw.want(Array.from({ length: TASKS }, (_, i) => ({ taskId: `t-${i}`, command: starts.command(`sleep ${(3 + i * 0.02).toFixed(2)}`) })));
+    fw.want(
+      Array.from({ length: TASKS }, (_, i) => ({
+        taskId: `t-${i}`,
+        command: starts.command(`sleep ${(3 + i * 0.02).toFixed(2)}`),
+      })),
+    );
     await eventually(() => fw!.inState('TASK_FINISHED').length >= 20, 'completions under way', 30_000, 10);
     const finishedBefore = fw.inState('TASK_FINISHED').length;
     await cluster.nats.stopProcess('SIGKILL');
     // Completions go on while NATS is down: wait until some are held in the agent's outbox (a condition, not a time).
-    const heldInOutbox = await eventually(() => { const n = cluster.agents[0].agent.outbox.pending(); return n >= 5 ? n : 0; }, 'updates held in the outbox', 20_000);
+    const heldInOutbox = await eventually(
+      () => {
+        const n = cluster.agents[0].agent.outbox.pending();
+        return n >= 5 ? n : 0;
+      },
+      'updates held in the outbox',
+      20_000,
+    );
     const restartedAt = Date.now();
     await cluster.nats.startProcess();
 
@@ -47,21 +61,50 @@ describe('nats-server restart during 200 task completions', () => {
     diagNc = await connectNats({ servers: cluster.natsUrl, name: 'nats-restart-diag' });
     const jsm = await jetstreamManager(diagNc);
     let consumerInfo = '';
-    await eventually(async () => {
-      if (fw!.inState('TASK_FINISHED').length === TASKS) return true;
-      const c = await jsm.consumers.info(streams.frameworkUpdates.name, frameworkConsumerName(fw!.driver.frameworkId)).catch((e: Error) => e);
-      const mc = await jsm.consumers.info(streams.agentUpdates.name, MASTER_UPDATES_CONSUMER).catch((e: Error) => e);
-      consumerInfo = c instanceof Error ? c.message : `fw consumer pending=${c.num_pending} ackPending=${c.num_ack_pending} redelivered=${c.num_redelivered} waiting=${c.num_waiting} delivered=${c.delivered.stream_seq}`;
-      consumerInfo += mc instanceof Error ? mc.message : `; master consumer pending=${mc.num_pending} ackPending=${mc.num_ack_pending} waiting=${mc.num_waiting}`;
-      const missing = Array.from({ length: TASKS }, (_, i) => `t-${i}`).filter((id) => fw!.latest.get(id)?.state !== 'TASK_FINISHED');
-      const where = missing.slice(0, 5).map((id) => `${id}: framework ${fw!.latest.get(id)?.state}, master ${cluster.master.master.state.findTask(id, fw!.driver.frameworkId)?.state}`);
-      throw new Error(`${missing.length} missing, ${cluster.agents[0].agent.outbox.pending()} in the outbox; ${consumerInfo}; ${where.join('; ')}`);
-    }, `all ${TASKS} TASK_FINISHED at the framework`, 40_000);
+    await eventually(
+      async () => {
+        if (fw!.inState('TASK_FINISHED').length === TASKS) return true;
+        const c = await jsm.consumers
+          .info(streams.frameworkUpdates.name, frameworkConsumerName(fw!.driver.frameworkId))
+          .catch((e: Error) => e);
+        const mc = await jsm.consumers.info(streams.agentUpdates.name, MASTER_UPDATES_CONSUMER).catch((e: Error) => e);
+        consumerInfo =
+          c instanceof Error
+            ? c.message
+            : `fw consumer pending=${c.num_pending} ackPending=${c.num_ack_pending} redelivered=${c.num_redelivered} waiting=${c.num_waiting} delivered=${c.delivered.stream_seq}`;
+        consumerInfo +=
+          mc instanceof Error
+            ? mc.message
+            : `; master consumer pending=${mc.num_pending} ackPending=${mc.num_ack_pending} waiting=${mc.num_waiting}`;
+        const missing = Array.from({ length: TASKS }, (_, i) => `t-${i}`).filter(
+          (id) => fw!.latest.get(id)?.state !== 'TASK_FINISHED',
+        );
+        const where = missing
+          .slice(0, 5)
+          .map(
+            (id) =>
+              `${id}: framework ${fw!.latest.get(id)?.state}, master ${cluster.master.master.state.findTask(id, fw!.driver.frameworkId)?.state}`,
+          );
+        throw new Error(
+          `${missing.length} missing, ${cluster.agents[0].agent.outbox.pending()} in the outbox; ${consumerInfo}; ${where.join('; ')}`,
+        );
+      },
+      `all ${TASKS} TASK_FINISHED at the framework`,
+      40_000,
+    );
     const deliveredAllAfterMs = Date.now() - restartedAt;
     const lost = TASKS - new Set(fw.updates.filter((u) => u.state === 'TASK_FINISHED').map((u) => u.taskId)).size;
     const duplicatedUpdates = fw.updates.filter((u) => u.state === 'TASK_FINISHED').length - (TASKS - lost);
     const duplicated = starts.duplicated();
-    report('nats-server kill -9 + restart during 200 completions', { finishedBefore, heldInOutbox, lost, duplicatedLaunches: duplicated, redeliveredUpdates: duplicatedUpdates, outOfOrder: fw.outOfOrder().length, deliveredAllAfterMs });
+    report('nats-server kill -9 + restart during 200 completions', {
+      finishedBefore,
+      heldInOutbox,
+      lost,
+      duplicatedLaunches: duplicated,
+      redeliveredUpdates: duplicatedUpdates,
+      outOfOrder: fw.outOfOrder().length,
+      deliveredAllAfterMs,
+    });
     expect(heldInOutbox).toBeGreaterThan(0);
     expect(lost).toBe(0);
     expect(duplicated).toBe(0);

@@ -14,7 +14,10 @@ describe('NATS unreachable at start', () => {
   let nats: NatsServer | undefined;
   let agentId: string | undefined;
 
-  beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'agora-faults-')); chmodSync(dir, 0o755); });
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'agora-faults-'));
+    chmodSync(dir, 0o755);
+  });
   afterAll(async () => {
     await procs.killAll();
     if (agentId) await removeAgentLeftovers(agentId);
@@ -28,7 +31,11 @@ describe('NATS unreachable at start', () => {
     const master = procs.master(url, join(dir, 'master'), await freePort());
     const agent = procs.agent(url, join(dir, 'agent'), ['--hostname', 'late-nats', '--containerizers', 'native']);
     for (const p of [master, agent]) {
-      const line = JSON.parse(await p.waitForLog(/NATS not reachable yet; retrying/)) as { servers: string; retryInMs: number; level: number };
+      const line = JSON.parse(await p.waitForLog(/NATS not reachable yet; retrying/)) as {
+        servers: string;
+        retryInMs: number;
+        level: number;
+      };
       expect(line.servers).toBe(url);
       expect(line.retryInMs).toBeGreaterThan(0);
       expect(line.level).toBe(40); // warn

@@ -22,7 +22,10 @@ export class Proc {
   readonly lines: string[] = [];
   readonly exited: Promise<number | null>;
 
-  constructor(readonly name: string, readonly child: ChildProcess) {
+  constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
     let partial = '';
     const onData = (d: Buffer) => {
       partial += d.toString();
@@ -35,17 +38,29 @@ export class Proc {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  get pid(): number { return this.child.pid!; }
-  get running(): boolean { return this.child.exitCode === null && this.child.signalCode === null; }
-
-  /** Log lines (parsed JSON where possible) whose text matches `re`. */
-  matching(re: RegExp): string[] { return this.lines.filter((l) => re.test(l)); }
-
-  async waitForLog(re: RegExp, timeoutMs = 20_000): Promise<string> {
-    return eventually(() => this.lines.find((l) => re.test(l)), `${this.name} to log ${re} (last: ${this.lines.slice(-3).join(' | ')})`, timeoutMs);
+  get pid(): number {
+    return this.child.pid!;
+  }
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  signal(sig: NodeJS.Signals): void { if (this.running) process.kill(this.pid, sig); }
+  /** Log lines (parsed JSON where possible) whose text matches `re`. */
+  matching(re: RegExp): string[] {
+    return this.lines.filter((l) => re.test(l));
+  }
+
+  async waitForLog(re: RegExp, timeoutMs = 20_000): Promise<string> {
+    return eventually(
+      () => this.lines.find((l) => re.test(l)),
+      `${this.name} to log ${re} (last: ${this.lines.slice(-3).join(' | ')})`,
+      timeoutMs,
+    );
+  }
+
+  signal(sig: NodeJS.Signals): void {
+    if (this.running) process.kill(this.pid, sig);
+  }
 
   /** Sends `sig` and waits for the process to end (SIGCONT first, so a stopped process can die). */
   async kill(sig: NodeJS.Signals = 'SIGKILL'): Promise<void> {
@@ -62,7 +77,8 @@ export class Processes {
 
   start(name: string, argv: string[], env: Record<string, string> = {}): Proc {
     const child = spawn(process.execPath, argv, {
-      cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'],
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, AGORA_LOG_LEVEL: 'info', AGORA_LOG_FORMAT: 'json', ...env },
     });
     const p = new Proc(name, child);
@@ -71,16 +87,40 @@ export class Processes {
   }
 
   master(natsUrl: string, dataDir: string, httpPort: number, flags: string[] = []): Proc {
-    return this.start('master', [join(ROOT, 'bin/agora-master'), '--nats', natsUrl, '--data-dir', dataDir, '--http-host', '127.0.0.1',
-      '--http-port', String(httpPort), '--allocation-interval', '100ms', ...flags]);
+    return this.start('master', [
+      join(ROOT, 'bin/agora-master'),
+      '--nats',
+      natsUrl,
+      '--data-dir',
+      dataDir,
+      '--http-host',
+      '127.0.0.1',
+      '--http-port',
+      String(httpPort),
+      '--allocation-interval',
+      '100ms',
+      ...flags,
+    ]);
   }
 
   /** An agent; restarted on the same work dir, it offers the same ports (its kept tasks still hold theirs). */
   agent(natsUrl: string, workDir: string, flags: string[] = []): Proc {
     let range = this.ranges.get(workDir);
-    if (!range) { range = leasePortRange(); this.ranges.set(workDir, range); }
-    return this.start('agent', [join(ROOT, 'bin/agora-agent'), '--nats', natsUrl, '--work-dir', workDir,
-      '--resources', `cpus:8;mem:8192;disk:10000;${range.text}`, '--keep-tasks-on-exit', ...flags]);
+    if (!range) {
+      range = leasePortRange();
+      this.ranges.set(workDir, range);
+    }
+    return this.start('agent', [
+      join(ROOT, 'bin/agora-agent'),
+      '--nats',
+      natsUrl,
+      '--work-dir',
+      workDir,
+      '--resources',
+      `cpus:8;mem:8192;disk:10000;${range.text}`,
+      '--keep-tasks-on-exit',
+      ...flags,
+    ]);
   }
 
   /** A TypeScript script under test/faults run with tsx (agora/sdk resolved by tsconfig paths). */
@@ -106,7 +146,14 @@ export async function removeAgentLeftovers(agentId: string): Promise<void> {
   await sweepCgroups(`agora/${agentId}`);
   const docker = dockerClient();
   const list = await docker.listContainers({ all: true, filters: { label: [`agora.agent=${agentId}`] } });
-  await Promise.all(list.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined)));
+  await Promise.all(
+    list.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => undefined),
+    ),
+  );
 }
 
 /** Docker containers created for one agent's task (a second one would be a duplicate launch). */
@@ -125,32 +172,50 @@ export class StartsLog {
     chmodSync(path, 0o666);
   }
   /** Shell command of a task that records its start, then runs `then`. */
-  command(then: string): string { return `echo $AGORA_TASK_ID >> ${this.path}; exec ${then}`; }
+  command(then: string): string {
+    return `echo $AGORA_TASK_ID >> ${this.path}; exec ${then}`;
+  }
   counts(): Map<string, number> {
     const m = new Map<string, number>();
     for (const id of readFileSync(this.path, 'utf8').split('\n').filter(Boolean)) m.set(id, (m.get(id) ?? 0) + 1);
     return m;
   }
-  duplicated(): number { return [...this.counts().values()].reduce((n, c) => n + c - 1, 0); }
+  duplicated(): number {
+    return [...this.counts().values()].reduce((n, c) => n + c - 1, 0);
+  }
 }
 
 /** One line a reader can grep in the test output: what a fault cost. */
 export function report(test: string, figures: Record<string, number>): void {
-  console.log(`FAULT ${test}: ${Object.entries(figures).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  console.log(
+    `FAULT ${test}: ${Object.entries(figures)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}`,
+  );
 }
 
 /** SIGKILLs every process of a task's cgroup (a task whose processes are already going is fine). */
 export function killTaskProcesses(relCgroup: string): number {
   const pids = processesUnder(relCgroup);
   for (const pid of pids) {
-    try { process.kill(pid, 'SIGKILL'); } catch (e) { if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e; }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+    }
   }
   return pids.length;
 }
 
 /** Pids in a task's cgroup running `program` (e.g. the task's `sleep`, not the launch chain around it). */
 export function pidsRunning(relCgroup: string, program: string): number[] {
-  return processesUnder(relCgroup).filter((pid) => {
-    try { return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]?.endsWith(program); } catch { return false; }
-  }).sort();
+  return processesUnder(relCgroup)
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]?.endsWith(program);
+      } catch {
+        return false;
+      }
+    })
+    .sort();
 }

@@ -20,16 +20,30 @@ export const AGORA = join(ROOT, 'bin', 'agora');
 
 /** Runs `agora …` to completion (synchronously: only where no in-process server must keep answering). */
 export function agora(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [AGORA, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env, AGORA_LOG_LEVEL: 'warn' } });
+  return spawnSync(process.execPath, [AGORA, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, ...env, AGORA_LOG_LEVEL: 'warn' },
+  });
 }
 
 /** Runs `agora …` to completion without blocking this process; resolves with its exit code and output. */
-export function agoraAsync(args: string[], env: Record<string, string> = {}): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [AGORA, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env, AGORA_LOG_LEVEL: 'warn' } });
+export function agoraAsync(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [AGORA, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env, AGORA_LOG_LEVEL: 'warn' },
+  });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => { stdout += d; });
-  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.on('data', (d) => {
+    stdout += d;
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+  });
   return new Promise((resolve) => child.once('exit', (status) => resolve({ status, stdout, stderr })));
 }
 
@@ -62,29 +76,71 @@ export interface AgoraUpOptions {
 
 /** Starts `agora up` in its own process group (as a terminal would run it) and waits for "cluster is up". */
 export async function startAgoraUp(o: AgoraUpOptions): Promise<AgoraUp> {
-  const natsPort = o.natsPort ?? await freePort();
-  const httpPort = o.httpPort ?? await freePort();
-  const dnsPort = o.dnsPort ?? await freePort();
+  const natsPort = o.natsPort ?? (await freePort());
+  const httpPort = o.httpPort ?? (await freePort());
+  const dnsPort = o.dnsPort ?? (await freePort());
   const ports = o.agentResources === undefined ? leasePortRange() : undefined;
-  const proc = spawn(process.execPath, [AGORA, 'up', '--nats-port', String(natsPort), '--http-port', String(httpPort), '--dns-port', String(dnsPort), '--data-dir', o.dataDir,
-    '--agent-resources', o.agentResources ?? `cpus:2;mem:2048;disk:1000;${ports!.text}`, ...(o.extraArgs ?? [])],
-  { env: { ...process.env, AGORA_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const proc = spawn(
+    process.execPath,
+    [
+      AGORA,
+      'up',
+      '--nats-port',
+      String(natsPort),
+      '--http-port',
+      String(httpPort),
+      '--dns-port',
+      String(dnsPort),
+      '--data-dir',
+      o.dataDir,
+      '--agent-resources',
+      o.agentResources ?? `cpus:2;mem:2048;disk:1000;${ports!.text}`,
+      ...(o.extraArgs ?? []),
+    ],
+    { env: { ...process.env, AGORA_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+  );
   let out = '';
-  proc.stdout!.on('data', (d) => { out += d; });
-  proc.stderr!.on('data', (d) => { out += d; });
+  proc.stdout!.on('data', (d) => {
+    out += d;
+  });
+  proc.stderr!.on('data', (d) => {
+    out += d;
+  });
   proc.once('exit', () => ports?.release());
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => proc.once('exit', (code, signal) => r({ code, signal })));
-  await eventually(() => /cluster is up/.test(out) || proc.exitCode !== null, `agora up to be ready (output so far: ${out})`, 45_000, 100);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+    proc.once('exit', (code, signal) => r({ code, signal })),
+  );
+  await eventually(
+    () => /cluster is up/.test(out) || proc.exitCode !== null,
+    `agora up to be ready (output so far: ${out})`,
+    45_000,
+    100,
+  );
   if (proc.exitCode !== null) throw new Error(`agora up exited with ${proc.exitCode}: ${out}`);
   const token = readAdminToken(join(o.dataDir, 'master'));
-  return { proc, natsPort, httpPort, dnsPort, natsUrl: `nats://127.0.0.1:${natsPort}`, masterUrl: `http://127.0.0.1:${httpPort}`, token, fetch: authFetch(token), output: () => out, exited };
+  return {
+    proc,
+    natsPort,
+    httpPort,
+    dnsPort,
+    natsUrl: `nats://127.0.0.1:${natsPort}`,
+    masterUrl: `http://127.0.0.1:${httpPort}`,
+    token,
+    fetch: authFetch(token),
+    output: () => out,
+    exited,
+  };
 }
 
 /** Ends an `agora up` left running by a failed test (its whole tree: it may have been stopped half-way). */
 export function killAgoraUp(up: AgoraUp | undefined): void {
   if (!up || up.proc.exitCode !== null || up.proc.signalCode !== null) return;
   for (const pid of [up.proc.pid!, ...processTree(up.proc.pid!)]) {
-    try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* already gone */
+    }
   }
 }
 
@@ -94,12 +150,21 @@ export function processTree(root: number): number[] {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     let stat: string;
-    try { stat = readFileSync(`/proc/${name}/stat`, 'utf8'); } catch { continue; } // exited meanwhile
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    } // exited meanwhile
     const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
     children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
   }
   const out: number[] = [];
-  const walk = (pid: number) => { for (const c of children.get(pid) ?? []) { out.push(c); walk(c); } };
+  const walk = (pid: number) => {
+    for (const c of children.get(pid) ?? []) {
+      out.push(c);
+      walk(c);
+    }
+  };
   walk(root);
   return out;
 }
@@ -108,7 +173,11 @@ export function processTree(root: number): number[] {
 export function stillRunning(pids: number[]): number[] {
   return pids.filter((pid) => {
     let stat: string;
-    try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return false; }
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      return false;
+    }
     return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   });
 }
@@ -124,7 +193,13 @@ export function portIsFree(port: number): Promise<boolean> {
 
 /** `ps`-like lines for pids, for a failure message that says what is left. */
 export function describePids(pids: number[]): string {
-  return pids.map((pid) => {
-    try { return `${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()}`; } catch { return `${pid} (gone)`; }
-  }).join('; ');
+  return pids
+    .map((pid) => {
+      try {
+        return `${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()}`;
+      } catch {
+        return `${pid} (gone)`;
+      }
+    })
+    .join('; ');
 }

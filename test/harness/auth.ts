@@ -14,7 +14,10 @@ export function readAdminToken(masterDataDir: string): string {
 
 /** `init` with `Authorization: Bearer <token>` added. */
 export function withToken(token: string, init: RequestInit = {}): RequestInit {
-  return { ...init, headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` } };
+  return {
+    ...init,
+    headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${token}` },
+  };
 }
 
 /** `fetch` that sends `token`. */
@@ -23,8 +26,20 @@ export function authFetch(token: string): (url: string, init?: RequestInit) => P
 }
 
 /** Creates a token with `role` through the API (as `agora token create` does); returns its secret and accessor. */
-export async function createToken(masterUrl: string, adminToken: string, name: string, role: 'viewer' | 'operator' | 'admin'): Promise<{ secret: string; accessor: string }> {
-  const res = await fetch(`${masterUrl}/api/v1/tokens`, withToken(adminToken, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name, role }) }));
+export async function createToken(
+  masterUrl: string,
+  adminToken: string,
+  name: string,
+  role: 'viewer' | 'operator' | 'admin',
+): Promise<{ secret: string; accessor: string }> {
+  const res = await fetch(
+    `${masterUrl}/api/v1/tokens`,
+    withToken(adminToken, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name, role }),
+    }),
+  );
   if (res.status !== 201) throw new Error(`creating token ${name}: ${res.status} ${await res.text()}`);
-  return await res.json() as { secret: string; accessor: string };
+  return (await res.json()) as { secret: string; accessor: string };
 }

@@ -18,9 +18,25 @@ export function addBulkTasks(m: Master, n: number): void {
     const state: TaskState = i % 10 === 0 ? 'TASK_STAGING' : 'TASK_RUNNING';
     const taskId = `bulk-${String(i).padStart(width, '0')}`;
     const t: TaskRecord = {
-      key: taskKey(BULK_FRAMEWORK, taskId), frameworkId: BULK_FRAMEWORK, agentId, role: '*', resources, state, holdsResources: false,
-      info: { taskId: taskId as TaskId, name: `worker-${i % 250}`, agentId, resources: resources.toWire(), command: { value: 'sleep 1000', shell: true, env: {} }, container: { type: 'NATIVE' }, labels: {} },
-      createdAt: now - (n - i) * 1000, updatedAt: now - (n - i) * 500, statuses: [{ state, timestamp: now - (n - i) * 500 }],
+      key: taskKey(BULK_FRAMEWORK, taskId),
+      frameworkId: BULK_FRAMEWORK,
+      agentId,
+      role: '*',
+      resources,
+      state,
+      holdsResources: false,
+      info: {
+        taskId: taskId as TaskId,
+        name: `worker-${i % 250}`,
+        agentId,
+        resources: resources.toWire(),
+        command: { value: 'sleep 1000', shell: true, env: {} },
+        container: { type: 'NATIVE' },
+        labels: {},
+      },
+      createdAt: now - (n - i) * 1000,
+      updatedAt: now - (n - i) * 500,
+      statuses: [{ state, timestamp: now - (n - i) * 500 }],
     };
     m.state.addTask(t);
   }

@@ -9,6 +9,10 @@ export function removeAgentCgroups(agentId: string): void {
   for (const d of dirs) {
     const p = join(d, 'agora', agentId);
     if (!existsSync(p)) continue;
-    try { rmdirSync(p); } catch (e) { throw new Error(`cgroup ${p} still in use after the test: ${(e as Error).message}`); }
+    try {
+      rmdirSync(p);
+    } catch (e) {
+      throw new Error(`cgroup ${p} still in use after the test: ${(e as Error).message}`);
+    }
   }
 }

@@ -52,8 +52,15 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   chmodSync(dir, 0o755); // sandboxes below it must be reachable by the task user
   const nats = await NatsServer.start();
   const master = await startMaster({
-    natsUrl: nats.url, httpHost: '127.0.0.1', httpPort: 0, dataDir: join(dir, 'master'), allocationIntervalMs: 100,
-    frameworkHeartbeatIntervalMs: 1000, agentPingTimeoutMs: 1000, maxAgentPingTimeouts: 3, ...opts.master,
+    natsUrl: nats.url,
+    httpHost: '127.0.0.1',
+    httpPort: 0,
+    dataDir: join(dir, 'master'),
+    allocationIntervalMs: 100,
+    frameworkHeartbeatIntervalMs: 1000,
+    agentPingTimeoutMs: 1000,
+    maxAgentPingTimeouts: 3,
+    ...opts.master,
   });
   const token = readAdminToken(join(dir, 'master'));
   const agents: RunningAgent[] = [];
@@ -68,15 +75,28 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       resources = defaultAgentResources(ports);
     }
     const a = await startAgent({
-      natsUrl: nats.url, hostname: `agent-${i}`, workDir: join(dir, `agent-${i}`), resources,
-      containerizers: ['native'], usageIntervalMs: 2000, ...config,
+      natsUrl: nats.url,
+      hostname: `agent-${i}`,
+      workDir: join(dir, `agent-${i}`),
+      resources,
+      containerizers: ['native'],
+      usageIntervalMs: 2000,
+      ...config,
     });
     agents.push(a);
     return a;
   };
   for (const a of opts.agents ?? [{}]) await addAgent(a);
   return {
-    nats, natsUrl: nats.url, master, masterHttpUrl: master.httpUrl, token, fetch: authFetch(token), agents, dir, addAgent,
+    nats,
+    natsUrl: nats.url,
+    master,
+    masterHttpUrl: master.httpUrl,
+    token,
+    fetch: authFetch(token),
+    agents,
+    dir,
+    addAgent,
     async stop() {
       for (const a of agents) await a.stop({ killTasks: true }).catch(() => undefined);
       for (const a of agents) removeAgentCgroups(a.agent.id);
@@ -89,14 +109,21 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
 }
 
 /** Polls `fn` until it returns a truthy value or the (scaled) timeout passes (then throws with `what`). */
-export async function eventually<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 15_000, everyMs = 50): Promise<NonNullable<T>> {
+export async function eventually<T>(
+  fn: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 15_000,
+  everyMs = 50,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs * DEADLINE_SCALE;
   let last: unknown;
   while (Date.now() < deadline) {
     try {
       const v = await fn();
       if (v) return v as NonNullable<T>;
-    } catch (e) { last = e; }
+    } catch (e) {
+      last = e;
+    }
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);

@@ -9,19 +9,39 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-export interface DigResult { status: string; flags: string[]; answer: string[][]; authority: string[][]; additional: string[][]; text: string }
+export interface DigResult {
+  status: string;
+  flags: string[];
+  answer: string[][];
+  authority: string[][];
+  additional: string[][];
+  text: string;
+}
 
 export function digBinary(): string {
   if (existsSync('/usr/bin/dig')) return '/usr/bin/dig';
   throw new Error('dig is not installed: run `bash scripts/setup.sh --test` (Debian: apt-get install dnsutils)');
 }
 
-export function dig(port: number, name: string, type: string, extra: string[] = [], server = '127.0.0.1'): Promise<DigResult> {
+export function dig(
+  port: number,
+  name: string,
+  type: string,
+  extra: string[] = [],
+  server = '127.0.0.1',
+): Promise<DigResult> {
   const args = [`@${server}`, '-p', String(port), '+norecurse', '+time=2', '+tries=1', ...extra, name, type];
   return new Promise((resolve, reject) => {
     execFile(digBinary(), args, { timeout: 15_000 }, (err, stdout, stderr) => {
-      if (err && !stdout) { reject(new Error(`dig ${args.join(' ')} failed: ${stderr || err.message}`)); return; }
-      try { resolve(parseDig(stdout)); } catch (e) { reject(new Error(`dig ${args.join(' ')}: ${(e as Error).message}\n${stdout}`)); }
+      if (err && !stdout) {
+        reject(new Error(`dig ${args.join(' ')} failed: ${stderr || err.message}`));
+        return;
+      }
+      try {
+        resolve(parseDig(stdout));
+      } catch (e) {
+        reject(new Error(`dig ${args.join(' ')}: ${(e as Error).message}\n${stdout}`));
+      }
     });
   });
 }
@@ -36,7 +56,19 @@ export function parseDig(text: string): DigResult {
   const flags = (/;; flags: ([a-z ]*);/.exec(tail)?.[1] ?? '').trim().split(/\s+/).filter(Boolean);
   const section = (title: string): string[][] => {
     const m = new RegExp(`;; ${title} SECTION:\\n([\\s\\S]*?)(?:\\n\\n|$)`).exec(tail);
-    return m ? m[1].split('\n').filter((l) => l && !l.startsWith(';')).map((l) => l.trim().split(/\s+/)) : [];
+    return m
+      ? m[1]
+          .split('\n')
+          .filter((l) => l && !l.startsWith(';'))
+          .map((l) => l.trim().split(/\s+/))
+      : [];
   };
-  return { status, flags, answer: section('ANSWER'), authority: section('AUTHORITY'), additional: section('ADDITIONAL'), text };
+  return {
+    status,
+    flags,
+    answer: section('ANSWER'),
+    authority: section('AUTHORITY'),
+    additional: section('ADDITIONAL'),
+    text,
+  };
 }

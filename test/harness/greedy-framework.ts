@@ -10,25 +10,60 @@ export class GreedyFramework {
   readonly updates: TaskStatus[] = [];
   private seq = 0;
 
-  constructor(natsUrl: string, readonly name: string, readonly role: string, readonly task: string, opts: { command?: string; refuseSeconds?: number; max?: number } = {}) {
+  constructor(
+    natsUrl: string,
+    readonly name: string,
+    readonly role: string,
+    readonly task: string,
+    opts: { command?: string; refuseSeconds?: number; max?: number } = {},
+  ) {
     const need = Resources.parse(task);
     const command = opts.command ?? 'sleep 600';
     this.driver = new SchedulerDriver({
-      natsUrl, framework: { name, roles: [role] },
+      natsUrl,
+      framework: { name, roles: [role] },
       scheduler: {
         resourceOffers: async (d, offers) => {
           for (const o of offers) {
             const offered = Resources.fromWire(o.resources);
-            const fits = [...need.scalars()].every(([n, v]) => offered.scalar(n) >= v) && (opts.max === undefined || this.running.size < opts.max);
-            if (!fits) { await d.decline([o.id], { refuseSeconds: opts.refuseSeconds ?? 0 }); continue; }
+            const fits =
+              [...need.scalars()].every(([n, v]) => offered.scalar(n) >= v) &&
+              (opts.max === undefined || this.running.size < opts.max);
+            if (!fits) {
+              await d.decline([o.id], { refuseSeconds: opts.refuseSeconds ?? 0 });
+              continue;
+            }
             const taskId = `${name}-${this.seq++}`;
             this.running.add(taskId);
-            await d.launch([o.id], [{ taskId, name: taskId, agentId: o.agentId, resources: pickFrom(offered, need).toWire(), command: { value: command } }], { refuseSeconds: opts.refuseSeconds ?? 0 });
+            await d.launch(
+              [o.id],
+              [
+                {
+                  taskId,
+                  name: taskId,
+                  agentId: o.agentId,
+                  resources: pickFrom(offered, need).toWire(),
+                  command: { value: command },
+                },
+              ],
+              { refuseSeconds: opts.refuseSeconds ?? 0 },
+            );
           }
         },
         statusUpdate: (_d, s) => {
           this.updates.push(s);
-          if (['TASK_FINISHED', 'TASK_FAILED', 'TASK_KILLED', 'TASK_ERROR', 'TASK_LOST', 'TASK_DROPPED', 'TASK_GONE'].includes(s.state)) this.running.delete(s.taskId);
+          if (
+            [
+              'TASK_FINISHED',
+              'TASK_FAILED',
+              'TASK_KILLED',
+              'TASK_ERROR',
+              'TASK_LOST',
+              'TASK_DROPPED',
+              'TASK_GONE',
+            ].includes(s.state)
+          )
+            this.running.delete(s.taskId);
         },
       },
     });
@@ -46,7 +81,10 @@ export function pickFrom(offered: Resources, need: Resources): Resources {
     for (const role of offered.roles().sort((a, b) => (a === '*' ? 1 : b === '*' ? -1 : a.localeCompare(b)))) {
       const have = offered.scalar(name, role);
       const take = Math.min(have, left);
-      if (take > 0) { out = out.add(Resources.scalar(name, take, role)); left = Math.round((left - take) * 1000) / 1000; }
+      if (take > 0) {
+        out = out.add(Resources.scalar(name, take, role));
+        left = Math.round((left - take) * 1000) / 1000;
+      }
       if (left <= 0) break;
     }
   }

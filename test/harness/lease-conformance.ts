@@ -13,7 +13,8 @@ const enc = (s: string) => new TextEncoder().encode(s);
 export function leaseConformance(kvFor: (name: string) => Promise<CasKv>): void {
   let n = 0;
   const fresh = async () => ({ kv: await kvFor(`t${++n}`), clock: new FakeClock(), key: 'leader' });
-  const campaigner = (id: string, kv: CasKv, clock: FakeClock, key = 'leader') => new LeaseCampaign({ id, leaseMs: LEASE_MS, key, kv, clock });
+  const campaigner = (id: string, kv: CasKv, clock: FakeClock, key = 'leader') =>
+    new LeaseCampaign({ id, leaseMs: LEASE_MS, key, kv, clock });
 
   test('the store: create only if absent, update only against the current revision, revisions increase', async () => {
     const { kv } = await fresh();
@@ -73,7 +74,7 @@ export function leaseConformance(kvFor: (name: string) => Promise<CasKv>): void 
     expect(b.isLeader()).toBe(true);
   });
 
-  test('a standby does not take over before the lease has lapsed on both the holder\'s timestamp and its own watch', async () => {
+  test("a standby does not take over before the lease has lapsed on both the holder's timestamp and its own watch", async () => {
     const { kv, clock } = await fresh();
     const a = campaigner('a', kv, clock);
     await a.tick();

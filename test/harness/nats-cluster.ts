@@ -9,22 +9,43 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, natsServerBinary } from './nats-server';
 
-export interface ClusterNode { name: string; port: number; clusterPort: number; storeDir: string; config: string; proc?: ChildProcess }
+export interface ClusterNode {
+  name: string;
+  port: number;
+  clusterPort: number;
+  storeDir: string;
+  config: string;
+  proc?: ChildProcess;
+}
 
 export class NatsCluster {
-  private constructor(readonly nodes: ClusterNode[], private readonly dir: string) {}
+  private constructor(
+    readonly nodes: ClusterNode[],
+    private readonly dir: string,
+  ) {}
 
   static async start(size = 3): Promise<NatsCluster> {
     const dir = mkdtempSync(join(tmpdir(), 'agora-nats-cluster-'));
     const nodes: ClusterNode[] = [];
-    for (let i = 1; i <= size; i++) nodes.push({ name: `n${i}`, port: await freePort(), clusterPort: await freePort(), storeDir: join(dir, `n${i}`), config: join(dir, `n${i}.conf`) });
+    for (let i = 1; i <= size; i++)
+      nodes.push({
+        name: `n${i}`,
+        port: await freePort(),
+        clusterPort: await freePort(),
+        storeDir: join(dir, `n${i}`),
+        config: join(dir, `n${i}.conf`),
+      });
     for (const n of nodes) {
       const routes = nodes.filter((o) => o !== n).map((o) => `nats-route://127.0.0.1:${o.clusterPort}`);
-      writeFileSync(n.config, [
-        `server_name: ${n.name}`, 'listen: 127.0.0.1:' + n.port,
-        `jetstream { store_dir: ${JSON.stringify(n.storeDir)} }`,
-        `cluster { name: agora-test, listen: 127.0.0.1:${n.clusterPort}, routes: [${routes.map((r) => JSON.stringify(r)).join(', ')}] }`,
-      ].join('\n') + '\n');
+      writeFileSync(
+        n.config,
+        [
+          `server_name: ${n.name}`,
+          'listen: 127.0.0.1:' + n.port,
+          `jetstream { store_dir: ${JSON.stringify(n.storeDir)} }`,
+          `cluster { name: agora-test, listen: 127.0.0.1:${n.clusterPort}, routes: [${routes.map((r) => JSON.stringify(r)).join(', ')}] }`,
+        ].join('\n') + '\n',
+      );
     }
     const c = new NatsCluster(nodes, dir);
     await Promise.all(nodes.map((n) => c.startNode(n)));
@@ -32,13 +53,17 @@ export class NatsCluster {
   }
 
   /** Every node's client URL (a client given all of them fails over between them). */
-  get servers(): string[] { return this.nodes.map((n) => `nats://127.0.0.1:${n.port}`); }
+  get servers(): string[] {
+    return this.nodes.map((n) => `nats://127.0.0.1:${n.port}`);
+  }
 
   async startNode(n: ClusterNode): Promise<void> {
     const proc = spawn(natsServerBinary(), ['-c', n.config], { stdio: ['ignore', 'ignore', 'pipe'] });
     n.proc = proc;
     let stderr = '';
-    proc.stderr!.on('data', (d) => { stderr += d; });
+    proc.stderr!.on('data', (d) => {
+      stderr += d;
+    });
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`nats-server ${n.name} exited: ${stderr}`);
@@ -51,7 +76,10 @@ export class NatsCluster {
   async stopNode(n: ClusterNode, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     const p = n.proc;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    await new Promise<void>((resolve) => { p.once('exit', () => resolve()); p.kill(signal); });
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill(signal);
+    });
   }
 
   async stop(): Promise<void> {

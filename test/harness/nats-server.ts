@@ -9,8 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 export function natsServerBinary(): string {
-  for (const p of ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server']) if (existsSync(p)) return p;
-  try { return execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim(); } catch {
+  for (const p of ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'])
+    if (existsSync(p)) return p;
+  try {
+    return execFileSync('sh', ['-c', 'command -v nats-server'], { encoding: 'utf8' }).trim();
+  } catch {
     throw new Error('nats-server is not installed: run `bash scripts/setup.sh` (Debian: apt-get install nats-server)');
   }
 }
@@ -20,19 +23,31 @@ export async function freePort(): Promise<number> {
     const s = createServer();
     s.unref();
     s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => { const a = s.address(); s.close(() => resolve(typeof a === 'object' && a ? a.port : 0)); });
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
   });
 }
 
 export class NatsServer {
   private proc?: ChildProcess;
   readonly storeDir: string;
-  constructor(readonly port: number, storeDir?: string) { this.storeDir = storeDir ?? mkdtempSync(join(tmpdir(), 'agora-nats-')); }
+  constructor(
+    readonly port: number,
+    storeDir?: string,
+  ) {
+    this.storeDir = storeDir ?? mkdtempSync(join(tmpdir(), 'agora-nats-'));
+  }
 
-  get url(): string { return `nats://127.0.0.1:${this.port}`; }
+  get url(): string {
+    return `nats://127.0.0.1:${this.port}`;
+  }
 
   /** Whether the server process is up (a fault test may have killed it). */
-  get running(): boolean { return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null; }
+  get running(): boolean {
+    return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null;
+  }
 
   static async start(): Promise<NatsServer> {
     const s = new NatsServer(await freePort());
@@ -41,10 +56,14 @@ export class NatsServer {
   }
 
   async startProcess(): Promise<void> {
-    const proc = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     this.proc = proc;
     let stderr = '';
-    proc.stderr!.on('data', (d) => { stderr += d; });
+    proc.stderr!.on('data', (d) => {
+      stderr += d;
+    });
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`nats-server exited: ${stderr}`);
@@ -60,10 +79,16 @@ export class NatsServer {
     // A process killed by a signal has signalCode set and exitCode null: it is gone too, and its 'exit' event has
     // already fired — waiting for it again would hang (the teardown of a fault test that failed after SIGKILL).
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    await new Promise<void>((resolve) => { p.once('exit', () => resolve()); p.kill(signal); });
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill(signal);
+    });
   }
 
-  async restart(): Promise<void> { await this.stopProcess(); await this.startProcess(); }
+  async restart(): Promise<void> {
+    await this.stopProcess();
+    await this.startProcess();
+  }
 
   async stop(): Promise<void> {
     await this.stopProcess();

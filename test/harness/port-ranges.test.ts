@@ -25,7 +25,8 @@ describe('test port ranges', () => {
   it('takes over a range whose holder is gone, never one whose holder lives', () => {
     const dead = spawnSync('true').pid!; // a pid that has exited
     const total = (32000 - 12000) / RANGE_SIZE;
-    for (let i = 0; i < total; i++) writeFileSync(join(dir, String(12000 + i * RANGE_SIZE)), String(i === 7 ? dead : process.ppid));
+    for (let i = 0; i < total; i++)
+      writeFileSync(join(dir, String(12000 + i * RANGE_SIZE)), String(i === 7 ? dead : process.ppid));
     const r = leasePortRange();
     expect(r.first).toBe(12000 + 7 * RANGE_SIZE);
     expect(() => leasePortRange()).toThrow(/every test port range/);

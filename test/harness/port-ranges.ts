@@ -24,10 +24,17 @@ export interface PortRange {
 }
 
 const held = new Set<string>();
-process.once('exit', () => { for (const f of held) rmSync(f, { force: true }); });
+process.once('exit', () => {
+  for (const f of held) rmSync(f, { force: true });
+});
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch (err) { return (err as NodeJS.ErrnoException).code === 'EPERM'; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function tryLock(file: string): boolean {
@@ -40,7 +47,11 @@ function tryLock(file: string): boolean {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
   }
   let owner = NaN;
-  try { owner = Number(readFileSync(file, 'utf8')); } catch { return false; } // released meanwhile: next range
+  try {
+    owner = Number(readFileSync(file, 'utf8'));
+  } catch {
+    return false;
+  } // released meanwhile: next range
   if (Number.isInteger(owner) && owner > 0 && alive(owner)) return false;
   rmSync(file, { force: true }); // its leaser is gone; a racing taker loses the `wx` below
   return tryLock(file);
@@ -57,8 +68,12 @@ export function leasePortRange(): PortRange {
     held.add(file);
     const last = first + RANGE_SIZE - 1;
     return {
-      first, last, text: `ports:[${first}-${last}]`,
-      release: () => { if (held.delete(file)) rmSync(file, { force: true }); },
+      first,
+      last,
+      text: `ports:[${first}-${last}]`,
+      release: () => {
+        if (held.delete(file)) rmSync(file, { force: true });
+      },
     };
   }
   throw new Error(`every test port range in ${FIRST}-${END - 1} is leased (lock files in ${LOCK_DIR})`);

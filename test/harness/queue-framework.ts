@@ -4,7 +4,18 @@
  */
 import { Resources, SchedulerDriver, isTerminal, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
 
-export interface QueuedTask { taskId: string; name?: string; resources: string; command: string; container?: TaskInfoInput['container']; env?: Record<string, string>; healthCheck?: TaskInfoInput['healthCheck']; logRotation?: TaskInfoInput['logRotation']; volumes?: TaskInfoInput['volumes']; labels?: Record<string, string> }
+export interface QueuedTask {
+  taskId: string;
+  name?: string;
+  resources: string;
+  command: string;
+  container?: TaskInfoInput['container'];
+  env?: Record<string, string>;
+  healthCheck?: TaskInfoInput['healthCheck'];
+  logRotation?: TaskInfoInput['logRotation'];
+  volumes?: TaskInfoInput['volumes'];
+  labels?: Record<string, string>;
+}
 
 export class QueueFramework {
   readonly driver: SchedulerDriver;
@@ -15,18 +26,32 @@ export class QueueFramework {
   offersSeen = 0;
   refuseSeconds = 1;
 
-  constructor(natsUrl: string, opts: { name?: string; roles?: string[]; id?: string; failoverTimeoutMs?: number } = {}) {
+  constructor(
+    natsUrl: string,
+    opts: { name?: string; roles?: string[]; id?: string; failoverTimeoutMs?: number } = {},
+  ) {
     this.driver = new SchedulerDriver({
       natsUrl,
-      framework: { name: opts.name ?? 'queue', roles: opts.roles ?? ['*'], id: opts.id, failoverTimeoutMs: opts.failoverTimeoutMs },
+      framework: {
+        name: opts.name ?? 'queue',
+        roles: opts.roles ?? ['*'],
+        id: opts.id,
+        failoverTimeoutMs: opts.failoverTimeoutMs,
+      },
       scheduler: {
         resourceOffers: (d, offers) => this.onOffers(offers),
-        statusUpdate: (d, s) => { this.updates.push(s); this.latest.set(s.taskId, s); },
+        statusUpdate: (d, s) => {
+          this.updates.push(s);
+          this.latest.set(s.taskId, s);
+        },
       },
     });
   }
 
-  add(...tasks: QueuedTask[]): void { this.queue.push(...tasks); void this.driver.revive().catch(() => undefined); }
+  add(...tasks: QueuedTask[]): void {
+    this.queue.push(...tasks);
+    void this.driver.revive().catch(() => undefined);
+  }
 
   private async onOffers(offers: Offer[]): Promise<void> {
     for (const offer of offers) {
@@ -39,7 +64,18 @@ export class QueueFramework {
         if (!left.contains(need)) break;
         this.queue.shift();
         left = left.subtract(need);
-        launch.push({ taskId: next.taskId, name: next.name ?? next.taskId, agentId: offer.agentId, resources: need.toWire(), command: { value: next.command, env: next.env ?? {} }, container: next.container, healthCheck: next.healthCheck, logRotation: next.logRotation, volumes: next.volumes, labels: next.labels });
+        launch.push({
+          taskId: next.taskId,
+          name: next.name ?? next.taskId,
+          agentId: offer.agentId,
+          resources: need.toWire(),
+          command: { value: next.command, env: next.env ?? {} },
+          container: next.container,
+          healthCheck: next.healthCheck,
+          logRotation: next.logRotation,
+          volumes: next.volumes,
+          labels: next.labels,
+        });
         this.launchedOn.set(next.taskId, offer.agentId);
       }
       if (launch.length > 0) await this.driver.launch([offer.id], launch, { refuseSeconds: this.refuseSeconds });
@@ -48,6 +84,10 @@ export class QueueFramework {
   }
 
   /** Tasks whose latest state is terminal. */
-  finished(): TaskStatus[] { return [...this.latest.values()].filter((s) => isTerminal(s.state)); }
-  statesOf(taskId: string): string[] { return this.updates.filter((u) => u.taskId === taskId).map((u) => u.state); }
+  finished(): TaskStatus[] {
+    return [...this.latest.values()].filter((s) => isTerminal(s.state));
+  }
+  statesOf(taskId: string): string[] {
+    return this.updates.filter((u) => u.taskId === taskId).map((u) => u.state);
+  }
 }

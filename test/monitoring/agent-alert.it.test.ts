@@ -15,18 +15,31 @@ import { DEPLOY_DIR, Prometheus, type AlertView } from './prometheus';
 
 jest.setTimeout(120_000);
 
-interface ScrapeConfig { job_name: string; scrape_timeout?: string; static_configs?: { targets: string[] }[]; http_sd_configs?: { url: string; refresh_interval?: string }[] }
-interface RuleGroups { groups: { name: string; rules: { alert?: string; for?: string }[] }[] }
+interface ScrapeConfig {
+  job_name: string;
+  scrape_timeout?: string;
+  static_configs?: { targets: string[] }[];
+  http_sd_configs?: { url: string; refresh_interval?: string }[];
+}
+interface RuleGroups {
+  groups: { name: string; rules: { alert?: string; for?: string }[] }[];
+}
 
 /** The shipped prometheus.yml, pointed at `masterUrl`, scraping and evaluating every second. */
 function testConfig(masterUrl: string): string {
-  const config = parse(readFileSync(join(DEPLOY_DIR, 'prometheus.yml'), 'utf8')) as { global: Record<string, string>; scrape_configs: ScrapeConfig[] };
+  const config = parse(readFileSync(join(DEPLOY_DIR, 'prometheus.yml'), 'utf8')) as {
+    global: Record<string, string>;
+    scrape_configs: ScrapeConfig[];
+  };
   const master = new URL(masterUrl);
   config.global = { scrape_interval: '1s', evaluation_interval: '1s', scrape_timeout: '1s' };
   for (const job of config.scrape_configs) {
     delete job.scrape_timeout;
     for (const s of job.static_configs ?? []) s.targets = s.targets.map(() => master.host);
-    for (const sd of job.http_sd_configs ?? []) { sd.url = new URL(new URL(sd.url).pathname, master).href; sd.refresh_interval = '1s'; }
+    for (const sd of job.http_sd_configs ?? []) {
+      sd.url = new URL(new URL(sd.url).pathname, master).href;
+      sd.refresh_interval = '1s';
+    }
   }
   return stringify(config);
 }
@@ -45,14 +58,27 @@ let agent: Proc;
 let agentId = '';
 
 beforeAll(async () => {
-  cluster = await startCluster({ agents: [], master: { agentPingTimeoutMs: 500, maxAgentPingTimeouts: 3, agentRemovalTimeoutMs: 600_000 } });
-  agent = procs.agent(cluster.natsUrl, join(cluster.dir, 'agent'), ['--hostname', '127.0.0.1', '--http-port', '0', '--containerizers', 'native']);
+  cluster = await startCluster({
+    agents: [],
+    master: { agentPingTimeoutMs: 500, maxAgentPingTimeouts: 3, agentRemovalTimeoutMs: 600_000 },
+  });
+  agent = procs.agent(cluster.natsUrl, join(cluster.dir, 'agent'), [
+    '--hostname',
+    '127.0.0.1',
+    '--http-port',
+    '0',
+    '--containerizers',
+    'native',
+  ]);
   agentId = await agentIdOf(agent);
   const dir = join(cluster.dir, 'prometheus');
   mkdirSync(dir);
   // The shipped config reads a viewer token from agora-metrics.token beside it, as docs/monitoring.md says.
   const { secret } = await createToken(cluster.masterHttpUrl, cluster.token, 'prometheus', 'viewer');
-  prometheus = await Prometheus.start(dir, testConfig(cluster.masterHttpUrl), { 'agora-rules.yml': testRules(), 'agora-metrics.token': secret });
+  prometheus = await Prometheus.start(dir, testConfig(cluster.masterHttpUrl), {
+    'agora-rules.yml': testRules(),
+    'agora-metrics.token': secret,
+  });
 }, 90_000);
 
 afterAll(async () => {
@@ -64,23 +90,58 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
-const agentAlerts = async (): Promise<AlertView[]> => (await prometheus!.alerts()).filter((a) => a.labels.alertname.startsWith('AgoraAgent'));
-const firing = async (name: string) => (await agentAlerts()).find((a) => a.labels.alertname === name && a.state === 'firing' && a.labels.agent === agentId);
+const agentAlerts = async (): Promise<AlertView[]> =>
+  (await prometheus!.alerts()).filter((a) => a.labels.alertname.startsWith('AgoraAgent'));
+const firing = async (name: string) =>
+  (await agentAlerts()).find((a) => a.labels.alertname === name && a.state === 'firing' && a.labels.agent === agentId);
 
 it('fires AgoraAgentUnreachable when the agent is stopped (SIGSTOP) and resolves it when it continues (SIGCONT)', async () => {
   const p = prometheus!;
   // Discovered through the master's /api/v1/sd/agents and scraped; the master and frameworks jobs answer too.
-  await eventually(async () => (await p.query('up{job="agora-agents"} == 1')).some((r) => r.metric.agent === agentId), 'Prometheus scrapes the agent', 30_000, 250);
-  await eventually(async () => (await p.query('up{job=~"agora-master|agora-frameworks"} == 1')).length === 2, 'Prometheus scrapes the master and frameworks endpoints', 30_000, 250);
-  await eventually(async () => (await p.query(`agora_agent_reachable{agent="${agentId}"} == 1`)).length === 1, 'the master reports the agent reachable', 30_000, 250);
+  await eventually(
+    async () => (await p.query('up{job="agora-agents"} == 1')).some((r) => r.metric.agent === agentId),
+    'Prometheus scrapes the agent',
+    30_000,
+    250,
+  );
+  await eventually(
+    async () => (await p.query('up{job=~"agora-master|agora-frameworks"} == 1')).length === 2,
+    'Prometheus scrapes the master and frameworks endpoints',
+    30_000,
+    250,
+  );
+  await eventually(
+    async () => (await p.query(`agora_agent_reachable{agent="${agentId}"} == 1`)).length === 1,
+    'the master reports the agent reachable',
+    30_000,
+    250,
+  );
   // A loaded machine may miss a ping or a 1 s scrape now and then: start from a quiet moment, not an assumption.
   await eventually(async () => (await agentAlerts()).length === 0, 'no agent alert before the stop', 30_000, 250);
 
   agent.signal('SIGSTOP');
-  const unreachable = await eventually(() => firing('AgoraAgentUnreachable'), 'AgoraAgentUnreachable firing', 60_000, 250);
-  expect(unreachable.labels).toMatchObject({ agent: agentId, hostname: '127.0.0.1', job: 'agora-master', severity: 'critical' });
-  expect(unreachable.annotations).toEqual({ summary: `Agent 127.0.0.1 (${agentId}) is unreachable`, runbook: 'docs/monitoring.md#agoraagentunreachable' });
-  const scrape = await eventually(() => firing('AgoraAgentScrapeFailing'), 'AgoraAgentScrapeFailing firing', 60_000, 250);
+  const unreachable = await eventually(
+    () => firing('AgoraAgentUnreachable'),
+    'AgoraAgentUnreachable firing',
+    60_000,
+    250,
+  );
+  expect(unreachable.labels).toMatchObject({
+    agent: agentId,
+    hostname: '127.0.0.1',
+    job: 'agora-master',
+    severity: 'critical',
+  });
+  expect(unreachable.annotations).toEqual({
+    summary: `Agent 127.0.0.1 (${agentId}) is unreachable`,
+    runbook: 'docs/monitoring.md#agoraagentunreachable',
+  });
+  const scrape = await eventually(
+    () => firing('AgoraAgentScrapeFailing'),
+    'AgoraAgentScrapeFailing firing',
+    60_000,
+    250,
+  );
   expect(scrape.labels).toMatchObject({ agent: agentId, job: 'agora-agents', severity: 'warning' });
 
   agent.signal('SIGCONT');

@@ -40,10 +40,25 @@ beforeAll(async () => {
   const api = serviceClient(() => nc).api;
   const sleeper = await api({ type: 'deploy', app: { id: '/mon/sleeper', cmd: 'sleep 600', cpus: 0.1, mem: 32 } });
   await serviceClient(() => nc).succeeded(sleeper.deploymentId!, '/mon/sleeper deployed');
-  await api({ type: 'deploy', app: { id: '/mon/huge', cmd: 'sleep 600', cpus: 64, mem: 32, deployment: { progressDeadlineSeconds: 900, onDeadline: 'pause' } } });
+  await api({
+    type: 'deploy',
+    app: {
+      id: '/mon/huge',
+      cmd: 'sleep 600',
+      cpus: 64,
+      mem: 32,
+      deployment: { progressDeadlineSeconds: 900, onDeadline: 'pause' },
+    },
+  });
   await request(nc, CRON_API_SUBJECT, { type: 'submit', job: { name: 'fails', cmd: 'exit 3', mem: 32 } });
   await request(nc, CRON_API_SUBJECT, { type: 'run', name: 'fails' });
-  await eventually(async () => (await request<{ run: { state: string } }>(nc, CRON_API_SUBJECT, { type: 'getRun', name: 'fails' })).run.state === 'FAILED', 'the run FAILED', 30_000);
+  await eventually(
+    async () =>
+      (await request<{ run: { state: string } }>(nc, CRON_API_SUBJECT, { type: 'getRun', name: 'fails' })).run.state ===
+      'FAILED',
+    'the run FAILED',
+    30_000,
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -57,9 +72,13 @@ it("the master's /metrics passes promtool check metrics and carries the alerting
   const metrics = await text(`${cluster.masterHttpUrl}/metrics`);
   expect(await lint(metrics)).toEqual({ code: 0, problems: '' });
   const agentId = cluster.agents[0].agent.id;
-  expect(metrics).toMatch(new RegExp(`agora_agent_reachable\\{agent="${agentId}",hostname="agent-0",master="[^"]+"\\} 1`));
+  expect(metrics).toMatch(
+    new RegExp(`agora_agent_reachable\\{agent="${agentId}",hostname="agent-0",master="[^"]+"\\} 1`),
+  );
   expect(metrics).toMatch(/agora_framework_connected\{framework="[^"]+",name="service",master="[^"]+"\} 1/);
-  expect(metrics).toMatch(/agora_framework_failover_timeout_seconds\{framework="[^"]+",name="cron",master="[^"]+"\} 604800/);
+  expect(metrics).toMatch(
+    /agora_framework_failover_timeout_seconds\{framework="[^"]+",name="cron",master="[^"]+"\} 604800/,
+  );
   expect(metrics).toMatch(/agora_offers_oldest_age_seconds\{master="[^"]+"\} \d/);
   expect(metrics).toMatch(/agora_frameworks_failover_expired_total\{master="[^"]+"\} 0/);
   expect(metrics).toMatch(/agora_resources_capacity\{resource="cpus",master="[^"]+"\} 4/);
@@ -69,7 +88,10 @@ it("the master's /metrics passes promtool check metrics and carries the alerting
 it("an agent's /metrics passes promtool check metrics", async () => {
   const port = new URL(cluster.agents[0].agent.info.httpUrl!).port;
   const url = `http://127.0.0.1:${port}/metrics`;
-  await eventually(async () => /agora_agent_task_memory_bytes\{[^}]*task="mon_sleeper/.test(await text(url)), 'usage sampled');
+  await eventually(
+    async () => /agora_agent_task_memory_bytes\{[^}]*task="mon_sleeper/.test(await text(url)),
+    'usage sampled',
+  );
   const metrics = await text(url);
   expect(await lint(metrics)).toEqual({ code: 0, problems: '' });
   expect(metrics).toMatch(/# TYPE agora_agent_task_cpu_seconds_total counter/);
@@ -83,9 +105,15 @@ it("the frameworks' /metrics/frameworks passes promtool check metrics and shows 
   expect(metrics).toMatch(/agora_framework_api_up\{api="cron",master="[^"]+"\} 1/);
   expect(metrics).toMatch(/agora_service_app_instances_ready\{app="\/mon\/sleeper",master="[^"]+"\} 1/);
   expect(metrics).toMatch(/agora_service_deployments\{state="RUNNING",master="[^"]+"\} 1/);
-  expect(metrics).toMatch(/agora_service_deployment_since_progress_seconds\{app="\/mon\/huge",deployment="[^"]+",kind="deploy",state="RUNNING",master="[^"]+"\} \d/);
-  expect(metrics).toMatch(/agora_service_deployment_progress_deadline_seconds\{app="\/mon\/huge",deployment="[^"]+",kind="deploy",master="[^"]+"\} 900/);
-  expect(metrics).toMatch(/agora_cron_job_last_run\{cron_job="fails",state="FAILED",reason="EXITED",master="[^"]+"\} 1/);
+  expect(metrics).toMatch(
+    /agora_service_deployment_since_progress_seconds\{app="\/mon\/huge",deployment="[^"]+",kind="deploy",state="RUNNING",master="[^"]+"\} \d/,
+  );
+  expect(metrics).toMatch(
+    /agora_service_deployment_progress_deadline_seconds\{app="\/mon\/huge",deployment="[^"]+",kind="deploy",master="[^"]+"\} 900/,
+  );
+  expect(metrics).toMatch(
+    /agora_cron_job_last_run\{cron_job="fails",state="FAILED",reason="EXITED",master="[^"]+"\} 1/,
+  );
 });
 
 it('says a framework is down rather than failing the scrape', async () => {

@@ -19,11 +19,18 @@ export async function launchBrowser(): Promise<Browser> {
 export const shot = (name: string) => join(SCREENSHOTS, `${name}.png`);
 
 /** A new page whose session already holds `token` (as after logging in), or none: the login screen. */
-export async function openPage(browser: Browser, token: string | undefined, options: Parameters<Browser['newPage']>[0] = {}): Promise<Page> {
+export async function openPage(
+  browser: Browser,
+  token: string | undefined,
+  options: Parameters<Browser['newPage']>[0] = {},
+): Promise<Page> {
   const page = await browser.newPage(options);
   if (token !== undefined) {
     await page.addInitScript((t) => {
-      const w = globalThis as unknown as { location: { protocol: string }; sessionStorage: { setItem(k: string, v: string): void } };
+      const w = globalThis as unknown as {
+        location: { protocol: string };
+        sessionStorage: { setItem(k: string, v: string): void };
+      };
       if (w.location.protocol.startsWith('http')) w.sessionStorage.setItem('agora.token', t);
     }, token);
   }

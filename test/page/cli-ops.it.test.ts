@@ -19,25 +19,41 @@ let fw: QueueFramework;
 
 function agora(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, [AGORA, ...args], { env: { ...process.env, AGORA_MASTER: cluster.masterHttpUrl, AGORA_TOKEN: cluster.token, NO_COLOR: '1' } });
-    let stdout = '', stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
+    const p = spawn(process.execPath, [AGORA, ...args], {
+      env: { ...process.env, AGORA_MASTER: cluster.masterHttpUrl, AGORA_TOKEN: cluster.token, NO_COLOR: '1' },
+    });
+    let stdout = '',
+      stderr = '';
+    p.stdout.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr.on('data', (d) => {
+      stderr += d;
+    });
     p.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
 }
 
 /** Runs `agora …` in this process, capturing what it prints and its exit code. */
 async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out: string[] = [], err: string[] = [];
+  const out: string[] = [],
+    err: string[] = [];
   const write = { out: process.stdout.write, err: process.stderr.write };
   process.env.AGORA_MASTER = cluster.masterHttpUrl;
   process.env.AGORA_TOKEN = cluster.token;
-  process.stdout.write = ((s: string | Uint8Array) => { out.push(String(s)); return true; }) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => { err.push(String(s)); return true; }) as typeof process.stderr.write;
+  process.stdout.write = ((s: string | Uint8Array) => {
+    out.push(String(s));
+    return true;
+  }) as typeof process.stdout.write;
+  process.stderr.write = ((s: string | Uint8Array) => {
+    err.push(String(s));
+    return true;
+  }) as typeof process.stderr.write;
   process.exitCode = undefined;
   try {
-    await buildProgram().exitOverride().parseAsync(['node', 'agora', ...args]);
+    await buildProgram()
+      .exitOverride()
+      .parseAsync(['node', 'agora', ...args]);
   } finally {
     process.stdout.write = write.out;
     process.stderr.write = write.err;
@@ -52,7 +68,11 @@ beforeAll(async () => {
   fw = new QueueFramework(cluster.natsUrl, { name: 'cli-ops' });
   await fw.driver.start();
   fw.add({ taskId: 'server', resources: 'cpus:0.1;mem:32', command: 'echo serving; echo warning >&2; sleep 600' });
-  fw.add({ taskId: 'counter', resources: 'cpus:0.1;mem:32', command: 'for i in 1 2 3 4; do echo line-$i; sleep 0.4; done' });
+  fw.add({
+    taskId: 'counter',
+    resources: 'cpus:0.1;mem:32',
+    command: 'for i in 1 2 3 4; do echo line-$i; sleep 0.4; done',
+  });
   await eventually(() => fw.latest.get('server')?.state === 'TASK_RUNNING', 'server running');
 });
 
@@ -94,7 +114,11 @@ it('prints and follows logs through the files API', async () => {
   expect(err.stdout).toBe('warning\n');
   await eventually(() => fw.latest.get('counter')?.state === 'TASK_FINISHED', 'counter to finish printing', 20_000);
   expect((await cli('logs', 'counter')).stdout).toBe('line-1\nline-2\nline-3\nline-4\n');
-  fw.add({ taskId: 'streamer', resources: 'cpus:0.1;mem:32', command: 'for i in 1 2 3 4 5; do echo part-$i; sleep 0.4; done' });
+  fw.add({
+    taskId: 'streamer',
+    resources: 'cpus:0.1;mem:32',
+    command: 'for i in 1 2 3 4 5; do echo part-$i; sleep 0.4; done',
+  });
   await eventually(() => fw.latest.get('streamer')?.state === 'TASK_RUNNING', 'streamer running');
   const started = Date.now();
   const followed = await cli('logs', 'streamer', '--follow');
@@ -106,15 +130,22 @@ it('prints and follows logs through the files API', async () => {
 it('follows logs across rotations, losing nothing, and reads the newest output of a rotated log', async () => {
   // ~1 KiB files, 3 kept; 400 lines of 9 bytes written 4 every 50 ms: three rotations while the CLI follows
   // (it polls every 500 ms, far less than the 3 KiB kept between two of its reads).
-  fw.add({ taskId: 'rotating', resources: 'cpus:0.1;mem:32', logRotation: { maxSizeMb: 1 / 1024, maxFiles: 3 },
-    command: 'i=0; while [ $i -lt 400 ]; do printf "row-%04d\\n" $i; i=$((i+1)); [ $((i % 4)) -eq 0 ] && sleep 0.05; done' });
+  fw.add({
+    taskId: 'rotating',
+    resources: 'cpus:0.1;mem:32',
+    logRotation: { maxSizeMb: 1 / 1024, maxFiles: 3 },
+    command:
+      'i=0; while [ $i -lt 400 ]; do printf "row-%04d\\n" $i; i=$((i+1)); [ $((i % 4)) -eq 0 ] && sleep 0.05; done',
+  });
   await eventually(() => fw.latest.get('rotating')?.state === 'TASK_RUNNING', 'rotating running');
   const followed = await cli('logs', 'rotating', '--follow');
   const rows = Array.from({ length: 400 }, (_, i) => `row-${String(i).padStart(4, '0')}\n`).join('');
   expect(followed.stdout).toBe(rows);
   const tail = await cli('logs', 'rotating', '--tail', '18');
   expect(tail.stdout).toBe('row-0398\nrow-0399\n');
-  const list = (await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/tasks/rotating/files`).then((r) => r.json())) as { files: { path: string; size: number }[] };
+  const list = (await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/tasks/rotating/files`).then((r) => r.json())) as {
+    files: { path: string; size: number }[];
+  };
   const kept = list.files.filter((f) => /^stdout(\.\d+)?$/.test(f.path));
   expect(kept.map((f) => f.path).sort()).toEqual(['stdout', 'stdout.1', 'stdout.2']);
   expect(kept.reduce((n, f) => n + f.size, 0)).toBeLessThanOrEqual(3 * 1024);
@@ -136,10 +167,17 @@ it('drains and undrains under both `agora agents` and `agora agent`, keeping the
 });
 
 it('follows the event stream', async () => {
-  const p = spawn(process.execPath, [AGORA, 'events', '--types', 'TASK_UPDATED'], { env: { ...process.env, AGORA_MASTER: cluster.masterHttpUrl, AGORA_TOKEN: cluster.token, NO_COLOR: '1' } });
-  let out = '', err = '';
-  p.stdout.on('data', (d) => { out += d; });
-  p.stderr.on('data', (d) => { err += d; });
+  const p = spawn(process.execPath, [AGORA, 'events', '--types', 'TASK_UPDATED'], {
+    env: { ...process.env, AGORA_MASTER: cluster.masterHttpUrl, AGORA_TOKEN: cluster.token, NO_COLOR: '1' },
+  });
+  let out = '',
+    err = '';
+  p.stdout.on('data', (d) => {
+    out += d;
+  });
+  p.stderr.on('data', (d) => {
+    err += d;
+  });
   try {
     await eventually(() => /following the events of master-/.test(err), 'the CLI connected', 20_000);
     fw.add({ taskId: 'announced', resources: 'cpus:0.1;mem:32', command: 'true' });

@@ -30,9 +30,13 @@ let viewer: string;
 let operator: string;
 const quiet = createLogger('test', { level: 'silent' });
 
-const api = async <T = Record<string, any>>(path: string) => (await (await cluster.fetch(`${cluster.masterHttpUrl}${path}`)).json()) as T;
+const api = async <T = Record<string, any>>(path: string) =>
+  (await (await cluster.fetch(`${cluster.masterHttpUrl}${path}`)).json()) as T;
 const agentState = async () => (await api<{ state: string }>(`/api/v1/agents/${agentId}`)).state;
-const app = async (id: string) => (await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/apps${id}`)).status === 200 ? (await api<{ app: { instances: number; deployment?: { id: string; state: string } } }>(`/api/v1/apps${id}`)).app : undefined;
+const app = async (id: string) =>
+  (await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/apps${id}`)).status === 200
+    ? (await api<{ app: { instances: number; deployment?: { id: string; state: string } } }>(`/api/v1/apps${id}`)).app
+    : undefined;
 
 /** Clicks an action button, checks the dialog asks, optionally fills its number, and confirms. */
 async function act(page: Page, label: string, value?: number): Promise<void> {
@@ -42,9 +46,15 @@ async function act(page: Page, label: string, value?: number): Promise<void> {
   if (value !== undefined) await dialog.getByRole('spinbutton').fill(String(value));
   await dialog.getByRole('button', { name: label, exact: true }).click();
   // The dialog closes when the master accepted the action; otherwise it shows the error, which the test reports.
-  await Promise.race([dialog.waitFor({ state: 'detached' }), dialog.getByRole('alert').waitFor().then(async () => {
-    throw new Error(`${label} was refused: ${await dialog.getByRole('alert').textContent()}`);
-  })]);
+  await Promise.race([
+    dialog.waitFor({ state: 'detached' }),
+    dialog
+      .getByRole('alert')
+      .waitFor()
+      .then(async () => {
+        throw new Error(`${label} was refused: ${await dialog.getByRole('alert').textContent()}`);
+      }),
+  ]);
 }
 
 beforeAll(async () => {
@@ -53,13 +63,28 @@ beforeAll(async () => {
   fw = new QueueFramework(cluster.natsUrl, { name: 'console-test' });
   await fw.driver.start();
   fw.add({ taskId: 'victim', resources: 'cpus:0.1;mem:32', command: 'sleep 600' });
-  svc = await startService({ natsUrl: cluster.natsUrl, dataDir: join(cluster.dir, 'service'), tickMs: 200, log: quiet });
+  svc = await startService({
+    natsUrl: cluster.natsUrl,
+    dataDir: join(cluster.dir, 'service'),
+    tickMs: 200,
+    log: quiet,
+  });
   cron = await startCronFramework({ natsUrl: cluster.natsUrl, dataDir: join(cluster.dir, 'cron'), log: quiet });
   nc = await connectNats({ servers: cluster.natsUrl, name: 'console-test' });
-  await request(nc, SERVICE_API_SUBJECT, { type: 'deploy', app: { id: '/web/shop', cmd: 'sleep 1000', instances: 1, cpus: 0.1, mem: 16 } });
-  await request(nc, CRON_API_SUBJECT, { type: 'submit', job: { name: 'report', schedule: '0 3 * * *', cmd: 'echo report', cpus: 0.1, mem: 16 } });
+  await request(nc, SERVICE_API_SUBJECT, {
+    type: 'deploy',
+    app: { id: '/web/shop', cmd: 'sleep 1000', instances: 1, cpus: 0.1, mem: 16 },
+  });
+  await request(nc, CRON_API_SUBJECT, {
+    type: 'submit',
+    job: { name: 'report', schedule: '0 3 * * *', cmd: 'echo report', cpus: 0.1, mem: 16 },
+  });
   await eventually(() => fw.latest.get('victim')?.state === 'TASK_RUNNING', 'the victim task to run');
-  await eventually(async () => (await app('/web/shop'))?.deployment === undefined, 'the app deployment to finish', 30_000);
+  await eventually(
+    async () => (await app('/web/shop'))?.deployment === undefined,
+    'the app deployment to finish',
+    30_000,
+  );
   viewer = (await createToken(cluster.masterHttpUrl, cluster.token, 'watcher', 'viewer')).secret;
   operator = (await createToken(cluster.masterHttpUrl, cluster.token, 'oncall', 'operator')).secret;
   browser = await launchBrowser();
@@ -90,25 +115,53 @@ it('asks for a token before showing anything, refuses a wrong one, and logs a vi
   await page.getByRole('table', { name: 'Agents' }).waitFor();
   await page.getByText('watcher (viewer)').click();
   expect(await page.locator('.permissions li').allTextContents()).toEqual(['cluster:read', 'metrics:read']);
-  expect(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem('agora.token'))).toBe(viewer);
+  expect(
+    await page.evaluate(() =>
+      (globalThis as unknown as { sessionStorage: { getItem(k: string): string | null } }).sessionStorage.getItem(
+        'agora.token',
+      ),
+    ),
+  ).toBe(viewer);
   await page.close();
 });
 
 it('shows a viewer no action buttons, and refuses the drain it forges with its token, changing nothing', async () => {
   const page = await openPage(browser, viewer, { viewport: { width: 1280, height: 800 } });
-  for (const [hash, heading] of [[`#/agents/${agentId}`, `Agent ${cluster.agents[0].agent.info.hostname}`], ['#/tasks/victim', 'Task victim'], ['#/apps/web/shop', 'App /web/shop'], ['#/jobs/report', 'Job report']]) {
+  for (const [hash, heading] of [
+    [`#/agents/${agentId}`, `Agent ${cluster.agents[0].agent.info.hostname}`],
+    ['#/tasks/victim', 'Task victim'],
+    ['#/apps/web/shop', 'App /web/shop'],
+    ['#/jobs/report', 'Job report'],
+  ]) {
     await page.goto(`${cluster.masterHttpUrl}/${hash}`);
     await page.getByRole('heading', { name: heading }).waitFor();
     expect([hash, await page.locator('button.action').count()]).toEqual([hash, 0]);
   }
   await page.goto(`${cluster.masterHttpUrl}/#/tasks/victim`);
   await page.getByText('reading a sandbox needs an operator token').waitFor();
-  const forged = await page.evaluate(async ([id, token]) => {
-    const res = await fetch(`/api/v1/agents/${id}/drain`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{"deadline":"0s"}' });
-    return { status: res.status, body: await res.json() as { error: string; permission: string } };
-  }, [agentId, viewer]);
+  const forged = await page.evaluate(
+    async ([id, token]) => {
+      const res = await fetch(`/api/v1/agents/${id}/drain`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: '{"deadline":"0s"}',
+      });
+      return { status: res.status, body: (await res.json()) as { error: string; permission: string } };
+    },
+    [agentId, viewer],
+  );
   expect(forged).toMatchObject({ status: 403, body: { error: 'forbidden', permission: 'agent:drain' } });
-  const kill = await page.evaluate(async (token) => (await fetch('/api/v1/tasks/victim/kill', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: '{}' })).status, viewer);
+  const kill = await page.evaluate(
+    async (token) =>
+      (
+        await fetch('/api/v1/tasks/victim/kill', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: '{}',
+        })
+      ).status,
+    viewer,
+  );
   expect(kill).toBe(403);
   expect(await agentState()).toBe('ACTIVE');
   expect(fw.latest.get('victim')?.state).toBe('TASK_RUNNING');
@@ -139,7 +192,7 @@ it('lets an operator drain and undrain the agent and kill a task, each after a c
   await page.close();
 });
 
-it("lets an operator scale, suspend and remove an app, cancel its deployment and run a job now", async () => {
+it('lets an operator scale, suspend and remove an app, cancel its deployment and run a job now', async () => {
   const page = await openPage(browser, operator, { viewport: { width: 1280, height: 800 } });
   await page.goto(`${cluster.masterHttpUrl}/#/apps/web/shop`);
   await page.getByRole('heading', { name: 'App /web/shop' }).waitFor();
@@ -152,12 +205,19 @@ it("lets an operator scale, suspend and remove an app, cancel its deployment and
   // An update that cannot finish (more memory than the agent has), cancelled from the page: the app rolls back.
   const huge = { id: '/web/huge', cmd: 'sleep 1000', instances: 1, cpus: 0.1, mem: 16 };
   await request(nc, SERVICE_API_SUBJECT, { type: 'deploy', app: huge });
-  await eventually(async () => (await app('/web/huge'))?.deployment === undefined, 'the first version to deploy', 30_000);
+  await eventually(
+    async () => (await app('/web/huge'))?.deployment === undefined,
+    'the first version to deploy',
+    30_000,
+  );
   await request(nc, SERVICE_API_SUBJECT, { type: 'deploy', app: { ...huge, mem: 100_000 } });
   const deployment = await eventually(async () => (await app('/web/huge'))?.deployment, 'a deployment in progress');
   await page.goto(`${cluster.masterHttpUrl}/#/apps/web/huge`);
   await act(page, 'Cancel deployment');
-  await eventually(async () => { const a = await app('/web/huge'); return a !== undefined && a.deployment?.id !== deployment.id; }, 'the deployment to be cancelled');
+  await eventually(async () => {
+    const a = await app('/web/huge');
+    return a !== undefined && a.deployment?.id !== deployment.id;
+  }, 'the deployment to be cancelled');
   await act(page, 'Remove');
   await eventually(async () => (await app('/web/huge')) === undefined, 'the app to be removed');
   await page.waitForURL(/#\/apps$/);
@@ -165,7 +225,12 @@ it("lets an operator scale, suspend and remove an app, cancel its deployment and
   await page.goto(`${cluster.masterHttpUrl}/#/jobs/report`);
   await page.getByRole('heading', { name: 'Job report' }).waitFor();
   await act(page, 'Run now');
-  await eventually(async () => (await api<{ runs: { state: string }[] }>('/api/v1/jobs/report/runs')).runs.some((r) => r.state === 'SUCCEEDED'), 'the run to succeed', 30_000);
+  await eventually(
+    async () =>
+      (await api<{ runs: { state: string }[] }>('/api/v1/jobs/report/runs')).runs.some((r) => r.state === 'SUCCEEDED'),
+    'the run to succeed',
+    30_000,
+  );
   await page.screenshot({ path: shot('console-job') });
   await page.close();
 });

@@ -30,14 +30,32 @@ beforeAll(async () => {
   cluster = await startCluster();
   fw = new QueueFramework(cluster.natsUrl, { name: 'page-test' });
   await fw.driver.start();
-  fw.add({ taskId: 'talker', resources: 'cpus:0.1;mem:32', command: 'echo "hello from the sandbox"; i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.5; done' });
+  fw.add({
+    taskId: 'talker',
+    resources: 'cpus:0.1;mem:32',
+    command: 'echo "hello from the sandbox"; i=0; while true; do i=$((i+1)); echo "tick $i"; sleep 0.5; done',
+  });
   fw.add({ taskId: 'quick', resources: 'cpus:0.1;mem:32', command: 'echo done' });
-  svc = await startService({ natsUrl: cluster.natsUrl, dataDir: join(cluster.dir, 'service'), tickMs: 200, log: quiet });
+  svc = await startService({
+    natsUrl: cluster.natsUrl,
+    dataDir: join(cluster.dir, 'service'),
+    tickMs: 200,
+    log: quiet,
+  });
   cron = await startCronFramework({ natsUrl: cluster.natsUrl, dataDir: join(cluster.dir, 'cron'), log: quiet });
   nc = await connectNats({ servers: cluster.natsUrl, name: 'page-test' });
-  await request(nc, SERVICE_API_SUBJECT, { type: 'deploy', app: { id: '/web/frontend', cmd: 'sleep 1000', instances: 1, cpus: 0.1, mem: 16 } });
-  await request(nc, CRON_API_SUBJECT, { type: 'submit', job: { name: 'nightly-report', schedule: '0 3 * * *', cmd: 'echo report', cpus: 0.1, mem: 32 } });
-  await eventually(() => fw.latest.get('talker')?.state === 'TASK_RUNNING' && fw.latest.get('quick')?.state === 'TASK_FINISHED', 'tasks running and finished');
+  await request(nc, SERVICE_API_SUBJECT, {
+    type: 'deploy',
+    app: { id: '/web/frontend', cmd: 'sleep 1000', instances: 1, cpus: 0.1, mem: 16 },
+  });
+  await request(nc, CRON_API_SUBJECT, {
+    type: 'submit',
+    job: { name: 'nightly-report', schedule: '0 3 * * *', cmd: 'echo report', cpus: 0.1, mem: 32 },
+  });
+  await eventually(
+    () => fw.latest.get('talker')?.state === 'TASK_RUNNING' && fw.latest.get('quick')?.state === 'TASK_FINISHED',
+    'tasks running and finished',
+  );
   browser = await launchBrowser();
   page = await openPage(browser, cluster.token, { viewport: { width: 1280, height: 860 } });
 }, 180_000);
@@ -73,7 +91,10 @@ it('opens a running task and reads what it printed, following new lines', async 
   await page.getByRole('heading', { name: 'Task talker' }).waitFor();
   const log = page.getByLabel('task output');
   await expect(log).toBeDefined();
-  await eventually(async () => (await log.textContent())?.includes('hello from the sandbox'), 'stdout line on the page');
+  await eventually(
+    async () => (await log.textContent())?.includes('hello from the sandbox'),
+    'stdout line on the page',
+  );
   const ticks = async () => Number(/tick (\d+)\s*$/.exec((await log.textContent()) ?? '')?.[1] ?? 0);
   const before = await ticks();
   await eventually(async () => (await ticks()) > before + 1, 'followed output grows');
@@ -85,14 +106,20 @@ it('filters tasks by state and sorts by a header with the keyboard', async () =>
   await page.getByRole('link', { name: 'talker' }).waitFor();
   await page.locator('#filter-state').selectOption('TASK_FINISHED');
   await page.getByRole('link', { name: 'quick' }).waitFor();
-  await eventually(async () => (await page.getByRole('link', { name: 'talker' }).count()) === 0, 'running task filtered out');
+  await eventually(
+    async () => (await page.getByRole('link', { name: 'talker' }).count()) === 0,
+    'running task filtered out',
+  );
   expect(page.url()).toContain('state=TASK_FINISHED');
   await page.locator('#filter-state').selectOption('');
   await page.getByRole('link', { name: 'talker' }).waitFor();
   const nameHeader = page.getByRole('button', { name: /^Name/ });
   await nameHeader.focus();
   await page.keyboard.press('Enter');
-  await eventually(async () => (await page.locator('th[aria-sort="ascending"]').textContent())?.startsWith('Name'), 'sorted by name');
+  await eventually(
+    async () => (await page.locator('th[aria-sort="ascending"]').textContent())?.startsWith('Name'),
+    'sorted by name',
+  );
   const names = await page.locator('tbody tr td:first-child').allTextContents();
   expect(names.slice(0, 2)).toEqual([...names.slice(0, 2)].sort());
   await page.screenshot({ path: shot('tasks'), fullPage: true });
@@ -101,7 +128,9 @@ it('filters tasks by state and sorts by a header with the keyboard', async () =>
 it('updates the tasks page live from the event stream, without a reload', async () => {
   await page.goto(`${cluster.masterHttpUrl}/#/tasks?state=TASK_RUNNING`);
   await page.getByRole('link', { name: 'talker' }).waitFor();
-  await page.evaluate(() => { (globalThis as unknown as { sameDocument: boolean }).sameDocument = true; }); // a reload would lose it
+  await page.evaluate(() => {
+    (globalThis as unknown as { sameDocument: boolean }).sameDocument = true;
+  }); // a reload would lose it
   fw.add({ taskId: 'latecomer', resources: 'cpus:0.1;mem:32', command: 'sleep 600' });
   await page.getByRole('link', { name: 'latecomer' }).waitFor({ timeout: 15_000 });
   expect(await page.evaluate(() => (globalThis as unknown as { sameDocument?: boolean }).sameDocument)).toBe(true);
@@ -111,7 +140,11 @@ it('shows an app of the service framework and a job of the cron framework', asyn
   await page.goto(`${cluster.masterHttpUrl}/#/apps`);
   await page.getByRole('link', { name: '/web/frontend' }).waitFor();
   await page.getByRole('link', { name: 'nightly-report' }).waitFor();
-  await eventually(async () => /1 running/.test((await page.locator('tr[data-key="/web/frontend"]').textContent()) ?? ''), 'app instance running', 20_000);
+  await eventually(
+    async () => /1 running/.test((await page.locator('tr[data-key="/web/frontend"]').textContent()) ?? ''),
+    'app instance running',
+    20_000,
+  );
   await page.screenshot({ path: shot('apps'), fullPage: true });
   await page.getByRole('link', { name: '/web/frontend' }).click();
   await page.getByRole('heading', { name: 'App /web/frontend' }).waitFor();
@@ -129,7 +162,14 @@ it('reads well in dark mode and shows the frameworks and roles', async () => {
   await dark.goto(`${cluster.masterHttpUrl}/#/frameworks`);
   await dark.getByRole('link', { name: 'page-test' }).waitFor();
   await dark.getByRole('table', { name: 'Roles' }).waitFor();
-  const bg = await dark.locator('body').evaluate((body) => (body.ownerDocument.defaultView as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(body).backgroundColor);
+  const bg = await dark
+    .locator('body')
+    .evaluate(
+      (body) =>
+        (
+          body.ownerDocument.defaultView as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }
+        ).getComputedStyle(body).backgroundColor,
+    );
   expect(bg).toBe('rgb(15, 18, 22)');
   await dark.screenshot({ path: shot('frameworks-dark'), fullPage: true });
   await dark.close();

@@ -20,11 +20,16 @@ let ca: Buffer;
 
 function get(path: string, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, ca, headers: token ? { authorization: `Bearer ${token}` } : {} }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => { body += d.toString(); });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { host: '127.0.0.1', port, path, ca, headers: token ? { authorization: `Bearer ${token}` } : {} },
+      (res) => {
+        let body = '';
+        res.on('data', (d: Buffer) => {
+          body += d.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -34,8 +39,29 @@ beforeAll(async () => {
   cluster = await startCluster({ agents: [] });
   const cert = join(cluster.dir, 'master.crt');
   const key = join(cluster.dir, 'master.key');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      key,
+      '-out',
+      cert,
+    ],
+    { stdio: 'ignore' },
+  );
   ca = readFileSync(cert);
   https = await startHttp(cluster.master.master, { host: '127.0.0.1', port: 0, tlsCert: cert, tlsKey: key });
   port = (https.server.address() as { port: number }).port;
@@ -55,10 +81,15 @@ it('serves the API over TLS, still requiring a token', async () => {
 });
 
 it('does not answer plain HTTP on the TLS port', async () => {
-  const plain = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status, (e: Error) => e.message);
+  const plain = await fetch(`http://127.0.0.1:${port}/health`).then(
+    (r) => r.status,
+    (e: Error) => e.message,
+  );
   expect(plain).not.toBe(200);
 });
 
 it('refuses to start with a certificate but no key', async () => {
-  await expect(startHttp(cluster.master.master, { host: '127.0.0.1', port: 0, tlsCert: join(cluster.dir, 'master.crt') })).rejects.toThrow(/needs both --http-tls-cert and --http-tls-key/);
+  await expect(
+    startHttp(cluster.master.master, { host: '127.0.0.1', port: 0, tlsCert: join(cluster.dir, 'master.crt') }),
+  ).rejects.toThrow(/needs both --http-tls-cert and --http-tls-key/);
 });

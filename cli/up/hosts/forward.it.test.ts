@@ -12,7 +12,10 @@ async function echo(name: string): Promise<{ server: Server; port: number }> {
 function roundTrip(port: number, text: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1', () => s.write(text));
-    s.once('data', (d) => { resolve(String(d)); s.end(); });
+    s.once('data', (d) => {
+      resolve(String(d));
+      s.end();
+    });
     s.once('error', reject);
   });
 }
@@ -20,18 +23,35 @@ function roundTrip(port: number, text: string): Promise<string> {
 test('forwards byte for byte to the first target that accepts, asked per connection; refuses a taken port', async () => {
   const a = await echo('a');
   const dead = await freePort();
-  let targets = [{ host: '127.0.0.1', port: dead }, { host: '127.0.0.1', port: a.port }];
+  let targets = [
+    { host: '127.0.0.1', port: dead },
+    { host: '127.0.0.1', port: a.port },
+  ];
   const errors: string[] = [];
-  const f = await forward(await freePort(), () => targets, (m) => errors.push(m));
+  const f = await forward(
+    await freePort(),
+    () => targets,
+    (m) => errors.push(m),
+  );
   try {
     expect(await roundTrip(f.port, 'hello')).toBe('a:hello');
     const b = await echo('b');
     targets = [{ host: '127.0.0.1', port: b.port }];
     expect(await roundTrip(f.port, 'again')).toBe('b:again');
     b.server.close();
-    await expect(forward(f.port, () => targets, () => undefined)).rejects.toThrow(`port ${f.port} on 127.0.0.1 is taken`);
+    await expect(
+      forward(
+        f.port,
+        () => targets,
+        () => undefined,
+      ),
+    ).rejects.toThrow(`port ${f.port} on 127.0.0.1 is taken`);
     targets = [{ host: '127.0.0.1', port: dead }];
-    await new Promise<void>((resolve) => { const s = connect(f.port, '127.0.0.1'); s.on('close', () => resolve()); s.on('error', () => resolve()); });
+    await new Promise<void>((resolve) => {
+      const s = connect(f.port, '127.0.0.1');
+      s.on('close', () => resolve());
+      s.on('error', () => resolve());
+    });
     expect(errors.join('\n')).toContain('no target answered');
   } finally {
     await f.close();

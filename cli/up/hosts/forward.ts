@@ -5,11 +5,21 @@
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
 
-export interface Target { host: string; port: number }
+export interface Target {
+  host: string;
+  port: number;
+}
 
-export interface Forwarder { port: number; close(): Promise<void> }
+export interface Forwarder {
+  port: number;
+  close(): Promise<void>;
+}
 
-export async function forward(listenPort: number, targets: () => readonly Target[], onError: (msg: string) => void): Promise<Forwarder> {
+export async function forward(
+  listenPort: number,
+  targets: () => readonly Target[],
+  onError: (msg: string) => void,
+): Promise<Forwarder> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((client) => {
     sockets.add(client);
@@ -18,11 +28,20 @@ export async function forward(listenPort: number, targets: () => readonly Target
     const list = [...targets()];
     const tryNext = (i: number): void => {
       const t = list[i];
-      if (!t) { onError(`no target answered for a connection to 127.0.0.1:${listenPort} (tried ${list.map((x) => `${x.host}:${x.port}`).join(', ')})`); client.destroy(); return; }
+      if (!t) {
+        onError(
+          `no target answered for a connection to 127.0.0.1:${listenPort} (tried ${list.map((x) => `${x.host}:${x.port}`).join(', ')})`,
+        );
+        client.destroy();
+        return;
+      }
       const upstream = connect(t.port, t.host);
       upstream.once('connect', () => {
         sockets.add(upstream);
-        upstream.on('close', () => { sockets.delete(upstream); client.destroy(); });
+        upstream.on('close', () => {
+          sockets.delete(upstream);
+          client.destroy();
+        });
         client.on('close', () => upstream.destroy());
         upstream.on('error', () => client.destroy());
         client.on('error', () => upstream.destroy());
@@ -30,16 +49,25 @@ export async function forward(listenPort: number, targets: () => readonly Target
         upstream.pipe(client);
         client.resume();
       });
-      upstream.once('error', (err) => { if (!upstream.remoteAddress) tryNext(i + 1); else onError(`${t.host}:${t.port}: ${err.message}`); });
+      upstream.once('error', (err) => {
+        if (!upstream.remoteAddress) tryNext(i + 1);
+        else onError(`${t.host}:${t.port}: ${err.message}`);
+      });
     };
     tryNext(0);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(new Error(err.code === 'EADDRINUSE' ? `port ${listenPort} on 127.0.0.1 is taken` : err.message)));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(new Error(err.code === 'EADDRINUSE' ? `port ${listenPort} on 127.0.0.1 is taken` : err.message)),
+    );
     server.listen(listenPort, '127.0.0.1', () => resolve());
   });
   return {
     port: listenPort,
-    close: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -28,14 +28,31 @@ describe('agora up --hosts: the plan', () => {
       ['ip', 'link', 'add', 'agbr7', 'type', 'bridge'],
       ['ip', 'addr', 'add', '198.18.7.1/24', 'dev', 'agbr7'],
       ['ip', 'link', 'set', 'agbr7', 'up'],
-      ['iptables', '-I', 'FORWARD', '-i', 'agbr7', '-o', 'agbr7', '-j', 'ACCEPT', '-m', 'comment', '--comment', 'agora up --hosts (agbr7)'],
+      [
+        'iptables',
+        '-I',
+        'FORWARD',
+        '-i',
+        'agbr7',
+        '-o',
+        'agbr7',
+        '-j',
+        'ACCEPT',
+        '-m',
+        'comment',
+        '--comment',
+        'agora up --hosts (agbr7)',
+      ],
     ]);
     expect(plan.setup).toContainEqual(['ip', 'link', 'set', 'ag7h2p', 'netns', 'agora7-h2']);
     expect(plan.setup).toContainEqual(['ip', '-n', 'agora7-h2', 'addr', 'add', '198.18.7.3/24', 'dev', 'eth0']);
     expect(plan.setup).toContainEqual(['ip', '-n', 'agora7-h3', 'link', 'set', 'lo', 'up']);
     // Every address used anywhere is in the never-routed range.
-    for (const argv of plan.setup) for (const a of argv) if (/^\d+\.\d+\.\d+\.\d+/.test(a)) expect(a.startsWith('198.18.')).toBe(true);
-    expect(planHosts({ hosts: 1, slot: 0, dataDir: '/d', iptables: false }).setup.some((a) => a[0] === 'iptables')).toBe(false);
+    for (const argv of plan.setup)
+      for (const a of argv) if (/^\d+\.\d+\.\d+\.\d+/.test(a)) expect(a.startsWith('198.18.')).toBe(true);
+    expect(
+      planHosts({ hosts: 1, slot: 0, dataDir: '/d', iptables: false }).setup.some((a) => a[0] === 'iptables'),
+    ).toBe(false);
   });
 
   test('cleanup removes what setup made: every namespace, host-side veth, the bridge and the iptables rule', () => {
@@ -45,7 +62,9 @@ describe('agora up --hosts: the plan', () => {
       expect(plan.cleanup).toContain(h.netns);
     }
     expect(plan.cleanup).toContain('ip link del agbr7');
-    expect(plan.cleanup).toContain("iptables -D FORWARD -i agbr7 -o agbr7 -j ACCEPT -m comment --comment 'agora up --hosts (agbr7)'");
+    expect(plan.cleanup).toContain(
+      "iptables -D FORWARD -i agbr7 -o agbr7 -j ACCEPT -m comment --comment 'agora up --hosts (agbr7)'",
+    );
     expect(plan.cleanup.indexOf('kill -TERM')).toBeLessThan(plan.cleanup.indexOf('ip netns del'));
   });
 
@@ -64,7 +83,20 @@ describe('agora up --hosts: the plan', () => {
   test('a process on a host runs in its network and UTS namespaces, exec-ing all the way (keeps the parent-death signal)', () => {
     expect(onHost(plan.hosts[0]!, '/usr/bin/node', ['agent.js', '--x'])).toEqual({
       command: 'nsenter',
-      args: ['--net=/run/netns/agora7-h1', '--', 'unshare', '--uts', '--', '/bin/sh', '-c', 'hostname "$0" && exec "$@"', 'agora-h1', '/usr/bin/node', 'agent.js', '--x'],
+      args: [
+        '--net=/run/netns/agora7-h1',
+        '--',
+        'unshare',
+        '--uts',
+        '--',
+        '/bin/sh',
+        '-c',
+        'hostname "$0" && exec "$@"',
+        'agora-h1',
+        '/usr/bin/node',
+        'agent.js',
+        '--x',
+      ],
     });
   });
 
@@ -75,7 +107,9 @@ describe('agora up --hosts: the plan', () => {
   });
 
   test('bad input is refused naming the field', () => {
-    expect(() => planHosts({ hosts: 0, slot: 0, dataDir: '/d', iptables: false })).toThrow(/--hosts: '0' must be a whole number from 1 to 32/);
+    expect(() => planHosts({ hosts: 0, slot: 0, dataDir: '/d', iptables: false })).toThrow(
+      /--hosts: '0' must be a whole number from 1 to 32/,
+    );
     expect(() => planHosts({ hosts: 2.5, slot: 0, dataDir: '/d', iptables: false })).toThrow(/--hosts/);
     expect(() => planHosts({ hosts: 2, slot: 256, dataDir: '/d', iptables: false })).toThrow(/slot/);
   });

@@ -58,20 +58,33 @@ export interface HostsPlan {
   cleanup: string;
 }
 
-export function subnetOf(slot: number): string { return `198.18.${slot}`; }
+export function subnetOf(slot: number): string {
+  return `198.18.${slot}`;
+}
 
 export function planHosts(input: HostsInput): HostsPlan {
   const { hosts: n, slot } = input;
-  if (!Number.isInteger(n) || n < 1 || n > MAX_HOSTS) throw new Error(`--hosts: '${n}' must be a whole number from 1 to ${MAX_HOSTS}`);
-  if (!Number.isInteger(slot) || slot < 0 || slot > MAX_SLOT) throw new Error(`slot ${slot} out of range 0–${MAX_SLOT}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_HOSTS)
+    throw new Error(`--hosts: '${n}' must be a whole number from 1 to ${MAX_HOSTS}`);
+  if (!Number.isInteger(slot) || slot < 0 || slot > MAX_SLOT)
+    throw new Error(`slot ${slot} out of range 0–${MAX_SLOT}`);
   const net = subnetOf(slot);
   const bridge = `agbr${slot}`;
   const hosts: HostPlan[] = [];
   for (let i = 1; i <= n; i++) {
     const dir = `${input.dataDir}/hosts/h${i}`;
     hosts.push({
-      index: i, name: `h${i}`, hostname: `agora-h${i}`, netns: `agora${slot}-h${i}`, address: `${net}.${i + 1}`,
-      vethHost: `ag${slot}h${i}`, vethPeer: `ag${slot}h${i}p`, dir, natsConfigPath: `${dir}/nats.conf`, natsConfig: '', natsUrl: `nats://${net}.${i + 1}:${INNER.nats}`,
+      index: i,
+      name: `h${i}`,
+      hostname: `agora-h${i}`,
+      netns: `agora${slot}-h${i}`,
+      address: `${net}.${i + 1}`,
+      vethHost: `ag${slot}h${i}`,
+      vethPeer: `ag${slot}h${i}p`,
+      dir,
+      natsConfigPath: `${dir}/nats.conf`,
+      natsConfig: '',
+      natsUrl: `nats://${net}.${i + 1}:${INNER.nats}`,
     });
   }
   for (const h of hosts) h.natsConfig = natsClusterConfig(h, hosts);
@@ -94,11 +107,33 @@ export function planHosts(input: HostsInput): HostsPlan {
       ['ip', '-n', h.netns, 'link', 'set', 'lo', 'up'],
     );
   }
-  return { slot, bridge, bridgeAddress: `${net}.1`, prefix: 24, hosts, replicas: Math.min(3, n), setup, cleanup: cleanupScript(bridge, hosts, input.iptables) };
+  return {
+    slot,
+    bridge,
+    bridgeAddress: `${net}.1`,
+    prefix: 24,
+    hosts,
+    replicas: Math.min(3, n),
+    setup,
+    cleanup: cleanupScript(bridge, hosts, input.iptables),
+  };
 }
 
 function forwardRule(bridge: string, op: '-I' | '-D'): string[] {
-  return [op, 'FORWARD', '-i', bridge, '-o', bridge, '-j', 'ACCEPT', '-m', 'comment', '--comment', `agora up --hosts (${bridge})`];
+  return [
+    op,
+    'FORWARD',
+    '-i',
+    bridge,
+    '-o',
+    bridge,
+    '-j',
+    'ACCEPT',
+    '-m',
+    'comment',
+    '--comment',
+    `agora up --hosts (${bridge})`,
+  ];
 }
 
 /**
@@ -120,12 +155,17 @@ function cleanupScript(bridge: string, hosts: HostPlan[], iptables: boolean): st
   return lines.join('\n');
 }
 
-function shq(s: string): string { return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`; }
+function shq(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
 
 /** One node's nats-server config (the same generator as `agora deploy nats-config`), the host's hostname as its name. */
 export function natsClusterConfig(h: HostPlan, all: HostPlan[]): string {
   const asDeploy = (x: HostPlan) => ({ name: x.hostname, address: x.address });
-  return natsNodeConfig(asDeploy(h), all.map(asDeploy), { storeDir: `${h.dir}/nats`, header: `nats-server for ${h.hostname} (${h.address}), written by agora up --hosts ${all.length}` });
+  return natsNodeConfig(asDeploy(h), all.map(asDeploy), {
+    storeDir: `${h.dir}/nats`,
+    header: `nats-server for ${h.hostname} (${h.address}), written by agora up --hosts ${all.length}`,
+  });
 }
 
 /**
@@ -134,7 +174,22 @@ export function natsClusterConfig(h: HostPlan, all: HostPlan[]): string {
  * with the host's hostname. Every step execs the next, so the process keeps the supervisor's parent-death signal.
  */
 export function onHost(h: HostPlan, command: string, args: readonly string[]): { command: string; args: string[] } {
-  return { command: 'nsenter', args: [`--net=/run/netns/${h.netns}`, '--', 'unshare', '--uts', '--', '/bin/sh', '-c', 'hostname "$0" && exec "$@"', h.hostname, command, ...args] };
+  return {
+    command: 'nsenter',
+    args: [
+      `--net=/run/netns/${h.netns}`,
+      '--',
+      'unshare',
+      '--uts',
+      '--',
+      '/bin/sh',
+      '-c',
+      'hostname "$0" && exec "$@"',
+      h.hostname,
+      command,
+      ...args,
+    ],
+  };
 }
 
 /** The lowest slot whose bridge is not in `usedBridges` and whose subnet no interface uses. */

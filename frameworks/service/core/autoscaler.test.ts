@@ -1,26 +1,54 @@
 import { validateApp } from 'agora/sdk/service';
-import { evaluate, instancesOnDeploy, manualScaleRefusal, NEW_AUTOSCALE_STATE, recordUsage, usageShare, type AutoscaleState } from './autoscaler';
+import {
+  evaluate,
+  instancesOnDeploy,
+  manualScaleRefusal,
+  NEW_AUTOSCALE_STATE,
+  recordUsage,
+  usageShare,
+  type AutoscaleState,
+} from './autoscaler';
 import { def } from './fixtures';
 
 const auto = (instances: number, over: Record<string, unknown> = {}) =>
-  def({ instances, cpus: 0.5, mem: 100, autoscale: { min: 1, max: 4, metric: 'cpu', target: 0.5, stabilizationSeconds: 60, ...over } });
+  def({
+    instances,
+    cpus: 0.5,
+    mem: 100,
+    autoscale: { min: 1, max: 4, metric: 'cpu', target: 0.5, stabilizationSeconds: 60, ...over },
+  });
 
 /** Runs evaluations every `stepMs` from `from` until `until`, applying each scaleTo to the definition. */
-function run(start: AutoscaleState, instances: number, usageAt: (t: number) => number, from: number, until: number, stepMs = 15_000, over = {}) {
+function run(
+  start: AutoscaleState,
+  instances: number,
+  usageAt: (t: number) => number,
+  from: number,
+  until: number,
+  stepMs = 15_000,
+  over = {},
+) {
   let state = start;
   let n = instances;
   const changes: { at: number; to: number; message: string }[] = [];
   for (let t = from; t <= until; t += stepMs) {
     const r = evaluate(state, { def: auto(n, over), usages: Array.from({ length: n }, () => usageAt(t)), now: t });
     state = r.state;
-    if (r.scaleTo !== undefined) { changes.push({ at: t, to: r.scaleTo, message: state.status }); n = r.scaleTo; }
+    if (r.scaleTo !== undefined) {
+      changes.push({ at: t, to: r.scaleTo, message: state.status });
+      n = r.scaleTo;
+    }
   }
   return { state, n, changes };
 }
 
 describe('usage samples', () => {
   it('computes CPUs used between two reports of the same task, and keeps it until a new report', () => {
-    let s = recordUsage(new Map(), [{ taskId: 't1', cpuSeconds: 10, memBytes: 50 * 1024 * 1024, timestamp: 1000 }], 1000);
+    let s = recordUsage(
+      new Map(),
+      [{ taskId: 't1', cpuSeconds: 10, memBytes: 50 * 1024 * 1024, timestamp: 1000 }],
+      1000,
+    );
     expect(s.get('t1')!.cpuRate).toBeUndefined();
     expect(usageShare(auto(1), 'cpu', s.get('t1'), 1000)).toBeUndefined();
     expect(usageShare(auto(1), 'mem', s.get('t1'), 1000)).toBeCloseTo(0.5);
@@ -72,11 +100,16 @@ describe('evaluate (HPA)', () => {
   });
 
   it('with stabilizationSeconds 0 scales down at once', () => {
-    expect(evaluate(NEW_AUTOSCALE_STATE, { def: auto(4, { stabilizationSeconds: 0 }), usages: [0.1, 0.1, 0.1, 0.1], now: 5 }).scaleTo).toBe(1);
+    expect(
+      evaluate(NEW_AUTOSCALE_STATE, { def: auto(4, { stabilizationSeconds: 0 }), usages: [0.1, 0.1, 0.1, 0.1], now: 5 })
+        .scaleTo,
+    ).toBe(1);
   });
 
   it('brings the count into [min, max] first, and decides nothing while a deployment runs or nothing is measured', () => {
-    expect(evaluate(NEW_AUTOSCALE_STATE, { def: auto(1, { min: 2 }), usages: [], now: 0 }).state.status).toBe('scaled 1 → 2: below autoscale.min 2');
+    expect(evaluate(NEW_AUTOSCALE_STATE, { def: auto(1, { min: 2 }), usages: [], now: 0 }).state.status).toBe(
+      'scaled 1 → 2: below autoscale.min 2',
+    );
     const busy = evaluate(NEW_AUTOSCALE_STATE, { def: auto(2), usages: [1, 1], now: 0, deploymentInProgress: 'd-1' });
     expect(busy.scaleTo).toBeUndefined();
     expect(busy.state.status).toBe('waiting: deployment d-1 in progress');
@@ -100,7 +133,9 @@ describe('deploy and manual scale', () => {
 
   it('refuses a manual scale of an autoscaled app, saying what to do instead', () => {
     expect(manualScaleRefusal(def())).toBeUndefined();
-    expect(manualScaleRefusal(auto(2))).toMatch(/is autoscaled \(min 1, max 4, cpu target 0.5\).*deploying the app again/);
+    expect(manualScaleRefusal(auto(2))).toMatch(
+      /is autoscaled \(min 1, max 4, cpu target 0.5\).*deploying the app again/,
+    );
   });
 });
 
@@ -110,12 +145,19 @@ describe('autoscale definitions: bad input by field', () => {
     return r.ok ? [] : r.issues;
   };
   it('names the field at fault', () => {
-    expect(issues({ min: 3, max: 2, target: 0.5 })).toEqual([{ field: 'autoscale.min', message: 'autoscale.min 3 is above autoscale.max 2' }]);
+    expect(issues({ min: 3, max: 2, target: 0.5 })).toEqual([
+      { field: 'autoscale.min', message: 'autoscale.min 3 is above autoscale.max 2' },
+    ]);
     expect(issues({ min: 1, max: 2, target: 1.5 })[0].field).toBe('autoscale.target');
     expect(issues({ min: 1, max: 2, target: 0 })[0].message).toMatch(/above 0 and at most 1/);
     expect(issues({ min: 0, max: 2, target: 0.5 })[0].field).toBe('autoscale.min');
-    expect(issues({ min: 1, max: 2, target: 0.5, metric: 'disk' })[0]).toEqual({ field: 'autoscale.metric', message: "autoscale.metric is 'cpu' or 'mem'" });
-    expect(issues({ min: 1, max: 2, target: 0.5, stabilizationSeconds: -1 })[0].field).toBe('autoscale.stabilizationSeconds');
+    expect(issues({ min: 1, max: 2, target: 0.5, metric: 'disk' })[0]).toEqual({
+      field: 'autoscale.metric',
+      message: "autoscale.metric is 'cpu' or 'mem'",
+    });
+    expect(issues({ min: 1, max: 2, target: 0.5, stabilizationSeconds: -1 })[0].field).toBe(
+      'autoscale.stabilizationSeconds',
+    );
     expect(issues({ min: 1, max: 2, target: 0.5, step: 1 })[0].field).toBe('autoscale');
     expect(issues({ min: 1, max: 2, target: 0.5 })).toEqual([]);
   });

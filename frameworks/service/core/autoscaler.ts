@@ -22,7 +22,12 @@ export const STALE_AFTER_MS = 60_000;
 const MIB = 1024 * 1024;
 
 /** One agent report of one task, as the master's `USAGE` call returns it. */
-export interface UsageReport { readonly taskId: string; readonly cpuSeconds: number; readonly memBytes: number; readonly timestamp: number }
+export interface UsageReport {
+  readonly taskId: string;
+  readonly cpuSeconds: number;
+  readonly memBytes: number;
+  readonly timestamp: number;
+}
 
 /** The last report of one instance, and the CPU rate between it and the one before (needs two reports). */
 export interface UsageSample {
@@ -37,26 +42,50 @@ export interface UsageSample {
 }
 
 /** Folds the latest reports into the samples; instances no longer reported are dropped. Pure. */
-export function recordUsage(samples: ReadonlyMap<string, UsageSample>, reports: readonly UsageReport[], now: number): Map<string, UsageSample> {
+export function recordUsage(
+  samples: ReadonlyMap<string, UsageSample>,
+  reports: readonly UsageReport[],
+  now: number,
+): Map<string, UsageSample> {
   const next = new Map<string, UsageSample>();
   for (const r of reports) {
     const prev = samples.get(r.taskId);
-    if (prev && prev.timestamp === r.timestamp) { next.set(r.taskId, prev); continue; }
+    if (prev && prev.timestamp === r.timestamp) {
+      next.set(r.taskId, prev);
+      continue;
+    }
     const dt = prev ? (r.timestamp - prev.timestamp) / 1000 : 0;
-    const cpuRate = prev && dt > 0 && r.cpuSeconds >= prev.cpuSeconds ? (r.cpuSeconds - prev.cpuSeconds) / dt : prev?.cpuRate;
-    next.set(r.taskId, { cpuSeconds: r.cpuSeconds, memBytes: r.memBytes, timestamp: r.timestamp, seenAt: now, ...(cpuRate !== undefined ? { cpuRate } : {}) });
+    const cpuRate =
+      prev && dt > 0 && r.cpuSeconds >= prev.cpuSeconds ? (r.cpuSeconds - prev.cpuSeconds) / dt : prev?.cpuRate;
+    next.set(r.taskId, {
+      cpuSeconds: r.cpuSeconds,
+      memBytes: r.memBytes,
+      timestamp: r.timestamp,
+      seenAt: now,
+      ...(cpuRate !== undefined ? { cpuRate } : {}),
+    });
   }
   return next;
 }
 
 /** One instance's usage as a share of what it asks for, or undefined when not measurable yet. */
-export function usageShare(def: Pick<AppDefinition, 'cpus' | 'mem'>, metric: Autoscale['metric'], s: UsageSample | undefined, now: number): number | undefined {
+export function usageShare(
+  def: Pick<AppDefinition, 'cpus' | 'mem'>,
+  metric: Autoscale['metric'],
+  s: UsageSample | undefined,
+  now: number,
+): number | undefined {
   if (!s || now - s.seenAt > STALE_AFTER_MS) return undefined;
   if (metric === 'mem') return s.memBytes / (def.mem * MIB);
   return s.cpuRate === undefined ? undefined : s.cpuRate / def.cpus;
 }
 
-export interface AutoscaleDecision { readonly at: number; readonly from: number; readonly to: number; readonly message: string }
+export interface AutoscaleDecision {
+  readonly at: number;
+  readonly from: number;
+  readonly to: number;
+  readonly message: string;
+}
 
 export interface AutoscaleState {
   /** Recommendations within the stabilization window, oldest first. */
@@ -70,7 +99,11 @@ export interface AutoscaleState {
   readonly status: string;
   readonly lastDecision?: AutoscaleDecision;
 }
-export const NEW_AUTOSCALE_STATE: AutoscaleState = { recommendations: [], measured: 0, status: 'no usage measured yet' };
+export const NEW_AUTOSCALE_STATE: AutoscaleState = {
+  recommendations: [],
+  measured: 0,
+  status: 'no usage measured yet',
+};
 
 export interface AutoscaleInput {
   readonly def: AppDefinition;
@@ -81,7 +114,10 @@ export interface AutoscaleInput {
   readonly now: number;
 }
 
-export interface AutoscaleResult { readonly state: AutoscaleState; readonly scaleTo?: number }
+export interface AutoscaleResult {
+  readonly state: AutoscaleState;
+  readonly scaleTo?: number;
+}
 
 const fmt = (x: number): string => (Math.round(x * 100) / 100).toString();
 
@@ -91,33 +127,55 @@ export function evaluate(state: AutoscaleState, input: AutoscaleInput): Autoscal
   const a = def.autoscale;
   if (!a) return { state };
   const current = def.instances;
-  const decide = (to: number, message: string): AutoscaleResult =>
-    ({ state: { ...state, status: message, lastDecision: { at: now, from: current, to, message } }, scaleTo: to });
-  if (input.deploymentInProgress) return { state: { ...state, status: `waiting: deployment ${input.deploymentInProgress} in progress` } };
+  const decide = (to: number, message: string): AutoscaleResult => ({
+    state: { ...state, status: message, lastDecision: { at: now, from: current, to, message } },
+    scaleTo: to,
+  });
+  if (input.deploymentInProgress)
+    return { state: { ...state, status: `waiting: deployment ${input.deploymentInProgress} in progress` } };
   if (current < a.min) return decide(a.min, `scaled ${current} → ${a.min}: below autoscale.min ${a.min}`);
   if (current > a.max) return decide(a.max, `scaled ${current} → ${a.max}: above autoscale.max ${a.max}`);
-  if (usages.length === 0) return { state: { ...state, measured: 0, status: 'waiting: no usage measured yet from ready instances' } };
+  if (usages.length === 0)
+    return { state: { ...state, measured: 0, status: 'waiting: no usage measured yet from ready instances' } };
 
   const usage = usages.reduce((x, y) => x + y, 0) / usages.length;
   const ratio = usage / a.target;
   const raw = Math.abs(ratio - 1) <= TOLERANCE ? current : Math.ceil(current * ratio);
   const recommended = Math.min(a.max, Math.max(a.min, raw));
   const windowMs = a.stabilizationSeconds * 1000;
-  const recommendations = [...state.recommendations.filter((r) => r.at >= now - windowMs), { at: now, replicas: recommended }];
+  const recommendations = [
+    ...state.recommendations.filter((r) => r.at >= now - windowMs),
+    { at: now, replicas: recommended },
+  ];
   const observingSince = state.observingSince ?? now;
   const base: AutoscaleState = { ...state, recommendations, observingSince, usage, measured: usages.length };
   const reading = `${a.metric} ${fmt(usage)} of ${a.target} target`;
-  const next = (status: string, scaleTo?: number): AutoscaleResult =>
-    ({ state: { ...base, status, ...(scaleTo !== undefined ? { lastDecision: { at: now, from: current, to: scaleTo, message: status } } : {}) }, ...(scaleTo !== undefined ? { scaleTo } : {}) });
+  const next = (status: string, scaleTo?: number): AutoscaleResult => ({
+    state: {
+      ...base,
+      status,
+      ...(scaleTo !== undefined ? { lastDecision: { at: now, from: current, to: scaleTo, message: status } } : {}),
+    },
+    ...(scaleTo !== undefined ? { scaleTo } : {}),
+  });
 
-  if (recommended > current) return next(`scaled ${current} → ${recommended}: ${reading} (${usages.length} instance${usages.length === 1 ? '' : 's'} measured)`, recommended);
+  if (recommended > current)
+    return next(
+      `scaled ${current} → ${recommended}: ${reading} (${usages.length} instance${usages.length === 1 ? '' : 's'} measured)`,
+      recommended,
+    );
   if (recommended === current) return next(`steady at ${current}: ${reading}`);
   const stable = Math.max(...recommendations.map((r) => r.replicas));
   if (now - observingSince < windowMs) {
-    return next(`holding ${current}: ${reading} asks for ${recommended}; watching ${a.stabilizationSeconds} s before scaling down`);
+    return next(
+      `holding ${current}: ${reading} asks for ${recommended}; watching ${a.stabilizationSeconds} s before scaling down`,
+    );
   }
-  if (stable < current) return next(`scaled ${current} → ${stable}: ${reading} over ${a.stabilizationSeconds} s`, stable);
-  return next(`holding ${current}: ${reading} asks for ${recommended}, but ${stable} was recommended within the last ${a.stabilizationSeconds} s`);
+  if (stable < current)
+    return next(`scaled ${current} → ${stable}: ${reading} over ${a.stabilizationSeconds} s`, stable);
+  return next(
+    `holding ${current}: ${reading} asks for ${recommended}, but ${stable} was recommended within the last ${a.stabilizationSeconds} s`,
+  );
 }
 
 /**
@@ -136,6 +194,8 @@ export function instancesOnDeploy(def: AppDefinition, existing: AppDefinition | 
 export function manualScaleRefusal(def: AppDefinition): string | undefined {
   const a = def.autoscale;
   if (!a) return undefined;
-  return `${def.id} is autoscaled (min ${a.min}, max ${a.max}, ${a.metric} target ${a.target}): its instance count is the autoscaler's. `
-    + 'Change autoscale.min/max by deploying the app again, or deploy it without autoscale to scale it by hand';
+  return (
+    `${def.id} is autoscaled (min ${a.min}, max ${a.max}, ${a.metric} target ${a.target}): its instance count is the autoscaler's. ` +
+    'Change autoscale.min/max by deploying the app again, or deploy it without autoscale to scale it by hand'
+  );
 }

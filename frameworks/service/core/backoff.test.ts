@@ -8,7 +8,10 @@ describe('backoff', () => {
   it('grows by the factor up to the maximum', () => {
     let s = NO_BACKOFF;
     const delays: number[] = [];
-    for (let k = 0; k < 5; k++) { s = recordFailure(s, d, 1000); delays.push(s.delayMs); }
+    for (let k = 0; k < 5; k++) {
+      s = recordFailure(s, d, 1000);
+      delays.push(s.delayMs);
+    }
     expect(delays).toEqual([1000, 2000, 4000, 5000, 5000]);
     expect(s.failures).toBe(5);
     expect(launchAllowed(s, 5999)).toBe(false);

@@ -9,14 +9,22 @@ import { NO_BACKOFF, type BackoffState, type Instance } from './types';
 export function recordFailure(state: BackoffState, def: AppDefinition, now: number): BackoffState {
   const { backoffSeconds, backoffFactor, maxLaunchDelaySeconds } = def.backoff;
   const maxMs = maxLaunchDelaySeconds * 1000;
-  const delayMs = Math.min(maxMs, state.delayMs === 0 ? backoffSeconds * 1000 : Math.round(state.delayMs * backoffFactor));
+  const delayMs = Math.min(
+    maxMs,
+    state.delayMs === 0 ? backoffSeconds * 1000 : Math.round(state.delayMs * backoffFactor),
+  );
   return { delayMs, notBefore: now + delayMs, failures: state.failures + 1 };
 }
 
 export const launchAllowed = (state: BackoffState, now: number): boolean => now >= state.notBefore;
 
 /** Clears the delay once some instance has stayed ready long enough; otherwise returns `state` unchanged. */
-export function resetIfStable(state: BackoffState, def: AppDefinition, instances: readonly Instance[], now: number): BackoffState {
+export function resetIfStable(
+  state: BackoffState,
+  def: AppDefinition,
+  instances: readonly Instance[],
+  now: number,
+): BackoffState {
   if (state.delayMs === 0 && state.failures === 0) return state;
   const needMs = def.backoff.resetAfterSeconds * 1000;
   const stable = instances.some((i) => i.readySince !== undefined && now - i.readySince >= needMs);

@@ -7,7 +7,10 @@ const c = (...t: unknown[]): Constraint => {
   if (!r.ok) throw new Error(JSON.stringify(r.issues));
   return r.app.constraints[0];
 };
-const at = (hostname: string, rackName?: string): Placement => ({ hostname, attributes: rackName ? [{ name: 'rack', text: rackName }] : [] });
+const at = (hostname: string, rackName?: string): Placement => ({
+  hostname,
+  attributes: rackName ? [{ name: 'rack', text: rackName }] : [],
+});
 
 describe('constraints', () => {
   it('UNIQUE hostname / attribute', () => {
@@ -55,7 +58,15 @@ describe('constraints', () => {
 
   it('compares scalar and range attributes as text, and names the first broken rule', () => {
     expect(attributeText({ name: 'gen', scalar: 3 })).toBe('3');
-    expect(attributeText({ name: 'p', ranges: [[5, 6], [1, 2]] })).toBe('[1-2,5-6]');
+    expect(
+      attributeText({
+        name: 'p',
+        ranges: [
+          [5, 6],
+          [1, 2],
+        ],
+      }),
+    ).toBe('[1-2,5-6]');
     const rules = [c('rack', 'LIKE', 'r.*'), c('hostname', 'UNIQUE')];
     expect(firstViolated(rules, at('h1', 'r1'), [at('h1', 'r2')])).toBe(rules[1]);
     expect(describeConstraint(rules[1])).toBe('UNIQUE hostname');

@@ -22,7 +22,11 @@ import type { Placement } from './types';
 export function attributeText(a: Attribute): string | undefined {
   if (a.text !== undefined) return a.text;
   if (a.scalar !== undefined) return String(a.scalar);
-  if (a.ranges !== undefined) return `[${[...a.ranges].sort((x, y) => x[0] - y[0]).map(([b, e]) => `${b}-${e}`).join(',')}]`;
+  if (a.ranges !== undefined)
+    return `[${[...a.ranges]
+      .sort((x, y) => x[0] - y[0])
+      .map(([b, e]) => `${b}-${e}`)
+      .join(',')}]`;
   return undefined;
 }
 
@@ -60,13 +64,20 @@ export function meetsConstraint(c: Constraint, candidate: Placement, placed: rea
   const value = fieldValue(candidate, c.field);
   if (value === undefined) return c.operator === 'UNLIKE';
   switch (c.operator) {
-    case 'UNIQUE': return placed.every((p) => fieldValue(p, c.field) !== value);
-    case 'CLUSTER': return (!c.value || c.value === value) && placed.every((p) => fieldValue(p, c.field) === value);
-    case 'GROUP_BY': return groupByAllows(value, placed, c.field, c.value ? Number(c.value) : 0);
-    case 'LIKE': return fullMatch(c.value ?? '', value);
-    case 'UNLIKE': return !fullMatch(c.value ?? '', value);
-    case 'MAX_PER': return (countsBy(placed, c.field).get(value) ?? 0) < Number(c.value);
-    default: return false;
+    case 'UNIQUE':
+      return placed.every((p) => fieldValue(p, c.field) !== value);
+    case 'CLUSTER':
+      return (!c.value || c.value === value) && placed.every((p) => fieldValue(p, c.field) === value);
+    case 'GROUP_BY':
+      return groupByAllows(value, placed, c.field, c.value ? Number(c.value) : 0);
+    case 'LIKE':
+      return fullMatch(c.value ?? '', value);
+    case 'UNLIKE':
+      return !fullMatch(c.value ?? '', value);
+    case 'MAX_PER':
+      return (countsBy(placed, c.field).get(value) ?? 0) < Number(c.value);
+    default:
+      return false;
   }
 }
 
@@ -76,6 +87,10 @@ export function describeConstraint(c: Constraint): string {
 }
 
 /** The first constraint the candidate breaks, or undefined when it meets them all. */
-export function firstViolated(constraints: readonly Constraint[], candidate: Placement, placed: readonly Placement[]): Constraint | undefined {
+export function firstViolated(
+  constraints: readonly Constraint[],
+  candidate: Placement,
+  placed: readonly Placement[],
+): Constraint | undefined {
   return constraints.find((c) => !meetsConstraint(c, candidate, placed));
 }

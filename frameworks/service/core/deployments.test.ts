@@ -1,11 +1,27 @@
 import { ApiError } from 'agora/sdk';
 import { type AppDefinition } from 'agora/sdk/service';
 import { def } from './fixtures';
-import { activeDeployment, deploy, observe, remove, restart, rollBack, type Change, type ServiceState } from './deployments';
+import {
+  activeDeployment,
+  deploy,
+  observe,
+  remove,
+  restart,
+  rollBack,
+  type Change,
+  type ServiceState,
+} from './deployments';
 import type { App, Deployment } from './types';
 
 /** Applies a change the way the shell does, to a mutable copy. */
-function apply(state: { apps: Map<string, App>; versions: Map<string, Map<number, AppDefinition>>; deployments: Map<string, Deployment> }, c: Change) {
+function apply(
+  state: {
+    apps: Map<string, App>;
+    versions: Map<string, Map<number, AppDefinition>>;
+    deployments: Map<string, Deployment>;
+  },
+  c: Change,
+) {
   if (c.app) state.apps.set(c.app.def.id, c.app);
   if (c.newVersion) {
     const m = state.versions.get(c.newVersion.appId) ?? new Map();
@@ -14,7 +30,11 @@ function apply(state: { apps: Map<string, App>; versions: Map<string, Map<number
   }
   for (const d of c.deployments) state.deployments.set(d.id, d);
 }
-const empty = () => ({ apps: new Map<string, App>(), versions: new Map<string, Map<number, AppDefinition>>(), deployments: new Map<string, Deployment>() });
+const empty = () => ({
+  apps: new Map<string, App>(),
+  versions: new Map<string, Map<number, AppDefinition>>(),
+  deployments: new Map<string, Deployment>(),
+});
 const opts = (depId: string, now = 1000, force = false) => ({ depId, now, force });
 
 describe('deployments', () => {
@@ -22,7 +42,13 @@ describe('deployments', () => {
     const s = empty();
     apply(s, deploy(s, def({ instances: 3 }), opts('d1')));
     expect(s.apps.get('/shop/cart')?.version).toBe(1);
-    expect(s.deployments.get('d1')).toMatchObject({ kind: 'deploy', state: 'RUNNING', toVersion: 1, fromInstances: 0, toInstances: 3 });
+    expect(s.deployments.get('d1')).toMatchObject({
+      kind: 'deploy',
+      state: 'RUNNING',
+      toVersion: 1,
+      fromInstances: 0,
+      toInstances: 3,
+    });
     s.deployments.set('d1', { ...s.deployments.get('d1')!, state: 'SUCCEEDED' });
     expect(deploy(s, def({ instances: 3 }), opts('dx')).unchanged).toBe(true);
     apply(s, deploy(s, def({ instances: 5 }), opts('d2')));
@@ -92,23 +118,48 @@ describe('deployments', () => {
     expect(step1).toMatchObject({ kind: 'update', deployment: { ready: 1, lastProgressAt: 5000 } });
     const moved = (step1 as { deployment: Deployment }).deployment;
     expect(observe(moved, { ready: 1, old: 0, total: 3 }, d2, 9000)).toEqual({ kind: 'none' });
-    expect(observe(moved, { ready: 1, old: 0, total: 3 }, d2, 15_001)).toMatchObject({ kind: 'deadline', action: 'rollback' });
+    expect(observe(moved, { ready: 1, old: 0, total: 3 }, d2, 15_001)).toMatchObject({
+      kind: 'deadline',
+      action: 'rollback',
+    });
     const pauseDef = def({ instances: 3, deployment: { progressDeadlineSeconds: 10, onDeadline: 'pause' } });
-    expect(observe(moved, { ready: 1, old: 0, total: 3 }, pauseDef, 15_001)).toMatchObject({ kind: 'deadline', action: 'pause' });
+    expect(observe(moved, { ready: 1, old: 0, total: 3 }, pauseDef, 15_001)).toMatchObject({
+      kind: 'deadline',
+      action: 'pause',
+    });
     const paused: Deployment = { ...moved, state: 'PAUSED' };
-    expect(observe(paused, { ready: 2, old: 0, total: 3 }, pauseDef, 20_000)).toMatchObject({ deployment: { state: 'RUNNING', ready: 2 } });
-    expect(observe(moved, { ready: 3, old: 0, total: 3 }, d2, 16_000)).toMatchObject({ deployment: { state: 'SUCCEEDED' } });
-    expect(observe(moved, { ready: 3, old: 0, total: 4 }, d2, 16_000)).toMatchObject({ deployment: { state: 'RUNNING' } });
+    expect(observe(paused, { ready: 2, old: 0, total: 3 }, pauseDef, 20_000)).toMatchObject({
+      deployment: { state: 'RUNNING', ready: 2 },
+    });
+    expect(observe(moved, { ready: 3, old: 0, total: 3 }, d2, 16_000)).toMatchObject({
+      deployment: { state: 'SUCCEEDED' },
+    });
+    expect(observe(moved, { ready: 3, old: 0, total: 4 }, d2, 16_000)).toMatchObject({
+      deployment: { state: 'RUNNING' },
+    });
     const removal: Deployment = { ...moved, kind: 'remove', toInstances: 0 };
-    expect(observe(removal, { ready: 0, old: 0, total: 1 }, d2, 1e9)).toMatchObject({ kind: 'update', deployment: { state: 'RUNNING' } });
+    expect(observe(removal, { ready: 0, old: 0, total: 1 }, d2, 1e9)).toMatchObject({
+      kind: 'update',
+      deployment: { state: 'RUNNING' },
+    });
   });
 
   it('refuses a load balancer port another app holds, naming the field and the holder', () => {
     const s = empty();
     apply(s, deploy(s, def({ id: '/a', ports: [0], loadBalancer: { port: 10001 } }), opts('d1')));
     const taken = () => deploy(s, def({ id: '/b', ports: [0], loadBalancer: { port: 10001 } }), opts('d2'));
-    expect(taken).toThrow(new ApiError('CONFLICT', 'loadBalancer.port 10001 is already held by /a: choose another port', 'loadBalancer.port'));
-    try { taken(); } catch (e) { expect((e as ApiError).field).toBe('loadBalancer.port'); }
+    expect(taken).toThrow(
+      new ApiError(
+        'CONFLICT',
+        'loadBalancer.port 10001 is already held by /a: choose another port',
+        'loadBalancer.port',
+      ),
+    );
+    try {
+      taken();
+    } catch (e) {
+      expect((e as ApiError).field).toBe('loadBalancer.port');
+    }
     expect(s.apps.has('/b')).toBe(false);
     s.deployments.set('d1', { ...s.deployments.get('d1')!, state: 'SUCCEEDED' });
     apply(s, deploy(s, def({ id: '/a', instances: 2, ports: [0], loadBalancer: { port: 10001 } }), opts('d3'))); // its own port: fine

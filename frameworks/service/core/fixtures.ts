@@ -18,17 +18,33 @@ export function instance(over: Partial<Instance> = {}): Instance {
   seq++;
   const id = over.instanceId ?? `shop_cart.i${seq}`;
   return {
-    instanceId: id, taskId: `${id}.t`, appId: '/shop/cart', version: 1, agentId: `a${seq % 3}`, hostname: `h${seq % 3}`,
-    attributes: [], ports: [], checked: false, state: 'RUNNING', launchedAt: seq, ...over,
+    instanceId: id,
+    taskId: `${id}.t`,
+    appId: '/shop/cart',
+    version: 1,
+    agentId: `a${seq % 3}`,
+    hostname: `h${seq % 3}`,
+    attributes: [],
+    ports: [],
+    checked: false,
+    state: 'RUNNING',
+    launchedAt: seq,
+    ...over,
   };
 }
 
 export function offer(hostname: string, over: Partial<Offer> & { res?: string } = {}): Offer {
   const { res, ...rest } = over;
   return {
-    id: `o-${hostname}-${++seq}`, frameworkId: 'fw', agentId: `agent-${hostname}`, hostname, role: '*',
+    id: `o-${hostname}-${++seq}`,
+    frameworkId: 'fw',
+    agentId: `agent-${hostname}`,
+    hostname,
+    role: '*',
     resources: Resources.parse(res ?? 'cpus:4;mem:4096;disk:1000;ports:[31000-31010]').toWire(),
-    attributes: [], containerizers: ['native', 'docker'], ...rest,
+    attributes: [],
+    containerizers: ['native', 'docker'],
+    ...rest,
   } as Offer;
 }
 

@@ -17,11 +17,17 @@ export type TrackResult =
 function nextState(i: Instance, s: TaskStatus): Instance['state'] {
   if (i.state === 'KILLING') return 'KILLING';
   switch (s.state) {
-    case 'TASK_STAGING': case 'TASK_STARTING': return 'STAGING';
-    case 'TASK_RUNNING': return 'RUNNING';
-    case 'TASK_KILLING': return 'KILLING';
-    case 'TASK_UNREACHABLE': return 'UNREACHABLE';
-    default: return i.state;
+    case 'TASK_STAGING':
+    case 'TASK_STARTING':
+      return 'STAGING';
+    case 'TASK_RUNNING':
+      return 'RUNNING';
+    case 'TASK_KILLING':
+      return 'KILLING';
+    case 'TASK_UNREACHABLE':
+      return 'UNREACHABLE';
+    default:
+      return i.state;
   }
 }
 
@@ -29,18 +35,26 @@ export function trackStatus(i: Instance, s: TaskStatus, now: number): TrackResul
   if (isTerminal(s.state) || s.state === 'TASK_UNKNOWN') {
     const asked = i.killReason !== undefined && i.killReason !== 'UNHEALTHY';
     const failure = s.state !== 'TASK_UNKNOWN' && !asked;
-    const detail = [s.state, s.reason, s.exitCode !== undefined ? `exit ${s.exitCode}` : undefined, s.message].filter(Boolean).join(' ');
+    const detail = [s.state, s.reason, s.exitCode !== undefined ? `exit ${s.exitCode}` : undefined, s.message]
+      .filter(Boolean)
+      .join(' ');
     return { kind: 'ended', failure, message: detail };
   }
   const state = nextState(i, s);
   const healthy = s.healthy ?? i.healthy;
   const draft: Instance = {
-    ...i, state, healthy,
+    ...i,
+    state,
+    healthy,
     runningSince: state === 'RUNNING' ? (i.runningSince ?? now) : i.runningSince,
     ports: s.ports && s.ports.length > 0 ? s.ports : i.ports,
   };
   const ready = isReady(draft);
   const next: Instance = { ...draft, readySince: ready ? (i.readySince ?? now) : undefined };
-  const same = next.state === i.state && next.healthy === i.healthy && next.readySince === i.readySince && next.runningSince === i.runningSince;
+  const same =
+    next.state === i.state &&
+    next.healthy === i.healthy &&
+    next.readySince === i.readySince &&
+    next.runningSince === i.runningSince;
   return same ? { kind: 'unchanged' } : { kind: 'updated', instance: next };
 }

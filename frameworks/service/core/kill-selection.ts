@@ -8,9 +8,19 @@ import type { KillSelection } from 'agora/sdk/service';
 import { fieldValue } from './constraints';
 import type { Instance } from './types';
 
-export function killOrder(instances: readonly Instance[], selection: KillSelection, ready: (i: Instance) => boolean, groupByField?: string): Instance[] {
-  const age = selection === 'YOUNGEST_FIRST' ? (a: Instance, b: Instance) => b.launchedAt - a.launchedAt : (a: Instance, b: Instance) => a.launchedAt - b.launchedAt;
-  const base = [...instances].sort((a, b) => Number(ready(a)) - Number(ready(b)) || age(a, b) || a.instanceId.localeCompare(b.instanceId));
+export function killOrder(
+  instances: readonly Instance[],
+  selection: KillSelection,
+  ready: (i: Instance) => boolean,
+  groupByField?: string,
+): Instance[] {
+  const age =
+    selection === 'YOUNGEST_FIRST'
+      ? (a: Instance, b: Instance) => b.launchedAt - a.launchedAt
+      : (a: Instance, b: Instance) => a.launchedAt - b.launchedAt;
+  const base = [...instances].sort(
+    (a, b) => Number(ready(a)) - Number(ready(b)) || age(a, b) || a.instanceId.localeCompare(b.instanceId),
+  );
   return groupByField === undefined ? base : evenOut(base, ready, groupByField);
 }
 

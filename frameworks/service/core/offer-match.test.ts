@@ -3,7 +3,12 @@ import { OfferIdSchema, Resources } from 'agora/sdk';
 import { def, offer, rack } from './fixtures';
 import { formatReasons, matchOffers, pickPorts, type Demand } from './offer-match';
 
-const demand = (count: number, over: Parameters<typeof def>[0] = {}): Demand => ({ appId: '/shop/cart', version: 1, def: def(over), count });
+const demand = (count: number, over: Parameters<typeof def>[0] = {}): Demand => ({
+  appId: '/shop/cart',
+  version: 1,
+  def: def(over),
+  count,
+});
 
 describe('offer matching', () => {
   it('places 3 of 5 UNIQUE-hostname instances and says why 2 wait', () => {
@@ -18,7 +23,9 @@ describe('offer matching', () => {
     const offers = [offer('h1', { res: 'cpus:4;mem:64' }), offer('h2', { res: 'cpus:4;mem:64' }), offer('h3')];
     const r = matchOffers(offers, [demand(1, { constraints: [['hostname', 'LIKE', 'h[12]']] })], new Map());
     expect(r.placed).toEqual([]);
-    expect(r.waiting.get('/shop/cart')?.reason).toBe('waiting: 2 offers lacked mem, 1 offer violated LIKE hostname h[12]');
+    expect(r.waiting.get('/shop/cart')?.reason).toBe(
+      'waiting: 2 offers lacked mem, 1 offer violated LIKE hostname h[12]',
+    );
     expect(r.unused.length).toBe(3);
     expect(formatReasons([])).toBe('waiting: no offers');
   });
@@ -31,11 +38,18 @@ describe('offer matching', () => {
   });
 
   it('spreads GROUP_BY rack evenly over existing placements', () => {
-    const offers = [offer('h1', { attributes: rack('r1') }), offer('h2', { attributes: rack('r2') }), offer('h3', { attributes: rack('r3') })];
+    const offers = [
+      offer('h1', { attributes: rack('r1') }),
+      offer('h2', { attributes: rack('r2') }),
+      offer('h3', { attributes: rack('r3') }),
+    ];
     const existing = new Map([['/shop/cart', [{ hostname: 'h1', attributes: rack('r1') }]]]);
     const r = matchOffers(offers, [demand(5, { constraints: [['rack', 'GROUP_BY']] })], existing);
     const perRack = new Map<string, number>([['r1', 1]]);
-    for (const p of r.placed) { const k = p.attributes[0].text!; perRack.set(k, (perRack.get(k) ?? 0) + 1); }
+    for (const p of r.placed) {
+      const k = p.attributes[0].text!;
+      perRack.set(k, (perRack.get(k) ?? 0) + 1);
+    }
     expect([...perRack.values()].sort()).toEqual([2, 2, 2]);
   });
 
@@ -45,7 +59,11 @@ describe('offer matching', () => {
     expect(pickPorts(avail, [8080])).toBeUndefined();
     expect(pickPorts(avail, [0, 0, 0, 0])).toEqual([31000, 31001, 31002, 32000]);
     expect(pickPorts(avail, [0, 0, 0, 0, 0])).toBeUndefined();
-    const r = matchOffers([offer('h1', { res: 'cpus:4;mem:4096;ports:[31000-31001]' })], [demand(2, { ports: [0] })], new Map());
+    const r = matchOffers(
+      [offer('h1', { res: 'cpus:4;mem:4096;ports:[31000-31001]' })],
+      [demand(2, { ports: [0] })],
+      new Map(),
+    );
     expect(r.placed.map((p) => p.ports)).toEqual([[31000], [31001]]);
   });
 
@@ -63,23 +81,50 @@ describe('offer matching', () => {
 
 describe('offer matching (property)', () => {
   it('never overcommits an offer, never breaks a constraint, and accounts for every wanted instance', () => {
-    fc.assert(fc.property(
-      fc.array(fc.record({ host: fc.integer({ min: 0, max: 4 }), cpus: fc.integer({ min: 0, max: 4 }), mem: fc.integer({ min: 0, max: 1024 }) }), { maxLength: 6 }),
-      fc.integer({ min: 0, max: 8 }), fc.constantFrom<unknown[]>(['hostname', 'UNIQUE'], ['hostname', 'MAX_PER', '2'], ['rack', 'GROUP_BY'], ['rack', 'CLUSTER']),
-      (specs, count, constraint) => {
-        const offers = specs.map((s, k) => ({ ...offer(`h${s.host}`, { res: `cpus:${s.cpus};mem:${s.mem};ports:[31000-31005]`, attributes: rack(`r${s.host % 2}`) }), id: OfferIdSchema.parse(`o${k}`) }));
-        const d = demand(count, { cpus: 1, mem: 200, ports: [0], constraints: [constraint] });
-        const r = matchOffers(offers, [d], new Map());
-        for (const o of offers) {
-          const used = r.placed.filter((p) => p.offerId === o.id).reduce((acc, p) => acc.add(Resources.fromWire(p.resources)), Resources.EMPTY);
-          expect(Resources.fromWire(o.resources).contains(used)).toBe(true);
-        }
-        const hosts = r.placed.map((p) => p.hostname);
-        if (constraint[1] === 'UNIQUE') expect(new Set(hosts).size).toBe(hosts.length);
-        if (constraint[1] === 'MAX_PER') for (const h of hosts) expect(hosts.filter((x) => x === h).length).toBeLessThanOrEqual(2);
-        if (constraint[1] === 'CLUSTER') expect(new Set(r.placed.map((p) => p.attributes[0].text)).size).toBeLessThanOrEqual(1);
-        expect(r.placed.length + (r.waiting.get('/shop/cart')?.count ?? 0)).toBe(count);
-        expect(new Set([...r.unused, ...r.placed.map((p) => p.offerId)]).size).toBe(offers.length);
-      }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.record({
+            host: fc.integer({ min: 0, max: 4 }),
+            cpus: fc.integer({ min: 0, max: 4 }),
+            mem: fc.integer({ min: 0, max: 1024 }),
+          }),
+          { maxLength: 6 },
+        ),
+        fc.integer({ min: 0, max: 8 }),
+        fc.constantFrom<unknown[]>(
+          ['hostname', 'UNIQUE'],
+          ['hostname', 'MAX_PER', '2'],
+          ['rack', 'GROUP_BY'],
+          ['rack', 'CLUSTER'],
+        ),
+        (specs, count, constraint) => {
+          const offers = specs.map((s, k) => ({
+            ...offer(`h${s.host}`, {
+              res: `cpus:${s.cpus};mem:${s.mem};ports:[31000-31005]`,
+              attributes: rack(`r${s.host % 2}`),
+            }),
+            id: OfferIdSchema.parse(`o${k}`),
+          }));
+          const d = demand(count, { cpus: 1, mem: 200, ports: [0], constraints: [constraint] });
+          const r = matchOffers(offers, [d], new Map());
+          for (const o of offers) {
+            const used = r.placed
+              .filter((p) => p.offerId === o.id)
+              .reduce((acc, p) => acc.add(Resources.fromWire(p.resources)), Resources.EMPTY);
+            expect(Resources.fromWire(o.resources).contains(used)).toBe(true);
+          }
+          const hosts = r.placed.map((p) => p.hostname);
+          if (constraint[1] === 'UNIQUE') expect(new Set(hosts).size).toBe(hosts.length);
+          if (constraint[1] === 'MAX_PER')
+            for (const h of hosts) expect(hosts.filter((x) => x === h).length).toBeLessThanOrEqual(2);
+          if (constraint[1] === 'CLUSTER')
+            expect(new Set(r.placed.map((p) => p.attributes[0].text)).size).toBeLessThanOrEqual(1);
+          expect(r.placed.length + (r.waiting.get('/shop/cart')?.count ?? 0)).toBe(count);
+          expect(new Set([...r.unused, ...r.placed.map((p) => p.offerId)]).size).toBe(offers.length);
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -41,12 +41,21 @@ export interface MatchResult {
   readonly unused: string[];
 }
 
-interface OfferSlot { readonly offer: Offer; remaining: Resources; used: boolean }
+interface OfferSlot {
+  readonly offer: Offer;
+  remaining: Resources;
+  used: boolean;
+}
 
-const SCALARS = [['cpus', 'cpus'], ['mem', 'mem'], ['disk', 'disk']] as const;
+const SCALARS = [
+  ['cpus', 'cpus'],
+  ['mem', 'mem'],
+  ['disk', 'disk'],
+] as const;
 /** Resources usable from an offer made to `role`: those reserved for it, then unreserved ones. */
 const rolesOf = (role: string): string[] => (role === '*' ? ['*'] : [role, '*']);
-const usable = (avail: Resources, name: string, role: string): number => rolesOf(role).reduce((n, r) => n + avail.scalar(name, r), 0);
+const usable = (avail: Resources, name: string, role: string): number =>
+  rolesOf(role).reduce((n, r) => n + avail.scalar(name, r), 0);
 
 /** Takes `amount` of a scalar from the slot, preferring resources reserved for the offer's role. */
 function takeScalar(avail: Resources, name: string, amount: number, role: string): Resources {
@@ -55,7 +64,10 @@ function takeScalar(avail: Resources, name: string, amount: number, role: string
   for (const r of rolesOf(role)) {
     const have = avail.scalar(name, r);
     const take = Math.min(have, want);
-    if (take > 0) { taken = taken.add(Resources.scalar(name, take, r)); want -= take; }
+    if (take > 0) {
+      taken = taken.add(Resources.scalar(name, take, r));
+      want -= take;
+    }
   }
   return taken;
 }
@@ -70,14 +82,23 @@ export function pickPorts(avail: Resources, wanted: readonly number[]): number[]
   const used = new Set(fixed);
   let cursor = 0;
   for (const p of wanted) {
-    if (p !== 0) { out.push(p); continue; }
+    if (p !== 0) {
+      out.push(p);
+      continue;
+    }
     let found: number | undefined;
     for (const [a, b] of free) {
-      for (let q = Math.max(a, cursor); q <= b; q++) if (!used.has(q)) { found = q; break; }
+      for (let q = Math.max(a, cursor); q <= b; q++)
+        if (!used.has(q)) {
+          found = q;
+          break;
+        }
       if (found !== undefined) break;
     }
     if (found === undefined) return undefined;
-    used.add(found); out.push(found); cursor = found + 1;
+    used.add(found);
+    out.push(found);
+    cursor = found + 1;
   }
   return out;
 }
@@ -119,7 +140,8 @@ export function formatReasons(reasons: readonly string[]): string {
   if (reasons.length === 0) return 'waiting: no offers';
   const tally = new Map<string, number>();
   for (const r of reasons) tally.set(r, (tally.get(r) ?? 0) + 1);
-  const parts = [...tally].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+  const parts = [...tally]
+    .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
     .map(([r, n]) => `${n} ${n === 1 ? 'offer' : 'offers'} ${r}`);
   return `waiting: ${parts.join(', ')}`;
 }
@@ -128,8 +150,16 @@ export function formatReasons(reasons: readonly string[]): string {
  * Places as many wanted instances as the offers allow, in demand order. `placedByApp` holds each app's
  * instances that occupy an agent now (all versions); the matcher adds its own placements as it goes.
  */
-export function matchOffers(offers: readonly Offer[], demands: readonly Demand[], placedByApp: ReadonlyMap<string, readonly Placement[]>): MatchResult {
-  const slots: OfferSlot[] = offers.map((offer) => ({ offer, remaining: Resources.fromWire(offer.resources), used: false }));
+export function matchOffers(
+  offers: readonly Offer[],
+  demands: readonly Demand[],
+  placedByApp: ReadonlyMap<string, readonly Placement[]>,
+): MatchResult {
+  const slots: OfferSlot[] = offers.map((offer) => ({
+    offer,
+    remaining: Resources.fromWire(offer.resources),
+    used: false,
+  }));
   const placed: PlacedInstance[] = [];
   const waiting = new Map<string, { count: number; reason: string }>();
   for (const d of demands) {
@@ -144,20 +174,38 @@ export function matchOffers(offers: readonly Offer[], demands: readonly Demand[]
       let done = false;
       for (const slot of order) {
         const pinned = freeSlots.length > 0 ? freeSlots.findIndex((s) => s.agentId === slot.offer.agentId) : -1;
-        if (freeSlots.length > 0 && pinned < 0) { reasons.push('held none of its persistent volumes'); continue; }
+        if (freeSlots.length > 0 && pinned < 0) {
+          reasons.push('held none of its persistent volumes');
+          continue;
+        }
         const f = fit(d, slot, onAgents);
-        if (!f.ok) { reasons.push(f.reason); continue; }
+        if (!f.ok) {
+          reasons.push(f.reason);
+          continue;
+        }
         const volumeSlot = pinned >= 0 ? freeSlots.splice(pinned, 1)[0].slot : hasVolumes ? 'new' : undefined;
         slot.remaining = slot.remaining.subtract(f.resources);
         slot.used = true;
         const { offer } = slot;
-        placed.push({ offerId: offer.id, agentId: offer.agentId, hostname: offer.hostname, attributes: offer.attributes,
-          appId: d.appId, version: d.version, resources: f.resources.toWire(), ports: f.ports, ...(volumeSlot ? { volumeSlot } : {}) });
+        placed.push({
+          offerId: offer.id,
+          agentId: offer.agentId,
+          hostname: offer.hostname,
+          attributes: offer.attributes,
+          appId: d.appId,
+          version: d.version,
+          resources: f.resources.toWire(),
+          ports: f.ports,
+          ...(volumeSlot ? { volumeSlot } : {}),
+        });
         onAgents.push({ hostname: offer.hostname, attributes: offer.attributes });
         done = true;
         break;
       }
-      if (!done) { waiting.set(d.appId, { count: left + (waiting.get(d.appId)?.count ?? 0), reason: formatReasons(reasons) }); break; }
+      if (!done) {
+        waiting.set(d.appId, { count: left + (waiting.get(d.appId)?.count ?? 0), reason: formatReasons(reasons) });
+        break;
+      }
       left--;
     }
   }

@@ -6,7 +6,8 @@ import { isReady, type App, type Instance } from './types';
 
 const upgrade = (n: number, minimumHealthCapacity: number, maximumOverCapacity: number, version = 2) =>
   app({ instances: n, upgradeStrategy: { minimumHealthCapacity, maximumOverCapacity } }, version);
-const old = (k: number, over: Partial<Instance> = {}) => Array.from({ length: k }, (_, j) => instance({ version: 1, launchedAt: j, ...over }));
+const old = (k: number, over: Partial<Instance> = {}) =>
+  Array.from({ length: k }, (_, j) => instance({ version: 1, launchedAt: j, ...over }));
 
 describe('rolling planner', () => {
   it('computes the bounds', () => {
@@ -77,39 +78,58 @@ describe('rolling planner', () => {
   });
 
   it('property: any upgrade keeps ready ≥ min and total ≤ max, and ends with N new ready instances', () => {
-    fc.assert(fc.property(
-      fc.integer({ min: 1, max: 8 }), fc.constantFrom(0, 0.3, 0.5, 0.8, 1), fc.constantFrom(0, 0.2, 0.5, 1), fc.integer(),
-      (n, minH, over, seed) => {
-        fc.pre(!(minH === 1 && over === 0));
-        const a = upgrade(n, minH, over);
-        let rnd = seed;
-        const coin = () => { rnd = (Math.imul(rnd ^ (rnd >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0; return (rnd >>> 16) % 2 === 0; };
-        let list: Instance[] = old(n);
-        let k = 0;
-        for (let step = 0; step < 400; step++) {
-          const readyBefore = list.filter(isReady).length;
-          const p = planApp(a, list);
-          const killed = new Set(p.kills.map((x) => x.instanceId));
-          list = list.map((i) => (killed.has(i.instanceId) ? { ...i, state: 'KILLING' as const } : i));
-          expect(list.filter(isReady).length).toBeGreaterThanOrEqual(Math.min(readyBefore, effectiveMinReady(n, minH, over)));
-          for (let j = 0; j < p.launch; j++) list.push(instance({ version: 2, state: 'STAGING', instanceId: `new${k++}` }));
-          expect(list.length).toBeLessThanOrEqual(maxTotalOf(n, over));
-          if (p.old === 0 && p.ready === n && p.total === n) return;
-          list = list.filter((i) => i.state !== 'KILLING' || coin()).map((i) => (i.state === 'STAGING' && coin() ? { ...i, state: 'RUNNING' as const } : i));
-        }
-        throw new Error('upgrade did not finish in 400 steps');
-      }), { numRuns: 300 });
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.constantFrom(0, 0.3, 0.5, 0.8, 1),
+        fc.constantFrom(0, 0.2, 0.5, 1),
+        fc.integer(),
+        (n, minH, over, seed) => {
+          fc.pre(!(minH === 1 && over === 0));
+          const a = upgrade(n, minH, over);
+          let rnd = seed;
+          const coin = () => {
+            rnd = (Math.imul(rnd ^ (rnd >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0;
+            return (rnd >>> 16) % 2 === 0;
+          };
+          let list: Instance[] = old(n);
+          let k = 0;
+          for (let step = 0; step < 400; step++) {
+            const readyBefore = list.filter(isReady).length;
+            const p = planApp(a, list);
+            const killed = new Set(p.kills.map((x) => x.instanceId));
+            list = list.map((i) => (killed.has(i.instanceId) ? { ...i, state: 'KILLING' as const } : i));
+            expect(list.filter(isReady).length).toBeGreaterThanOrEqual(
+              Math.min(readyBefore, effectiveMinReady(n, minH, over)),
+            );
+            for (let j = 0; j < p.launch; j++)
+              list.push(instance({ version: 2, state: 'STAGING', instanceId: `new${k++}` }));
+            expect(list.length).toBeLessThanOrEqual(maxTotalOf(n, over));
+            if (p.old === 0 && p.ready === n && p.total === n) return;
+            list = list
+              .filter((i) => i.state !== 'KILLING' || coin())
+              .map((i) => (i.state === 'STAGING' && coin() ? { ...i, state: 'RUNNING' as const } : i));
+          }
+          throw new Error('upgrade did not finish in 400 steps');
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
 describe('kill selection', () => {
   it('scaling down a GROUP_BY app takes from the fullest group, unready first', () => {
-    const at = (r: string, launchedAt: number, over: Partial<Instance> = {}) => instance({ attributes: [{ name: 'rack', text: r }], launchedAt, ...over });
+    const at = (r: string, launchedAt: number, over: Partial<Instance> = {}) =>
+      instance({ attributes: [{ name: 'rack', text: r }], launchedAt, ...over });
     const list = [at('r1', 1), at('r1', 2), at('r1', 3), at('r2', 4), at('r3', 5), at('r2', 6, { state: 'STAGING' })];
     const order = killOrder(list, 'YOUNGEST_FIRST', isReady, 'rack');
     expect(order.map((i) => i.launchedAt)).toEqual([6, 3, 2, 5, 4, 1]);
     const a = app({ instances: 3, constraints: [['rack', 'GROUP_BY']] }, 1);
-    const kills = planApp(a, list.map((i) => ({ ...i, state: 'RUNNING' as const }))).kills.map((k) => list.find((i) => i.instanceId === k.instanceId)!.attributes[0].text);
+    const kills = planApp(
+      a,
+      list.map((i) => ({ ...i, state: 'RUNNING' as const })),
+    ).kills.map((k) => list.find((i) => i.instanceId === k.instanceId)!.attributes[0].text);
     expect(kills.sort()).toEqual(['r1', 'r1', 'r2']);
   });
 });

@@ -15,7 +15,10 @@
 import { killOrder } from './kill-selection';
 import { isReady, type App, type Instance, type KillReason } from './types';
 
-export interface Kill { readonly instanceId: string; readonly reason: KillReason }
+export interface Kill {
+  readonly instanceId: string;
+  readonly reason: KillReason;
+}
 
 export interface AppPlan {
   readonly kills: Kill[];
@@ -28,9 +31,12 @@ export interface AppPlan {
 }
 
 const EPS = 1e-9;
-export const minReadyOf = (n: number, minimumHealthCapacity: number): number => Math.ceil(n * minimumHealthCapacity - EPS);
-export const maxTotalOf = (n: number, maximumOverCapacity: number): number => Math.max(n, Math.floor(n * (1 + maximumOverCapacity) + EPS));
-export const killBudgetOf = (n: number, minimumHealthCapacity: number): number => Math.max(1, Math.floor(n * (1 - minimumHealthCapacity) + EPS));
+export const minReadyOf = (n: number, minimumHealthCapacity: number): number =>
+  Math.ceil(n * minimumHealthCapacity - EPS);
+export const maxTotalOf = (n: number, maximumOverCapacity: number): number =>
+  Math.max(n, Math.floor(n * (1 + maximumOverCapacity) + EPS));
+export const killBudgetOf = (n: number, minimumHealthCapacity: number): number =>
+  Math.max(1, Math.floor(n * (1 - minimumHealthCapacity) + EPS));
 
 /**
  * When rounding leaves no room at all — no over-capacity and every instance needed (1 instance at
@@ -51,7 +57,8 @@ function healthKills(app: App, live: readonly Instance[], budget: number, n: num
   const out: Instance[] = [];
   for (const i of killOrder(sick, app.def.killSelection, () => false)) {
     if (down >= budget) break;
-    out.push(i); down++;
+    out.push(i);
+    down++;
   }
   return out;
 }
@@ -66,25 +73,40 @@ export function planApp(app: App, instances: readonly Instance[], opts: { pauseO
   const others = live.filter((i) => i.version !== version);
   const kills: Kill[] = [];
   const killed = new Set<string>();
-  const kill = (i: Instance, reason: KillReason) => { kills.push({ instanceId: i.instanceId, reason }); killed.add(i.instanceId); };
+  const kill = (i: Instance, reason: KillReason) => {
+    kills.push({ instanceId: i.instanceId, reason });
+    killed.add(i.instanceId);
+  };
 
   const groupBy = def.constraints.find((c) => c.operator === 'GROUP_BY')?.field;
-  for (const i of killOrder(current, def.killSelection, isReady, groupBy).slice(0, Math.max(0, current.length - n))) kill(i, app.removing ? 'REMOVE' : 'SCALE');
-  for (const i of healthKills(app, live.filter((x) => !killed.has(x.instanceId)), killBudgetOf(n, minH), n)) kill(i, 'UNHEALTHY');
+  for (const i of killOrder(current, def.killSelection, isReady, groupBy).slice(0, Math.max(0, current.length - n)))
+    kill(i, app.removing ? 'REMOVE' : 'SCALE');
+  for (const i of healthKills(
+    app,
+    live.filter((x) => !killed.has(x.instanceId)),
+    killBudgetOf(n, minH),
+    n,
+  ))
+    kill(i, 'UNHEALTHY');
 
   let readyLeft = live.filter((i) => isReady(i) && !killed.has(i.instanceId)).length;
   const minReady = effectiveMinReady(n, minH, over);
   for (const i of killOrder(others, def.killSelection, isReady)) {
     const reason: KillReason = app.removing ? 'REMOVE' : 'UPGRADE';
-    if (!isReady(i)) { if (!opts.pauseOldKills || app.removing) kill(i, reason); continue; }
+    if (!isReady(i)) {
+      if (!opts.pauseOldKills || app.removing) kill(i, reason);
+      continue;
+    }
     if (opts.pauseOldKills || readyLeft - 1 < minReady) continue;
-    kill(i, reason); readyLeft--;
+    kill(i, reason);
+    readyLeft--;
   }
 
   const keptCurrent = current.filter((i) => !killed.has(i.instanceId)).length;
   const launch = Math.max(0, Math.min(n - keptCurrent, maxTotalOf(n, over) - holding.length));
   return {
-    kills, launch,
+    kills,
+    launch,
     ready: current.filter((i) => isReady(i) && !killed.has(i.instanceId)).length,
     old: holding.filter((i) => i.version !== version).length,
     total: holding.length,

@@ -10,8 +10,19 @@ const state = (apps: App[], deployments: Deployment[] = []) => ({
   deployments: new Map(deployments.map((d) => [d.id, d])),
 });
 const dep = (over: Partial<Deployment> = {}): Deployment => ({
-  id: 'd1', appId: '/shop/cart', kind: 'deploy', state: 'RUNNING', toVersion: 1, fromInstances: 0, toInstances: 3,
-  createdAt: 0, updatedAt: 0, lastProgressAt: 0, ready: 0, old: 0, ...over,
+  id: 'd1',
+  appId: '/shop/cart',
+  kind: 'deploy',
+  state: 'RUNNING',
+  toVersion: 1,
+  fromInstances: 0,
+  toInstances: 3,
+  createdAt: 0,
+  updatedAt: 0,
+  lastProgressAt: 0,
+  ready: 0,
+  old: 0,
+  ...over,
 });
 
 describe('reconciler', () => {

@@ -30,11 +30,24 @@ export interface ReconcileResult {
 }
 
 export function reconcile(state: ServiceState, instances: readonly Instance[], now: number): ReconcileResult {
-  const out: ReconcileResult = { kills: [], rekills: [], drained: [], demands: [], delayed: new Map(), apps: [], deployments: [], rollbacks: [], removed: [] };
+  const out: ReconcileResult = {
+    kills: [],
+    rekills: [],
+    drained: [],
+    demands: [],
+    delayed: new Map(),
+    apps: [],
+    deployments: [],
+    rollbacks: [],
+    removed: [],
+  };
   const byApp = new Map<string, Instance[]>();
   for (const i of instances) byApp.set(i.appId, [...(byApp.get(i.appId) ?? []), i]);
   for (const i of instances) {
-    if (isDraining(i)) { if (now >= i.drainUntil!) out.drained.push(i); continue; }
+    if (isDraining(i)) {
+      if (now >= i.drainUntil!) out.drained.push(i);
+      continue;
+    }
     if (i.state === 'KILLING' && now - (i.killRequestedAt ?? 0) > KILL_RETRY_MS) out.rekills.push(i);
   }
   for (const app of [...state.apps.values()].sort((a, b) => a.def.id.localeCompare(b.def.id))) {
@@ -43,12 +56,19 @@ export function reconcile(state: ServiceState, instances: readonly Instance[], n
   // Instances of apps that no longer exist (a crash between removal and the last kill): kill them.
   for (const [appId, list] of byApp) {
     if (state.apps.has(appId)) continue;
-    for (const i of list) if (i.state !== 'KILLING') out.kills.push({ instanceId: i.instanceId, reason: 'REMOVE', appId });
+    for (const i of list)
+      if (i.state !== 'KILLING') out.kills.push({ instanceId: i.instanceId, reason: 'REMOVE', appId });
   }
   return out;
 }
 
-function reconcileApp(state: ServiceState, app: App, instances: readonly Instance[], now: number, out: ReconcileResult): void {
+function reconcileApp(
+  state: ServiceState,
+  app: App,
+  instances: readonly Instance[],
+  now: number,
+  out: ReconcileResult,
+): void {
   const appId = app.def.id;
   const backoff = resetIfStable(app.backoff, app.def, instances, now);
   if (backoff !== app.backoff) out.apps.push({ ...app, backoff });
@@ -56,7 +76,8 @@ function reconcileApp(state: ServiceState, app: App, instances: readonly Instanc
   const plan = planApp(app, instances, { pauseOldKills: dep?.state === 'PAUSED' });
   for (const k of plan.kills) out.kills.push({ ...k, appId });
   if (plan.launch > 0) {
-    if (launchAllowed(backoff, now)) out.demands.push({ appId, version: app.version, def: app.def, count: plan.launch });
+    if (launchAllowed(backoff, now))
+      out.demands.push({ appId, version: app.version, def: app.def, count: plan.launch });
     else out.delayed.set(appId, backoff.notBefore);
   }
   if (app.removing && plan.total === 0) out.removed.push(appId);
@@ -65,6 +86,12 @@ function reconcileApp(state: ServiceState, app: App, instances: readonly Instanc
   if (step.kind === 'update') out.deployments.push(step.deployment);
   if (step.kind === 'deadline') {
     if (step.action === 'rollback') out.rollbacks.push(step.deployment);
-    else out.deployments.push({ ...step.deployment, state: 'PAUSED', updatedAt: now, message: `paused: no progress for ${app.def.deployment.progressDeadlineSeconds}s` });
+    else
+      out.deployments.push({
+        ...step.deployment,
+        state: 'PAUSED',
+        updatedAt: now,
+        message: `paused: no progress for ${app.def.deployment.progressDeadlineSeconds}s`,
+      });
   }
 }

@@ -83,7 +83,8 @@ export interface Placement {
 }
 
 /** Draining: chosen to go, out of the ready set, its kill not sent yet (see `drainUntil`). */
-export const isDraining = (i: Instance): boolean => i.state === 'KILLING' && i.killRequestedAt === undefined && i.drainUntil !== undefined;
+export const isDraining = (i: Instance): boolean =>
+  i.state === 'KILLING' && i.killRequestedAt === undefined && i.drainUntil !== undefined;
 
 /** Ready: health checks pass, or running when the instance has none. Only ready instances count as capacity. */
 export const isReady = (i: Instance): boolean => i.state === 'RUNNING' && (!i.checked || i.healthy === true);

@@ -28,9 +28,14 @@ export interface VolumeRecord {
 }
 
 /** A slot no live instance holds: where a replacement must go. */
-export interface FreeSlot { readonly slot: string; readonly agentId: string; readonly hostname: string }
+export interface FreeSlot {
+  readonly slot: string;
+  readonly agentId: string;
+  readonly hostname: string;
+}
 
-export const persistenceIdOf = (appId: string, slot: string, index: number): string => `${appTaskPrefix(appId)}.${slot}.${index}`;
+export const persistenceIdOf = (appId: string, slot: string, index: number): string =>
+  `${appTaskPrefix(appId)}.${slot}.${index}`;
 
 /** The app's slots that no instance (live, being killed or unreachable) holds, oldest first. */
 export function freeSlots(appId: string, volumes: Iterable<VolumeRecord>, instances: Iterable<Instance>): FreeSlot[] {
@@ -41,24 +46,45 @@ export function freeSlots(appId: string, volumes: Iterable<VolumeRecord>, instan
     if (v.appId !== appId || v.doomed || held.has(v.slot) || out.has(v.slot)) continue;
     out.set(v.slot, { slot: v.slot, agentId: v.agentId, hostname: v.hostname, createdAt: v.createdAt });
   }
-  return [...out.values()].sort((a, b) => a.createdAt - b.createdAt).map(({ slot, agentId, hostname }) => ({ slot, agentId, hostname }));
+  return [...out.values()]
+    .sort((a, b) => a.createdAt - b.createdAt)
+    .map(({ slot, agentId, hostname }) => ({ slot, agentId, hostname }));
 }
 
 /** The records of a new slot for `def` on an agent. */
-export function newSlot(def: AppDefinition, slot: string, agent: { agentId: string; hostname: string }, now: number): VolumeRecord[] {
+export function newSlot(
+  def: AppDefinition,
+  slot: string,
+  agent: { agentId: string; hostname: string },
+  now: number,
+): VolumeRecord[] {
   return (def.volumes ?? []).map((v, index) => ({
-    persistenceId: persistenceIdOf(def.id, slot, index), appId: def.id, slot, index, agentId: agent.agentId, hostname: agent.hostname,
-    containerPath: v.containerPath, sizeMb: v.persistent.sizeMb, createdAt: now,
+    persistenceId: persistenceIdOf(def.id, slot, index),
+    appId: def.id,
+    slot,
+    index,
+    agentId: agent.agentId,
+    hostname: agent.hostname,
+    containerPath: v.containerPath,
+    sizeMb: v.persistent.sizeMb,
+    createdAt: now,
   }));
 }
 
 /** What the task names: the slot's volumes, in the order of `def.volumes`. */
 export function taskVolumes(def: AppDefinition, slot: string): PersistentVolume[] {
-  return (def.volumes ?? []).map((v, index) => ({ containerPath: v.containerPath, persistenceId: persistenceIdOf(def.id, slot, index), sizeMb: v.persistent.sizeMb }));
+  return (def.volumes ?? []).map((v, index) => ({
+    containerPath: v.containerPath,
+    persistenceId: persistenceIdOf(def.id, slot, index),
+    sizeMb: v.persistent.sizeMb,
+  }));
 }
 
 /** Volumes doomed or whose app is gone, grouped by agent: to destroy. */
-export function orphans(volumes: Iterable<VolumeRecord>, appExists: (appId: string) => boolean): Map<string, VolumeRecord[]> {
+export function orphans(
+  volumes: Iterable<VolumeRecord>,
+  appExists: (appId: string) => boolean,
+): Map<string, VolumeRecord[]> {
   const out = new Map<string, VolumeRecord[]>();
   for (const v of volumes) if (v.doomed || !appExists(v.appId)) out.set(v.agentId, [...(out.get(v.agentId) ?? []), v]);
   return out;
@@ -69,22 +95,39 @@ export function orphans(volumes: Iterable<VolumeRecord>, appExists: (appId: stri
  * has been offered (when it has seen any), and a change of the volumes of an app that has some (its slots on
  * the agents would no longer match: remove the app first, as Marathon asks).
  */
-export function volumeProblems(def: AppDefinition, existing: AppDefinition | undefined, largestDiskMb: number | undefined): { field: string; message: string }[] {
+export function volumeProblems(
+  def: AppDefinition,
+  existing: AppDefinition | undefined,
+  largestDiskMb: number | undefined,
+): { field: string; message: string }[] {
   const out: { field: string; message: string }[] = [];
   const vols = def.volumes ?? [];
   if (largestDiskMb !== undefined) {
     vols.forEach((v, i) => {
       if (v.persistent.sizeMb > largestDiskMb) {
-        out.push({ field: `volumes[${i}].persistent.sizeMb`, message: `${v.persistent.sizeMb} MB is larger than any agent's disk (the largest offered is ${largestDiskMb} MB)` });
+        out.push({
+          field: `volumes[${i}].persistent.sizeMb`,
+          message: `${v.persistent.sizeMb} MB is larger than any agent's disk (the largest offered is ${largestDiskMb} MB)`,
+        });
       }
     });
     const total = def.disk + volumeDiskMb(def);
     if (out.length === 0 && vols.length > 0 && total > largestDiskMb) {
-      out.push({ field: 'volumes', message: `disk ${def.disk} MB plus volumes ${volumeDiskMb(def)} MB per instance is more than any agent's disk (the largest offered is ${largestDiskMb} MB)` });
+      out.push({
+        field: 'volumes',
+        message: `disk ${def.disk} MB plus volumes ${volumeDiskMb(def)} MB per instance is more than any agent's disk (the largest offered is ${largestDiskMb} MB)`,
+      });
     }
   }
-  if (existing && (existing.volumes ?? []).length > 0 && JSON.stringify(existing.volumes ?? []) !== JSON.stringify(vols)) {
-    out.push({ field: 'volumes', message: `the persistent volumes of ${def.id} cannot change while it has them: remove the app (destroying its volumes) and deploy it again` });
+  if (
+    existing &&
+    (existing.volumes ?? []).length > 0 &&
+    JSON.stringify(existing.volumes ?? []) !== JSON.stringify(vols)
+  ) {
+    out.push({
+      field: 'volumes',
+      message: `the persistent volumes of ${def.id} cannot change while it has them: remove the app (destroying its volumes) and deploy it again`,
+    });
   }
   return out;
 }

@@ -20,8 +20,15 @@ export class CgroupV1 implements TaskCgroup {
   private readonly dirs: Record<V1Controller, string>;
   private readonly uniqueDirs: string[];
 
-  constructor(private readonly fs: CgroupFs, mounts: V1Mounts, readonly path: string) {
-    this.dirs = Object.fromEntries(V1_CONTROLLERS.map((c) => [c, `${mounts[c]}/${path}`])) as Record<V1Controller, string>;
+  constructor(
+    private readonly fs: CgroupFs,
+    mounts: V1Mounts,
+    readonly path: string,
+  ) {
+    this.dirs = Object.fromEntries(V1_CONTROLLERS.map((c) => [c, `${mounts[c]}/${path}`])) as Record<
+      V1Controller,
+      string
+    >;
     this.uniqueDirs = [...new Set(Object.values(this.dirs))];
     this.procsFiles = this.uniqueDirs.map((d) => `${d}/cgroup.procs`);
   }
@@ -46,9 +53,13 @@ export class CgroupV1 implements TaskCgroup {
     const cpu = readCpuTimes(this.fs, this.dirs.cpuacct);
     const mem = readMemory(this.fs, this.dirs.memory);
     return {
-      cpuUserSeconds: cpu.userSeconds, cpuSystemSeconds: cpu.systemSeconds,
-      memBytes: mem.bytes, memPeakBytes: mem.peakBytes, memLimitBytes: mem.limitBytes,
-      cpusLimit: readCpuCap(this.fs, this.dirs.cpu), oomKills: mem.oomKills,
+      cpuUserSeconds: cpu.userSeconds,
+      cpuSystemSeconds: cpu.systemSeconds,
+      memBytes: mem.bytes,
+      memPeakBytes: mem.peakBytes,
+      memLimitBytes: mem.limitBytes,
+      cpusLimit: readCpuCap(this.fs, this.dirs.cpu),
+      oomKills: mem.oomKills,
     };
   }
 

@@ -11,10 +11,14 @@ const UNLIMITED = 2 ** 62;
 export function applyMemory(fs: CgroupFs, dir: string, limitBytes: number): void {
   fs.write(`${dir}/memory.limit_in_bytes`, String(limitBytes));
   // Without swap accounting the file is absent and there is no swap to limit.
-  if (fs.exists(`${dir}/memory.memsw.limit_in_bytes`)) fs.write(`${dir}/memory.memsw.limit_in_bytes`, String(limitBytes));
+  if (fs.exists(`${dir}/memory.memsw.limit_in_bytes`))
+    fs.write(`${dir}/memory.memsw.limit_in_bytes`, String(limitBytes));
 }
 
-export function readMemory(fs: CgroupFs, dir: string): { bytes: number; peakBytes: number; limitBytes?: number; oomKills: number } {
+export function readMemory(
+  fs: CgroupFs,
+  dir: string,
+): { bytes: number; peakBytes: number; limitBytes?: number; oomKills: number } {
   const limit = parseNumber(fs.read(`${dir}/memory.limit_in_bytes`));
   return {
     bytes: parseNumber(fs.read(`${dir}/memory.usage_in_bytes`)) ?? 0,

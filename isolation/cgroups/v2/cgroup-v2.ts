@@ -19,8 +19,12 @@ export class CgroupV2 implements TaskCgroup {
   private readonly dir: string;
 
   /** `delegated` remembers ancestors whose subtree_control is already set (shared by a containerizer). */
-  constructor(private readonly fs: CgroupFs, private readonly mount: string, readonly path: string,
-    private readonly delegated: Set<string> = new Set()) {
+  constructor(
+    private readonly fs: CgroupFs,
+    private readonly mount: string,
+    readonly path: string,
+    private readonly delegated: Set<string> = new Set(),
+  ) {
     this.dir = `${mount}/${path}`;
     this.procsFiles = [`${this.dir}/cgroup.procs`];
   }
@@ -42,7 +46,8 @@ export class CgroupV2 implements TaskCgroup {
         if (i > 0) this.fs.mkdir(dir);
         const available = new Set((this.fs.read(`${dir}/cgroup.controllers`) ?? '').trim().split(/\s+/));
         const missing = V2_CONTROLLERS.filter((c) => !available.has(c));
-        if (missing.length > 0) throw new CgroupError(`cgroup v2 controllers not available in ${dir}: ${missing.join(', ')}`);
+        if (missing.length > 0)
+          throw new CgroupError(`cgroup v2 controllers not available in ${dir}: ${missing.join(', ')}`);
         this.fs.write(`${dir}/cgroup.subtree_control`, V2_CONTROLLERS.map((c) => `+${c}`).join(' '));
         this.delegated.add(dir);
       }
@@ -62,9 +67,13 @@ export class CgroupV2 implements TaskCgroup {
     const cpu = readCpuTimes(this.fs, this.dir);
     const mem = readMemory(this.fs, this.dir);
     return {
-      cpuUserSeconds: cpu.userSeconds, cpuSystemSeconds: cpu.systemSeconds,
-      memBytes: mem.bytes, memPeakBytes: mem.peakBytes, memLimitBytes: mem.limitBytes,
-      cpusLimit: readCpuCap(this.fs, this.dir), oomKills: mem.oomKills,
+      cpuUserSeconds: cpu.userSeconds,
+      cpuSystemSeconds: cpu.systemSeconds,
+      memBytes: mem.bytes,
+      memPeakBytes: mem.peakBytes,
+      memLimitBytes: mem.limitBytes,
+      cpusLimit: readCpuCap(this.fs, this.dir),
+      oomKills: mem.oomKills,
     };
   }
 

@@ -7,7 +7,10 @@ export function applyMemory(fs: CgroupFs, dir: string, limitBytes: number): void
   if (fs.exists(`${dir}/memory.swap.max`)) fs.write(`${dir}/memory.swap.max`, '0');
 }
 
-export function readMemory(fs: CgroupFs, dir: string): { bytes: number; peakBytes: number; limitBytes?: number; oomKills: number } {
+export function readMemory(
+  fs: CgroupFs,
+  dir: string,
+): { bytes: number; peakBytes: number; limitBytes?: number; oomKills: number } {
   const bytes = parseNumber(fs.read(`${dir}/memory.current`)) ?? 0;
   return {
     bytes,
