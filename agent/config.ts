@@ -1,6 +1,8 @@
 /** Agent settings, with the defaults an operator gets from `agora agent`. */
 export interface AgentConfig {
   natsUrl: string;
+  /** Credentials file (default: the cluster's creds/agent-<hostname>.json under AGORA_HOME); its principal is the agent's id. */
+  natsCreds?: string;
   /** Fixed agent id; default: the checkpointed one, or a new one on first start. */
   agentId?: string;
   hostname: string;

@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { mkdirSync } from 'node:fs';
 import * as os from 'node:os';
-import { connectNats, createLogger, handleProcessFailures, lockDataDir, parseDurationMs, Resources, stopOnSignals, type Logger, type NatsConnection } from '../sdk';
+import { agentPrincipalName, connectNats, createLogger, resolveCredentials, handleProcessFailures, lockDataDir, parseDurationMs, Resources, stopOnSignals, type Logger, type NatsConnection } from '../sdk';
 import { Agent } from './agent';
 import { startAgentHttp } from './http';
 import { Checkpoint } from './checkpoint';
@@ -26,9 +26,12 @@ export async function startAgent(partial: Partial<AgentConfig>, opts: { log?: Lo
   const log = opts.log ?? createLogger('agent');
   // The id is needed before the containerizers (cgroup root); read it from the checkpoint first.
   const cp = new Checkpoint(config.workDir);
-  const agentId = config.agentId ?? cp.get('agentId');
+  // An agent's id is its principal's name (NATS lets it speak only on its own subjects): with agent credentials,
+  // they decide the id.
+  const credentials = opts.nc ? undefined : resolveCredentials({ credentials: config.natsCreds, principal: agentPrincipalName(config.hostname) });
+  const agentId = (credentials?.kind === 'agent' ? credentials.principal : undefined) ?? config.agentId ?? cp.get('agentId');
   cp.close();
-  const nc = opts.nc ?? await connectNats({ servers: config.natsUrl, name: `agora-agent:${config.hostname}`, log });
+  const nc = opts.nc ?? await connectNats({ servers: config.natsUrl, name: `agora-agent:${config.hostname}`, credentials, log });
   const provisionalId = agentId ?? `${config.hostname.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 60)}-${Math.random().toString(16).slice(2, 10)}`;
   const containerizers = await buildContainerizers(config, provisionalId, log);
   const agent = new Agent({ ...config, agentId: provisionalId }, { nc, log, containerizers, health: new AgentHealthMonitor(log) }, Object.keys(containerizers) as never);

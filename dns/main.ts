@@ -17,6 +17,8 @@ import { buildZone, type Zone } from './zone';
 
 export interface DnsOptions {
   natsUrl: string;
+  /** Credentials file (default: the cluster's creds/dns.json under AGORA_HOME). */
+  credentials?: string;
   host?: string;
   /** 0 = any free port (UDP and TCP share it). */
   port: number;
@@ -31,7 +33,7 @@ export async function startDns(opts: DnsOptions): Promise<RunningDns> {
   const log = opts.log ?? createLogger('dns');
   let zone = buildZone({ apps: [], addresses: new Map(), serial: Math.floor(Date.now() / 1000) });
   let feed: ServiceFeed | undefined;
-  const nc: NatsConnection = await connectNats({ servers: opts.natsUrl, name: 'agora-dns', log, onReconnect: () => feed?.refresh() });
+  const nc: NatsConnection = await connectNats({ servers: opts.natsUrl, name: 'agora-dns', credentials: opts.credentials, principal: 'dns', log, onReconnect: () => feed?.refresh() });
   feed = new ServiceFeed({ nc, log, resyncMs: opts.resyncMs, resolver: opts.resolver, onZone: (z) => { zone = z; } });
   const server = await startDnsServer({ host: opts.host ?? '127.0.0.1', port: opts.port, log, answer: (q, transport) => answerQuery(zone, q, transport) })
     .catch(async (e: unknown) => { await nc.close(); throw e; });

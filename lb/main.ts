@@ -16,6 +16,8 @@ import { findHaproxy, Haproxy, HaproxyError, type HaproxyPaths } from './haproxy
 
 export interface LbOptions {
   natsUrl: string;
+  /** Credentials file (default: the cluster's creds/lb.json under AGORA_HOME). */
+  credentials?: string;
   dataDir: string;
   /** Address the frontends bind (default all interfaces). */
   bindAddress?: string;
@@ -35,7 +37,7 @@ export async function startLb(opts: LbOptions): Promise<RunningLb> {
   mkdirSync(dir, { recursive: true });
   const paths: HaproxyPaths = { binary, config: join(dir, 'haproxy.cfg'), socket: join(dir, 'haproxy.sock'), serverState: join(dir, 'server-state') };
   const haproxy = new Haproxy(paths, log);
-  const nc = await connectNats({ servers: opts.natsUrl, name: 'agora-lb', log });
+  const nc = await connectNats({ servers: opts.natsUrl, name: 'agora-lb', credentials: opts.credentials, principal: 'lb', log });
   const balancer = new Balancer({ nc, haproxy, paths, log, pollMs: opts.pollMs, bindAddress: opts.bindAddress, resolve: opts.resolve });
   balancer.start();
   log.info({ dataDir: dir, haproxy: binary, bind: opts.bindAddress ?? '0.0.0.0' }, 'load balancer up');

@@ -15,6 +15,10 @@ export interface MasterConfig {
   maxMissedFrameworkHeartbeats: number;
   completedTaskHistory: number;
   maxMessageBytes: number;
+  /** The cluster's security home (principals, issuer keys; sdk/security/home.ts). */
+  securityDir?: string;
+  /** The master's credentials file (default: the security home's creds/master.json). */
+  natsCreds?: string;
 }
 
 export const DEFAULT_MASTER_CONFIG: MasterConfig = {

@@ -3,7 +3,7 @@
  * framework heartbeats and failover timeouts, and recovery of frameworks and roles from the registry after a
  * master restart. Driven by the injected clock, so every timeout is tested without sleeping.
  */
-import { frameworkConsumerName, isTerminal, streams, subjects, type FrameworkId, type TimerHandle } from '../sdk';
+import { frameworkConsumerName, frameworkUpdatesStreamName, isTerminal, streams, subjects, type FrameworkId, type TimerHandle } from '../sdk';
 import { Resources } from '../sdk';
 import type { Master } from './master';
 import { PendingKills } from './pending-kills';
@@ -183,9 +183,9 @@ export class Liveness {
       void m.sendToAgent(agentId as never, { type: 'SHUTDOWN_FRAMEWORK', frameworkId: fid }).catch((e: Error) => m.log.warn({ agentId, err: e.message }, 'could not tell agent to shut the framework down'));
     }
     // Best effort: a consumer or updates left behind hold no resources; a failure is logged, not retried.
-    await m.jsm.consumers.delete(streams.frameworkUpdates.name, frameworkConsumerName(fid))
+    await m.jsm.consumers.delete(frameworkUpdatesStreamName(m.principalOf(fid)), frameworkConsumerName(fid))
       .catch((e: Error) => m.log.warn({ frameworkId: fid, err: e.message }, 'could not delete the removed framework\'s update consumer'));
-    await m.jsm.streams.purge(streams.frameworkUpdates.name, { filter: subjects.frameworkUpdates(fid) })
+    await m.jsm.streams.purge(frameworkUpdatesStreamName(m.principalOf(fid)), { filter: subjects.frameworkUpdates(m.principalOf(fid), fid) })
       .catch((e: Error) => m.log.warn({ frameworkId: fid, err: e.message }, 'could not purge the removed framework\'s updates'));
     m.events.emit({ type: 'FRAMEWORK_REMOVED', framework: { id: fid, name: fw.info.name } });
     m.log.info({ frameworkId: fid, why, tasksKilled: agents.size > 0 }, 'framework removed');

@@ -6,11 +6,14 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import type { FastifyInstance } from 'fastify';
-import { connectNats, createLogger, handleProcessFailures, lockDataDir, parseDurationMs, stopOnSignals, systemClock, type Clock, type Logger, type NatsConnection } from '../sdk';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { connectNats, createLogger, securityDir, handleProcessFailures, lockDataDir, parseDurationMs, stopOnSignals, systemClock, type Clock, type Logger, type NatsConnection } from '../sdk';
 import { HierarchicalDrfAllocator } from './allocator/drf-allocator';
 import { DEFAULT_MASTER_CONFIG, type MasterConfig } from './config';
 import { startHttp } from './http/server';
 import { Master } from './master';
+import { masterCreds, startPrincipalApi } from './authz/principal-api';
 
 export interface RunningMaster {
   master: Master;
@@ -22,9 +25,12 @@ export interface RunningMaster {
 export async function startMaster(partial: Partial<MasterConfig>, opts: { clock?: Clock; log?: Logger; nc?: NatsConnection } = {}): Promise<RunningMaster> {
   const config: MasterConfig = { ...DEFAULT_MASTER_CONFIG, ...partial };
   const log = opts.log ?? createLogger('master');
-  const nc = opts.nc ?? await connectNats({ servers: config.natsUrl, name: 'agora-master', log });
+  if (config.securityDir === undefined && existsSync(join(securityDir(process.env.AGORA_HOME ?? '.agora'), 'principals.json'))) config.securityDir = securityDir(process.env.AGORA_HOME ?? '.agora');
+  const nc = opts.nc ?? await connectNats({ servers: config.natsUrl, name: 'agora-master', credentials: config.natsCreds ?? masterCreds(config.securityDir), principal: 'master', log });
   const master = new Master(config, { nc, clock: opts.clock ?? systemClock, allocator: new HierarchicalDrfAllocator(), log });
+  const principals = await startPrincipalApi(master, log);
   await master.start();
+  principals.start();
   const http = await startHttp(master, config.httpHost, config.httpPort);
   const addr = http.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.httpPort;
@@ -34,6 +40,7 @@ export async function startMaster(partial: Partial<MasterConfig>, opts: { clock?
     master, http, httpUrl,
     async stop() {
       await http.close();
+      await principals.stop();
       await master.stop();
       if (!opts.nc) await nc.drain().catch((e: Error) => log.warn({ err: e.message }, 'NATS connection did not drain cleanly'));
     },

@@ -11,7 +11,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
-  AgentCallSchema, SchedulerCallSchema, encode, request, serveRequests, subjects, type AgentCommandInput, type AgentId,
+  AgentCallSchema, SchedulerCallSchema, callerOfSubject, encode, request, serveRequests, subjects, type AgentCommandInput, type AgentId,
   type Clock, type FrameworkId, type TimerHandle, type Logger, type SchedulerEvent, type TaskStatus,
 } from '../sdk';
 import type { Allocator } from './allocator/allocator';
@@ -27,12 +27,15 @@ import { StatusUpdates, ensureStreams } from './status-updates';
 import { AllocationLoop } from './allocation-loop';
 import { DrainController } from './drain';
 import { UtilizationSampler } from './utilization';
+import { Authz } from './authz/authz';
 
 export interface MasterDeps {
   nc: NatsConnection;
   clock: Clock;
   allocator: Allocator;
   log: Logger;
+  /** Authorization (default: the principals store of config.securityDir). */
+  authz?: Authz;
 }
 
 export class Master {
@@ -50,6 +53,7 @@ export class Master {
   readonly liveness: Liveness;
   /** Maintenance: drain deadlines run with the master, not with its HTTP server. */
   readonly drains: DrainController;
+  readonly authz: Authz;
   /** Cluster utilization sampled over the last hour (for the page's chart). */
   readonly utilization: UtilizationSampler;
   js!: JetStreamClient;
@@ -73,6 +77,7 @@ export class Master {
     this.liveness = new Liveness(this);
     this.drains = new DrainController(this);
     this.utilization = new UtilizationSampler(this);
+    this.authz = deps.authz ?? Authz.open(config.securityDir, deps.log, deps.clock);
   }
 
   async start(): Promise<void> {
@@ -82,7 +87,7 @@ export class Master {
     this.liveness.recoverFromRegistry();
     const opts = { maxMessageBytes: this.config.maxMessageBytes };
     this.subs.push(serveRequests(this.nc, subjects.schedulerCallWildcard, SchedulerCallSchema,
-      (call, subject) => handleSchedulerCall(this, subject.slice(subject.lastIndexOf('.') + 1) as FrameworkId, call), this.log, opts));
+      (call, subject) => { const c = callerOfSubject(subject); return handleSchedulerCall(this, c.id as FrameworkId, call, c.principal); }, this.log, opts));
     this.subs.push(serveRequests(this.nc, subjects.agentCallWildcard, AgentCallSchema,
       (call, subject) => handleAgentCall(this, subject.slice(subject.lastIndexOf('.') + 1) as AgentId, call), this.log, opts));
     this.updates = new StatusUpdates(this);
@@ -108,9 +113,12 @@ export class Master {
     this.registry.close();
   }
 
+  /** The principal a framework is bound to (its subjects carry it); `_` for one never subscribed. */
+  principalOf(frameworkId: string): string { return this.authz.ownerOf(frameworkId) ?? '_'; }
+
   /** Publishes one event to a framework. */
   sendEvent(frameworkId: FrameworkId, event: SchedulerEvent): void {
-    this.nc.publish(subjects.schedulerEvents(frameworkId), encode(event));
+    this.nc.publish(subjects.schedulerEvents(this.principalOf(frameworkId), frameworkId), encode(event));
   }
 
   /** Sends a command to an agent and waits for its reply. */
@@ -137,7 +145,7 @@ export class Master {
 
   /** Appends an update to the framework's durable stream (deduplicated by uuid). Rejects when the append fails. */
   async forwardUpdate(status: TaskStatus): Promise<void> {
-    await this.js.publish(subjects.frameworkUpdates(status.frameworkId), encode({ status }), { msgID: status.uuid });
+    await this.js.publish(subjects.frameworkUpdates(this.principalOf(status.frameworkId), status.frameworkId), encode({ status }), { msgID: status.uuid });
   }
 
   /**

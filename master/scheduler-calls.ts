@@ -13,7 +13,8 @@ import { handleReconcile } from './handlers/reconcile';
 import { handleTeardown } from './handlers/teardown';
 import { handleRevive, handleSuppress } from './handlers/revive-suppress';
 
-export async function handleSchedulerCall(m: Master, frameworkId: FrameworkId, call: SchedulerCall): Promise<object> {
+export async function handleSchedulerCall(m: Master, frameworkId: FrameworkId, received: SchedulerCall, caller: string): Promise<object> {
+  const call = m.authz.admit(caller, frameworkId, received);
   if (call.type === 'SUBSCRIBE') {
     if (call.framework.id !== frameworkId) throw new ApiError('FORBIDDEN', `framework.id '${call.framework.id}' does not match the subject's framework '${frameworkId}'`, 'framework.id');
     return handleSubscribe(m, call.framework);

@@ -18,7 +18,7 @@ import { taskKey } from './state';
 const DUPLICATE_WINDOW_NS = 10 * 60 * 1_000_000_000;
 
 export async function ensureStreams(jsm: JetStreamManager): Promise<void> {
-  for (const s of [streams.agentUpdates, streams.frameworkUpdates]) {
+  for (const s of [streams.agentUpdates]) {
     const config = { name: s.name, subjects: [...s.subjects], retention: RetentionPolicy.Workqueue, storage: StorageType.File, duplicate_window: DUPLICATE_WINDOW_NS };
     try {
       await jsm.streams.info(s.name);

@@ -26,6 +26,10 @@ import { DEFAULT_MASTER_CONFIG, type MasterConfig } from './config';
 import { Master } from './master';
 import type { OfferRecord } from './offer-book';
 import { handleSchedulerCall } from './scheduler-calls';
+import { Authz } from './authz/authz';
+
+/** Unit tests' frameworks act as one principal granted every role and user. */
+const TEST_PRINCIPAL = { name: 'test', kind: 'framework' as const, roles: ['ANY'], taskUsers: ['ANY'], apis: [], servesApis: [], users: [], createdAt: 0 };
 
 export interface Published { subject: string; data: unknown }
 
@@ -78,18 +82,19 @@ export function testMaster(config: Partial<MasterConfig> = {}): TestMaster {
   const stream = new FakeStream();
   const m = new Master({ ...DEFAULT_MASTER_CONFIG, dataDir: dir, ...config }, {
     nc: nats as unknown as NatsConnection, clock, allocator: new HierarchicalDrfAllocator(), log: createLogger('master-unit', { level: 'silent', pretty: false }),
+    authz: new Authz({ version: 1, principals: [TEST_PRINCIPAL] }, undefined, createLogger('authz-unit', { level: 'silent', pretty: false }), clock),
   });
   m.js = stream as unknown as JetStreamClient;
   const resolved = async () => ({});
-  m.jsm = { consumers: { info: resolved, add: resolved, delete: resolved }, streams: { purge: resolved } } as unknown as JetStreamManager;
+  m.jsm = { consumers: { info: resolved, add: resolved, delete: resolved }, streams: { purge: resolved, info: resolved, add: resolved } } as unknown as JetStreamManager;
   return {
     m, clock, nats, stream,
     registerAgent: (id, resources, tasks = []) => handleAgentCall(m, id as AgentId, {
       type: 'REGISTER', tasks,
       agent: { id: id as AgentId, hostname: `${id}.local`, resources: Resources.parse(resources).toWire(), attributes: [], containerizers: ['native'], version: 'test' },
     }),
-    subscribe: (id, roles = ['*']) => handleSchedulerCall(m, id as FrameworkId, { type: 'SUBSCRIBE', framework: FrameworkInfoSchema.parse({ id, name: id, roles }) }),
-    call: (frameworkId, call) => handleSchedulerCall(m, frameworkId as FrameworkId, SchedulerCallSchema.parse(call)),
+    subscribe: (id, roles = ['*']) => handleSchedulerCall(m, id as FrameworkId, { type: 'SUBSCRIBE', framework: FrameworkInfoSchema.parse({ id, name: id, roles }) }, TEST_PRINCIPAL.name),
+    call: (frameworkId, call) => handleSchedulerCall(m, frameworkId as FrameworkId, SchedulerCallSchema.parse(call), TEST_PRINCIPAL.name),
     offerCycle: (frameworkId) => { m.allocation.cycle(); return m.offers.forFramework(frameworkId as FrameworkId); },
     events: (frameworkId) => nats.published.filter((p) => p.subject.endsWith(`.${frameworkId}.events`)).map((p) => p.data as SchedulerEvent),
     close: () => { m.registry.close(); rmSync(dir, { recursive: true, force: true }); },

@@ -2,8 +2,10 @@
  * Connecting to NATS the way every Agora process does: retry until the server answers (saying so in the
  * log, never a stack trace), then reconnect forever with backoff, logging each disconnect and reconnect.
  */
+import { existsSync } from 'node:fs';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from './log';
+import { credentialsPath, findCredentialsPath, loadCredentials, natsAuthOptions, type CredentialsFile } from './credentials';
 
 export type { NatsConnection };
 
@@ -16,15 +18,35 @@ export interface ConnectOptions {
   /** Called on every reconnect (after resubscription by the client). */
   onReconnect?: () => void;
   onDisconnect?: () => void;
+  /** Credentials (a file's contents or its path); default: see resolveCredentials. */
+  credentials?: CredentialsFile | string;
+  /** The principal whose credentials to look for in `$AGORA_HOME/security/creds/` (components: 'master', 'service'…). */
+  principal?: string;
+}
+
+/**
+ * The credentials a process uses: given ones; else, for a component, its own from the cluster's security home
+ * (`$AGORA_HOME/security/creds/<principal>.json`); else `AGORA_CREDS`, else the admin's of the cluster at
+ * `AGORA_HOME` (default ./.agora). None: connect without (a secured server refuses, and the error says so).
+ */
+export function resolveCredentials(opts: { credentials?: CredentialsFile | string; principal?: string }, env: NodeJS.ProcessEnv = process.env): CredentialsFile | undefined {
+  if (typeof opts.credentials === 'object') return opts.credentials;
+  if (typeof opts.credentials === 'string') return loadCredentials(opts.credentials);
+  const home = env.AGORA_HOME ?? '.agora';
+  if (opts.principal && existsSync(credentialsPath(home, opts.principal))) return loadCredentials(credentialsPath(home, opts.principal));
+  const path = findCredentialsPath(undefined, { ...env, AGORA_HOME: home });
+  return path ? loadCredentials(path) : undefined;
 }
 
 export async function connectNats(opts: ConnectOptions): Promise<NatsConnection> {
   const started = Date.now();
   let attempt = 0;
+  const creds = resolveCredentials(opts);
+  const auth = creds ? natsAuthOptions(creds) : {};
   for (;;) {
     try {
       const nc = await connect({
-        servers: opts.servers, name: opts.name,
+        servers: opts.servers, name: opts.name, ...auth,
         maxReconnectAttempts: -1, reconnectTimeWait: 250, reconnectJitter: 100, pingInterval: 5000, maxPingOut: 3,
       });
       if (attempt > 0) opts.log?.info({ servers: opts.servers }, 'connected to NATS');
@@ -32,6 +54,10 @@ export async function connectNats(opts: ConnectOptions): Promise<NatsConnection>
       return nc;
     } catch (err) {
       attempt++;
+      // Refused credentials do not get better by retrying: say who was refused and stop.
+      if (/authorization|authentication|permissions violation|user.*revoked/i.test((err as Error).message)) {
+        throw new Error(`NATS at ${String(opts.servers)} refused ${creds ? `the credentials of principal '${creds.principal}'` : 'a connection without credentials (pass --creds or set AGORA_CREDS)'}: ${(err as Error).message}`, { cause: err });
+      }
       if (opts.startTimeoutMs !== undefined && Date.now() - started > opts.startTimeoutMs) {
         throw new Error(`cannot reach NATS at ${String(opts.servers)} after ${attempt} attempts: ${(err as Error).message}`, { cause: err });
       }

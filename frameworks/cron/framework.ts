@@ -12,7 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  connectNats, createLogger, CRON_API_SUBJECT, CronRequestSchema, SchedulerDriver, serveRequests, systemClock, type Clock, type Logger, type NatsConnection,
+  connectNats, createLogger, resolveCredentials, CRON_API_SUBJECT, CronRequestSchema, SchedulerDriver, serveRequests, systemClock, type Clock, type Logger, type NatsConnection,
 } from 'agora/sdk';
 import { cronApi } from './api';
 import { httpAndNats, Notifier } from './notifier';
@@ -22,6 +22,8 @@ import { CronStore } from './store';
 
 export interface CronFrameworkOptions {
   natsUrl?: string;
+  /** Credentials file (default: the cluster's creds/cron.json under AGORA_HOME). */
+  credentials?: string;
   /** An existing connection (not closed on stop). */
   nc?: NatsConnection;
   dataDir: string;
@@ -51,7 +53,8 @@ export async function startCronFramework(opts: CronFrameworkOptions): Promise<Cr
   const clock = opts.clock ?? systemClock;
   mkdirSync(opts.dataDir, { recursive: true });
   const store = new CronStore(join(opts.dataDir, 'cron.db'));
-  const nc = opts.nc ?? await connectNats({ servers: opts.natsUrl ?? 'nats://127.0.0.1:4222', name: 'framework:cron', log });
+  const credentials = resolveCredentials({ credentials: opts.credentials, principal: 'cron' });
+  const nc = opts.nc ?? await connectNats({ servers: opts.natsUrl ?? 'nats://127.0.0.1:4222', name: 'framework:cron', credentials, log });
   const notifier = new Notifier({ store, clock, log, transport: httpAndNats(nc), policy: opts.deliveryPolicy });
   const service = new CronService({
     store, clock, log, keepRunsPerJob: opts.keepRunsPerJob, maxRunAgeMs: opts.maxRunAgeMs, onNotificationsQueued: () => notifier.kick(),

@@ -7,13 +7,15 @@
  * its apps, instances and unfinished deployments. SIGINT/SIGTERM stop it with failover (its tasks keep running).
  */
 import { Command } from 'commander';
-import { connectNats, createLogger, encode, SchedulerDriver, SERVICE_API_SUBJECT, SERVICE_ENDPOINTS_SUBJECT, stopOnSignals, systemClock, type EndpointsChanged, type Logger } from 'agora/sdk';
+import { connectNats, createLogger, resolveCredentials, encode, SchedulerDriver, SERVICE_API_SUBJECT, SERVICE_ENDPOINTS_SUBJECT, stopOnSignals, systemClock, type EndpointsChanged, type Logger } from 'agora/sdk';
 import { serveServiceApi } from './api';
 import { ServiceFramework } from './service';
 import { ServiceStore } from './store';
 
 export interface ServiceOptions {
   natsUrl: string;
+  /** Credentials file (default: the cluster's creds/service.json under AGORA_HOME). */
+  credentials?: string;
   dataDir: string;
   name?: string;
   role?: string;
@@ -30,8 +32,9 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const log = opts.log ?? createLogger('service');
   const store = ServiceStore.open(opts.dataDir);
   const framework = new ServiceFramework(store, systemClock, log);
+  const credentials = resolveCredentials({ credentials: opts.credentials, principal: 'service' });
   const driver = new SchedulerDriver({
-    natsUrl: opts.natsUrl,
+    natsUrl: opts.natsUrl, credentials,
     framework: { id: store.frameworkId(), name: opts.name ?? 'service', roles: [opts.role ?? '*'], failoverTimeoutMs: opts.failoverTimeoutMs ?? 7 * 24 * 3600_000, apiSubject: SERVICE_API_SUBJECT },
     scheduler: {
       registered: (d) => framework.registered(d),
@@ -44,7 +47,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   });
   store.setFrameworkId(driver.frameworkId); // before subscribing: a crash right after still finds its tasks
   // The API has its own connection and answers from the stored state even while the master is away.
-  const apiConnection = await connectNats({ servers: opts.natsUrl, name: `framework:${opts.name ?? 'service'}:api`, log });
+  const apiConnection = await connectNats({ servers: opts.natsUrl, name: `framework:${opts.name ?? 'service'}:api`, credentials, log });
   const api = serveServiceApi(apiConnection, framework, log);
   framework.onEndpointsChanged = (appIds) => {
     const msg: EndpointsChanged = { type: 'endpoints-changed', appIds, at: Date.now() };

@@ -20,6 +20,7 @@ import type { Master } from '../master';
 import type { OfferRecord } from '../offer-book';
 import { taskKey, type FrameworkRecord, type TaskRecord } from '../state';
 import { takeOffers } from './offers';
+import { authorizeOperations } from '../authz/checks';
 import { applyReservations, checkReservation, dynamicReservations, type ReservationChange } from './reservations';
 
 type AcceptCall = Extract<SchedulerCall, { type: 'ACCEPT' }>;
@@ -38,6 +39,7 @@ interface AcceptPlan {
 }
 
 export async function handleAccept(m: Master, fw: FrameworkRecord, call: AcceptCall): Promise<object> {
+  authorizeOperations(m.authz, fw, call.operations, m.offers.get(call.offerIds[0] ?? '')?.role ?? '*');
   let offers: OfferRecord[];
   try {
     offers = takeOffers(m, fw, call.offerIds, { sameAgent: true });

@@ -2,8 +2,10 @@
 import type { SchedulerCall } from '../../sdk';
 import type { Master } from '../master';
 import { taskKey, type FrameworkRecord } from '../state';
+import { authorizeOwnership } from '../authz/checks';
 
 export async function handleKill(m: Master, fw: FrameworkRecord, call: Extract<SchedulerCall, { type: 'KILL' }>): Promise<object> {
+  authorizeOwnership(m.authz, fw, 'kill');
   const task = m.state.tasks.get(taskKey(fw.info.id, call.taskId));
   if (!task) {
     m.sendEvent(fw.info.id, { type: 'UPDATE', status: { taskId: call.taskId, frameworkId: fw.info.id, agentId: call.agentId, state: 'TASK_UNKNOWN', reason: 'TASK_UNKNOWN', source: 'MASTER', timestamp: m.clock.now(), message: 'no live task with this id' } });

@@ -2,7 +2,8 @@
  * SUBSCRIBE: a framework registers, or re-registers with its id after a failover. Its durable update
  * consumer is created before the reply, so no update produced from now on can be missed.
  */
-import { ApiError, ensureUpdateConsumer, frameworkConsumerName, streams, subjects, type FrameworkInfo } from '../../sdk';
+import { ApiError, ensureUpdateConsumer, frameworkConsumerName, frameworkUpdatesStreamName, subjects, type FrameworkInfo } from '../../sdk';
+import { ensureFrameworkStream } from '../authz/streams';
 import type { Master } from '../master';
 import type { FrameworkRecord } from '../state';
 
@@ -43,8 +44,10 @@ export async function handleSubscribe(m: Master, info: FrameworkInfo): Promise<o
 }
 
 async function ensureConsumer(m: Master, frameworkId: string): Promise<void> {
+  const principal = m.principalOf(frameworkId);
+  await ensureFrameworkStream(m.jsm, principal);
   await ensureUpdateConsumer(m.jsm, {
-    stream: streams.frameworkUpdates.name, durable: frameworkConsumerName(frameworkId), filterSubject: subjects.frameworkUpdates(frameworkId), maxAckPending: 1024,
+    stream: frameworkUpdatesStreamName(principal), durable: frameworkConsumerName(frameworkId), filterSubject: subjects.frameworkUpdates(principal, frameworkId), maxAckPending: 1024,
   });
 }
 

@@ -26,7 +26,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import { decode } from '../codec';
 import { ApiError } from '../errors';
 import { createLogger, type Logger } from '../log';
-import { connectNats } from '../nats';
+import { connectNats, resolveCredentials } from '../nats';
 import { request } from '../rpc';
 import type { AgentId, OfferId, TaskId, TaskInfoInput, TaskStatus } from '../protocol/common';
 import { TaskStatusSchema } from '../protocol/common';
@@ -34,7 +34,8 @@ import {
   FrameworkInfoSchema, SchedulerEventSchema, type FrameworkInfo, type FrameworkInfoInput, type Offer, type OperationInput,
   type SchedulerCallInput, type SchedulerEvent,
 } from '../protocol/scheduler';
-import { frameworkConsumerName, streams, subjects } from '../protocol/subjects';
+import { frameworkConsumerName, frameworkUpdatesStreamName, subjects } from '../protocol/subjects';
+import type { CredentialsFile } from '../credentials';
 import { consumeUpdates, keepWorking } from '../update-consumer';
 
 type Maybe<T> = T | Promise<T>;
@@ -61,10 +62,20 @@ export interface SchedulerDriverOptions {
   callTimeoutMs?: number;
   /** Give up connecting to NATS at start after this long (default: keep trying). */
   connectTimeoutMs?: number;
+  /** Credentials (contents or path); default: `AGORA_CREDS`, else the admin's of the cluster at `AGORA_HOME`. */
+  credentials?: CredentialsFile | string;
+  /**
+   * The principal this framework authenticates as: its subjects carry it (`agora.v1.master.scheduler.<principal>.<id>`).
+   * Default: the credentials' principal. Needed with `nc` when the connection's credentials are not the default ones.
+   */
+  principal?: string;
 }
 
 export class SchedulerDriver {
   readonly framework: FrameworkInfo;
+  /** The authenticated principal this framework acts as (see SchedulerDriverOptions.principal). */
+  readonly principal: string;
+  private readonly credentials?: CredentialsFile;
   private nc?: NatsConnection;
   private ownsConnection = false;
   private eventsSub?: Subscription;
@@ -84,6 +95,10 @@ export class SchedulerDriver {
     const id = opts.framework.id ?? `${opts.framework.name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 80)}-${randomBytes(6).toString('hex')}`;
     this.framework = FrameworkInfoSchema.parse({ ...opts.framework, id });
     this.log = opts.log ?? createLogger(`framework:${this.framework.name}`);
+    this.credentials = opts.nc && opts.principal ? undefined : resolveCredentials({ credentials: opts.credentials });
+    const principal = opts.principal ?? this.credentials?.principal;
+    if (!principal) throw new Error('no credentials: pass `credentials`, set AGORA_CREDS, or AGORA_HOME to a cluster started by `agora up` (docs/security.md)');
+    this.principal = principal;
   }
 
   get frameworkId(): string { return this.framework.id; }
@@ -98,10 +113,10 @@ export class SchedulerDriver {
   async start(): Promise<{ frameworkId: string }> {
     if (this.opts.nc) this.nc = this.opts.nc;
     else {
-      this.nc = await connectNats({ servers: this.opts.natsUrl ?? 'nats://127.0.0.1:4222', name: `framework:${this.framework.name}`, log: this.log, startTimeoutMs: this.opts.connectTimeoutMs, onReconnect: () => this.onReconnect() });
+      this.nc = await connectNats({ servers: this.opts.natsUrl ?? 'nats://127.0.0.1:4222', name: `framework:${this.framework.name}`, credentials: this.credentials, log: this.log, startTimeoutMs: this.opts.connectTimeoutMs, onReconnect: () => this.onReconnect() });
       this.ownsConnection = true;
     }
-    this.eventsSub = this.nc.subscribe(subjects.schedulerEvents(this.frameworkId), {
+    this.eventsSub = this.nc.subscribe(subjects.schedulerEvents(this.principal, this.frameworkId), {
       callback: (err, msg) => { if (!err) this.enqueue(() => this.onEvent(msg.data)); },
     });
     await this.subscribeUntilAnswered();
@@ -149,7 +164,7 @@ export class SchedulerDriver {
 
   /** Sends one call to the master; throws ApiError with the master's reason when refused. */
   async call<T extends object = object>(body: SchedulerCallInput): Promise<T> {
-    return request<T>(this.connection, subjects.schedulerCall(this.frameworkId), body, { timeoutMs: this.opts.callTimeoutMs ?? 5000 });
+    return request<T>(this.connection, subjects.schedulerCall(this.principal, this.frameworkId), body, { timeoutMs: this.opts.callTimeoutMs ?? 5000 });
   }
 
   private enqueue(fn: () => Promise<void> | void): void {
@@ -206,7 +221,7 @@ export class SchedulerDriver {
   /** Pulls the framework's durable update stream; each update is acked after statusUpdate resolves. */
   private async startUpdates(): Promise<void> {
     if (this.updates) return;
-    const messages = await consumeUpdates(jetstream(this.connection), streams.frameworkUpdates.name, frameworkConsumerName(this.frameworkId), 64);
+    const messages = await consumeUpdates(jetstream(this.connection), frameworkUpdatesStreamName(this.principal), frameworkConsumerName(this.frameworkId), 64);
     this.updates = messages;
     void (async () => {
       for await (const m of messages) await this.onUpdateMessage(m);
@@ -237,7 +252,7 @@ export class SchedulerDriver {
 
   private startHeartbeats(): void {
     clearInterval(this.heartbeatTimer);
-    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.heartbeatIntervalMs);
+    this.heartbeatTimer = setInterval(() => { this.heartbeat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat failed')); }, this.heartbeatIntervalMs);
     this.heartbeatTimer.unref();
   }
 
@@ -255,7 +270,7 @@ export class SchedulerDriver {
     }
   }
 
-  private onReconnect(): void { void this.heartbeat(); }
+  private onReconnect(): void { this.heartbeat().catch((err: unknown) => this.log.warn({ err }, 'heartbeat after reconnect failed')); }
 
   private async resubscribe(why: string): Promise<void> {
     if (this.resubscribing || this.stopped) return;

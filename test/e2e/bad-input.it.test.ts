@@ -51,7 +51,7 @@ describe('bad input is refused clearly and changes nothing', () => {
 
   it('refuses garbage, wrong types, unknown kinds and oversize messages on the scheduler subject', async () => {
     const before = await snapshot();
-    const subject = subjects.schedulerCall('intruder');
+    const subject = subjects.schedulerCall('admin', 'intruder');
     expect((await refusal(nc, subject, new Uint8Array([0xc1, 0xff, 0x00]))).message).toMatch(/not valid msgpack/);
     expect((await refusal(nc, subject, encode({ type: 'SUBSCRIBE', framework: { id: 'intruder', name: 5 } }))).field).toBe('framework.name');
     // Every problem comes back by field, in the message for people and as `issues` for tools.

@@ -83,8 +83,8 @@ describe('fuzz: 10,000 bad messages to the master and the agent', () => {
     type Sent = BadMessage & { subject: string; schema?: typeof AgentCallSchema | typeof SchedulerCallSchema | typeof AgentCommandSchema };
     const requests: Sent[] = [
       ...sample(fc.oneof(
-        fc.tuple(forgedId, badMessage(schedulerTemplates(), MAX_BYTES)).map(([id, m]) => ({ ...m, subject: subjects.schedulerCall(id) })),
-        badMessage(schedulerTemplates(), MAX_BYTES, true).map((m) => ({ ...m, subject: subjects.schedulerCall(fw.driver.frameworkId) })),
+        fc.tuple(forgedId, badMessage(schedulerTemplates(), MAX_BYTES)).map(([id, m]) => ({ ...m, subject: subjects.schedulerCall(fw.driver.principal, id) })),
+        badMessage(schedulerTemplates(), MAX_BYTES, true).map((m) => ({ ...m, subject: subjects.schedulerCall(fw.driver.principal, fw.driver.frameworkId) })),
       ), 1).map((m) => ({ ...m, schema: SchedulerCallSchema })),
       ...sample(fc.oneof(
         fc.tuple(forgedId, badMessage(agentCallTemplates(agentId), MAX_BYTES)).map(([id, m]) => ({ ...m, subject: subjects.agentCall(id) })),

@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
-import { MASTER_UPDATES_CONSUMER, connectNats, frameworkConsumerName, streams, type NatsConnection } from 'agora/sdk';
+import { MASTER_UPDATES_CONSUMER, connectNats, frameworkConsumerName, frameworkUpdatesStreamName, streams, type NatsConnection } from 'agora/sdk';
 import { eventually, startCluster, type TestCluster } from '../harness/cluster';
 import { FaultFramework } from './fault-framework';
 import { StartsLog, report } from './processes';
@@ -48,7 +48,7 @@ describe('nats-server restart during 200 task completions', () => {
     let consumerInfo = '';
     await eventually(async () => {
       if (fw!.inState('TASK_FINISHED').length === TASKS) return true;
-      const c = await jsm.consumers.info(streams.frameworkUpdates.name, frameworkConsumerName(fw!.driver.frameworkId)).catch((e: Error) => e);
+      const c = await jsm.consumers.info(frameworkUpdatesStreamName(fw!.driver.principal), frameworkConsumerName(fw!.driver.frameworkId)).catch((e: Error) => e);
       const mc = await jsm.consumers.info(streams.agentUpdates.name, MASTER_UPDATES_CONSUMER).catch((e: Error) => e);
       consumerInfo = c instanceof Error ? c.message : `fw consumer pending=${c.num_pending} ackPending=${c.num_ack_pending} redelivered=${c.num_redelivered} waiting=${c.num_waiting} delivered=${c.delivered.stream_seq}`;
       consumerInfo += mc instanceof Error ? mc.message : `; master consumer pending=${mc.num_pending} ackPending=${mc.num_ack_pending} waiting=${mc.num_waiting}`;

@@ -6,6 +6,7 @@
  *   … frameworks connect to c.natsUrl; the operator API is at c.masterHttpUrl …
  *   await c.stop();
  */
+import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +47,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   chmodSync(dir, 0o755); // sandboxes below it must be reachable by the task user
   const nats = await NatsServer.start();
   const master = await startMaster({
-    natsUrl: nats.url, httpHost: '127.0.0.1', httpPort: 0, dataDir: join(dir, 'master'), allocationIntervalMs: 100,
+    natsUrl: nats.url, securityDir: nats.securityDir, httpHost: '127.0.0.1', httpPort: 0, dataDir: join(dir, 'master'), allocationIntervalMs: 100,
     frameworkHeartbeatIntervalMs: 1000, agentPingTimeoutMs: 1000, maxAgentPingTimeouts: 3, ...opts.master,
   });
   const agents: RunningAgent[] = [];
@@ -54,6 +55,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const addAgent = async (config: Partial<AgentConfig> = {}) => {
     const i = n++;
     const a = await startAgent({
+      natsCreds: await nats.mint('agent', `agent-${i}-${randomBytes(3).toString('hex')}`),
       natsUrl: nats.url, hostname: `agent-${i}`, workDir: join(dir, `agent-${i}`), resources: defaultAgentResources(i),
       containerizers: ['native'], usageIntervalMs: 2000, ...config,
     });

@@ -1,9 +1,16 @@
 /**
  * Starts a real nats-server (JetStream on, storage in a temp dir) on a free port for a test, and can restart
  * it on the same port and storage (fault tests). Fails loudly when nats-server is not installed: in CI it is.
+ *
+ * Secure by default, as `agora up`: the server runs in operator (JWT) mode with TLS, from a security home made
+ * in a temp dir (sdk/security/home.ts) holding every built-in principal's credentials. `AGORA_HOME` is set to it,
+ * so components find their own credentials there (master, service, cron, dns, lb) and frameworks and the CLI
+ * act as `admin`. `mint()` makes more principals (agents: one each).
  */
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { credentialsFor, credentialsPath, ensureClusterSecurity, loadIssuer, loadPrincipalStore, savePrincipalStore, securityPaths, upsertPrincipal, writeCredentials, writeNatsConfig, type PermissionGrants, type PrincipalKind, type PrincipalRecord } from '../../sdk';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,9 +34,31 @@ export async function freePort(): Promise<number> {
 export class NatsServer {
   private proc?: ChildProcess;
   readonly storeDir: string;
-  constructor(readonly port: number, storeDir?: string) { this.storeDir = storeDir ?? mkdtempSync(join(tmpdir(), 'agora-nats-')); }
+  /** The security home's parent (what `AGORA_HOME` points to): `<home>/security`. */
+  readonly home: string;
+  constructor(readonly port: number, storeDir?: string) {
+    this.storeDir = storeDir ?? mkdtempSync(join(tmpdir(), 'agora-nats-'));
+    this.home = join(this.storeDir, 'home');
+  }
 
   get url(): string { return `nats://127.0.0.1:${this.port}`; }
+  get securityDir(): string { return securityPaths(this.home).dir; }
+  /** The credentials file of a principal of this server's cluster. */
+  creds(principal: string): string { return credentialsPath(this.home, principal); }
+
+  /**
+   * A new principal: credentials written to creds/<name>.json and a record in principals.json (a master started
+   * afterwards knows it; one already running learns principals through `agora principal add`). Returns the path.
+   */
+  async mint(kind: PrincipalKind, name: string, acl: Partial<Pick<PrincipalRecord, 'roles' | 'taskUsers'>> & PermissionGrants = {}): Promise<string> {
+    const user = await loadIssuer(this.home).mintUser(name, kind, acl);
+    const paths = securityPaths(this.home);
+    const store = loadPrincipalStore(paths.principals);
+    upsertPrincipal(store, { name, kind, roles: acl.roles ?? [], taskUsers: acl.taskUsers ?? [], apis: acl.apis ?? [], servesApis: acl.servesApis ?? [], users: [{ publicKey: user.publicKey, issuedAt: user.issuedAt }], createdAt: Date.now() });
+    savePrincipalStore(paths.principals, store);
+    writeCredentials(this.creds(name), credentialsFor(name, kind, user.creds, [this.url], readFileSync(paths.caPem, 'utf8')));
+    return this.creds(name);
+  }
 
   /** Whether the server process is up (a fault test may have killed it). */
   get running(): boolean { return !!this.proc && this.proc.exitCode === null && this.proc.signalCode === null; }
@@ -41,7 +70,10 @@ export class NatsServer {
   }
 
   async startProcess(): Promise<void> {
-    const proc = spawn(natsServerBinary(), ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    await ensureClusterSecurity({ dataDir: this.home, natsServers: [this.url] });
+    const conf = await writeNatsConfig(this.home, { host: '127.0.0.1', port: this.port, storeDir: join(this.storeDir, 'jetstream') });
+    process.env.AGORA_HOME = this.home;
+    const proc = spawn(natsServerBinary(), ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
     let stderr = '';
     proc.stderr!.on('data', (d) => { stderr += d; });
