@@ -32,3 +32,4 @@ export * from './security/issuer';
 export * from './security/principal-store';
 export * from './security/home';
 export * from './protocol/principals';
+export * from './security/principal-client';

@@ -15,9 +15,9 @@ export class QueueFramework {
   offersSeen = 0;
   refuseSeconds = 1;
 
-  constructor(natsUrl: string, opts: { name?: string; roles?: string[]; id?: string; failoverTimeoutMs?: number } = {}) {
+  constructor(natsUrl: string, opts: { name?: string; roles?: string[]; id?: string; failoverTimeoutMs?: number; credentials?: string } = {}) {
     this.driver = new SchedulerDriver({
-      natsUrl,
+      natsUrl, credentials: opts.credentials,
       framework: { name: opts.name ?? 'queue', roles: opts.roles ?? ['*'], id: opts.id, failoverTimeoutMs: opts.failoverTimeoutMs },
       scheduler: {
         resourceOffers: (d, offers) => this.onOffers(offers),
