@@ -3,7 +3,7 @@
  * and for scripts (`--json`), exit codes that mean something, and turning errors into one clear line.
  */
 import type { Command } from 'commander';
-import { ApiError, connectNats, createLogger, parseDurationMs, type NatsConnection } from 'agora/sdk';
+import { ApiError, connectNats, createLogger, parseDurationMs, resolveCredentials, type CredentialsFile, type NatsConnection } from 'agora/sdk';
 
 /** Exit codes: 0 ok, 1 the thing failed (task/job/deployment), 2 usage or invalid input, 3 cluster unreachable, 4 not found, 5 timed out. */
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2, UNAVAILABLE: 3, NOT_FOUND: 4, TIMEOUT: 5 } as const;
@@ -15,12 +15,22 @@ export class CliError extends Error {
 export const DEFAULT_NATS = 'nats://127.0.0.1:4222';
 export const DEFAULT_MASTER = 'http://127.0.0.1:5050';
 
-export function natsUrlOf(opts: { nats?: string }): string { return opts.nats ?? process.env.AGORA_NATS ?? DEFAULT_NATS; }
-export function masterUrlOf(opts: { master?: string }): string { return (opts.master ?? process.env.AGORA_MASTER ?? DEFAULT_MASTER).replace(/\/$/, ''); }
+/**
+ * The credentials of a command: `--creds`, else `AGORA_CREDS`, else the admin's of the cluster `agora up` keeps
+ * in `AGORA_HOME` (default ./.agora) — so on the machine running `npm start` every command works as it is.
+ */
+export function credsOf(opts: { creds?: string }): CredentialsFile | undefined {
+  try { return resolveCredentials({ credentials: opts.creds }); } catch (e) { throw new CliError((e as Error).message, EXIT.USAGE); }
+}
 
-/** Adds `--nats <url>` (env AGORA_NATS). */
+/** One address suffices: the credentials file names the NATS servers and the master's HTTP API. */
+export function natsUrlOf(opts: { nats?: string; creds?: string }): string { return opts.nats ?? process.env.AGORA_NATS ?? credsOf(opts)?.nats.servers[0] ?? DEFAULT_NATS; }
+export function masterUrlOf(opts: { master?: string; creds?: string }): string { return (opts.master ?? process.env.AGORA_MASTER ?? credsOf(opts)?.http?.url ?? DEFAULT_MASTER).replace(/\/$/, ''); }
+
+/** Adds `--nats <url>` (env AGORA_NATS) and `--creds <file>` (env AGORA_CREDS). */
 export function natsOption(cmd: Command): Command {
-  return cmd.option('--nats <url>', `NATS server of the cluster (env AGORA_NATS, default ${DEFAULT_NATS})`);
+  return cmd.option('--nats <url>', `NATS server of the cluster (env AGORA_NATS; default: the credentials' servers, else ${DEFAULT_NATS})`)
+    .option('--creds <file>', "credentials file (env AGORA_CREDS; default: the admin's of the cluster in AGORA_HOME or ./.agora)");
 }
 /** Adds `--master <url>` (env AGORA_MASTER). */
 export function masterOption(cmd: Command): Command {
@@ -33,15 +43,17 @@ export function examples(cmd: Command, lines: string[]): Command {
 }
 
 /** Connects to NATS for a CLI command: gives up after a few seconds with a clear "cluster unreachable". */
-export async function withNats<T>(opts: { nats?: string }, fn: (nc: NatsConnection) => Promise<T>): Promise<T> {
+export async function withNats<T>(opts: { nats?: string; creds?: string }, fn: (nc: NatsConnection, creds?: CredentialsFile) => Promise<T>): Promise<T> {
   const url = natsUrlOf(opts);
+  const credentials = credsOf(opts);
   let nc: NatsConnection;
   try {
-    nc = await connectNats({ servers: url, name: 'agora-cli', startTimeoutMs: 3000, log: createLogger('cli', { level: 'silent' }) });
-  } catch {
+    nc = await connectNats({ servers: url, name: 'agora-cli', credentials, startTimeoutMs: 3000, log: createLogger('cli', { level: 'silent' }) });
+  } catch (e) {
+    if (/refused/.test((e as Error).message)) throw new CliError((e as Error).message, EXIT.FAILED);
     throw new CliError(`cannot reach the cluster's NATS server at ${url} (is the cluster up? set --nats or AGORA_NATS)`, EXIT.UNAVAILABLE);
   }
-  try { return await fn(nc); } finally { await nc.drain().catch(() => undefined); }
+  try { return await fn(nc, credentials); } finally { await nc.drain().catch(() => undefined); }
 }
 
 /** JSON over HTTP against the master; maps failures to CliError with meaningful exit codes. */

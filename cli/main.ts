@@ -10,6 +10,7 @@ import { registerRunCommand } from './commands/run';
 import { registerUpCommand } from './commands/up';
 import { registerPassthrough } from './commands/passthrough';
 import { registerRoleCommands } from './commands/role';
+import { registerPrincipalCommands } from './commands/principal';
 
 export function buildProgram(): Command {
   const program = new Command('agora')
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerPassthrough(program, 'lb', 'run the load balancer (HAProxy) on this host (see: agora lb --help)');
   registerRunCommand(program);
   registerRoleCommands(program);
+  registerPrincipalCommands(program);
   for (const extra of ['./commands/app', './commands/job', './commands/ops']) {
     // Command groups of the frameworks and the operator API register themselves when present.
     const mod = optionalModule(extra);

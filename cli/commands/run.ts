@@ -3,7 +3,7 @@
  * one task, streams its stdout/stderr, reports its life on stderr, unregisters, and exits with its exit code.
  */
 import type { Command } from 'commander';
-import { action, collectKeyValue, examples, natsOption, natsUrlOf, parseDuration, CliError, EXIT } from '../common';
+import { action, collectKeyValue, credsOf, examples, natsOption, natsUrlOf, parseDuration, CliError, EXIT } from '../common';
 import { runOnce } from '../run/one-shot';
 
 export function registerRunCommand(program: Command): void {
@@ -33,7 +33,7 @@ export function registerRunCommand(program: Command): void {
     if (!(mem > 0)) throw new CliError(`--mem: '${o.mem}' must be a number > 0`, EXIT.USAGE);
     if (o.disk !== undefined && !(Number(o.disk) >= 0)) throw new CliError(`--disk: '${o.disk}' must be a number ≥ 0`, EXIT.USAGE);
     return runOnce({
-      natsUrl: natsUrlOf(o), command, cpus, memMb: mem, diskMb: o.disk === undefined ? undefined : Number(o.disk),
+      natsUrl: natsUrlOf(o), credentials: credsOf(o), command, cpus, memMb: mem, diskMb: o.disk === undefined ? undefined : Number(o.disk),
       env: o.env, name: o.name, image: o.image, role: o.role, waitForOfferMs: parseDuration(o.waitForOffer, '--wait-for-offer'), quiet: !!o.quiet,
     });
   }));

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DataDirInUseError, lockDataDir, type DataDirLock } from 'agora/sdk';
+import { DataDirInUseError, agentPrincipalName, credentialsPath, ensureClusterSecurity, lockDataDir, writeNatsConfig, type DataDirLock } from 'agora/sdk';
 import { action, color, examples, CliError, EXIT } from '../common';
 import { BIN_DIR } from './passthrough';
 import { findSetpriv, Supervisor } from '../up/supervisor';
@@ -38,6 +38,10 @@ export function registerUpCommand(program: Command): void {
     mkdirSync(join(dataDir, 'nats'), { recursive: true });
     const natsUrl = `nats://127.0.0.1:${natsPort}`;
     const say = (line: string) => process.stderr.write(`${color.cyan('agora up:')} ${line}\n`);
+    // Secure by default: the cluster's CA, TLS certificate, issuer keys and every component's credentials, made
+    // on first start in <data dir>/security (docs/security.md); nats-server runs in operator mode with TLS.
+    const security = await ensureClusterSecurity({ dataDir, natsServers: [natsUrl], httpUrl: `http://127.0.0.1:${httpPort}`, agents: [agentPrincipalName(hostname())] });
+    if (security.created.includes('issuer')) say(`created the cluster's CA, NATS certificate and credentials in ${security.paths.dir}`);
     const sup = new Supervisor(say, setpriv);
     let stopping = false;
     const stop = async (signal: NodeJS.Signals) => {
@@ -71,6 +75,7 @@ export function registerUpCommand(program: Command): void {
   frameworks  ${started.length > 0 ? started.join(', ') : 'none'}
   dns         ${o.dns ? `127.0.0.1:${dnsPort}   (dig @127.0.0.1 -p ${dnsPort} <app>.agora)` : 'off'}
   data dir    ${dataDir}   (pid ${process.pid} holds it)
+  admin       ${credentialsPath(dataDir, 'admin')}   (credentials; the CLI finds them through AGORA_HOME, default ./.agora)
 Try: npx agora run -- sh -c 'echo hello; exit 3'    (Ctrl-C here stops everything)`);
     await new Promise(() => undefined);
   }));
@@ -81,9 +86,11 @@ interface UpPlan { natsPort: number; httpPort: number; dataDir: string; natsUrl:
 /** Starts nats-server, the master, the agent, the frameworks and the DNS server in order; returns the frameworks started. */
 async function startAll(sup: Supervisor, p: UpPlan): Promise<string[]> {
   const node = process.execPath;
-  const env = { AGORA_NATS: p.natsUrl };
+  // Each component finds its own credentials in <data dir>/security/creds through AGORA_HOME.
+  const env = { AGORA_NATS: p.natsUrl, AGORA_HOME: p.dataDir };
   const { dataDir, natsUrl } = p;
-  await sup.start({ name: 'nats-server', command: natsServer(), args: ['-a', '127.0.0.1', '-p', String(p.natsPort), '-js', '-sd', join(dataDir, 'nats'), '-l', join(dataDir, 'nats', 'nats-server.log')], ready: () => waitPort(p.natsPort, 'nats-server') });
+  const conf = await writeNatsConfig(dataDir, { host: '127.0.0.1', port: p.natsPort, storeDir: join(dataDir, 'nats'), logFile: join(dataDir, 'nats', 'nats-server.log') });
+  await sup.start({ name: 'nats-server', command: natsServer(), args: ['-c', conf], ready: () => waitPort(p.natsPort, 'nats-server') });
   await sup.start({ name: 'master', command: node, env, args: [join(BIN_DIR, 'agora-master'), '--nats', natsUrl, '--http-port', String(p.httpPort), '--data-dir', join(dataDir, 'master')], ready: () => waitHttp(`http://127.0.0.1:${p.httpPort}/health`) });
   await sup.start({ name: 'agent', command: node, env, args: [join(BIN_DIR, 'agora-agent'), '--nats', natsUrl, '--work-dir', join(dataDir, 'agent'), '--http-port', '0', ...(p.agentResources ? ['--resources', p.agentResources] : [])] });
   const started: string[] = [];

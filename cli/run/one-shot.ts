@@ -4,12 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
-  Resources, SchedulerDriver, isTerminal, request, subjects, createLogger, type Offer, type TaskStatus,
+  Resources, SchedulerDriver, isTerminal, request, subjects, createLogger, type Offer, type TaskStatus, type CredentialsFile,
 } from 'agora/sdk';
 import { CliError, EXIT, color, stateColor } from '../common';
 
 export interface RunOptions {
-  natsUrl: string; command: string[]; cpus: number; memMb: number; diskMb?: number; env: Record<string, string>;
+  natsUrl: string; credentials?: CredentialsFile; command: string[]; cpus: number; memMb: number; diskMb?: number; env: Record<string, string>;
   name: string; image?: string; role: string; waitForOfferMs: number; quiet: boolean;
 }
 
@@ -24,7 +24,7 @@ export async function runOnce(o: RunOptions): Promise<number> {
   const finished = new Promise<TaskStatus>((r) => { done = r; });
   const say = (line: string) => { if (!o.quiet) process.stderr.write(`${color.dim('agora:')} ${line}\n`); };
   const driver = new SchedulerDriver({
-    natsUrl: o.natsUrl,
+    natsUrl: o.natsUrl, credentials: o.credentials,
     log: createLogger('agora-run', { level: process.env.AGORA_LOG_LEVEL ?? 'silent' }),
     framework: { name: `agora-run:${o.name}`, roles: [o.role], failoverTimeoutMs: 0 },
     connectTimeoutMs: 3000,
@@ -59,7 +59,11 @@ export async function runOnce(o: RunOptions): Promise<number> {
     throw new CliError(`cannot reach the cluster at ${o.natsUrl}: ${(e as Error).message} (is it up? set --nats or AGORA_NATS)`, EXIT.UNAVAILABLE);
   }
   say(`registered as framework ${driver.frameworkId}; waiting for an offer with ${need.format()}`);
-  const onSignal = () => { say('interrupted: killing the task'); if (launched) void driver.kill(taskId, launched.agentId); else void finishEarly(); };
+  const onSignal = () => {
+    say('interrupted: killing the task');
+    if (launched) driver.kill(taskId, launched.agentId).catch((e: Error) => say(`could not kill the task: ${e.message}`));
+    else finishEarly().catch((e: Error) => say(`could not stop: ${e.message}`));
+  };
   const finishEarly = async () => { await driver.stop({ failover: false }).catch(() => undefined); process.exit(130); };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -81,7 +85,7 @@ export async function runOnce(o: RunOptions): Promise<number> {
 async function followOutput(driver: SchedulerDriver, where: () => Offer | undefined, taskId: string, finished: Promise<TaskStatus>): Promise<void> {
   const offsets = { stdout: 0, stderr: 0 };
   let ended = false;
-  void finished.then(() => { ended = true; });
+  finished.then(() => { ended = true; }, () => { ended = true; });
   for (;;) {
     const offer = where();
     const wasEnded = ended;

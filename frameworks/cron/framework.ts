@@ -61,7 +61,7 @@ export async function startCronFramework(opts: CronFrameworkOptions): Promise<Cr
   });
 
   const driver: SchedulerDriver = new SchedulerDriver({
-    nc, log,
+    nc, log, principal: credentials?.principal,
     framework: {
       id: store.getMeta('frameworkId'), name: opts.name ?? 'cron', roles: [opts.role ?? '*'],
       failoverTimeoutMs: opts.failoverTimeoutMs ?? 7 * 86_400_000, apiSubject: CRON_API_SUBJECT,

@@ -1,7 +1,7 @@
 /**
  * The scheduler API: calls a framework sends to the master (request/reply on
- * `agora.v1.master.scheduler.<frameworkId>`) and events the master publishes to it
- * (`agora.v1.scheduler.<frameworkId>.events`). Modelled on Mesos's v1 scheduler API.
+ * `agora.v1.master.scheduler.<principal>.<frameworkId>`) and events the master publishes to it
+ * (`agora.v1.scheduler.<principal>.<frameworkId>.events`). Modelled on Mesos's v1 scheduler API.
  */
 import { z } from 'zod';
 import {
@@ -13,6 +13,7 @@ export const FrameworkInfoSchema = z.object({
   id: FrameworkIdSchema,
   name: z.string().min(1).max(256),
   roles: z.array(RoleSchema).min(1).max(64).default(['*']),
+  /** Ignored on input: the master records the principal the framework authenticated as. */
   principal: z.string().max(256).optional(),
   user: z.string().max(64).optional(),
   hostname: z.string().max(256).optional(),

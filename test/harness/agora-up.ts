@@ -59,6 +59,8 @@ export async function startAgoraUp(o: AgoraUpOptions): Promise<AgoraUp> {
   const natsPort = o.natsPort ?? await freePort();
   const httpPort = o.httpPort ?? await freePort();
   const dnsPort = o.dnsPort ?? await freePort();
+  // As a user of this cluster would: the CLI (and SDK) find its admin credentials through AGORA_HOME.
+  process.env.AGORA_HOME = o.dataDir;
   const proc = spawn(process.execPath, [AGORA, 'up', '--nats-port', String(natsPort), '--http-port', String(httpPort), '--dns-port', String(dnsPort), '--data-dir', o.dataDir,
     '--agent-resources', o.agentResources ?? 'cpus:2;mem:2048;disk:1000;ports:[32000-32100]', ...(o.extraArgs ?? [])],
   { env: { ...process.env, AGORA_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
