@@ -26,14 +26,15 @@ export interface ConnectOptions {
 
 /**
  * The credentials a process uses: given ones; else, for a component, its own from the cluster's security home
- * (`$AGORA_HOME/security/creds/<principal>.json`); else `AGORA_CREDS`, else the admin's of the cluster at
- * `AGORA_HOME` (default ./.agora). None: connect without (a secured server refuses, and the error says so).
+ * (`$AGORA_HOME/security/creds/<principal>.json`, and nothing else); else `AGORA_CREDS`, else the admin's of the
+ * cluster at `AGORA_HOME` (default ./.agora). None: connect without (a secured server refuses, and the error says so).
  */
 export function resolveCredentials(opts: { credentials?: CredentialsFile | string; principal?: string }, env: NodeJS.ProcessEnv = process.env): CredentialsFile | undefined {
   if (typeof opts.credentials === 'object') return opts.credentials;
   if (typeof opts.credentials === 'string') return loadCredentials(opts.credentials);
   const home = env.AGORA_HOME ?? '.agora';
-  if (opts.principal && existsSync(credentialsPath(home, opts.principal))) return loadCredentials(credentialsPath(home, opts.principal));
+  // A component (master, agent, service…) uses only its own credentials, never an operator's found in the environment.
+  if (opts.principal) return existsSync(credentialsPath(home, opts.principal)) ? loadCredentials(credentialsPath(home, opts.principal)) : undefined;
   const path = findCredentialsPath(undefined, { ...env, AGORA_HOME: home });
   return path ? loadCredentials(path) : undefined;
 }

@@ -1,8 +1,8 @@
 /**
  * The master's authorization: who is calling (the principal token of the subject, which NATS permissions let
  * only that principal publish on), which frameworks are whose, and whether a call is allowed (acl.ts). A refusal
- * is an ApiError FORBIDDEN naming the principal and the permission, logged once per principal and permission a
- * minute. Principals and framework bindings persist in `<security home>/principals.json` (sdk/security).
+ * is an ApiError FORBIDDEN naming the principal and the permission, logged once a minute per principal and kind
+ * of permission (with the count suppressed since). Principals and framework bindings persist in `<security home>/principals.json` (sdk/security).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -48,7 +48,8 @@ export class Authz {
   }
 
   refuse(caller: string, permission: string, reason: string, frameworkId?: string): never {
-    const key = `${caller} ${permission}`;
+    // One line a minute per principal and kind of permission (arguments vary: a flood of forged ids stays bounded).
+    const key = `${caller} ${permission.split('(')[0]}`;
     const now = this.clock.now();
     const last = this.lastLogged.get(key);
     if (last === undefined || now - last >= REFUSAL_LOG_INTERVAL_MS) {
@@ -75,7 +76,7 @@ export class Authz {
     }
     for (const role of call.framework.roles) this.require(caller, { type: 'register', role });
     if (call.framework.principal !== undefined && call.framework.principal !== caller) {
-      this.log.info({ principal: caller, declared: call.framework.principal, frameworkId }, 'framework declared another principal; the authenticated one is used');
+      this.log.debug({ principal: caller, declared: call.framework.principal, frameworkId }, 'framework declared another principal; the authenticated one is used');
     }
     if (owner === undefined) this.update((d) => { d.frameworks = { ...d.frameworks, [frameworkId]: caller }; });
     const framework: FrameworkInfo = { ...call.framework, principal: caller };

@@ -46,9 +46,10 @@ describe('fuzz: 10,000 bad messages to the master and the agent', () => {
     nats = await NatsServer.start();
     master = await startMaster({ natsUrl: nats.url, httpHost: '127.0.0.1', httpPort: 0, dataDir: join(dir, 'master'), allocationIntervalMs: 100, maxMessageBytes: MAX_BYTES },
       { log: countingLogger('master', masterLog) });
-    agent = await startAgent({ natsUrl: nats.url, hostname: 'fuzz', workDir: join(dir, 'agent'), resources: 'cpus:2;mem:2048;disk:1000', containerizers: ['native'], maxMessageBytes: MAX_BYTES, usageIntervalMs: 600_000 },
+    agent = await startAgent({ natsUrl: nats.url, natsCreds: await nats.mint('agent', 'agent-fuzz'), hostname: 'fuzz', workDir: join(dir, 'agent'), resources: 'cpus:2;mem:2048;disk:1000', containerizers: ['native'], maxMessageBytes: MAX_BYTES, usageIntervalMs: 600_000 },
       { log: countingLogger('agent', agentLog) });
-    nc = await connectNats({ servers: nats.url, name: 'fuzz-test' });
+    // The fuzzer speaks as the master (it may publish on every subject): this test is about input validation.
+    nc = await connectNats({ servers: nats.url, name: 'fuzz-test', principal: 'master' });
     fw = new QueueFramework(nats.url, { name: 'fuzz-fw' });
     await fw.driver.start();
     fw.add({ taskId: 'resident', resources: 'cpus:0.1;mem:16', command: 'sleep 600' });
