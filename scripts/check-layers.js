@@ -13,7 +13,7 @@
 // 'agora/sdk/internal' (the master↔agent protocol, subjects, streams) is for tests and benchmarks only, which
 // may import anything.
 //   page/             the status page (runs in the browser): its own files and only *types* from 'agora/sdk'
-//                     and 'agora/sdk/operator' (the API shapes it shows)
+//                     'agora/sdk/operator' and 'agora/sdk/service' (the API shapes it shows)
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -31,7 +31,7 @@ const rules = {
   cli: { entries: [PUBLIC, 'agora/sdk/service', 'agora/sdk/cron', 'agora/sdk/operator'] },
   dns: { entries: [PUBLIC, 'agora/sdk/service'] },
   lb: { entries: [PUBLIC, 'agora/sdk/service'] },
-  page: { allow: ['page'], entries: [PUBLIC, 'agora/sdk/operator'], typesOnly: true },
+  page: { allow: ['page'], entries: [PUBLIC, 'agora/sdk/operator', 'agora/sdk/service'], typesOnly: true },
 };
 const ruleOf = (owner, top) => rules[owner] ?? rules[top];
 

@@ -14,6 +14,7 @@ import { startCronFramework, type CronFramework } from '../../frameworks/cron/fr
 import { startService, type RunningService } from '../../frameworks/service/main';
 import { createToken } from '../harness/auth';
 import { eventually, startCluster, type TestCluster } from '../harness/cluster';
+import { freePort } from '../harness/nats-server';
 import { QueueFramework } from '../harness/queue-framework';
 import { launchBrowser, openPage, shot } from './browser';
 
@@ -232,5 +233,30 @@ it('lets an operator scale, suspend and remove an app, cancel its deployment and
     30_000,
   );
   await page.screenshot({ path: shot('console-job') });
+  await page.close();
+});
+
+it("shows an app's DNS names, load balancer port and autoscaling state", async () => {
+  const lbPort = await freePort(); // only declared here: no haproxy runs in this test
+  await request(nc, SERVICE_API_SUBJECT, {
+    type: 'deploy',
+    app: {
+      id: '/shop/cart',
+      cmd: 'sleep 1000',
+      instances: 1,
+      cpus: 0.1,
+      mem: 16,
+      ports: [0],
+      loadBalancer: { port: lbPort, mode: 'tcp' },
+      autoscale: { min: 1, max: 3, metric: 'cpu', target: 0.5, stabilizationSeconds: 600 },
+    },
+  });
+  await eventually(async () => (await app('/shop/cart'))?.deployment === undefined, 'the app to deploy', 30_000);
+  const page = await openPage(browser, viewer, { viewport: { width: 1280, height: 800 } });
+  await page.goto(`${cluster.masterHttpUrl}/#/apps/shop/cart`);
+  await page.getByRole('heading', { name: 'App /shop/cart' }).waitFor();
+  await page.getByText('cart.shop.agora. (A), _port0._tcp.cart.shop.agora. (SRV)').waitFor();
+  await page.getByText(`port ${lbPort} (tcp)`).waitFor();
+  await page.getByText(/^1–3 instances, cpu toward 0\.5 of requested: /).waitFor();
   await page.close();
 });

@@ -7,6 +7,7 @@ import { get, HttpError, send } from '../api';
 import { ago, dl, h, link, notice, replace, section, stateBadge, time } from '../dom';
 import { DataTable } from '../table';
 import type { View } from './view';
+import type { AutoscaleView, LoadBalancer, VolumeView } from 'agora/sdk/service';
 
 interface AppSummary {
   id: string;
@@ -43,6 +44,16 @@ interface Deployment {
 interface AppDetail extends AppSummary {
   instanceList: Instance[];
   deployment?: Deployment;
+  definition: { loadBalancer?: LoadBalancer };
+  autoscale?: AutoscaleView;
+  volumes?: VolumeView[];
+}
+
+/** The app's name in the cluster's DNS (dns/): `/shop/cart` → `cart.shop.agora.` (SRV: `_port0._tcp.` before it). */
+export const dnsNameOf = (appId: string): string => `${appId.split('/').filter(Boolean).reverse().join('.')}.agora.`;
+
+function autoscaleText(a: AutoscaleView): string {
+  return `${a.min}–${a.max} instances, ${a.metric} toward ${a.target} of requested: ${a.status}`;
 }
 interface Run {
   id: number;
@@ -209,7 +220,23 @@ export function appView(appId: string): View {
     { key: 'instance', order: 'asc' },
     { label: 'Instances', empty: 'no instances' },
   );
-  const el = h('div', {}, head, section('Instances', instances.el));
+  const volumes = new DataTable<VolumeView>(
+    [
+      { key: 'path', title: 'Path', cell: (v) => v.containerPath },
+      { key: 'size', title: 'Size', cell: (v) => `${v.sizeMb} MB`, value: (v) => v.sizeMb, numeric: true },
+      { key: 'host', title: 'Host', cell: (v) => v.hostname },
+      {
+        key: 'held',
+        title: 'Held by',
+        cell: (v) => (v.destroying ? 'being destroyed' : (v.instanceId ?? 'free (its next instance goes here)')),
+      },
+      { key: 'id', title: 'Persistence id', cell: (v) => v.persistenceId },
+    ],
+    { key: 'path', order: 'asc' },
+    { label: 'Persistent volumes', empty: 'no persistent volumes' },
+  );
+  const volumesBox = h('div', {});
+  const el = h('div', {}, head, section('Instances', instances.el), volumesBox);
   return {
     el,
     title: `App ${appId}`,
@@ -235,11 +262,23 @@ export function appView(appId: string): View {
                 : 'none in progress',
             ],
             ['waiting', app.waiting ?? '-'],
+            ['DNS', `${dnsNameOf(app.id)} (A), _port0._tcp.${dnsNameOf(app.id)} (SRV)`],
+            [
+              'load balancer',
+              app.definition.loadBalancer
+                ? `port ${app.definition.loadBalancer.port} (${app.definition.loadBalancer.mode}) → the app's port ${app.definition.loadBalancer.portIndex ?? 0}`
+                : 'none',
+            ],
+            ['autoscale', app.autoscale ? autoscaleText(app.autoscale) : 'off'],
           ]),
           appActions(app),
         ),
       );
       instances.setRows(app.instanceList);
+      if (app.volumes && app.volumes.length > 0) {
+        volumes.setRows(app.volumes);
+        if (volumesBox.firstChild === null) volumesBox.append(section('Persistent volumes', volumes.el));
+      }
     },
   };
 }
