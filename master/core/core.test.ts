@@ -5,6 +5,7 @@
 import { AgentIdSchema, Resources, type AgentTask } from '../../sdk';
 import { CoreHarness, T0, fid, task } from './test-support';
 import { MasterCore } from './core';
+import { MAX_OFFERS_PER_EVENT } from './timers';
 import { HierarchicalDrfAllocator } from '../allocator/drf-allocator';
 import { DEFAULT_MASTER_CONFIG } from '../config';
 
@@ -201,6 +202,19 @@ describe('drain', () => {
 });
 
 describe('offers', () => {
+  it('to one framework from many agents go in several OFFERS events of at most MAX_OFFERS_PER_EVENT, none lost', () => {
+    const h = new CoreHarness(CFG);
+    const n = MAX_OFFERS_PER_EVENT * 2 + 7;
+    for (let i = 0; i < n; i++) h.register(AgentIdSchema.parse(`a${i}`), 'cpus:1;mem:64');
+    h.subscribe('f1');
+    h.clear();
+    expect(h.offers('f1')).toHaveLength(n);
+    const sizes = h.events('f1').flatMap((e) => (e.type === 'OFFERS' ? [e.offers.length] : []));
+    expect(sizes).toEqual([MAX_OFFERS_PER_EVENT, MAX_OFFERS_PER_EVENT, 7]);
+    const ids = h.events('f1').flatMap((e) => (e.type === 'OFFERS' ? e.offers.map((o) => o.id) : []));
+    expect(new Set(ids).size).toBe(n);
+  });
+
   it('expire at --offer-timeout (data acted on by tick), not a millisecond before, and are offered again', () => {
     const h = new CoreHarness({ ...CFG, offerTimeoutMs: 700 });
     h.register(A, 'cpus:2;mem:512');

@@ -9,6 +9,9 @@ import type { CommandOutcome, CommandPurpose, Result, StoredRole } from './effec
 import { markUnreachable, removeAgent } from './agent-calls';
 import { Tx } from './tx';
 
+/** At most this many offers in one OFFERS event (~300 KB at a few hundred bytes each, well under 1 MiB). */
+export const MAX_OFFERS_PER_EVENT = 500;
+
 export function tick(c: MasterCore, now: number): Result {
   const tx = new Tx(now);
   const cfg = c.config;
@@ -123,7 +126,10 @@ export function allocate(c: MasterCore, now: number): Result<{ offers: number }>
     byFramework.set(a.frameworkId, [...(byFramework.get(a.frameworkId) ?? []), offer]);
   }
   for (const [fid, offers] of byFramework) {
-    tx.event(fid, { type: 'OFFERS', offers });
+    // Several events when there are many: one event of every offer to a framework at thousands of agents
+    // outgrew NATS's 1 MiB message limit, and the whole cycle's offers to it were lost (bench:scale, 5,000 agents).
+    for (let i = 0; i < offers.length; i += MAX_OFFERS_PER_EVENT)
+      tx.event(fid, { type: 'OFFERS', offers: offers.slice(i, i + MAX_OFFERS_PER_EVENT) });
     tx.cluster({ type: 'OFFERS_MADE', frameworkId: fid, count: offers.length });
   }
   if (expiresAt !== undefined && byFramework.size > 0) tx.push({ type: 'WAKE_AT', at: expiresAt });
