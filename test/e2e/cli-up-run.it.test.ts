@@ -124,17 +124,10 @@ describe('agora up + agora run (subprocesses)', () => {
   });
 
   it('prints the task output, its life, and exits with its exit code', () => {
-    const r = agora([
-      'run',
-      '--nats',
-      natsUrl,
-      '--master',
-      `http://127.0.0.1:${httpPort}`,
-      '--',
-      'sh',
-      '-c',
-      'echo hello; exit 3',
-    ]);
+    const r = agora(
+      ['run', '--nats', natsUrl, '--master', `http://127.0.0.1:${httpPort}`, '--', 'sh', '-c', 'echo hello; exit 3'],
+      { AGORA_HOME: dir },
+    ); // the token agora up wrote (its output is read through the master's authorized file API)
     expect(r.stdout).toBe('hello\n');
     expect(r.stderr).toMatch(/TASK_RUNNING/);
     expect(r.stderr).toMatch(/TASK_FAILED exit code 3/);
@@ -156,7 +149,7 @@ describe('agora up + agora run (subprocesses)', () => {
         '--',
         'echo "$GREETING from $AGORA_TASK_NAME"',
       ],
-      { AGORA_NATS: natsUrl, AGORA_MASTER: `http://127.0.0.1:${httpPort}` },
+      { AGORA_NATS: natsUrl, AGORA_MASTER: `http://127.0.0.1:${httpPort}`, AGORA_HOME: dir },
     );
     expect(r.stdout).toBe('hi there from greeter\n');
     expect(r.status).toBe(0);

@@ -5,6 +5,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { withToken } from '../harness/auth';
 import { eventually, startCluster, type TestCluster } from '../harness/cluster';
 import { QueueFramework } from '../harness/queue-framework';
 import { TEST_IMAGE } from '../../isolation/testing/fixtures';
@@ -42,6 +43,7 @@ const running = (fw: QueueFramework, id: string) =>
 const read = async (fw: QueueFramework, id: string, path: string) => {
   const r = await fetch(
     `${cluster.masterHttpUrl}/api/v1/tasks/${id}/files/read?framework=${fw.driver.frameworkId}&path=${encodeURIComponent(path)}`,
+    withToken(cluster.token),
   );
   return { status: r.status, text: await r.text() };
 };
@@ -125,9 +127,10 @@ it('runs a Docker task as an unprivileged uid of its own by default', async () =
 });
 
 it('refuses a hostPort outside the offer and network host without the grant, as TASK_ERROR naming the field', async () => {
+  const port = Number(/ports:\[(\d+)-/.exec(cluster.agents[0].agent.config.resources ?? '')?.[1]); // one of the agent's own
   a.add({
     taskId: 'port-grab',
-    resources: 'cpus:0.1;mem:32;ports:[31500-31500]',
+    resources: `cpus:0.1;mem:32;ports:[${port}-${port}]`,
     command: 'true',
     container: {
       type: 'DOCKER',
@@ -139,7 +142,9 @@ it('refuses a hostPort outside the offer and network host without the grant, as 
   const grab = await ended(a, 'port-grab');
   expect(grab).toMatchObject({ state: 'TASK_ERROR' });
   expect(grab.message).toMatch(
-    /task\.container\.portMappings\[0\]\.hostPort: host port 22 is not among the task's offered ports \(its ports are 31500\)/,
+    new RegExp(
+      `task\\.container\\.portMappings\\[0\\]\\.hostPort: host port 22 is not among the task's offered ports \\(its ports are ${port}\\)`,
+    ),
   );
   a.add({
     taskId: 'host-net',
