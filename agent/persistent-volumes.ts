@@ -10,7 +10,18 @@
  *
  * The disk watch counts a task's volumes with its sandbox against its `disk`.
  */
-import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chownSync,
+  existsSync,
+  lchownSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ApiError, Resources, type TaskInfo, type Volume } from '../sdk';
 
@@ -96,7 +107,7 @@ export class PersistentVolumes {
         writeFileSync(`${dir}.json.tmp`, JSON.stringify(rec));
         renameSync(`${dir}.json.tmp`, `${dir}.json`);
       }
-      if (owner) chownSync(dir, owner.uid, owner.gid);
+      if (owner && lstatSync(dir).uid !== owner.uid) chownTree(dir, owner.uid, owner.gid);
       return { containerPath: v.containerPath, hostPath: dir, mode: 'rw' as const };
     });
   }
@@ -137,5 +148,18 @@ export class PersistentVolumes {
       destroyed.push(id);
     }
     return { destroyed, missing };
+  }
+}
+
+/**
+ * Hands a volume to its next task's user: every task runs as a uid of its own (task-uids.ts), so what the last
+ * instance wrote would be unwritable to the next. lchown: a symlink a task left is never followed.
+ */
+function chownTree(dir: string, uid: number, gid: number): void {
+  chownSync(dir, uid, gid);
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) chownTree(p, uid, gid);
+    else lchownSync(p, uid, gid);
   }
 }

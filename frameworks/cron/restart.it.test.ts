@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectNats, request, type NatsConnection } from 'agora/sdk';
 import { CRON_API_SUBJECT, type CronReplies, type CronRequest, type RunView } from 'agora/sdk/cron';
@@ -58,6 +58,9 @@ it('killed with SIGKILL and restarted, it runs no slot twice, records MISSED pas
   mkdirSync(outDir, { recursive: true });
   chmodSync(outDir, 0o777);
   const fired = join(outDir, 'fired.log');
+  // Every run is a task with a uid of its own: the shared evidence file must be writable by all of them.
+  writeFileSync(fired, '');
+  chmodSync(fired, 0o666);
   proc = startCron(dataDir);
   await eventually(() => call({ type: 'list' }), 'the cron API', 30_000);
   await call({

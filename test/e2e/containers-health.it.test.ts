@@ -11,10 +11,12 @@ import { readFileSync } from 'node:fs';
 
 const IMAGE = 'agora-busybox:latest';
 
-function run(args: string[]): Promise<{ stdout: string; stderr: string; code: number | null }> {
+function run(args: string[], token: string): Promise<{ stdout: string; stderr: string; code: number | null }> {
   return new Promise((resolve) => {
     const p = spawn(process.execPath, [join(__dirname, '..', '..', 'bin', 'agora'), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      // agora run reads the task's output through the master's file API, which needs a token
+      env: { ...process.env, AGORA_TOKEN: token },
     });
     let stdout = '';
     let stderr = '';
@@ -134,20 +136,23 @@ describe('containers and health through the stack', () => {
 
   it('runs agora run --image in Docker', async () => {
     // Not spawnSync: the master runs in this process and must keep answering.
-    const r = await run([
-      'run',
-      '--quiet',
-      '--nats',
-      cluster.natsUrl,
-      '--master',
-      cluster.masterHttpUrl,
-      '--image',
-      IMAGE,
-      '--',
-      'sh',
-      '-c',
-      'echo hi from $(readlink /bin/sh); exit 2',
-    ]);
+    const r = await run(
+      [
+        'run',
+        '--quiet',
+        '--nats',
+        cluster.natsUrl,
+        '--master',
+        cluster.masterHttpUrl,
+        '--image',
+        IMAGE,
+        '--',
+        'sh',
+        '-c',
+        'echo hi from $(readlink /bin/sh); exit 2',
+      ],
+      cluster.token,
+    );
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('hi from busybox\n');
     expect(r.code).toBe(2);
