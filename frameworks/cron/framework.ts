@@ -122,7 +122,10 @@ export async function startCronFramework(opts: CronFrameworkOptions): Promise<Cr
       service.detach();
       await notifier.stop(); // deliveries in flight are recorded before the store closes
       sub.unsubscribe();
-      if (!opts.nc) await nc.drain().catch(() => undefined);
+      if (!opts.nc)
+        await nc
+          .drain()
+          .catch((e: Error) => log.warn({ err: e.message }, 'NATS connection did not drain cleanly on stop'));
       store.close();
     },
   };

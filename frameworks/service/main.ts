@@ -95,7 +95,9 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       clearInterval(tick);
       autoscaler.stop();
       api.unsubscribe();
-      await apiConnection.drain().catch(() => undefined);
+      await apiConnection
+        .drain()
+        .catch((e: Error) => log.warn({ err: e.message }, 'API connection did not drain cleanly on stop'));
       await driver.stop({ failover: true });
       store.close();
     },

@@ -90,7 +90,9 @@ export class ServiceFramework {
   async registered(driver: DriverPort): Promise<void> {
     this.driver = driver;
     await this.reconcileWithMaster();
-    await driver.revive().catch(() => undefined);
+    await driver
+      .revive()
+      .catch((e: Error) => this.log.warn({ err: e.message }, 'revive failed; the next tick with demand asks again'));
     this.tick();
   }
 
@@ -185,7 +187,12 @@ export class ServiceFramework {
         // the master may have launched them: ask
         await this.driver!.reconcile(
           list.map((x) => ({ taskId: x.instance.taskId, agentId: x.instance.agentId })),
-        ).catch(() => undefined);
+        ).catch((err: Error) =>
+          this.log.warn(
+            { offerId, err: err.message },
+            'reconcile after a refused launch failed; the periodic reconcile asks again',
+          ),
+        );
         return;
       }
       for (const { instance } of list) {
@@ -222,7 +229,14 @@ export class ServiceFramework {
         ].includes(status.state)
       ) {
         this.log.warn({ taskId: status.taskId, state: status.state }, 'killing a task no instance owns');
-        await this.driver?.kill(status.taskId, status.agentId).catch(() => undefined);
+        await this.driver
+          ?.kill(status.taskId, status.agentId)
+          .catch((e: Error) =>
+            this.log.warn(
+              { taskId: status.taskId, err: e.message },
+              'kill of an unowned task failed; its next update asks again',
+            ),
+          );
       }
       return;
     }

@@ -71,7 +71,8 @@ export class PageAssets {
 
   /** Starts loading (or building) the page in the background. */
   warm(): void {
-    void this.load().catch(() => undefined);
+    // Not lost: a failed build is forgotten (load() resets), so the first page request builds again and answers with the error.
+    this.load().catch(() => undefined);
   }
 
   async get(name: string): Promise<PageFile | undefined> {
