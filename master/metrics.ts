@@ -194,6 +194,11 @@ function counterMirrors(m: Master, registry: Registry): void {
     ['agora_tasks_launched_total', 'Tasks launched', 'tasksLaunched'],
     ['agora_bad_messages_total', 'Messages refused as invalid', 'badMessages'],
     [
+      'agora_stale_updates_total',
+      'Redelivered status updates dropped because the master already had newer news of the task',
+      'staleUpdates',
+    ],
+    [
       'agora_frameworks_failover_expired_total',
       'Frameworks removed because they stayed disconnected past their failover timeout',
       'frameworksFailoverExpired',

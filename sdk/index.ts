@@ -35,6 +35,7 @@ export {
   UsageSchema,
   VolumeSchema,
   isTerminal,
+  isStaleUpdate,
   type AgentId,
   type Attribute,
   type CommandInfo,

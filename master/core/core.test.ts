@@ -164,6 +164,42 @@ describe('re-registration', () => {
   });
 });
 
+describe('status updates', () => {
+  it('a redelivered older update is dropped (not forwarded, acked): the framework never sees RUNNING after FINISHED', () => {
+    const h = new CoreHarness(CFG);
+    running(h);
+    const runningAt = h.now;
+    h.advance(50);
+    h.status('f1', 't', A, 'TASK_FINISHED');
+    h.clear();
+    // The RUNNING update's ack was lost across a nats-server restart: JetStream delivers it again.
+    h.status('f1', 't', A, 'TASK_RUNNING', runningAt);
+    expect(h.appended()).toEqual([]);
+    expect(h.core.counters.staleUpdates).toBe(1);
+    expect(h.core.state.findTask('t', 'f1')?.state).toBe('TASK_FINISHED');
+    // The terminal update itself redelivered is forwarded again (at least once), and a task id launched again
+    // later on the same agent is new news, not stale.
+    h.status('f1', 't', A, 'TASK_FINISHED', runningAt + 50);
+    h.advance(100);
+    expect(h.launch('f1', task('t', A, 'cpus:1;mem:128')).launched).toEqual(['t']);
+    h.status('f1', 't', A, 'TASK_RUNNING');
+    expect(h.appended()).toEqual([
+      ['t', 'TASK_FINISHED', undefined],
+      ['t', 'TASK_RUNNING', undefined],
+    ]);
+    expect(h.core.state.tasks.get('f1/t')?.state).toBe('TASK_RUNNING');
+  });
+
+  it('a non-terminal update made in the same millisecond as a terminal one is older news', () => {
+    const h = new CoreHarness(CFG);
+    running(h);
+    h.status('f1', 't', A, 'TASK_FAILED');
+    h.clear();
+    h.status('f1', 't', A, 'TASK_RUNNING');
+    expect(h.appended()).toEqual([]);
+  });
+});
+
 describe('drain', () => {
   it('stops offers, kills what is left at the deadline, and is DRAINED when the last task ends', () => {
     const h = new CoreHarness(CFG);

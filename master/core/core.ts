@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ApiError,
   isTerminal,
+  isStaleUpdate,
   type AgentCall,
   type AgentId,
   type FrameworkId,
@@ -97,6 +98,7 @@ export class MasterCore {
     offersAccepted: 0,
     tasksLaunched: 0,
     badMessages: 0,
+    staleUpdates: 0,
     frameworksFailoverExpired: 0,
   };
 
@@ -467,6 +469,17 @@ export class MasterCore {
         (done.state === 'TASK_GONE' || done.state === 'TASK_GONE_BY_OPERATOR')
       )
         return tx.done({});
+    }
+    // A redelivered older update (its ack was lost) would reach the framework after newer news: dropped, acked.
+    const known = task ?? this.state.findTask(status.taskId, fid);
+    if (isStaleUpdate(known?.last, status)) {
+      this.counters.staleUpdates++;
+      tx.log(
+        'debug',
+        { taskId: status.taskId, frameworkId: fid, state: status.state, latest: known?.last?.state },
+        'dropped a redelivered status update older than the latest',
+      );
+      return tx.done({});
     }
     if (task && task.agentId === status.agentId) this.applyStatusUpdate(tx, task, status);
     tx.push({ type: 'APPEND_UPDATE', status, policy: 'SURFACE' });

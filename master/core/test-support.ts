@@ -130,8 +130,8 @@ export class CoreHarness {
       operations: [{ type: 'LAUNCH', tasks }],
     }) as { launched: string[]; errors: string[] };
   }
-  /** An update from the task's agent. */
-  status(id: string, taskId: string, agentId: AgentId, state: TaskStatus['state']): void {
+  /** An update from the task's agent, made at `producedAt` on the agent's clock (default: now). */
+  status(id: string, taskId: string, agentId: AgentId, state: TaskStatus['state'], producedAt = this.now): void {
     this.take(
       this.core.statusUpdate(
         {
@@ -140,8 +140,8 @@ export class CoreHarness {
           agentId,
           state,
           source: 'AGENT',
-          timestamp: this.now,
-          uuid: `${taskId}-${state}-${this.now}`,
+          timestamp: producedAt,
+          uuid: `${taskId}-${state}-${producedAt}`,
         },
         this.now,
       ),

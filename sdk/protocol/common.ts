@@ -90,6 +90,22 @@ export const TERMINAL_STATES: ReadonlySet<TaskState> = new Set<TaskState>([
 ]);
 export const isTerminal = (s: TaskState): boolean => TERMINAL_STATES.has(s);
 
+/**
+ * Whether `next` is older news than `last` about the same task: both made by the same agent (one clock), and
+ * `next` was produced before `last`, or it is a non-terminal state that does not postdate a terminal one. An
+ * agent sends a task's updates in order, so such an update can only be a redelivery (JetStream redelivers after
+ * a lost ack, e.g. across a nats-server restart). Forwarding it would show a framework TASK_RUNNING after
+ * TASK_FINISHED; the master drops it instead. Updates made by the master (another clock) are never compared.
+ */
+export function isStaleUpdate(
+  last: Pick<TaskStatus, 'state' | 'timestamp' | 'agentId' | 'source'> | undefined,
+  next: Pick<TaskStatus, 'state' | 'timestamp' | 'agentId' | 'source'>,
+): boolean {
+  if (!last || last.source !== 'AGENT' || next.source !== 'AGENT' || last.agentId !== next.agentId) return false;
+  if (next.timestamp < last.timestamp) return true;
+  return isTerminal(last.state) && !isTerminal(next.state) && next.timestamp <= last.timestamp;
+}
+
 export const HealthCheckSchema = z
   .object({
     type: z.enum(['COMMAND', 'HTTP', 'TCP']),
