@@ -111,6 +111,8 @@ export {
   TERMINAL_STATES,
   /** True for a state a task never leaves. */
   isTerminal,
+  /** True when a status is older news than the newest one of its task (a redelivery): ack it, do not act on it. */
+  isStaleUpdate,
   /** Validates a status reason (EXITED, OOM, KILLED, AGENT_REMOVED, …). */
   TaskReasonSchema,
   /** Why a task reached its state. */

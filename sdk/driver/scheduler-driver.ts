@@ -45,6 +45,7 @@ import {
 } from '../protocol/scheduler';
 import { frameworkConsumerName, streams, subjects } from '../protocol/subjects';
 import { consumeUpdates, keepWorking } from '../update-consumer';
+import { LatestStatuses } from './latest-statuses';
 import { MasterWatch, type MasterLoss } from './master-watch';
 
 type Maybe<T> = T | Promise<T>;
@@ -84,6 +85,8 @@ export class SchedulerDriver {
   private ownsConnection = false;
   private eventsSub?: Subscription;
   private updates?: ConsumerMessages;
+  /** The newest update handed to the scheduler per task: an older one redelivered later is not handed over. */
+  private readonly handedOver = new LatestStatuses();
   private chain: Promise<void> = Promise.resolve();
   private readonly clock: Clock;
   private readonly watch: MasterWatch;
@@ -306,7 +309,13 @@ export class SchedulerDriver {
     await new Promise<void>((resolve) =>
       this.enqueue(async () => {
         try {
+          if (this.handedOver.isStale(status)) {
+            this.log.debug({ taskId: status.taskId, state: status.state }, 'acked a redelivered older status update');
+            m.ack();
+            return;
+          }
           await keepWorking(m, async () => this.opts.scheduler.statusUpdate?.(this, status));
+          this.handedOver.handed(status);
           if (this.opts.manualAcks && status.uuid) this.pendingAcks.set(status.uuid, m);
           else m.ack();
         } catch (e) {
