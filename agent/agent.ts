@@ -71,14 +71,16 @@ export class Agent {
   readonly outbox: UpdateOutbox;
   readonly runners = new Map<string, TaskRunner>();
   /**
-   * Tasks that ended since the last successful registration, reported in the next REGISTER with their terminal
-   * state: the master may not have read their final update yet, and must not take them for lost meanwhile.
+   * Tasks that ended recently, reported in every REGISTER with their terminal state: the master may not have read
+   * their final update yet, and must not take them for lost meanwhile. Kept for ENDED_REPORT_MS, not only until
+   * the next registration: a second re-registration soon after the first (a NATS restart on a busy machine) came
+   * while the master's update consumer was still behind, and the master, not told of them, declared them TASK_LOST.
    */
-  private readonly endedSinceRegistration = new Map<string, TaskRunner>();
+  private readonly recentlyEnded = new Map<string, TaskRunner>();
   private readonly ctx: TaskContext;
   private readonly clock: Clock;
   private readonly link: MasterLink;
-  /** The tasks the REGISTER in flight reports (its reply settles the ended ones among them). */
+  /** The tasks the REGISTER in flight reports. */
   private reporting: TaskRunner[] = [];
   private usageTimer?: { stop(): void };
   private stopped = false;
@@ -265,7 +267,7 @@ export class Agent {
   /** Sends REGISTER with the running tasks and the recently ended ones (master-link.ts retries it). */
   private sendRegister(): Promise<RegisterReply> {
     this.pruneEnded();
-    this.reporting = [...this.runners.values(), ...this.endedSinceRegistration.values()];
+    this.reporting = [...this.runners.values(), ...this.recentlyEnded.values()];
     const tasks: AgentTask[] = this.reporting.map((r) => ({
       task: r.info,
       frameworkId: r.frameworkId,
@@ -282,8 +284,6 @@ export class Agent {
   }
 
   private onRegistered(reply: RegisterReply): void {
-    for (const r of this.reporting)
-      if (r.endedAt !== undefined) this.endedSinceRegistration.delete(key(r.frameworkId, r.taskId));
     for (const k of reply.killTasks) {
       const r = this.runners.get(key(k.frameworkId, k.taskId));
       if (r) this.killQuietly(r, undefined, 'FRAMEWORK_REMOVED');
@@ -368,6 +368,7 @@ export class Agent {
       cmd.secretEnv,
     );
     this.runners.set(k, runner);
+    this.recentlyEnded.delete(k); // a task id launched again: only the new one is reported
     this.checkpoint.putTask({
       taskId: cmd.task.taskId,
       frameworkId: cmd.frameworkId,
@@ -449,7 +450,7 @@ export class Agent {
   private onTaskEnded(r: TaskRunner): void {
     this.deps.health?.unwatch(r);
     this.runners.delete(key(r.frameworkId, r.taskId));
-    this.endedSinceRegistration.set(key(r.frameworkId, r.taskId), r);
+    this.recentlyEnded.set(key(r.frameworkId, r.taskId), r);
     this.pruneEnded();
     this.gc.noteFinished();
   }
@@ -457,9 +458,9 @@ export class Agent {
   /** Keeps the recently ended tasks only (the master has long read older updates), at most ENDED_REPORT_MAX. */
   private pruneEnded(): void {
     const cutoff = this.clock.now() - ENDED_REPORT_MS;
-    for (const [k, r] of this.endedSinceRegistration) {
-      if (this.endedSinceRegistration.size <= ENDED_REPORT_MAX && (r.endedAt ?? 0) >= cutoff) break;
-      this.endedSinceRegistration.delete(k);
+    for (const [k, r] of this.recentlyEnded) {
+      if (this.recentlyEnded.size <= ENDED_REPORT_MAX && (r.endedAt ?? 0) >= cutoff) break;
+      this.recentlyEnded.delete(k);
     }
   }
 

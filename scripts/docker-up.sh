@@ -7,7 +7,9 @@ if ! docker info >/dev/null 2>&1; then
   if [ "$(id -u)" != 0 ]; then log "no Docker engine answers and we are not root to start one"; exit 1; fi
   log "starting dockerd"
   mkdir -p /var/log
-  nohup dockerd >>/var/log/agora-dockerd.log 2>&1 &
+  # In a session of its own: the engine outlives the caller's process group (a CI run or a soak interrupted with
+  # kill -- -PGID took a dockerd it had started down with it, and every later Docker test on the machine failed).
+  setsid nohup dockerd >>/var/log/agora-dockerd.log 2>&1 </dev/null &
   for _ in $(seq 1 120); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
   docker info >/dev/null 2>&1 || { log "dockerd did not come up; see /var/log/agora-dockerd.log"; tail -n 20 /var/log/agora-dockerd.log >&2; exit 1; }
 fi

@@ -79,7 +79,11 @@ it('runs a job every 2 s and records its history, with the run identity in its e
     'two successful runs of every2s',
     20_000,
   );
-  expect(runs[1]!.scheduledAt - runs[0]!.scheduledAt).toBe(2000);
+  // Slots of the 2 s schedule: on a busy machine a slot may be skipped (a run still going, or past its starting
+  // deadline), never moved off the grid.
+  const gap = runs[1]!.scheduledAt - runs[0]!.scheduledAt;
+  expect(gap).toBeGreaterThan(0);
+  expect(gap % 2000).toBe(0);
   for (const r of runs)
     expect(r).toMatchObject({
       trigger: 'schedule',

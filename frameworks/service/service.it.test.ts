@@ -48,15 +48,18 @@ it('places 3 of 5 UNIQUE-hostname instances and says why 2 wait', async () => {
     return a.ready === 3 && a.waiting ? a : undefined;
   }, '3 ready, 2 waiting');
   expect(new Set(app.instanceList.map((i) => i.hostname))).toEqual(new Set(['agent-0', 'agent-1', 'agent-2']));
-  expect(app.waiting).toBe('waiting: 3 offers violated UNIQUE hostname');
+  // How many offers the last cycle saw depends on when each agent's offer came back: the reason is what counts.
+  expect(app.waiting).toMatch(/^waiting: \d+ offers? violated UNIQUE hostname$/);
   expect(app.deployment?.state).toBe('RUNNING');
   await removeApp('/uniq');
 });
 
 it('spreads GROUP_BY rack evenly', async () => {
+  // With the number of racks given (Marathon's ["rack", "GROUP_BY", "3"]): without it a framework knows only the
+  // racks of the offers in front of it, and a busy machine may show it one agent's offer at a time.
   const { deploymentId } = await api({
     type: 'deploy',
-    app: { id: '/spread', cmd: 'sleep 1000', instances: 6, ...small, constraints: [['rack', 'GROUP_BY']] },
+    app: { id: '/spread', cmd: 'sleep 1000', instances: 6, ...small, constraints: [['rack', 'GROUP_BY', '3']] },
   });
   await eventually(async () => (await deployment(deploymentId!)).state === 'SUCCEEDED', 'spread deployment done');
   const app = await show('/spread');
@@ -183,7 +186,9 @@ describe('the agora app CLI', () => {
     expect(deployed.stderr).toMatch(/2\/2 ready\s+SUCCEEDED/);
     expect(deployed.code).toBe(0);
     const listed = await cli('app', 'list', '--json');
-    expect(JSON.parse(listed.stdout)).toEqual([expect.objectContaining({ id: '/cli', ready: 2, instances: 2 })]);
+    // Only this test's app is asserted: an earlier test that failed may have left its own app behind.
+    const cliApps = (JSON.parse(listed.stdout) as { id: string }[]).filter((a) => a.id === '/cli');
+    expect(cliApps).toEqual([expect.objectContaining({ id: '/cli', ready: 2, instances: 2 })]);
     const shown = await cli('app', 'show', '/cli');
     expect(shown.stdout).toMatch(/endpoints: agent-\d:\d+ agent-\d:\d+/); // each agent's own leased port range
     expect(shown.stdout).toMatch(/^dns: cli\.agora\.  SRV _port0\._tcp\.cli\.agora\.$/m);

@@ -166,7 +166,9 @@ describe('agora up + agora run (subprocesses)', () => {
   });
 
   it('stops every component and running task on SIGINT', async () => {
-    const longRun = spawn(process.execPath, [AGORA, 'run', '--nats', natsUrl, '--quiet', '--', 'sleep', '300'], {
+    // A duration no other test on this machine uses (two suites may run at once): pgrep below finds only ours.
+    const secs = `300.${process.pid}`;
+    const longRun = spawn(process.execPath, [AGORA, 'run', '--nats', natsUrl, '--quiet', '--', 'sleep', secs], {
       stdio: 'ignore',
       env: { ...process.env, AGORA_LOG_LEVEL: 'warn' },
     });
@@ -184,7 +186,7 @@ describe('agora up + agora run (subprocesses)', () => {
     process.kill(-up.pid!, 'SIGINT');
     expect(await exited).toBe(0);
     expect(spawnSync('pgrep', ['-f', dir]).stdout.toString().trim()).toBe('');
-    expect(spawnSync('pgrep', ['-x', 'sleep', '-a']).stdout.toString()).not.toMatch(/sleep 300/);
+    expect(spawnSync('pgrep', ['-x', 'sleep', '-a']).stdout.toString()).not.toContain(`sleep ${secs}`);
     longRun.kill('SIGKILL');
   });
 });

@@ -38,7 +38,9 @@ describe('framework kill -9 and failover', () => {
   let starts: StartsLog;
 
   beforeAll(async () => {
-    cluster = await startCluster({ master: { frameworkHeartbeatIntervalMs: 300 } });
+    // Heartbeats every second (silence noticed after ~3 s) and fw-b's failover timeout of 5 s: short enough to
+    // watch, long enough that a framework process slowed by a busy machine is not taken for dead while it starts.
+    cluster = await startCluster({ master: { frameworkHeartbeatIntervalMs: 1000 } });
     starts = new StartsLog(join(cluster.dir, 'starts'));
   });
   afterAll(async () => {
@@ -55,17 +57,17 @@ describe('framework kill -9 and failover', () => {
       ...['a-short-0', 'a-short-1'].map((taskId) => ({ taskId, command: starts.command('sleep 3') })),
     ];
     const bTasks = ['b-0', 'b-1', 'b-2'].map((taskId) => ({ taskId, command: starts.command('sleep 600') }));
-    let a = framework('fw-a', 30_000, aTasks);
-    const b = framework('fw-b', 1500, bTasks);
+    let a = framework('fw-a', 120_000, aTasks);
+    const b = framework('fw-b', 5000, bTasks);
     await eventually(
       () => [...latestStates(a).values()].filter((s) => s === 'TASK_RUNNING').length === 5,
       'fw-a: 5 running',
-      30_000,
+      90_000,
     );
     await eventually(
       () => [...latestStates(b).values()].filter((s) => s === 'TASK_RUNNING').length === 3,
       'fw-b: 3 running',
-      30_000,
+      90_000,
     );
     const agentId = cluster.agents[0].agent.id;
     const longs = ['a-long-0', 'a-long-1', 'a-long-2'];
@@ -77,11 +79,11 @@ describe('framework kill -9 and failover', () => {
 
     await Promise.all([a.kill('SIGKILL'), b.kill('SIGKILL')]);
     const runners = cluster.agents[0].agent.runners;
-    // fw-b's timeout (1.5 s after the master notices, ~0.9 s) passes: it is removed and its tasks killed.
+    // fw-b's timeout (5 s after the master notices, ~3 s) passes: it is removed and its tasks killed.
     await eventually(
       () => bTasks.every((t) => !runners.has(`fw-b/${t.taskId}`)),
       "fw-b's tasks killed on the agent",
-      15_000,
+      60_000,
     );
     await eventually(
       () => bTasks.every((t) => processesUnder(`agora/${agentId}/${t.taskId}`).length === 0),
@@ -109,7 +111,7 @@ describe('framework kill -9 and failover', () => {
       15_000,
     );
 
-    a = framework('fw-a', 30_000, []);
+    a = framework('fw-a', 120_000, []);
     await eventually(
       () => events(a).some((e) => e.event === 'registered' && e.reregistered),
       'fw-a re-subscribed',

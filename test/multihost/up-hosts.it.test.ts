@@ -231,7 +231,8 @@ describe('agora up --hosts 3', () => {
     } finally {
       await nc.close();
     }
-  });
+    // Its waits are conditions; on a busy machine five CLI processes and a JetStream node's catch-up take minutes.
+  }, 420_000);
 
   test('Ctrl-C stops everything and removes the namespaces, veths and bridge', async () => {
     process.kill(up!.proc.pid!, 'SIGINT');
