@@ -157,6 +157,7 @@ it('records MISSED when a run cannot start within epsilon', async () => {
 it('runs a child only after both parents succeeded', async () => {
   await call({ type: 'run', name: 'parent-a' });
   await eventually(async () => (await history('parent-a')).some((r) => r.state === 'SUCCEEDED'), 'parent-a success');
+  // Negative window (no child with one parent done): a busy machine can only hide a wrong run, never make one.
   await new Promise((r) => setTimeout(r, 500));
   expect(await history('child')).toEqual([]);
   await call({ type: 'run', name: 'parent-b' }); // fails once, succeeds on its retry

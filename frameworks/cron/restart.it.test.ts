@@ -81,15 +81,28 @@ it('killed with SIGKILL and restarted, it runs no slot twice, records MISSED pas
     20_000,
   );
   const long = (await call({ type: 'run', name: 'long' })).run;
-  await eventually(
-    async () => (await call({ type: 'getRun', name: 'long', runId: long.id })).run.state === 'RUNNING',
-    'long running',
-  );
+  const longTask = await eventually(async () => {
+    const r = (await call({ type: 'getRun', name: 'long', runId: long.id })).run;
+    return r.state === 'RUNNING' ? r.taskId : undefined;
+  }, 'long running');
 
   proc.kill('SIGKILL');
   await exited(proc);
   const killedAt = Date.now();
-  await new Promise((r) => setTimeout(r, 6000)); // slots fall while it is down; `long` ends meanwhile
+  // Down until a slot's epsilon (3 s) has passed (a slot on the schedule, which is wall time) and `long` has
+  // ended at the master: conditions, each met on a machine of any speed.
+  const firstSlotDown = Math.ceil((killedAt + 1) / 2000) * 2000;
+  await eventually(
+    async () => {
+      if (Date.now() <= firstSlotDown + 3000) return false;
+      const state = (await (await cluster.fetch(`${cluster.masterHttpUrl}/api/v1/state`)).json()) as {
+        tasks: { id: string; state: string }[];
+      };
+      return state.tasks.find((t) => t.id === longTask)?.state === 'TASK_FINISHED';
+    },
+    'a slot missed past epsilon and `long` finished while the framework is down',
+    30_000,
+  );
   proc = startCron(dataDir);
   await eventually(() => call({ type: 'list' }), 'the cron API after restart', 30_000);
   const restartedAt = Date.now();

@@ -11,7 +11,7 @@
  * only at the moments a poll happens to look.
  */
 import { execFileSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectNats, createLogger, type NatsConnection } from 'agora/sdk';
 import { type InstanceView } from 'agora/sdk/service';
@@ -291,7 +291,7 @@ it('stalls a version whose health check never passes with the old healthy instan
     const d = await deployment(v2.deploymentId!);
     if (d.state !== 'RUNNING') break;
     expect([d.ready, d.old]).toEqual([0, 2]);
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 300)); // a polling step: samples the stall until the deadline ends it
   }
 
   const failed = await eventually(
@@ -337,7 +337,8 @@ it('lists as endpoints only the instances whose health checks pass', async () =>
       ...small,
       ports: [0],
       backoff: { backoffSeconds: 0.2 },
-      healthChecks: [fileCheck(60)],
+      // Each run of the check leaves a line in `checks`, so the test can wait for runs, not for time.
+      healthChecks: [{ ...fileCheck(60), command: 'echo >> checks; test -f healthy' }],
     },
   });
   const endpoints = async () =>
@@ -346,7 +347,12 @@ it('lists as endpoints only the instances whose health checks pass', async () =>
     const a = await show('/endpoints');
     return a.running === 3 ? a : undefined;
   }, '3 running');
-  await new Promise((r) => setTimeout(r, 1000)); // several check intervals: still no verdict, still no endpoint
+  const checkRuns = (i: InstanceView): number => {
+    const file = join(sandboxOf(i), 'checks');
+    return existsSync(file) ? readFileSync(file, 'utf8').length : 0; // one '\n' per run
+  };
+  // Negative window counted in check runs: three failed checks on every instance, still no verdict, no endpoint.
+  await eventually(() => running.instanceList.every((i) => checkRuns(i) >= 3), 'three failed checks on each', 30_000);
   expect(await endpoints()).toEqual([]);
   expect((await show('/endpoints')).ready).toBe(0);
   expect((await deployment(deploymentId!)).state).toBe('RUNNING');

@@ -10,7 +10,15 @@
  * repaired on restart by reconciliation with the master.
  */
 import { randomBytes } from 'node:crypto';
-import { ApiError, type Clock, type Logger, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
+import {
+  ApiError,
+  isTerminal,
+  type Clock,
+  type Logger,
+  type Offer,
+  type TaskInfoInput,
+  type TaskStatus,
+} from 'agora/sdk';
 import { drainSecondsOf, validateApp, type AppDefinition } from 'agora/sdk/service';
 import { instancesOnDeploy, manualScaleRefusal, type AutoscaleState, type UsageSample } from './core/autoscaler';
 import { recordFailure } from './core/backoff';
@@ -215,19 +223,7 @@ export class ServiceFramework {
       this.instances.get(status.taskId) ?? [...this.instances.values()].find((i) => i.taskId === status.taskId);
     if (!instance) {
       // A task of ours nobody remembers (e.g. launched just before a crash lost its row): it must not run.
-      if (
-        status.state !== 'TASK_UNKNOWN' &&
-        ![
-          'TASK_FINISHED',
-          'TASK_FAILED',
-          'TASK_KILLED',
-          'TASK_ERROR',
-          'TASK_LOST',
-          'TASK_DROPPED',
-          'TASK_GONE',
-          'TASK_GONE_BY_OPERATOR',
-        ].includes(status.state)
-      ) {
+      if (status.state !== 'TASK_UNKNOWN' && !isTerminal(status.state)) {
         this.log.warn({ taskId: status.taskId, state: status.state }, 'killing a task no instance owns');
         await this.driver
           ?.kill(status.taskId, status.agentId)

@@ -61,6 +61,7 @@ describe('waitGone', () => {
     });
     const init = { pid: 999_998, startTicks: 1, ended: () => !running, exited };
     const gone = waitGone(cg, init, 60_000);
+    // Negative window (no reads while it waits on the init): a busy machine can only make it shorter.
     await new Promise((r) => setTimeout(r, 50));
     running = false;
     end();

@@ -86,31 +86,56 @@ if (@ARGV && $ARGV[0] eq '--syscalls') {
 $| = 1;
 sub hex_of { unpack('H*', $_[0]) }
 
-$SIG{CHLD} = sub {
+# Children are reaped here, in the loop, never in a %SIG handler: Perl runs handlers only between its own ops,
+# so a SIGCHLD that lands after the last check and before the loop blocks in read() waited for the next request
+# (an init that failed at once, e.g. on a planted symlink, stayed a zombie and its exit was never reported). The
+# handler only interrupts the wait; the wait has a timeout, which bounds that race to one tick.
+$SIG{CHLD} = sub { };
+use constant TICK => 0.2;
+
+sub reap {
   while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) {
     my $st = $?;
     if ($st & 127) { print "exit $pid - ", ($st & 127), "\n" } else { print "exit $pid ", ($st >> 8), " -\n" }
   }
-};
+}
 
-while (defined(my $line = <STDIN>)) {
-  chomp $line;
+my $pending = '';
+for (;;) {
+  reap();
+  my $want = '';
+  vec($want, fileno(STDIN), 1) = 1;
+  my $ready = select(my $readable = $want, undef, undef, TICK);
+  next if $ready == 0 || ($ready < 0 && $!{EINTR});               # a tick, or a signal: reap, then wait again
+  last if $ready < 0;                                             # no input to wait for: nothing can come
+  my $n = sysread(STDIN, $pending, 65536, length $pending);
+  next if !defined $n && $!{EINTR};
+  last if !$n;                                                    # end of input (or an error): the agent is gone
+  while ((my $nl = index($pending, "\n")) >= 0) {
+    serve(substr($pending, 0, $nl));
+    substr($pending, 0, $nl + 1, '');
+  }
+}
+
+# One launch request (see the header): answers pid or fail.
+sub serve {
+  my ($line) = @_;
   my ($id, $cwd, $out, $err, $status, $user, $nops, @rest) = map { pack('H*', $_) } split / /, $line;
-  if (!defined $nops || $nops !~ /^\d+$/) { print "fail ", ($id // '-'), " ", hex_of('malformed request'), "\n"; next }
+  if (!defined $nops || $nops !~ /^\d+$/) { print "fail ", ($id // '-'), " ", hex_of('malformed request'), "\n"; return }
   my @ops = splice(@rest, 0, $nops);
   my $njoin = shift(@rest) // 0;
   my @join = splice(@rest, 0, $njoin);
   my $nvol = shift(@rest) // 0;
-  if ($nvol !~ /^\d+$/) { print "fail $id ", hex_of('malformed request'), "\n"; next }
+  if ($nvol !~ /^\d+$/) { print "fail $id ", hex_of('malformed request'), "\n"; return }
   my @vols = map { [splice(@rest, 0, 3)] } 1 .. $nvol;
   my $argc = shift(@rest) // 0;
   my @argv = splice(@rest, 0, $argc);
   my @env = @rest;
-  if (!$NR) { print "fail $id ", hex_of("no syscall numbers known for machine $MACHINE"), "\n"; next }
-  if (!@argv) { print "fail $id ", hex_of('empty command'), "\n"; next }
+  if (!$NR) { print "fail $id ", hex_of("no syscall numbers known for machine $MACHINE"), "\n"; return }
+  if (!@argv) { print "fail $id ", hex_of('empty command'), "\n"; return }
   # A raw clone is a fork whose child starts in a new pid namespace (Perl's fork takes no flags).
   my $pid = syscall($NR->{clone}, CLONE_NEWPID | POSIX::SIGCHLD(), 0, 0, 0, 0);
-  if ($pid < 0) { print "fail $id ", hex_of("cannot create the task's pid namespace: $!"), "\n"; next }
+  if ($pid < 0) { print "fail $id ", hex_of("cannot create the task's pid namespace: $!"), "\n"; return }
   if ($pid == 0) {
     init_task({ cwd => $cwd, out => $out, err => $err, status => $status, user => $user,
       ops => \@ops, join => \@join, vols => \@vols, argv => \@argv, env => \@env });

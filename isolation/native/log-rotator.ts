@@ -29,7 +29,10 @@ const SCRIPT = String.raw`
 use strict; use warnings; use POSIX (); use Fcntl qw(O_RDONLY O_WRONLY O_APPEND O_CREAT O_EXCL O_TRUNC O_NOFOLLOW);
 $| = 1;
 sub hex_of { unpack('H*', $_[0]) }
-$SIG{CHLD} = sub { while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) { print "exit $pid\n" } };
+# Reaped in the loop, not in the handler: Perl defers handlers to its next op, so a SIGCHLD landing just before
+# the loop blocks would wait for the next request (as in launch-server.pl). The handler only interrupts the wait.
+$SIG{CHLD} = sub { };
+sub reap { while ((my $pid = waitpid(-1, POSIX::WNOHANG())) > 0) { print "exit $pid\n" } }
 my $DIR;
 sub complain {
   my $fh;
@@ -124,8 +127,24 @@ sub rotator {
   }
   POSIX::_exit(0);
 }
-while (defined(my $line = <STDIN>)) {
-  chomp $line;
+my $pending = '';
+for (;;) {
+  reap();
+  my $want = '';
+  vec($want, fileno(STDIN), 1) = 1;
+  my $ready = select(my $readable = $want, undef, undef, 0.2);
+  next if $ready == 0 || ($ready < 0 && $!{EINTR});
+  last if $ready < 0;
+  my $n = sysread(STDIN, $pending, 65536, length $pending);
+  next if !defined $n && $!{EINTR};
+  last if !$n;
+  while ((my $nl = index($pending, "\n")) >= 0) {
+    serve(substr($pending, 0, $nl));
+    substr($pending, 0, $nl + 1, '');
+  }
+}
+sub serve {
+  my ($line) = @_;
   my ($id, $dir, $max, $nfiles, $owner) = map { pack('H*', $_) } split / /, $line;
   my @names = ('stdout', 'stderr');
   my $bad;
@@ -134,9 +153,9 @@ while (defined(my $line = <STDIN>)) {
     unlink($fifo);
     if (!POSIX::mkfifo($fifo, 0600)) { $bad = "cannot create $fifo: $!"; last }
   }
-  if ($bad) { print "fail $id ", hex_of($bad), "\n"; next }
+  if ($bad) { print "fail $id ", hex_of($bad), "\n"; return }
   my $pid = fork();
-  if (!defined $pid) { print "fail $id ", hex_of("fork failed: $!"), "\n"; next }
+  if (!defined $pid) { print "fail $id ", hex_of("fork failed: $!"), "\n"; return }
   if ($pid == 0) { $SIG{CHLD} = 'DEFAULT'; $DIR = $dir; rotator($max + 0, $nfiles + 0, $owner, @names) }
   print "pid $id $pid\n";
 }

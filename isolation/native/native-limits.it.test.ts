@@ -14,6 +14,7 @@ import {
 } from '../testing/fixtures';
 import { NativeContainerizer, STATUS_FILE } from './native-containerizer';
 import { findNamespaceInit } from './proc';
+import { DEADLINE_SCALE } from '../../test/harness/deadline';
 afterAll(removeTempSandboxes);
 
 jest.setTimeout(180_000);
@@ -21,7 +22,16 @@ const root = `${TEST_CGROUP_PREFIX}/${uniqueId('limits')}`;
 const make = (): NativeContainerizer =>
   new NativeContainerizer({ agentId: 'agent-test', cgroupRoot: root, recoverPollMs: 50 });
 const c = make();
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+/** Polls `fn` until it returns a truthy value; throws naming `what` after `timeoutMs` (scaled). */
+async function until<T>(fn: () => T | Promise<T>, what: string, timeoutMs = 30_000): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs * DEADLINE_SCALE;
+  for (;;) {
+    const v = await fn();
+    if (v) return v as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 afterAll(() => sweepCgroups(root));
 
 async function finish(k: Container): Promise<void> {
@@ -48,12 +58,14 @@ it('holds a fork bomb at the pids limit and kills it cleanly', async () => {
   const k = await c.launch(spec);
   await k.usage(); // the task's init makes its cgroup after launch() resolves; usage() waits until it has joined it
   const pidsDir = `/sys/fs/cgroup/pids/${root}/${spec.taskId}`;
-  for (let i = 0; i < 10; i++) {
-    await sleep(100);
-    expect(Number(fs.readFileSync(`${pidsDir}/pids.current`, 'utf8'))).toBeLessThanOrEqual(40);
-  }
-  // Forks were refused at the limit: the bomb pressed against it and was held there.
-  expect(fs.readFileSync(`${pidsDir}/pids.events`, 'utf8')).toMatch(/^max [1-9]\d*$/m);
+  // Until forks were refused at the limit (the bomb pressed against it), sampling that it was held there.
+  let most = 0;
+  const refusals = () => Number(/^max (\d+)$/m.exec(fs.readFileSync(`${pidsDir}/pids.events`, 'utf8'))![1]);
+  await until(() => {
+    most = Math.max(most, Number(fs.readFileSync(`${pidsDir}/pids.current`, 'utf8')));
+    return refusals() >= 10;
+  }, 'forks refused at the pids limit');
+  expect(most).toBeLessThanOrEqual(40);
   await k.kill(200);
   expect(await k.wait()).toMatchObject({ reason: 'KILLED' });
   await k.destroy();
@@ -70,17 +82,22 @@ it('caps a cpu hog at 0.5 cpu with a hard cap: throttled, and never above the qu
   expect(fs.readFileSync(`${cpuDir}/cpu.cfs_quota_us`, 'utf8').trim()).toBe(
     String(Number(fs.readFileSync(`${cpuDir}/cpu.cfs_period_us`, 'utf8')) / 2),
   );
-  await sleep(300);
+  const cpuSeconds = (u: { cpuUserSeconds: number; cpuSystemSeconds: number }) => u.cpuUserSeconds + u.cpuSystemSeconds;
+  const throttled = () => Number(/^nr_throttled (\d+)$/m.exec(fs.readFileSync(`${cpuDir}/cpu.stat`, 'utf8'))![1]);
   const before = await k.usage();
-  await sleep(3_000);
-  const after = await k.usage();
-  const used = after.cpuUserSeconds + after.cpuSystemSeconds - before.cpuUserSeconds - before.cpuSystemSeconds;
-  const cpus = used / ((after.timestamp - before.timestamp) / 1000);
-  const throttled = Number(/^nr_throttled (\d+)$/m.exec(fs.readFileSync(`${cpuDir}/cpu.stat`, 'utf8'))![1]);
+  // A window of 1 cpu-second of the hog's work (not of wall time): on a busy machine it only takes longer, and
+  // a period's burst (50 ms of quota) cannot lift the average over the bound in a window of at least 2 s.
+  const after = await until(
+    async () => {
+      const u = await k.usage();
+      return cpuSeconds(u) - cpuSeconds(before) >= 1 && throttled() > 0 ? u : undefined;
+    },
+    '1 cpu-second of work, held back by the quota at least once',
+    120_000,
+  );
+  const cpus = (cpuSeconds(after) - cpuSeconds(before)) / ((after.timestamp - before.timestamp) / 1000);
   expect(after.cpusLimit).toBe(0.5);
-  expect(cpus).toBeGreaterThan(0);
   expect(cpus).toBeLessThan(0.6);
-  expect(throttled).toBeGreaterThan(0);
   await finish(k);
 });
 
@@ -111,9 +128,9 @@ it('runs a COMMAND check inside the task (its namespaces and user)', async () =>
 });
 
 it('gives SIGTERM a grace period before SIGKILL', async () => {
-  const spec = shellSpec('trap "echo bye; exit 7" TERM; while :; do sleep 0.05; done');
+  const spec = shellSpec('trap "echo bye; exit 7" TERM; touch trapped; while :; do sleep 0.05; done');
   const k = await c.launch(spec);
-  await sleep(200);
+  await until(() => fs.existsSync(path.join(spec.sandboxDir, 'trapped')), 'the trap set');
   await k.kill(3_000);
   expect(await k.wait()).toMatchObject({ reason: 'KILLED', exitCode: 7 });
   expect(readSandboxFile(spec, 'stdout')).toBe('bye\n');
@@ -146,9 +163,8 @@ it('fails the launch into a missing sandbox and leaves no cgroup behind', async 
 it('recovers a task whose status is unknown (pid 1 killed while the agent was away) as AGENT_RESTART', async () => {
   const spec = shellSpec('sleep 60');
   const k = await c.launch(spec);
-  await sleep(200);
-  const init = findNamespaceInit(processesUnder(`${root}/${spec.taskId}`));
-  process.kill(init!, 'SIGKILL');
+  const init = await until(() => findNamespaceInit(processesUnder(`${root}/${spec.taskId}`)), 'the init in its cgroup');
+  process.kill(init, 'SIGKILL');
   await k.wait();
   expect(fs.existsSync(path.join(spec.sandboxDir, STATUS_FILE))).toBe(false);
   const exit = await make().recover(JSON.parse(JSON.stringify(k.checkpoint)));

@@ -240,6 +240,7 @@ describe('agent faults: kill -9, SIGSTOP, removal', () => {
       10_000,
     );
     // TASK_GONE is terminal: the kills the returning agent carries out are not reported as new states.
+    // Negative window: a busy machine can only hide a wrong late update here, never make one up.
     await new Promise((r) => setTimeout(r, 500));
     const afterGone = live.flatMap((id) =>
       fw.updates

@@ -71,6 +71,7 @@ describe('a task ended while its agent was away', () => {
       () => ['TASK_FAILED', 'TASK_LOST'].includes(fw!.latest.get('victim')?.state ?? ''),
       'the victim reported',
     );
+    // Negative window for a late TASK_LOST: a busy machine can only hide one here, never make one up.
     await new Promise((r) => setTimeout(r, 300));
     const states = fw.statesOf('victim');
     report('task ended while its agent was away', {

@@ -5,7 +5,7 @@
  * TASK_DROPPED or TASK_GONE for is launched again; anything else is left alone. It records every update, so
  * a test can count what was lost and what was duplicated.
  */
-import { Resources, SchedulerDriver, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
+import { Resources, SchedulerDriver, isTerminal, type Offer, type TaskInfoInput, type TaskStatus } from 'agora/sdk';
 
 export interface WantedTask {
   taskId: string;
@@ -15,16 +15,6 @@ export interface WantedTask {
 }
 
 const RELAUNCH: ReadonlySet<string> = new Set(['TASK_DROPPED', 'TASK_GONE']);
-const TERMINAL: ReadonlySet<string> = new Set([
-  'TASK_FINISHED',
-  'TASK_FAILED',
-  'TASK_KILLED',
-  'TASK_ERROR',
-  'TASK_LOST',
-  'TASK_DROPPED',
-  'TASK_GONE',
-  'TASK_GONE_BY_OPERATOR',
-]);
 
 export class FaultFramework {
   readonly driver: SchedulerDriver;
@@ -88,7 +78,7 @@ export class FaultFramework {
   outOfOrder(): string[] {
     return [...this.wanted.keys()].filter((id) => {
       const states = this.updates.filter((u) => u.uuid && u.taskId === id).map((u) => u.state);
-      const end = states.findIndex((st) => TERMINAL.has(st));
+      const end = states.findIndex((st) => isTerminal(st));
       return end >= 0 && states.slice(end + 1).includes('TASK_RUNNING');
     });
   }

@@ -72,6 +72,7 @@ describe('master kill -9 during a launch of 100 tasks', () => {
     const startedAtKill = starts.counts().size;
     const acceptedAtKill = fw.placed.size;
     await master.kill('SIGKILL');
+    // Negative window: down for a moment, as after a crash; the assertions below hold for any length of it.
     await new Promise((r) => setTimeout(r, 500));
     master = await startMasterProcess();
     expect(master.matching(/recovered registry/).join('')).toMatch(/"frameworks":1/);

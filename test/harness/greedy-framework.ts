@@ -2,7 +2,7 @@
  * A greedy framework written only against agora/sdk, as in the DRF paper's experiment: on every offer it
  * launches ONE task of a fixed size if it fits, and declines the rest (refuse 0 by default), forever.
  */
-import { Resources, SchedulerDriver, type TaskStatus } from 'agora/sdk';
+import { Resources, SchedulerDriver, isTerminal, type TaskStatus } from 'agora/sdk';
 
 export class GreedyFramework {
   readonly driver: SchedulerDriver;
@@ -52,18 +52,7 @@ export class GreedyFramework {
         },
         statusUpdate: (_d, s) => {
           this.updates.push(s);
-          if (
-            [
-              'TASK_FINISHED',
-              'TASK_FAILED',
-              'TASK_KILLED',
-              'TASK_ERROR',
-              'TASK_LOST',
-              'TASK_DROPPED',
-              'TASK_GONE',
-            ].includes(s.state)
-          )
-            this.running.delete(s.taskId);
+          if (isTerminal(s.state)) this.running.delete(s.taskId);
         },
       },
     });
