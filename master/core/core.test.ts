@@ -164,6 +164,31 @@ describe('re-registration', () => {
   });
 });
 
+describe('re-registration with less than its tasks use', () => {
+  it('is refused naming agent.resources, and changes nothing', () => {
+    const h = new CoreHarness(CFG);
+    running(h);
+    const offered = h.offered('f1');
+    const before = h.core.snapshot();
+    h.clear();
+    expect(() => h.register(A, 'cpus:0.5;mem:1024', runningReport(h))).toThrow(
+      expect.objectContaining({
+        code: 'INVALID',
+        field: 'agent.resources',
+        message: expect.stringMatching(/cpus 1 > 0.5/),
+      }),
+    );
+    expect(h.effects).toEqual([]);
+    expect(h.core.snapshot()).toEqual(before);
+    expect(h.core.allocator.available(A)).toBeDefined();
+    expect(h.offered('f1')).toBe(offered);
+    // With enough resources it is taken back, its task adopted.
+    h.register(A, 'cpus:2;mem:1024', runningReport(h));
+    expect(h.core.state.agents.get(A)?.tasks.has('f1/t')).toBe(true);
+    expect(h.offered('f1')).toBe('cpus:1;mem:896');
+  });
+});
+
 describe('status updates', () => {
   it('a redelivered older update is dropped (not forwarded, acked): the framework never sees RUNNING after FINISHED', () => {
     const h = new CoreHarness(CFG);
