@@ -429,6 +429,22 @@ describe('quota', () => {
     );
     expect(h.core.roles.get('web')).toEqual({ role: 'web', weight: 1, limit: 'cpus:2;mem:512' });
   });
+
+  it('a bad weight or role name is refused naming the field, changing nothing', () => {
+    const h = new CoreHarness(CFG);
+    h.take(h.core.setRole('op', { role: 'web', weight: 2 }));
+    h.clear();
+    expect(() => h.take(h.core.setRole('op', { role: 'web', weight: 0 }))).toThrow(
+      expect.objectContaining({ code: 'INVALID', field: 'weight' }),
+    );
+    expect(() => h.take(h.core.setRole('op', { role: '../x', weight: 1 }))).toThrow(
+      expect.objectContaining({ code: 'INVALID', field: 'role' }),
+    );
+    expect(h.effects).toEqual([]);
+    expect(h.core.roles.get('web')).toEqual({ role: 'web', weight: 2 });
+    expect(h.core.roles.has('../x')).toBe(false);
+    expect(h.core.allocator.roles().find((r) => r.role === 'web')?.weight).toBe(2);
+  });
 });
 
 describe('snapshot', () => {
