@@ -306,7 +306,7 @@ export class SchedulerDriver {
     await new Promise<void>((resolve) =>
       this.enqueue(async () => {
         try {
-          await keepWorking(m, async () => this.opts.scheduler.statusUpdate?.(this, status));
+          await keepWorking(m, async () => this.opts.scheduler.statusUpdate?.(this, status), this.clock);
           if (this.opts.manualAcks && status.uuid) this.pendingAcks.set(status.uuid, m);
           else m.ack();
         } catch (e) {
