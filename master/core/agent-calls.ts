@@ -166,9 +166,8 @@ function adoptTasks(
       continue;
     }
     if (known) {
-      agent.tasks.add(key);
       const wasUnreachable = known.state === 'TASK_UNREACHABLE';
-      known.agentId = agent.info.id;
+      c.state.moveTask(known, agent.info.id);
       if (wasUnreachable) {
         c.masterStatusUpdate(tx, known, {
           taskId: r.task.taskId,
@@ -206,7 +205,7 @@ function settleMissingTasks(c: MasterCore, tx: Tx, agent: AgentRecord, reported:
   for (const t of [...c.state.tasks.values()]) {
     if (t.agentId !== agent.info.id) continue;
     if (reported.has(t.key) || (t.state === 'TASK_STAGING' && tx.now - t.createdAt < LAUNCH_IN_FLIGHT_MS)) {
-      agent.tasks.add(t.key);
+      c.state.link(t);
       continue;
     }
     const state = t.state === 'TASK_STAGING' ? 'TASK_DROPPED' : 'TASK_LOST';

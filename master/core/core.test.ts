@@ -164,6 +164,18 @@ describe('re-registration', () => {
   });
 });
 
+describe('task sets', () => {
+  it("a task another agent reports leaves the first agent's set (an agent's tasks are one fact)", () => {
+    const h = new CoreHarness(CFG);
+    running(h);
+    const B = AgentIdSchema.parse('b1');
+    h.register(B, 'cpus:4;mem:1024', runningReport(h));
+    expect(h.core.state.tasks.get('f1/t')?.agentId).toBe(B);
+    expect([...h.core.state.agents.get(B)!.tasks]).toEqual(['f1/t']);
+    expect([...h.core.state.agents.get(A)!.tasks]).toEqual([]);
+  });
+});
+
 describe('re-registration with less than its tasks use', () => {
   it('is refused naming agent.resources, and changes nothing', () => {
     const h = new CoreHarness(CFG);
