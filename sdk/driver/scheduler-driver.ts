@@ -132,6 +132,7 @@ export class SchedulerDriver {
         log: this.log,
         startTimeoutMs: this.opts.connectTimeoutMs,
         onReconnect: () => this.onReconnect(),
+        clock: this.clock,
       });
       this.ownsConnection = true;
     }
