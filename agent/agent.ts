@@ -135,7 +135,7 @@ export class Agent {
     };
     this.outbox = new UpdateOutbox(this.checkpoint.outbox, deps.nc, this.id, deps.log, this.clock);
     this.gc = new SandboxGc(config, this.checkpoint, deps.log, this.clock);
-    this.volumes = new PersistentVolumes(config.workDir, resources.scalar('disk'));
+    this.volumes = new PersistentVolumes(config.workDir, resources.scalar('disk'), this.clock);
     this.diskWatch = new DiskWatch({
       intervalMs: config.diskCheckIntervalMs ?? 0,
       runners: () => this.runners.values(),

@@ -6,6 +6,7 @@ import { FakeContainerizer, FakeWorld } from '../isolation';
 import {
   AgentIdSchema,
   ApiError,
+  FakeClock,
   createLogger,
   FrameworkIdSchema,
   FrameworkInfoSchema,
@@ -34,11 +35,12 @@ const refusal = (fn: () => unknown): { code: string; field?: string; message: st
 };
 
 it('creates a volume at the first launch, keeps its data for the next, and destroys it on request', () => {
-  const pv = new PersistentVolumes(join(root, 'a'), 1000);
+  const clock = new FakeClock(1_700_000_000_000);
+  const pv = new PersistentVolumes(join(root, 'a'), 1000, clock);
   const [v] = pv.prepare(task(30, [{ id: 'app.s1.0', sizeMb: 20 }]), 'fw1', 'web');
   expect(v).toEqual({ containerPath: 'data', hostPath: join(root, 'a', 'volumes', 'app.s1.0'), mode: 'rw' });
   writeFileSync(join(v.hostPath, 'f'), 'kept');
-  expect(pv.record('app.s1.0')).toMatchObject({ frameworkId: 'fw1', role: 'web', sizeMb: 20 });
+  expect(pv.record('app.s1.0')).toMatchObject({ frameworkId: 'fw1', role: 'web', sizeMb: 20, createdAt: clock.now() });
   pv.prepare(task(30, [{ id: 'app.s1.0', sizeMb: 20 }]), 'fw1', 'web');
   expect(readFileSync(join(v.hostPath, 'f'), 'utf8')).toBe('kept');
   expect(refusal(() => pv.destroy('fw1', ['app.s1.0'], new Set(['app.s1.0'])))).toMatchObject({

@@ -23,7 +23,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { ApiError, Resources, type TaskInfo, type Volume } from '../sdk';
+import { ApiError, Resources, systemClock, type Clock, type TaskInfo, type Volume } from '../sdk';
 
 export interface VolumeRecord {
   frameworkId: string;
@@ -38,6 +38,7 @@ export class PersistentVolumes {
   constructor(
     workDir: string,
     private readonly agentDiskMb: number,
+    private readonly clock: Pick<Clock, 'now'> = systemClock,
   ) {
     this.root = join(workDir, 'volumes');
   }
@@ -103,7 +104,7 @@ export class PersistentVolumes {
       const dir = this.dirOf(v.persistenceId);
       if (!this.record(v.persistenceId)) {
         mkdirSync(dir, { recursive: true, mode: 0o750 });
-        const rec: VolumeRecord = { frameworkId, role, sizeMb: v.sizeMb, createdAt: Date.now() };
+        const rec: VolumeRecord = { frameworkId, role, sizeMb: v.sizeMb, createdAt: this.clock.now() };
         writeFileSync(`${dir}.json.tmp`, JSON.stringify(rec));
         renameSync(`${dir}.json.tmp`, `${dir}.json`);
       }

@@ -136,7 +136,12 @@ async function main(): Promise<void> {
         const o = JSON.parse(l) as Record<string, number | string>;
         if (o.kind === 'sim-starting') simStartedAt ??= performance.now();
         if (o.kind === 'sim-stats') {
-          simStats.set(String(o.prefix), o as never);
+          simStats.set(String(o.prefix), {
+            cpu: Number(o.cpu),
+            loopDelayMaxMs: Number(o.loopDelayMaxMs),
+            outboxBacklog: Number(o.outboxBacklog),
+            rssMb: Number(o.rssMb),
+          });
           simPeak.cpu = Math.max(simPeak.cpu, Number(o.cpu));
           simPeak.loopDelayMaxMs = Math.max(simPeak.loopDelayMaxMs, Number(o.loopDelayMaxMs));
         }

@@ -1,6 +1,7 @@
-/** The pure core of /metrics/frameworks: series from the frameworks' replies and the clock. */
-import type { DeploymentView, JobSummary } from '../sdk';
-import { frameworkSeries, renderSeries } from './framework-metrics';
+/** /metrics/frameworks: its pure core (series from the frameworks' replies and the clock), and whom its shell asks. */
+import { SERVICE_API_SUBJECT, type DeploymentView, type JobSummary } from '../sdk';
+import { frameworkMetricsText, frameworkSeries, renderSeries } from './framework-metrics';
+import { testMaster } from './test-support';
 
 const NOW = 1_000_000_000_000;
 const deployment = (over: Partial<DeploymentView>): DeploymentView => ({
@@ -106,4 +107,24 @@ it('renders one HELP/TYPE per metric, with the default labels', async () => {
       '',
     ].join('\n'),
   );
+});
+
+it('asks only an API a subscribed framework declares as its apiSubject', async () => {
+  const h = testMaster();
+  try {
+    const asked = () => h.nats.requests.map((r) => r.subject).filter((s) => s.startsWith('agora.v1.api.'));
+    expect((await frameworkMetricsText(h.m)).text).toMatch(/agora_framework_api_up\{api="service",.*\} 0/);
+    expect(asked()).toEqual([]);
+    await h.call('svc', { type: 'SUBSCRIBE', framework: { id: 'svc', name: 'svc', apiSubject: SERVICE_API_SUBJECT } });
+    h.nats.agentReply = (subject, call) =>
+      subject === SERVICE_API_SUBJECT
+        ? (call as { type: string }).type === 'list'
+          ? { ok: true, apps: [] }
+          : { ok: true, deployments: [] }
+        : new Error('503 no responders');
+    expect((await frameworkMetricsText(h.m)).text).toMatch(/agora_framework_api_up\{api="service",.*\} 1/);
+    expect(asked().sort()).toEqual([SERVICE_API_SUBJECT, SERVICE_API_SUBJECT]);
+  } finally {
+    h.close();
+  }
 });

@@ -1,9 +1,10 @@
 /**
  * `GET /metrics/frameworks`: the service and cron frameworks' numbers in Prometheus text, published through the
- * master. The frameworks have no HTTP endpoint of their own; at scrape time the master asks their NATS APIs
- * (`agora.v1.api.service`: deployments, apps and each deploying app's definition; `agora.v1.api.cron`: jobs)
- * with a short timeout, validates the replies with the SDK's schemas, and turns them into gauges. A framework
- * that does not answer shows as `agora_framework_api_up{api="service"} 0` and its series are absent.
+ * master. The frameworks have no HTTP endpoint of their own; at scrape time the master asks the NATS APIs the
+ * SDK defines — only one a subscribed framework declares as its `apiSubject` — (`agora.v1.api.service`:
+ * deployments, apps and each deploying app's definition; `agora.v1.api.cron`: jobs) with a short timeout,
+ * validates the replies with the SDK's schemas, and turns them into gauges. An API nobody declares or that does
+ * not answer shows as `agora_framework_api_up{api="service"} 0` and its series are absent.
  *
  *   shell: frameworkMetricsText(m)  — NATS requests (in parallel), then
  *   core:  frameworkSeries(snapshot, now) — a pure function of the replies and the clock
@@ -162,7 +163,10 @@ async function askService(m: Master): Promise<NonNullable<FrameworkSnapshot['ser
   return { apps, deployments, deadlineSeconds: new Map(deadlines.flat()) };
 }
 
+/** Asks an API only a subscribed framework declares (its FrameworkInfo `apiSubject`): the master knows none by name. */
 async function ask<T>(m: Master, subject: string, body: object, schema: z.ZodType<T>): Promise<T> {
+  if (![...m.state.frameworks.values()].some((fw) => fw.info.apiSubject === subject))
+    throw new Error(`no subscribed framework declares ${subject} as its apiSubject`);
   const reply = await request(m.nc, subject, body, { timeoutMs: TIMEOUT_MS });
   const parsed = schema.safeParse(reply);
   if (!parsed.success)

@@ -1,7 +1,7 @@
 /**
  * The records the master core (core/core.ts) owns: agents, frameworks, tasks (live and a bounded history of
- * completed ones). Only the core's transitions change them; the HTTP API and metrics read them. Offers live in
- * the OfferBook, also owned by the core.
+ * completed ones). Only the core's transitions change them — the agents' and frameworks' task sets only through
+ * ClusterState's methods; the HTTP API and metrics read them. Offers live in the OfferBook, also owned by the core.
  */
 import type { AgentId, AgentInfo, FrameworkId, FrameworkInfo, TaskInfo, TaskState, TaskStatus, Usage } from '../sdk';
 import { Resources, isTerminal } from '../sdk';
@@ -83,8 +83,20 @@ export class ClusterState {
 
   addTask(t: TaskRecord): void {
     this.tasks.set(t.key, t);
+    this.link(t);
+  }
+
+  /** Puts a live task in its agent's and framework's sets (again, after either record was made anew). */
+  link(t: TaskRecord): void {
     this.agents.get(t.agentId)?.tasks.add(t.key);
     this.frameworks.get(t.frameworkId)?.tasks.add(t.key);
+  }
+
+  /** A live task its agent `agentId` reports: moved out of another agent's set if the master had it elsewhere. */
+  moveTask(t: TaskRecord, agentId: AgentId): void {
+    if (t.agentId !== agentId) this.agents.get(t.agentId)?.tasks.delete(t.key);
+    t.agentId = agentId;
+    this.link(t);
   }
 
   /** Records a status on a task; moves it to history when terminal. Returns whether the state changed. */

@@ -3,6 +3,7 @@
  * log, never a stack trace), then reconnect forever with backoff, logging each disconnect and reconnect.
  */
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { sleep, systemClock, type Clock } from './clock';
 import type { Logger } from './log';
 
 export type { NatsConnection };
@@ -16,10 +17,13 @@ export interface ConnectOptions {
   /** Called on every reconnect (after resubscription by the client). */
   onReconnect?: () => void;
   onDisconnect?: () => void;
+  /** Time for the start retries and `startTimeoutMs` (default: the system clock). */
+  clock?: Clock;
 }
 
 export async function connectNats(opts: ConnectOptions): Promise<NatsConnection> {
-  const started = Date.now();
+  const clock = opts.clock ?? systemClock;
+  const started = clock.now();
   let attempt = 0;
   for (;;) {
     try {
@@ -37,7 +41,7 @@ export async function connectNats(opts: ConnectOptions): Promise<NatsConnection>
       return nc;
     } catch (err) {
       attempt++;
-      if (opts.startTimeoutMs !== undefined && Date.now() - started > opts.startTimeoutMs) {
+      if (opts.startTimeoutMs !== undefined && clock.now() - started > opts.startTimeoutMs) {
         throw new Error(
           `cannot reach NATS at ${String(opts.servers)} after ${attempt} attempts: ${(err as Error).message}`,
           { cause: err },
@@ -49,7 +53,7 @@ export async function connectNats(opts: ConnectOptions): Promise<NatsConnection>
           { servers: opts.servers, attempt, retryInMs: delay, err: (err as Error).message },
           'NATS not reachable yet; retrying',
         );
-      await new Promise((r) => setTimeout(r, delay));
+      await sleep(clock, delay);
     }
   }
 }

@@ -22,6 +22,7 @@ import {
   type JetStreamManager,
   type JsMsg,
 } from '@nats-io/jetstream';
+import { every, systemClock, type Clock } from './clock';
 
 export const UPDATE_ACK_WAIT_MS = 10_000;
 export const UPDATE_PULL_EXPIRES_MS = 5_000;
@@ -71,13 +72,16 @@ export async function consumeUpdates(
   return consumer.consume({ max_messages: maxMessages, expires: UPDATE_PULL_EXPIRES_MS });
 }
 
-/** Runs `work` for a message, telling the server every few seconds that it is still being worked on. */
-export async function keepWorking<T>(msg: JsMsg, work: () => Promise<T>): Promise<T> {
-  const timer = setInterval(() => msg.working(), UPDATE_ACK_WAIT_MS / 3);
-  timer.unref();
+/** Runs `work` for a message, telling the server every few seconds (on `clock`) that it is still being worked on. */
+export async function keepWorking<T>(
+  msg: Pick<JsMsg, 'working'>,
+  work: () => Promise<T>,
+  clock: Clock = systemClock,
+): Promise<T> {
+  const timer = every(clock, UPDATE_ACK_WAIT_MS / 3, () => msg.working());
   try {
     return await work();
   } finally {
-    clearInterval(timer);
+    timer.stop();
   }
 }

@@ -1,6 +1,7 @@
-/** The launch server's Perl program as a file: it compiles, and its syscall table matches the system's. */
+/** The Perl programs as files: the launch server's and the log rotator helper's compile; the syscall table matches the system's. */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { LAUNCH_SERVER_SCRIPT, launchServerScriptPresent } from './launch-server';
+import { LOG_ROTATOR_SCRIPT } from './log-rotator';
 import { findExecutable } from './tools';
 
 const perl = findExecutable('perl');
@@ -10,6 +11,12 @@ it('is where the code looks for it, and passes perl -c', () => {
   expect(launchServerScriptPresent()).toEqual({ ok: true });
   const check = spawnSync(perl!, ['-c', LAUNCH_SERVER_SCRIPT], { encoding: 'utf8' });
   expect(check.stderr).toBe(`${LAUNCH_SERVER_SCRIPT} syntax OK\n`);
+  expect(check.status).toBe(0);
+});
+
+it('the log rotator helper passes perl -c', () => {
+  const check = spawnSync(perl!, ['-c', LOG_ROTATOR_SCRIPT], { encoding: 'utf8' });
+  expect(check.stderr).toBe(`${LOG_ROTATOR_SCRIPT} syntax OK\n`);
   expect(check.status).toBe(0);
 });
 

@@ -12,7 +12,7 @@ import {
   type AgentTask,
   type FrameworkId,
 } from '../../sdk';
-import { newAgentRecord, taskKey, type AgentRecord, type TaskRecord } from '../state';
+import { newAgentRecord, taskKey, withReservations, type AgentRecord, type TaskRecord } from '../state';
 import type { MasterCore } from './core';
 import type { Result } from './effects';
 import { Tx } from './tx';
@@ -49,18 +49,19 @@ export function agentRegistered(
       );
     }
   });
-  const tx = new Tx(now);
   const previous = c.state.agents.get(info.id);
   const stored = c.awaitingAgents.get(info.id);
   const wasRemoved = previous ? previous.state === 'REMOVED' : stored?.removedAt !== undefined;
+  const reservations = wasRemoved
+    ? Resources.EMPTY
+    : (previous?.reservations ?? Resources.parse(stored?.reservations ?? ''));
+  if (!wasRemoved) checkTasksFit(c, info.id, withReservations(declared, reservations), reported, now);
+  const tx = new Tx(now);
   if (previous && previous.state !== 'REMOVED') {
     for (const o of c.offers.forAgent(info.id)) c.rescind(tx, o, 'agent re-registered');
     c.allocator.removeAgent(info.id);
   }
   c.awaitingAgents.delete(info.id);
-  const reservations = wasRemoved
-    ? Resources.EMPTY
-    : (previous?.reservations ?? Resources.parse(stored?.reservations ?? ''));
   if (wasRemoved) tx.persist({ type: 'SET_RESERVATIONS', agentId: info.id, reservations: '' });
   tx.persist({ type: 'UPSERT_AGENT', info, at: now });
   const agent = newAgentRecord({
@@ -108,6 +109,40 @@ export function agentRegistered(
   });
 }
 
+/**
+ * Refuses, changing nothing, a re-registration whose live tasks (those it reports, and launches still in flight)
+ * use more than the agent now declares — e.g. restarted with a smaller --resources while its tasks kept running.
+ * The allocator could not take the agent back, and the master would hold an agent it never offers.
+ */
+function checkTasksFit(
+  c: MasterCore,
+  agentId: AgentId,
+  total: Resources,
+  reported: { t: AgentTask; resources: Resources }[],
+  now: number,
+): void {
+  const used = new Map<string, Resources>();
+  for (const { t, resources } of reported) {
+    if (isTerminal(t.state) || !c.state.frameworks.has(t.frameworkId)) continue;
+    const key = taskKey(t.frameworkId, t.task.taskId);
+    const known = c.state.tasks.get(key);
+    if (!known || known.holdsResources) used.set(key, known?.resources ?? resources);
+  }
+  const reportedKeys = new Set(reported.map(({ t }) => taskKey(t.frameworkId, t.task.taskId)));
+  for (const t of c.state.tasks.values()) {
+    if (t.agentId !== agentId || reportedKeys.has(t.key) || !t.holdsResources || !c.state.frameworks.has(t.frameworkId))
+      continue;
+    if (t.state === 'TASK_STAGING' && now - t.createdAt < LAUNCH_IN_FLIGHT_MS) used.set(t.key, t.resources);
+  }
+  const short = total.missing([...used.values()].reduce((sum, r) => sum.add(r), Resources.EMPTY));
+  if (short)
+    throw new ApiError(
+      'INVALID',
+      `agent.resources: its ${used.size} live task(s) use more than it declares (${short}); restart it with resources that hold them, or stop them first`,
+      'agent.resources',
+    );
+}
+
 /** Takes the agent's report of its tasks as the truth; returns the tasks of removed frameworks, which the agent must kill. */
 function adoptTasks(
   c: MasterCore,
@@ -131,9 +166,8 @@ function adoptTasks(
       continue;
     }
     if (known) {
-      agent.tasks.add(key);
       const wasUnreachable = known.state === 'TASK_UNREACHABLE';
-      known.agentId = agent.info.id;
+      c.state.moveTask(known, agent.info.id);
       if (wasUnreachable) {
         c.masterStatusUpdate(tx, known, {
           taskId: r.task.taskId,
@@ -171,7 +205,7 @@ function settleMissingTasks(c: MasterCore, tx: Tx, agent: AgentRecord, reported:
   for (const t of [...c.state.tasks.values()]) {
     if (t.agentId !== agent.info.id) continue;
     if (reported.has(t.key) || (t.state === 'TASK_STAGING' && tx.now - t.createdAt < LAUNCH_IN_FLIGHT_MS)) {
-      agent.tasks.add(t.key);
+      c.state.link(t);
       continue;
     }
     const state = t.state === 'TASK_STAGING' ? 'TASK_DROPPED' : 'TASK_LOST';

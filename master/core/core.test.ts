@@ -164,6 +164,43 @@ describe('re-registration', () => {
   });
 });
 
+describe('task sets', () => {
+  it("a task another agent reports leaves the first agent's set (an agent's tasks are one fact)", () => {
+    const h = new CoreHarness(CFG);
+    running(h);
+    const B = AgentIdSchema.parse('b1');
+    h.register(B, 'cpus:4;mem:1024', runningReport(h));
+    expect(h.core.state.tasks.get('f1/t')?.agentId).toBe(B);
+    expect([...h.core.state.agents.get(B)!.tasks]).toEqual(['f1/t']);
+    expect([...h.core.state.agents.get(A)!.tasks]).toEqual([]);
+  });
+});
+
+describe('re-registration with less than its tasks use', () => {
+  it('is refused naming agent.resources, and changes nothing', () => {
+    const h = new CoreHarness(CFG);
+    running(h);
+    const offered = h.offered('f1');
+    const before = h.core.snapshot();
+    h.clear();
+    expect(() => h.register(A, 'cpus:0.5;mem:1024', runningReport(h))).toThrow(
+      expect.objectContaining({
+        code: 'INVALID',
+        field: 'agent.resources',
+        message: expect.stringMatching(/cpus 1 > 0.5/),
+      }),
+    );
+    expect(h.effects).toEqual([]);
+    expect(h.core.snapshot()).toEqual(before);
+    expect(h.core.allocator.available(A)).toBeDefined();
+    expect(h.offered('f1')).toBe(offered);
+    // With enough resources it is taken back, its task adopted.
+    h.register(A, 'cpus:2;mem:1024', runningReport(h));
+    expect(h.core.state.agents.get(A)?.tasks.has('f1/t')).toBe(true);
+    expect(h.offered('f1')).toBe('cpus:1;mem:896');
+  });
+});
+
 describe('status updates', () => {
   it('a redelivered older update is dropped (not forwarded, acked): the framework never sees RUNNING after FINISHED', () => {
     const h = new CoreHarness(CFG);
@@ -403,6 +440,22 @@ describe('quota', () => {
       /guarantee cpus:4 exceeds limit/,
     );
     expect(h.core.roles.get('web')).toEqual({ role: 'web', weight: 1, limit: 'cpus:2;mem:512' });
+  });
+
+  it('a bad weight or role name is refused naming the field, changing nothing', () => {
+    const h = new CoreHarness(CFG);
+    h.take(h.core.setRole('op', { role: 'web', weight: 2 }));
+    h.clear();
+    expect(() => h.take(h.core.setRole('op', { role: 'web', weight: 0 }))).toThrow(
+      expect.objectContaining({ code: 'INVALID', field: 'weight' }),
+    );
+    expect(() => h.take(h.core.setRole('op', { role: '../x', weight: 1 }))).toThrow(
+      expect.objectContaining({ code: 'INVALID', field: 'role' }),
+    );
+    expect(h.effects).toEqual([]);
+    expect(h.core.roles.get('web')).toEqual({ role: 'web', weight: 2 });
+    expect(h.core.roles.has('../x')).toBe(false);
+    expect(h.core.allocator.roles().find((r) => r.role === 'web')?.weight).toBe(2);
   });
 });
 

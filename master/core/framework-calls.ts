@@ -51,7 +51,7 @@ export function subscribe(
     c.allocator.addFramework({ id: info.id, roles: info.roles });
     for (const t of c.state.tasks.values()) {
       if (t.frameworkId !== info.id) continue;
-      fw.tasks.add(t.key);
+      c.state.link(t);
       if (t.holdsResources) c.allocator.addAllocated(t.frameworkId, t.agentId, t.role, t.resources);
     }
     tx.cluster({ type: 'FRAMEWORK_ADDED', framework: { id: info.id, name: info.name } });

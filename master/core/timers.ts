@@ -3,7 +3,7 @@
  * framework failover, offer expiry, drain deadlines, pending kills, framework heartbeats), `allocate(now)` (one
  * allocation cycle → offers), `commandSettled` (what an agent answered to a command), and `setRole`.
  */
-import { ApiError, Resources, type AgentId, type FrameworkId, type Offer } from '../../sdk';
+import { ApiError, Resources, isValidRole, type AgentId, type FrameworkId, type Offer } from '../../sdk';
 import type { MasterCore } from './core';
 import type { CommandOutcome, CommandPurpose, Result, StoredRole } from './effects';
 import { markUnreachable, removeAgent } from './agent-calls';
@@ -201,6 +201,10 @@ export interface RoleUpdate {
 
 /** `_caller`: the operator (not yet authenticated; an ACL check goes here). */
 export function setRole(c: MasterCore, _caller: string, u: RoleUpdate): Result<StoredRole> {
+  if (!isValidRole(u.role) || u.role === '*')
+    throw new ApiError('INVALID', `role: '${u.role}' is not a valid role name (a path like eng/backend)`, 'role');
+  if (u.weight !== undefined && !(Number.isFinite(u.weight) && u.weight > 0))
+    throw new ApiError('INVALID', `weight: ${u.weight} must be a number > 0`, 'weight');
   const current = c.roles.get(u.role) ?? { role: u.role, weight: 1 };
   const pick = (v: string | null | undefined, keep: string | undefined) => (v === undefined ? keep : (v ?? undefined));
   const guarantee = quotaResources(pick(u.guarantee, current.guarantee), 'guarantee');

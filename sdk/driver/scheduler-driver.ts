@@ -135,6 +135,7 @@ export class SchedulerDriver {
         log: this.log,
         startTimeoutMs: this.opts.connectTimeoutMs,
         onReconnect: () => this.onReconnect(),
+        clock: this.clock,
       });
       this.ownsConnection = true;
     }
@@ -314,7 +315,7 @@ export class SchedulerDriver {
             m.ack();
             return;
           }
-          await keepWorking(m, async () => this.opts.scheduler.statusUpdate?.(this, status));
+          await keepWorking(m, async () => this.opts.scheduler.statusUpdate?.(this, status), this.clock);
           this.handedOver.handed(status);
           if (this.opts.manualAcks && status.uuid) this.pendingAcks.set(status.uuid, m);
           else m.ack();
