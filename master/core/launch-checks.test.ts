@@ -6,6 +6,7 @@
 import { AgentIdSchema } from '../../sdk';
 import { CoreHarness, fid, task } from './test-support';
 import { LAUNCH_CHECK_AFTER_MS, STAGING_SCAN_EVERY_MS } from './launch-checks';
+import { LAUNCH_IN_FLIGHT_MS } from './agent-calls';
 import type { CommandOutcome, Effect } from './effects';
 
 const A = AgentIdSchema.parse('a1');
@@ -118,6 +119,23 @@ describe('a LAUNCH the agent did not confirm', () => {
       ['t', 'TASK_DROPPED', 'TASK_UNKNOWN'],
       ['u', 'TASK_DROPPED', 'TASK_UNKNOWN'],
     ]);
+  });
+});
+
+describe('an agent re-registering without a task still STAGING', () => {
+  it('is asked about the launch; the task is dropped only on its answer, its resources held until then', () => {
+    const h = new CoreHarness(CFG);
+    launched(h);
+    h.advance(LAUNCH_IN_FLIGHT_MS);
+    h.clear();
+    h.register(A, 'cpus:4;mem:1024');
+    expect(h.appended()).toEqual([]);
+    expect(h.core.state.tasks.get('f1/t')?.state).toBe('TASK_STAGING');
+    expect(h.offered('f1')).toBe('cpus:3;mem:896');
+    const [check] = checks(h);
+    settle(h, check!, answer(check!, false));
+    expect(h.appended()).toEqual([['t', 'TASK_DROPPED', 'TASK_UNKNOWN']]);
+    expect(h.offered('f1')).toBe('cpus:4;mem:1024');
   });
 });
 

@@ -4,6 +4,7 @@
  * asks the agent instead (RECONCILE_LAUNCHES) and acts only on its answer:
  *
  *   LAUNCH unconfirmed (TIMEOUT) ─┐
+ *   agent re-registers without it ┤
  *   STAGING > LAUNCH_CHECK_AFTER_MS ┴─▶ check due ──tick──▶ SEND_COMMAND RECONCILE_LAUNCHES (per agent, batched)
  *      known     ──▶ left alone (its own updates follow); asked again if still STAGING after LAUNCH_CHECK_AFTER_MS
  *      not known ──▶ TASK_DROPPED (reason TASK_UNKNOWN) — the agent refuses that LAUNCH from before its answer on
