@@ -4,6 +4,7 @@
  *   start: checkpoint (id, tasks) → recover running tasks → REGISTER (retry until the master answers) → PING loop
  *          (master-link.ts; every timer here runs on the injected clock, `AgentDeps.clock`)
  *   master ──LAUNCH/KILL/SHUTDOWN_FRAMEWORK/FILES_*──▶ commands below ──▶ TaskRunner ──▶ containerizer
+ *   master ──RECONCILE_LAUNCHES──▶ launch-ledger.ts: which launches are known; the others refused for good
  *   TaskRunner ──status──▶ outbox (checkpoint store: SQLite, or memory in agora sim) ──▶ JetStream AGORA_AGENT_UPDATES ──▶ master
  */
 import { randomBytes } from 'node:crypto';
@@ -42,6 +43,7 @@ import { listSandbox, readSandboxFile } from './files';
 import { hostResources, parseAttributes } from './host-resources';
 import { MasterLink, type PingReply, type RegisterReply } from './master-link';
 import { UpdateOutbox } from './outbox';
+import { LaunchLedger } from './launch-ledger';
 import { sandboxPath, TaskRunner, type TaskContext } from './task-runner';
 import type { HealthMonitor } from './health';
 import { SandboxGc } from './sandbox-gc';
@@ -95,6 +97,8 @@ export class Agent {
   private readonly uidRange?: UidRange;
   readonly volumes: PersistentVolumes;
   private readonly users = new UserDirectory();
+  /** Launch ids taken, and those the master gave up on (RECONCILE_LAUNCHES): refused if they arrive late. */
+  private readonly launchLedger = new LaunchLedger();
   /** Launch figures for the agent's /metrics; `onLaunched` (set by agent/http.ts) observes each launch's duration. */
   readonly metrics = { launches: 0, launchFailures: 0, onLaunched: undefined as ((ms: number) => void) | undefined };
 
@@ -327,6 +331,8 @@ export class Agent {
         this.log.info({ frameworkId: cmd.frameworkId, ...r }, 'persistent volumes destroyed');
         return r;
       }
+      case 'RECONCILE_LAUNCHES':
+        return this.launchLedger.answer(cmd.launches, key, this.taskStates());
       case 'STATE':
         return {
           id: this.id,
@@ -344,6 +350,17 @@ export class Agent {
 
   private async launch(cmd: Extract<AgentCommand, { type: 'LAUNCH' }>): Promise<object> {
     const k = key(cmd.frameworkId, cmd.task.taskId);
+    if (this.launchLedger.refuses(cmd.launchId)) {
+      this.log.warn(
+        { taskId: cmd.task.taskId, frameworkId: cmd.frameworkId, launchId: cmd.launchId },
+        'refused a late LAUNCH the master gave up on (its framework was told TASK_DROPPED)',
+      );
+      throw new ApiError(
+        'CONFLICT',
+        `launch ${cmd.launchId} of task '${cmd.task.taskId}' arrived after the master gave it up (TASK_DROPPED); not started`,
+        'launchId',
+      );
+    }
     if (this.runners.has(k)) return { duplicate: true };
     const kind: ContainerizerKind = cmd.task.container.type === 'DOCKER' ? 'docker' : 'native';
     const cz = this.deps.containerizers[kind];
@@ -367,6 +384,7 @@ export class Agent {
       cmd.grants,
       cmd.secretEnv,
     );
+    this.launchLedger.launched(k, cmd.launchId);
     this.runners.set(k, runner);
     this.recentlyEnded.delete(k); // a task id launched again: only the new one is reported
     this.checkpoint.putTask({
@@ -462,6 +480,21 @@ export class Agent {
       if (this.recentlyEnded.size <= ENDED_REPORT_MAX && (r.endedAt ?? 0) >= cutoff) break;
       this.recentlyEnded.delete(k);
     }
+  }
+
+  /**
+   * The state of each task this agent has (running, recently ended, or checkpointed), undefined if none; the
+   * checkpoint is read once, and only if a task is neither running nor recently ended.
+   */
+  private taskStates(): (frameworkId: string, taskId: string) => TaskStatus['state'] | undefined {
+    let stored: Map<string, TaskStatus['state']> | undefined;
+    return (frameworkId, taskId) => {
+      const k = key(frameworkId, taskId);
+      const r = this.runners.get(k) ?? this.endedSinceRegistration.get(k);
+      if (r) return r.state;
+      stored ??= new Map(this.checkpoint.tasks().map((t) => [key(t.frameworkId, t.taskId), t.state]));
+      return stored.get(k);
+    };
   }
 
   /** The sandbox of one framework's task: by framework AND task id, so frameworks never read each other's. */

@@ -7,7 +7,7 @@
  *   agent ─────REGISTER/PING/USAGE─▶ agent-calls.ts ─────┼─▶ core.<transition>(caller, …, now) ─▶ { reply, effects }
  *   agent ─────status (JetStream)──▶ status-updates.ts ──┤                                              │
  *   timers: tick (liveness, failover, offer expiry, drains, pending kills), allocation-loop.ts            │
- *        ◀── PERSIST (registry) · SEND_EVENT · SEND_COMMAND (outcome → core.commandSettled) · APPEND_UPDATE ◀┘
+ *        ◀── PERSIST (registry) · SEND_EVENT · SEND_COMMAND (outcome + reply → core.commandSettled) · APPEND_UPDATE ◀┘
  *            DELETE_UPDATES · CLUSTER_EVENT · LOG · ALLOCATE_SOON · WAKE_AT
  */
 import { randomBytes } from 'node:crypto';
@@ -301,7 +301,7 @@ export class Master {
   ): Promise<void> {
     return this.sendToAgent(agentId, command, timeoutMs)
       .then(
-        (): CommandOutcome => ({ ok: true }),
+        (reply): CommandOutcome => ({ ok: true, reply }),
         (e: Error): CommandOutcome => {
           if (e instanceof ApiError && e.code === 'UNAVAILABLE')
             return {

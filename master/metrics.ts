@@ -203,6 +203,11 @@ function counterMirrors(m: Master, registry: Registry): void {
       'Frameworks removed because they stayed disconnected past their failover timeout',
       'frameworksFailoverExpired',
     ],
+    [
+      'agora_launches_lost_total',
+      'Tasks dropped because their agent never received the LAUNCH (RECONCILE_LAUNCHES answered it unknown)',
+      'launchesLost',
+    ],
   ];
   for (const [name, help, field] of mirrors) {
     new Counter({

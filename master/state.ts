@@ -45,6 +45,8 @@ export interface TaskRecord {
   role: string;
   resources: Resources;
   state: TaskState;
+  /** The id of the LAUNCH this master sent for it (absent for a task adopted from an agent's registration). */
+  launchId?: string;
   /** Whether the resources still count as allocated (false once terminal). */
   holdsResources: boolean;
   createdAt: number;

@@ -134,12 +134,16 @@ const agentCalls = {
   },
 };
 const agentCommands = {
-  LAUNCH: { type: 'LAUNCH', frameworkId: 'f-1', framework, role: '*', task },
+  LAUNCH: { type: 'LAUNCH', frameworkId: 'f-1', framework, role: '*', task, launchId: 'master-1-1' },
   KILL: { type: 'KILL', frameworkId: 'f-1', taskId: 't-1', gracePeriodMs: u, reason: u },
   SHUTDOWN_FRAMEWORK: { type: 'SHUTDOWN_FRAMEWORK', frameworkId: 'f-1' },
   FILES_LIST: { type: 'FILES_LIST', frameworkId: 'fw-1', taskId: 't-1' },
   FILES_READ: { type: 'FILES_READ', frameworkId: 'fw-1', taskId: 't-1', path: 'stdout', offset: 0, length: 10 },
   STATE: { type: 'STATE' },
+  RECONCILE_LAUNCHES: {
+    type: 'RECONCILE_LAUNCHES',
+    launches: [{ frameworkId: 'f-1', taskId: 't-1', launchId: 'master-1-1' }],
+  },
   DESTROY_VOLUMES: { type: 'DESTROY_VOLUMES', frameworkId: 'f-1', persistenceIds: ['v-1'] },
 };
 

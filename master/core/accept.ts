@@ -105,13 +105,14 @@ export function accept(
       type: 'SEND_COMMAND',
       agentId,
       timeoutMs: 10_000,
-      purpose: { kind: 'LAUNCH', taskKey: rec.key }, // grants: set here only, never from the framework (the principal's ACL grants replace NO_LAUNCH_GRANTS).
+      purpose: { kind: 'LAUNCH', taskKey: rec.key, launchId: rec.launchId! }, // grants: set here only, never from the framework (the principal's ACL grants replace NO_LAUNCH_GRANTS).
       command: {
         type: 'LAUNCH',
         frameworkId: fw.info.id,
         framework: fw.info,
         role,
         task: rec.info,
+        launchId: rec.launchId,
         grants: NO_LAUNCH_GRANTS,
       },
     });
@@ -227,6 +228,7 @@ function addTask(
     role,
     resources,
     state: 'TASK_STAGING',
+    launchId: c.nextLaunchId(),
     holdsResources: true,
     createdAt: tx.now,
     updatedAt: tx.now,

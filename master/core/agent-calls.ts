@@ -16,6 +16,7 @@ import { newAgentRecord, taskKey, withReservations, type AgentRecord, type TaskR
 import type { MasterCore } from './core';
 import type { Result } from './effects';
 import { Tx } from './tx';
+import { requestLaunchCheck, sendLaunchChecks } from './launch-checks';
 
 /** A STAGING task younger than this that a re-registering agent does not report may still be in flight. */
 export const LAUNCH_IN_FLIGHT_MS = 10_000;
@@ -87,6 +88,7 @@ export function agentRegistered(
   c.allocator.addAgent({ id: info.id, hostname: info.hostname, total: agent.total, attributes: info.attributes }, used);
   if (agent.drain) c.allocator.deactivateAgent(info.id);
   c.sendPendingKills(tx);
+  sendLaunchChecks(c, tx);
   c.settleDrain(tx, info.id);
   tx.cluster({ type: previous ? 'AGENT_REACTIVATED' : 'AGENT_ADDED', agent: { id: info.id, hostname: info.hostname } });
   tx.log(
@@ -200,12 +202,21 @@ function adoptTasks(
   return kill;
 }
 
-/** Tasks the master had on this agent that the agent did not report: dropped (never started) or lost. */
+/**
+ * Tasks the master had on this agent that the agent did not report: lost, or never started. A task still STAGING
+ * under a LAUNCH of this master is not declared dropped here but checked with the agent (launch-checks.ts): only
+ * its answer makes the agent refuse that LAUNCH should it still arrive.
+ */
 function settleMissingTasks(c: MasterCore, tx: Tx, agent: AgentRecord, reported: Set<string>): void {
   for (const t of [...c.state.tasks.values()]) {
     if (t.agentId !== agent.info.id) continue;
     if (reported.has(t.key) || (t.state === 'TASK_STAGING' && tx.now - t.createdAt < LAUNCH_IN_FLIGHT_MS)) {
       c.state.link(t);
+      continue;
+    }
+    if (t.state === 'TASK_STAGING' && t.launchId !== undefined) {
+      agent.tasks.add(t.key);
+      requestLaunchCheck(c, tx, t);
       continue;
     }
     const state = t.state === 'TASK_STAGING' ? 'TASK_DROPPED' : 'TASK_LOST';

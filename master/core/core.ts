@@ -49,6 +49,7 @@ import {
 import { restore, snapshot, type CoreSnapshot, type StoredAgent, type StoredFramework } from './snapshot';
 import { allocate, busDown, busUp, commandSettled, setRole, tick, type RoleUpdate } from './timers';
 import { Tx } from './tx';
+import type { LaunchCheck } from './launch-checks';
 
 export type CoreConfig = Pick<
   MasterConfig,
@@ -100,7 +101,13 @@ export class MasterCore {
     badMessages: 0,
     staleUpdates: 0,
     frameworksFailoverExpired: 0,
+    launchesLost: 0,
   };
+  /** Unconfirmed launches being checked with their agents, by task key (launch-checks.ts). */
+  readonly launchChecks = new Map<string, LaunchCheck>();
+  lastStagingScanAt = 0;
+  /** Numbers this master's launches: a launch id is `<masterId>-<n>`. */
+  private launchSeq = 0;
 
   constructor(
     readonly masterId: string,
@@ -372,6 +379,11 @@ export class MasterCore {
     const full: TaskStatus = { ...status, source: 'MASTER', timestamp: tx.now, uuid: randomUUID() };
     if (task) this.applyStatusUpdate(tx, task, full);
     tx.push({ type: 'APPEND_UPDATE', status: full, policy: 'RETRY' });
+  }
+
+  /** A new launch id, unique across this master's launches and (its id being new at each start) its restarts. */
+  nextLaunchId(): string {
+    return `${this.masterId}-${++this.launchSeq}`;
   }
 
   /** Gives an ended task's resources back to the allocator, once (holdsResources changes only here and where the allocator dropped them). */

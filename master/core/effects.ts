@@ -10,7 +10,8 @@
  *                    stored (the stream deduplicates by uuid). SURFACE: awaited by the caller, whose failure
  *                    is its own (an agent's update is nak'ed and redelivered).
  *   SEND_COMMAND   — a request to an agent; its outcome is fed back to the core (`commandSettled`), which
- *                    decides (a failed LAUNCH ends the task; a failed KILL stays pending and is retried).
+ *                    decides (a refused LAUNCH ends the task, an unconfirmed one is checked with
+ *                    RECONCILE_LAUNCHES — launch-checks.ts; a failed KILL stays pending and is retried).
  *   SEND_EVENT     — an event on the framework's event subject: at most once (frameworks reconcile).
  *   DELETE_UPDATES — best-effort cleanup of a removed framework's consumer and updates: logged on failure.
  *   CLUSTER_EVENT, LOG, ALLOCATE_SOON, WAKE_AT — in-process; cannot fail.
@@ -49,11 +50,17 @@ export type RegistryChange =
 
 /** Why a command was sent: decides what the core does with its outcome. */
 export type CommandPurpose =
-  { kind: 'LAUNCH'; taskKey: string } | { kind: 'KILL'; taskKey: string } | { kind: 'CLEANUP'; what: string };
+  | { kind: 'LAUNCH'; taskKey: string; launchId: string }
+  | { kind: 'LAUNCH_CHECK'; taskKeys: string[] }
+  | { kind: 'KILL'; taskKey: string }
+  | { kind: 'CLEANUP'; what: string };
 
-/** How a command to an agent ended. NO_RESPONDERS: the agent cannot have received it; TIMEOUT: it may have. */
+/**
+ * How a command to an agent ended: answered (`reply`: the agent's reply fields, unchecked — the core validates
+ * what it reads), or NO_RESPONDERS (the agent cannot have received it), TIMEOUT (it may have), REFUSED.
+ */
 export type CommandOutcome =
-  { ok: true } | { ok: false; failure: 'NO_RESPONDERS' | 'TIMEOUT' | 'REFUSED'; message: string };
+  { ok: true; reply?: object } | { ok: false; failure: 'NO_RESPONDERS' | 'TIMEOUT' | 'REFUSED'; message: string };
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 

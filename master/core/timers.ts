@@ -7,6 +7,7 @@ import { ApiError, Resources, isValidRole, type AgentId, type FrameworkId, type 
 import type { MasterCore } from './core';
 import type { CommandOutcome, CommandPurpose, Result, StoredRole } from './effects';
 import { markUnreachable, removeAgent } from './agent-calls';
+import { launchesChecked, requestLaunchCheck, sendLaunchChecks, sweepLaunchChecks } from './launch-checks';
 import { Tx } from './tx';
 
 /** At most this many offers in one OFFERS event (~300 KB at a few hundred bytes each, well under 1 MiB). */
@@ -34,6 +35,7 @@ export function tick(c: MasterCore, now: number): Result {
     if (o.expiresAt !== undefined && o.expiresAt <= now) c.rescind(tx, o, 'offer timed out');
   sweepDrains(c, tx);
   c.sendPendingKills(tx);
+  if (c.busDownSince === undefined) sweepLaunchChecks(c, tx);
   let next: number | undefined;
   for (const o of c.offers.all())
     if (o.expiresAt !== undefined && (next === undefined || o.expiresAt < next)) next = o.expiresAt;
@@ -149,9 +151,11 @@ export function commandSettled(
   switch (purpose.kind) {
     case 'LAUNCH': {
       const t = c.state.tasks.get(purpose.taskKey);
-      if (outcome.ok || !t) break;
+      // An outcome about an earlier launch of the same task id (ended, then launched again) is not this task's.
+      if (outcome.ok || !t || t.launchId !== purpose.launchId) break;
       const base = { taskId: t.info.taskId, frameworkId: t.frameworkId, agentId: t.agentId };
-      // No responder: the agent cannot have received it. A timeout: it may have, so its re-registration decides.
+      // No responder: the agent cannot have received it. A timeout: it may have, so the agent is asked
+      // (RECONCILE_LAUNCHES, launch-checks.ts); only its answer that it does not know the launch drops the task.
       if (outcome.failure === 'NO_RESPONDERS')
         c.masterStatusUpdate(tx, t, {
           ...base,
@@ -161,14 +165,16 @@ export function commandSettled(
         });
       else if (outcome.failure === 'REFUSED')
         c.masterStatusUpdate(tx, t, { ...base, state: 'TASK_ERROR', reason: 'INVALID_TASK', message: outcome.message });
-      else
-        tx.log(
-          'warn',
-          { taskId: t.info.taskId, agentId, err },
-          'launch not confirmed by agent; its re-registration will settle it',
-        );
+      else {
+        tx.log('warn', { taskId: t.info.taskId, agentId, err }, 'launch not confirmed by agent; asking it');
+        requestLaunchCheck(c, tx, t);
+        sendLaunchChecks(c, tx);
+      }
       break;
     }
+    case 'LAUNCH_CHECK':
+      launchesChecked(c, tx, agentId, purpose.taskKeys, outcome);
+      break;
     case 'KILL': {
       const k = c.pendingKills.get(purpose.taskKey);
       if (!k) break;

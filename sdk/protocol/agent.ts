@@ -68,6 +68,26 @@ export const LaunchGrantsSchema = z
 export type LaunchGrants = z.infer<typeof LaunchGrantsSchema>;
 export const NO_LAUNCH_GRANTS: LaunchGrants = Object.freeze({ hostNetwork: false, runAsRoot: false });
 
+/** Names one LAUNCH the master sent (a task id may be launched again after it ended: each launch has its own id). */
+export const LaunchIdSchema = z.string().min(1).max(64);
+
+/** A launch the master asks an agent about (RECONCILE_LAUNCHES). */
+export const LaunchRefSchema = z.object({
+  frameworkId: FrameworkIdSchema,
+  taskId: TaskIdSchema,
+  launchId: LaunchIdSchema,
+});
+export type LaunchRef = z.infer<typeof LaunchRefSchema>;
+
+/**
+ * The agent's answer to RECONCILE_LAUNCHES, one entry per launch asked about: `known` with the task's state on
+ * the agent (its own updates follow), or not known — and then refused for good if that LAUNCH ever arrives.
+ */
+export const ReconcileLaunchesReplySchema = z.object({
+  launches: z.array(LaunchRefSchema.extend({ known: z.boolean(), state: TaskStateSchema.optional() })).max(1000),
+});
+export type ReconcileLaunchesReply = z.infer<typeof ReconcileLaunchesReplySchema>;
+
 export const AgentCommandSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('LAUNCH'),
@@ -75,6 +95,8 @@ export const AgentCommandSchema = z.discriminatedUnion('type', [
     framework: FrameworkInfoSchema,
     role: z.string().max(128),
     task: TaskInfoSchema,
+    /** Set by the master on every LAUNCH; RECONCILE_LAUNCHES names it. Absent (older masters): never refused. */
+    launchId: LaunchIdSchema.optional(),
     grants: LaunchGrantsSchema.default({ hostNetwork: false, runAsRoot: false }),
     /**
      * Environment variables holding secret values (master/secrets/: resolved by the master from the task's
@@ -107,6 +129,12 @@ export const AgentCommandSchema = z.discriminatedUnion('type', [
       .default(65536),
   }),
   z.object({ type: z.literal('STATE') }),
+  /**
+   * Which of these launches does the agent know? Sent by the master when a LAUNCH was not confirmed in time (or a
+   * task stays STAGING long). Each one the agent does not know it refuses from now on, before answering: the
+   * master then declares the task TASK_DROPPED, and a LAUNCH arriving late can never start it.
+   */
+  z.object({ type: z.literal('RECONCILE_LAUNCHES'), launches: z.array(LaunchRefSchema).min(1).max(1000) }),
   /** Deletes the framework's persistent volumes named (refused with CONFLICT while a running task uses one). */
   z.object({
     type: z.literal('DESTROY_VOLUMES'),

@@ -17,6 +17,7 @@ import { NatsServer } from './nats-server';
 import { removeAgentCgroups } from './cgroups';
 import { leasePortRange, type PortRange } from './port-ranges';
 import { DEADLINE_SCALE } from './deadline';
+import type { NatsConnection } from 'agora/sdk/internal';
 import { authFetch, readAdminToken } from './auth';
 
 export { DEADLINE_SCALE };
@@ -37,7 +38,8 @@ export interface TestCluster {
   fetch(url: string, init?: RequestInit): Promise<Response>;
   agents: RunningAgent[];
   dir: string;
-  addAgent(config?: Partial<AgentConfig>): Promise<RunningAgent>;
+  /** `opts.nc`: the agent's NATS connection (e.g. wrapped by held-launches.ts); the test closes it. */
+  addAgent(config?: Partial<AgentConfig>, opts?: { nc?: NatsConnection }): Promise<RunningAgent>;
   stop(): Promise<void>;
 }
 
@@ -66,7 +68,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const agents: RunningAgent[] = [];
   const leases: PortRange[] = [];
   let n = 0;
-  const addAgent = async (config: Partial<AgentConfig> = {}) => {
+  const addAgent = async (config: Partial<AgentConfig> = {}, agentOpts: { nc?: NatsConnection } = {}) => {
     const i = n++;
     let resources = config.resources;
     if (resources === undefined) {
@@ -74,15 +76,18 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
       leases.push(ports);
       resources = defaultAgentResources(ports);
     }
-    const a = await startAgent({
-      natsUrl: nats.url,
-      hostname: `agent-${i}`,
-      workDir: join(dir, `agent-${i}`),
-      resources,
-      containerizers: ['native'],
-      usageIntervalMs: 2000,
-      ...config,
-    });
+    const a = await startAgent(
+      {
+        natsUrl: nats.url,
+        hostname: `agent-${i}`,
+        workDir: join(dir, `agent-${i}`),
+        resources,
+        containerizers: ['native'],
+        usageIntervalMs: 2000,
+        ...config,
+      },
+      agentOpts,
+    );
     agents.push(a);
     return a;
   };
