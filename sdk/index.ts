@@ -57,6 +57,10 @@ export {
   type Volume,
   PersistentVolumeSchema,
   type PersistentVolume,
+  SECRET_NAME_RE,
+  SecretNameSchema,
+  SecretRefsSchema,
+  type SecretRefs,
 } from './protocol/common';
 export {
   FiltersSchema,
@@ -103,7 +107,12 @@ export {
   HTTP_ROLES,
   RoleNameSchema,
   RoleUpdateSchema,
+  MAX_SECRET_BYTES,
+  SecretGrantsChangeSchema,
+  SecretPrincipalSchema,
+  SecretPutSchema,
   permissionsOf,
+  type SecretView,
   type AgentDetailView,
   type AgentView,
   type AuthErrorBody,

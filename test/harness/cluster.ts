@@ -56,6 +56,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     httpHost: '127.0.0.1',
     httpPort: 0,
     dataDir: join(dir, 'master'),
+    secretKeyFile: join(dir, 'keys', 'secret.key'), // beside the data dir, not in it; removed with the rest
     allocationIntervalMs: 100,
     frameworkHeartbeatIntervalMs: 1000,
     agentPingTimeoutMs: 1000,

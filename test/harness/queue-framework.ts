@@ -15,6 +15,7 @@ export interface QueuedTask {
   logRotation?: TaskInfoInput['logRotation'];
   volumes?: TaskInfoInput['volumes'];
   labels?: Record<string, string>;
+  secrets?: TaskInfoInput['secrets'];
 }
 
 export class QueueFramework {
@@ -28,7 +29,7 @@ export class QueueFramework {
 
   constructor(
     natsUrl: string,
-    opts: { name?: string; roles?: string[]; id?: string; failoverTimeoutMs?: number } = {},
+    opts: { name?: string; roles?: string[]; id?: string; failoverTimeoutMs?: number; principal?: string } = {},
   ) {
     this.driver = new SchedulerDriver({
       natsUrl,
@@ -37,6 +38,7 @@ export class QueueFramework {
         roles: opts.roles ?? ['*'],
         id: opts.id,
         failoverTimeoutMs: opts.failoverTimeoutMs,
+        principal: opts.principal,
       },
       scheduler: {
         resourceOffers: (d, offers) => this.onOffers(offers),
@@ -75,6 +77,7 @@ export class QueueFramework {
           logRotation: next.logRotation,
           volumes: next.volumes,
           labels: next.labels,
+          secrets: next.secrets,
         });
         this.launchedOn.set(next.taskId, offer.agentId);
       }
