@@ -46,5 +46,7 @@ export function buildTask(
       ? { killGracePeriodMs: Math.round(def.killGracePeriodSeconds * 1000) }
       : {}),
     ...(volumeSlot ? { persistentVolumes: taskVolumes(def, volumeSlot) } : {}),
+    // Names only: the master puts the values into the LAUNCH when the service framework's principal is granted.
+    ...(def.secrets && Object.keys(def.secrets).length > 0 ? { secrets: def.secrets } : {}),
   } as TaskInfoInput;
 }
