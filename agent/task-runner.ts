@@ -114,6 +114,7 @@ export class TaskRunner {
         arguments: this.info.command.arguments,
       },
       env,
+      secretEnvNames: Object.keys(this.secretEnv),
       user: this.info.command.user,
       rootAllowed: this.grants.runAsRoot,
       cpus: r.scalar('cpus'),
