@@ -226,7 +226,10 @@ export type PersistentVolume = z.infer<typeof PersistentVolumeSchema>;
 export const SECRET_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,127}$/;
 export const SecretNameSchema = z
   .string()
-  .regex(SECRET_NAME_RE, 'a secret name is 1–128 of a-z 0-9 . _ - (lower case, starting with a letter or digit; no slashes)');
+  .regex(
+    SECRET_NAME_RE,
+    'a secret name is 1–128 of a-z 0-9 . _ - (lower case, starting with a letter or digit; no slashes)',
+  );
 export const SecretRefsSchema = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'env names are letters, digits and _'), SecretNameSchema)
   .refine((r) => Object.keys(r).length <= 64, 'at most 64 secrets per task');

@@ -187,7 +187,7 @@ export interface AuthErrorBody {
  */
 export const SecretPrincipalSchema = z
   .string()
-  .regex(/^(\*|[A-Za-z0-9][A-Za-z0-9._@:-]{0,255})$/, "a principal is * or 1–256 of A-Z a-z 0-9 . _ @ : - (no spaces)");
+  .regex(/^(\*|[A-Za-z0-9][A-Za-z0-9._@:-]{0,255})$/, 'a principal is * or 1–256 of A-Z a-z 0-9 . _ @ : - (no spaces)');
 /** Values larger than this are refused: a secret is a password or a key, not a file system. */
 export const MAX_SECRET_BYTES = 64 * 1024;
 /** `PUT /api/v1/secrets/:name`: the value (UTF-8 text) and principals to grant besides those it has. */
