@@ -278,3 +278,4 @@ export {
   type ProcessProbe,
 } from './data-dir-lock';
 export { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, retryWithBackoff, type RetryOptions } from './backoff';
+export { defaultSecretKeyPath } from './secret-key-path';

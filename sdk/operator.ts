@@ -67,3 +67,7 @@ export {
   /** `15s`, `500ms`, `2m` → milliseconds; undefined when not a duration. */
   parseDurationMs,
 } from './duration';
+export {
+  /** The default secret key file of the cluster whose master keeps its data in the dir given (absolute). */
+  defaultSecretKeyPath,
+} from './secret-key-path';
