@@ -12,6 +12,7 @@
  *     updates), the master's and the agent's log output (debug level), `agora app show`, and the master's
  *     data dir and the agent's work dir outside the task's sandbox.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,6 +60,26 @@ const http = async (method: string, path: string, body?: unknown, token = cluste
   return { status: res.status, text, body: (/^[[{]/.test(text) ? JSON.parse(text) : undefined) as Record<string, any> };
 };
 const agora = (...args: string[]) => runAgora(cluster, args);
+/** The CLI with `input` on its stdin (asynchronously: the master runs in this process). */
+const agoraWithStdin = (args: string[], input: string) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const p = spawn(process.execPath, [join(__dirname, '..', '..', 'bin', 'agora'), ...args], {
+      env: {
+        ...process.env,
+        AGORA_FROM_SOURCE: '1',
+        AGORA_MASTER: cluster.masterHttpUrl,
+        AGORA_TOKEN: cluster.token,
+        NO_COLOR: '1',
+      },
+    });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, stdout, stderr }));
+    p.stdin.end(input);
+  });
 const secretList = async () => (await http('GET', '/api/v1/secrets')).body.secrets as Record<string, unknown>[];
 const ended = (fw: QueueFramework, id: string) =>
   eventually(
@@ -127,6 +148,10 @@ it('agora secret put/list/grant: the value goes in from a file and never comes b
   ]);
   for (const out of [put.stdout, table.stdout, JSON.stringify(json)]) expect(out).not.toContain(VALUE);
   expect((await agora('secret', 'put', '--help')).stdout).toContain('Examples:');
+  // From stdin, as `printf … | agora secret put` (one trailing newline dropped).
+  const piped = await agoraWithStdin(['secret', 'put', 'api-key', '--grant', '*'], 'from-stdin-value\n');
+  expect(piped).toMatchObject({ code: 0, stdout: 'created secret api-key (16 bytes); readable by *\n' });
+  expect((await agora('secret', 'rm', 'api-key')).code).toBe(0);
 });
 
 it('refuses bad input naming the field, and a viewer token, changing nothing', async () => {
