@@ -23,6 +23,7 @@ import {
   HealthCheckSchema,
   LabelsSchema,
   RoleSchema,
+  SecretFilesSchema,
   SecretRefsSchema,
   VolumeSchema,
 } from './protocol/common';
@@ -264,6 +265,8 @@ const AppDefinitionObject = z
      * in every view; the master gives the values to the instances when the service framework's principal is granted.
      */
     secrets: SecretRefsSchema.optional(),
+    /** Files in each instance's sandbox from secrets (`{ 'conf/db.pass': 'db-pass' }`): 0400, removed when it ends. */
+    secretFiles: SecretFilesSchema.optional(),
     labels: LabelsSchema.default({}),
     role: RoleSchema.optional(),
     constraints: z.array(ConstraintSchema).max(50).default([]),

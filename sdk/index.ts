@@ -60,6 +60,7 @@ export {
   SECRET_NAME_RE,
   SecretNameSchema,
   SecretRefsSchema,
+  SecretFilesSchema,
   type SecretRefs,
 } from './protocol/common';
 export {

@@ -204,7 +204,9 @@ function checkTask(
   if (task.container.type === 'DOCKER' && !agent?.info.containerizers.includes('docker')) {
     return `${field}.container: agent '${agentId}' has no docker containerizer`;
   }
-  const secrets = secretRefsProblem(c.secrets, fw.info.principal, task.secrets, field);
+  const secrets =
+    secretRefsProblem(c.secrets, fw.info.principal, task.secrets, field) ??
+    secretRefsProblem(c.secrets, fw.info.principal, task.secretFiles, field, 'secretFiles');
   if (secrets) return secrets;
   if (task.container.type === 'DOCKER') {
     const ports = resources.rangesOf('ports').reduce((n, [a, b]) => n + b - a + 1, 0);

@@ -42,9 +42,10 @@ export function secretRefsProblem(
   principal: string | undefined,
   refs: Readonly<SecretRefs> | undefined,
   field: string,
+  kind: 'secrets' | 'secretFiles' = 'secrets',
 ): string | undefined {
   for (const [env, name] of Object.entries(refs ?? {})) {
-    const at = `${field}.secrets.${env}`;
+    const at = `${field}.${kind}.${env}`;
     const grants = catalog.grantsOf(name);
     if (!grants) return `${at}: no secret '${name}' (create it with agora secret put ${name})`;
     if (mayRead(grants, principal)) continue;

@@ -18,8 +18,13 @@ export interface SecretReader {
 /** The command to send: a LAUNCH whose task references secrets gets their values; anything else unchanged. */
 export function withSecretValues(reader: SecretReader, command: AgentCommandInput): AgentCommandInput {
   if (command.type !== 'LAUNCH') return command;
-  const refs = command.task.secrets;
-  if (!refs || Object.keys(refs).length === 0) return command;
-  const values = reader.reveal(Object.values(refs));
-  return { ...command, secretEnv: secretEnv(refs, values, 'task.secrets') };
+  const env = command.task.secrets ?? {};
+  const files = command.task.secretFiles ?? {};
+  if (Object.keys(env).length === 0 && Object.keys(files).length === 0) return command;
+  const values = reader.reveal([...Object.values(env), ...Object.values(files)]);
+  return {
+    ...command,
+    ...(Object.keys(env).length > 0 ? { secretEnv: secretEnv(env, values, 'task.secrets') } : {}),
+    ...(Object.keys(files).length > 0 ? { secretFiles: secretEnv(files, values, 'task.secretFiles') } : {}),
+  };
 }

@@ -128,6 +128,12 @@ it('checks references against the grants, masks them, and resolves them only int
   expect(withSecretValues(reader, { ...launch, task: { ...task, secrets: { DB: 'db-pass' } } })).toMatchObject({
     secretEnv: { DB: 'value-of-db-pass' },
   });
+  expect(
+    withSecretValues(reader, { ...launch, task: { ...task, secretFiles: { 'conf/db.pass': 'db-pass' } } }),
+  ).toMatchObject({ secretFiles: { 'conf/db.pass': 'value-of-db-pass' } });
+  expect(secretRefsProblem(catalog, 'spark', { 'conf/k': 'api-key' }, 't', 'secretFiles')).toMatch(
+    /^t.secretFiles.conf\/k: principal 'spark' may not read secret 'api-key'/,
+  );
   expect(() =>
     withSecretValues({ reveal: () => new Map() }, { ...launch, task: { ...task, secrets: { DB: 'db-pass' } } }),
   ).toThrow(/task.secrets.DB: no secret 'db-pass'/);

@@ -234,6 +234,27 @@ export const SecretRefsSchema = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'env names are letters, digits and _'), SecretNameSchema)
   .refine((r) => Object.keys(r).length <= 64, 'at most 64 secrets per task');
 export type SecretRefs = z.infer<typeof SecretRefsSchema>;
+/**
+ * Secret files: a path relative to the sandbox → a secret's name. The agent writes each file (mode 0400, owned by
+ * the task's user, parent directories 0700) before the task starts and removes it when the task ends; the
+ * sandbox file API refuses to read it. Not `stdout`/`stderr` (or their rotations) nor a name starting with `.`.
+ */
+export const SecretFilePathSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((p) => !p.startsWith('/'), 'must be relative to the sandbox (no leading /)')
+  .refine(
+    (p) => p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..'),
+    "must name a file below the sandbox (no empty, '.' or '..' parts)",
+  )
+  .refine(
+    (p) => !/^(stdout|stderr)(\.\d+)?$/.test(p.split('/')[0]!) && !p.split('/').some((seg) => seg.startsWith('.')),
+    'must not be stdout, stderr or a name starting with . (the agent keeps those)',
+  );
+export const SecretFilesSchema = z
+  .record(SecretFilePathSchema, SecretNameSchema)
+  .refine((r) => Object.keys(r).length <= 16, 'at most 16 secret files per task');
 
 export const TaskInfoSchema = z.object({
   taskId: TaskIdSchema,
@@ -252,6 +273,8 @@ export const TaskInfoSchema = z.object({
   persistentVolumes: z.array(PersistentVolumeSchema).max(32).optional(),
   /** Environment variables from secrets: variable → secret name (see `SecretRefsSchema`). */
   secrets: SecretRefsSchema.optional(),
+  /** Files in the sandbox from secrets: path → secret name (see `SecretFilesSchema`). */
+  secretFiles: SecretFilesSchema.optional(),
 });
 export type TaskInfo = z.infer<typeof TaskInfoSchema>;
 export type TaskInfoInput = z.input<typeof TaskInfoSchema>;

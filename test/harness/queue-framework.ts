@@ -16,6 +16,7 @@ export interface QueuedTask {
   volumes?: TaskInfoInput['volumes'];
   labels?: Record<string, string>;
   secrets?: TaskInfoInput['secrets'];
+  secretFiles?: TaskInfoInput['secretFiles'];
 }
 
 export class QueueFramework {
@@ -78,6 +79,7 @@ export class QueueFramework {
           volumes: next.volumes,
           labels: next.labels,
           secrets: next.secrets,
+          secretFiles: next.secretFiles,
         });
         this.launchedOn.set(next.taskId, offer.agentId);
       }

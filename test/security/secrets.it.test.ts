@@ -195,6 +195,33 @@ it("a granted framework's task gets the value as an environment variable", async
   expect(detail.body.info.secrets).toEqual({ DB_PASSWORD: '<secret:db-pass>' });
 });
 
+it('a secret file: 0400 and owned by the task user while it runs, unreadable through the sandbox API, gone when it ends', async () => {
+  spark.add({
+    taskId: 'filer',
+    resources: 'cpus:0.1;mem:32',
+    command:
+      'test "$(cat conf/db.pass)" = "$DB_PASSWORD" && stat -c "%a %u" conf/db.pass > mode.txt && id -u >> mode.txt; exec sleep 600',
+    secrets: { DB_PASSWORD: 'db-pass' },
+    secretFiles: { 'conf/db.pass': 'db-pass' },
+  });
+  const mode = await eventually(
+    () => sandboxFile('filer', 'mode.txt').then((t) => (t && t.split('\n').length >= 3 ? t : undefined)),
+    'mode.txt',
+  );
+  const [stat, uid] = mode.split('\n');
+  expect(stat).toBe(`400 ${uid}`);
+  expect(uid).not.toBe('0'); // the task's own uid, not the agent's root
+  const read = await http('GET', '/api/v1/tasks/filer/files/read?path=conf/db.pass');
+  expect(read.status).toBe(403);
+  expect(read.body.message).toContain("path: 'conf/db.pass' is a secret file");
+  expect(read.text).not.toContain(VALUE);
+  await spark.driver.kill('filer');
+  expect(await ended(spark, 'filer')).toMatchObject({ state: 'TASK_KILLED' });
+  const files = (await http('GET', '/api/v1/tasks/filer/files')).body.files as { path: string }[];
+  expect(files.map((f) => f.path)).toContain('mode.txt');
+  expect(files.map((f) => f.path)).not.toContain('conf/db.pass');
+});
+
 it("an ungranted framework's launch is refused with TASK_ERROR naming the secret and the permission; nothing runs", async () => {
   intruder.add(
     { taskId: 'thief', resources: 'cpus:0.1;mem:32', command: 'printf %s "$X" > got.txt', secrets: { X: 'db-pass' } },
@@ -209,6 +236,10 @@ it("an ungranted framework's launch is refused with TASK_ERROR naming the secret
   expect(ghost).toMatchObject({ state: 'TASK_ERROR', reason: 'INVALID_TASK' });
   expect(ghost.message).toContain("secrets.X: no secret 'no-such'");
   expect(intruder.statesOf('thief')).toEqual(['TASK_ERROR']);
+  intruder.add({ taskId: 'file-thief', resources: 'cpus:0.1;mem:32', command: 'true', secretFiles: { k: 'db-pass' } });
+  expect((await ended(intruder, 'file-thief')).message).toMatch(
+    /secretFiles\.k: principal 'intruder' may not read secret 'db-pass'/,
+  );
   const agent = await http('GET', `/api/v1/agents/${agentId}`);
   expect(agent.body.tasks.map((t: { id: string }) => t.id)).not.toContain('thief');
   expect((await http('GET', '/api/v1/tasks/thief')).status).toBe(404); // never a task of the master's
@@ -245,7 +276,7 @@ it("an app's instances get the secret; agora app show shows <secret:db-pass>", a
 });
 
 it('the value appears nowhere but in the LAUNCH to the agent and in the tasks themselves', async () => {
-  const ids = ['reader', (await show('/db')).instanceList[0].instanceId];
+  const ids = ['reader', 'filer', (await show('/db')).instanceList[0].instanceId];
   const views = [
     '/api/v1/state',
     '/api/v1/summary',
