@@ -24,6 +24,7 @@ import {
   type FrameworkId,
   type Logger,
   type TaskId,
+  type TaskInfo,
   type NatsConnection,
   type TaskReason,
   type TaskStatus,
@@ -40,6 +41,7 @@ import {
 import { Checkpoint, type CheckpointStore } from './checkpoint';
 import type { AgentConfig } from './config';
 import { listSandbox, readSandboxFile } from './files';
+import { isSecretFile, type FileOwner } from './secret-files';
 import { hostResources, parseAttributes } from './host-resources';
 import { MasterLink, type PingReply, type RegisterReply } from './master-link';
 import { UpdateOutbox } from './outbox';
@@ -320,6 +322,12 @@ export class Agent {
       case 'FILES_LIST':
         return { files: listSandbox(this.sandboxOf(cmd.frameworkId, cmd.taskId)) };
       case 'FILES_READ':
+        if (isSecretFile(this.taskInfoOf(cmd.frameworkId, cmd.taskId), cmd.path))
+          throw new ApiError(
+            'FORBIDDEN',
+            `path: '${cmd.path}' is a secret file of the task (only the task reads it)`,
+            'path',
+          );
         return readSandboxFile(this.sandboxOf(cmd.frameworkId, cmd.taskId), cmd.path, cmd.offset, cmd.length);
       case 'DESTROY_VOLUMES': {
         const inUse = new Set(
@@ -369,6 +377,16 @@ export class Agent {
     const user = this.userFor(cmd, kind);
     const hostVolumes = checkHostVolumes(cmd.task, cmd.framework, this.hostVolumeAcl);
     const owner = user !== undefined && process.getuid?.() === 0 ? this.users.resolve(user) : undefined;
+    if (
+      kind === 'docker' &&
+      Object.keys(cmd.secretFiles ?? {}).length > 0 &&
+      !(user !== undefined && /^\d+$/.test(user))
+    )
+      throw new ApiError(
+        'INVALID',
+        `task.secretFiles: a Docker task gets secret files only with a uid of its own (the agent's --task-uid-range, no named user); '${user ?? "the image's user"}' has no uid known on this host`,
+        'task.secretFiles',
+      );
     const persistent = this.volumes.prepare(cmd.task, cmd.frameworkId, cmd.role, owner);
     const volumes = [...(hostVolumes ?? cmd.task.volumes ?? []), ...persistent];
     const task = { ...cmd.task, command: { ...cmd.task.command, user }, ...(volumes.length > 0 ? { volumes } : {}) };
@@ -383,6 +401,8 @@ export class Agent {
       this.ctx,
       cmd.grants,
       cmd.secretEnv,
+      cmd.secretFiles,
+      this.secretFileOwner(kind, user, owner),
     );
     this.launchLedger.launched(k, cmd.launchId);
     this.runners.set(k, runner);
@@ -490,11 +510,30 @@ export class Agent {
     let stored: Map<string, TaskStatus['state']> | undefined;
     return (frameworkId, taskId) => {
       const k = key(frameworkId, taskId);
-      const r = this.runners.get(k) ?? this.endedSinceRegistration.get(k);
+      const r = this.runners.get(k) ?? this.recentlyEnded.get(k);
       if (r) return r.state;
       stored ??= new Map(this.checkpoint.tasks().map((t) => [key(t.frameworkId, t.taskId), t.state]));
       return stored.get(k);
     };
+  }
+
+  /** The task's info (live or checkpointed), for its secret file paths. */
+  private taskInfoOf(frameworkId: string, taskId: string): TaskInfo | undefined {
+    return (
+      this.runners.get(key(frameworkId, taskId))?.info ??
+      this.checkpoint.tasks().find((x) => x.taskId === taskId && x.frameworkId === frameworkId)?.info
+    );
+  }
+
+  /**
+   * Who owns a task's secret files: its user as resolved on this host (native), or its own uid (Docker: a user
+   * named inside an image has no uid the agent knows, so such a task cannot have secret files — refused naming
+   * the field). Undefined: the agent's own user, which is then the task's.
+   */
+  private secretFileOwner(kind: ContainerizerKind, user: string | undefined, owner: FileOwner | undefined) {
+    if (kind === 'native') return owner;
+    if (user !== undefined && /^\d+$/.test(user)) return { uid: Number(user), gid: Number(user) };
+    return undefined;
   }
 
   /** The sandbox of one framework's task: by framework AND task id, so frameworks never read each other's. */

@@ -52,6 +52,8 @@ it('puts LAUNCH secretEnv into the task environment only: not in the task info, 
     { DB_PASSWORD: VALUE },
   );
   expect(runner.spec().env).toMatchObject({ PLAIN: 'x', DB_PASSWORD: VALUE });
+  // The containerizer learns which variables are secret: it keeps their values out of its checkpoint.
+  expect(runner.spec().secretEnvNames).toEqual(['DB_PASSWORD']);
   await runner.launch(new FakeContainerizer({ world: new FakeWorld() }));
   await runner.kill(0);
   for (const where of [runner.info, statuses, kept]) expect(JSON.stringify(where)).not.toContain(VALUE);

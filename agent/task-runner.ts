@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync } from 'node:fs';
+import { removeSecretFiles, writeSecretFiles, type FileOwner } from './secret-files';
 import { join } from 'node:path';
 import {
   NO_LAUNCH_GRANTS,
@@ -61,6 +62,9 @@ export class TaskRunner {
     private readonly grants: LaunchGrants = NO_LAUNCH_GRANTS,
     /** Secret values for the task's environment (LAUNCH `secretEnv`): memory only, never checkpointed or reported. */
     private readonly secretEnv: Readonly<Record<string, string>> = {},
+    /** Secret files (LAUNCH `secretFiles`): written into the sandbox at launch, owned by `secretOwner`, removed at the end. */
+    private readonly secretFiles: Readonly<Record<string, string>> = {},
+    private readonly secretOwner?: FileOwner,
   ) {
     this.startedAt = ctx.now();
     this.ports = Resources.fromWire(info.resources)
@@ -114,6 +118,7 @@ export class TaskRunner {
         arguments: this.info.command.arguments,
       },
       env,
+      secretEnvNames: Object.keys(this.secretEnv),
       user: this.info.command.user,
       rootAllowed: this.grants.runAsRoot,
       cpus: r.scalar('cpus'),
@@ -155,6 +160,7 @@ export class TaskRunner {
       this.sandboxDir,
       this.info.container.type === 'DOCKER' && user !== undefined && uid === undefined ? 0o755 : 0o700,
     );
+    writeSecretFiles(this.sandboxDir, this.secretFiles, this.secretOwner);
     this.container = await containerizer.launch(this.spec());
     this.ctx.checkpointContainer(this.frameworkId, this.taskId, this.container);
     this.attach(this.container, false);
@@ -190,6 +196,12 @@ export class TaskRunner {
   /** A container that ended while the agent was away (or never started). */
   finish(exit: ContainerExit): void {
     if (this.endedAt !== undefined) return;
+    const secretFiles = Object.keys(this.info.secretFiles ?? {});
+    if (secretFiles.length > 0) {
+      const failed = removeSecretFiles(this.sandboxDir, secretFiles);
+      if (failed.length > 0)
+        this.ctx.log.error({ taskId: this.taskId, failed }, 'secret files of an ended task could not be removed');
+    }
     const { state, reason } = this.classify(exit);
     this.endedAt = this.ctx.now();
     this.update(state, {

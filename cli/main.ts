@@ -10,6 +10,7 @@ import { registerRunCommand } from './commands/run';
 import { registerUpCommand } from './commands/up';
 import { registerPassthrough } from './commands/passthrough';
 import { registerRoleCommands } from './commands/role';
+import { registerSecretCommands } from './commands/secret';
 import { registerTokenCommands } from './commands/token';
 
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerRoleCommands(program);
   registerTokenCommands(program);
+  registerSecretCommands(program);
   for (const extra of ['./commands/app', './commands/job', './commands/ops', './commands/deploy']) {
     // Command groups of the frameworks and the operator API register themselves when present.
     const mod = optionalModule(extra);
@@ -45,6 +47,7 @@ Examples:
   $ agora role set eng --weight 2 --quota 'cpus:4;mem:8192'
   $ agora role list
   $ agora token create --role operator --name ci
+  $ printf %s 'hunter2' | agora secret put db-pass --grant service
 `,
   );
   return program;

@@ -22,6 +22,12 @@ export interface ContainerSpec {
   command: { shell: boolean; value?: string; arguments?: string[] };
   env: Record<string, string>;
   /**
+   * Variables of `env` holding secret values (the LAUNCH's `secretEnv`): the task gets them, but they are never
+   * written to disk — not into a checkpoint. A container recovered after an agent restart runs its exec health
+   * checks without them.
+   */
+  secretEnvNames?: readonly string[];
+  /**
    * Unix user to run as: a name, or a number (a per-task uid with no passwd entry runs as uid:uid). Absent:
    * native, the containerizer's default task user; Docker, the image's own user, refused when that is root
    * unless `rootAllowed`.

@@ -12,6 +12,11 @@ export interface MasterConfig {
   /** Prometheus may scrape /metrics without a token. */
   metricsAnonymous: boolean;
   dataDir: string;
+  /**
+   * The key that seals secrets (32 bytes, 0400), never inside the data dir. Default: per cluster,
+   * `~/.config/agora/keys/<hash of the data dir>.key` (master/secrets/cipher.ts), created at the first secret.
+   */
+  secretKeyFile?: string;
   allocationIntervalMs: number;
   /** Outstanding offers are rescinded after this long; 0 = never. */
   offerTimeoutMs: number;

@@ -103,6 +103,11 @@ export function masterProgram(): Command {
       process.env.AGORA_HOME ? `${process.env.AGORA_HOME}/master` : d.dataDir,
     )
     .option(
+      '--secret-key-file <file>',
+      'key that seals secrets, outside the data dir (env AGORA_SECRET_KEY_FILE; default ~/.config/agora/keys/<hash>.key)',
+      process.env.AGORA_SECRET_KEY_FILE,
+    )
+    .option(
       '--allocation-interval <duration>',
       'batch allocation interval',
       ms('--allocation-interval'),
@@ -178,6 +183,7 @@ export async function main(argv = process.argv): Promise<void> {
       httpAnonymousRole: o.anonymous === 'viewer' ? 'viewer' : undefined,
       metricsAnonymous: o.metricsAnonymous,
       dataDir: o.dataDir,
+      secretKeyFile: o.secretKeyFile,
       allocationIntervalMs: o.allocationInterval,
       offerTimeoutMs: o.offerTimeout,
       agentPingTimeoutMs: o.agentPingTimeout,

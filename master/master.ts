@@ -11,6 +11,7 @@
  *            DELETE_UPDATES · CLUSTER_EVENT · LOG · ALLOCATE_SOON · WAKE_AT
  */
 import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import {
@@ -46,6 +47,9 @@ import { StatusUpdates, ensureStreams } from './status-updates';
 import { AllocationLoop } from './allocation-loop';
 import { DrainController } from './drain';
 import { UtilizationSampler } from './utilization';
+import { defaultSecretKeyPath } from './secrets/cipher';
+import { withSecretValues } from './secrets/launch-secrets';
+import { SecretStore } from './secrets/secret-store';
 
 export interface MasterDeps {
   nc: NatsConnection;
@@ -61,6 +65,8 @@ export class Master {
   /** The one owner of the cluster's state; rebuilt from the registry at start. */
   core: MasterCore;
   readonly registry: Registry;
+  /** Secrets, sealed at rest; the core reads its grant lists, the LAUNCH path its values (master/secrets/). */
+  readonly secrets: SecretStore;
   readonly events = new ClusterEvents();
   readonly nc: NatsConnection;
   readonly clock: Clock;
@@ -92,6 +98,12 @@ export class Master {
     this.startedAt = deps.clock.now();
     this.registry = new Registry(config.dataDir);
     this.core = MasterCore.fromSnapshot(this.id, config, deps.allocator, this.registry.load(), deps.clock.now());
+    this.secrets = SecretStore.open(
+      config.dataDir,
+      config.secretKeyFile ?? defaultSecretKeyPath(resolve(config.dataDir)),
+      () => deps.clock.now(),
+    );
+    this.core.secrets = this.secrets;
     this.onFatal =
       deps.onFatal ??
       ((err) => {
@@ -185,6 +197,7 @@ export class Master {
     for (const s of this.subs) s.unsubscribe();
     await this.updates?.stop();
     this.registry.close();
+    this.secrets.close();
   }
 
   /** Runs the core's `tick` now (timers call it; tests may too). */
@@ -299,7 +312,15 @@ export class Master {
     timeoutMs: number,
     purpose: Parameters<MasterCore['commandSettled']>[1],
   ): Promise<void> {
-    return this.sendToAgent(agentId, command, timeoutMs)
+    let sent: Promise<object>;
+    try {
+      // Secret values join a LAUNCH here, as it leaves, and nowhere else (master/secrets/launch-secrets.ts).
+      sent = this.sendToAgent(agentId, withSecretValues(this.secrets, command), timeoutMs);
+    } catch (e) {
+      // A referenced secret was removed since the ACCEPT, or does not open: the task is refused, naming it.
+      sent = Promise.reject(new ApiError('INVALID', (e as Error).message));
+    }
+    return sent
       .then(
         (reply): CommandOutcome => ({ ok: true, reply }),
         (e: Error): CommandOutcome => {

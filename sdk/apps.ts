@@ -23,6 +23,8 @@ import {
   HealthCheckSchema,
   LabelsSchema,
   RoleSchema,
+  SecretFilesSchema,
+  SecretRefsSchema,
   VolumeSchema,
 } from './protocol/common';
 
@@ -258,6 +260,13 @@ const AppDefinitionObject = z
     /** Host ports per instance: 0 takes any offered port, a number asks for exactly that port. */
     ports: z.array(z.number().int().min(0).max(65535)).max(100).default([]),
     env: z.record(envName, z.string().max(65_536)).default({}),
+    /**
+     * Environment variables from secrets (`{ DB_PASSWORD: 'db-pass' }`, `agora secret put`): names only, here and
+     * in every view; the master gives the values to the instances when the service framework's principal is granted.
+     */
+    secrets: SecretRefsSchema.optional(),
+    /** Files in each instance's sandbox from secrets (`{ 'conf/db.pass': 'db-pass' }`): 0400, removed when it ends. */
+    secretFiles: SecretFilesSchema.optional(),
     labels: LabelsSchema.default({}),
     role: RoleSchema.optional(),
     constraints: z.array(ConstraintSchema).max(50).default([]),

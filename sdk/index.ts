@@ -57,6 +57,11 @@ export {
   type Volume,
   PersistentVolumeSchema,
   type PersistentVolume,
+  SECRET_NAME_RE,
+  SecretNameSchema,
+  SecretRefsSchema,
+  SecretFilesSchema,
+  type SecretRefs,
 } from './protocol/common';
 export {
   FiltersSchema,
@@ -108,7 +113,12 @@ export {
   HTTP_ROLES,
   RoleNameSchema,
   RoleUpdateSchema,
+  MAX_SECRET_BYTES,
+  SecretGrantsChangeSchema,
+  SecretPrincipalSchema,
+  SecretPutSchema,
   permissionsOf,
+  type SecretView,
   type AgentDetailView,
   type AgentView,
   type AuthErrorBody,
@@ -274,3 +284,4 @@ export {
   type ProcessProbe,
 } from './data-dir-lock';
 export { BACKOFF_INITIAL_MS, BACKOFF_MAX_MS, retryWithBackoff, type RetryOptions } from './backoff';
+export { defaultSecretKeyPath } from './secret-key-path';

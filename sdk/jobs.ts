@@ -14,7 +14,7 @@
  * execute a job for a slot (retries are further runs of the same slot); the *ledger* records each slot once.
  */
 import { z } from 'zod';
-import { ContainerInfoSchema } from './protocol/common';
+import { ContainerInfoSchema, SecretFilesSchema, SecretRefsSchema } from './protocol/common';
 
 export const CRON_API_SUBJECT = 'agora.v1.api.cron';
 
@@ -104,6 +104,10 @@ export const JobSpecSchema = z
     /** Disk in MB. */
     disk: z.number().nonnegative().max(1e9).default(0),
     env: z.record(envName, z.string().max(65_536)).default({}),
+    /** Environment variables from secrets (`{ DB_PASSWORD: 'db-pass' }`): names only; shown as `<secret:db-pass>`. */
+    secrets: SecretRefsSchema.optional(),
+    /** Files in each run's sandbox from secrets (`{ 'conf/key': 's3-key' }`): 0400, removed when it ends. */
+    secretFiles: SecretFilesSchema.optional(),
     user: z.string().max(64).optional(),
     /** How many times a failed run is retried (0 = never). */
     retries: z.number().int().min(0).max(100).default(0),

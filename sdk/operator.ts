@@ -36,6 +36,18 @@ export {
   type HttpPermission,
   /** The permissions a role holds (none for undefined: anonymous without a grant). */
   permissionsOf,
+  /** Validates `PUT /api/v1/secrets/:name` ({ value, grants }). */
+  SecretPutSchema,
+  /** Validates `POST /api/v1/secrets/:name/grants` ({ grant, revoke }). */
+  SecretGrantsChangeSchema,
+  /** Validates a principal a secret is granted to (`*` or a name). */
+  SecretPrincipalSchema,
+  /** Validates a secret's name. */
+  SecretNameParamSchema,
+  /** The largest secret value accepted, in bytes. */
+  MAX_SECRET_BYTES,
+  /** A secret as `agora secret list` shows it (never its value). */
+  type SecretView,
   /** A bearer token as `agora token list` shows it (never its secret). */
   type TokenView,
   /** Who the presented token is and what it may do (`GET /api/v1/auth/self`). */
@@ -55,3 +67,7 @@ export {
   /** `15s`, `500ms`, `2m` → milliseconds; undefined when not a duration. */
   parseDurationMs,
 } from './duration';
+export {
+  /** The default secret key file of the cluster whose master keeps its data in the dir given (absolute). */
+  defaultSecretKeyPath,
+} from './secret-key-path';

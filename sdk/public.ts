@@ -97,6 +97,12 @@ export {
   type Volume,
   /** A persistent volume of a task (`task.persistentVolumes[]`): kept on its agent across the task's restarts. */
   type PersistentVolume,
+  /** Validates a task's secret references (`secrets: { DB_PASSWORD: 'db-pass' }`: env variable → secret name). */
+  SecretRefsSchema,
+  /** A task's secret references: environment variable → secret name. */
+  type SecretRefs,
+  /** Validates a secret's name: 1–128 of a-z 0-9 . _ - (no slashes). */
+  SecretNameSchema,
   /** A task's own stdout/stderr rotation (overrides the agent's). */
   type LogRotation,
   /** Validates a task status update. */

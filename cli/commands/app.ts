@@ -151,6 +151,10 @@ function printApp(a: AppDetail): void {
       `volume ${v.persistenceId}: ${v.containerPath} ${v.sizeMb} MB on ${v.hostname} — ${v.destroying ? color.yellow('destroying') : v.instanceId ? `held by ${v.instanceId}` : 'free (the next instance goes there)'}`,
     );
   }
+  const secrets = Object.entries(a.definition.secrets ?? {});
+  if (secrets.length > 0) out(`secrets: ${secrets.map(([env, name]) => `${env}=<secret:${name}>`).join(' ')}`);
+  const files = Object.entries(a.definition.secretFiles ?? {});
+  if (files.length > 0) out(`secret files: ${files.map(([path, name]) => `${path}=<secret:${name}>`).join(' ')}`);
   if (a.definition.loadBalancer)
     out(
       `load balancer: port ${a.definition.loadBalancer.port} (${a.definition.loadBalancer.mode}) on every agora lb host`,

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DataDirInUseError, lockDataDir, type DataDirLock } from 'agora/sdk/operator';
+import { DataDirInUseError, defaultSecretKeyPath, lockDataDir, type DataDirLock } from 'agora/sdk/operator';
 import { DEFAULT_HOME, upTokenFile } from '../auth';
 import { action, color, examples, CliError, EXIT } from '../common';
 import { BIN_DIR } from './passthrough';
@@ -135,6 +135,7 @@ export function registerUpCommand(program: Command): void {
   NATS        ${natsUrl}
   master      http://${o.httpHost === '0.0.0.0' ? '127.0.0.1' : o.httpHost}:${httpPort}   (status page; API at /api/v1/state)
   admin token ${upTokenFile(dataDir)}   (the CLI reads it${resolve(process.env.AGORA_HOME ?? DEFAULT_HOME) === dataDir ? '' : ` with AGORA_HOME=${dataDir}`}; paste it into the page)
+  secret key  ${defaultSecretKeyPath(resolve(join(dataDir, 'master')))}   (seals agora secret values; created at the first one; keep a backup apart from the data dir)
   metrics     http://127.0.0.1:${httpPort}/metrics   (Prometheus: deploy/prometheus/, docs/monitoring.md)
   agent       ${hostname()}
   frameworks  ${started.length > 0 ? started.join(', ') : 'none'}

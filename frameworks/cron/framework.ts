@@ -35,6 +35,8 @@ export interface CronFrameworkOptions {
   dataDir: string;
   name?: string;
   role?: string;
+  /** The principal it acts as (default `cron`): what `agora secret grant NAME cron` names. */
+  principal?: string;
   /** How long the master keeps our runs' tasks if we vanish (default 7 days). */
   failoverTimeoutMs?: number;
   /** Retention: ended runs kept per job (default 1000) and their maximum age (default 30 days). */
@@ -78,6 +80,7 @@ export async function startCronFramework(opts: CronFrameworkOptions): Promise<Cr
       id: store.getMeta('frameworkId'),
       name: opts.name ?? 'cron',
       roles: [opts.role ?? '*'],
+      principal: opts.principal ?? 'cron',
       failoverTimeoutMs: opts.failoverTimeoutMs ?? 7 * 86_400_000,
       apiSubject: CRON_API_SUBJECT,
     },

@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     )
     .option('--name <name>', 'framework name', 'cron')
     .option('--role <role>', 'role to take offers for', '*')
+    .option('--principal <principal>', 'principal it acts as (secrets are granted to it)', 'cron')
     .option('--failover-timeout <seconds>', 'how long the master keeps our tasks while we are away', '604800')
     .option('--keep-runs <n>', 'retention: ended runs kept per job', '1000')
     .option('--keep-days <days>', 'retention: ended runs and ledger rows older than this are dropped', '30')
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     dataDir: string;
     name: string;
     role: string;
+    principal: string;
     failoverTimeout: string;
     keepRuns: string;
     keepDays: string;
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
     dataDir: o.dataDir,
     name: o.name,
     role: o.role,
+    principal: o.principal,
     log,
     failoverTimeoutMs: Math.round(Number(o.failoverTimeout) * 1000),
     keepRunsPerJob,

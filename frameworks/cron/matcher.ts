@@ -57,6 +57,9 @@ export function taskFor(run: QueuedRun, agentId: string, resources: Resources): 
     resources: resources.toWire(),
     command,
     ...(spec.container ? { container: spec.container } : {}),
+    // Names only: the master puts the values into this task's LAUNCH when the cron framework's principal is granted.
+    ...(spec.secrets && Object.keys(spec.secrets).length > 0 ? { secrets: spec.secrets } : {}),
+    ...(spec.secretFiles && Object.keys(spec.secretFiles).length > 0 ? { secretFiles: spec.secretFiles } : {}),
     labels: {
       'agora.cron/job': spec.name,
       'agora.cron/run': String(run.id),

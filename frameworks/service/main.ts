@@ -19,6 +19,8 @@ export interface ServiceOptions {
   dataDir: string;
   name?: string;
   role?: string;
+  /** The principal it acts as (default `service`): what `agora secret grant NAME service` names. */
+  principal?: string;
   /** How long the master keeps our tasks while we are away (default one week, like Marathon). */
   failoverTimeoutMs?: number;
   /** Reconciler tick while nothing happens (default 1 s). */
@@ -44,6 +46,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       id: store.frameworkId(),
       name: opts.name ?? 'service',
       roles: [opts.role ?? '*'],
+      principal: opts.principal ?? 'service',
       failoverTimeoutMs: opts.failoverTimeoutMs ?? 7 * 24 * 3600_000,
       apiSubject: SERVICE_API_SUBJECT,
     },
@@ -117,14 +120,23 @@ export async function main(argv = process.argv): Promise<void> {
     .requiredOption('--data-dir <dir>', 'where its SQLite state lives')
     .option('--name <name>', 'framework name', 'service')
     .option('--role <role>', 'role it subscribes with', '*')
+    .option('--principal <principal>', 'principal it acts as (secrets are granted to it)', 'service')
     .option('--failover-timeout <seconds>', 'how long the master keeps its tasks while it is away', '604800')
     .parse(argv);
-  const o = program.opts<{ nats: string; dataDir: string; name: string; role: string; failoverTimeout: string }>();
+  const o = program.opts<{
+    nats: string;
+    dataDir: string;
+    name: string;
+    role: string;
+    principal: string;
+    failoverTimeout: string;
+  }>();
   const svc = await startService({
     natsUrl: o.nats,
     dataDir: o.dataDir,
     name: o.name,
     role: o.role,
+    principal: o.principal,
     failoverTimeoutMs: Number(o.failoverTimeout) * 1000,
   });
   stopOnSignals(createLogger('service'), () => svc.stop(), 'failover: running tasks keep running');

@@ -46,5 +46,8 @@ export function buildTask(
       ? { killGracePeriodMs: Math.round(def.killGracePeriodSeconds * 1000) }
       : {}),
     ...(volumeSlot ? { persistentVolumes: taskVolumes(def, volumeSlot) } : {}),
+    // Names only: the master puts the values into the LAUNCH when the service framework's principal is granted.
+    ...(def.secrets && Object.keys(def.secrets).length > 0 ? { secrets: def.secrets } : {}),
+    ...(def.secretFiles && Object.keys(def.secretFiles).length > 0 ? { secretFiles: def.secretFiles } : {}),
   } as TaskInfoInput;
 }

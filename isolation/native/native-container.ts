@@ -31,6 +31,8 @@ export const DEFAULT_GRACE_MS = 3_000;
 export interface NativeContainerDeps {
   cgroup: TaskCgroup;
   checkpoint: NativeCheckpoint;
+  /** The task's whole environment for exec (health checks), secrets included; default: the checkpoint's (no secrets). */
+  execEnv?: Record<string, string>;
   /** Resolves when the init ends; with its status while the agent that spawned it lives. */
   initExit: Promise<InitExit | undefined>;
   tools: { nsenterBin: string; setprivBin: string };
@@ -138,7 +140,7 @@ export class NativeContainer implements Container {
       initPid,
       user: c.user,
       cwd: c.sandboxDir,
-      env: c.env,
+      env: this.d.execEnv ?? c.env,
       ...this.d.tools,
     };
     return execInTask(command, Math.max(1, deadline - Date.now()), ctx);

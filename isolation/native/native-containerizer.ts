@@ -192,7 +192,7 @@ export class NativeContainerizer implements Containerizer {
       sandboxDir: spec.sandboxDir,
       statusFile,
       user: user ? { uid: user.uid, gid: user.gid } : undefined,
-      env,
+      env: withoutSecrets(env, spec.secretEnvNames), // checkpointed: secret values stay in memory (execEnv)
       logger,
     };
     this.log.debug({ taskId: spec.taskId, pid, cgroup: cgroup.path, logger: logger?.pid }, 'native task launched');
@@ -200,6 +200,7 @@ export class NativeContainerizer implements Containerizer {
       new NativeContainer({
         cgroup,
         checkpoint,
+        execEnv: env,
         initExit,
         tools: avail.tools,
         log: this.log,
@@ -347,4 +348,11 @@ function parseCheckpoint(c: ContainerCheckpoint): NativeCheckpoint {
     typeof c.env === 'object';
   if (!ok) throw new CheckpointError(`not a native checkpoint: ${JSON.stringify(c).slice(0, 200)}`);
   return c as NativeCheckpoint;
+}
+
+/** `env` without the variables named (secret values, which must not reach the checkpoint on disk). */
+function withoutSecrets(env: Record<string, string>, names: readonly string[] | undefined): Record<string, string> {
+  if (!names || names.length === 0) return env;
+  const drop = new Set(names);
+  return Object.fromEntries(Object.entries(env).filter(([k]) => !drop.has(k)));
 }

@@ -1,7 +1,9 @@
 /**
  * ACCEPT: the framework uses offers (all on one agent and role) for LAUNCH, RESERVE and UNRESERVE operations,
  * applied in order against what the offers hold. A task asking for more than what is left gets TASK_ERROR
- * naming the resource; whatever is not used returns to the pool under the call's filters.
+ * naming the resource, and one naming a secret that does not exist or that its framework's principal is not
+ * granted gets TASK_ERROR naming the secret (`c.secrets`: names and grants only — the shell puts the values into
+ * the LAUNCH as it sends it, master/secrets/launch-secrets.ts); whatever is not used returns to the pool.
  *
  *   1. validate — the caller, the offers, then every operation against a running "what is left" (no changes);
  *   2. apply    — offers out of the book, reservations (agent, allocator), new tasks, the unused rest back to
@@ -21,6 +23,7 @@ import {
   type Operation,
   type TaskInfo,
 } from '../../sdk';
+import { secretRefsProblem } from '../secrets/access';
 import { taskKey, type FrameworkRecord, type TaskRecord } from '../state';
 import type { Call, MasterCore, MasterStatus } from './core';
 import type { Result } from './effects';
@@ -202,6 +205,10 @@ function checkTask(
   if (task.container.type === 'DOCKER' && !agent?.info.containerizers.includes('docker')) {
     return `${field}.container: agent '${agentId}' has no docker containerizer`;
   }
+  const secrets =
+    secretRefsProblem(c.secrets, fw.info.principal, task.secrets, field) ??
+    secretRefsProblem(c.secrets, fw.info.principal, task.secretFiles, field, 'secretFiles');
+  if (secrets) return secrets;
   if (task.container.type === 'DOCKER') {
     const ports = resources.rangesOf('ports').reduce((n, [a, b]) => n + b - a + 1, 0);
     const needed = task.container.portMappings.filter((p) => !p.hostPort).length;

@@ -28,6 +28,7 @@ import {
 import type { Allocator } from '../allocator/allocator';
 import type { MasterConfig } from '../config';
 import { OfferBook, type OfferRecord } from '../offer-book';
+import { NO_SECRETS, type SecretCatalog } from '../secrets/access';
 import { ClusterState, type FrameworkRecord, type TaskRecord } from '../state';
 import { accept } from './accept';
 import { agentPing, agentRegistered, agentUsage } from './agent-calls';
@@ -90,6 +91,8 @@ export class MasterCore {
   readonly roles = new Map<string, StoredRole>();
   /** Tasks a drain already asked to kill, so a tick does not ask again. */
   readonly drainKills = new Set<string>();
+  /** Which secrets exist and who may read each (the shell's SecretStore; values are never read here). */
+  secrets: SecretCatalog = NO_SECRETS;
   lastHeartbeatAt = 0;
   /** Since when the master's own NATS connection is down (undefined: connected). Silence is not counted meanwhile. */
   busDownSince?: number;

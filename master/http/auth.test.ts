@@ -30,6 +30,10 @@ describe('routeAccess', () => {
     ['PUT', '/api/v1/roles/*', 'role:write'],
     ['GET', '/api/v1/tokens', 'token:manage'],
     ['POST', '/api/v1/tokens', 'token:manage'],
+    ['GET', '/api/v1/secrets', 'secret:manage'],
+    ['PUT', '/api/v1/secrets/:name', 'secret:manage'],
+    ['DELETE', '/api/v1/secrets/:name', 'secret:manage'],
+    ['POST', '/api/v1/secrets/:name/grants', 'secret:manage'],
     ['GET', '/api/v1/auth/self', 'authenticated'],
   ])('%s %s → %s', (method, url, access) => expect(routeAccess(method, url)).toBe(access));
 

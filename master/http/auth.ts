@@ -57,6 +57,9 @@ const WRITES: Record<string, HttpPermission> = {
   'PUT /api/v1/roles/*': 'role:write',
   'POST /api/v1/tokens': 'token:manage',
   'DELETE /api/v1/tokens/:accessor': 'token:manage',
+  'PUT /api/v1/secrets/:name': 'secret:manage',
+  'DELETE /api/v1/secrets/:name': 'secret:manage',
+  'POST /api/v1/secrets/:name/grants': 'secret:manage',
 };
 
 /** What a route needs; throws for a write route nobody classified. */
@@ -66,6 +69,7 @@ export function routeAccess(method: string, url: string): RouteAccess {
   if (METRICS.has(url)) return 'metrics:read';
   if (url.startsWith('/api/v1/tasks/:id/files')) return 'sandbox:read';
   if (url === '/api/v1/tokens') return 'token:manage';
+  if (url === '/api/v1/secrets') return 'secret:manage'; // even the list: names and grants are for admins
   if (method === 'GET' || method === 'HEAD') return 'cluster:read';
   const p = WRITES[`${method} ${url}`];
   if (!p) throw new Error(`HTTP route ${method} ${url} has no permission: classify it in master/http/auth.ts`);

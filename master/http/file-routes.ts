@@ -53,6 +53,7 @@ async function agentCall<T extends object>(
   } catch (e) {
     if (e instanceof ApiError && e.code === 'NOT_FOUND') throw notFound(e.message);
     if (e instanceof ApiError && e.code === 'INVALID') throw badRequest(e.message);
+    if (e instanceof ApiError && e.code === 'FORBIDDEN') throw new HttpError(403, e.message); // a secret file
     throw new HttpError(502, `agent ${agentId} did not answer: ${(e as Error).message}`);
   }
 }

@@ -6,6 +6,7 @@ import { badRequest, notFound } from './errors';
 import type { TaskRecord } from '../state';
 import { agentView, allTasks, frameworkView, stateView, taskView } from './views';
 import { defaultOrderPage } from './task-page';
+import { maskSecretRefs } from '../secrets/access';
 
 const KNOWN_TASK_PARAMS = new Set(['state', 'framework', 'agent', 'name', 'limit', 'offset', 'sort', 'order']);
 /** `?sort=` keys of /api/v1/tasks; the default keeps live tasks first, newest first. */
@@ -114,6 +115,8 @@ export function registerReadRoutes(app: FastifyInstance, m: Master): void {
   app.get<{ Params: { id: string }; Querystring: { framework?: string } }>('/api/v1/tasks/:id', async (req) => {
     const t = m.state.findTask(req.params.id, req.query.framework);
     if (!t) throw notFound(`no task '${req.params.id}'`);
-    return { ...taskView(m, t), info: t.info };
+    // Secret references show as `<secret:name>` (the values never reach the master's state at all).
+    const info = t.info.secrets ? { ...t.info, secrets: maskSecretRefs(t.info.secrets) } : t.info;
+    return { ...taskView(m, t), info };
   });
 }

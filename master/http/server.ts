@@ -2,7 +2,7 @@
  * The master's operator HTTP API (fastify): /health, /api/v1/state, agents, frameworks, tasks, roles, task
  * sandbox files through the agents' file API, the event stream, maintenance (drain), the service and cron
  * frameworks' apps and jobs, /metrics (and the frameworks' at /metrics/frameworks, agents for Prometheus's
- * service discovery at /api/v1/sd/agents), the console's actions, tokens, and the status page at /. Bad
+ * service discovery at /api/v1/sd/agents), the console's actions, tokens, secrets (names and grants; values go in, never out), and the status page at /. Bad
  * parameters get 400 with a message, unknown ids 404, a framework nobody answers for 503. Every route but
  * /health and the page's files needs a token's permission (auth.ts); 127.0.0.1 unless the operator opens it,
  * HTTPS when given a certificate. Routes are documented in docs/api.md.
@@ -23,6 +23,7 @@ import { registerOverviewRoutes } from './overview-routes';
 import { registerPageRoutes } from './page-routes';
 import { registerReadRoutes } from './read-routes';
 import { registerRoleRoutes } from './role-routes';
+import { registerSecretRoutes } from './secret-routes';
 import { registerTokenRoutes } from './token-routes';
 import { BOOTSTRAP_TOKEN_FILE, TokenStore } from './tokens';
 
@@ -99,6 +100,7 @@ export async function startHttp(m: Master, o: HttpOptions): Promise<FastifyInsta
   registerMetricsRoutes(app, m);
   registerActionRoutes(app, m);
   registerTokenRoutes(app, tokens);
+  registerSecretRoutes(app, m);
   await app.listen({ host: o.host, port: o.port });
   return app;
 }

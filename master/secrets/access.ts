@@ -2,15 +2,22 @@
  * Who may use which secret, and how a secret shows where it must not be read. Pure.
  *
  * A task (or an app, or a job) names the secrets it wants as `secrets: { DB_PASSWORD: 'db-pass' }` — an
- * environment variable to the secret's name. The master resolves them only into the LAUNCH of that task, and
- * only when the framework's principal is granted every name (its ACL's secret grants, from master/authz: a set
- * of names, or '*' for all). Everywhere else (state API, events, the page, logs, `agora app show`) the value is
- * never present: a reference shows as `<secret:db-pass>`.
+ * environment variable to the secret's name (sdk `SecretRefsSchema`). Each secret has a grant list of principals
+ * (`agora secret grant db-pass spark`; `*` for every framework). At ACCEPT the core refuses, as TASK_ERROR, a
+ * task naming a secret that does not exist or that its framework's principal is not granted (`secretRefsProblem`,
+ * over a `SecretCatalog` of names and grants only — never values). The shell then puts the values into that
+ * task's LAUNCH alone (`secretEnv`, launch-secrets.ts). Everywhere else a reference shows as `<secret:db-pass>`.
  */
-export const SECRET_NAME = /^[a-z0-9][a-z0-9._-]{0,127}$/;
-export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+import type { SecretRefs } from '../../sdk';
 
-export type SecretGrants = ReadonlySet<string> | '*';
+/** What the core may know of the secrets: who may read each. Synchronous and in memory; never a value. */
+export interface SecretCatalog {
+  /** The principals granted the secret (`*`: every framework), or undefined when there is no such secret. */
+  grantsOf(name: string): ReadonlySet<string> | undefined;
+}
+
+/** A catalog without secrets (a core nobody gave a store to): every reference is refused. */
+export const NO_SECRETS: SecretCatalog = { grantsOf: () => undefined };
 
 export class SecretAccessError extends Error {
   constructor(
@@ -22,33 +29,30 @@ export class SecretAccessError extends Error {
   }
 }
 
-/** Throws naming the field when a reference is malformed (a bad env or secret name). */
-export function checkSecretRefs(refs: Readonly<Record<string, string>>, field: string): void {
-  for (const [env, name] of Object.entries(refs)) {
-    if (!ENV_NAME.test(env))
-      throw new SecretAccessError(`${field}.${env}`, `${field}.${env}: '${env}' is not an environment variable name`);
-    if (!SECRET_NAME.test(name))
-      throw new SecretAccessError(
-        `${field}.${env}`,
-        `${field}.${env}: '${name}' is not a secret name (lower case letters, digits, . _ -)`,
-      );
-  }
-}
+/** May `principal` read `name` under these grants? `*` grants every framework, one without a principal included. */
+export const mayRead = (grants: ReadonlySet<string>, principal: string | undefined): boolean =>
+  grants.has('*') || (principal !== undefined && grants.has(principal));
 
-/** Throws naming the principal and the first secret it was not granted. */
-export function checkSecretAccess(
-  principal: string,
-  granted: SecretGrants,
-  refs: Readonly<Record<string, string>>,
+/**
+ * Why a task's references cannot go into a LAUNCH for a framework with this principal, naming the field, the
+ * secret and the missing permission; undefined when every one may.
+ */
+export function secretRefsProblem(
+  catalog: SecretCatalog,
+  principal: string | undefined,
+  refs: Readonly<SecretRefs> | undefined,
   field: string,
-): void {
-  for (const [env, name] of Object.entries(refs)) {
-    if (granted === '*' || granted.has(name)) continue;
-    throw new SecretAccessError(
-      `${field}.${env}`,
-      `${field}.${env}: principal '${principal}' may not read secret '${name}'`,
-    );
+  kind: 'secrets' | 'secretFiles' = 'secrets',
+): string | undefined {
+  for (const [env, name] of Object.entries(refs ?? {})) {
+    const at = `${field}.${kind}.${env}`;
+    const grants = catalog.grantsOf(name);
+    if (!grants) return `${at}: no secret '${name}' (create it with agora secret put ${name})`;
+    if (mayRead(grants, principal)) continue;
+    const who = principal === undefined ? 'a framework without a principal' : `principal '${principal}'`;
+    return `${at}: ${who} may not read secret '${name}' (permission secret:read not granted; agora secret grant ${name} ${principal ?? '<principal>'})`;
   }
+  return undefined;
 }
 
 /** What a reference shows as anywhere but the LAUNCH. */
@@ -75,7 +79,7 @@ export function secretEnv(
     if (value === undefined)
       throw new SecretAccessError(
         `${field}.${name}`,
-        `${field}.${name}: no secret '${secret}' (agora secret put ${secret})`,
+        `${field}.${name}: no secret '${secret}' (create it with agora secret put ${secret})`,
       );
     env[name] = value;
   }

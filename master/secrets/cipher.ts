@@ -8,9 +8,8 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, constants, fstatSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { dirname } from 'node:path';
+import { defaultSecretKeyPath } from '../../sdk';
 
 const VERSION = 1;
 const IV_BYTES = 12;
@@ -50,14 +49,8 @@ export function unseal(key: Buffer, name: string, sealed: Buffer): Buffer {
   }
 }
 
-/**
- * Where `agora up` keeps a cluster's secret key by default: `~/.config/agora/keys/<hash of the data dir>.key`
- * — per cluster, outside its data dir. `--secret-key-file` / `AGORA_SECRET_KEY_FILE` choose another place.
- */
-export function defaultSecretKeyPath(dataDir: string, home = homedir()): string {
-  const id = createHash('sha256').update(dataDir).digest('hex').slice(0, 16);
-  return join(process.env.XDG_CONFIG_HOME ?? join(home, '.config'), 'agora', 'keys', `${id}.key`);
-}
+/** The default key file of a cluster (sdk/secret-key-path.ts; `agora up` prints it). */
+export { defaultSecretKeyPath };
 
 /** Reads the key file, or creates it (32 random bytes, mode 0400, its directory 0700) when it does not exist. */
 export function loadOrCreateKey(path: string): Buffer {

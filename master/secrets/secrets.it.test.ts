@@ -1,8 +1,9 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkSecretAccess, checkSecretRefs, maskSecretRefs, secretEnv } from './access';
+import { maskSecretRefs, secretEnv, secretRefsProblem } from './access';
+import { withSecretValues } from './launch-secrets';
 import { defaultSecretKeyPath, loadOrCreateKey, seal, unseal } from './cipher';
 import { SecretStore } from './secret-store';
 
@@ -46,10 +47,15 @@ it('stores values encrypted at rest, lists without values, reveals for a launch,
   const data = tmp();
   const keys = tmp();
   const store = SecretStore.open(data, join(keys, 'k.key'), () => 1000);
-  expect(store.put('db-pass', Buffer.from('s3cr3t-value'))).toEqual({ created: true });
-  expect(store.put('db-pass', Buffer.from('s3cr3t-value-2'))).toEqual({ created: false });
-  expect(store.list()).toEqual([{ name: 'db-pass', bytes: 14, createdAt: 1000, updatedAt: 1000 }]);
+  expect(existsSync(join(keys, 'k.key'))).toBe(false); // no key until the first secret
+  expect(store.put('db-pass', Buffer.from('s3cr3t-value'), ['spark'])).toEqual({ created: true });
+  expect(statSync(join(keys, 'k.key')).mode & 0o777).toBe(0o400);
+  expect(store.put('db-pass', Buffer.from('s3cr3t-value-2'), ['*'])).toEqual({ created: false });
+  expect(store.list()).toEqual([
+    { name: 'db-pass', bytes: 14, createdAt: 1000, updatedAt: 1000, grants: ['*', 'spark'] },
+  ]);
   expect(store.reveal(['db-pass', 'missing'])).toEqual(new Map([['db-pass', 's3cr3t-value-2']]));
+  expect(store.changeGrants('db-pass', ['ci'], ['*'])).toEqual(['ci', 'spark']);
   store.close();
   // Nothing in the data dir holds the value in the clear.
   const raw = new Database(join(data, 'secrets.db'), { readonly: true });
@@ -63,11 +69,28 @@ it('stores values encrypted at rest, lists without values, reveals for a launch,
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
   }
+  // Grants come back from disk at the next open.
   const again = SecretStore.open(data, join(keys, 'k.key'));
+  expect(again.grantsOf('db-pass')).toEqual(new Set(['ci', 'spark']));
   expect(again.remove('db-pass')).toBe(true);
   expect(again.remove('db-pass')).toBe(false);
-  expect(() => again.put('Bad Name', Buffer.from('x'))).toThrow(/not a secret name/);
+  expect(again.grantsOf('db-pass')).toBeUndefined();
   again.close();
+});
+
+it('refuses bad input naming the field, changing nothing', () => {
+  const store = SecretStore.open(tmp(), join(tmp(), 'k.key'));
+  expect(() => store.put('', Buffer.from('x'))).toThrow(/^name: required/);
+  expect(() => store.put('a/b', Buffer.from('x'))).toThrow(/^name: 'a\/b' is not a secret name/);
+  expect(() => store.put('Bad Name', Buffer.from('x'))).toThrow(/not a secret name/);
+  expect(() => store.put('big', Buffer.alloc(64 * 1024 + 1, 1))).toThrow(
+    /^value: secret 'big' is 65537 bytes, more than 65536/,
+  );
+  expect(() => store.put('empty', Buffer.alloc(0))).toThrow(/^value: secret 'empty' is empty/);
+  expect(() => store.put('ok', Buffer.from('x'), ['has space'])).toThrow(/^grants: 'has space'/);
+  expect(() => store.changeGrants('nope', ['a'], [])).toThrow(/^name: no secret 'nope'/);
+  expect(store.list()).toEqual([]);
+  store.close();
 });
 
 it('refuses a key file inside the data dir', () => {
@@ -75,22 +98,43 @@ it('refuses a key file inside the data dir', () => {
   expect(() => SecretStore.open(data, join(data, 'keys', 'k.key'))).toThrow(/inside the data dir/);
 });
 
-it('grants, masks and resolves references', () => {
+it('checks references against the grants, masks them, and resolves them only into a LAUNCH', () => {
+  const catalog = {
+    grantsOf: (n: string) =>
+      ({ 'db-pass': new Set(['spark']), 'api-key': new Set<string>(), shared: new Set(['*']) })[n],
+  };
   const refs = { DB_PASSWORD: 'db-pass', API: 'api-key' };
-  expect(() => checkSecretRefs(refs, 'task.secrets')).not.toThrow();
-  expect(() => checkSecretRefs({ 'bad-env': 'x' }, 'task.secrets')).toThrow(
-    /task.secrets.bad-env: 'bad-env' is not an environment variable name/,
+  expect(secretRefsProblem(catalog, 'spark', { DB_PASSWORD: 'db-pass', S: 'shared' }, 't')).toBeUndefined();
+  expect(secretRefsProblem(catalog, undefined, { S: 'shared' }, 't')).toBeUndefined();
+  expect(secretRefsProblem(catalog, 'spark', undefined, 't')).toBeUndefined();
+  expect(secretRefsProblem(catalog, 'spark', refs, 't')).toBe(
+    "t.secrets.API: principal 'spark' may not read secret 'api-key' (permission secret:read not granted; agora secret grant api-key spark)",
   );
-  expect(() => checkSecretAccess('spark', new Set(['db-pass']), refs, 'task.secrets')).toThrow(
-    "task.secrets.API: principal 'spark' may not read secret 'api-key'",
+  expect(secretRefsProblem(catalog, undefined, refs, 't')).toMatch(
+    /a framework without a principal may not read secret 'db-pass'/,
   );
-  expect(() => checkSecretAccess('ops', '*', refs, 'task.secrets')).not.toThrow();
-  expect(() => checkSecretAccess('spark', new Set(), {}, 'task.secrets')).not.toThrow();
+  expect(secretRefsProblem(catalog, 'spark', { X: 'gone' }, 't')).toMatch(/^t.secrets.X: no secret 'gone'/);
   expect(maskSecretRefs(refs)).toEqual({ DB_PASSWORD: '<secret:db-pass>', API: '<secret:api-key>' });
   expect(secretEnv({ DB_PASSWORD: 'db-pass' }, new Map([['db-pass', 'v']]), 'task.secrets')).toEqual({
     DB_PASSWORD: 'v',
   });
   expect(() => secretEnv(refs, new Map([['db-pass', 'v']]), 'task.secrets')).toThrow(
-    /no secret 'api-key' \(agora secret put api-key\)/,
+    /no secret 'api-key' \(create it with agora secret put api-key\)/,
   );
+  const reader = { reveal: (names: Iterable<string>) => new Map([...names].map((n) => [n, `value-of-${n}`])) };
+  const task = { taskId: 't', name: 't', agentId: 'a', resources: [], command: { value: 'true' } };
+  const launch = { type: 'LAUNCH' as const, frameworkId: 'f', framework: { id: 'f', name: 'f' }, role: '*', task };
+  expect(withSecretValues(reader, launch)).toBe(launch);
+  expect(withSecretValues(reader, { ...launch, task: { ...task, secrets: { DB: 'db-pass' } } })).toMatchObject({
+    secretEnv: { DB: 'value-of-db-pass' },
+  });
+  expect(
+    withSecretValues(reader, { ...launch, task: { ...task, secretFiles: { 'conf/db.pass': 'db-pass' } } }),
+  ).toMatchObject({ secretFiles: { 'conf/db.pass': 'value-of-db-pass' } });
+  expect(secretRefsProblem(catalog, 'spark', { 'conf/k': 'api-key' }, 't', 'secretFiles')).toMatch(
+    /^t.secretFiles.conf\/k: principal 'spark' may not read secret 'api-key'/,
+  );
+  expect(() =>
+    withSecretValues({ reveal: () => new Map() }, { ...launch, task: { ...task, secrets: { DB: 'db-pass' } } }),
+  ).toThrow(/task.secrets.DB: no secret 'db-pass'/);
 });

@@ -104,6 +104,8 @@ export const AgentCommandSchema = z.discriminatedUnion('type', [
      * never in its checkpoint, its REGISTER, its logs or a status.
      */
     secretEnv: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/), z.string().max(64 * 1024)).optional(),
+    /** Secret files: sandbox path → value (the values of `task.secretFiles`, like `secretEnv`: memory only). */
+    secretFiles: z.record(z.string().min(1).max(256), z.string().max(64 * 1024)).optional(),
   }),
   z.object({
     type: z.literal('KILL'),

@@ -216,6 +216,46 @@ export const PersistentVolumeSchema = z.object({
 });
 export type PersistentVolume = z.infer<typeof PersistentVolumeSchema>;
 
+/**
+ * Secrets (docs/security.md, "Secrets"): a secret is a named value the master keeps encrypted. A task names the
+ * secrets it wants, `secrets: { DB_PASSWORD: 'db-pass' }` — an environment variable to a secret's name. Only
+ * names travel here: the master puts the values into that task's LAUNCH alone, and only when the framework's
+ * principal is granted each secret (`agora secret grant`); everywhere else a reference shows as
+ * `<secret:db-pass>`. A variable named both in `command.env` and here gets the secret's value.
+ */
+export const SECRET_NAME_RE = /^[a-z0-9][a-z0-9._-]{0,127}$/;
+export const SecretNameSchema = z
+  .string()
+  .regex(
+    SECRET_NAME_RE,
+    'a secret name is 1–128 of a-z 0-9 . _ - (lower case, starting with a letter or digit; no slashes)',
+  );
+export const SecretRefsSchema = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, 'env names are letters, digits and _'), SecretNameSchema)
+  .refine((r) => Object.keys(r).length <= 64, 'at most 64 secrets per task');
+export type SecretRefs = z.infer<typeof SecretRefsSchema>;
+/**
+ * Secret files: a path relative to the sandbox → a secret's name. The agent writes each file (mode 0400, owned by
+ * the task's user, parent directories 0700) before the task starts and removes it when the task ends; the
+ * sandbox file API refuses to read it. Not `stdout`/`stderr` (or their rotations) nor a name starting with `.`.
+ */
+export const SecretFilePathSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((p) => !p.startsWith('/'), 'must be relative to the sandbox (no leading /)')
+  .refine(
+    (p) => p.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..'),
+    "must name a file below the sandbox (no empty, '.' or '..' parts)",
+  )
+  .refine(
+    (p) => !/^(stdout|stderr)(\.\d+)?$/.test(p.split('/')[0]!) && !p.split('/').some((seg) => seg.startsWith('.')),
+    'must not be stdout, stderr or a name starting with . (the agent keeps those)',
+  );
+export const SecretFilesSchema = z
+  .record(SecretFilePathSchema, SecretNameSchema)
+  .refine((r) => Object.keys(r).length <= 16, 'at most 16 secret files per task');
+
 export const TaskInfoSchema = z.object({
   taskId: TaskIdSchema,
   name: z.string().min(1).max(256),
@@ -231,6 +271,10 @@ export const TaskInfoSchema = z.object({
   logRotation: LogRotationSchema.optional(),
   volumes: z.array(VolumeSchema).max(32).optional(),
   persistentVolumes: z.array(PersistentVolumeSchema).max(32).optional(),
+  /** Environment variables from secrets: variable → secret name (see `SecretRefsSchema`). */
+  secrets: SecretRefsSchema.optional(),
+  /** Files in the sandbox from secrets: path → secret name (see `SecretFilesSchema`). */
+  secretFiles: SecretFilesSchema.optional(),
 });
 export type TaskInfo = z.infer<typeof TaskInfoSchema>;
 export type TaskInfoInput = z.input<typeof TaskInfoSchema>;

@@ -2,7 +2,7 @@
  * Shapes of the master's operator HTTP API (`/api/v1/...`), shared by the master, the CLI and the page.
  */
 import { z } from 'zod';
-import { RoleSchema, type Attribute, type Usage } from './common';
+import { RoleSchema, SecretNameSchema, type Attribute, type Usage } from './common';
 
 export const RoleUpdateSchema = z.object({
   weight: z.number().positive().max(1_000_000).optional(),
@@ -145,6 +145,8 @@ export const HTTP_PERMISSIONS = {
   /** Role weights and quotas. */
   'role:write': 'admin',
   'token:manage': 'admin',
+  /** Secrets: put, list (names, sizes, grants — never values), remove, grant and revoke. */
+  'secret:manage': 'admin',
 } as const satisfies Record<string, HttpRole>;
 export type HttpPermission = keyof typeof HTTP_PERMISSIONS;
 
@@ -177,4 +179,46 @@ export interface AuthErrorBody {
   error: 'unauthorized' | 'forbidden';
   permission: HttpPermission;
   message: string;
+}
+
+/**
+ * A principal a secret may be granted to: a framework's principal (`FrameworkInfo.principal`), or `*` for every
+ * framework (one without a principal included).
+ */
+export const SecretPrincipalSchema = z
+  .string()
+  .regex(/^(\*|[A-Za-z0-9][A-Za-z0-9._@:-]{0,255})$/, 'a principal is * or 1–256 of A-Z a-z 0-9 . _ @ : - (no spaces)');
+/** Values larger than this are refused: a secret is a password or a key, not a file system. */
+export const MAX_SECRET_BYTES = 64 * 1024;
+/** `PUT /api/v1/secrets/:name`: the value (UTF-8 text) and principals to grant besides those it has. */
+export const SecretPutSchema = z
+  .object({
+    value: z
+      .string()
+      .min(1, 'the value is empty')
+      .refine((v) => Buffer.byteLength(v, 'utf8') <= MAX_SECRET_BYTES, {
+        message: `the value is larger than ${MAX_SECRET_BYTES} bytes`,
+      })
+      .refine((v) => !v.includes('\u0000'), 'the value holds a NUL byte (an environment variable cannot)'),
+    grants: z.array(SecretPrincipalSchema).max(256).default([]),
+  })
+  .strict();
+export type SecretPut = z.infer<typeof SecretPutSchema>;
+/** `POST /api/v1/secrets/:name/grants`: principals to grant and to revoke. */
+export const SecretGrantsChangeSchema = z
+  .object({
+    grant: z.array(SecretPrincipalSchema).max(256).default([]),
+    revoke: z.array(SecretPrincipalSchema).max(256).default([]),
+  })
+  .strict();
+export type SecretGrantsChange = z.infer<typeof SecretGrantsChangeSchema>;
+export const SecretNameParamSchema = SecretNameSchema;
+/** A secret as `GET /api/v1/secrets` lists it: never its value. */
+export interface SecretView {
+  name: string;
+  bytes: number;
+  createdAt: number;
+  updatedAt: number;
+  /** Principals that may read it (in a LAUNCH of their framework's tasks). */
+  grants: string[];
 }

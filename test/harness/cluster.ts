@@ -18,6 +18,7 @@ import { removeAgentCgroups } from './cgroups';
 import { leasePortRange, type PortRange } from './port-ranges';
 import { DEADLINE_SCALE } from './deadline';
 import type { NatsConnection } from 'agora/sdk/internal';
+import type { Logger } from '../../sdk';
 import { authFetch, readAdminToken } from './auth';
 
 export { DEADLINE_SCALE };
@@ -25,6 +26,8 @@ export { DEADLINE_SCALE };
 export interface ClusterOptions {
   agents?: Partial<AgentConfig>[];
   master?: Partial<MasterConfig>;
+  /** One logger for the master and the agents (default: each its own, silent under jest). */
+  log?: Logger;
 }
 
 export interface TestCluster {
@@ -53,17 +56,21 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
   const dir = mkdtempSync(join(tmpdir(), 'agora-test-'));
   chmodSync(dir, 0o755); // sandboxes below it must be reachable by the task user
   const nats = await NatsServer.start();
-  const master = await startMaster({
-    natsUrl: nats.url,
-    httpHost: '127.0.0.1',
-    httpPort: 0,
-    dataDir: join(dir, 'master'),
-    allocationIntervalMs: 100,
-    frameworkHeartbeatIntervalMs: 1000,
-    agentPingTimeoutMs: 1000,
-    maxAgentPingTimeouts: 3,
-    ...opts.master,
-  });
+  const master = await startMaster(
+    {
+      natsUrl: nats.url,
+      httpHost: '127.0.0.1',
+      httpPort: 0,
+      dataDir: join(dir, 'master'),
+      secretKeyFile: join(dir, 'keys', 'secret.key'), // beside the data dir, not in it; removed with the rest
+      allocationIntervalMs: 100,
+      frameworkHeartbeatIntervalMs: 1000,
+      agentPingTimeoutMs: 1000,
+      maxAgentPingTimeouts: 3,
+      ...opts.master,
+    },
+    { log: opts.log },
+  );
   const token = readAdminToken(join(dir, 'master'));
   const agents: RunningAgent[] = [];
   const leases: PortRange[] = [];
@@ -86,7 +93,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
         usageIntervalMs: 2000,
         ...config,
       },
-      agentOpts,
+      { log: opts.log, ...agentOpts },
     );
     agents.push(a);
     return a;

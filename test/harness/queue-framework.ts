@@ -15,6 +15,8 @@ export interface QueuedTask {
   logRotation?: TaskInfoInput['logRotation'];
   volumes?: TaskInfoInput['volumes'];
   labels?: Record<string, string>;
+  secrets?: TaskInfoInput['secrets'];
+  secretFiles?: TaskInfoInput['secretFiles'];
 }
 
 export class QueueFramework {
@@ -28,7 +30,7 @@ export class QueueFramework {
 
   constructor(
     natsUrl: string,
-    opts: { name?: string; roles?: string[]; id?: string; failoverTimeoutMs?: number } = {},
+    opts: { name?: string; roles?: string[]; id?: string; failoverTimeoutMs?: number; principal?: string } = {},
   ) {
     this.driver = new SchedulerDriver({
       natsUrl,
@@ -37,6 +39,7 @@ export class QueueFramework {
         roles: opts.roles ?? ['*'],
         id: opts.id,
         failoverTimeoutMs: opts.failoverTimeoutMs,
+        principal: opts.principal,
       },
       scheduler: {
         resourceOffers: (d, offers) => this.onOffers(offers),
@@ -75,6 +78,8 @@ export class QueueFramework {
           logRotation: next.logRotation,
           volumes: next.volumes,
           labels: next.labels,
+          secrets: next.secrets,
+          secretFiles: next.secretFiles,
         });
         this.launchedOn.set(next.taskId, offer.agentId);
       }
