@@ -184,6 +184,17 @@ function adoptTasks(
       }
       continue;
     }
+    // A task the master declared GONE when it removed this agent stays over, however often the agent registers:
+    // a second registration (the first's reply lost, or a ping asking again) must not adopt it as new.
+    const done = c.state.findTask(r.task.taskId, r.frameworkId);
+    if (
+      done &&
+      done.agentId === agent.info.id &&
+      (done.state === 'TASK_GONE' || done.state === 'TASK_GONE_BY_OPERATOR')
+    ) {
+      kill.push({ frameworkId: r.frameworkId, taskId: r.task.taskId });
+      continue;
+    }
     const rec: TaskRecord = {
       key,
       info: r.task,

@@ -90,6 +90,17 @@ describe('agent liveness', () => {
     ]);
     expect(reply.killTasks).toEqual([{ frameworkId: 'f1', taskId: 't' }]);
     expect(h.offered('f1')).toBe('cpus:4;mem:1024');
+    // The reply was lost (a busy machine): it registers again, still running the task. Still GONE, still killed,
+    // and its later KILLED is not news to the framework.
+    h.clear();
+    const again = h.register(A, 'cpus:4;mem:1024', [
+      { task: h.core.state.findTask('t', 'f1')!.info, frameworkId: fid('f1'), state: 'TASK_RUNNING', role: '*' },
+    ]);
+    expect(again.killTasks).toEqual([{ frameworkId: 'f1', taskId: 't' }]);
+    expect(h.core.state.tasks.has('f1/t')).toBe(false);
+    h.status('f1', 't', A, 'TASK_KILLED');
+    expect(h.appended()).toEqual([]);
+    expect(h.offered('f1')).toBe('cpus:4;mem:1024');
   });
 });
 
