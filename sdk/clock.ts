@@ -57,9 +57,12 @@ export class FakeClock implements Clock {
 }
 
 /** Resolves after `ms` on `clock` (a FakeClock resolves it inside `advance`). */
-export function sleep(clock: Clock, ms: number): Promise<void> {
+export function sleep(clock: Clock, ms: number, opts: { keepAlive?: boolean } = {}): Promise<void> {
   return new Promise((resolve) => {
-    clock.setTimeout(resolve, ms);
+    const h = clock.setTimeout(resolve, ms);
+    // The system clock's timers do not keep the process alive; a wait that is all the process has left to do
+    // (connecting at start) must, or Node exits with status 0 in the middle of it.
+    if (opts.keepAlive) (h as { ref?: () => void }).ref?.();
   });
 }
 

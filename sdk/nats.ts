@@ -53,7 +53,7 @@ export async function connectNats(opts: ConnectOptions): Promise<NatsConnection>
           { servers: opts.servers, attempt, retryInMs: delay, err: (err as Error).message },
           'NATS not reachable yet; retrying',
         );
-      await sleep(clock, delay);
+      await sleep(clock, delay, { keepAlive: true }); // the CLI, master and agent have nothing else running yet
     }
   }
 }

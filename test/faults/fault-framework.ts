@@ -74,12 +74,21 @@ export class FaultFramework {
   streamUpdates(taskId: string, state: string): number {
     return this.updates.filter((u) => u.uuid && u.taskId === taskId && u.state === state).length;
   }
-  /** Tasks whose stream updates arrived out of order: a RUNNING after the task's terminal update. */
+  /**
+   * Tasks whose stream updates arrived out of order: a RUNNING after the task's terminal update. With `relaunch`,
+   * a TASK_DROPPED / TASK_GONE ends one launch and the framework launches the task again: what follows is the new
+   * launch's news, not late news of the old one.
+   */
   outOfOrder(): string[] {
     return [...this.wanted.keys()].filter((id) => {
-      const states = this.updates.filter((u) => u.uuid && u.taskId === id).map((u) => u.state);
-      const end = states.findIndex((st) => isTerminal(st));
-      return end >= 0 && states.slice(end + 1).includes('TASK_RUNNING');
+      let ended = false;
+      for (const u of this.updates) {
+        if (!u.uuid || u.taskId !== id) continue;
+        if (ended && u.state === 'TASK_RUNNING') return true;
+        if (this.relaunch && RELAUNCH.has(u.state)) ended = false;
+        else if (isTerminal(u.state)) ended = true;
+      }
+      return false;
     });
   }
   /** Wanted tasks that never had a RUNNING update. */
