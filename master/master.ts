@@ -348,6 +348,16 @@ export class Master {
 
   /** Appends a master-made update; retries with backoff (0.5 s doubling to 30 s) until stored or the master stops. Never rejects. */
   private async appendWithRetry(status: TaskStatus, attempt = 1): Promise<void> {
+    // A retry runs beside the in-order forwarding of agents' updates: if the task has had newer news since (its
+    // FINISHED forwarded while this TASK_UNREACHABLE waited out a NATS outage), appending this now would put old
+    // news behind it at the framework. Dropped instead; the newer update is on its way and reconciling says the rest.
+    if (attempt > 1 && this.core.state.findTask(status.taskId, status.frameworkId)?.last?.uuid !== status.uuid) {
+      this.log.info(
+        { taskId: status.taskId, frameworkId: status.frameworkId, state: status.state, attempt },
+        'status update not appended: the task has newer news',
+      );
+      return;
+    }
     try {
       await this.append(status);
       if (attempt > 1)
