@@ -86,6 +86,9 @@ export class FaultFramework {
         if (!u.uuid || u.taskId !== id) continue;
         if (ended && u.state === 'TASK_RUNNING') return true;
         if (this.relaunch && RELAUNCH.has(u.state)) ended = false;
+        // A master's TASK_ERROR refuses one launch attempt (a relaunch while the first ACCEPT was still in flight:
+        // "task id in use"); it says nothing of the launch already running.
+        else if (u.state === 'TASK_ERROR' && u.source === 'MASTER') continue;
         else if (isTerminal(u.state)) ended = true;
       }
       return false;
