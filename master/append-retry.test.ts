@@ -3,14 +3,11 @@
  * the nats-server restart fault test under load: a TASK_UNREACHABLE made during the outage was appended on a retry
  * after the task's TASK_FINISHED had been forwarded, and the framework was left believing the task unreachable.
  */
-import { FrameworkIdSchema, Resources, type AgentId, type TaskStatus } from '../sdk';
-import { testMaster, type TestMaster } from './test-support';
+import { FrameworkIdSchema, type AgentId, type TaskStatus } from '../sdk';
+import { launchOne, settle, testMaster, type TestMaster } from './test-support';
 
 const F1 = FrameworkIdSchema.parse('f1');
 const A = 'a1' as AgentId;
-const settle = async () => {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-};
 
 describe("a master-made update's append retried after newer news", () => {
   let h: TestMaster;
@@ -18,26 +15,7 @@ describe("a master-made update's append retried after newer news", () => {
     h = testMaster({ agentPingTimeoutMs: 1000, maxAgentPingTimeouts: 2 });
     await h.registerAgent(A, 'cpus:4;mem:1024');
     await h.subscribe('f1');
-    await h.call('f1', {
-      type: 'ACCEPT',
-      offerIds: h.offerCycle('f1').map((o) => o.id),
-      filters: { refuseSeconds: 0 },
-      operations: [
-        {
-          type: 'LAUNCH',
-          tasks: [
-            {
-              taskId: 't1',
-              name: 't1',
-              agentId: A,
-              resources: Resources.parse('cpus:1;mem:128').toWire(),
-              command: { value: 'sleep 1' },
-            },
-          ],
-        },
-      ],
-    });
-    await settle();
+    await launchOne(h, 'f1', 't1', A, 'cpus:1;mem:128');
   });
   afterEach(() => h.close());
 

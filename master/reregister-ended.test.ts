@@ -6,7 +6,7 @@
  * the update was redelivered forever and never reached the framework.
  */
 import { FrameworkIdSchema, Resources, type AgentId, type TaskStatus } from '../sdk';
-import { testMaster, type TestMaster } from './test-support';
+import { launchOne, testMaster, type TestMaster } from './test-support';
 
 const F1 = FrameworkIdSchema.parse('f1');
 
@@ -17,9 +17,6 @@ const offered = (h: TestMaster, fid: string) =>
     .offerCycle(fid)
     .reduce((acc, o) => acc.add(o.resources), Resources.EMPTY)
     .format();
-const settle = async () => {
-  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
-};
 
 describe('re-registration reporting a task that ended meanwhile', () => {
   let h: TestMaster;
@@ -27,27 +24,7 @@ describe('re-registration reporting a task that ended meanwhile', () => {
     h = testMaster();
     await h.registerAgent(A, TOTAL);
     await h.subscribe('f1');
-    const offers = h.offerCycle('f1');
-    await h.call('f1', {
-      type: 'ACCEPT',
-      offerIds: offers.map((o) => o.id),
-      filters: { refuseSeconds: 0 },
-      operations: [
-        {
-          type: 'LAUNCH',
-          tasks: [
-            {
-              taskId: 't1',
-              name: 't1',
-              agentId: A,
-              resources: Resources.parse('cpus:1;mem:128').toWire(),
-              command: { value: 'sleep 1' },
-            },
-          ],
-        },
-      ],
-    });
-    await settle();
+    await launchOne(h, 'f1', 't1', A, 'cpus:1;mem:128');
   });
   afterEach(() => h.close());
 

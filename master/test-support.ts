@@ -148,3 +148,38 @@ export function testMaster(config: Partial<MasterConfig> = {}): TestMaster {
     },
   };
 }
+
+/** Accepts all of the framework's offers to launch one task (`sleep 1`) on `agentId`, and lets the effects run. */
+export async function launchOne(
+  h: TestMaster,
+  frameworkId: string,
+  taskId: string,
+  agentId: string,
+  resources: string,
+) {
+  await h.call(frameworkId, {
+    type: 'ACCEPT',
+    offerIds: h.offerCycle(frameworkId).map((o) => o.id),
+    filters: { refuseSeconds: 0 },
+    operations: [
+      {
+        type: 'LAUNCH',
+        tasks: [
+          {
+            taskId,
+            name: taskId,
+            agentId,
+            resources: Resources.parse(resources).toWire(),
+            command: { value: 'sleep 1' },
+          },
+        ],
+      },
+    ],
+  });
+  await settle();
+}
+
+/** Lets the effects a call started (appends, sends) run to their end. */
+export async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+}

@@ -160,7 +160,9 @@ export async function removeAgentLeftovers(agentId: string): Promise<void> {
       docker
         .getContainer(c.Id)
         .remove({ force: true, v: true })
-        .catch(() => undefined),
+        .catch((e: Error) =>
+          console.error(`removeAgentLeftovers(${agentId}): container ${c.Id} not removed: ${e.message}`),
+        ),
     ),
   );
 }

@@ -110,7 +110,10 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<TestClust
     dir,
     addAgent,
     async stop() {
-      for (const a of agents) await a.stop({ killTasks: true }).catch(() => undefined);
+      for (const a of agents)
+        await a
+          .stop({ killTasks: true })
+          .catch((e: Error) => console.error(`cluster.stop: agent ${a.agent.id} did not stop cleanly: ${e.message}`));
       for (const a of agents) removeAgentCgroups(a.agent.id);
       await master.stop().catch(() => undefined);
       await nats.stop();
