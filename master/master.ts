@@ -347,11 +347,15 @@ export class Master {
   }
 
   /** Appends a master-made update; retries with backoff (0.5 s doubling to 30 s) until stored or the master stops. Never rejects. */
-  private async appendWithRetry(status: TaskStatus, attempt = 1): Promise<void> {
+  private async appendWithRetry(status: TaskStatus, attempt = 1, ofTask?: boolean): Promise<void> {
     // A retry runs beside the in-order forwarding of agents' updates: if the task has had newer news since (its
     // FINISHED forwarded while this TASK_UNREACHABLE waited out a NATS outage), appending this now would put old
     // news behind it at the framework. Dropped instead; the newer update is on its way and reconciling says the rest.
-    if (attempt > 1 && this.core.state.findTask(status.taskId, status.frameworkId)?.last?.uuid !== status.uuid) {
+    // Only an update that was the task's own latest state when made can be superseded: a refusal of a launch
+    // (TASK_ERROR, TASK_DROPPED of a task that never had a record, or of a second launch of a live id) is retried.
+    const latestUuid = () => this.core.state.findTask(status.taskId, status.frameworkId)?.last?.uuid;
+    const own = ofTask ?? latestUuid() === status.uuid;
+    if (attempt > 1 && own && latestUuid() !== status.uuid) {
       this.log.info(
         { taskId: status.taskId, frameworkId: status.frameworkId, state: status.state, attempt },
         'status update not appended: the task has newer news',
@@ -385,7 +389,7 @@ export class Master {
       if (attempt === 1 || attempt % 10 === 0) this.log.warn(ctx, 'could not append status update; retrying');
       const timer = this.clock.setTimeout(() => {
         this.retryTimers.delete(timer);
-        this.appendWithRetry(status, attempt + 1).catch((err: Error) =>
+        this.appendWithRetry(status, attempt + 1, own).catch((err: Error) =>
           this.log.error({ taskId: status.taskId, err: err.stack }, 'status update retry crashed'),
         );
       }, retryInMs);
